@@ -1,0 +1,109 @@
+#!/usr/bin/env bun
+// Entry point. Resolves the command from the map (loading only that one), validates the
+// flags strictly (unknown flag or command: usage and exit code 2), then runs it with citty.
+// With no command on a terminal it opens the interactive installer; that is the only path
+// that loads React and Ink.
+import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { commands, type CommandModule } from "./commands/index.ts";
+import { UserError, UsageError } from "./core/errors.ts";
+import { BINARY_NAME } from "./core/paths.ts";
+import { validateFlags } from "./core/argv.ts";
+import pkg from "../package.json" with { type: "json" };
+
+const VERSION = pkg.version;
+
+const rootHelp = () => {
+  const lines = [
+    `${BINARY_NAME} ${VERSION}: rootless containerd as a systemd user service, with its add-ons.`,
+    "",
+    `USAGE  ${BINARY_NAME} [COMMAND] [OPTIONS]`,
+    "",
+    "With no command on a terminal, the interactive installer starts.",
+    "",
+    "COMMANDS",
+  ];
+  const visible = Object.entries(commands).filter(([, c]) => !c.hidden);
+  const width = Math.max(...visible.map(([n]) => n.length));
+  for (const [name, c] of visible) lines.push(`  ${name.padEnd(width)}  ${c.description}`);
+  lines.push(
+    "",
+    "OPTIONS",
+    "  -h, --help     Show help (also after a command: COMMAND --help)",
+    "  --version      Print the version",
+    "",
+    "EXAMPLES",
+    `  ${BINARY_NAME} check`,
+    `  ${BINARY_NAME} install --yes`,
+    `  ${BINARY_NAME} status --json`,
+    "",
+  );
+  return lines.join("\n");
+};
+
+async function commandHelp(name: string, mod: CommandModule): Promise<string> {
+  const root: CommandDef = { meta: { name: BINARY_NAME, version: VERSION } };
+  const usage = await renderUsage({ ...mod.default, meta: { ...(mod.default.meta as object), name } }, root);
+  const examples = mod.examples?.length ? `\n\nEXAMPLES\n${mod.examples.map((e) => `  ${e}`).join("\n")}` : "";
+  const text = usage + examples + "\n";
+  const color = process.stdout.isTTY && !process.env.NO_COLOR;
+  return color ? text : Bun.stripANSI(text);
+}
+
+function fail(e: unknown, usage?: string): number {
+  if (e instanceof UserError) {
+    process.stderr.write(`[ERROR] ${e.message}\n`);
+    if (e.fix) process.stderr.write(`${e.fix}\n`);
+    if (e.sudoFix?.length) process.stderr.write(["sudo sh -eux <<'EOF'", ...e.sudoFix, "EOF", ""].join("\n"));
+    if (usage && e instanceof UsageError) process.stderr.write(`\n${usage}`);
+    return e.exitCode;
+  }
+  process.stderr.write(`[ERROR] unexpected failure: ${(e as Error)?.stack ?? String(e)}\n`);
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const name = argv.find((a) => !a.startsWith("-"));
+  const before = name === undefined ? argv : argv.slice(0, argv.indexOf(name));
+  if (before.includes("--version") && name === undefined) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (before.includes("--help") || before.includes("-h")) {
+    process.stdout.write(rootHelp());
+    return 0;
+  }
+  const stray = before.find((a) => a !== "--version");
+  if (stray) return fail(new UsageError(`unknown option ${stray}`), rootHelp());
+
+  if (name === undefined) {
+    if (process.stdin.isTTY && process.stdout.isTTY) {
+      const { runInteractive } = await import("../ui/index.tsx");
+      return runInteractive({ version: VERSION });
+    }
+    return fail(new UsageError("no command given (the interactive installer needs a terminal)", `Run \`${BINARY_NAME} --help\` for the commands.`), rootHelp());
+  }
+
+  const entry = commands[name];
+  if (!entry) return fail(new UsageError(`unknown command "${name}"`), rootHelp());
+  const mod = await entry.load();
+  const rest = argv.slice(argv.indexOf(name) + 1);
+  const helpText = () => commandHelp(name, mod);
+  const flags = rest.indexOf("--") === -1 ? rest : rest.slice(0, rest.indexOf("--"));
+  if (flags.includes("--help") || flags.includes("-h")) {
+    process.stdout.write(await helpText());
+    return 0;
+  }
+  try {
+    const argsDef = (mod.default.args ?? {}) as ArgsDef;
+    validateFlags(rest, argsDef);
+    const { result } = await runCommand(mod.default, { rawArgs: rest });
+    return typeof result === "number" ? result : 0;
+  } catch (e) {
+    if ((e as Error)?.name === "CLIError") return fail(new UsageError((e as Error).message), await helpText());
+    return fail(e, e instanceof UsageError ? await helpText() : undefined);
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,22 @@
+// The command map. Descriptions live here so the root help lists every command without
+// loading any of them; each command module is imported only when it runs.
+import type { CommandDef } from "citty";
+
+export interface CommandModule {
+  default: CommandDef<any>;
+  /** shown under EXAMPLES in the command's --help */
+  examples?: string[];
+}
+
+export interface CommandEntry {
+  description: string;
+  hidden?: boolean;
+  load: () => Promise<CommandModule>;
+}
+
+export const commands: Record<string, CommandEntry> = {
+  check: {
+    description: "Check whether rootless containerd can work here, and what to type to fix what is missing",
+    load: () => import("./check.ts"),
+  },
+};
