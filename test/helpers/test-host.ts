@@ -1,0 +1,99 @@
+// A Host over a temporary directory with scripted programs, for unit tests of decisions.
+// Files are real (under a temp root that stands for "/"); processes are answered by
+// handlers keyed by program name ("rootlesskit") or full path ("/usr/local/bin/rootlesskit").
+import { mkdtemp, mkdir, writeFile, chmod, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, basename } from "node:path";
+import { Host, type Env, type RunOptions, type RunResult } from "../../src/core/host.ts";
+
+export type Handler = (argv: string[], opts: RunOptions) => RunResult | Promise<RunResult>;
+
+export interface TestHostOptions {
+  env?: Env;
+  uid?: number;
+  gid?: number;
+  /** absolute path -> content (or content and mode) created under the temp root */
+  files?: Record<string, string | { content: string; mode?: number }>;
+  /** directories to create */
+  dirs?: string[];
+  commands?: Record<string, Handler>;
+  stdinIsTTY?: boolean;
+  execPath?: string;
+}
+
+export const ok = (stdout = "", stderr = ""): RunResult => ({ code: 0, stdout, stderr });
+export const failed = (stderr = "", code = 1, stdout = ""): RunResult => ({ code, stdout, stderr });
+
+export class TestHost extends Host {
+  readonly calls: string[][] = [];
+  out = "";
+  err = "";
+  commands: Record<string, Handler>;
+
+  constructor(root: string, opts: TestHostOptions) {
+    super({
+      root,
+      env: opts.env ?? { HOME: "/home/alice", USER: "alice", XDG_RUNTIME_DIR: "/run/user/1000", PATH: "/usr/bin:/bin" },
+      uid: opts.uid ?? 1000,
+      gid: opts.gid ?? 1000,
+      execPath: opts.execPath ?? "/home/alice/Downloads/containerd-rootless-systemd",
+      scriptPath: undefined,
+      stdinIsTTY: opts.stdinIsTTY ?? false,
+      stdoutIsTTY: false,
+      stderrIsTTY: false,
+    });
+    this.commands = opts.commands ?? {};
+  }
+
+  private handlerFor(name: string): [string, Handler] | undefined {
+    if (this.commands[name]) return [name.includes("/") ? name : `/usr/bin/${name}`, this.commands[name]!];
+    for (const [key, h] of Object.entries(this.commands)) {
+      if (key.includes("/") && basename(key) === basename(name)) return [key, h];
+    }
+    return undefined;
+  }
+
+  override async which(name: string): Promise<string | null> {
+    return this.handlerFor(name)?.[0] ?? null;
+  }
+
+  override async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    this.calls.push(argv);
+    const found = this.handlerFor(argv[0]!);
+    if (!found) return { code: 127, stdout: "", stderr: `${argv[0]}: command not found` };
+    return found[1](argv, opts);
+  }
+
+  override async runInherit(argv: string[], opts: RunOptions = {}): Promise<number> {
+    const r = await this.run(argv, opts);
+    this.out += r.stdout;
+    this.err += r.stderr;
+    return r.code;
+  }
+
+  override writeOut(text: string): void {
+    this.out += text;
+  }
+  override writeErr(text: string): void {
+    this.err += text;
+  }
+  override async sleep(_ms: number): Promise<void> {
+    await Bun.sleep(1);
+  }
+
+  async cleanup(): Promise<void> {
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
+
+export async function makeTestHost(opts: TestHostOptions = {}): Promise<TestHost> {
+  const root = await mkdtemp(join(tmpdir(), "crs-test-"));
+  for (const d of opts.dirs ?? []) await mkdir(join(root, d), { recursive: true });
+  for (const [path, spec] of Object.entries(opts.files ?? {})) {
+    const { content, mode } = typeof spec === "string" ? { content: spec, mode: undefined } : spec;
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), content);
+    if (mode !== undefined) await chmod(join(root, path), mode);
+  }
+  return new TestHost(root, opts);
+}
