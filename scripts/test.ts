@@ -1,0 +1,81 @@
+// The one test command (`npm test`): installs what the tests need when it is missing
+// (Debian packages, as root), builds the binary, then runs the unit, UI and end-to-end
+// tests. The end-to-end tests drive the compiled binary as a throwaway user with a real
+// `systemd --user` (scripts/sandbox.ts), so they need root; they are never skipped.
+import { prepareMachine } from "./sandbox.ts";
+
+const PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "uidmap", "runc", "fuse-overlayfs", "busybox-static", "tmux", "dbus-user-session", "procps", "util-linux"];
+const bun = process.execPath;
+const args = process.argv.slice(2);
+const isRoot = process.getuid!() === 0;
+
+function run(argv: string[], env?: Record<string, string>): number {
+  return Bun.spawnSync(argv, { stdio: ["inherit", "inherit", "inherit"], env: { ...process.env, ...env } }).exitCode ?? 1;
+}
+
+function missingPackages(): string[] {
+  return PACKAGES.filter((p) => {
+    const r = Bun.spawnSync(["dpkg-query", "-W", "-f=${Status}", p]);
+    return !r.stdout.toString().includes("install ok installed");
+  });
+}
+
+function ensurePackages(): void {
+  const missing = missingPackages();
+  if (missing.length === 0) return;
+  if (!isRoot) {
+    console.error(`[test] missing Debian packages: ${missing.join(" ")}\n[test] install them: sudo apt-get install -y ${missing.join(" ")}`);
+    process.exit(1);
+  }
+  console.log(`[test] installing ${missing.join(" ")}`);
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  if (run(["apt-get", "update", "-qq"], env) !== 0 || run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing], env) !== 0) {
+    console.error("[test] apt-get failed");
+    process.exit(1);
+  }
+}
+
+/** Runs bun test on some paths, streaming its output; returns [passed, failed, exitCode]. */
+async function bunTest(label: string, paths: string[], timeoutMs: number): Promise<[number, number, number]> {
+  console.log(`\n[test] ${label}: ${paths.join(" ")}`);
+  const p = Bun.spawn([bun, "test", "--timeout", String(timeoutMs), ...paths], { stdio: ["inherit", "pipe", "pipe"], env: process.env });
+  let out = "";
+  const pump = async (stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      out += decoder.decode(chunk, { stream: true });
+      sink.write(chunk);
+    }
+  };
+  await Promise.all([pump(p.stdout, process.stdout), pump(p.stderr, process.stderr)]);
+  const code = await p.exited;
+  const pass = Number(/^\s*(\d+) pass/m.exec(out)?.[1] ?? 0);
+  const fail = Number(/^\s*(\d+) fail/m.exec(out)?.[1] ?? 0);
+  return [pass, fail, code];
+}
+
+const only = args[0]; // optional: "unit" | "e2e"
+ensurePackages();
+if (isRoot) prepareMachine();
+if (run([bun, "scripts/build.ts"]) !== 0) process.exit(1);
+
+let passed = 0;
+let failed = 0;
+let code = 0;
+const suites: [string, string[], number][] = [];
+if (only !== "e2e") suites.push(["unit and UI tests", ["test/unit", "test/ui"].filter((d) => Bun.spawnSync(["test", "-d", d]).exitCode === 0), 60_000]);
+if (only !== "unit") {
+  if (!isRoot) {
+    console.error("[test] the end-to-end tests create a throwaway user with a real systemd --user and need root: run `sudo npm test`.");
+    process.exit(1);
+  }
+  suites.push(["end-to-end tests (compiled binary, real systemd --user)", ["test/e2e"], 300_000]);
+}
+for (const [label, paths, timeout] of suites) {
+  const [p, f, c] = await bunTest(label, paths, timeout);
+  passed += p;
+  failed += f;
+  if (c !== 0) code = c;
+}
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(code !== 0 || failed > 0 ? 1 : 0);
