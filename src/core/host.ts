@@ -288,6 +288,11 @@ export class Host {
     process.stderr.write(text);
   }
 
+  /** The current working directory (nsenter's --wd). */
+  cwd(): string {
+    return process.cwd();
+  }
+
   now(): number {
     return performance.now();
   }
