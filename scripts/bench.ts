@@ -1,0 +1,116 @@
+// `npm run bench`: speed and memory of the compiled binary, as a table (not a timed test).
+// Median wall time and peak RSS over repeated runs of --version, --help and `check --json`
+// (as a throwaway sandbox user, since the product refuses root), plus the binary's size.
+// When the reference shell installer is available (CRS_REFERENCE_DIR: a directory holding
+// nerdctl's containerd-rootless-setuptool.sh and containerd-rootless.sh, not shipped
+// here), its `check` is measured in the same run and ratios are printed against it.
+// Sections contributed by other scripts (install/uninstall, the UI's first frame) are
+// imported from scripts/bench-*.ts when present.
+import { existsSync, statSync, readdirSync } from "node:fs";
+import { createSandbox, SANDBOX_PATH, type Sandbox } from "./sandbox.ts";
+import { BINARY_NAME } from "../src/core/paths.ts";
+
+export interface Sample {
+  ms: number;
+  rssMB: number;
+  code: number;
+}
+
+export interface Row {
+  name: string;
+  medianMs: number;
+  peakRssMB: number;
+  runs: number;
+  budget?: string;
+  note?: string;
+}
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const binary = `dist/${BINARY_NAME}`;
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Runs argv directly as the sandbox user (setpriv execs, so RSS is the program's own). */
+export function asUser(sb: Sandbox, argv: string[], env: Record<string, string> = {}): string[] {
+  const vars = Object.entries({ ...sb.baseEnv(), ...env }).map(([k, v]) => `${k}=${v}`);
+  return ["setpriv", `--reuid=${sb.uid}`, `--regid=${sb.gid}`, "--clear-groups", "env", "-i", ...vars, ...argv];
+}
+
+export function sample(argv: string[], cwd?: string): Sample {
+  const t0 = performance.now();
+  const p = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe", cwd });
+  const ms = performance.now() - t0;
+  return { ms, rssMB: (p.resourceUsage?.maxRSS ?? 0) / 1e6, code: p.exitCode ?? -1 };
+}
+
+export function measure(name: string, argv: string[], opts: { runs?: number; cwd?: string; budget?: string } = {}): Row {
+  const runs = opts.runs ?? RUNS;
+  sample(argv, opts.cwd); // warm the page cache
+  const samples = Array.from({ length: runs }, () => sample(argv, opts.cwd));
+  const codes = new Set(samples.map((s) => s.code));
+  return {
+    name,
+    medianMs: median(samples.map((s) => s.ms)),
+    peakRssMB: Math.max(...samples.map((s) => s.rssMB)),
+    runs,
+    budget: opts.budget,
+    note: `exit ${[...codes].join("/")}`,
+  };
+}
+
+function printTable(rows: Row[], reference?: Row): void {
+  const header = ["measurement", "median", "peak RSS", "runs", "budget", "vs reference", "note"];
+  const lines = rows.map((r) => [
+    r.name,
+    `${r.medianMs.toFixed(1)} ms`,
+    r.peakRssMB ? `${r.peakRssMB.toFixed(1)} MB` : "-",
+    String(r.runs),
+    r.budget ?? "",
+    reference && r.name.includes("check") && r !== reference ? `${(r.medianMs / reference.medianMs).toFixed(2)}x` : "",
+    r.note ?? "",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  console.log("\n" + fmt(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const l of lines) console.log(fmt(l));
+}
+
+async function main(): Promise<void> {
+  if (process.getuid!() !== 0) {
+    console.error("bench needs root: it measures `check` as a throwaway sandbox user");
+    process.exit(1);
+  }
+  if (Bun.spawnSync([process.execPath, "scripts/build.ts"], { stdio: ["inherit", "inherit", "inherit"] }).exitCode !== 0) process.exit(1);
+  const sb = await createSandbox("crsbench");
+  try {
+    const bin = sb.installBinary(binary);
+    const rows: Row[] = [];
+    rows.push(measure("--version", asUser(sb, [bin, "--version"]), { cwd: sb.home, budget: "<= 30 ms, <= 60 MB" }));
+    rows.push(measure("--help", asUser(sb, [bin, "--help"]), { cwd: sb.home, budget: "<= 60 MB" }));
+    rows.push(measure("check --json", asUser(sb, [bin, "check", "--json"]), { cwd: sb.home, budget: "<= reference, <= 60 MB" }));
+    let reference: Row | undefined;
+    const refDir = process.env.CRS_REFERENCE_DIR;
+    if (refDir && existsSync(`${refDir}/containerd-rootless-setuptool.sh`)) {
+      reference = measure("reference setuptool.sh check", asUser(sb, ["sh", `${refDir}/containerd-rootless-setuptool.sh`, "check"], { PATH: `${refDir}:${SANDBOX_PATH}` }), { cwd: sb.home });
+      rows.push(reference);
+    } else {
+      rows.push({ name: "reference setuptool.sh check", medianMs: 70, peakRssMB: 0, runs: 0, note: "documented in sandbox.md (set CRS_REFERENCE_DIR to measure)" });
+      reference = rows.at(-1);
+    }
+    // Sections from other scripts: each exports `bench(sb, bin): Promise<Row[]>`.
+    for (const file of readdirSync("scripts").filter((f) => /^bench-.+\.ts$/.test(f)).sort()) {
+      const mod = await import(`./${file}`);
+      if (typeof mod.bench === "function") rows.push(...(await mod.bench(sb, bin)));
+    }
+    printTable(rows, reference);
+    console.log(`\nbinary size: ${(statSync(binary).size / 1e6).toFixed(1)} MB (${binary})`);
+  } finally {
+    await sb.destroy();
+  }
+}
+
+if (import.meta.main) await main();
