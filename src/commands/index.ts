@@ -19,4 +19,9 @@ export const commands: Record<string, CommandEntry> = {
     description: "Check whether rootless containerd can work here, and what to type to fix what is missing",
     load: () => import("./check.ts"),
   },
+  launch: {
+    description: "Run rootless containerd in the foreground (the service's ExecStart)",
+    hidden: true,
+    load: () => import("./launch.ts"),
+  },
 };

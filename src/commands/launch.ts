@@ -1,0 +1,31 @@
+// Hidden: the systemd unit's ExecStart. Outside RootlessKit it replaces itself with
+// `rootlesskit … <this binary> launch`; inside (marked by the environment) it prepares the
+// mounts and replaces itself with `containerd`. Arguments after `--` go to containerd.
+import { defineCommand } from "citty";
+import { runContext } from "./_shared.ts";
+import { UserError } from "../core/errors.ts";
+import { execve } from "../launcher/exec.ts";
+import { planParent } from "../launcher/parent.ts";
+import { isChild, planChild, prepareNamespace } from "../launcher/child.ts";
+
+export const examples = ["containerd-rootless-systemd launch", "containerd-rootless-systemd launch -- --config /path/to/config.toml"];
+
+export default defineCommand({
+  meta: { name: "launch", description: "Run rootless containerd in the foreground (the service's ExecStart)" },
+  args: {},
+  async run({ rawArgs, data }) {
+    const { host, paths } = runContext(data, {});
+    const dash = rawArgs.indexOf("--");
+    const extra = dash === -1 ? [] : rawArgs.slice(dash + 1);
+    let plan;
+    if (isChild(host)) {
+      plan = await planChild(host, extra);
+      await prepareNamespace(host, paths);
+    } else {
+      plan = await planParent(host, paths, extra);
+      for (const note of plan.settings.notes) host.writeErr(`[INFO] ${note}\n`);
+    }
+    const failure = execve(plan.argv, plan.env);
+    throw new UserError(`cannot start ${plan.argv[0]}: ${failure}`);
+  },
+});

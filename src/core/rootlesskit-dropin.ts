@@ -1,0 +1,226 @@
+// The RootlessKit settings in containerd.service's drop-in (override.conf): read the
+// `Environment=` assignments with systemd's quoting, set or reset our
+// CONTAINERD_ROOTLESS_ROOTLESSKIT_* keys, and keep every other line byte for byte.
+// Pure text functions; the I/O is one small reader at the end.
+import { join } from "node:path";
+import type { Host, Env } from "./host.ts";
+import { dropInPath, type Paths, CONTAINERD_UNIT } from "./paths.ts";
+import { SETTINGS, settingSpec, type SettingKey, type RawSettings } from "./rootlesskit-settings.ts";
+import type { ResolvedSettings } from "./rootlesskit.ts";
+
+interface Assignment {
+  /** the token as written, e.g. `A="x y"` */
+  raw: string;
+  name: string;
+  value: string;
+}
+
+interface LogicalLine {
+  /** first and last physical line (continuations with a trailing backslash) */
+  first: number;
+  last: number;
+  section: string | null;
+  /** set for `Environment=` lines */
+  assignments?: Assignment[];
+  /** `Environment=` with nothing: systemd clears the list so far */
+  clears?: boolean;
+}
+
+const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", "\\": "\\", '"': '"', "'": "'", s: " " };
+
+/** Splits an Environment= value into words like systemd (quotes anywhere in a word, C escapes, %%). */
+export function parseEnvironmentValue(text: string): Assignment[] {
+  const out: Assignment[] = [];
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+    if (i >= text.length) break;
+    const start = i;
+    let word = "";
+    let quote: string | null = null;
+    for (; i < text.length; i++) {
+      const c = text[i]!;
+      if (!quote && /\s/.test(c)) break;
+      if (c === "\\" && i + 1 < text.length) {
+        const n = text[++i]!;
+        word += ESCAPES[n] ?? n;
+      } else if (quote && c === quote) quote = null;
+      else if (!quote && (c === '"' || c === "'")) quote = c;
+      else word += c;
+    }
+    word = word.replace(/%%/g, "%");
+    const eq = word.indexOf("=");
+    if (eq > 0) out.push({ raw: text.slice(start, i), name: word.slice(0, eq), value: word.slice(eq + 1) });
+  }
+  return out;
+}
+
+/** `KEY="value"` with the escapes systemd reads back to the same value. */
+export function quoteAssignment(name: string, value: string): string {
+  const escaped = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/%/g, "%%");
+  return `${name}="${escaped}"`;
+}
+
+const ENV_LINE = /^\s*Environment\s*=(.*)$/;
+
+function parseLines(physical: string[]): LogicalLine[] {
+  const lines: LogicalLine[] = [];
+  let section: string | null = null;
+  for (let i = 0; i < physical.length; i++) {
+    const first = i;
+    const trimmed = physical[i]!.trim();
+    if (trimmed.startsWith("#") || trimmed.startsWith(";") || trimmed === "") {
+      lines.push({ first, last: i, section });
+      continue;
+    }
+    let text = physical[i]!.replace(/\r$/, "");
+    while (/\\\s*$/.test(text) && i + 1 < physical.length) text = text.replace(/\\\s*$/, " ") + physical[++i]!.replace(/\r$/, "");
+    const header = /^\s*\[([^\]]+)\]\s*$/.exec(text);
+    if (header) {
+      section = header[1]!;
+      lines.push({ first, last: i, section });
+      continue;
+    }
+    const env = section === "Service" ? ENV_LINE.exec(text) : null;
+    if (env) {
+      const assignments = parseEnvironmentValue(env[1]!);
+      lines.push({ first, last: i, section, assignments, clears: env[1]!.trim() === "" });
+    } else lines.push({ first, last: i, section });
+  }
+  return lines;
+}
+
+/** Every variable the drop-in's [Service] Environment= lines set, as systemd applies them in order. */
+export function dropInEnvironment(text: string): Record<string, string> {
+  let env: Record<string, string> = {};
+  for (const line of parseLines(text.split("\n"))) {
+    if (line.clears) env = {};
+    for (const a of line.assignments ?? []) env[a.name] = a.value;
+  }
+  return env;
+}
+
+/** Our settings as set in a drop-in's text. */
+export function dropInSettings(text: string): RawSettings {
+  const env = dropInEnvironment(text);
+  const raw: RawSettings = {};
+  for (const s of SETTINGS) if (env[s.env] !== undefined) raw[s.key] = env[s.env];
+  return raw;
+}
+
+/**
+ * Sets (string) or resets (null) our keys in a drop-in's text and returns the new text.
+ * Lines that hold none of the changed keys stay byte for byte; a line that mixes a changed
+ * key with other variables keeps the other assignments as written. A set key takes the place
+ * of its old line, else goes at the end of the last [Service] section (created if missing).
+ */
+export function updateDropIn(text: string, changes: Partial<Record<SettingKey, string | null>>): string {
+  const physical = text === "" ? [] : text.split("\n");
+  const trailingNewline = text === "" || text.endsWith("\n");
+  if (trailingNewline && physical.length) physical.pop();
+  const lines = parseLines(physical);
+  const changedEnv = new Set(Object.keys(changes).map((k) => settingSpec(k as SettingKey).env));
+  const toSet = SETTINGS.filter((s) => typeof changes[s.key] === "string").map((s) => ({ env: s.env, text: `Environment=${quoteAssignment(s.env, changes[s.key]!)}` }));
+  const placed = new Set<string>();
+
+  const out: string[] = [];
+  let lastServiceEnd = -1; // index in `out` after the last line of the last [Service] section
+  for (const line of lines) {
+    const hit = line.assignments?.filter((a) => changedEnv.has(a.name)) ?? [];
+    if (hit.length === 0) {
+      for (let p = line.first; p <= line.last; p++) out.push(physical[p]!);
+    } else {
+      const rest = line.assignments!.filter((a) => !changedEnv.has(a.name));
+      if (rest.length) out.push(physical[line.first]!.replace(/=.*$/s, "=") + rest.map((a) => a.raw).join(" "));
+      for (const s of toSet) {
+        if (!placed.has(s.env) && hit.some((a) => a.name === s.env)) {
+          out.push(s.text);
+          placed.add(s.env);
+        }
+      }
+    }
+    if (line.section === "Service" && physical[line.first]!.trim() !== "") lastServiceEnd = out.length;
+  }
+  const pending = toSet.filter((s) => !placed.has(s.env)).map((s) => s.text);
+  if (pending.length) {
+    if (lastServiceEnd >= 0) out.splice(lastServiceEnd, 0, ...pending);
+    else {
+      if (out.length && out[out.length - 1]!.trim() !== "") out.push("");
+      out.push("[Service]", ...pending);
+    }
+  }
+  return out.length ? out.join("\n") + (trailingNewline ? "\n" : "") : "";
+}
+
+/** True when the text holds nothing but section headers, blank lines and nothing else (safe to delete). */
+export function isEmptyDropIn(text: string): boolean {
+  return text.split("\n").every((l) => l.trim() === "" || /^\s*\[Service\]\s*$/.test(l));
+}
+
+export interface DropInFile {
+  path: string;
+  text: string;
+}
+
+/** containerd.service.d/*.conf in the order systemd applies them (lexical). */
+export async function readDropIns(host: Host, paths: Paths): Promise<DropInFile[]> {
+  const dir = join(paths.unitDir, `${CONTAINERD_UNIT}.d`);
+  const names = ((await host.readdir(dir)) ?? []).filter((n) => n.endsWith(".conf")).sort();
+  const files: DropInFile[] = [];
+  for (const name of names) {
+    const text = await host.readText(join(dir, name));
+    if (text !== null) files.push({ path: join(dir, name), text });
+  }
+  return files;
+}
+
+export function overridePath(paths: Paths): string {
+  return dropInPath(paths, CONTAINERD_UNIT);
+}
+
+export type SettingSource = "default" | "drop-in" | "environment";
+
+export interface EffectiveSetting {
+  key: SettingKey;
+  env: string;
+  flag: string;
+  /** the value as set, or undefined when the default applies */
+  value: string | undefined;
+  source: SettingSource;
+  /** the drop-in file that sets it */
+  file?: string;
+  /** the value in effect after defaults and auto-detection, when known */
+  resolved?: string;
+}
+
+/**
+ * Where each setting comes from for the service: a drop-in's Environment= wins over the
+ * user manager's environment (`systemctl --user show-environment`), which wins over the default.
+ */
+export function effectiveSettings(dropIns: DropInFile[], managerEnv: Env, resolved?: ResolvedSettings): EffectiveSetting[] {
+  const fromDropIn = new Map<string, { value: string; file: string }>();
+  for (const f of dropIns) {
+    const env = dropInEnvironment(f.text);
+    for (const s of SETTINGS) if (env[s.env] !== undefined) fromDropIn.set(s.env, { value: env[s.env]!, file: f.path });
+  }
+  return SETTINGS.map((s) => {
+    const base = { key: s.key, env: s.env, flag: s.flag, resolved: resolved ? resolvedText(resolved, s.key) : undefined };
+    const d = fromDropIn.get(s.env);
+    if (d) return { ...base, value: d.value, source: "drop-in" as const, file: d.file };
+    if (managerEnv[s.env] !== undefined) return { ...base, value: managerEnv[s.env], source: "environment" as const };
+    return { ...base, value: undefined, source: "default" as const };
+  });
+}
+
+export function resolvedText(r: ResolvedSettings, key: SettingKey): string {
+  switch (key) {
+    case "detachNetns":
+      return String(r.detachNetns);
+    case "flags":
+      return r.flags.join(" ");
+    case "mtu":
+      return String(r.mtu);
+    default:
+      return String(r[key]);
+  }
+}
