@@ -215,6 +215,31 @@ export class Host {
     await fs.chmod(this.path(path), mode);
   }
 
+  /** True when something accepts a connection on the unix socket at `path` (a daemon answering). */
+  async unixSocketAccepts(path: string, timeoutMs = 1000): Promise<boolean> {
+    if (!(await this.exists(path))) return false;
+    const attempt = new Promise<boolean>((resolve) => {
+      Bun.connect({
+        unix: this.path(path),
+        socket: {
+          open(s) {
+            s.end();
+            resolve(true);
+          },
+          data() {},
+          error() {
+            resolve(false);
+          },
+          connectError() {
+            resolve(false);
+          },
+        },
+      }).catch(() => resolve(false));
+    });
+    const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref?.());
+    return Promise.race([attempt, timer]);
+  }
+
   // ---- processes ------------------------------------------------------------
 
   /** Finds an executable on PATH (the host's PATH, not ours). */
