@@ -1,0 +1,68 @@
+// Things already on the machine that get in the way: a rootful containerd whose socket this
+// user can reach (clients may talk to the wrong daemon), and a rootless containerd that is
+// already running but was not started by this tool's containerd.service.
+import { isAbsolute, join } from "node:path";
+import type { Finding } from "../findings.ts";
+import { ok } from "../findings.ts";
+import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../paths.ts";
+import { existsSafe, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
+
+export const ROOTFUL_SOCKET = "/run/containerd/containerd.sock";
+
+async function rootful(ctx: CheckContext): Promise<Finding | null> {
+  if (!(await existsSafe(ctx, ROOTFUL_SOCKET))) return null;
+  if (!(await ctx.host.canAccess(ROOTFUL_SOCKET, "w"))) {
+    return ok("conflicts.rootful", `A rootful containerd socket exists (${ROOTFUL_SOCKET}) but ${ctx.user} cannot reach it`);
+  }
+  return {
+    id: "conflicts.rootful.reachable",
+    level: "warning",
+    message: `The rootful containerd socket ${ROOTFUL_SOCKET} is reachable by ${ctx.user}: clients given that address talk to the rootful daemon (as root), not to rootless containerd.`,
+    fix: "Use `nerdctl` (it picks the rootless socket by itself) and do not set CONTAINERD_ADDRESS to the rootful socket; an administrator may restrict the socket's group.",
+  };
+}
+
+/** The rootless containerd (if any) behind a RootlessKit state dir, and whether our unit started it. */
+async function rootless(ctx: CheckContext): Promise<{ finding: Finding | null; running: boolean }> {
+  const envDir = ctx.host.env.CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR;
+  const stateDir = envDir && isAbsolute(envDir) ? envDir : ctx.paths.rootlesskitStateDir;
+  const [pidFile, socket, unit] = await Promise.all([
+    readSafe(ctx, join(stateDir, "child_pid")),
+    existsSafe(ctx, ctx.paths.containerdSocket),
+    readSafe(ctx, unitPath(ctx.paths, CONTAINERD_UNIT)),
+  ]);
+  const pid = /^\d+$/.test(pidFile.text?.trim() ?? "") ? Number(pidFile.text!.trim()) : null;
+  const alive = pid !== null && pid > 0 && (await existsSafe(ctx, `/proc/${pid}`));
+  if (!alive) {
+    if (!socket) return { finding: null, running: false };
+    return {
+      finding: { id: "conflicts.rootless.stale-socket", level: "info", message: `${ctx.paths.containerdSocket} exists but no RootlessKit child is alive in ${stateDir}: a leftover from an earlier run.` },
+      running: false,
+    };
+  }
+  const [cgroupFile, statFile] = await Promise.all([readSafe(ctx, `/proc/${pid}/cgroup`), readSafe(ctx, `/proc/${pid}/stat`)]);
+  const cgroup = cgroupFile.text ?? "";
+  // /proc/PID/stat: "pid (comm) state ppid ..."; comm may contain spaces and parentheses.
+  const ppid = /\)\s+\S+\s+(\d+)/.exec(statFile.text?.slice(statFile.text.lastIndexOf(")")) ?? "")?.[1];
+  const underUnit = cgroup.split("\n").some((l) => l.endsWith(`/${CONTAINERD_UNIT}`));
+  const ours = underUnit && (unit.text ?? "").includes(BINARY_NAME);
+  if (ours) return { finding: ok("conflicts.rootless", `Rootless containerd is running under ${CONTAINERD_UNIT} (installed by ${BINARY_NAME})`), running: true };
+  const by = underUnit ? `${CONTAINERD_UNIT} from another installer` : "a process outside any containerd.service";
+  return {
+    finding: {
+      id: "conflicts.rootless.foreign",
+      level: "warning",
+      message: `A rootless containerd is already running (RootlessKit child pid ${pid}, state dir ${stateDir}), started by ${by}, not by ${BINARY_NAME}.`,
+      fix: underUnit
+        ? `Stop it before installing: \`systemctl --user disable --now ${CONTAINERD_UNIT}\` (the installer then replaces the unit).`
+        : `Stop it before installing${ppid ? ` (its RootlessKit is pid ${ppid}: \`kill ${ppid}\`)` : ""}, or both will fight over ${ctx.paths.containerdSocket}.`,
+    },
+    running: true,
+  };
+}
+
+export async function probeConflicts(ctx: CheckContext): Promise<ProbeResult> {
+  const [a, b] = await Promise.all([rootful(ctx), rootless(ctx)]);
+  const findings = [a, b.finding].filter((f): f is Finding => f !== null);
+  return { findings, facts: { rootlessContainerdRunning: b.running } };
+}

@@ -1,0 +1,72 @@
+// runChecks: every probe, the independent ones concurrently, findings in a fixed order
+// (the order the report prints them in), plus the environment facts they gathered.
+// Root is refused before anything else runs. A probe that fails unexpectedly becomes an
+// error finding; no exception escapes.
+import type { Host } from "../host.ts";
+import type { Paths } from "../paths.ts";
+import type { Finding } from "../findings.ts";
+import { isFatal } from "../findings.ts";
+import { createContext, type CheckContext, type CheckOptions, type ProbeResult } from "./context.ts";
+import { emptyFacts, mergeFacts, type EnvironmentFacts } from "./facts.ts";
+import { readDistro } from "./distro.ts";
+import { probeSession, rootRefusal } from "./session.ts";
+import { probeBinaries } from "./binaries.ts";
+import { probeSubids } from "./subid.ts";
+import { probeSysctl } from "./sysctl.ts";
+import { probeSmoke } from "./smoke.ts";
+import { probeCgroup } from "./cgroup.ts";
+import { probeOverlayfs } from "./overlayfs.ts";
+import { probeLinger } from "./linger.ts";
+import { probeConflicts } from "./conflicts.ts";
+
+export type { CheckOptions } from "./context.ts";
+export type { EnvironmentFacts } from "./facts.ts";
+
+export interface CheckResult {
+  ok: boolean;
+  /** true when the run stopped at the root refusal */
+  refused: boolean;
+  findings: Finding[];
+  facts: EnvironmentFacts;
+}
+
+/** The report's sections, in the seed's order; each finding id starts with one of the prefixes. */
+export const SECTIONS = [
+  { title: "Checking RootlessKit functionality", prefixes: ["session", "binaries", "subid", "sysctl", "rootlesskit"] },
+  { title: "Checking cgroup v2", prefixes: ["cgroup"] },
+  { title: "Checking overlayfs", prefixes: ["overlayfs"] },
+  { title: null, prefixes: ["linger", "conflicts"] },
+] as const;
+
+const PROBES: [string, (ctx: CheckContext) => Promise<ProbeResult>][] = [
+  ["session", probeSession],
+  ["binaries", probeBinaries],
+  ["subid", probeSubids],
+  ["sysctl", probeSysctl],
+  ["rootlesskit", probeSmoke],
+  ["cgroup", probeCgroup],
+  ["overlayfs", probeOverlayfs],
+  ["linger", probeLinger],
+  ["conflicts", probeConflicts],
+];
+
+async function guarded(group: string, probe: (ctx: CheckContext) => Promise<ProbeResult>, ctx: CheckContext): Promise<ProbeResult> {
+  try {
+    return await probe(ctx);
+  } catch (e) {
+    return { findings: [{ id: `${group}.probe-failed`, level: "error", message: `The ${group} check failed unexpectedly: ${(e as Error)?.message ?? String(e)}` }] };
+  }
+}
+
+export async function runChecks(host: Host, paths: Paths, opts: CheckOptions = {}): Promise<CheckResult> {
+  const user = await host.userName().catch(() => String(host.uid));
+  const ctx = createContext(host, paths, user, opts);
+  const base = emptyFacts(user, host.uid);
+  const refusal = rootRefusal(ctx);
+  if (refusal) return { ok: false, refused: true, findings: [refusal], facts: base };
+
+  const [results, distro] = await Promise.all([Promise.all(PROBES.map(([g, p]) => guarded(g, p, ctx))), readDistro(ctx).catch(() => null)]);
+  const findings = results.flatMap((r) => r.findings);
+  const facts = mergeFacts({ ...base, distro }, results.map((r) => r.facts));
+  return { ok: !findings.some(isFatal), refused: false, findings, facts };
+}

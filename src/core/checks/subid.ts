@@ -1,0 +1,128 @@
+// /etc/subuid and /etc/subgid: the user (by name or uid) needs a range of at least 65536
+// subordinate ids. Malformed lines and ranges shared between users are reported; when
+// `getsubids` exists it is asked too (it also sees ranges from NSS, e.g. sssd).
+import type { Finding } from "../findings.ts";
+import { ok } from "../findings.ts";
+import { findTool, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
+
+export const MIN_SUBIDS = 65536;
+
+export interface SubidRange {
+  owner: string;
+  start: number;
+  count: number;
+  line: number;
+}
+
+export interface ParsedSubids {
+  ranges: SubidRange[];
+  malformed: { line: number; text: string }[];
+}
+
+export function parseSubids(text: string): ParsedSubids {
+  const ranges: SubidRange[] = [];
+  const malformed: { line: number; text: string }[] = [];
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) return;
+    const m = /^([^:\s]+):(\d+):(\d+)$/.exec(line);
+    const start = m ? Number(m[2]) : NaN;
+    const count = m ? Number(m[3]) : NaN;
+    if (!m || !Number.isSafeInteger(start) || !Number.isSafeInteger(count) || count === 0) malformed.push({ line: i + 1, text: raw.slice(0, 80) });
+    else ranges.push({ owner: m[1]!, start, count, line: i + 1 });
+  });
+  return { ranges, malformed };
+}
+
+/** Pairs of ranges of different owners that share ids. */
+export function overlaps(ranges: SubidRange[]): [SubidRange, SubidRange][] {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  const out: [SubidRange, SubidRange][] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = i + 1; j < sorted.length && sorted[j]!.start < sorted[i]!.start + sorted[i]!.count; j++) {
+      if (sorted[i]!.owner !== sorted[j]!.owner) out.push([sorted[i]!, sorted[j]!]);
+    }
+  }
+  return out;
+}
+
+/** The first 65536-aligned start at or above 100000 that no existing range touches. */
+export function freeStart(ranges: SubidRange[]): number {
+  let start = 100000;
+  for (;;) {
+    const clash = ranges.find((r) => r.start < start + MIN_SUBIDS && start < r.start + r.count);
+    if (!clash) return start;
+    start = Math.ceil((clash.start + clash.count) / MIN_SUBIDS) * MIN_SUBIDS;
+  }
+}
+
+/** `getsubids [-g] USER` prints lines like "0: alice 100000 65536". */
+export function parseGetsubids(out: string): { start: number; count: number }[] {
+  const res: { start: number; count: number }[] = [];
+  for (const line of out.split("\n")) {
+    const m = /^\s*\d+:\s*\S+\s+(\d+)\s+(\d+)\s*$/.exec(line);
+    if (m) res.push({ start: Number(m[1]), count: Number(m[2]) });
+  }
+  return res;
+}
+
+async function probeFile(ctx: CheckContext, kind: "uid" | "gid", getsubids: string | null): Promise<Finding[]> {
+  const file = `/etc/sub${kind}`;
+  const id = `subid.sub${kind}`;
+  const mine = (r: { owner: string }) => r.owner === ctx.user || r.owner === String(ctx.uid);
+  const [read, nss] = await Promise.all([
+    readSafe(ctx, file),
+    getsubids ? ctx.host.run(kind === "uid" ? [getsubids, ctx.user] : [getsubids, "-g", ctx.user], { timeoutMs: 5000 }) : null,
+  ]);
+  const findings: Finding[] = [];
+  const parsed = parseSubids(read.text ?? "");
+  if (read.error) findings.push({ id: `${id}.unreadable`, level: nss?.code === 0 ? "warning" : "error", message: `${read.error}`, sudoFix: [`chmod 644 ${file}`] });
+  if (parsed.malformed.length) {
+    findings.push({
+      id: `${id}.malformed`,
+      level: "warning",
+      message: `${file} has ${parsed.malformed.length} malformed line(s); each line must be NAME_OR_UID:START:COUNT.`,
+      detail: parsed.malformed.slice(0, 5).map((m) => `line ${m.line}: ${JSON.stringify(m.text)}`).join("\n"),
+    });
+  }
+  for (const [a, b] of overlaps(parsed.ranges)) {
+    const involvesMe = mine(a) || mine(b);
+    findings.push({
+      id: `${id}.overlap`,
+      level: involvesMe ? "warning" : "info",
+      message: `${file}: the ranges of ${a.owner} (line ${a.line}: ${a.start}+${a.count}) and ${b.owner} (line ${b.line}: ${b.start}+${b.count}) overlap; those users can touch each other's container files.`,
+      fix: "Give each user a separate range.",
+    });
+  }
+  const fromFile = parsed.ranges.filter(mine);
+  const fromNss = nss?.code === 0 ? parseGetsubids(nss.stdout) : [];
+  const ranges = fromNss.length ? fromNss : fromFile;
+  const total = ranges.reduce((n, r) => n + r.count, 0);
+  const start = freeStart(parsed.ranges);
+  const addLine = `echo "${ctx.user}:${start}:${MIN_SUBIDS}" >> ${file}`;
+  if (ranges.length === 0) {
+    findings.push({
+      id: `${id}.missing`,
+      level: "error",
+      message: `${file} has no range for ${ctx.user} (uid ${ctx.uid}); RootlessKit needs at least ${MIN_SUBIDS} subordinate ${kind}s.`,
+      sudoFix: [addLine],
+    });
+  } else if (total < MIN_SUBIDS) {
+    findings.push({
+      id: `${id}.too-small`,
+      level: "error",
+      message: `${ctx.user} has only ${total} subordinate ${kind}s in ${file}; at least ${MIN_SUBIDS} are needed.`,
+      sudoFix: [addLine],
+    });
+  } else {
+    const where = fromNss.length ? `getsubids${fromFile.length ? "" : " (not in the file)"}` : file;
+    findings.push(ok(id, `${ctx.user} has ${total} subordinate ${kind}s (${where})`));
+  }
+  return findings;
+}
+
+export async function probeSubids(ctx: CheckContext): Promise<ProbeResult> {
+  const getsubids = await findTool(ctx, "getsubids");
+  const [uids, gids] = await Promise.all([probeFile(ctx, "uid", getsubids), probeFile(ctx, "gid", getsubids)]);
+  return { findings: [...uids, ...gids] };
+}
