@@ -79,7 +79,7 @@ export class Host {
     this.uid = opts.uid ?? process.getuid!();
     this.gid = opts.gid ?? process.getgid!();
     this.execPath = opts.execPath ?? process.execPath;
-    this.scriptPath = opts.scriptPath ?? detectScriptPath();
+    this.scriptPath = "scriptPath" in opts ? opts.scriptPath : detectScriptPath();
     this.stdinIsTTY = opts.stdinIsTTY ?? Boolean(process.stdin.isTTY);
     this.stdoutIsTTY = opts.stdoutIsTTY ?? Boolean(process.stdout.isTTY);
     this.stderrIsTTY = opts.stderrIsTTY ?? Boolean(process.stderr.isTTY);
@@ -195,6 +195,66 @@ export class Host {
     } catch (e) {
       await fs.rm(tmp, { force: true });
       throw new HostError(`cannot copy ${from} to ${to}: ${(e as Error).message}`, to, errCode(e));
+    }
+  }
+
+  /** True when both files exist and hold the same bytes (sizes compared first). */
+  async sameContent(a: string, b: string): Promise<boolean> {
+    const [sa, sb] = await Promise.all([this.stat(a), this.stat(b)]);
+    if (!sa?.isFile || !sb?.isFile || sa.size !== sb.size) return false;
+    const [ba, bb] = await Promise.all([fs.readFile(this.path(a)), fs.readFile(this.path(b))]);
+    return ba.equals(bb);
+  }
+
+  /** rename(2): moves a file within one filesystem (used to keep a backup for rollback). */
+  async rename(from: string, to: string): Promise<void> {
+    await fs.rename(this.path(from), this.path(to));
+  }
+
+  /**
+   * Creates a file only if it does not exist yet (O_EXCL), with `content`. False when it
+   * already exists. Used for the lock file.
+   */
+  async createExclusive(path: string, content: string, mode = 0o600): Promise<boolean> {
+    await fs.mkdir(dirname(this.path(path)), { recursive: true, mode: 0o700 });
+    try {
+      await fs.writeFile(this.path(path), content, { mode, flag: "wx" });
+      return true;
+    } catch (e) {
+      if (errCode(e) === "EEXIST") return false;
+      throw new HostError(`cannot create ${path}: ${(e as Error).message}`, path, errCode(e));
+    }
+  }
+
+  /** Whether a process with this PID exists (signal 0; EPERM means it exists but is not ours). */
+  pidAlive(pid: number): boolean {
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (e) {
+      return errCode(e) === "EPERM";
+    }
+  }
+
+  /** Our own process id (written into the lock file). */
+  get pid(): number {
+    return process.pid;
+  }
+
+  /** Asks a question on the terminal and returns the answer line ("" on end of input). */
+  async ask(question: string): Promise<string> {
+    process.stdout.write(question);
+    const { createInterface } = await import("node:readline");
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    try {
+      const line = await new Promise<string>((resolve) => {
+        rl.once("line", resolve);
+        rl.once("close", () => resolve(""));
+      });
+      return line;
+    } finally {
+      rl.close();
     }
   }
 

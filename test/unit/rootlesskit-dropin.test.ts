@@ -1,0 +1,114 @@
+import { test, expect, describe, afterEach } from "bun:test";
+import {
+  updateDropIn, dropInSettings, dropInEnvironment, parseEnvironmentValue, quoteAssignment, isEmptyDropIn, effectiveSettings, readDropIns,
+} from "../../src/core/rootlesskit-dropin.ts";
+import { parseSettings, rawSettingsFromFlags } from "../../src/core/rootlesskit-settings.ts";
+import { resolvePaths } from "../../src/core/paths.ts";
+import { makeTestHost, type TestHost } from "../helpers/test-host.ts";
+
+const USER_FILE = `# my tweaks, keep me
+[Unit]
+Description=containerd with my tweaks
+
+[Service]
+; a semicolon comment
+Environment=HTTP_PROXY="http://proxy:3128" CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1400
+Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS="false"
+LimitNOFILE=4096
+Environment="NO_PROXY=localhost,127.0.0.1"
+
+[Install]
+WantedBy=default.target
+`;
+
+describe("systemd Environment= quoting", () => {
+  test("quotes around the value, the whole word, escapes, %%", () => {
+    expect(parseEnvironmentValue(`A="x y" B=y "C=z w" D=a\\"b E='q r' F=100%% G=`).map((a) => [a.name, a.value])).toEqual([
+      ["A", "x y"], ["B", "y"], ["C", "z w"], ["D", 'a"b'], ["E", "q r"], ["F", "100%"], ["G", ""],
+    ]);
+  });
+  test("quoteAssignment round-trips awkward values", () => {
+    for (const v of [`--a "b c"`, `back\\slash`, "50%", "", "x'y"]) {
+      expect(parseEnvironmentValue(quoteAssignment("K", v))[0]!.value).toBe(v);
+    }
+  });
+  test("several Environment lines, later wins, empty Environment= clears, other sections ignored", () => {
+    expect(dropInEnvironment("[Service]\nEnvironment=A=1 B=2\nEnvironment=A=3\n[Unit]\nEnvironment=A=9\n")).toEqual({ A: "3", B: "2" });
+    expect(dropInEnvironment("[Service]\nEnvironment=A=1\nEnvironment=\nEnvironment=B=2\n")).toEqual({ B: "2" });
+    expect(dropInEnvironment("[Service]\nEnvironment=A=1 \\\n  B=2\n")).toEqual({ A: "1", B: "2" });
+  });
+});
+
+describe("reading our settings", () => {
+  test("drop-in -> raw settings -> typed", () => {
+    const raw = dropInSettings(USER_FILE);
+    expect(raw).toEqual({ mtu: "1400", detachNetns: "false" });
+    expect(parseSettings(raw)).toEqual({ mtu: 1400, detachNetns: "false" });
+  });
+});
+
+describe("updating keeps every line we do not own", () => {
+  test("set an existing key in place, add a new one at the end of [Service]", () => {
+    const out = updateDropIn(USER_FILE, { detachNetns: "true", net: "slirp4netns" });
+    expect(out).toBe(USER_FILE.replace(`Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS="false"`, `Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS="true"`)
+      .replace(`Environment="NO_PROXY=localhost,127.0.0.1"\n`, `Environment="NO_PROXY=localhost,127.0.0.1"\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_NET="slirp4netns"\n`));
+  });
+  test("a key on a shared line: the other assignment stays as written, ours moves to its own line", () => {
+    const out = updateDropIn(USER_FILE, { mtu: "1500" });
+    expect(out).toContain(`Environment=HTTP_PROXY="http://proxy:3128"\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"\n`);
+    expect(dropInEnvironment(out)).toMatchObject({ HTTP_PROXY: "http://proxy:3128", CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU: "1500", NO_PROXY: "localhost,127.0.0.1" });
+    const untouched = (t: string) => t.split("\n").filter((l) => !l.includes("ROOTLESSKIT") && !l.includes("HTTP_PROXY"));
+    expect(untouched(out)).toEqual(untouched(USER_FILE));
+  });
+  test("reset removes only our key; other lines byte for byte", () => {
+    const out = updateDropIn(USER_FILE, { detachNetns: null, mtu: null });
+    expect(out).toBe(USER_FILE.replace(`Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS="false"\n`, "").replace(` CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1400`, ""));
+    expect(dropInSettings(out)).toEqual({});
+  });
+  test("no change asked -> identical text; resetting an absent key -> identical text", () => {
+    expect(updateDropIn(USER_FILE, {})).toBe(USER_FILE);
+    expect(updateDropIn(USER_FILE, { net: null })).toBe(USER_FILE);
+  });
+  test("setting the same value twice is stable", () => {
+    const once = updateDropIn(USER_FILE, { net: "vpnkit" });
+    expect(updateDropIn(once, { net: "vpnkit" })).toBe(once);
+  });
+  test("a new file is the seed's format; a file without [Service] gets one appended", () => {
+    expect(updateDropIn("", { detachNetns: "false" })).toBe(`[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS="false"\n`);
+    expect(updateDropIn("[Unit]\nAfter=x\n", { mtu: "1500" })).toBe(`[Unit]\nAfter=x\n\n[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"\n`);
+  });
+  test("FLAGS with quotes survive the drop-in and split like a shell", () => {
+    const text = updateDropIn("", rawSettingsFromFlags({ flags: `--pidns --cidr="10.0.9.0/24"` }) as never);
+    expect(parseSettings(dropInSettings(text)).flags).toEqual(["--pidns", "--cidr=10.0.9.0/24"]);
+  });
+  test("after resetting everything the file is empty enough to delete", () => {
+    const t = updateDropIn("", { mtu: "1500", net: "vpnkit" });
+    expect(isEmptyDropIn(updateDropIn(t, { mtu: null, net: null }))).toBe(true);
+    expect(isEmptyDropIn(updateDropIn(USER_FILE, { mtu: null, detachNetns: null }))).toBe(false);
+  });
+});
+
+describe("effective settings for configure --show", () => {
+  let host: TestHost | undefined;
+  afterEach(async () => host?.cleanup());
+
+  test("drop-in beats the manager environment beats the default; later drop-ins win", async () => {
+    host = await makeTestHost({
+      files: {
+        "/home/alice/.config/systemd/user/containerd.service.d/override.conf": `[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1400"\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_NET=vpnkit\n`,
+        "/home/alice/.config/systemd/user/containerd.service.d/zz-late.conf": `[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1300\n`,
+        "/home/alice/.config/systemd/user/containerd.service.d/notes.txt": `[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_FLAGS=--x\n`,
+      },
+    });
+    const paths = resolvePaths(host.env, 1000);
+    const dropIns = await readDropIns(host, paths);
+    expect(dropIns.map((d) => d.path.split("/").pop())).toEqual(["override.conf", "zz-late.conf"]);
+    const eff = effectiveSettings(dropIns, { CONTAINERD_ROOTLESS_ROOTLESSKIT_NET: "slirp4netns", CONTAINERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER: "slirp4netns" });
+    const by = Object.fromEntries(eff.map((e) => [e.key, e]));
+    expect(by.mtu).toMatchObject({ value: "1300", source: "drop-in", file: "/home/alice/.config/systemd/user/containerd.service.d/zz-late.conf" });
+    expect(by.net).toMatchObject({ value: "vpnkit", source: "drop-in" });
+    expect(by.portDriver).toMatchObject({ value: "slirp4netns", source: "environment" });
+    expect(by.detachNetns).toMatchObject({ value: undefined, source: "default", flag: "--detach-netns" });
+    expect(by.flags!.source).toBe("default");
+  });
+});
