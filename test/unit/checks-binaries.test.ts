@@ -1,0 +1,103 @@
+import { test, expect, afterEach } from "bun:test";
+import { ok, type TestHost } from "../helpers/test-host.ts";
+import { machine, check, byId, problems } from "./checks-fixture.ts";
+
+let host: TestHost | undefined;
+afterEach(async () => host?.cleanup());
+
+test("versions and the network driver land in the facts", async () => {
+  host = await machine();
+  const r = await check(host);
+  expect(r.facts.tools.rootlesskit?.version).toBe("1.1.0");
+  expect(r.facts.tools.containerd?.version).toBe("1.6.20");
+  expect(r.facts.tools.runc?.version).toBe("1.1.5");
+  expect(r.facts.tools.slirp4netns?.version).toBe("1.2.0");
+  expect(r.facts.networkDriver).toBe("slirp4netns");
+  expect(r.facts.detachNetnsSupported).toBe(false);
+  expect(r.facts.distro?.id).toBe("debian");
+  expect(byId(r, "binaries.rootlesskit")?.message).toContain("1.1.0");
+});
+
+test("rootlesskit --version runs once although several probes need it", async () => {
+  host = await machine();
+  await check(host);
+  expect(host.calls.filter((c) => c[0]!.endsWith("rootlesskit") && c[1] === "--version")).toHaveLength(1);
+});
+
+for (const [name, id, pkg] of [
+  ["rootlesskit", "binaries.rootlesskit.missing", "rootlesskit"],
+  ["containerd", "binaries.containerd.missing", "containerd"],
+  ["nsenter", "binaries.nsenter.missing", "util-linux"],
+  ["mount", "binaries.mount.missing", "mount"],
+  ["newuidmap", "binaries.newuidmap.missing", "uidmap"],
+  ["newgidmap", "binaries.newgidmap.missing", "uidmap"],
+  ["slirp4netns", "binaries.network.missing", "slirp4netns"],
+] as const) {
+  test(`${name} missing is an error with the package to install`, async () => {
+    host = await machine({ commands: { [name]: null, [`/usr/bin/${name}`]: null } });
+    const r = await check(host);
+    const f = byId(r, id)!;
+    expect(f.level).toBe("error");
+    expect(f.sudoFix).toEqual([`apt-get install -y ${pkg}`]);
+    expect(r.ok).toBe(false);
+  });
+}
+
+test("no runc and no crun is an error; crun alone is fine", async () => {
+  host = await machine({ commands: { runc: null } });
+  expect(byId(await check(host), "binaries.runtime.missing")?.level).toBe("error");
+  await host.cleanup();
+  host = await machine({ commands: { runc: null, crun: () => ok("crun version 1.8.1\n"), "/usr/bin/crun": () => ok("crun version 1.8.1\n") } });
+  const r = await check(host);
+  expect(byId(r, "binaries.runtime")?.message).toContain("crun 1.8.1");
+  expect(r.facts.tools.crun?.version).toBe("1.8.1");
+});
+
+test("slirp4netns older than 0.4.0: error alone, warning when vpnkit can take over", async () => {
+  const old = () => ok("slirp4netns version 0.3.0\n");
+  host = await machine({ commands: { slirp4netns: old } });
+  let r = await check(host);
+  expect(byId(r, "binaries.slirp4netns.too-old")?.level).toBe("error");
+  expect(r.facts.networkDriver).toBeNull();
+  await host.cleanup();
+  const vpnkit = () => ok("vpnkit version v0.5.0\n");
+  host = await machine({ commands: { slirp4netns: old, vpnkit, "/usr/bin/vpnkit": vpnkit } });
+  r = await check(host);
+  expect(byId(r, "binaries.slirp4netns.too-old")?.level).toBe("warning");
+  expect(r.facts.networkDriver).toBe("vpnkit");
+});
+
+test("pasta counts only with RootlessKit >= 2.0", async () => {
+  const pasta = () => ok("pasta 0^20231004.gf851084\n");
+  host = await machine({ commands: { slirp4netns: null, pasta, "/usr/bin/pasta": pasta } });
+  expect(byId(await check(host), "binaries.network.missing")?.level).toBe("error");
+  await host.cleanup();
+  const rk2 = (argv: string[]) => (argv[1] === "--version" ? ok("rootlesskit version 2.3.1\n") : ok("crs-smoke-ok\ncrs-overlay-ok\n"));
+  host = await machine({ commands: { slirp4netns: null, pasta, "/usr/bin/pasta": pasta, rootlesskit: rk2 } });
+  const r = await check(host);
+  expect(r.facts.networkDriver).toBe("pasta");
+  expect(r.facts.detachNetnsSupported).toBe(true);
+});
+
+test("newuidmap without setuid and no getcap: error with chmod u+s", async () => {
+  host = await machine({ files: { "/usr/bin/newuidmap": { content: "elf", mode: 0o755 } } });
+  const f = byId(await check(host), "binaries.newuidmap.not-privileged")!;
+  expect(f.level).toBe("error");
+  expect(f.message).toContain("getcap is not installed");
+  expect(f.sudoFix).toEqual(["chown root:root /usr/bin/newuidmap", "chmod u+s /usr/bin/newuidmap"]);
+});
+
+test("newgidmap without setuid but with the file capability is fine (asked through getcap)", async () => {
+  const getcap = (argv: string[]) => ok(`${argv[1]} cap_setgid=ep\n`);
+  host = await machine({ files: { "/usr/bin/newgidmap": { content: "elf", mode: 0o755 } }, commands: { getcap, "/usr/sbin/getcap": getcap } });
+  const r = await check(host);
+  expect(byId(r, "binaries.newgidmap")?.message).toContain("cap_setgid");
+  expect(problems(r)).toEqual([]);
+});
+
+test("a tool printing garbage for --version is found, version unknown, no exception", async () => {
+  host = await machine({ commands: { containerd: () => ok("\u0000\u0001 weird\n") } });
+  const r = await check(host);
+  expect(r.facts.tools.containerd?.version).toBeNull();
+  expect(byId(r, "binaries.containerd")?.message).toContain("version unknown");
+});

@@ -1,0 +1,85 @@
+import { test, expect, afterEach } from "bun:test";
+import { HostError } from "../../src/core/host.ts";
+import { ok, failed, type TestHost } from "../helpers/test-host.ts";
+import { machine, check, byId } from "./checks-fixture.ts";
+import { parseSubids, freeStart, overlaps, parseGetsubids } from "../../src/core/checks/subid.ts";
+
+let host: TestHost | undefined;
+afterEach(async () => host?.cleanup());
+
+test("no range for the user: error with a free range to add", async () => {
+  host = await machine({ files: { "/etc/subuid": "bob:100000:65536\n" } });
+  const f = byId(await check(host), "subid.subuid.missing")!;
+  expect(f.level).toBe("error");
+  expect(f.sudoFix).toEqual(['echo "alice:196608:65536" >> /etc/subuid']);
+});
+
+test("too small a range", async () => {
+  host = await machine({ files: { "/etc/subgid": "alice:100000:1000\n" } });
+  const f = byId(await check(host), "subid.subgid.too-small")!;
+  expect(f.level).toBe("error");
+  expect(f.message).toContain("only 1000");
+});
+
+test("a range given by uid counts", async () => {
+  host = await machine({ files: { "/etc/subuid": "1000:100000:65536\n" } });
+  expect(byId(await check(host), "subid.subuid")?.level).toBe("ok");
+});
+
+test("two small ranges add up", async () => {
+  host = await machine({ files: { "/etc/subuid": "alice:100000:32768\nalice:300000:32768\n" } });
+  expect(byId(await check(host), "subid.subuid")?.level).toBe("ok");
+});
+
+test("malformed lines are a warning that names them, never an exception", async () => {
+  host = await machine({ files: { "/etc/subuid": "garbage\nalice:100000:65536\n:::\nbob:x:y\n\u0000\u00ff\ncarol:1:0\n" } });
+  const r = await check(host);
+  const f = byId(r, "subid.subuid.malformed")!;
+  expect(f.level).toBe("warning");
+  expect(f.message).toContain("5 malformed");
+  expect(f.detail).toContain("line 1");
+  expect(byId(r, "subid.subuid")?.level).toBe("ok");
+});
+
+test("overlapping ranges: warning when the user is involved, info between others", async () => {
+  host = await machine({ files: { "/etc/subuid": "alice:100000:65536\nbob:150000:65536\ncarol:400000:65536\ndave:410000:10\n" } });
+  const found = (await check(host)).findings.filter((f) => f.id === "subid.subuid.overlap");
+  expect(found.map((f) => f.level).sort()).toEqual(["info", "warning"]);
+  expect(found.find((f) => f.level === "warning")!.message).toContain("bob");
+});
+
+test("an unreadable /etc/subuid becomes a finding", async () => {
+  host = await machine();
+  const real = host.readText.bind(host);
+  host.readText = async (p) => {
+    if (p === "/etc/subuid") throw new HostError("cannot read /etc/subuid: EACCES: permission denied", p, "EACCES");
+    return real(p);
+  };
+  const r = await check(host);
+  expect(byId(r, "subid.subuid.unreadable")?.level).toBe("error");
+  expect(byId(r, "subid.subuid.unreadable")?.message).toContain("permission denied");
+  expect(byId(r, "subid.subuid.missing")?.level).toBe("error");
+});
+
+test("getsubids is used when present: ranges from NSS satisfy an empty file", async () => {
+  const getsubids = (argv: string[]) => ok(`0: ${argv.at(-1)} 200000 65536\n`);
+  host = await machine({ files: { "/etc/subuid": "", "/etc/subgid": "" }, commands: { getsubids, "/usr/bin/getsubids": getsubids } });
+  const r = await check(host);
+  expect(byId(r, "subid.subuid")?.message).toContain("getsubids");
+  expect(byId(r, "subid.subgid")?.level).toBe("ok");
+  expect(host.calls.some((c) => c[0]!.endsWith("getsubids") && c[1] === "-g" && c[2] === "alice")).toBe(true);
+});
+
+test("getsubids failing falls back to the file", async () => {
+  const getsubids = () => failed("Error fetching ranges");
+  host = await machine({ commands: { getsubids, "/usr/bin/getsubids": getsubids } });
+  expect(byId(await check(host), "subid.subuid")?.level).toBe("ok");
+});
+
+test("parsers", () => {
+  expect(parseSubids("a:1:2\n# c\n\nb:x:1").malformed).toHaveLength(1);
+  expect(freeStart([{ owner: "a", start: 100000, count: 65536, line: 1 }])).toBe(196608);
+  expect(freeStart([])).toBe(100000);
+  expect(overlaps(parseSubids("a:0:10\na:5:10\n").ranges)).toEqual([]);
+  expect(parseGetsubids("0: alice 100000 65536\n1: alice 300000 10\n")).toEqual([{ start: 100000, count: 65536 }, { start: 300000, count: 10 }]);
+});
