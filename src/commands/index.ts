@@ -19,6 +19,26 @@ export const commands: Record<string, CommandEntry> = {
     description: "Check whether rootless containerd can work here, and what to type to fix what is missing",
     load: () => import("./check.ts"),
   },
+  install: {
+    description: "Install rootless containerd as a systemd user service (containerd.service)",
+    load: () => import("./install.ts"),
+  },
+  uninstall: {
+    description: "Stop and remove the services this tool installed (images and containers are kept unless --purge)",
+    load: () => import("./uninstall.ts"),
+  },
+  status: {
+    description: "Show the services, versions, RootlessKit settings, socket and snapshotters",
+    load: () => import("./status.ts"),
+  },
+  nsenter: {
+    description: "Run a command inside rootless containerd's namespaces: nsenter -- CMD...",
+    load: () => import("./nsenter.ts"),
+  },
+  configure: {
+    description: "Change the RootlessKit settings (network driver, MTU, detach-netns...), restart and verify",
+    load: () => import("./configure.ts"),
+  },
   launch: {
     description: "Run rootless containerd in the foreground (the service's ExecStart)",
     hidden: true,

@@ -1,0 +1,80 @@
+// `configure`: RootlessKit settings as flags instead of a hand-written override.conf.
+// Thin: parse the flags, let the engine validate and plan, show, apply, report.
+import { defineCommand } from "citty";
+import { outputArgs, applyArgs, runContext, requireConsent } from "./_shared.ts";
+import { UsageError } from "../core/errors.ts";
+import { withLock } from "../core/lock.ts";
+import { findSetting, rawSettingsFromFlags, SETTINGS, type SettingKey } from "../core/rootlesskit-settings.ts";
+import { planConfigure, applyConfigure, showSettings } from "../core/rootlesskit-configure.ts";
+
+export const examples = [
+  "containerd-rootless-systemd configure --show",
+  "containerd-rootless-systemd configure --mtu 1500 --yes",
+  "containerd-rootless-systemd configure --detach-netns false --slirp4netns-sandbox true --yes",
+  'containerd-rootless-systemd configure --flags="--cidr=10.0.9.0/24" --yes',
+  "containerd-rootless-systemd configure --reset mtu --reset net --yes",
+];
+
+const settingArgs = Object.fromEntries(
+  SETTINGS.map((s) => [s.flag.slice(2), { type: "string" as const, description: `${s.description}${s.values ? ` (${s.values.join("|")})` : ""}; default: ${s.defaultText}` }]),
+);
+
+export default defineCommand({
+  meta: { name: "configure", description: "Change the RootlessKit settings of rootless containerd (override.conf), restart and verify" },
+  args: {
+    ...settingArgs,
+    reset: { type: "string", description: "Return a setting to its default (e.g. --reset mtu); repeatable or comma-separated" },
+    show: { type: "boolean", description: "Print each effective value and where it comes from (default, drop-in, environment)" },
+    ...applyArgs,
+    ...outputArgs,
+  },
+  async run({ args, rawArgs, data }) {
+    const { host, paths, reporter } = runContext(data, args);
+    if (args.show) {
+      const shown = await showSettings(host, paths);
+      for (const e of shown.effective) {
+        const where = e.source === "drop-in" ? `drop-in ${e.file}` : e.source;
+        reporter.plain(`${e.flag.slice(2).padEnd(20)} ${(e.resolved ?? e.value ?? "").padEnd(36)} ${where}${e.value === undefined ? "" : ` (${e.env}=${e.value})`}`);
+      }
+      if (shown.problem) reporter.error(shown.problem);
+      reporter.result({ settings: shown.effective, problem: shown.problem ?? null });
+      return shown.problem ? 1 : 0;
+    }
+
+    const reset: SettingKey[] = [];
+    for (let i = 0; i < rawArgs.length; i++) {
+      const a = rawArgs[i]!;
+      const value = a === "--reset" ? rawArgs[++i] : a.startsWith("--reset=") ? a.slice(8) : undefined;
+      for (const name of value?.split(",").filter(Boolean) ?? []) {
+        const spec = findSetting(name);
+        if (!spec) throw new UsageError(`--reset ${name}: no such setting`, `Settings: ${SETTINGS.map((s) => s.flag.slice(2)).join(", ")}`);
+        reset.push(spec.key);
+      }
+    }
+    const set = rawSettingsFromFlags(args as Record<string, unknown>);
+    for (const k of reset) if (set[k] !== undefined) throw new UsageError(`--${findSetting(k)!.flag.slice(2)} is both set and reset`);
+    if (Object.keys(set).length === 0 && reset.length === 0) {
+      throw new UsageError("nothing to configure", "Pass a setting (e.g. --mtu 1500), --reset KEY, or --show.");
+    }
+
+    const plan = await planConfigure(host, paths, { set, reset });
+    if (!plan.changed) {
+      reporter.info(`${plan.path} already has these settings; nothing changed.`);
+      reporter.result({ changed: false, path: plan.path });
+      return 0;
+    }
+    if (plan.diff) reporter.plain(plan.diff);
+    if (args["dry-run"]) {
+      reporter.info("Dry run: nothing changed. Applying would reload systemd and restart containerd.service.");
+      reporter.result({ changed: false, dryRun: true, path: plan.path, diff: plan.diff });
+      return 0;
+    }
+    requireConsent(host, args);
+    reporter.info("containerd.service will be restarted to apply the new settings (running containers stop).");
+    const outcome = await withLock(host, paths, { purpose: "configure" }, () => applyConfigure(host, paths, plan));
+    reporter.info(plan.after === null ? `Removed ${plan.path}` : `Wrote ${plan.path}`);
+    reporter.info(outcome.restarted ? "containerd.service restarted; RootlessKit runs with the new settings." : "containerd.service is not running; the settings apply when it starts.");
+    reporter.result({ changed: true, path: plan.path, restarted: outcome.restarted, diff: plan.diff });
+    return 0;
+  },
+});

@@ -1,0 +1,141 @@
+// `configure`: change the RootlessKit settings in containerd.service's override.conf.
+// Plan: validate the requested values and the resulting whole against the installed
+// RootlessKit before touching anything, and compute the new drop-in text. Apply: write,
+// daemon-reload, restart containerd, verify the running RootlessKit uses the new flags and
+// that containerd's socket is back; restore the old drop-in when it does not come up.
+import { join } from "node:path";
+import type { Host } from "./host.ts";
+import { CONTAINERD_UNIT, type Paths } from "./paths.ts";
+import { UserError } from "./errors.ts";
+import { unifiedDiff } from "./plan-render.ts";
+import { systemctl, unitStates, isActive, startFailure, unitDiagnostics } from "./systemd.ts";
+import { parseSettings, type RawSettings, type SettingKey } from "./rootlesskit-settings.ts";
+import { probeRootlessKitFacts, type RootlessKitFacts } from "./rootlesskit-facts.ts";
+import { resolveSettings, rootlesskitFlags, type ResolvedSettings } from "./rootlesskit.ts";
+import { readDropIns, updateDropIn, isEmptyDropIn, overridePath, effectiveSettings, type EffectiveSetting, type DropInFile } from "./rootlesskit-dropin.ts";
+
+export interface ConfigureRequest {
+  set: RawSettings;
+  reset: SettingKey[];
+}
+
+export interface ConfigurePlan {
+  path: string;
+  before: string | null;
+  /** null: the file is removed (nothing of ours or anyone's left) */
+  after: string | null;
+  changed: boolean;
+  diff: string;
+  settings: ResolvedSettings;
+  effective: EffectiveSetting[];
+}
+
+/** `systemctl --user show-environment`: the manager's environment, inherited by the service. */
+export async function managerEnvironment(host: Host): Promise<Record<string, string>> {
+  const r = await systemctl(host, ["show-environment"], 10_000);
+  const env: Record<string, string> = {};
+  if (r.code !== 0) return env;
+  for (const line of r.stdout.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1).replace(/^\$'(.*)'$/, "$1");
+  }
+  return env;
+}
+
+function rawFromEffective(effective: EffectiveSetting[]): RawSettings {
+  const raw: RawSettings = {};
+  for (const e of effective) if (e.value !== undefined) raw[e.key] = e.value;
+  return raw;
+}
+
+/** The settings in effect and where each comes from (for `configure --show`). */
+export async function showSettings(host: Host, paths: Paths, facts?: RootlessKitFacts): Promise<{ effective: EffectiveSetting[]; settings?: ResolvedSettings; problem?: string }> {
+  const [dropIns, env, found] = await Promise.all([readDropIns(host, paths), managerEnvironment(host), facts ?? probeRootlessKitFacts(host)]);
+  const effective = effectiveSettings(dropIns, env);
+  try {
+    const settings = resolveSettings(parseSettings(rawFromEffective(effective)), found, paths);
+    return { effective: effectiveSettings(dropIns, env, settings), settings };
+  } catch (e) {
+    if (e instanceof UserError) return { effective, problem: e.message };
+    throw e;
+  }
+}
+
+/** Validates everything and computes the new override.conf; touches nothing. */
+export async function planConfigure(host: Host, paths: Paths, req: ConfigureRequest, facts?: RootlessKitFacts): Promise<ConfigurePlan> {
+  parseSettings(req.set, "flag");
+  const path = overridePath(paths);
+  const before = await host.readText(path);
+  const changes: Partial<Record<SettingKey, string | null>> = { ...req.set };
+  for (const k of req.reset) changes[k] = null;
+  const text = updateDropIn(before ?? "", changes);
+  const after = text === (before ?? "") ? before : isEmptyDropIn(text) ? null : text;
+
+  const [dropIns, env, found] = await Promise.all([readDropIns(host, paths), managerEnvironment(host), facts ?? probeRootlessKitFacts(host)]);
+  const others: DropInFile[] = dropIns.filter((d) => d.path !== path);
+  const next = after === null ? others : [...others, { path, text: after }].sort((a, b) => a.path.localeCompare(b.path));
+  const effective = effectiveSettings(next, env);
+  const settings = resolveSettings(parseSettings(rawFromEffective(effective), "env"), found, paths, "flag");
+  return { path, before, after, changed: before !== after, diff: unifiedDiff(path, before, after), settings, effective: effectiveSettings(next, env, settings) };
+}
+
+async function writeDropIn(host: Host, path: string, text: string | null): Promise<void> {
+  if (text === null) await host.remove(path);
+  else {
+    await host.mkdirp(join(path, ".."), 0o755);
+    await host.writeFileAtomic(path, text, 0o644);
+  }
+}
+
+async function must(host: Host, args: string[]): Promise<void> {
+  const r = await systemctl(host, args);
+  if (r.code !== 0) throw new UserError(`systemctl --user ${args.join(" ")} failed: ${(r.stderr || r.stdout).trim()}`);
+}
+
+/** Waits until containerd runs under a RootlessKit started with exactly `flags` and its socket exists. */
+async function waitForSettings(host: Host, paths: Paths, flags: string[], timeoutMs: number): Promise<string | undefined> {
+  const deadline = host.now() + timeoutMs;
+  let last = "containerd did not come up";
+  while (host.now() < deadline) {
+    const [state] = await unitStates(host, [CONTAINERD_UNIT]);
+    const failure = startFailure(state!);
+    if (failure && state!.nRestarts > 0) return failure;
+    if (isActive(state!) && state!.mainPid > 0) {
+      const cmdline = ((await host.readText(`/proc/${state!.mainPid}/cmdline`)) ?? "").split("\0");
+      const running = cmdline.slice(1, 1 + flags.length);
+      if (running.join("\0") !== flags.join("\0")) last = `RootlessKit runs with ${running.join(" ")}`;
+      else if (await host.exists(paths.containerdSocket)) return undefined;
+      else last = `${paths.containerdSocket} did not appear`;
+    } else if (failure) last = failure;
+    await host.sleep(50);
+  }
+  return last;
+}
+
+export interface ConfigureOutcome {
+  restarted: boolean;
+  rolledBack: boolean;
+}
+
+/**
+ * Writes the plan, reloads systemd and, when containerd is running, restarts it and checks
+ * the new settings took effect. On failure the old drop-in is restored and containerd
+ * restarted with it; the error carries `systemctl status`.
+ */
+export async function applyConfigure(host: Host, paths: Paths, plan: ConfigurePlan, opts: { timeoutMs?: number } = {}): Promise<ConfigureOutcome> {
+  const [state] = await unitStates(host, [CONTAINERD_UNIT]);
+  await writeDropIn(host, plan.path, plan.after);
+  await must(host, ["daemon-reload"]);
+  if (!isActive(state!)) return { restarted: false, rolledBack: false };
+  await systemctl(host, ["restart", CONTAINERD_UNIT]);
+  const failure = await waitForSettings(host, paths, rootlesskitFlags(plan.settings), opts.timeoutMs ?? 30_000);
+  if (!failure) return { restarted: true, rolledBack: false };
+  const diag = await unitDiagnostics(host, CONTAINERD_UNIT);
+  await writeDropIn(host, plan.path, plan.before);
+  await systemctl(host, ["daemon-reload"]);
+  await systemctl(host, ["restart", CONTAINERD_UNIT]);
+  throw new UserError(
+    `containerd did not come up with the new settings (${failure}); the previous ${plan.path} was restored and containerd restarted with it.\n${diag.status}${diag.journal ? `\n${diag.journal}` : ""}`,
+    "Check the values with `containerd-rootless-systemd configure --show`.",
+  );
+}
