@@ -1,0 +1,65 @@
+// Drives a program in a real terminal: a detached tmux session of a given size, keys sent
+// with `send-keys`, the screen read with `capture-pane`. Used by the UI end-to-end test and
+// by the time-to-first-frame benchmark.
+const SOCKET = "crsui";
+
+function tmux(args: string[], check = true): string {
+  const p = Bun.spawnSync(["tmux", "-L", SOCKET, ...args], { stdout: "pipe", stderr: "pipe" });
+  if (check && p.exitCode !== 0) throw new Error(`tmux ${args.join(" ")}: ${p.stderr.toString()}`);
+  return p.stdout.toString();
+}
+
+export class Terminal {
+  private constructor(readonly name: string) {}
+
+  /** Starts `argv` in a new session of `cols` x `rows`; the pane stays after the program exits. */
+  static start(name: string, argv: string[], opts: { cols?: number; rows?: number; env?: Record<string, string> } = {}): Terminal {
+    tmux(["kill-session", "-t", name], false);
+    const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    tmux(["new-session", "-d", "-s", name, "-x", String(opts.cols ?? 80), "-y", String(opts.rows ?? 24), ...env, ...argv]);
+    tmux(["set-option", "-t", name, "remain-on-exit", "on"]);
+    return new Terminal(name);
+  }
+
+  /** The visible screen as text (with `escapes`, including colour sequences). */
+  screen(escapes = false): string {
+    return tmux(["capture-pane", "-p", ...(escapes ? ["-e"] : []), "-t", this.name]);
+  }
+
+  keys(...keys: string[]): void {
+    tmux(["send-keys", "-t", this.name, ...keys]);
+  }
+
+  /** Types literal text. */
+  type(text: string): void {
+    tmux(["send-keys", "-l", "-t", this.name, text]);
+  }
+
+  resize(cols: number, rows: number): void {
+    tmux(["resize-window", "-t", this.name, "-x", String(cols), "-y", String(rows)]);
+  }
+
+  /** True once the program has exited; its exit status. */
+  exitStatus(): number | null {
+    const out = tmux(["display-message", "-p", "-t", this.name, "#{pane_dead} #{pane_dead_status}"]).trim();
+    const [dead, status] = out.split(" ");
+    return dead === "1" ? Number(status) : null;
+  }
+
+  /** Polls the screen until `pred` holds; throws with the last screen after the deadline. */
+  async waitFor(what: string | RegExp | ((s: string) => boolean), timeoutMs = 15_000): Promise<string> {
+    const pred = typeof what === "function" ? what : typeof what === "string" ? (s: string) => s.includes(what) : (s: string) => what.test(s);
+    const deadline = performance.now() + timeoutMs;
+    let last = "";
+    while (performance.now() < deadline) {
+      last = this.screen();
+      if (pred(last)) return last;
+      await Bun.sleep(20);
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${String(what)}; screen:\n${last}`);
+  }
+
+  kill(): void {
+    tmux(["kill-session", "-t", this.name], false);
+  }
+}

@@ -1,0 +1,127 @@
+// The installer's flow. Fresh machine: welcome -> checks -> choose -> settings -> review ->
+// apply -> done. Already installed: status -> (add-ons | settings | uninstall) -> review ->
+// apply -> done. Screens only choose and show; the engine plans and applies.
+import { useCallback, useState } from "react";
+import { useApp } from "ink";
+import { AppProvider, type AppContextValue } from "./contexts/app-context.tsx";
+import { QuitProvider } from "./contexts/quit-context.tsx";
+import { useStatus } from "./hooks/use-status.ts";
+import { WelcomeScreen } from "./screens/welcome.tsx";
+import { ChecksScreen } from "./screens/checks.tsx";
+import { ChooseScreen } from "./screens/choose.tsx";
+import { SettingsScreen } from "./screens/settings.tsx";
+import { ReviewScreen } from "./screens/review.tsx";
+import { ApplyScreen } from "./screens/apply.tsx";
+import { DoneScreen } from "./screens/done.tsx";
+import { ErrorScreen, LoadingScreen, StatusScreen, type StatusAction } from "./screens/status.tsx";
+import type { PlanRequest } from "./hooks/use-plan.ts";
+import type { Addon, ApplyOutcome, Choices, InstalledState, PlanView } from "./engine/types.ts";
+
+type View =
+  | { name: "start" }
+  | { name: "welcome" }
+  | { name: "checks"; run: number }
+  | { name: "choose" }
+  | { name: "settings" }
+  | { name: "review"; request: PlanRequest }
+  | { name: "apply"; plan: PlanView }
+  | { name: "done"; outcome: ApplyOutcome; plan: PlanView };
+
+export function App({ context, onExit }: { context: AppContextValue; onExit: (code: number) => void }) {
+  const { exit } = useApp();
+  const leave = useCallback(
+    (code: number) => {
+      onExit(code);
+      exit();
+    },
+    [onExit, exit],
+  );
+  const quit = useCallback(() => leave(0), [leave]);
+  return (
+    <AppProvider value={context}>
+      <QuitProvider onQuit={quit}>
+        <Flow onExit={leave} />
+      </QuitProvider>
+    </AppProvider>
+  );
+}
+
+function Flow({ onExit }: { onExit: (code: number) => void }) {
+  const status = useStatus();
+  const [view, setView] = useState<View>({ name: "start" });
+  const [addons, setAddons] = useState<Addon[]>([]);
+  const [choices, setChoices] = useState<Choices | null>(null);
+
+  if (status.error) return <ErrorScreen message={`Could not read the current state: ${status.error}`} onExit={onExit} />;
+  if (!status.value) return <LoadingScreen text="Reading the current state…" />;
+  const installed: InstalledState = status.value;
+  const home = () => setView(installed.installed ? { name: "start" } : { name: "welcome" });
+  const base = (): Choices => ({ addons: installed.addons.filter((a) => a.installed).map((a) => a.id), addonOptions: {}, settings: installed.settings });
+
+  switch (view.name) {
+    case "start":
+      if (!installed.installed) return <WelcomeScreen onNext={() => setView({ name: "checks", run: 0 })} />;
+      return <StatusScreen status={installed} onAction={(a: StatusAction) => onStatusAction(a)} />;
+    case "welcome":
+      return <WelcomeScreen onNext={() => setView({ name: "checks", run: 0 })} />;
+    case "checks":
+      return <ChecksScreen key={view.run} onNext={() => setView({ name: "choose" })} onRerun={() => setView({ name: "checks", run: view.run + 1 })} />;
+    case "choose":
+      return (
+        <ChooseScreen
+          initial={choices?.addons ?? null}
+          onBack={installed.installed ? home : () => setView({ name: "checks", run: 0 })}
+          onNext={(ids, all) => {
+            setAddons(all.filter((a) => ids.includes(a.id)));
+            setChoices({ ...(choices ?? base()), addons: ids });
+            setView({ name: "settings" });
+          }}
+        />
+      );
+    case "settings":
+      return (
+        <SettingsScreen
+          addons={addons}
+          initial={{ ...(choices ?? base()).settings, ...flattenOptions((choices ?? base()).addonOptions) }}
+          onBack={() => (installed.installed && !addons.length && !choices ? home() : setView({ name: "choose" }))}
+          onNext={(values) => {
+            const next = splitValues(choices ?? base(), values);
+            setChoices(next);
+            setView({ name: "review", request: { kind: "choices", choices: next } });
+          }}
+        />
+      );
+    case "review":
+      return <ReviewScreen request={view.request} onBack={() => (view.request.kind === "uninstall" ? home() : setView({ name: "settings" }))} onApply={(plan) => setView({ name: "apply", plan })} />;
+    case "apply":
+      return <ApplyScreen plan={view.plan} onExit={onExit} onDone={(outcome) => setView({ name: "done", outcome, plan: view.plan })} />;
+    case "done":
+      return <DoneScreen outcome={view.outcome} plan={view.plan} onExit={onExit} />;
+  }
+
+  function onStatusAction(a: StatusAction) {
+    if (a === "addons") setView({ name: "choose" });
+    else if (a === "settings") {
+      setChoices(base());
+      setView({ name: "settings" });
+    } else setView({ name: "review", request: { kind: "uninstall", purge: false } });
+  }
+}
+
+function flattenOptions(opts: Choices["addonOptions"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [id, o] of Object.entries(opts)) for (const [k, v] of Object.entries(o)) out[`${id}.${k}`] = v;
+  return out;
+}
+
+/** Form values back into choices: "addon.option" keys are add-on options, the rest settings. */
+function splitValues(base: Choices, values: Record<string, string>): Choices {
+  const settings: Record<string, string> = {};
+  const addonOptions: Choices["addonOptions"] = {};
+  for (const [k, v] of Object.entries(values)) {
+    const dot = k.indexOf(".");
+    if (dot > 0 && base.addons.includes(k.slice(0, dot))) (addonOptions[k.slice(0, dot)] ??= {})[k.slice(dot + 1)] = v;
+    else settings[k] = v;
+  }
+  return { ...base, settings, addonOptions };
+}

@@ -1,0 +1,14 @@
+// The keyboard help line at the bottom of every screen.
+import { Text } from "ink";
+import { useTheme } from "../contexts/app-context.tsx";
+
+export type KeyHelp = [keys: string, action: string];
+
+export function HelpLine({ keys }: { keys: KeyHelp[] }) {
+  const theme = useTheme();
+  return (
+    <Text wrap="truncate-end" color={theme.muted}>
+      {keys.map(([k, a]) => `${k} ${a}`).join(" · ")}
+    </Text>
+  );
+}

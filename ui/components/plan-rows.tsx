@@ -1,0 +1,34 @@
+// A plan as rows: each file with its action and a coloured diff, each command, each wait.
+import { Text } from "ink";
+import type { PlanView } from "../engine/types.ts";
+import type { Theme } from "../theme.ts";
+import { textRows, type Row } from "./line.tsx";
+
+const ACTION = { create: "create", update: "update", remove: "remove", unchanged: "unchanged" } as const;
+
+export function planRows(plan: PlanView, width: number, theme: Theme): Row[] {
+  const rows: Row[] = [];
+  plan.items.forEach((item, i) => {
+    if (item.kind === "file") {
+      const color = item.action === "remove" ? theme.removed : item.action === "unchanged" ? theme.muted : theme.added;
+      rows.push(
+        <Text key={`p.${i}`} wrap="truncate-end" bold>
+          <Text color={color}>{`${ACTION[item.action].padEnd(9)}`}</Text> {item.path}
+        </Text>,
+      );
+      item.diff.forEach((l, j) => {
+        const c = l.startsWith("+") ? theme.added : l.startsWith("-") ? theme.removed : l.startsWith("@@") ? theme.accent : undefined;
+        rows.push(
+          <Text key={`p.${i}.${j}`} wrap="truncate-end" color={c} dimColor={!c}>
+            {`  ${l || " "}`}
+          </Text>,
+        );
+      });
+    } else if (item.kind === "command") {
+      rows.push(...textRows(`p.${i}`, `run      $ ${item.text}`, width, {}, "           "));
+    } else {
+      rows.push(...textRows(`p.${i}`, `wait     ${item.text}`, width, { dimColor: true }, "         "));
+    }
+  });
+  return rows;
+}

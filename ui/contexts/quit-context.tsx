@@ -1,0 +1,46 @@
+// The quit guard. Leaving is always safe except while a plan is being applied: then a quit
+// request is remembered, the apply hook stops after the current step and rolls back, and
+// the app exits once the machine is back where it was.
+import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from "react";
+
+export interface QuitGuard {
+  /** q / Esc / Ctrl+C */
+  request(): void;
+  /** true once a quit was asked for while busy */
+  pending: boolean;
+  /** the apply hook marks the critical section; returns the signal that a quit was requested */
+  enterBusy(): AbortSignal;
+  leaveBusy(): void;
+}
+
+const QuitContext = createContext<QuitGuard | null>(null);
+
+export function QuitProvider({ onQuit, children }: { onQuit: () => void; children: ReactNode }) {
+  const busy = useRef<AbortController | null>(null);
+  const [pending, setPending] = useState(false);
+  const request = useCallback(() => {
+    if (busy.current) {
+      busy.current.abort();
+      setPending(true);
+      return;
+    }
+    onQuit();
+  }, [onQuit]);
+  const enterBusy = useCallback(() => {
+    busy.current = new AbortController();
+    return busy.current.signal;
+  }, []);
+  const leaveBusy = useCallback(() => {
+    const wasAborted = busy.current?.signal.aborted ?? false;
+    busy.current = null;
+    if (wasAborted) onQuit();
+  }, [onQuit]);
+  const value = useMemo(() => ({ request, pending, enterBusy, leaveBusy }), [request, pending, enterBusy, leaveBusy]);
+  return <QuitContext.Provider value={value}>{children}</QuitContext.Provider>;
+}
+
+export function useQuit(): QuitGuard {
+  const v = useContext(QuitContext);
+  if (!v) throw new Error("useQuit outside QuitProvider");
+  return v;
+}

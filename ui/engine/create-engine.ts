@@ -1,0 +1,53 @@
+// The real engine behind the installer: each method is the engine call the headless
+// commands make (runChecks, the install planner, the plugins' plans, applyPlan with its
+// journal and rollback, the run lock), adapted to what the screens show.
+import type { Host } from "../../src/core/host.ts";
+import { resolvePaths } from "../../src/core/paths.ts";
+import { withLock } from "../../src/core/lock.ts";
+import { unitDiagnostics } from "../../src/core/systemd.ts";
+import { CONTAINERD_UNIT } from "../../src/core/paths.ts";
+import { probeRootlessKitFacts } from "../../src/core/rootlesskit-facts.ts";
+import { readDropIns, dropInSettings } from "../../src/core/rootlesskit-dropin.ts";
+import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
+import { checksWithGroups, sudoBlockFor } from "./checks.ts";
+import { environmentFacts } from "./environment.ts";
+import { listAddons } from "./addons.ts";
+import { settingFields } from "./settings.ts";
+import { installedState } from "./status.ts";
+import { planForChoices, planForUninstall, nextStepsFor } from "./plans.ts";
+import { applyWithProgress } from "./apply.ts";
+import type { Engine } from "./types.ts";
+
+export function createEngine(host: Host): Engine {
+  const paths = resolvePaths(host.env, host.uid);
+  let facts: Promise<Facts> | null = null;
+  const getFacts = () => (facts ??= environmentFacts(host, paths).then((r) => r.facts));
+  return {
+    environment: async () => (await environmentFacts(host, paths)).summary,
+    checks: async (onGroup) => {
+      const r = await checksWithGroups(host, paths, onGroup);
+      facts = Promise.resolve(r.facts);
+      return r.findings;
+    },
+    sudoBlock: sudoBlockFor,
+    addons: () => listAddons({ host, paths }),
+    settings: async () => {
+      const [rk, dropIns] = await Promise.all([probeRootlessKitFacts(host), readDropIns(host, paths)]);
+      const current = Object.assign({}, ...dropIns.map((d) => dropInSettings(d.text)));
+      return settingFields(rk, paths, current);
+    },
+    status: () => installedState(host, paths),
+    plan: (choices) => planForChoices(host, paths, choices),
+    uninstallPlan: (purge) => planForUninstall(host, paths, purge),
+    apply: (plan, onProgress, signal) =>
+      withLock(host, paths, { purpose: "interactive installer" }, () =>
+        applyWithProgress(host, plan, onProgress, signal, {
+          beforeRollback: async () => {
+            const d = await unitDiagnostics(host, CONTAINERD_UNIT).catch(() => null);
+            return d ? [d.status, d.journal].filter(Boolean).join("\n") : undefined;
+          },
+        }),
+      ),
+    nextSteps: async (plan) => nextStepsFor(await getFacts(), plan),
+  };
+}

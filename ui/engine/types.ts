@@ -1,0 +1,118 @@
+// What the interactive installer needs from the engine, in one place. The real adapter
+// (create-engine.ts) implements it with the same functions the headless commands call, so
+// the UI only chooses and shows; component tests can hand screens a scripted Engine.
+import type { Finding } from "../../src/core/findings.ts";
+import type { Step } from "../../src/core/plan.ts";
+
+export interface EnvironmentFacts {
+  user: string;
+  distro: string;
+  kernel: string;
+  cgroup: string;
+  rootlesskit: string | null;
+  containerd: string | null;
+}
+
+/** One probe group as the checks screen shows it: a spinner while running, then its findings. */
+export interface CheckGroup {
+  id: string;
+  title: string;
+  state: "running" | "done";
+  findings: Finding[];
+}
+
+export interface AddonOption {
+  key: string;
+  label: string;
+  choices?: string[];
+  default?: string;
+}
+
+export interface Addon {
+  id: string;
+  title: string;
+  summary: string;
+  available: boolean;
+  /** why it is not available, with the fix */
+  reason?: string;
+  installed: boolean;
+  options: AddonOption[];
+}
+
+/** One RootlessKit setting as the settings form shows it. */
+export interface SettingField {
+  key: string;
+  label: string;
+  /** the value used when the field is left empty */
+  defaultValue: string;
+  /** the value now in effect (drop-in), if any */
+  current?: string;
+  choices?: string[];
+  /** error text for a value (given every value typed so far), or undefined when it is fine */
+  validate(value: string, all: Readonly<Record<string, string>>): string | undefined;
+}
+
+/** What the user chose. Same shape whatever the screen path (fresh install or change). */
+export interface Choices {
+  addons: string[];
+  addonOptions: Record<string, Record<string, string>>;
+  /** only the settings the user set; the rest keep their defaults */
+  settings: Record<string, string>;
+}
+
+export type PlanItem =
+  | { kind: "file"; path: string; action: "create" | "update" | "remove" | "unchanged"; diff: string[] }
+  | { kind: "command"; text: string }
+  | { kind: "wait"; text: string };
+
+export interface PlanView {
+  title: string;
+  steps: Step[];
+  items: PlanItem[];
+  /** true when applying would change nothing */
+  unchanged: boolean;
+  /** what to tell the user after it is applied (add-on hints) */
+  notes: string[];
+}
+
+export type StepState = "pending" | "running" | "done" | "failed" | "undone" | "skipped";
+
+export interface ApplyProgress {
+  index: number;
+  state: StepState;
+  detail?: string;
+}
+
+export interface ApplyOutcome {
+  ok: boolean;
+  changed: boolean;
+  /** set when it failed or was cancelled: what happened, and what was rolled back */
+  error?: string;
+  cancelled?: boolean;
+  rolledBack?: boolean;
+  /** lines worth showing after a failure (systemctl status, journal) */
+  diagnostics?: string[];
+}
+
+export interface InstalledState {
+  installed: boolean;
+  active: boolean;
+  detail: string[];
+  addons: { id: string; title: string; installed: boolean; active?: boolean }[];
+  settings: Record<string, string>;
+}
+
+export interface Engine {
+  environment(): Promise<EnvironmentFacts>;
+  checks(onGroup: (group: CheckGroup) => void): Promise<Finding[]>;
+  sudoBlock(findings: readonly Finding[]): string;
+  addons(): Promise<Addon[]>;
+  settings(): Promise<SettingField[]>;
+  status(): Promise<InstalledState>;
+  /** the plan that brings the machine to what was chosen */
+  plan(choices: Choices): Promise<PlanView>;
+  uninstallPlan(purge: boolean): Promise<PlanView>;
+  apply(plan: PlanView, onProgress: (p: ApplyProgress) => void, signal: AbortSignal): Promise<ApplyOutcome>;
+  /** the closing lines after a successful apply of `plan` */
+  nextSteps(plan: PlanView | null): Promise<string[]>;
+}

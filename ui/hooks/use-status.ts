@@ -1,0 +1,7 @@
+import { useEngine } from "../contexts/app-context.tsx";
+import { useAsync } from "./use-async.ts";
+
+export const useStatus = (generation = 0) => {
+  const engine = useEngine();
+  return useAsync(() => engine.status(), [engine, generation]);
+};

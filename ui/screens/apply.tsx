@@ -1,0 +1,66 @@
+// Applying: the live step list with a progress count. Quitting here stops after the current
+// step and rolls back (see use-apply). A failure shows what went wrong and what was undone.
+import { Text } from "ink";
+import { Screen } from "../components/screen.tsx";
+import { Spinner } from "../components/spinner.tsx";
+import { blankRow, textRows, type Row } from "../components/line.tsx";
+import { stepLabel } from "../components/step-label.ts";
+import { useTheme } from "../contexts/app-context.tsx";
+import { useApply } from "../hooks/use-apply.ts";
+import { useKeys } from "../hooks/use-keys.ts";
+import { useLayout } from "../hooks/use-layout.ts";
+import { useScroll } from "../hooks/use-scroll.ts";
+import type { ApplyOutcome, PlanView, StepState } from "../engine/types.ts";
+import type { Theme } from "../theme.ts";
+import { useEffect } from "react";
+
+const MARK: Record<StepState, string> = { pending: "·", running: "", done: "✓", failed: "✗", undone: "↺", skipped: "-" };
+
+function markColor(s: StepState, theme: Theme) {
+  return s === "done" ? theme.ok : s === "failed" ? theme.error : s === "undone" ? theme.warn : theme.muted;
+}
+
+export function ApplyScreen({ plan, onDone, onExit }: { plan: PlanView; onDone: (outcome: ApplyOutcome) => void; onExit: (code: number) => void }) {
+  const theme = useTheme();
+  const { width, bodyHeight } = useLayout();
+  const height = bodyHeight(0);
+  const apply = useApply(plan);
+  const finished = apply.states.filter((s) => s === "done").length;
+  const rows: Row[] = [
+    <Text key="progress" wrap="truncate-end">
+      {progressBar(finished, plan.steps.length, Math.min(30, width - 20))} {finished}/{plan.steps.length}
+    </Text>,
+    blankRow("b0"),
+  ];
+  plan.steps.forEach((step, i) => {
+    const s = apply.states[i]!;
+    rows.push(
+      <Text key={`s.${i}`} wrap="truncate-end" dimColor={s === "pending"}>
+        {s === "running" ? <Spinner color={theme.accent} /> : <Text color={markColor(s, theme)}>{MARK[s]}</Text>} {stepLabel(step)}
+        {apply.details[i] ? <Text dimColor>{`  ${apply.details[i]}`}</Text> : null}
+      </Text>,
+    );
+  });
+  const o = apply.outcome;
+  if (o && !o.ok) {
+    rows.push(blankRow("b1"));
+    rows.push(...textRows("o", o.cancelled ? "Cancelled." : `Failed: ${o.error ?? "unknown error"}`, width, { color: theme.error, bold: true }));
+    if (o.rolledBack) rows.push(...textRows("rb", "What this run changed was undone; the machine is as it was before.", width, { color: theme.warn }));
+    for (const [i, d] of (o.diagnostics ?? []).entries()) rows.push(...textRows(`d.${i}`, d, width, { dimColor: true }));
+  }
+  const scroll = useScroll(rows.length, height);
+  useEffect(() => {
+    if (o?.ok) onDone(o);
+  }, [o, onDone]);
+  useKeys((input, key) => {
+    if (scroll.onKey(input, key)) return;
+    if (key.return && o && !o.ok) onExit(1);
+  });
+  const keys: [string, string][] = o && !o.ok ? [["Enter", "exit"], ["↑↓", "scroll"]] : [["q", "stop and undo"]];
+  return <Screen title="Applying" rows={rows} height={height} offset={scroll.offset} keys={keys} />;
+}
+
+function progressBar(done: number, total: number, width: number): string {
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return "█".repeat(filled) + "░".repeat(Math.max(0, width - filled));
+}

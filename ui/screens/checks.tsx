@@ -1,0 +1,54 @@
+// The preflight checks, live: a spinner per probe group, then each finding with its fix,
+// and every root-needing fix gathered into one copy-paste block.
+import { Text } from "ink";
+import { isFatal } from "../../src/core/findings.ts";
+import { Spinner } from "../components/spinner.tsx";
+import { Screen } from "../components/screen.tsx";
+import { blankRow, textRows, type Row } from "../components/line.tsx";
+import { findingRows, levelColor, sudoRows } from "../components/finding-rows.tsx";
+import { useEngine, useTheme } from "../contexts/app-context.tsx";
+import { useChecks } from "../hooks/use-checks.ts";
+import { useKeys } from "../hooks/use-keys.ts";
+import { useLayout } from "../hooks/use-layout.ts";
+import { useScroll } from "../hooks/use-scroll.ts";
+
+export function ChecksScreen({ onNext, onRerun }: { onNext: () => void; onRerun: () => void }) {
+  const theme = useTheme();
+  const engine = useEngine();
+  const checks = useChecks();
+  const { width, bodyHeight } = useLayout();
+  const height = bodyHeight(0);
+  const rows: Row[] = [];
+  for (const g of checks.groups) {
+    const worst = g.findings.find(isFatal) ?? g.findings.find((f) => f.level === "warning");
+    rows.push(
+      <Text key={`g.${g.id}`} wrap="truncate-end">
+        {g.state === "running" ? <Spinner color={theme.accent} /> : <Text color={levelColor(worst?.level ?? "ok", theme)}>{worst ? (isFatal(worst) ? "✗" : "!") : "✓"}</Text>}
+        {` ${g.title}`}
+      </Text>,
+    );
+    for (const f of g.findings) if (f.level !== "ok") rows.push(...findingRows(f, width, theme, "    "));
+  }
+  const findings = checks.findings;
+  const fatal = findings?.filter(isFatal) ?? [];
+  if (checks.error) rows.push(...textRows("err", `The checks failed to run: ${checks.error}`, width, { color: theme.error }));
+  if (findings) {
+    rows.push(blankRow("b1"));
+    const block = engine.sudoBlock(findings);
+    if (block) rows.push(...sudoRows(block, width, theme), blankRow("b2"));
+    rows.push(
+      ...(fatal.length
+        ? textRows("sum", `${fatal.length} problem${fatal.length > 1 ? "s" : ""} must be fixed before installing. Fix them, then press r to check again.`, width, { color: theme.error, bold: true })
+        : textRows("sum", "Requirements are satisfied.", width, { color: theme.ok, bold: true })),
+    );
+  }
+  const scroll = useScroll(rows.length, height);
+  const ready = findings !== undefined && fatal.length === 0;
+  useKeys((input, key) => {
+    if (scroll.onKey(input, key)) return;
+    if (key.return && ready) onNext();
+    if (input === "r" && (findings || checks.error)) onRerun();
+  });
+  const keys: [string, string][] = ready ? [["Enter", "choose what to install"]] : findings ? [["r", "check again"]] : [];
+  return <Screen title="Checks" rows={rows} height={height} offset={scroll.offset} keys={[...keys, ["↑↓ PgUp PgDn", "scroll"], ["q", "quit"]]} />;
+}

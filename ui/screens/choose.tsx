@@ -1,0 +1,61 @@
+// Choose what to install: containerd (always) and the add-ons, each with its availability.
+import { useState } from "react";
+import { Text } from "ink";
+import { Screen } from "../components/screen.tsx";
+import { Spinner } from "../components/spinner.tsx";
+import { blankRow, textRows, type Row } from "../components/line.tsx";
+import { followCursor, multiSelectRows } from "../components/multi-select.tsx";
+import { useTheme } from "../contexts/app-context.tsx";
+import { useAddons } from "../hooks/use-addons.ts";
+import { useKeys } from "../hooks/use-keys.ts";
+import { useLayout } from "../hooks/use-layout.ts";
+import type { Addon } from "../engine/types.ts";
+
+export function ChooseScreen({ initial, onNext, onBack }: { initial: string[] | null; onNext: (addons: string[], all: Addon[]) => void; onBack: () => void }) {
+  const theme = useTheme();
+  const addons = useAddons();
+  const { width, bodyHeight } = useLayout();
+  const height = bodyHeight(0);
+  const [cursor, setCursor] = useState(0);
+  const [picked, setPicked] = useState<Set<string> | null>(initial ? new Set(initial) : null);
+  const list = addons.value ?? [];
+  const selected = picked ?? new Set(list.filter((a) => a.installed).map((a) => a.id));
+  const rows: Row[] = [
+    <Text key="cd" wrap="truncate-end">
+      {"  [x] containerd"}
+      <Text dimColor> (always: the rootless daemon as containerd.service)</Text>
+    </Text>,
+    blankRow("b0"),
+  ];
+  if (addons.loading) rows.push(<Text key="l"><Spinner color={theme.accent} /> Looking for add-ons…</Text>);
+  if (addons.error) rows.push(...textRows("err", `Could not list the add-ons: ${addons.error}`, width, { color: theme.error }));
+  if (addons.value && list.length === 0) rows.push(...textRows("none", "No add-ons are registered in this build.", width, { dimColor: true }));
+  const items = list.map((a) => ({ id: a.id, label: a.title, summary: a.summary, disabledReason: a.available || a.installed ? undefined : (a.reason ?? "not available"), note: a.installed ? "installed" : undefined }));
+  const ms = multiSelectRows(items, selected, cursor, width, theme);
+  rows.push(...ms.rows);
+  const [offset, setOffset] = useState(0);
+  const shown = followCursor(offset, ms.cursorRow + 2, height);
+  if (shown !== offset) setOffset(shown);
+  useKeys(
+    (input, key) => {
+      if (key.upArrow) setCursor((c) => Math.max(0, c - 1));
+      else if (key.downArrow) setCursor((c) => Math.min(items.length - 1, c + 1));
+      else if (input === " " && items[cursor] && !items[cursor]!.disabledReason) {
+        const next = new Set(selected);
+        if (next.has(items[cursor]!.id)) next.delete(items[cursor]!.id);
+        else next.add(items[cursor]!.id);
+        setPicked(next);
+      } else if (key.return && addons.value) onNext(list.filter((a) => selected.has(a.id)).map((a) => a.id), list);
+    },
+    { escBack: onBack },
+  );
+  return (
+    <Screen
+      title="Choose what to install"
+      rows={rows}
+      height={height}
+      offset={shown}
+      keys={[["↑↓", "move"], ["Space", "tick"], ["Enter", "settings"], ["Esc", "back"], ["q", "quit"]]}
+    />
+  );
+}

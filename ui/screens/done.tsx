@@ -1,0 +1,29 @@
+// Done: what changed, and the next steps (the seed's hints: nerdctl, linger, snapshotter).
+import { Text } from "ink";
+import { Screen } from "../components/screen.tsx";
+import { Spinner } from "../components/spinner.tsx";
+import { blankRow, textRows, type Row } from "../components/line.tsx";
+import { useEngine, useTheme } from "../contexts/app-context.tsx";
+import { useAsync } from "../hooks/use-async.ts";
+import { useKeys } from "../hooks/use-keys.ts";
+import { useLayout } from "../hooks/use-layout.ts";
+import { useScroll } from "../hooks/use-scroll.ts";
+import type { ApplyOutcome, PlanView } from "../engine/types.ts";
+
+export function DoneScreen({ outcome, plan, onExit }: { outcome: ApplyOutcome; plan: PlanView; onExit: (code: number) => void }) {
+  const theme = useTheme();
+  const engine = useEngine();
+  const next = useAsync(() => engine.nextSteps(plan), [engine, plan]);
+  const { width, bodyHeight } = useLayout();
+  const height = bodyHeight(0);
+  const rows: Row[] = textRows("t", outcome.changed ? "Done. The plan was applied." : "Done. Nothing needed to change.", width, { color: theme.ok, bold: true });
+  rows.push(blankRow("b0"));
+  if (next.loading) rows.push(<Text key="l"><Spinner color={theme.accent} /> …</Text>);
+  for (const [i, l] of (next.value ?? []).entries()) rows.push(...textRows(`n.${i}`, l, width, {}, "    "));
+  const scroll = useScroll(rows.length, height);
+  useKeys((input, key) => {
+    if (scroll.onKey(input, key)) return;
+    if (key.return) onExit(0);
+  });
+  return <Screen title="Done" rows={rows} height={height} offset={scroll.offset} keys={[["Enter", "exit"], ["↑↓", "scroll"], ["q", "quit"]]} />;
+}

@@ -1,0 +1,87 @@
+// The RootlessKit settings and the chosen add-ons' options: defaults shown, each value
+// validated as it is typed. Empty means "keep the default".
+import { useState } from "react";
+import { Text } from "ink";
+import { Screen } from "../components/screen.tsx";
+import { Spinner } from "../components/spinner.tsx";
+import { blankRow, textRows, type Row } from "../components/line.tsx";
+import { fieldRows } from "../components/field-rows.tsx";
+import { followCursor } from "../components/multi-select.tsx";
+import { useTheme } from "../contexts/app-context.tsx";
+import { useSettingsFields } from "../hooks/use-settings-fields.ts";
+import { useSettingsForm } from "../hooks/use-settings-form.ts";
+import { useKeys } from "../hooks/use-keys.ts";
+import { useLayout } from "../hooks/use-layout.ts";
+import type { Addon, SettingField } from "../engine/types.ts";
+
+/** Add-on options become fields keyed "addon.option". */
+function addonFields(addons: Addon[]): SettingField[] {
+  return addons.flatMap((a) =>
+    a.options.map((o) => ({
+      key: `${a.id}.${o.key}`,
+      label: `${a.title}: ${o.label}`,
+      defaultValue: o.default ?? "",
+      choices: o.choices,
+      validate: (v: string) => (o.choices && !o.choices.includes(v) ? `must be one of ${o.choices.join(", ")}` : undefined),
+    })),
+  );
+}
+
+export function SettingsScreen(props: { addons: Addon[]; initial: Record<string, string>; onNext: (values: Record<string, string>) => void; onBack: () => void }) {
+  const settings = useSettingsFields();
+  const theme = useTheme();
+  if (!settings.value) {
+    const rows: Row[] = settings.error
+      ? [<Text key="e" color={theme.error}>Could not load the settings: {settings.error}</Text>]
+      : [<Text key="l"><Spinner color={theme.accent} /> Reading the current settings…</Text>];
+    return <SettingsFrame rows={rows} offset={0} onBack={props.onBack} />;
+  }
+  return <SettingsForm {...props} fields={[...settings.value, ...addonFields(props.addons)]} />;
+}
+
+function SettingsFrame({ rows, offset, onBack }: { rows: Row[]; offset: number; onBack: () => void }) {
+  const { bodyHeight } = useLayout();
+  useKeys(() => {}, { escBack: onBack });
+  return <Screen title="Settings" rows={rows} height={bodyHeight(0)} offset={offset} keys={[["↑↓", "field"], ["type", "edit"], ["←→", "choose"], ["Enter", "review"], ["Esc", "back"], ["Ctrl+C", "quit"]]} />;
+}
+
+function SettingsForm({ fields, initial, onNext, onBack }: { fields: SettingField[]; initial: Record<string, string>; onNext: (values: Record<string, string>) => void; onBack: () => void }) {
+  const theme = useTheme();
+  const { width, bodyHeight } = useLayout();
+  const height = bodyHeight(0);
+  const form = useSettingsForm(fields, initial);
+  const [focus, setFocus] = useState(0);
+  const [offset, setOffset] = useState(0);
+  const rows: Row[] = textRows("intro", "Leave a value empty to keep the default. Values are checked against what is installed.", width, { dimColor: true });
+  rows.push(blankRow("b0"));
+  let focusRow = 0;
+  fields.forEach((f, i) => {
+    if (i === focus) focusRow = rows.length;
+    rows.push(...fieldRows({ ...f, value: form.values[f.key] ?? "", error: form.errors[f.key] }, i === focus, width, theme));
+  });
+  const shown = followCursor(offset, focusRow, height);
+  if (shown !== offset) setOffset(shown);
+  useKeys(
+    (input, key) => {
+      const f = fields[focus];
+      if (key.upArrow || (key.shift && key.tab)) setFocus((i) => Math.max(0, i - 1));
+      else if (key.downArrow || key.tab) setFocus((i) => Math.min(fields.length - 1, i + 1));
+      else if (key.return) {
+        if (form.valid) onNext(Object.fromEntries(Object.entries(form.values).filter(([, v]) => v !== "")));
+      } else if (!f) return;
+      else if (f.choices && (key.leftArrow || key.rightArrow)) form.cycle(f.key, f.choices, key.leftArrow ? -1 : 1);
+      else if (key.backspace || key.delete) form.erase(f.key);
+      else if (input && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) form.type(f.key, input);
+    },
+    { escBack: onBack, typing: true },
+  );
+  return (
+    <Screen
+      title="Settings"
+      rows={rows}
+      height={height}
+      offset={shown}
+      keys={[["↑↓", "field"], ["type", "edit"], ["←→", "choose"], [form.valid ? "Enter" : "fix errors", "review"], ["Esc", "back"], ["Ctrl+C", "quit"]]}
+    />
+  );
+}

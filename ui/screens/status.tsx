@@ -1,0 +1,67 @@
+// Already installed: the status, and what can be done from here.
+import { Text } from "ink";
+import { Screen } from "../components/screen.tsx";
+import { Spinner } from "../components/spinner.tsx";
+import { blankRow, textRows, type Row } from "../components/line.tsx";
+import { useTheme } from "../contexts/app-context.tsx";
+import { useKeys } from "../hooks/use-keys.ts";
+import { useLayout } from "../hooks/use-layout.ts";
+import { useScroll } from "../hooks/use-scroll.ts";
+import type { InstalledState } from "../engine/types.ts";
+
+export type StatusAction = "addons" | "settings" | "uninstall";
+
+export function StatusScreen({ status, onAction }: { status: InstalledState; onAction: (a: StatusAction) => void }) {
+  const theme = useTheme();
+  const { width, bodyHeight } = useLayout();
+  const height = bodyHeight(0);
+  const rows: Row[] = [
+    <Text key="svc" wrap="truncate-end">
+      {"containerd.service  "}
+      <Text color={status.active ? theme.ok : theme.warn}>{status.active ? "active" : "installed, not running"}</Text>
+    </Text>,
+  ];
+  for (const [i, d] of status.detail.entries()) rows.push(...textRows(`d.${i}`, `  ${d}`, width, { dimColor: true }, "    "));
+  rows.push(blankRow("b0"), <Text key="ah" bold>Add-ons</Text>);
+  for (const a of status.addons)
+    rows.push(
+      <Text key={`a.${a.id}`} wrap="truncate-end">
+        {`  ${a.installed ? "[x]" : "[ ]"} ${a.title}`}
+        {a.installed ? <Text color={a.active === false ? theme.warn : theme.ok}>{a.active === false ? "  not running" : "  installed"}</Text> : null}
+      </Text>,
+    );
+  const settings = Object.entries(status.settings);
+  rows.push(blankRow("b1"), <Text key="sh" bold>RootlessKit settings</Text>);
+  if (settings.length === 0) rows.push(<Text key="sd" dimColor>  all defaults</Text>);
+  for (const [k, v] of settings) rows.push(<Text key={`s.${k}`} wrap="truncate-end">{`  ${k} = ${v}`}</Text>);
+  const scroll = useScroll(rows.length, height);
+  useKeys((input, key) => {
+    if (scroll.onKey(input, key)) return;
+    if (input === "a") onAction("addons");
+    else if (input === "s") onAction("settings");
+    else if (input === "u") onAction("uninstall");
+  });
+  return (
+    <Screen
+      title="Installed"
+      rows={rows}
+      height={height}
+      offset={scroll.offset}
+      keys={[["a", "add-ons"], ["s", "settings"], ["u", "uninstall"], ["q", "quit"]]}
+    />
+  );
+}
+
+export function LoadingScreen({ text }: { text: string }) {
+  const theme = useTheme();
+  const { bodyHeight } = useLayout();
+  useKeys(() => {});
+  return <Screen title="Starting" rows={[<Text key="l"><Spinner color={theme.accent} /> {text}</Text>]} height={bodyHeight(0)} offset={0} keys={[["q", "quit"]]} />;
+}
+
+export function ErrorScreen({ message, onExit }: { message: string; onExit: (code: number) => void }) {
+  const theme = useTheme();
+  const { width, bodyHeight } = useLayout();
+  useKeys((_, key) => key.return && onExit(1));
+  return <Screen title="Error" rows={textRows("e", message, width, { color: theme.error })} height={bodyHeight(0)} offset={0} keys={[["Enter", "exit"], ["q", "quit"]]} />;
+}
