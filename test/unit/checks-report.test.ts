@@ -1,0 +1,150 @@
+// linger, conflicts, garbage input, and how `check` prints and exits.
+import { test, expect, afterEach } from "bun:test";
+import { runCommand } from "citty";
+import { failed, type TestHost } from "../helpers/test-host.ts";
+import { machine, check, byId, problems } from "./checks-fixture.ts";
+import checkCommand from "../../src/commands/check.ts";
+
+let host: TestHost | undefined;
+afterEach(async () => host?.cleanup());
+
+async function runCheck(h: TestHost, ...args: string[]): Promise<number> {
+  const { result } = await runCommand(checkCommand, { rawArgs: args, data: { host: h } });
+  return result as number;
+}
+
+test("linger on is fine; off is a hint with the seed's command", async () => {
+  host = await machine();
+  expect(byId(await check(host), "linger")?.level).toBe("ok");
+  await host.cleanup();
+  host = await machine({ files: { "/var/lib/systemd/linger/alice": null } });
+  const r = await check(host);
+  expect(byId(r, "linger.off")?.level).toBe("info");
+  expect(byId(r, "linger.off")?.fix).toContain("sudo loginctl enable-linger alice");
+  expect(r.facts.linger).toBe(false);
+});
+
+test("a rootful containerd socket the user can reach is a warning; unreachable is fine", async () => {
+  host = await machine({ files: { "/run/containerd/containerd.sock": "" } });
+  expect(byId(await check(host), "conflicts.rootful.reachable")?.level).toBe("warning");
+  const real = host.canAccess.bind(host);
+  host.canAccess = async (p, m) => (p === "/run/containerd/containerd.sock" ? false : real(p, m));
+  expect(byId(await check(host), "conflicts.rootful")?.level).toBe("ok");
+});
+
+test("a rootless containerd started outside our unit is a warning naming its RootlessKit", async () => {
+  host = await machine({
+    files: {
+      "/run/user/1000/containerd-rootless/child_pid": "4242\n",
+      "/proc/4242/cgroup": "0::/user.slice/user-1000.slice/session-3.scope\n",
+      "/proc/4242/stat": "4242 (containerd (x)) S 4200 4242 0\n",
+      "/run/user/1000/containerd/containerd.sock": "",
+    },
+  });
+  const r = await check(host);
+  const f = byId(r, "conflicts.rootless.foreign")!;
+  expect(f.level).toBe("warning");
+  expect(f.message).toContain("pid 4242");
+  expect(f.fix).toContain("kill 4200");
+  expect(r.facts.rootlessContainerdRunning).toBe(true);
+});
+
+test("another installer's containerd.service is foreign; ours is fine", async () => {
+  const files = {
+    "/run/user/1000/containerd-rootless/child_pid": "4242",
+    "/proc/4242/cgroup": "1:name=systemd:/user.slice/user-1000.slice/user@1000.service/app.slice/containerd.service\n",
+    "/home/alice/.config/systemd/user/containerd.service": "[Service]\nExecStart=/home/alice/bin/containerd-rootless.sh\n",
+  };
+  host = await machine({ files });
+  expect(byId(await check(host), "conflicts.rootless.foreign")?.fix).toContain("systemctl --user disable --now containerd.service");
+  await host.cleanup();
+  host = await machine({ files: { ...files, "/home/alice/.config/systemd/user/containerd.service": "[Service]\nExecStart=/home/alice/.local/bin/containerd-rootless-systemd launch\n" } });
+  expect(byId(await check(host), "conflicts.rootless")?.level).toBe("ok");
+});
+
+test("a stale socket with a dead child is only a note", async () => {
+  host = await machine({ files: { "/run/user/1000/containerd-rootless/child_pid": "999999", "/run/user/1000/containerd/containerd.sock": "" } });
+  expect(byId(await check(host), "conflicts.rootless.stale-socket")?.level).toBe("info");
+});
+
+test("garbage everywhere never throws: findings only", async () => {
+  const junk = "\u0000\u0001\u00ff::::\n-1:-1:-1\n" + "x".repeat(10000);
+  host = await machine({
+    env: { HOME: "\n", XDG_RUNTIME_DIR: "/\u0001weird", PATH: "::::", CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR: "relative" },
+    files: {
+      "/etc/passwd": junk,
+      "/etc/subuid": junk,
+      "/etc/subgid": junk,
+      "/etc/os-release": junk,
+      "/proc/sys/kernel/osrelease": junk,
+      "/proc/sys/user/max_user_namespaces": junk,
+      "/proc/sys/kernel/unprivileged_userns_clone": junk,
+      "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers": junk,
+    },
+    commands: { rootlesskit: () => failed(junk, 2, junk), systemctl: () => failed(junk) },
+  });
+  const r = await check(host);
+  expect(r.ok).toBe(false);
+  expect(r.findings.some((f) => f.id.endsWith(".probe-failed"))).toBe(false);
+  expect(problems(r).length).toBeGreaterThan(3);
+  expect(await runCheck(host)).toBe(1);
+  expect(host.err).not.toContain("    at ");
+});
+
+test("healthy machine: the seed's three lines in order, 'Requirements are satisfied', exit 0", async () => {
+  host = await machine();
+  expect(await runCheck(host)).toBe(0);
+  const lines = host.out.split("\n");
+  const i = ["[INFO] Checking RootlessKit functionality", "[INFO] Checking cgroup v2", "[INFO] Checking overlayfs"].map((l) => lines.indexOf(l));
+  expect(i.every((n) => n >= 0)).toBe(true);
+  expect([...i].sort((a, b) => a - b)).toEqual(i);
+  expect(lines.at(-2)).toBe("[INFO] Requirements are satisfied");
+  expect(host.err).toBe("");
+});
+
+test("problems: warnings and errors on stderr with fixes, one sudo block, summary, exit 1", async () => {
+  host = await machine({
+    files: { "/etc/subuid": "", "/proc/sys/kernel/unprivileged_userns_clone": "0", "/sys/fs/cgroup/cgroup.controllers": null },
+    commands: { rootlesskit: (a) => (a[1] === "--version" ? { code: 0, stdout: "rootlesskit version 1.1.0", stderr: "" } : failed("[rootlesskit:parent] error: failed to setup UID/GID map")) },
+  });
+  expect(await runCheck(host)).toBe(1);
+  expect(host.err).toContain("[ERROR] /etc/subuid has no range for alice");
+  expect(host.err).toContain("[WARNING] cgroup v2 is not enabled");
+  expect(host.err).toContain("  | [rootlesskit:parent] error: failed to setup UID/GID map");
+  expect(host.err).toMatch(/\[ERROR\] 3 errors, 1 warning/);
+  const block = host.out.slice(host.out.indexOf("sudo sh -eux <<'EOF'"));
+  expect(block.split("\n").slice(0, 5)).toEqual([
+    "sudo sh -eux <<'EOF'",
+    'echo "alice:100000:65536" >> /etc/subuid',
+    'echo "kernel.unprivileged_userns_clone=1" >> /etc/sysctl.d/99-rootless.conf',
+    "sysctl -w kernel.unprivileged_userns_clone=1",
+    "EOF",
+  ]);
+  expect(host.out.match(/sudo sh -eux/g)).toHaveLength(1);
+});
+
+test("--json prints one document with ok, findings and facts", async () => {
+  host = await machine({ files: { "/sys/fs/cgroup/cgroup.controllers": null } });
+  expect(await runCheck(host, "--json")).toBe(0);
+  const doc = JSON.parse(host.out);
+  expect(doc.ok).toBe(true);
+  const cg = doc.findings.find((f: { id: string }) => f.id === "cgroup.v1");
+  expect(Object.keys(cg)).toEqual(["id", "level", "message", "fix"]);
+  expect(doc.facts.tools.rootlesskit.version).toBe("1.1.0");
+  expect(doc.facts.snapshotter).toBe("overlayfs");
+  expect(doc.sudoScript).toBeNull();
+});
+
+test("as root: refused with the reason, exit 1, nothing run", async () => {
+  host = await machine({ uid: 0 });
+  expect(await runCheck(host)).toBe(1);
+  expect(host.err).toContain("[ERROR] Refusing to check rootless containerd as the root user");
+  expect(host.out).toBe("");
+  expect(host.calls).toEqual([]);
+});
+
+test("--skip-smoke-test runs no RootlessKit", async () => {
+  host = await machine();
+  expect(await runCheck(host, "--skip-smoke-test")).toBe(0);
+  expect(host.calls.some((c) => c[0]!.endsWith("rootlesskit") && c[1] !== "--version")).toBe(false);
+});

@@ -1,0 +1,127 @@
+// RootlessKit smoke test, cgroup, overlayfs and the kernel rule.
+import { test, expect, afterEach } from "bun:test";
+import { ok, failed, type TestHost } from "../helpers/test-host.ts";
+import { machine, check, byId } from "./checks-fixture.ts";
+import { overlayKernelRule } from "../../src/core/checks/overlayfs.ts";
+
+let host: TestHost | undefined;
+afterEach(async () => host?.cleanup());
+
+const rk = (run: (argv: string[]) => ReturnType<typeof ok>) => (argv: string[]) => (argv[1] === "--version" ? ok("rootlesskit version 1.1.0\n") : run(argv));
+
+test("the smoke test runs RootlessKit with the seed's flags and reports success", async () => {
+  host = await machine();
+  const r = await check(host);
+  const run = host.calls.find((c) => c[0]!.endsWith("rootlesskit") && c[1] !== "--version")!;
+  expect(run.slice(1, 5)).toEqual(["--disable-host-loopback", "--copy-up=/etc", "--copy-up=/run", "--copy-up=/var/lib"]);
+  expect(run.at(-1)).toBe("/run/user/1000");
+  expect(byId(r, "rootlesskit.smoke")?.level).toBe("ok");
+  expect(r.facts.rootlesskitWorks).toBe(true);
+  expect(r.facts.overlayMountWorks).toBe(true);
+  expect(r.facts.snapshotter).toBe("overlayfs");
+});
+
+test("a failing smoke test shows RootlessKit's own stderr", async () => {
+  const stderr = '[rootlesskit:parent] error: failed to setup UID/GID map: No subuid ranges found for user 1000 ("alice")';
+  host = await machine({ commands: { rootlesskit: rk(() => failed(stderr)) } });
+  const r = await check(host);
+  const f = byId(r, "rootlesskit.smoke.failed")!;
+  expect(f.level).toBe("error");
+  expect(f.detail).toBe(stderr);
+  expect(r.facts.rootlesskitWorks).toBe(false);
+  // the overlay mount could not be tried: the kernel rule decides (6.1, no SELinux)
+  expect(r.facts.overlayMountWorks).toBeNull();
+  expect(r.facts.snapshotter).toBe("overlayfs");
+  expect(r.ok).toBe(false);
+});
+
+test("the temp dir falls back to /tmp without a usable XDG_RUNTIME_DIR", async () => {
+  host = await machine({ env: { XDG_RUNTIME_DIR: "relative" } });
+  await check(host);
+  expect(host.calls.find((c) => c[0]!.endsWith("rootlesskit") && c[1] !== "--version")!.at(-1)).toBe("/tmp");
+});
+
+test("overlay mount failing: fuse-overlayfs recommended when usable, else native with a fix", async () => {
+  const noOverlay = rk(() => ok("crs-smoke-ok\ncrs-overlay-failed: mount: permission denied\n"));
+  const fuse = () => ok("fuse-overlayfs: version 1.10\n");
+  host = await machine({ commands: { rootlesskit: noOverlay, "fuse-overlayfs": fuse, "/usr/bin/fuse-overlayfs": fuse }, files: { "/dev/fuse": "" } });
+  let r = await check(host);
+  expect(byId(r, "overlayfs.mount.failed")?.detail).toBe("mount: permission denied");
+  expect(r.facts.snapshotter).toBe("fuse-overlayfs");
+  expect(byId(r, "overlayfs.snapshotter")?.fix).toContain("CONTAINERD_SNAPSHOTTER=fuse-overlayfs");
+  await host.cleanup();
+  host = await machine({ commands: { rootlesskit: noOverlay } });
+  r = await check(host);
+  expect(r.facts.snapshotter).toBe("native");
+  const f = byId(r, "overlayfs.snapshotter")!;
+  expect(f.level).toBe("warning");
+  expect(f.sudoFix).toEqual(["apt-get install -y fuse-overlayfs"]);
+});
+
+test("the seed's kernel rule", () => {
+  const k = (version: string, selinux = false, ubuntu = false) => overlayKernelRule({ release: version, version, selinux, ubuntu });
+  expect(k("5.13.0", true)).toBe(true);
+  expect(k("5.12.0", true)).toBe(false);
+  expect(k("5.11.0")).toBe(true);
+  expect(k("5.10.0")).toBe(false);
+  expect(k("4.15.0", false, true)).toBe(true);
+  expect(overlayKernelRule({ release: null, version: null, selinux: false, ubuntu: false })).toBe(false);
+});
+
+test("old kernel with SELinux: kernel warning and the Fedora hint; the real mount still wins", async () => {
+  host = await machine({ files: { "/proc/sys/kernel/osrelease": "5.12.7-300.fc34.x86_64\n", "/sys/fs/selinux/enforce": "1", "/etc/os-release": "ID=fedora\n" } });
+  const r = await check(host);
+  expect(byId(r, "overlayfs.kernel")?.level).toBe("info");
+  expect(byId(r, "overlayfs.selinux-hint")?.message).toContain("Fedora");
+  expect(r.facts.selinux).toBe(true);
+  expect(r.facts.overlayKernelRule).toBe(false);
+  expect(r.facts.snapshotter).toBe("overlayfs");
+});
+
+test("old kernel and RootlessKit broken: the rule picks the snapshotter", async () => {
+  host = await machine({ files: { "/proc/sys/kernel/osrelease": "5.4.0-1\n" }, commands: { rootlesskit: rk(() => failed("boom")) } });
+  const r = await check(host);
+  expect(byId(r, "overlayfs.kernel")?.level).toBe("warning");
+  expect(r.facts.snapshotter).toBe("native");
+});
+
+test("Ubuntu kernels pass the rule", async () => {
+  host = await machine({ files: { "/proc/sys/kernel/osrelease": "4.15.0-20-generic\n", "/proc/version_signature": "Ubuntu 4.15.0-20.21-generic 4.15.17\n" }, commands: { rootlesskit: rk(() => failed("x")) } });
+  const r = await check(host);
+  expect(r.facts.ubuntuKernel).toBe(true);
+  expect(byId(r, "overlayfs.kernel")).toBeUndefined();
+});
+
+test("cgroup v1 and hybrid: a warning that resource limits will not work", async () => {
+  host = await machine({ files: { "/sys/fs/cgroup/cgroup.controllers": null }, dirs: ["/sys/fs/cgroup/unified"] });
+  let r = await check(host);
+  expect(byId(r, "cgroup.v1")?.level).toBe("warning");
+  expect(byId(r, "cgroup.v1")?.message).toContain("hybrid");
+  expect(r.facts.cgroup).toBe("hybrid");
+  expect(r.ok).toBe(true);
+  await host.cleanup();
+  host = await machine({ files: { "/sys/fs/cgroup/cgroup.controllers": null } });
+  r = await check(host);
+  expect(r.facts.cgroup).toBe("v1");
+  expect(byId(r, "cgroup.v1")?.message).toContain("resource limits");
+});
+
+test("cgroup v2 without memory/pids delegated: warning with the delegate.conf fix", async () => {
+  host = await machine({ files: { "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers": "cpu io\n" } });
+  const r = await check(host);
+  const f = byId(r, "cgroup.delegation.missing")!;
+  expect(f.level).toBe("warning");
+  expect(f.message).toContain("memory pids cpuset");
+  expect(f.sudoFix!.join("\n")).toContain("Delegate=cpu cpuset io memory pids");
+  expect(r.facts.delegatedControllers).toEqual(["cpu", "io"]);
+});
+
+test("cgroup v2 missing only io/cpuset: info", async () => {
+  host = await machine({ files: { "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers": "cpu memory pids\n" } });
+  expect(byId(await check(host), "cgroup.delegation.missing")?.level).toBe("info");
+});
+
+test("cgroup v2 but no user@UID.service cgroup: warning", async () => {
+  host = await machine({ files: { "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers": null } });
+  expect(byId(await check(host), "cgroup.delegation.unknown")?.level).toBe("warning");
+});
