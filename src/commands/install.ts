@@ -1,0 +1,37 @@
+import { defineCommand } from "citty";
+import { applyArgs, outputArgs, requireConsent, runContext } from "./_shared.ts";
+import { install } from "../core/install.ts";
+
+export const examples = [
+  "containerd-rootless-systemd install --yes",
+  "containerd-rootless-systemd install --dry-run      # show the plan with diffs, change nothing",
+  "containerd-rootless-systemd install --yes --json   # { changed, steps, ... }",
+];
+
+export default defineCommand({
+  meta: { name: "install", description: "Install rootless containerd as a systemd user service (containerd.service)" },
+  args: {
+    ...outputArgs,
+    ...applyArgs,
+    force: { type: "boolean", description: "Continue even when the RootlessKit functionality test fails" },
+    "skip-smoke-test": { type: "boolean", description: "Do not run RootlessKit during the checks" },
+  },
+  async run({ args, data }) {
+    const ctx = runContext(data, args);
+    requireConsent(ctx.host, args);
+    const interactive = !args.yes && !args["dry-run"] && ctx.host.stdinIsTTY;
+    const result = await install(ctx, {
+      force: args.force,
+      dryRun: args["dry-run"],
+      skipSmokeTest: args["skip-smoke-test"],
+      confirm: interactive
+        ? async (plan) => {
+            ctx.reporter.plain(plan);
+            return /^y(es)?$/i.test((await ctx.host.ask("Apply this plan? [y/N] ")).trim());
+          }
+        : undefined,
+    });
+    ctx.reporter.result(result);
+    return 0;
+  },
+});

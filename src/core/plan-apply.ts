@@ -1,0 +1,230 @@
+// Runs a plan. Every step that changes something is journaled with how to undo it; when a
+// step fails, what THIS run changed is rolled back (commands undone, files restored, systemd
+// reloaded, late undos such as restarting the previous unit), then an ApplyError is thrown.
+// Writes of identical content are "unchanged", so a second run of the same plan changes nothing.
+import { dirname, basename, join } from "node:path";
+import type { Host, RunResult } from "./host.ts";
+import { UserError } from "./errors.ts";
+import { describeStep, shellLine, stepTarget, type ApplyResult, type Step, type StepOutcome } from "./plan.ts";
+import { pollUntil } from "./wait.ts";
+
+export type ApplyEvent =
+  | { type: "start"; index: number; step: Step; description: string }
+  | { type: "done"; index: number; step: Step; outcome: StepOutcome }
+  | { type: "progress"; index: number; step: Step; elapsedMs: number }
+  | { type: "rollback"; description: string };
+
+export interface StepFailure {
+  step: Step;
+  index: number;
+  description: string;
+  reason: string;
+  /** the failing program's output, when there is one */
+  output?: string;
+}
+
+export interface ApplyOptions {
+  onEvent?: (e: ApplyEvent) => void;
+  /** called after a failure, before rollback (e.g. collect `systemctl status` while the unit still exists); its text goes into the error */
+  beforeRollback?: (failure: StepFailure) => Promise<string | undefined>;
+}
+
+export class ApplyError extends UserError {
+  constructor(
+    readonly failure: StepFailure,
+    readonly outcomes: StepOutcome[],
+    readonly rolledBack: string[],
+    readonly diagnostics: string | undefined,
+    fix?: string,
+  ) {
+    super(`${failure.description} failed: ${failure.reason}`, fix);
+    this.name = "ApplyError";
+  }
+}
+
+type Undo = { late: boolean; files: boolean; description: string; run: () => Promise<void> };
+
+const ROLLBACK_SUFFIX = ".crs-rollback";
+const modeOf = (m: number) => m & 0o7777;
+
+async function missingDirs(host: Host, path: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let d = dirname(path); d !== "/" && d !== "."; d = dirname(d)) {
+    if (await host.exists(d)) break;
+    missing.push(d);
+  }
+  return missing; // deepest first
+}
+
+export function systemctlArgv(args: string[]): string[] {
+  return ["systemctl", "--user", ...args];
+}
+
+export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const undos: Undo[] = [];
+  const commits: (() => Promise<void>)[] = [];
+  const outcomes: StepOutcome[] = [];
+  let reloaded = false;
+
+  const fail = async (index: number, step: Step, reason: string, output?: string): Promise<never> => {
+    const failure: StepFailure = { step, index, description: describeStep(step), reason, output };
+    const diagnostics = await opts.beforeRollback?.(failure).catch((e) => `(could not collect diagnostics: ${(e as Error).message})`);
+    const rolledBack = await rollback(host, undos, reloaded, opts.onEvent);
+    for (const c of commits) await c().catch(() => {});
+    throw new ApplyError(failure, outcomes, rolledBack, diagnostics);
+  };
+
+  const dirUndos = (dirs: string[], why: string) => {
+    if (dirs.length) undos.push({ late: false, files: true, description: `remove the directories created for ${why}`, run: async () => { for (const d of dirs) await host.removeEmptyDir(d); } });
+  };
+
+  for (const [index, step] of steps.entries()) {
+    const started = host.now();
+    opts.onEvent?.({ type: "start", index, step, description: describeStep(step) });
+    let changed = true;
+    let description = describeStep(step);
+    try {
+      switch (step.kind) {
+        case "write": {
+          const mode = step.mode ?? 0o644;
+          const before = await host.readText(step.path);
+          const st = await host.stat(step.path);
+          if (before === step.content && st && modeOf(st.mode) === mode) {
+            changed = false;
+            description = `${step.path} is unchanged`;
+            break;
+          }
+          const dirs = await missingDirs(host, step.path);
+          if (before !== null && step.backupTo && before !== step.content) await host.writeFileAtomic(step.backupTo, before, modeOf(st!.mode));
+          await host.writeFileAtomic(step.path, step.content, mode);
+          description = before === null ? `Created ${step.path}` : `Updated ${step.path}`;
+          dirUndos(dirs, step.path);
+          undos.push({ late: false, files: true, description: before === null ? `remove ${step.path}` : `restore ${step.path}`, run: async () => (before === null ? host.remove(step.path) : host.writeFileAtomic(step.path, before, st ? modeOf(st.mode) : 0o644)) });
+          break;
+        }
+        case "copy": {
+          const exists = await host.exists(step.path);
+          if (exists && (await host.sameSizeAndMtime(step.from, step.path))) {
+            changed = false;
+            description = `${step.path} is unchanged`;
+            break;
+          }
+          const dirs = await missingDirs(host, step.path);
+          const backup = join(dirname(step.path), `.${basename(step.path)}${ROLLBACK_SUFFIX}`);
+          if (exists) await host.rename(step.path, backup);
+          try {
+            await host.copyFileAtomic(step.from, step.path, step.mode ?? 0o755);
+          } catch (e) {
+            if (exists) await host.rename(backup, step.path);
+            throw e;
+          }
+          description = exists ? `Replaced ${step.path}` : `Created ${step.path}`;
+          dirUndos(dirs, step.path);
+          undos.push({ late: false, files: true, description: exists ? `restore ${step.path}` : `remove ${step.path}`, run: async () => (exists ? host.rename(backup, step.path) : host.remove(step.path)) });
+          if (exists) commits.push(() => host.remove(backup));
+          break;
+        }
+        case "mkdir": {
+          if ((await host.stat(step.path))?.isDirectory) {
+            changed = false;
+            description = `${step.path} exists`;
+            break;
+          }
+          const dirs = [step.path, ...(await missingDirs(host, step.path))];
+          await host.mkdirp(step.path, step.mode ?? 0o700);
+          await host.chmod(step.path, step.mode ?? 0o700);
+          description = `Created ${step.path}`;
+          dirUndos(dirs, step.path);
+          break;
+        }
+        case "remove": {
+          const st = await host.stat(step.path);
+          if (!st) {
+            changed = false;
+            description = `${step.path} is already absent`;
+            break;
+          }
+          if (step.recursive && st.isDirectory) {
+            await host.remove(step.path, { recursive: true }); // irreversible by design (only trees we own)
+          } else {
+            const backup = join(dirname(step.path), `.${basename(step.path)}${ROLLBACK_SUFFIX}`);
+            await host.rename(step.path, backup);
+            undos.push({ late: false, files: true, description: `restore ${step.path}`, run: () => host.rename(backup, step.path) });
+            commits.push(() => host.remove(backup));
+          }
+          description = `Removed ${step.path}`;
+          break;
+        }
+        case "remove-tree-in-namespace": {
+          if (!(await host.stat(step.path))) {
+            changed = false;
+            description = `${step.path} is already absent`;
+            break;
+          }
+          const r = await host.run(step.argv, { timeoutMs: 120_000 });
+          if (r.code !== 0 || (await host.exists(step.path))) await fail(index, step, r.code !== 0 ? `exit code ${r.code}` : `${step.path} is still there`, output(r));
+          description = `Removed ${step.path}`;
+          break;
+        }
+        case "systemctl":
+        case "run": {
+          const argv = step.kind === "systemctl" ? systemctlArgv(step.args) : step.argv;
+          const r = await host.run(argv, step.kind === "run" ? { env: step.env, timeoutMs: step.timeoutMs ?? 60_000 } : { timeoutMs: 60_000 });
+          if (r.code !== 0) await fail(index, step, `exit code ${r.code}`, output(r));
+          if (step.kind === "systemctl" && step.args[0] === "daemon-reload") reloaded = true;
+          if (step.undo) {
+            const undoArgv = step.kind === "systemctl" ? systemctlArgv(step.undo) : step.undo;
+            undos.push({ late: step.kind === "systemctl" && Boolean(step.undoLate), files: false, description: shellLine(undoArgv), run: async () => void (await host.run(undoArgv, { timeoutMs: 60_000 })) });
+          }
+          description = `Ran ${stepTarget(step)}`;
+          break;
+        }
+        case "wait": {
+          const r = await pollUntil(host, () => step.ready(host), {
+            timeoutMs: step.timeoutMs,
+            everyMs: step.everyMs,
+            failed: step.failed ? () => step.failed!(host) : undefined,
+            onProgress: (elapsedMs) => opts.onEvent?.({ type: "progress", index, step, elapsedMs }),
+          });
+          if (!r.ok) await fail(index, step, r.reason);
+          changed = false; // waiting changes nothing by itself
+          description = `${step.what} answered after ${(r.ms / 1000).toFixed(2)} s`;
+          break;
+        }
+      }
+    } catch (e) {
+      if (e instanceof ApplyError) throw e;
+      await fail(index, step, (e as Error).message);
+    }
+    const outcome: StepOutcome = { kind: step.kind, description, changed, target: stepTarget(step), ms: Math.round(host.now() - started) };
+    outcomes.push(outcome);
+    opts.onEvent?.({ type: "done", index, step, outcome });
+  }
+  for (const c of commits) await c().catch(() => {});
+  return { changed: outcomes.some((o) => o.changed), steps: outcomes };
+}
+
+function output(r: RunResult): string | undefined {
+  const text = [r.stdout.trim(), r.stderr.trim()].filter(Boolean).join("\n");
+  return text || undefined;
+}
+
+/** Undo in the safe order: services first, then files, one daemon-reload, then late undos. */
+async function rollback(host: Host, undos: Undo[], reloaded: boolean, onEvent?: ApplyOptions["onEvent"]): Promise<string[]> {
+  const done: string[] = [];
+  const run = async (u: Undo) => {
+    onEvent?.({ type: "rollback", description: u.description });
+    await u.run().catch(() => {});
+    done.push(u.description);
+  };
+  const reversed = [...undos].reverse();
+  for (const u of reversed.filter((u) => !u.files && !u.late)) await run(u);
+  for (const u of reversed.filter((u) => u.files)) await run(u);
+  if (reloaded) {
+    onEvent?.({ type: "rollback", description: "systemctl --user daemon-reload" });
+    await host.run(systemctlArgv(["daemon-reload"]), { timeoutMs: 60_000 });
+    done.push("systemctl --user daemon-reload");
+  }
+  for (const u of reversed.filter((u) => u.late)) await run(u);
+  return done;
+}

@@ -1,0 +1,122 @@
+// `uninstall [--purge]`: stop, disable and remove the units and drop-ins this tool created
+// (files carrying its marker, nothing else), daemon-reload, remove the binary copy it made.
+// Images, containers and config stay unless --purge, which removes the data from inside the
+// user namespace (it is owned by sub-UIDs) and the config. Says what was kept and how to purge.
+import { join } from "node:path";
+import type { RunContext } from "../commands/_shared.ts";
+import type { Host } from "./host.ts";
+import type { Paths } from "./paths.ts";
+import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "./paths.ts";
+import type { Step, StepOutcome } from "./plan.ts";
+import { shellLine } from "./plan.ts";
+import { acquireLock } from "./lock.ts";
+import { isActive, isEnabled, isOwned, unitStates } from "./systemd.ts";
+import { launcherLocation } from "./install-plan.ts";
+import { previewPlan, renderPreviews } from "./plan-render.ts";
+import { applyPlan } from "./plan-apply.ts";
+import { stepPrinter } from "./lifecycle-output.ts";
+import { plugins } from "../plugins/registry.ts";
+import { UserError } from "./errors.ts";
+
+export interface UninstallOptions {
+  purge?: boolean;
+  dryRun?: boolean;
+  confirm?: (planText: string) => Promise<boolean>;
+}
+
+export interface UninstallResult {
+  command: "uninstall";
+  ok: boolean;
+  changed: boolean;
+  dryRun: boolean;
+  installed: boolean;
+  steps: StepOutcome[] | { description: string; willChange: boolean }[];
+  kept: string[];
+  purgeCommand: string;
+}
+
+/** Removing sub-UID-owned trees: `rootlesskit rm -rf` maps our uid to root in a new user namespace. */
+export async function purgeArgv(host: Host, dirs: string[]): Promise<string[]> {
+  const rootlesskit = (await host.which("rootlesskit")) ?? "rootlesskit";
+  return [rootlesskit, "rm", "-rf", ...dirs];
+}
+
+async function ownedDropIns(host: Host, paths: Paths, unit: string): Promise<string[]> {
+  const dir = join(paths.unitDir, `${unit}.d`);
+  const out: string[] = [];
+  for (const name of (await host.readdir(dir)) ?? []) {
+    if (name.endsWith(".conf") && isOwned(await host.readText(join(dir, name)))) out.push(join(dir, name));
+  }
+  return out;
+}
+
+export async function planUninstall(host: Host, paths: Paths, opts: { purge?: boolean }): Promise<{ steps: Step[]; installed: boolean; foreign: boolean }> {
+  const unitFile = unitPath(paths, CONTAINERD_UNIT);
+  const text = await host.readText(unitFile);
+  const ours = isOwned(text);
+  const [state] = await unitStates(host, [CONTAINERD_UNIT]);
+  const steps: Step[] = [];
+
+  // add-ons first: they are PartOf containerd and run inside its namespace
+  const pctx = { host, paths };
+  for (const p of plugins()) {
+    const st = await p.status(pctx).catch(() => null);
+    if (st?.installed) steps.push(...(await p.uninstallPlan({ ...pctx, batch: { installing: [], removing: plugins().map((q) => q.id) } })).steps);
+  }
+  if (ours) {
+    if (isActive(state!) || state!.activeState === "activating") steps.push({ kind: "systemctl", args: ["stop", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], why: "stop containerd" });
+    if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", CONTAINERD_UNIT], undo: ["enable", CONTAINERD_UNIT], why: "do not start it with the session" });
+    steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
+  }
+  const dropIns = await ownedDropIns(host, paths, CONTAINERD_UNIT);
+  for (const d of dropIns) steps.push({ kind: "remove", path: d, why: "a drop-in this tool created" });
+  if (ours || dropIns.length) {
+    steps.push({ kind: "systemctl", args: ["daemon-reload"], why: "forget the removed unit" });
+    if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT] });
+  }
+  const where = await launcherLocation(host, paths);
+  // the copy install made; a binary the user runs from that very place is theirs and stays
+  if (where.copyTo && (await host.exists(where.copyTo))) steps.push({ kind: "remove", path: where.copyTo, why: "the copy of this binary that the unit ran" });
+  if (opts.purge) {
+    const data = [paths.containerdData, paths.cniData];
+    for (const d of data) steps.push({ kind: "remove-tree-in-namespace", path: d, argv: await purgeArgv(host, [d]), why: "images, containers and snapshots (owned by sub-UIDs)" });
+    steps.push({ kind: "remove", path: paths.containerdConfigDir, recursive: true, why: "containerd's configuration" });
+    steps.push({ kind: "remove", path: paths.stateDir, recursive: true, why: `${BINARY_NAME}'s own state (backups)` });
+  }
+  return { steps, installed: ours, foreign: text !== null && !ours };
+}
+
+export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): Promise<UninstallResult> {
+  const { host, paths, reporter } = ctx;
+  const lock = opts.dryRun ? null : await acquireLock(host, paths, { purpose: "uninstall" });
+  try {
+    const { steps, installed, foreign } = await planUninstall(host, paths, opts);
+    const previews = await previewPlan(host, steps);
+    const purgeCommand = `${BINARY_NAME} uninstall --purge`;
+    const dataDirs = [paths.containerdData, paths.cniData, paths.containerdConfigDir];
+    const base = { command: "uninstall" as const, installed, purgeCommand };
+    if (foreign) reporter.warn(`${unitPath(paths, CONTAINERD_UNIT)} was not created by ${BINARY_NAME}; leaving it alone.`);
+    if (!previews.some((p) => p.willChange)) {
+      if (!foreign) reporter.info(`${CONTAINERD_UNIT} is not installed; nothing to do.`);
+      return { ...base, ok: true, changed: false, dryRun: Boolean(opts.dryRun), steps: [], kept: [] };
+    }
+    if (opts.dryRun) {
+      reporter.info("Dry run: this is the plan; nothing was changed.");
+      reporter.plain(renderPreviews(previews));
+      return { ...base, ok: true, changed: false, dryRun: true, steps: previews.map(({ description, willChange }) => ({ description, willChange })), kept: [] };
+    }
+    if (opts.confirm && !(await opts.confirm(renderPreviews(previews)))) throw new UserError("cancelled; nothing was changed");
+    const result = await applyPlan(host, steps, { onEvent: stepPrinter(reporter, previews) });
+    await host.removeEmptyDir(join(paths.unitDir, `${CONTAINERD_UNIT}.d`));
+    const kept: string[] = [];
+    for (const d of dataDirs) if (await host.exists(d)) kept.push(d);
+    if (installed) reporter.info(`Uninstalled ${CONTAINERD_UNIT}.`);
+    if (kept.length) {
+      reporter.info(`Kept images, containers and configuration: ${kept.join(", ")}`);
+      reporter.info(`To remove them too, run: \`${purgeCommand}\` (it runs \`${shellLine(await purgeArgv(host, kept.filter((d) => d !== paths.containerdConfigDir)))}\`)`);
+    }
+    return { ...base, ok: true, changed: result.changed, dryRun: false, steps: result.steps, kept };
+  } finally {
+    await lock?.release();
+  }
+}

@@ -1,0 +1,39 @@
+// Waiting for a condition: poll it until it holds, a failure reason appears, or the
+// deadline passes. Never a fixed sleep. Progress is reported at most every `progressEveryMs`.
+import type { Host } from "./host.ts";
+
+export interface PollOptions {
+  timeoutMs: number;
+  everyMs?: number;
+  /** a reason to give up early, checked at most every `failedEveryMs` */
+  failed?: () => Promise<string | undefined>;
+  failedEveryMs?: number;
+  onProgress?: (elapsedMs: number) => void;
+  progressEveryMs?: number;
+}
+
+export type PollOutcome = { ok: true; ms: number } | { ok: false; ms: number; reason: string };
+
+export async function pollUntil(host: Host, ready: () => Promise<boolean>, opts: PollOptions): Promise<PollOutcome> {
+  const start = host.now();
+  const every = opts.everyMs ?? 25;
+  const failedEvery = opts.failedEveryMs ?? 200;
+  const progressEvery = opts.progressEveryMs ?? 2000;
+  let lastFailedCheck = -Infinity;
+  let lastProgress = 0;
+  for (;;) {
+    const elapsed = host.now() - start;
+    if (await ready()) return { ok: true, ms: host.now() - start };
+    if (opts.failed && elapsed - lastFailedCheck >= failedEvery) {
+      lastFailedCheck = elapsed;
+      const reason = await opts.failed();
+      if (reason) return { ok: false, ms: host.now() - start, reason };
+    }
+    if (elapsed >= opts.timeoutMs) return { ok: false, ms: elapsed, reason: `timed out after ${(opts.timeoutMs / 1000).toFixed(0)} s` };
+    if (opts.onProgress && elapsed - lastProgress >= progressEvery) {
+      lastProgress = elapsed;
+      opts.onProgress(elapsed);
+    }
+    await host.sleep(every);
+  }
+}
