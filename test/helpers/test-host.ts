@@ -50,6 +50,9 @@ export class TestHost extends Host {
     for (const [key, h] of Object.entries(this.commands)) {
       if (key.includes("/") && basename(key) === basename(name)) return [key, h];
     }
+    // a full path to a program keyed by its bare name (as which() reported it)
+    const bare = basename(name);
+    if (name === `/usr/bin/${bare}` && this.commands[bare]) return [name, this.commands[bare]!];
     return undefined;
   }
 
