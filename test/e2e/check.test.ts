@@ -1,0 +1,127 @@
+// `check` of the COMPILED binary on this real machine: refused as root; as a throwaway user
+// with a real `systemd --user`, it finds RootlessKit 1.1.0, the smoke test and the overlay
+// mount pass, and cgroup v1 (this host is hybrid) is a warning. A real fault (the user's
+// /etc/subuid line removed) shows up as a finding with RootlessKit's own error.
+import { test, expect, beforeAll, afterAll } from "bun:test";
+import { existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createSandbox, waitFor, type Sandbox } from "../../scripts/sandbox.ts";
+
+const BINARY = join(import.meta.dir, "../../dist/containerd-rootless-systemd");
+let sb: Sandbox;
+let bin: string;
+
+interface Doc {
+  ok: boolean;
+  findings: { id: string; level: string; message: string; fix: string | null; detail?: string }[];
+  facts: Record<string, any>;
+}
+
+beforeAll(async () => {
+  if (!existsSync(BINARY)) throw new Error(`build the binary first: bun scripts/build.ts (${BINARY} is missing)`);
+  sb = await createSandbox("crschk-e2e");
+  bin = sb.installBinary(BINARY);
+}, 60_000);
+
+afterAll(async () => {
+  await sb?.destroy();
+}, 60_000);
+
+function checkJson(): { code: number; doc: Doc; stderr: string } {
+  const r = sb.run([bin, "check", "--json"], { timeoutMs: 30_000 });
+  return { code: r.code, doc: JSON.parse(r.stdout) as Doc, stderr: r.stderr };
+}
+
+const find = (doc: Doc, id: string) => doc.findings.find((f) => f.id === id);
+
+test("as root: refused with the reason, exit 1", () => {
+  const p = Bun.spawnSync([BINARY, "check"], { cwd: "/", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/root" } });
+  expect(p.exitCode).toBe(1);
+  expect(p.stderr.toString()).toContain("[ERROR] Refusing to check rootless containerd as the root user");
+  expect(p.stdout.toString()).toBe("");
+});
+
+test("check --json as an unprivileged user tells what is true on this machine", () => {
+  const { code, doc } = checkJson();
+  expect(find(doc, "binaries.rootlesskit")?.message).toContain("RootlessKit 1.1.0 (/usr/bin/rootlesskit)");
+  expect(doc.facts.tools.rootlesskit.version).toBe("1.1.0");
+  expect(doc.facts.tools.containerd.version).toBe("1.6.20");
+  expect(doc.facts.tools.slirp4netns.version).toBe("1.2.0");
+  expect(doc.facts.networkDriver).toBe("slirp4netns");
+  expect(find(doc, "session.systemd")?.level).toBe("ok");
+  expect(find(doc, "rootlesskit.smoke")?.level).toBe("ok");
+  expect(doc.facts.rootlesskitWorks).toBe(true);
+  const cg = find(doc, "cgroup.v1")!;
+  expect(cg.level).toBe("warning");
+  expect(cg.message).toContain("hybrid");
+  expect(doc.facts.cgroup).toBe("hybrid");
+  expect(find(doc, "overlayfs.mount")?.level).toBe("ok");
+  expect(doc.facts.overlayMountWorks).toBe(true);
+  expect(doc.facts.snapshotter).toBe("overlayfs");
+  expect(find(doc, "subid.subuid")?.level).toBe("ok");
+  expect(find(doc, "binaries.newuidmap")?.message).toContain("setuid root");
+  // nothing fatal here: the exit code says so
+  expect(doc.findings.filter((f) => f.level === "error")).toEqual([]);
+  expect(doc.ok).toBe(true);
+  expect(code).toBe(0);
+  // the overlay test cleaned up after itself
+  expect(sb.run(["sh", "-c", `ls -A ${sb.runtimeDir} | grep crs-overlay || true`]).stdout).toBe("");
+});
+
+test("human output: the seed's three lines in order, the cgroup warning on stderr, a satisfied summary", () => {
+  const r = sb.run([bin, "check"], { timeoutMs: 30_000 });
+  expect(r.code).toBe(0);
+  const out = r.stdout.split("\n");
+  const at = ["[INFO] Checking RootlessKit functionality", "[INFO] Checking cgroup v2", "[INFO] Checking overlayfs"].map((l) => out.indexOf(l));
+  expect(at.every((i) => i >= 0)).toBe(true);
+  expect([...at].sort((a, b) => a - b)).toEqual(at);
+  expect(r.stderr).toContain("[WARNING] cgroup v2 is not enabled (hybrid v1/v2 layout)");
+  expect(r.stdout).toMatch(/\[INFO\] Requirements are satisfied/);
+});
+
+/**
+ * Edits /etc/subuid under shadow-utils' own lock (/etc/subuid.lock, taken with link(2) as
+ * commonio does), so a sandbox user created meanwhile by another test keeps its line.
+ * usermod cannot do it: it refuses while the user's systemd manager runs.
+ */
+async function editSubuid(edit: (text: string) => string): Promise<void> {
+  const tmp = `/etc/subuid.${process.pid}`;
+  writeFileSync(tmp, `${process.pid}\0`);
+  try {
+    await waitFor("/etc/subuid.lock", () => {
+      try {
+        linkSync(tmp, "/etc/subuid.lock");
+        return true;
+      } catch {
+        return false;
+      }
+    }, 10_000);
+    try {
+      writeFileSync("/etc/subuid", edit(readFileSync("/etc/subuid", "utf8")));
+    } finally {
+      unlinkSync("/etc/subuid.lock");
+    }
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+test("a real fault: without the user's /etc/subuid line, check names it and shows RootlessKit's own error", async () => {
+  const mine = (l: string) => l.startsWith(`${sb.user}:`);
+  const line = readFileSync("/etc/subuid", "utf8").split("\n").find(mine)!;
+  expect(line).toBeDefined();
+  await editSubuid((t) => t.split("\n").filter((l) => !mine(l)).join("\n"));
+  try {
+    const { code, doc } = checkJson();
+    expect(code).toBe(1);
+    expect(doc.ok).toBe(false);
+    expect(find(doc, "subid.subuid.missing")?.level).toBe("error");
+    const smoke = find(doc, "rootlesskit.smoke.failed")!;
+    expect(smoke.level).toBe("error");
+    expect(smoke.detail).toContain("subuid");
+    expect(find(doc, "subid.subgid")?.level).toBe("ok");
+  } finally {
+    await editSubuid((t) => (t.endsWith("\n") || t === "" ? t : `${t}\n`) + `${line}\n`);
+  }
+  expect(checkJson().doc.ok).toBe(true);
+}, 60_000);
