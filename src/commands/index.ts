@@ -39,9 +39,34 @@ export const commands: Record<string, CommandEntry> = {
     description: "Change the RootlessKit settings (network driver, MTU, detach-netns...), restart and verify",
     load: () => import("./configure.ts"),
   },
+  plugins: {
+    description: "List the add-ons (BuildKit, snapshotters, bypass4netns, detach-netns) and whether each can be installed here",
+    load: () => import("./plugins.ts"),
+  },
+  ...addonVerbs(),
   launch: {
     description: "Run rootless containerd in the foreground (the service's ExecStart)",
     hidden: true,
     load: () => import("./launch.ts"),
   },
 };
+
+/** The seed's verbs: install-buildkit, uninstall-buildkit, install-fuse-overlayfs, ... */
+function addonVerbs(): Record<string, CommandEntry> {
+  const verbs: [id: string, verb: string, what: string][] = [
+    ["buildkit", "buildkit", "BuildKit (buildkit.service)"],
+    ["fuse-overlayfs", "fuse-overlayfs", "the fuse-overlayfs snapshotter, registered with containerd"],
+    ["stargz", "stargz", "the stargz snapshotter, registered with containerd"],
+    ["bypass4netns", "bypass4netnsd", "bypass4netnsd (faster rootless networking)"],
+  ];
+  const out: Record<string, CommandEntry> = {};
+  for (const [id, verb, what] of verbs) {
+    for (const action of ["install", "uninstall"] as const) {
+      out[`${action}-${verb}`] = {
+        description: `${action === "install" ? "Install" : "Remove"} ${what}`,
+        load: () => import("./addon-verb.ts").then((m) => m.addonCommand(id, verb, action)),
+      };
+    }
+  }
+  return out;
+}

@@ -9,6 +9,19 @@ import type { Step } from "../core/plan.ts";
 export interface PluginContext {
   host: Host;
   paths: Paths;
+  /** the other add-ons changed in the same run (their plans are composed with this one) */
+  batch?: { installing: string[]; removing: string[] };
+}
+
+/** What installing or removing an add-on does: the steps, and what to tell the user. */
+export interface PluginPlan {
+  steps: Step[];
+  /** said after a successful apply ([INFO]): hints such as flags to use */
+  notes: string[];
+  /** said before applying ([WARNING]): caveats found while planning */
+  warnings: string[];
+  /** the plan restarts containerd (the user is told before it happens) */
+  restartsContainerd?: boolean;
 }
 
 /** A program the add-on needs, and where a user gets it. */
@@ -48,12 +61,17 @@ export interface Plugin {
   summary: string;
   /** the systemd user unit it owns, if any */
   unit?: string;
+  /** the seed's verb pair, e.g. "buildkit" for install-buildkit / uninstall-buildkit */
+  seedVerb?: string;
+  /** where its daemon runs: inside the RootlessKit namespace (needs containerd), on the host, or no daemon */
+  runs: "namespace" | "host" | "none";
   requires: Requirement[];
   options?: PluginOption[];
   availability(ctx: PluginContext): Promise<Availability>;
   checks(ctx: PluginContext): Promise<Finding[]>;
-  installPlan(ctx: PluginContext, options: Record<string, string>): Promise<Step[]>;
-  uninstallPlan(ctx: PluginContext): Promise<Step[]>;
+  /** throws UserError (naming what is missing and how to get it) when it cannot be installed */
+  installPlan(ctx: PluginContext, options: Record<string, string>): Promise<PluginPlan>;
+  uninstallPlan(ctx: PluginContext): Promise<PluginPlan>;
   status(ctx: PluginContext): Promise<PluginStatus>;
 }
 
@@ -69,8 +87,12 @@ export function registerPlugin(plugin: Plugin): void {
 }
 
 export function plugins(): Plugin[] {
-  return [...registry.values()];
+  return [...registry.values()].sort((a, b) => rank(a.id) - rank(b.id) || a.id.localeCompare(b.id));
 }
+
+/** Listing order (unknown ids after these, by name): networking first, then snapshotters, then BuildKit. */
+const ORDER = ["detach-netns", "bypass4netns", "fuse-overlayfs", "stargz", "buildkit"];
+const rank = (id: string) => (ORDER.includes(id) ? ORDER.indexOf(id) : ORDER.length);
 
 export function getPlugin(id: string): Plugin | undefined {
   return registry.get(id);

@@ -1,0 +1,21 @@
+import { defineCommand } from "citty";
+import { outputArgs, runContext } from "./_shared.ts";
+import { listAddons } from "../core/addons.ts";
+
+export const examples = ["containerd-rootless-systemd plugins", "containerd-rootless-systemd plugins --json", "containerd-rootless-systemd plugins --status"];
+
+export default defineCommand({
+  meta: { name: "plugins", description: "List the add-ons, whether each can be installed here, and why not" },
+  args: { ...outputArgs, status: { type: "boolean", description: "Also ask systemd whether each add-on is installed and answering" } },
+  async run({ args, data }) {
+    const { host, paths, reporter } = runContext(data, args);
+    const list = await listAddons(host, paths, Boolean(args.status));
+    for (const a of list) {
+      const state = a.status ? (a.status.installed ? " [installed]" : " [not installed]") : "";
+      reporter.plain(`${a.id.padEnd(15)} ${a.available ? "available  " : "unavailable"}${state}  ${a.summary}`);
+      if (!a.available && a.reason) reporter.plain(`${"".padEnd(16)}${a.reason.replace(/\n/g, `\n${"".padEnd(16)}`)}`);
+    }
+    reporter.result({ plugins: list });
+    return 0;
+  },
+});

@@ -1,0 +1,148 @@
+// Registering a snapshotter add-on with containerd, done for the user: its drop-in in conf.d,
+// the imports glob in config.toml (smallest edit, backed up, written atomically), validated by
+// parsing and by the real `containerd --config FILE config dump` before anything is written;
+// the client default in nerdctl.toml; then containerd is restarted. Removal is the inverse:
+// removing the last drop-in takes the imports entry out, giving back the user's exact bytes.
+import { join } from "node:path";
+import type { Host } from "./host.ts";
+import type { Paths } from "./paths.ts";
+import { CONTAINERD_UNIT } from "./paths.ts";
+import { UserError } from "./errors.ts";
+import type { Step } from "./plan.ts";
+import { addImport, checkProxyConflict, dropInPath, importGlob, importWarnings, proxyPluginDropIn, removeImport } from "./containerd-config.ts";
+import { currentSnapshotter, setSnapshotter, snapshotterExport, unsetSnapshotter } from "./nerdctl-config.ts";
+import { parseTomlChecked, tomlString } from "./toml-text.ts";
+import { containerdReadyStep, serviceStateDir } from "./containerd-ready.ts";
+
+export interface ProxyPlugin {
+  name: string;
+  address: string;
+  type?: string;
+}
+
+export interface RegistrationPlan {
+  steps: Step[];
+  warnings: string[];
+  notes: string[];
+}
+
+const stamp = () => new Date().toISOString().replace(/[:.]/g, "-");
+
+export function backupPath(paths: Paths, file: string): string {
+  return join(paths.backupDir, `${file.split("/").pop()}.${stamp()}`);
+}
+
+/** The drop-ins in conf.d (name without .toml -> text). */
+async function currentDropIns(host: Host, paths: Paths): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const f of (await host.readdir(paths.containerdConfD)) ?? []) {
+    if (!f.endsWith(".toml") || f.startsWith(".")) continue;
+    const text = await host.readText(join(paths.containerdConfD, f));
+    if (text !== null) out.set(f.slice(0, -5), text);
+  }
+  return out;
+}
+
+/**
+ * Runs the real `containerd --config FILE config dump` on the planned config (a copy next to
+ * the real one, importing a copy of the planned conf.d) and checks every expected proxy plugin
+ * is there. Skipped when containerd is not installed. Nothing of the user's is touched.
+ */
+export async function validateWithContainerd(host: Host, paths: Paths, configText: string, dropIns: Map<string, string>, expect: string[]): Promise<void> {
+  const containerd = await host.which("containerd");
+  if (!containerd) return;
+  const tag = `.crs-validate-${host.pid}`;
+  const dir = join(paths.containerdConfigDir, `${tag}.d`);
+  const file = join(paths.containerdConfigDir, `${tag}.toml`);
+  const glob = importGlob(paths);
+  const hadConfigDir = await host.exists(paths.containerdConfigDir);
+  try {
+    for (const [name, text] of dropIns) await host.writeFileAtomic(join(dir, `${name}.toml`), text, 0o600);
+    await host.mkdirp(dir, 0o700);
+    await host.writeFileAtomic(file, configText.split(tomlString(glob)).join(tomlString(join(dir, "*.toml"))), 0o600);
+    const r = await host.run([containerd, "--config", host.path(file), "config", "dump"], { timeoutMs: 20_000 });
+    const where = r.stderr.trim().split("\n").filter((l) => !/level=(info|warning)/.test(l)).join("\n").replaceAll(dir, paths.containerdConfD).replaceAll(host.path(file), paths.containerdConfig);
+    if (r.code !== 0) throw new UserError(`containerd refuses the planned configuration: ${where || `exit code ${r.code}`}`, `Fix the file it names, then run this again. Nothing was changed.`);
+    for (const name of expect) {
+      const esc = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      if (!new RegExp(`^\\s*\\[proxy_plugins\\.(?:"${esc}"|${esc})\\]`, "m").test(r.stdout)) {
+        throw new UserError(`containerd does not see the ${name} proxy plugin in the planned configuration (checked with \`containerd config dump\`)`, `Check ${paths.containerdConfig} and its imports. Nothing was changed.`);
+      }
+    }
+  } finally {
+    await host.remove(dir, { recursive: true }).catch(() => {});
+    await host.remove(file).catch(() => {});
+    if (!hadConfigDir) await host.removeEmptyDir(paths.containerdConfigDir);
+  }
+}
+
+/** Steps that restart containerd (the caller says so first) and wait until it answers again. */
+export async function restartContainerdSteps(host: Host, paths: Paths): Promise<Step[]> {
+  return [
+    { kind: "systemctl", args: ["restart", CONTAINERD_UNIT], why: "containerd reads its configuration only when it starts" },
+    containerdReadyStep(paths, await serviceStateDir(host, paths)),
+  ];
+}
+
+/** Register `plugin` with containerd and make it the client default (`defaultFor` = nerdctl's snapshotter). */
+export async function registerProxyPlugin(host: Host, paths: Paths, plugin: ProxyPlugin): Promise<RegistrationPlan> {
+  const file = paths.containerdConfig;
+  const type = plugin.type ?? "snapshot";
+  const config = await host.readText(file);
+  const glob = importGlob(paths);
+  const warnings = importWarnings(config, file);
+  const same = checkProxyConflict(config, file, plugin.name, plugin.address, type);
+  if (same === "same") warnings.push(`${file} already registers ${plugin.name} with the same address; it stays there (the add-on's drop-in repeats it).`);
+  const planned = addImport(config, glob, file);
+  const dropIns = await currentDropIns(host, paths);
+  for (const [name, text] of dropIns) parseTomlChecked(text, join(paths.containerdConfD, `${name}.toml`));
+  const dropIn = proxyPluginDropIn(plugin.name, plugin.address, type);
+  dropIns.set(plugin.name, dropIn);
+  parseTomlChecked(planned, file);
+  await validateWithContainerd(host, paths, planned, dropIns, [plugin.name]);
+
+  const steps: Step[] = [{ kind: "write", path: dropInPath(paths, plugin.name), content: dropIn, mode: 0o644, why: `registers ${plugin.name} with containerd` }];
+  if (planned !== config) {
+    steps.push({ kind: "write", path: file, content: planned, mode: 0o644, backupTo: config === null ? undefined : backupPath(paths, file), why: `imports ${glob} (one drop-in per add-on)` });
+  }
+  const notes: string[] = [];
+  if (type === "snapshot") {
+    const nerdctl = await host.readText(paths.nerdctlConfig);
+    const next = setSnapshotter(nerdctl, plugin.name, paths.nerdctlConfig);
+    if (next !== nerdctl) steps.push({ kind: "write", path: paths.nerdctlConfig, content: next, mode: 0o644, backupTo: nerdctl === null ? undefined : backupPath(paths, paths.nerdctlConfig), why: `nerdctl uses ${plugin.name} by default` });
+    notes.push(`nerdctl now uses the ${plugin.name} snapshotter by default (${paths.nerdctlConfig}). Other containerd clients: \`${snapshotterExport(plugin.name)}\``);
+  }
+  return { steps, warnings, notes };
+}
+
+/**
+ * The inverse of registerProxyPlugin. `alsoRemoving` are other proxy plugins removed in the same
+ * run; `fallbackSnapshotter` is another snapshotter add-on that stays installed (it becomes
+ * nerdctl's default when this one was).
+ */
+export async function unregisterProxyPlugin(host: Host, paths: Paths, name: string, alsoRemoving: string[] = [], fallbackSnapshotter?: string): Promise<RegistrationPlan> {
+  const file = paths.containerdConfig;
+  const steps: Step[] = [{ kind: "remove", path: dropInPath(paths, name), why: `${name} is no longer registered with containerd` }];
+  const remaining = [...(await currentDropIns(host, paths)).keys()].filter((n) => n !== name && !alsoRemoving.includes(n));
+  const warnings: string[] = [];
+  const config = await host.readText(file);
+  if (remaining.length === 0 && config !== null) {
+    const next = removeImport(config, importGlob(paths), file);
+    if (next === null) steps.push({ kind: "remove", path: file, why: "it held only what this tool created" });
+    else if (next !== config) steps.push({ kind: "write", path: file, content: next, mode: 0o644, backupTo: backupPath(paths, file), why: "no add-on drop-ins remain" });
+    if (await host.exists(paths.containerdConfD)) steps.push({ kind: "run", argv: ["rmdir", "--ignore-fail-on-non-empty", paths.containerdConfD], why: "no add-on drop-ins remain" });
+  }
+  if (config !== null && (parseTomlChecked(config, file).proxy_plugins as Record<string, unknown> | undefined)?.[name]) {
+    warnings.push(`${file} itself still registers [proxy_plugins."${name}"]; remove it there if you no longer want it.`);
+  }
+  const nerdctl = await host.readText(paths.nerdctlConfig);
+  const { value, ours } = currentSnapshotter(nerdctl, paths.nerdctlConfig);
+  if (value === name && ours) {
+    const next = unsetSnapshotter(nerdctl, name, fallbackSnapshotter, paths.nerdctlConfig);
+    if (next === null) steps.push({ kind: "remove", path: paths.nerdctlConfig });
+    else steps.push({ kind: "write", path: paths.nerdctlConfig, content: next, mode: 0o644, backupTo: backupPath(paths, paths.nerdctlConfig) });
+  } else if (value === name) {
+    warnings.push(`${paths.nerdctlConfig} sets snapshotter = "${name}" (not set by this tool; left as is). nerdctl will fail until you change it.`);
+  }
+  return { steps, warnings, notes: [] };
+}

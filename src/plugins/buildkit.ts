@@ -1,0 +1,103 @@
+// BuildKit: `nerdctl build`. OCI worker by default; the containerd worker as an option, with its
+// namespace (then the unit is NS-buildkit.service with its own socket and root).
+import { join } from "node:path";
+import { registerPlugin, type PluginContext, type PluginPlan, type Requirement } from "./registry.ts";
+import { UsageError } from "../core/errors.ts";
+import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, missingReason, requireContainerdActive } from "../core/addon-units.ts";
+import { buildkitCaveat, buildkitFacts, detachNetnsInEffect, ownedBuildkitUnits } from "../core/buildkit-facts.ts";
+import { backupPath } from "../core/proxy-plugin-plan.ts";
+import type { Step } from "../core/plan.ts";
+
+const requires: Requirement[] = [{ binary: "buildkitd", project: "moby/buildkit", url: "https://github.com/moby/buildkit/releases" }];
+const NS_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export interface BuildkitLayout {
+  unit: string;
+  socket: string;
+  args: string[];
+}
+
+/** The unit name, socket and buildkitd flags for a worker choice (behaviour.md, BuildKit). */
+export function buildkitLayout(ctx: PluginContext, worker: string, namespace: string | undefined, bridge: boolean): BuildkitLayout {
+  if (worker === "oci") {
+    const socket = join(ctx.paths.runtimeDir, "buildkit/buildkitd.sock");
+    return { unit: "buildkit.service", socket, args: ["--oci-worker=true", "--oci-worker-rootless=true", "--containerd-worker=false", ...(bridge ? ["--oci-worker-net=bridge"] : []), `--addr=unix://${socket}`] };
+  }
+  const base = ["--oci-worker=false", "--containerd-worker=true", "--containerd-worker-rootless=true", ...(bridge ? ["--containerd-worker-net=bridge"] : [])];
+  if (!namespace) {
+    const socket = join(ctx.paths.runtimeDir, "buildkit/buildkitd.sock");
+    return { unit: "buildkit.service", socket, args: [...base, `--addr=unix://${socket}`] };
+  }
+  const socket = join(ctx.paths.runtimeDir, `buildkit-${namespace}/buildkitd.sock`);
+  return {
+    unit: `${namespace}-buildkit.service`,
+    socket,
+    args: [...base, `--addr=unix://${socket}`, `--root=${join(ctx.paths.dataHome, `buildkit-${namespace}`)}`, `--containerd-worker-namespace=${namespace}`],
+  };
+}
+
+function socketOfUnit(ctx: PluginContext, unit: string): string {
+  const ns = unit === "buildkit.service" ? undefined : unit.slice(0, -"-buildkit.service".length);
+  return join(ctx.paths.runtimeDir, ns ? `buildkit-${ns}/buildkitd.sock` : "buildkit/buildkitd.sock");
+}
+
+registerPlugin({
+  id: "buildkit",
+  title: "BuildKit",
+  summary: "`nerdctl build`: buildkitd as a user service (OCI worker, or the containerd worker per namespace)",
+  unit: "buildkit.service",
+  seedVerb: "buildkit",
+  runs: "namespace",
+  requires,
+  options: [
+    { key: "worker", label: "Worker", choices: ["oci", "containerd"], default: "oci" },
+    { key: "namespace", label: "containerd namespace (containerd worker)", validate: (v) => (v === "" || NS_RE.test(v) ? undefined : `invalid namespace "${v}"`) },
+  ],
+  async availability(ctx) {
+    const reason = await missingReason(ctx.host, requires);
+    return reason ? { available: false, reason } : { available: true };
+  },
+  async checks() {
+    return [];
+  },
+  async installPlan(ctx, options): Promise<PluginPlan> {
+    const worker = options.worker ?? "oci";
+    const namespace = options.namespace || undefined;
+    if (worker !== "oci" && worker !== "containerd") throw new UsageError(`invalid BuildKit worker "${worker}"; expected oci or containerd`);
+    if (namespace && worker !== "containerd") throw new UsageError("--namespace needs --worker=containerd (the OCI worker does not use containerd's namespaces)");
+    if (namespace && !NS_RE.test(namespace)) throw new UsageError(`invalid containerd namespace "${namespace}"`, "Use letters, digits, '.', '_' and '-'.");
+    const bins = await findRequired(ctx.host, requires);
+    await requireContainerdActive(ctx.host, "BuildKit");
+    const facts = await buildkitFacts(ctx.host);
+    const layout = buildkitLayout(ctx, worker, namespace, facts.bridge);
+    const warnings: string[] = [];
+    const steps: Step[] = [];
+    const caveat = await buildkitCaveat(ctx);
+    if (caveat) warnings.push(caveat);
+    else if (facts.bridge && (await detachNetnsInEffect(ctx.host, ctx.paths))) {
+      // the seed's fix after an upgrade: the old buildkitd.toml goes (kept as a backup), the unit is rewritten
+      const old = await ctx.host.readText(ctx.paths.buildkitConfig);
+      const previous = await ctx.host.readText(join(ctx.paths.unitDir, layout.unit));
+      if (old !== null && previous !== null && !previous.includes("-worker-net=bridge")) {
+        steps.push({ kind: "write", path: backupPath(ctx.paths, ctx.paths.buildkitConfig), content: old, why: "backup before the seed's BuildKit >= 0.13 fix" }, { kind: "remove", path: ctx.paths.buildkitConfig, why: "BuildKit < 0.13 settings; the seed's fix under detach-netns" });
+        warnings.push(`The ${layout.unit} installed for BuildKit < 0.13 is replaced, and ${ctx.paths.buildkitConfig} is removed (backup in ${ctx.paths.backupDir}), as the seed's fix for detach-netns.`);
+      }
+    }
+    if (worker === "containerd" && !namespace) warnings.push('buildkitd sees the images of the containerd namespace "buildkit" by default; to build into "default", install with --worker=containerd --namespace=default.');
+    steps.push(...daemonInstallSteps(ctx.paths, ctx.host, { name: layout.unit, description: `BuildKit (Rootless)${namespace ? ` for namespace ${namespace}` : ""}`, argv: [bins.buildkitd!, ...layout.args], inNamespace: true }, layout.socket));
+    const addr = `unix://${layout.socket}`;
+    return { steps, warnings, notes: [`buildkitd listens on ${addr}${layout.socket.endsWith("buildkit/buildkitd.sock") ? " (nerdctl finds it)" : ` (use \`nerdctl --namespace=${namespace} build\` or BUILDKIT_HOST=${addr})`}.`] };
+  },
+  async uninstallPlan(ctx): Promise<PluginPlan> {
+    const steps: Step[] = [];
+    for (const unit of await ownedBuildkitUnits(ctx.host, ctx.paths)) steps.push(...(await daemonUninstallSteps(ctx.host, ctx.paths, unit)));
+    return { steps, warnings: [], notes: [] };
+  },
+  async status(ctx) {
+    const units = await ownedBuildkitUnits(ctx.host, ctx.paths);
+    if (units.length === 0) return { installed: false, detail: "buildkit.service is not installed" };
+    const all = await Promise.all(units.map((u) => daemonStatus(ctx.host, ctx.paths, u, socketOfUnit(ctx, u))));
+    return { installed: all.some((s) => s.installed), enabled: all.some((s) => s.enabled), active: all.some((s) => s.active), detail: all.map((s) => s.detail).join("; ") };
+  },
+});
+

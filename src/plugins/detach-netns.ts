@@ -1,0 +1,78 @@
+// detach-netns: RootlessKit >= 2.0 keeps containerd in the host's network namespace and the
+// containers' in $STATE_DIR/netns (faster pull/push/build, `nerdctl run --net=host`). It is a
+// setting of containerd.service (CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS in its drop-in),
+// applied by restarting containerd; nsenter and BuildKit follow the mode.
+import { join } from "node:path";
+import { registerPlugin, type PluginContext, type PluginPlan } from "./registry.ts";
+import { CONTAINERD_UNIT } from "../core/paths.ts";
+import { UserError } from "../core/errors.ts";
+import { atLeast, parseVersion } from "../core/version.ts";
+import { overridePath, readDropIns, dropInEnvironment, updateDropIn, isEmptyDropIn } from "../core/rootlesskit-dropin.ts";
+import { restartContainerdSteps } from "../core/proxy-plugin-plan.ts";
+import { serviceStateDir } from "../core/containerd-ready.ts";
+import { isActive, unitStates } from "../core/systemd.ts";
+import { buildkitCaveat } from "../core/buildkit-facts.ts";
+import type { Step } from "../core/plan.ts";
+
+const ENV = "CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS";
+const NEEDED = "2.0.0";
+
+async function rootlesskitVersion(ctx: PluginContext): Promise<{ path: string | null; version: string | null }> {
+  const path = await ctx.host.which("rootlesskit");
+  if (!path) return { path, version: null };
+  const r = await ctx.host.run([path, "--version"], { timeoutMs: 10_000 });
+  return { path, version: r.code === 0 ? parseVersion(r.stdout) : null };
+}
+
+function gateReason(rk: { path: string | null; version: string | null }): string | undefined {
+  if (!rk.path) return `needs RootlessKit >= 2.0; rootlesskit is not installed`;
+  if (!rk.version) return `needs RootlessKit >= 2.0; could not read the version of ${rk.path}`;
+  if (!atLeast(rk.version, NEEDED)) return `needs RootlessKit >= 2.0; found ${rk.version} (${rk.path})`;
+  return undefined;
+}
+
+async function settingPlan(ctx: PluginContext, value: string): Promise<Step[]> {
+  const path = overridePath(ctx.paths);
+  const before = (await ctx.host.readText(path)) ?? "";
+  const next = updateDropIn(before, { detachNetns: value });
+  if (next === before) return [];
+  const steps: Step[] = [isEmptyDropIn(next) ? { kind: "remove", path } : { kind: "write", path, content: next, why: `${ENV}=${value}` }, { kind: "systemctl", args: ["daemon-reload"] }];
+  const [s] = await unitStates(ctx.host, [CONTAINERD_UNIT]).catch(() => []);
+  if (s && isActive(s)) steps.push(...(await restartContainerdSteps(ctx.host, ctx.paths)));
+  return steps;
+}
+
+registerPlugin({
+  id: "detach-netns",
+  title: "detach-netns networking",
+  summary: "containerd stays in the host network namespace: faster pull/push/build, `nerdctl run --net=host` (RootlessKit >= 2.0)",
+  seedVerb: undefined,
+  runs: "none",
+  requires: [{ binary: "rootlesskit", project: "rootless-containers/rootlesskit (>= 2.0)", url: "https://github.com/rootless-containers/rootlesskit/releases", debianPackage: "rootlesskit" }],
+  async availability(ctx) {
+    const reason = gateReason(await rootlesskitVersion(ctx));
+    return reason ? { available: false, reason } : { available: true };
+  },
+  async checks() {
+    return [];
+  },
+  async installPlan(ctx): Promise<PluginPlan> {
+    const rk = await rootlesskitVersion(ctx);
+    const reason = gateReason(rk);
+    if (reason) throw new UserError(`detach-netns ${reason}`, "Install RootlessKit 2.0 or later (https://github.com/rootless-containers/rootlesskit/releases), then run this again. Nothing was changed.");
+    const steps = await settingPlan(ctx, "true");
+    const caveat = await buildkitCaveat(ctx, true);
+    return { steps, warnings: caveat ? [caveat] : [], notes: [], restartsContainerd: steps.some((s) => s.kind === "systemctl" && s.args[0] === "restart") };
+  },
+  async uninstallPlan(ctx): Promise<PluginPlan> {
+    const steps = await settingPlan(ctx, "false");
+    return { steps, warnings: [], notes: [`${ENV}="false" is now set in ${overridePath(ctx.paths)}.`], restartsContainerd: steps.some((s) => s.kind === "systemctl" && s.args[0] === "restart") };
+  },
+  async status(ctx) {
+    const stateDir = await serviceStateDir(ctx.host, ctx.paths);
+    let configured: string | undefined;
+    for (const f of await readDropIns(ctx.host, ctx.paths)) configured = dropInEnvironment(f.text)[ENV] ?? configured;
+    const detached = await ctx.host.exists(join(stateDir, "netns"));
+    return { installed: detached, detail: `${ENV}=${configured ?? "auto (default)"}; ${detached ? `in effect (${stateDir}/netns exists)` : "not in effect"}` };
+  },
+});
