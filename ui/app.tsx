@@ -27,7 +27,7 @@ type View =
   | { name: "apply"; plan: PlanView }
   | { name: "done"; outcome: ApplyOutcome; plan: PlanView };
 
-export function App({ context, onExit }: { context: AppContextValue; onExit: (code: number) => void }) {
+export function App({ context, onExit, quitRequests }: { context: AppContextValue; onExit: (code: number) => void; quitRequests?: EventTarget }) {
   const { exit } = useApp();
   const leave = useCallback(
     (code: number) => {
@@ -36,10 +36,9 @@ export function App({ context, onExit }: { context: AppContextValue; onExit: (co
     },
     [onExit, exit],
   );
-  const quit = useCallback(() => leave(0), [leave]);
   return (
     <AppProvider value={context}>
-      <QuitProvider onQuit={quit}>
+      <QuitProvider onQuit={leave} external={quitRequests}>
         <Flow onExit={leave} />
       </QuitProvider>
     </AppProvider>
@@ -104,7 +103,7 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
     else if (a === "settings") {
       setChoices(base());
       setView({ name: "settings" });
-    } else setView({ name: "review", request: { kind: "uninstall", purge: false } });
+    } else setView({ name: "review", request: { kind: "uninstall", purge: a === "purge" } });
   }
 }
 

@@ -11,15 +11,11 @@ export function planRows(plan: PlanView, width: number, theme: Theme): Row[] {
   plan.items.forEach((item, i) => {
     if (item.kind === "file") {
       const color = item.action === "remove" ? theme.removed : item.action === "unchanged" ? theme.muted : theme.added;
-      rows.push(
-        <Text key={`p.${i}`} wrap="truncate-end" bold>
-          <Text color={color}>{`${ACTION[item.action].padEnd(9)}`}</Text> {item.path}
-        </Text>,
-      );
+      rows.push(...textRows(`p.${i}`, `${ACTION[item.action].padEnd(9)} ${item.path}`, width, { color, bold: true }, "          "));
       item.diff.forEach((l, j) => {
         const c = l.startsWith("+") ? theme.added : l.startsWith("-") ? theme.removed : l.startsWith("@@") ? theme.accent : undefined;
         rows.push(
-          <Text key={`p.${i}.${j}`} wrap="truncate-end" color={c} dimColor={!c}>
+          <Text key={`d.${i}.${j}`} wrap="truncate-end" color={c} dimColor={!c}>
             {`  ${l || " "}`}
           </Text>,
         );

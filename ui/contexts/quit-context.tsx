@@ -1,7 +1,7 @@
 // The quit guard. Leaving is always safe except while a plan is being applied: then a quit
 // request is remembered, the apply hook stops after the current step and rolls back, and
 // the app exits once the machine is back where it was.
-import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 
 export interface QuitGuard {
   /** q / Esc / Ctrl+C */
@@ -15,7 +15,11 @@ export interface QuitGuard {
 
 const QuitContext = createContext<QuitGuard | null>(null);
 
-export function QuitProvider({ onQuit, children }: { onQuit: () => void; children: ReactNode }) {
+/**
+ * `external` carries quit requests from outside the keyboard (SIGTERM, SIGHUP when the
+ * terminal goes away): they get the same treatment as q.
+ */
+export function QuitProvider({ onQuit, external, children }: { onQuit: (code: number) => void; external?: EventTarget; children: ReactNode }) {
   const busy = useRef<AbortController | null>(null);
   const [pending, setPending] = useState(false);
   const request = useCallback(() => {
@@ -24,8 +28,13 @@ export function QuitProvider({ onQuit, children }: { onQuit: () => void; childre
       setPending(true);
       return;
     }
-    onQuit();
+    onQuit(0);
   }, [onQuit]);
+  useEffect(() => {
+    if (!external) return;
+    external.addEventListener("quit", request);
+    return () => external.removeEventListener("quit", request);
+  }, [external, request]);
   const enterBusy = useCallback(() => {
     busy.current = new AbortController();
     return busy.current.signal;
@@ -33,7 +42,7 @@ export function QuitProvider({ onQuit, children }: { onQuit: () => void; childre
   const leaveBusy = useCallback(() => {
     const wasAborted = busy.current?.signal.aborted ?? false;
     busy.current = null;
-    if (wasAborted) onQuit();
+    if (wasAborted) onQuit(130); // cancelled and rolled back: like an interrupted command
   }, [onQuit]);
   const value = useMemo(() => ({ request, pending, enterBusy, leaveBusy }), [request, pending, enterBusy, leaveBusy]);
   return <QuitContext.Provider value={value}>{children}</QuitContext.Provider>;

@@ -4,46 +4,40 @@
 // uninstall plan. The review screen and the headless path therefore show the same steps.
 import type { Host } from "../../src/core/host.ts";
 import type { Paths } from "../../src/core/paths.ts";
-import { CONTAINERD_UNIT } from "../../src/core/paths.ts";
+import { BINARY_NAME, CONTAINERD_UNIT } from "../../src/core/paths.ts";
 import type { Step } from "../../src/core/plan.ts";
 import { planInstall } from "../../src/core/install-plan.ts";
-import { containerdRemovalSteps } from "./uninstall-steps.ts";
+import { planUninstall } from "../../src/core/uninstall.ts";
+import { planConfigure } from "../../src/core/rootlesskit-configure.ts";
 import { containerdReadyStep, serviceStateDir } from "../../src/core/containerd-ready.ts";
-import { overridePath, updateDropIn, dropInSettings, isEmptyDropIn } from "../../src/core/rootlesskit-dropin.ts";
-import { parseSettings, SETTINGS, type RawSettings, type SettingKey } from "../../src/core/rootlesskit-settings.ts";
-import { resolveSettings } from "../../src/core/rootlesskit.ts";
-import { probeRootlessKitFacts } from "../../src/core/rootlesskit-facts.ts";
+import { dropInSettings, readDropIns } from "../../src/core/rootlesskit-dropin.ts";
+import { SETTINGS, type RawSettings } from "../../src/core/rootlesskit-settings.ts";
 import { plugins, type PluginContext } from "../../src/plugins/registry.ts";
 import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
 import type { Choices, PlanView } from "./types.ts";
 import { planView } from "./plan-view.ts";
 
-/** The override drop-in's steps for the chosen settings; [] when they are already so. */
+/** The override drop-in's steps for the chosen settings (planConfigure: what `configure` plans); [] when unchanged. */
 export async function settingsSteps(host: Host, paths: Paths, wanted: RawSettings): Promise<Step[]> {
-  const file = overridePath(paths);
-  const text = (await host.readText(file)) ?? "";
-  const current = dropInSettings(text);
-  const changes: Partial<Record<SettingKey, string | null>> = {};
-  for (const s of SETTINGS) {
-    const want = wanted[s.key];
-    if (want !== current[s.key]) changes[s.key] = want ?? null;
-  }
-  if (Object.keys(changes).length === 0) return [];
-  // refuse what `configure` would refuse, before anything is planned
-  resolveSettings(parseSettings(wanted), await probeRootlessKitFacts(host), paths);
-  const next = updateDropIn(text, changes);
-  const write: Step = isEmptyDropIn(next) ? { kind: "remove", path: file, why: "RootlessKit settings back to their defaults" } : { kind: "write", path: file, content: next, mode: 0o644, why: "RootlessKit settings" };
-  return [write, { kind: "systemctl", args: ["daemon-reload"], why: "load the changed settings" }];
+  const current: RawSettings = Object.assign({}, ...(await readDropIns(host, paths)).map((d) => dropInSettings(d.text)));
+  const reset = SETTINGS.filter((s) => current[s.key] !== undefined && wanted[s.key] === undefined).map((s) => s.key);
+  const plan = await planConfigure(host, paths, { set: wanted, reset });
+  if (!plan.changed) return [];
+  const write: Step = plan.after === null ? { kind: "remove", path: plan.path, why: "RootlessKit settings back to their defaults" } : { kind: "write", path: plan.path, content: plan.after, mode: 0o644, why: "RootlessKit settings" };
+  return [write];
 }
 
 export async function planForChoices(host: Host, paths: Paths, choices: Choices): Promise<PlanView> {
   const ctx: PluginContext = { host, paths };
   const settings = await settingsSteps(host, paths, choices.settings as RawSettings);
   const install = await planInstall(host, paths);
-  const steps: Step[] = [...settings, ...install.steps.filter((s) => !(settings.length && s.kind === "systemctl" && s.args[0] === "daemon-reload"))];
+  const reloads = install.steps.some((s) => s.kind === "systemctl" && s.args[0] === "daemon-reload");
+  const reload: Step[] = settings.length && !reloads ? [{ kind: "systemctl", args: ["daemon-reload"], why: "load the changed settings" }] : [];
+  // settings first, so the install's daemon-reload and start already use them
+  const steps: Step[] = [...settings, ...reload, ...install.steps];
   // new settings for a running containerd that the install plan does not (re)start
   if (settings.length && !install.steps.some((s) => s.kind === "systemctl" && /^(re)?start$/.test(s.args[0]!))) {
-    steps.push({ kind: "systemctl", args: ["restart", CONTAINERD_UNIT], why: "run containerd with the new settings" });
+    steps.push({ kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, why: "run containerd with the new settings" });
     steps.push(containerdReadyStep(paths, await serviceStateDir(host, paths)));
   }
   const all = plugins();
@@ -76,23 +70,9 @@ export function nextStepsFor(facts: Facts, plan: PlanView | null): string[] {
   return [...lines, ...(plan?.notes ?? [])];
 }
 
-/**
- * Everything this tool installed, add-ons first, then containerd's unit (only when it is
- * ours). Images and containers are kept.
- */
-export async function planForUninstall(host: Host, paths: Paths, _purge: boolean): Promise<PlanView> {
-  const ctx: PluginContext = { host, paths };
-  const all = plugins();
-  const removing: string[] = [];
-  for (const p of all) if ((await p.status(ctx).catch(() => ({ installed: false }))).installed) removing.push(p.id);
-  const steps: Step[] = [];
-  const notes: string[] = [];
-  for (const id of removing) {
-    const p = await all.find((x) => x.id === id)!.uninstallPlan({ ...ctx, batch: { installing: [], removing } });
-    steps.push(...p.steps);
-    notes.push(...p.notes);
-  }
-  steps.push(...(await containerdRemovalSteps(host, paths)));
-  notes.push(`Images and containers are kept in ${paths.containerdData}.`);
-  return { ...(await planView(host, "Uninstall", steps)), notes };
+/** `uninstall [--purge]`'s plan (planUninstall): add-ons first, then our units and drop-ins. */
+export async function planForUninstall(host: Host, paths: Paths, purge: boolean): Promise<PlanView> {
+  const { steps } = await planUninstall(host, paths, { purge });
+  const notes = purge ? [] : [`Images, containers and configuration are kept (${paths.containerdData}, ${paths.containerdConfigDir}); to remove them too: ${BINARY_NAME} uninstall --purge`];
+  return { ...(await planView(host, purge ? "Uninstall and purge" : "Uninstall", steps)), notes };
 }

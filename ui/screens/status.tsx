@@ -9,7 +9,7 @@ import { useLayout } from "../hooks/use-layout.ts";
 import { useScroll } from "../hooks/use-scroll.ts";
 import type { InstalledState } from "../engine/types.ts";
 
-export type StatusAction = "addons" | "settings" | "uninstall";
+export type StatusAction = "addons" | "settings" | "uninstall" | "purge";
 
 export function StatusScreen({ status, onAction }: { status: InstalledState; onAction: (a: StatusAction) => void }) {
   const theme = useTheme();
@@ -40,6 +40,7 @@ export function StatusScreen({ status, onAction }: { status: InstalledState; onA
     if (input === "a") onAction("addons");
     else if (input === "s") onAction("settings");
     else if (input === "u") onAction("uninstall");
+    else if (input === "P") onAction("purge");
   });
   return (
     <Screen
@@ -47,7 +48,7 @@ export function StatusScreen({ status, onAction }: { status: InstalledState; onA
       rows={rows}
       height={height}
       offset={scroll.offset}
-      keys={[["a", "add-ons"], ["s", "settings"], ["u", "uninstall"], ["q", "quit"]]}
+      keys={[["a", "add-ons"], ["s", "settings"], ["u", "uninstall"], ["P", "uninstall+purge"], ["q", "quit"]]}
     />
   );
 }

@@ -1,0 +1,249 @@
+// Component tests of every screen, rendered at 80x24 with a scripted engine.
+import { afterEach, describe, expect, test } from "bun:test";
+import { cleanup } from "ink-testing-library";
+import { KEY, renderWith } from "./harness.tsx";
+import { ADDONS, FINDINGS, PLAN, scriptedEngine } from "./scripted-engine.ts";
+import { WelcomeScreen } from "../../ui/screens/welcome.tsx";
+import { ChecksScreen } from "../../ui/screens/checks.tsx";
+import { ChooseScreen } from "../../ui/screens/choose.tsx";
+import { SettingsScreen } from "../../ui/screens/settings.tsx";
+import { ReviewScreen } from "../../ui/screens/review.tsx";
+import { ApplyScreen } from "../../ui/screens/apply.tsx";
+import { DoneScreen } from "../../ui/screens/done.tsx";
+import { StatusScreen } from "../../ui/screens/status.tsx";
+
+afterEach(() => cleanup());
+
+/** every line fits in 80 columns and the frame in 23 rows (Ink redraws the whole screen beyond that) */
+function fits(frame: string, cols = 80, rows = 24) {
+  const lines = frame.split("\n");
+  expect(lines.length).toBeLessThan(rows);
+  for (const l of lines) expect(Bun.stringWidth(l)).toBeLessThanOrEqual(cols);
+}
+
+describe("welcome", () => {
+  test("summarises the environment, shows the help line, Enter goes on", async () => {
+    let next = 0;
+    const h = renderWith(<WelcomeScreen onNext={() => next++} />, scriptedEngine());
+    const f = await h.waitFor("RootlessKit   1.1.0");
+    for (const s of ["alice (uid 1000)", "Debian GNU/Linux 12", "6.1.0-13-amd64", "cgroup        v2", "containerd    1.6.20", "Enter run the checks · q quit"]) expect(f).toContain(s);
+    fits(f);
+    await h.press(KEY.enter);
+    expect(next).toBe(1);
+  });
+
+  test("q, Esc and Ctrl+C quit (nothing is running)", async () => {
+    for (const key of ["q", KEY.esc, KEY.ctrlC]) {
+      const h = renderWith(<WelcomeScreen onNext={() => {}} />, scriptedEngine());
+      await h.waitFor("Enter run the checks");
+      await h.press(key);
+      expect(h.quits).toEqual([0]);
+      h.unmount();
+    }
+  });
+});
+
+describe("checks", () => {
+  test("spinner while running; then each failure with its fix, the sudo block and the verdict", async () => {
+    const engine = scriptedEngine();
+    let next = 0;
+    const h = renderWith(<ChecksScreen onNext={() => next++} onRerun={() => {}} />, engine);
+    const running = await h.waitFor("Checking RootlessKit functionality");
+    expect(running).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Checking RootlessKit functionality/);
+    engine.finishChecks();
+    const f = await h.waitFor("must be fixed");
+    expect(f).toContain("✗ Checking RootlessKit functionality");
+    expect(f).toContain("✗ alice has no range in /etc/subuid");
+    expect(f).toContain("fix: add a range of 65536 ids");
+    expect(f).toContain("sudo sh -eux <<'EOF'");
+    expect(f).toContain("echo alice:100000:65536 >> /etc/subuid");
+    expect(f).toContain("r check again");
+    fits(f);
+    await h.press(KEY.enter);
+    expect(next).toBe(0); // fatal findings: cannot go on
+  });
+
+  test("all good: 'Requirements are satisfied' and Enter goes on; r re-runs", async () => {
+    const engine = scriptedEngine();
+    let next = 0;
+    let rerun = 0;
+    const h = renderWith(<ChecksScreen onNext={() => next++} onRerun={() => rerun++} />, engine);
+    await h.waitFor("Checking RootlessKit");
+    engine.finishChecks([FINDINGS[0]!, FINDINGS[2]!]);
+    const f = await h.waitFor("Requirements are satisfied.");
+    expect(f).toContain("! Checking RootlessKit functionality");
+    expect(f).not.toContain("sudo sh");
+    await h.press(KEY.enter, "r");
+    expect([next, rerun]).toEqual([1, 1]);
+  });
+});
+
+describe("choose", () => {
+  test("lists add-ons with availability; an unavailable one says why and cannot be ticked", async () => {
+    let chosen: string[] | null = null;
+    const h = renderWith(<ChooseScreen initial={null} onBack={() => {}} onNext={(ids) => (chosen = ids)} />, scriptedEngine());
+    const f = await h.waitFor("BuildKit");
+    expect(f).toContain("[x] containerd");
+    expect(f).toContain("› [ ] fuse-overlayfs snapshotter");
+    expect(f).toContain("[-] detach-netns");
+    expect(f).toContain("not available: needs RootlessKit >= 2.0 (found 1.1.0)");
+    fits(f);
+    await h.press(KEY.space, KEY.down, KEY.space, KEY.down, KEY.space);
+    await h.waitFor("[x] BuildKit");
+    expect(h.lastFrame()).toContain("[x] fuse-overlayfs snapshotter");
+    expect(h.lastFrame()).toContain("[-] detach-netns");
+    await h.press(KEY.enter);
+    expect(chosen!).toEqual(["fuse-overlayfs", "buildkit"]);
+  });
+
+  test("Esc goes back instead of quitting", async () => {
+    let back = 0;
+    const h = renderWith(<ChooseScreen initial={[]} onBack={() => back++} onNext={() => {}} />, scriptedEngine());
+    await h.waitFor("BuildKit");
+    await h.press(KEY.esc);
+    expect(back).toBe(1);
+    expect(h.quits).toEqual([]);
+  });
+});
+
+describe("settings", () => {
+  test("defaults shown; a value is validated as it is typed; Enter only when valid", async () => {
+    let values: Record<string, string> | null = null;
+    const h = renderWith(<SettingsScreen addons={[ADDONS[2]!]} initial={{}} onBack={() => {}} onNext={(v) => (values = v)} />, scriptedEngine());
+    const f = await h.waitFor("MTU");
+    expect(f).toContain("slirp4netns (default)");
+    expect(f).toContain("65520 (default)");
+    expect(f).toContain("BuildKit: worker");
+    await h.press(KEY.down, "7", "0", "0", "0", "0");
+    await h.waitFor("out of range: the MTU must be from 576 to 65520");
+    await h.press(KEY.enter);
+    expect(values).toBeNull();
+    await h.press(KEY.backspace, KEY.backspace, KEY.backspace, KEY.backspace, KEY.backspace, "1", "5", "0", "0");
+    await h.waitFor((s) => s.includes("1500") && !s.includes("out of range"));
+    // q is text here, not quit
+    await h.press(KEY.down, KEY.right);
+    await h.waitFor("‹ oci ›");
+    await h.press(KEY.enter);
+    expect(values!).toEqual({ mtu: "1500", "buildkit.worker": "oci" });
+    expect(h.quits).toEqual([]);
+  });
+
+  test("Ctrl+C quits while typing", async () => {
+    const h = renderWith(<SettingsScreen addons={[]} initial={{}} onBack={() => {}} onNext={() => {}} />, scriptedEngine());
+    await h.waitFor("MTU");
+    await h.press(KEY.ctrlC);
+    expect(h.quits).toEqual([0]);
+  });
+});
+
+describe("review", () => {
+  test("files with their diff, then commands; Enter applies", async () => {
+    let applied = 0;
+    const engine = scriptedEngine();
+    const h = renderWith(<ReviewScreen request={{ kind: "choices", choices: { addons: [], addonOptions: {}, settings: {} } }} onBack={() => {}} onApply={() => applied++} />, engine);
+    const f = await h.waitFor("Install containerd: 3 steps.");
+    expect(f).toContain("create    /home/alice/.config/systemd/user/containerd.service");
+    expect(f).toContain("+[Unit]");
+    expect(f).toContain("$ systemctl --user daemon-reload");
+    expect(f).toContain("Enter apply");
+    fits(f);
+    await h.press(KEY.enter);
+    expect(applied).toBe(1);
+  });
+
+  test("a plan that changes nothing says so and cannot be applied", async () => {
+    let applied = 0;
+    let back = 0;
+    const h = renderWith(<ReviewScreen request={{ kind: "uninstall", purge: false }} onBack={() => back++} onApply={() => applied++} />, scriptedEngine({ plan: { ...PLAN, unchanged: true } }));
+    const f = await h.waitFor("nothing to change");
+    expect(f).toContain("Enter back");
+    await h.press(KEY.enter);
+    expect([applied, back]).toEqual([0, 1]);
+  });
+
+  test("long plans scroll at 80x24", async () => {
+    const items = Array.from({ length: 60 }, (_, i) => ({ kind: "command" as const, text: `step number ${i}` }));
+    const h = renderWith(<ReviewScreen request={{ kind: "uninstall", purge: true }} onBack={() => {}} onApply={() => {}} />, scriptedEngine({ plan: { ...PLAN, items } }));
+    const f = await h.waitFor("↓ more");
+    expect(f).not.toContain("step number 59");
+    fits(f);
+    await h.press(KEY.pageDown, KEY.pageDown, KEY.pageDown, KEY.pageDown);
+    await h.waitFor("step number 59");
+  });
+});
+
+describe("apply", () => {
+  test("live step list with progress, then done", async () => {
+    const engine = scriptedEngine({ manualApply: true });
+    let done = 0;
+    const h = renderWith(<ApplyScreen plan={PLAN} onDone={() => done++} onExit={() => {}} />, engine);
+    await h.waitFor(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] containerd\.service|Write/);
+    expect(h.lastFrame()).toContain("0/3");
+    engine.nextStep();
+    await h.waitFor("1/3");
+    expect(h.lastFrame()).toContain("✓");
+    engine.nextStep();
+    engine.nextStep();
+    await h.waitFor("3/3");
+    await h.waitFor(() => done === 1);
+  });
+
+  test("q during apply: the current step finishes, what was done is undone, then the app exits (130)", async () => {
+    const engine = scriptedEngine({ manualApply: true });
+    const h = renderWith(<ApplyScreen plan={PLAN} onDone={() => {}} onExit={() => {}} />, engine);
+    await h.waitFor("0/3");
+    await h.press("q");
+    await h.waitFor("Stopping after the current step");
+    expect(h.quits).toEqual([]); // not yet: the step is still running
+    expect(engine.lastSignal!.aborted).toBe(true);
+    engine.nextStep();
+    const f = await h.waitFor("Cancelled.");
+    expect(f).toContain("What this run changed was undone");
+    expect(f).toContain("↺");
+    await h.waitFor(() => h.quits.length === 1);
+    expect(h.quits).toEqual([130]);
+  });
+
+  test("a failure shows the error and what was rolled back; Enter exits 1", async () => {
+    const engine = scriptedEngine();
+    engine.apply = async (_p, onProgress) => {
+      onProgress({ index: 0, state: "done" });
+      onProgress({ index: 1, state: "failed" });
+      onProgress({ index: 0, state: "undone" });
+      return { ok: false, changed: false, rolledBack: true, error: "Run systemctl --user daemon-reload failed: exit code 1", diagnostics: ["Failed to connect to bus"] };
+    };
+    let exit: number | null = null;
+    const h = renderWith(<ApplyScreen plan={PLAN} onDone={() => {}} onExit={(c) => (exit = c)} />, engine);
+    const f = await h.waitFor("Failed: Run systemctl");
+    expect(f).toContain("✗ systemctl --user daemon-reload");
+    expect(f).toContain("Failed to connect to bus");
+    await h.press(KEY.enter);
+    expect(exit!).toBe(1);
+  });
+});
+
+describe("done", () => {
+  test("next steps: nerdctl, linger", async () => {
+    let exit: number | null = null;
+    const h = renderWith(<DoneScreen outcome={{ ok: true, changed: true }} plan={PLAN} onExit={(c) => (exit = c)} />, scriptedEngine());
+    const f = await h.waitFor("nerdctl run -it --rm alpine");
+    expect(f).toContain("Done. The plan was applied.");
+    expect(f).toContain("sudo loginctl enable-linger alice");
+    await h.press(KEY.enter);
+    expect(exit!).toBe(0);
+  });
+});
+
+describe("status", () => {
+  test("shows what is installed and offers add-ons, settings, uninstall", async () => {
+    const actions: string[] = [];
+    const status = { installed: true, active: true, detail: ["active (running), pid 42"], addons: [{ id: "buildkit", title: "BuildKit", installed: true, active: true }], settings: { mtu: "1500" } };
+    const h = renderWith(<StatusScreen status={status} onAction={(a) => actions.push(a)} />, scriptedEngine());
+    const f = await h.waitFor("containerd.service  active");
+    expect(f).toContain("[x] BuildKit  installed");
+    expect(f).toContain("mtu = 1500");
+    expect(f).toContain("a add-ons · s settings · u uninstall");
+    await h.press("a", "s", "u", "P");
+    expect(actions).toEqual(["addons", "settings", "uninstall", "purge"]);
+  });
+});

@@ -1,0 +1,105 @@
+// A scripted Engine for component tests of the screens: fixed answers, recorded calls,
+// and an apply whose steps advance when the test says so (to test cancelling mid-apply).
+// The real adapter is tested against the engine on a TestHost (engine.test.ts).
+import type { Finding } from "../../src/core/findings.ts";
+import type { Addon, ApplyOutcome, ApplyProgress, CheckGroup, Engine, InstalledState, PlanView, SettingField } from "../../ui/engine/types.ts";
+
+export const FACTS = { user: "alice (uid 1000)", distro: "Debian GNU/Linux 12 (bookworm)", kernel: "6.1.0-13-amd64", cgroup: "v2", rootlesskit: "1.1.0", containerd: "1.6.20" };
+
+export const FINDINGS: Finding[] = [
+  { id: "binaries.rootlesskit", level: "ok", message: "rootlesskit 1.1.0" },
+  { id: "subid.missing", level: "error", message: "alice has no range in /etc/subuid", fix: "add a range of 65536 ids", sudoFix: ["echo alice:100000:65536 >> /etc/subuid"] },
+  { id: "cgroup.v1", level: "warning", message: "cgroup v2 is not enabled" },
+];
+
+export const ADDONS: Addon[] = [
+  { id: "fuse-overlayfs", title: "fuse-overlayfs snapshotter", summary: "overlay snapshots through FUSE", available: true, installed: false, options: [] },
+  { id: "detach-netns", title: "detach-netns", summary: "faster pulls", available: false, reason: "needs RootlessKit >= 2.0 (found 1.1.0)", installed: false, options: [] },
+  { id: "buildkit", title: "BuildKit", summary: "nerdctl build", available: true, installed: false, options: [{ key: "worker", label: "worker", choices: ["oci", "containerd"], default: "oci" }] },
+];
+
+export const FIELDS: SettingField[] = [
+  { key: "net", label: "Network driver", defaultValue: "slirp4netns", choices: ["slirp4netns", "vpnkit"], validate: () => undefined },
+  { key: "mtu", label: "MTU", defaultValue: "65520", validate: (v) => (/^\d+$/.test(v) && +v >= 576 && +v <= 65520 ? undefined : "out of range: the MTU must be from 576 to 65520") },
+];
+
+export const PLAN: PlanView = {
+  title: "Install containerd",
+  steps: [
+    { kind: "write", path: "/home/alice/.config/systemd/user/containerd.service", content: "[Unit]\n" },
+    { kind: "systemctl", args: ["daemon-reload"] },
+    { kind: "systemctl", args: ["start", "containerd.service"] },
+  ],
+  items: [
+    { kind: "file", path: "/home/alice/.config/systemd/user/containerd.service", action: "create", diff: ["@@ -0,0 +1 @@", "+[Unit]"] },
+    { kind: "command", text: "systemctl --user daemon-reload" },
+    { kind: "command", text: "systemctl --user start containerd.service" },
+  ],
+  unchanged: false,
+  notes: [],
+};
+
+export interface Scripted extends Engine {
+  calls: string[];
+  /** resolves the checks (they stay "running" until then) */
+  finishChecks(findings?: Finding[]): void;
+  /** lets the apply run its next step */
+  nextStep(): void;
+  lastSignal?: AbortSignal;
+}
+
+export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?: Addon[]; fields?: SettingField[]; plan?: PlanView; manualApply?: boolean } = {}): Scripted {
+  let finish: (f: Finding[]) => void = () => {};
+  const gates: (() => void)[] = [];
+  let pendingSteps = 0;
+  const e: Scripted = {
+    calls: [],
+    finishChecks: (f = FINDINGS) => finish(f),
+    nextStep: () => (gates.length ? gates.shift()!() : pendingSteps++),
+    environment: async () => FACTS,
+    checks: (onGroup: (g: CheckGroup) => void) => {
+      e.calls.push("checks");
+      onGroup({ id: "0", title: "Checking RootlessKit functionality", state: "running", findings: [] });
+      return new Promise((resolve) => {
+        finish = (f) => {
+          onGroup({ id: "0", title: "Checking RootlessKit functionality", state: "done", findings: f });
+          resolve(f);
+        };
+      });
+    },
+    sudoBlock: (f) => {
+      const lines = f.flatMap((x) => x.sudoFix ?? []);
+      return lines.length ? ["sudo sh -eux <<'EOF'", ...lines, "EOF"].join("\n") : "";
+    },
+    addons: async () => over.addons ?? ADDONS,
+    settings: async () => over.fields ?? FIELDS,
+    status: async () => ({ installed: false, active: false, detail: [], addons: [], settings: {}, ...over.status }),
+    plan: async (choices) => {
+      e.calls.push(`plan ${JSON.stringify(choices)}`);
+      return over.plan ?? PLAN;
+    },
+    uninstallPlan: async (purge) => {
+      e.calls.push(`uninstall ${purge}`);
+      return { ...(over.plan ?? PLAN), title: "Uninstall" };
+    },
+    apply: async (plan, onProgress: (p: ApplyProgress) => void, signal): Promise<ApplyOutcome> => {
+      e.calls.push("apply");
+      e.lastSignal = signal;
+      for (let i = 0; i < plan.steps.length; i++) {
+        if (i > 0 && signal.aborted) {
+          for (let j = 0; j < i; j++) onProgress({ index: j, state: "undone" });
+          return { ok: false, changed: false, cancelled: true, rolledBack: true, error: "cancelled by the user" };
+        }
+        onProgress({ index: i, state: "running" });
+        if (over.manualApply) {
+          if (pendingSteps > 0) pendingSteps--;
+          else await new Promise<void>((r) => gates.push(r));
+        }
+        onProgress({ index: i, state: "done" });
+      }
+      return { ok: true, changed: true };
+    },
+    nextSteps: async () => ["Use `nerdctl` to connect, e.g. `nerdctl run -it --rm alpine`.", "sudo loginctl enable-linger alice"],
+  };
+  return e;
+}
