@@ -3,7 +3,7 @@
 // parsing and by the real `containerd --config FILE config dump` before anything is written;
 // the client default in nerdctl.toml; then containerd is restarted. Removal is the inverse:
 // removing the last drop-in takes the imports entry out, giving back the user's exact bytes.
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Host } from "./host.ts";
 import type { Paths } from "./paths.ts";
 import { CONTAINERD_UNIT } from "./paths.ts";
@@ -55,7 +55,8 @@ export async function validateWithContainerd(host: Host, paths: Paths, configTex
   const dir = join(paths.containerdConfigDir, `${tag}.d`);
   const file = join(paths.containerdConfigDir, `${tag}.toml`);
   const glob = importGlob(paths);
-  const hadConfigDir = await host.exists(paths.containerdConfigDir);
+  const created: string[] = []; // directories this check creates, deepest first
+  for (let d = paths.containerdConfigDir; d !== "/" && !(await host.exists(d)); d = dirname(d)) created.push(d);
   try {
     for (const [name, text] of dropIns) await host.writeFileAtomic(join(dir, `${name}.toml`), text, 0o600);
     await host.mkdirp(dir, 0o700);
@@ -72,7 +73,7 @@ export async function validateWithContainerd(host: Host, paths: Paths, configTex
   } finally {
     await host.remove(dir, { recursive: true }).catch(() => {});
     await host.remove(file).catch(() => {});
-    if (!hadConfigDir) await host.removeEmptyDir(paths.containerdConfigDir);
+    for (const d of created) await host.removeEmptyDir(d);
   }
 }
 

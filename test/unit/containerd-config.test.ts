@@ -154,3 +154,31 @@ describe("invalid and conflicting configs are refused", () => {
     expect(t).toEqual({ proxy_plugins: { stargz: { type: "snapshot", address: "/run/user/1000/containerd-stargz-grpc/containerd-stargz-grpc.sock" } } });
   });
 });
+
+describe("validation by the real containerd (config dump, no daemon)", async () => {
+  const { Host } = await import("../../src/core/host.ts");
+  const { resolvePaths } = await import("../../src/core/paths.ts");
+  const { validateWithContainerd } = await import("../../src/core/proxy-plugin-plan.ts");
+  const { mkdtemp, rm, readdir } = await import("node:fs/promises");
+  const hasContainerd = Bun.which("containerd") !== null;
+
+  test.skipIf(!hasContainerd)("both proxy plugins are seen through the absolute glob; a broken drop-in is refused naming it", async () => {
+    const home = await mkdtemp("/tmp/crsad-home-");
+    try {
+      const host = new Host({ env: { HOME: home, PATH: process.env.PATH, XDG_RUNTIME_DIR: "/run/user/1000" } });
+      const paths = resolvePaths(host.env, host.uid);
+      const glob = `${paths.containerdConfD}/*.toml`;
+      const text = addImport("version = 2\n", glob);
+      const dropIns = new Map([["fuse-overlayfs", proxyPluginDropIn("fuse-overlayfs", "/run/user/1000/f.sock")], ["stargz", proxyPluginDropIn("stargz", "/run/user/1000/s.sock")]]);
+      await validateWithContainerd(host, paths, text, dropIns, ["fuse-overlayfs", "stargz"]);
+      // nothing left behind by the check
+      expect(await readdir(home)).toEqual([]);
+      dropIns.set("broken", '[proxy_plugins."x"\n');
+      await expect(validateWithContainerd(host, paths, text, dropIns, ["stargz"])).rejects.toThrow(/conf\.d\/broken\.toml/);
+      // a relative glob: containerd ignores it, and the check says the plugin is missing
+      await expect(validateWithContainerd(host, paths, 'version = 2\nimports = ["conf.d/*.toml"]\n', dropIns, ["stargz"])).rejects.toThrow(/does not see the stargz proxy plugin/);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,211 @@
+// Plans of every add-on on a TestHost: what they write, which units, flags, and refusals.
+// File steps are applied here directly (systemctl and waits need the real systemd: e2e).
+import { afterEach, describe, expect, test } from "bun:test";
+import { parseTOML } from "confbox";
+import { makeTestHost, ok, failed, type TestHost } from "../helpers/test-host.ts";
+import { resolvePaths } from "../../src/core/paths.ts";
+import { planAddons, composeSteps, resolveAddon } from "../../src/core/addons.ts";
+import { plugins } from "../../src/plugins/index.ts";
+import type { Step } from "../../src/core/plan.ts";
+
+let host: TestHost;
+afterEach(() => host?.cleanup());
+
+const HOME = "/home/alice";
+const CONFIG = `${HOME}/.config/containerd/config.toml`;
+const USER_CONFIG = '# my settings\r\nversion = 2\r\n\r\n[plugins."io.containerd.grpc.v1.cri"]\r\n  sandbox_image = "pause:3.9"\r\n';
+
+const show = (active: Record<string, string>) => (argv: string[]) => {
+  if (argv[2] !== "show") return ok();
+  const names = argv.slice(argv.indexOf("--") + 1);
+  return ok(names.map((n) => `Id=${n}\nLoadState=loaded\nActiveState=${active[n] ?? "inactive"}\nSubState=running\n`).join("\n"));
+};
+
+async function setup(extra: Record<string, any> = {}, files: Record<string, string> = {}) {
+  host = await makeTestHost({
+    files: { "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", ...files },
+    commands: {
+      systemctl: show({ "containerd.service": "active" }),
+      "/usr/local/bin/containerd-fuse-overlayfs-grpc": () => ok(),
+      "fuse-overlayfs": () => ok("fuse-overlayfs: version 1.10"),
+      "/usr/local/bin/containerd-stargz-grpc": () => ok(),
+      ...extra,
+    },
+  });
+  return resolvePaths(host.env, host.uid);
+}
+
+/** Applies the file steps of a plan; other kinds are recorded. */
+async function applyFiles(steps: Step[]): Promise<string[]> {
+  const other: string[] = [];
+  for (const s of steps) {
+    if (s.kind === "write") await host.writeFileAtomic(s.path, s.content, s.mode);
+    else if (s.kind === "remove") await host.remove(s.path);
+    else if (s.kind === "run" && s.argv[0] === "rmdir") await host.removeEmptyDir(s.argv.at(-1)!);
+    else other.push(s.kind === "systemctl" ? `systemctl ${s.args.join(" ")}` : s.kind === "wait" ? `wait ${s.what}` : s.kind);
+  }
+  return other;
+}
+
+describe("the registry", () => {
+  test("every add-on registers itself and the seed verbs resolve", () => {
+    expect(plugins().map((p) => p.id)).toEqual(["detach-netns", "bypass4netns", "fuse-overlayfs", "stargz", "buildkit"]);
+    expect(resolveAddon("bypass4netnsd").id).toBe("bypass4netns");
+    expect(() => resolveAddon("nope")).toThrow(/unknown add-on "nope"/);
+  });
+});
+
+describe("snapshotters", () => {
+  for (const order of [["fuse-overlayfs", "stargz"], ["stargz", "fuse-overlayfs"]]) {
+    for (const removal of [order, [...order].reverse(), "together"] as const) {
+      test(`install ${order.join(" then ")}, remove ${removal === "together" ? "both at once" : removal.join(" then ")}: config.toml bytes restored`, async () => {
+        const paths = await setup({}, { [CONFIG]: USER_CONFIG });
+        for (const id of order) await applyFiles((await planAddons(host, paths, [id], "install")).steps);
+        const merged = await host.readText(CONFIG);
+        expect(merged).toContain(`imports = ["${HOME}/.config/containerd/conf.d/*.toml"]`);
+        expect(merged!.startsWith("# my settings\r\nversion = 2\r\nimports")).toBe(true);
+        for (const id of order) expect(parseTOML((await host.readText(`${HOME}/.config/containerd/conf.d/${id}.toml`))!)).toHaveProperty(["proxy_plugins", id, "type"], "snapshot");
+        expect((parseTOML((await host.readText(paths.nerdctlConfig))!) as any).snapshotter).toBe(order[1]);
+        if (removal === "together") await applyFiles((await planAddons(host, paths, order, "uninstall")).steps);
+        else for (const id of removal) await applyFiles((await planAddons(host, paths, [id], "uninstall")).steps);
+        expect(await host.readText(CONFIG)).toBe(USER_CONFIG);
+        expect(await host.exists(paths.containerdConfD)).toBe(false);
+        expect(await host.exists(paths.nerdctlConfig)).toBe(false);
+      });
+    }
+  }
+
+  test("install plan: unit in the namespace, after and part of containerd, registration, one restart at the end", async () => {
+    const paths = await setup();
+    const plan = await planAddons(host, paths, ["fuse-overlayfs", "stargz"], "install");
+    const unit = plan.steps.find((s) => s.kind === "write" && s.path.endsWith("containerd-fuse-overlayfs.service")) as Extract<Step, { kind: "write" }>;
+    expect(unit.content).toContain("PartOf=containerd.service");
+    expect(unit.content).toContain("After=containerd.service");
+    expect(unit.content).toContain(`ExecStart=${HOME}/.local/bin/containerd-rootless-systemd nsenter -- /usr/local/bin/containerd-fuse-overlayfs-grpc /run/user/1000/containerd-fuse-overlayfs.sock ${HOME}/.local/share/containerd-fuse-overlayfs`);
+    const stargz = plan.steps.find((s) => s.kind === "write" && s.path.endsWith("stargz-snapshotter.service")) as Extract<Step, { kind: "write" }>;
+    expect(stargz.content).toContain("-address /run/user/1000/containerd-stargz-grpc/containerd-stargz-grpc.sock -root");
+    expect(plan.steps.some((s) => s.kind === "write" && s.path === `${HOME}/.config/containerd-stargz-grpc/config.toml`)).toBe(true);
+    const restarts = plan.steps.filter((s) => s.kind === "systemctl" && s.args[0] === "restart");
+    expect(restarts).toHaveLength(1);
+    expect(plan.restartsContainerd).toBe(true);
+    expect(plan.notes.join("\n")).toContain("export CONTAINERD_SNAPSHOTTER=stargz");
+    // created config: version 2 + imports, nothing else
+    const cfg = plan.steps.find((s) => s.kind === "write" && s.path === CONFIG) as Extract<Step, { kind: "write" }>;
+    expect(parseTOML(cfg.content)).toEqual({ version: 2, imports: [`${HOME}/.config/containerd/conf.d/*.toml`] });
+  });
+
+  test("missing daemon: error names the project, URL, and the native fallback; nothing planned", async () => {
+    const paths = await setup({ "/usr/local/bin/containerd-stargz-grpc": undefined });
+    delete host.commands["/usr/local/bin/containerd-stargz-grpc"];
+    await expect(planAddons(host, paths, ["stargz"], "install")).rejects.toThrow(/containerd-stargz-grpc is not installed/);
+    try {
+      await planAddons(host, paths, ["stargz"], "install");
+    } catch (e) {
+      expect((e as any).fix).toContain("https://github.com/containerd/stargz-snapshotter/releases");
+      expect((e as any).fix).toContain("CONTAINERD_SNAPSHOTTER=native");
+    }
+  });
+
+  test("fuse-overlayfs missing: the Debian package is named", async () => {
+    const paths = await setup();
+    delete host.commands["fuse-overlayfs"];
+    await expect(planAddons(host, paths, ["fuse-overlayfs"], "install")).rejects.toMatchObject({ fix: expect.stringContaining("sudo apt-get install fuse-overlayfs") });
+  });
+
+  test("containerd not running: refused", async () => {
+    const paths = await setup({ systemctl: show({}) });
+    await expect(planAddons(host, paths, ["fuse-overlayfs"], "install")).rejects.toThrow(/containerd.service is not running/);
+  });
+
+  test("invalid config.toml: refused with line and column, untouched", async () => {
+    const bad = 'version = 2\n[grpc]\n  address = "/x\n';
+    const paths = await setup({}, { [CONFIG]: bad });
+    await expect(planAddons(host, paths, ["stargz"], "install")).rejects.toThrow(/line 3, column/);
+    expect(await host.readText(CONFIG)).toBe(bad);
+  });
+
+  test("user's own different [proxy_plugins.stargz]: refused naming its line", async () => {
+    const mine = 'version = 2\n\n[proxy_plugins]\n  [proxy_plugins."stargz"]\n    type = "snapshot"\n    address = "/elsewhere.sock"\n';
+    const paths = await setup({}, { [CONFIG]: mine });
+    await expect(planAddons(host, paths, ["stargz"], "install")).rejects.toThrow(/line 4/);
+  });
+});
+
+describe("buildkit", () => {
+  const bk = (version: string, help: string) => (argv: string[]) => (argv[1] === "--version" ? ok(`buildkitd github.com/moby/buildkit ${version} abc`) : ok(help));
+
+  test("OCI worker with BuildKit >= 0.13: bridge networking", async () => {
+    const paths = await setup({ "/usr/local/bin/buildkitd": bk("v0.13.1", "--oci-worker-net value  worker network type (auto, cni, host, bridge)") });
+    const plan = await planAddons(host, paths, ["buildkit"], "install");
+    const unit = plan.steps.find((s) => s.kind === "write") as Extract<Step, { kind: "write" }>;
+    expect(unit.path).toEndWith("/buildkit.service");
+    expect(unit.content).toContain("nsenter -- /usr/local/bin/buildkitd --oci-worker=true --oci-worker-rootless=true --containerd-worker=false --oci-worker-net=bridge --addr=unix:///run/user/1000/buildkit/buildkitd.sock");
+    expect(unit.content).toContain("PartOf=containerd.service");
+  });
+
+  test("containerd worker with a namespace: NS-buildkit.service, own socket and root, no bridge before 0.13", async () => {
+    const paths = await setup({ "/usr/local/bin/buildkitd": bk("v0.12.5", "--oci-worker-net value (auto, cni, host)") });
+    const plan = await planAddons(host, paths, ["buildkit"], "install", { buildkit: { worker: "containerd", namespace: "default" } });
+    const unit = plan.steps.find((s) => s.kind === "write") as Extract<Step, { kind: "write" }>;
+    expect(unit.path).toEndWith("/default-buildkit.service");
+    expect(unit.content).toContain("--oci-worker=false --containerd-worker=true --containerd-worker-rootless=true --addr=unix:///run/user/1000/buildkit-default/buildkitd.sock");
+    expect(unit.content).toContain(`--root=${HOME}/.local/share/buildkit-default --containerd-worker-namespace=default`);
+    expect(unit.content).not.toContain("bridge");
+    expect(plan.steps.some((s) => s.kind === "wait" && s.what.includes("buildkit-default/buildkitd.sock"))).toBe(true);
+  });
+
+  test("detach-netns in effect with BuildKit < 0.13: the seed's caveat and fix", async () => {
+    const paths = await setup({ "/usr/local/bin/buildkitd": bk("v0.12.5", "no") }, { "/run/user/1000/containerd-rootless/netns": "" });
+    const plan = await planAddons(host, paths, ["buildkit"], "install");
+    expect(plan.warnings.join("\n")).toMatch(/older than 0\.13.*uninstall-buildkit && rm -f ~\/\.config\/buildkit\/buildkitd\.toml/s);
+  });
+
+  test("--namespace with the OCI worker is a usage error", async () => {
+    const paths = await setup({ "/usr/local/bin/buildkitd": bk("v0.13.0", "bridge") });
+    await expect(planAddons(host, paths, ["buildkit"], "install", { buildkit: { namespace: "x" } })).rejects.toThrow(/needs --worker=containerd/);
+  });
+});
+
+describe("bypass4netns", () => {
+  const bins = { "/opt/b4ns/bypass4netnsd": () => ok(), "/opt/b4ns/bypass4netns": () => ok() };
+  for (const [nerdctl, expected] of [["nerdctl version 2.0.3", /--annotation nerdctl\/bypass4netns=true/], ["nerdctl version 1.7.6", /--label nerdctl\/bypass4netns=true/], [null, /--annotation.*--label/s]] as const) {
+    test(`hint for ${nerdctl ?? "no nerdctl"}`, async () => {
+      const paths = await setup({ ...bins, ...(nerdctl ? { nerdctl: () => ok(nerdctl) } : {}) });
+      const plan = await planAddons(host, paths, ["bypass4netnsd"], "install");
+      expect(plan.notes.join("\n")).toMatch(expected);
+      if (nerdctl?.includes("2.0")) expect(plan.notes.join("\n")).not.toContain("--label");
+    });
+  }
+
+  test("runs on the host: no nsenter, not part of containerd, bypass4netns on its PATH", async () => {
+    const paths = await setup(bins);
+    const unit = (await planAddons(host, paths, ["bypass4netns"], "install")).steps.find((s) => s.kind === "write") as Extract<Step, { kind: "write" }>;
+    expect(unit.content).toContain("ExecStart=/opt/b4ns/bypass4netnsd\n");
+    expect(unit.content).not.toContain("PartOf=");
+    expect(unit.content).toMatch(/Environment=PATH=\/opt\/b4ns:/);
+  });
+});
+
+describe("detach-netns", () => {
+  test("refused on RootlessKit < 2.0 with the version found and needed", async () => {
+    const paths = await setup({ rootlesskit: () => ok("rootlesskit version 1.1.0") });
+    await expect(planAddons(host, paths, ["detach-netns"], "install")).rejects.toThrow("needs RootlessKit >= 2.0; found 1.1.0");
+  });
+
+  test("RootlessKit 2.3: the drop-in gets the setting, containerd restarts", async () => {
+    const paths = await setup({ rootlesskit: () => ok("rootlesskit version 2.3.1") }, { [`${HOME}/.config/systemd/user/containerd.service.d/override.conf`]: "[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1500\n" });
+    const plan = await planAddons(host, paths, ["detach-netns"], "install");
+    const w = plan.steps.find((s) => s.kind === "write") as Extract<Step, { kind: "write" }>;
+    expect(w.content).toBe("[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1500\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=\"true\"\n");
+    expect(await applyFiles(plan.steps)).toEqual(["systemctl daemon-reload", "systemctl restart containerd.service", "wait the containerd API"]);
+  });
+});
+
+test("composeSteps keeps only the last containerd restart and its wait", () => {
+  const r: Step = { kind: "systemctl", args: ["restart", "containerd.service"] };
+  const w: Step = { kind: "wait", what: "the containerd API", timeoutMs: 1, ready: async () => true };
+  const a: Step = { kind: "systemctl", args: ["daemon-reload"] };
+  expect(composeSteps([[a, r, w], [a, r, w]])).toEqual([a, a, r, w]);
+});
+
+void failed;
