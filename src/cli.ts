@@ -3,51 +3,15 @@
 // flags strictly (unknown flag or command: usage and exit code 2), then runs it with citty.
 // With no command on a terminal it opens the interactive installer; that is the only path
 // that loads React and Ink.
-import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
-import { commands, type CommandModule } from "./commands/index.ts";
+import { runCommand, type ArgsDef } from "citty";
+import { rootHelp, commandHelp } from "./help.ts";
+import { commands } from "./commands/index.ts";
 import { UserError, UsageError } from "./core/errors.ts";
 import { BINARY_NAME } from "./core/paths.ts";
 import { validateFlags } from "./core/argv.ts";
 import pkg from "../package.json" with { type: "json" };
 
 const VERSION = pkg.version;
-
-const rootHelp = () => {
-  const lines = [
-    `${BINARY_NAME} ${VERSION}: rootless containerd as a systemd user service, with its add-ons.`,
-    "",
-    `USAGE  ${BINARY_NAME} [COMMAND] [OPTIONS]`,
-    "",
-    "With no command on a terminal, the interactive installer starts.",
-    "",
-    "COMMANDS",
-  ];
-  const visible = Object.entries(commands).filter(([, c]) => !c.hidden);
-  const width = Math.max(...visible.map(([n]) => n.length));
-  for (const [name, c] of visible) lines.push(`  ${name.padEnd(width)}  ${c.description}`);
-  lines.push(
-    "",
-    "OPTIONS",
-    "  -h, --help     Show help (also after a command: COMMAND --help)",
-    "  --version      Print the version",
-    "",
-    "EXAMPLES",
-    `  ${BINARY_NAME} check`,
-    `  ${BINARY_NAME} install --yes`,
-    `  ${BINARY_NAME} status --json`,
-    "",
-  );
-  return lines.join("\n");
-};
-
-async function commandHelp(name: string, mod: CommandModule): Promise<string> {
-  const root: CommandDef = { meta: { name: BINARY_NAME, version: VERSION } };
-  const usage = await renderUsage({ ...mod.default, meta: { ...(mod.default.meta as object), name } }, root);
-  const examples = mod.examples?.length ? `\n\nEXAMPLES\n${mod.examples.map((e) => `  ${e}`).join("\n")}` : "";
-  const text = usage + examples + "\n";
-  const color = process.stdout.isTTY && !process.env.NO_COLOR;
-  return color ? text : Bun.stripANSI(text);
-}
 
 function fail(e: unknown, usage?: string): number {
   if (e instanceof UserError) {
@@ -69,28 +33,28 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (before.includes("--help") || before.includes("-h")) {
-    process.stdout.write(rootHelp());
+    process.stdout.write(rootHelp(VERSION));
     return 0;
   }
   const stray = before.find((a) => a !== "--version");
-  if (stray) return fail(new UsageError(`unknown option ${stray}`), rootHelp());
+  if (stray) return fail(new UsageError(`unknown option ${stray}`), rootHelp(VERSION));
 
   if (name === undefined) {
     if (process.stdin.isTTY && process.stdout.isTTY) {
       const { runInteractive } = await import("../ui/index.tsx");
       return runInteractive({ version: VERSION });
     }
-    return fail(new UsageError("no command given (the interactive installer needs a terminal)", `Run \`${BINARY_NAME} --help\` for the commands.`), rootHelp());
+    return fail(new UsageError("no command given (the interactive installer needs a terminal)", `Run \`${BINARY_NAME} --help\` for the commands.`), rootHelp(VERSION));
   }
 
   const entry = commands[name];
-  if (!entry) return fail(new UsageError(`unknown command "${name}"`), rootHelp());
+  if (!entry) return fail(new UsageError(`unknown command "${name}"`), rootHelp(VERSION));
   const mod = await entry.load();
   const rest = argv.slice(argv.indexOf(name) + 1);
   const helpText = () => commandHelp(name, mod);
   const flags = rest.indexOf("--") === -1 ? rest : rest.slice(0, rest.indexOf("--"));
   if (flags.includes("--help") || flags.includes("-h")) {
-    process.stdout.write(await helpText());
+    process.stdout.write(helpText());
     return 0;
   }
   try {
@@ -99,8 +63,8 @@ export async function main(argv: string[]): Promise<number> {
     const { result } = await runCommand(mod.default, { rawArgs: rest });
     return typeof result === "number" ? result : 0;
   } catch (e) {
-    if ((e as Error)?.name === "CLIError") return fail(new UsageError((e as Error).message), await helpText());
-    return fail(e, e instanceof UsageError ? await helpText() : undefined);
+    if ((e as Error)?.name === "CLIError") return fail(new UsageError((e as Error).message), helpText());
+    return fail(e, e instanceof UsageError ? helpText() : undefined);
   }
 }
 
