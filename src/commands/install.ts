@@ -1,8 +1,10 @@
 import { defineCommand } from "citty";
 import { applyArgs, outputArgs, requireConsent, runContext } from "./_shared.ts";
 import { install } from "../core/install.ts";
+import { runAddons } from "../core/addons.ts";
 
 export const examples = [
+  "containerd-rootless-systemd install buildkit stargz --yes   # add-ons by name",
   "containerd-rootless-systemd install --yes",
   "containerd-rootless-systemd install --dry-run      # show the plan with diffs, change nothing",
   "containerd-rootless-systemd install --yes --json   # { changed, steps, ... }",
@@ -11,6 +13,7 @@ export const examples = [
 export default defineCommand({
   meta: { name: "install", description: "Install rootless containerd as a systemd user service (containerd.service)" },
   args: {
+    addons: { type: "positional", required: false, description: "Add-ons to install instead of containerd itself (see `plugins`), e.g. buildkit stargz" },
     ...outputArgs,
     ...applyArgs,
     force: { type: "boolean", description: "Continue even when the RootlessKit functionality test fails" },
@@ -20,6 +23,16 @@ export default defineCommand({
     const ctx = runContext(data, args);
     requireConsent(ctx.host, args);
     const interactive = !args.yes && !args["dry-run"] && ctx.host.stdinIsTTY;
+    if (args._.length > 0) {
+      const confirm = interactive
+        ? async (plan: string) => {
+            ctx.reporter.plain(plan);
+            return /^y(es)?$/i.test((await ctx.host.ask("Apply this plan? [y/N] ")).trim());
+          }
+        : undefined;
+      ctx.reporter.result(await runAddons(ctx, args._.map(String), "install", { dryRun: args["dry-run"], confirm }));
+      return 0;
+    }
     const result = await install(ctx, {
       force: args.force,
       dryRun: args["dry-run"],

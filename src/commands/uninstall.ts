@@ -1,8 +1,10 @@
 import { defineCommand } from "citty";
 import { applyArgs, outputArgs, requireConsent, runContext } from "./_shared.ts";
 import { uninstall } from "../core/uninstall.ts";
+import { runAddons } from "../core/addons.ts";
 
 export const examples = [
+  "containerd-rootless-systemd uninstall buildkit stargz --yes   # add-ons by name",
   "containerd-rootless-systemd uninstall --yes           # images, containers and config are kept",
   "containerd-rootless-systemd uninstall --yes --purge   # also remove them",
   "containerd-rootless-systemd uninstall --dry-run",
@@ -11,6 +13,7 @@ export const examples = [
 export default defineCommand({
   meta: { name: "uninstall", description: "Stop and remove the services this tool installed (images and containers are kept unless --purge)" },
   args: {
+    addons: { type: "positional", required: false, description: "Add-ons to uninstall instead of containerd itself (see `plugins`), e.g. buildkit stargz" },
     ...outputArgs,
     ...applyArgs,
     purge: { type: "boolean", description: "Also remove images, containers and containerd's config (from inside the user namespace)" },
@@ -19,6 +22,16 @@ export default defineCommand({
     const ctx = runContext(data, args);
     requireConsent(ctx.host, args);
     const interactive = !args.yes && !args["dry-run"] && ctx.host.stdinIsTTY;
+    if (args._.length > 0) {
+      const confirm = interactive
+        ? async (plan: string) => {
+            ctx.reporter.plain(plan);
+            return /^y(es)?$/i.test((await ctx.host.ask("Apply this plan? [y/N] ")).trim());
+          }
+        : undefined;
+      ctx.reporter.result(await runAddons(ctx, args._.map(String), "uninstall", { dryRun: args["dry-run"], confirm }));
+      return 0;
+    }
     const result = await uninstall(ctx, {
       purge: args.purge,
       dryRun: args["dry-run"],

@@ -10,6 +10,7 @@ import { CONTAINERD_UNIT, unitPath } from "./paths.ts";
 import { isActive, isEnabled, isOwned, unitStates, type UnitState } from "./systemd.ts";
 import { serverVersion, serviceStateDir } from "./containerd-ready.ts";
 import { parseVersion } from "./version.ts";
+import "../plugins/index.ts"; // registers every add-on
 import { plugins, type PluginStatus } from "../plugins/registry.ts";
 
 export interface UnitReport {

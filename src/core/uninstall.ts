@@ -15,6 +15,7 @@ import { launcherLocation } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "./plan-render.ts";
 import { applyPlan } from "./plan-apply.ts";
 import { stepPrinter } from "./lifecycle-output.ts";
+import "../plugins/index.ts"; // registers every add-on
 import { plugins } from "../plugins/registry.ts";
 import { UserError } from "./errors.ts";
 
