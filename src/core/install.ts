@@ -45,20 +45,21 @@ export function applyForce(findings: Finding[], force: boolean): Finding[] {
 
 export async function install(ctx: RunContext, opts: InstallOptions = {}): Promise<InstallResult> {
   const { host, paths, reporter } = ctx;
+  // the checks only read (and run RootlessKit in a throwaway namespace): they need no lock
+  const checks: CheckResult = await runChecks(host, paths, { smokeTest: !opts.skipSmokeTest });
+  const findings = applyForce(checks.findings, Boolean(opts.force));
+  printFindings(reporter, findings, SECTIONS);
+  if (checks.refused || findings.some(isFatal)) {
+    const block = renderSudoBlock(findings.filter((f) => f.level === "error" || f.level === "warning"));
+    throw new UserError(
+      "the checks above found problems that stop the installation",
+      findings.some((f) => f.id.startsWith("rootlesskit.smoke") && f.level === "error") ? "Fix them and run install again (--force continues past a failed RootlessKit test only)." : "Fix them and run install again.",
+      1,
+      block ? block.split("\n").slice(1, -1) : undefined,
+    );
+  }
   const lock = opts.dryRun ? null : await acquireLock(host, paths, { purpose: "install", onWait: (h) => reporter.info(`Waiting for another run (pid ${h.pid}${h.purpose ? `: ${h.purpose}` : ""}) to finish`) });
   try {
-    const checks: CheckResult = await runChecks(host, paths, { smokeTest: !opts.skipSmokeTest });
-    const findings = applyForce(checks.findings, Boolean(opts.force));
-    printFindings(reporter, findings, SECTIONS);
-    if (checks.refused || findings.some(isFatal)) {
-      const block = renderSudoBlock(findings.filter((f) => f.level === "error" || f.level === "warning"));
-      throw new UserError(
-        "the checks above found problems that stop the installation",
-        findings.some((f) => f.id.startsWith("rootlesskit.smoke") && f.level === "error") ? "Fix them and run install again (--force continues past a failed RootlessKit test only)." : "Fix them and run install again.",
-        1,
-        block ? block.split("\n").slice(1, -1) : undefined,
-      );
-    }
 
     const plan = await planInstall(host, paths, { readyTimeoutMs: opts.readyTimeoutMs });
     const previews = await previewPlan(host, plan.steps);
@@ -81,7 +82,7 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
     } catch (e) {
       if (!(e instanceof ApplyError)) throw e;
       throw new UserError(
-        [`containerd.service did not come up: ${e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."].join("\n"),
+        [`containerd.service did not come up: ${e.failure.step.kind === "wait" ? e.failure.reason : e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."].join("\n"),
         "Fix the cause shown above and run install again.",
       );
     }

@@ -3,6 +3,7 @@
 // that did not start (`systemctl --user status` and the journal tail, which may be empty).
 import type { Host, RunResult } from "./host.ts";
 import { BINARY_NAME } from "./paths.ts";
+import { UserError } from "./errors.ts";
 
 /** Marks files this tool wrote; uninstall removes only files that carry it. */
 export const OWNED_MARKER = `# Created by ${BINARY_NAME}`;
@@ -24,7 +25,7 @@ export interface UnitModel {
 /** Quotes one ExecStart argument the way systemd parses it (specifiers and variables escaped). */
 export function execArg(arg: string): string {
   const escaped = arg.replace(/%/g, "%%").replace(/\$/g, "$$$$");
-  return /^[\w@+=:,./-]+$/.test(escaped) ? escaped : `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  return /^[\w@+=:,./%$-]+$/.test(escaped) ? escaped : `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
 
 export const execLine = (argv: string[]): string => argv.map(execArg).join(" ");
@@ -182,7 +183,12 @@ export function parseShow(text: string, names: readonly string[]): UnitState[] {
 /** The state of several units in one `systemctl --user show` call. Throws when the manager is unreachable. */
 export async function unitStates(host: Host, names: readonly string[]): Promise<UnitState[]> {
   const r = await systemctl(host, ["show", ...UNIT_PROPERTIES.flatMap((p) => ["-p", p]), "--", ...names], 15_000);
-  if (r.code !== 0) throw new Error(`systemctl --user show failed: ${(r.stderr || r.stdout).trim()}`);
+  if (r.code !== 0) {
+    throw new UserError(
+      `cannot reach the systemd user manager (systemctl --user show: ${(r.stderr || r.stdout).trim() || `exit code ${r.code}`})`,
+      "Run `containerd-rootless-systemd check`: it tells why (a su/sudo session without XDG_RUNTIME_DIR, no user manager, ...).",
+    );
+  }
   return parseShow(r.stdout, names);
 }
 

@@ -1,0 +1,195 @@
+// install/uninstall plans and status against a scripted systemd --user (TestHost): the
+// decisions, not the real systemd (that is test/e2e/lifecycle.test.ts).
+import { afterEach, describe, expect, test } from "bun:test";
+import { makeTestHost, ok, failed, type TestHost } from "../helpers/test-host.ts";
+import { planInstall } from "../../src/core/install-plan.ts";
+import { planUninstall } from "../../src/core/uninstall.ts";
+import { applyPlan, ApplyError } from "../../src/core/plan-apply.ts";
+import { collectStatus, flagsFromCmdline, flattenInfo, configuredSnapshotters } from "../../src/core/status.ts";
+import { resolvePaths } from "../../src/core/paths.ts";
+
+let host: TestHost;
+afterEach(() => host?.cleanup());
+
+const UNIT = "/home/alice/.config/systemd/user/containerd.service";
+const SOCKET = "/run/user/1000/containerd/containerd.sock";
+
+interface FakeUnit {
+  active: boolean;
+  enabled: boolean;
+  failOnStart?: boolean;
+  sub?: string;
+}
+
+/** A scripted `systemctl --user` that keeps one unit's state and records the verbs. */
+async function fakeSystemd(opts: { unit?: FakeUnit; files?: Record<string, string> } = {}) {
+  const unit: FakeUnit = opts.unit ?? { active: false, enabled: false };
+  const verbs: string[] = [];
+  const h = await makeTestHost({
+    files: { "/home/alice/Downloads/containerd-rootless-systemd": "BINARY", "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", ...opts.files },
+    dirs: ["/run/user/1000"],
+    commands: {
+      systemctl: async (argv) => {
+        const [verb, ...rest] = argv.slice(2);
+        if (verb === "show") {
+          const names = rest.slice(rest.indexOf("--") + 1);
+          const installed = await h.exists(UNIT);
+          return ok(
+            names
+              .map((n) =>
+                n === "containerd.service"
+                  ? `Id=${n}\nLoadState=${installed ? "loaded" : "not-found"}\nActiveState=${unit.failOnStart && unit.active ? "activating" : unit.active ? "active" : "inactive"}\nSubState=${unit.failOnStart && unit.active ? "auto-restart" : unit.active ? "running" : "dead"}\nMainPID=${unit.active ? 4242 : 0}\nActiveEnterTimestamp=${unit.active ? "Mon 2026-11-30 03:02:45 UTC" : ""}\nUnitFileState=${installed ? (unit.enabled ? "enabled" : "disabled") : ""}\nNeedDaemonReload=no\nNRestarts=0\n`
+                  : `Id=${n}\nLoadState=loaded\nActiveState=active\nSubState=listening\nMainPID=0\n`,
+              )
+              .join("\n"),
+          );
+        }
+        verbs.push([verb, ...rest].join(" "));
+        if (verb === "start" || verb === "restart") {
+          unit.active = true;
+          if (!unit.failOnStart) await h.writeFileAtomic(SOCKET, "");
+        }
+        if (verb === "stop") unit.active = false;
+        if (verb === "enable") unit.enabled = true;
+        if (verb === "disable") unit.enabled = false;
+        if (verb === "status") return failed("", 3, "● containerd.service - containerd (Rootless)\n   Active: activating (auto-restart)");
+        return ok();
+      },
+      journalctl: () => ok("-- No entries --\n"),
+      rootlesskit: async (argv) => {
+        if (argv[1] === "rm") for (const p of argv.slice(3)) await h.remove(p, { recursive: true });
+        return ok("rootlesskit version 1.1.0\n");
+      },
+      containerd: () => ok("containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1\n"),
+    },
+  });
+  return { h, unit, verbs, paths: resolvePaths(h.env, h.uid) };
+}
+
+describe("install plan", () => {
+  test("fresh: copy the binary, write the unit, reload, start, wait for the API, enable", async () => {
+    const f = await fakeSystemd();
+    host = f.h;
+    const plan = await planInstall(host, f.paths, { readyTimeoutMs: 2000 });
+    expect(plan.steps.map((s) => (s.kind === "systemctl" ? `systemctl ${s.args[0]}` : s.kind))).toEqual(["copy", "write", "systemctl daemon-reload", "systemctl start", "wait", "systemctl enable"]);
+    expect(plan.execStart).toEqual(["/home/alice/.local/bin/containerd-rootless-systemd", "launch"]);
+    expect(plan.unitText).toContain("Requires=dbus.socket");
+    const r = await applyPlan(host, plan.steps);
+    expect(r.changed).toBe(true);
+    expect(f.verbs).toEqual(["daemon-reload", "start containerd.service", "enable containerd.service"]);
+    expect(await host.readText("/home/alice/.local/bin/containerd-rootless-systemd")).toBe("BINARY");
+
+    // nothing changed since: the plan is two unchanged writes, applying it changes nothing
+    const again = await planInstall(host, f.paths);
+    expect(again.steps.map((s) => s.kind)).toEqual(["copy", "write"]);
+    expect((await applyPlan(host, again.steps)).changed).toBe(false);
+    expect(f.verbs.length).toBe(3);
+  });
+
+  test("a changed unit is replaced and containerd restarted; a stopped one is started without a reload", async () => {
+    const f = await fakeSystemd();
+    host = f.h;
+    await applyPlan(host, (await planInstall(host, f.paths)).steps);
+    await host.writeFileAtomic(UNIT, (await host.readText(UNIT))!.replace("RestartSec=2", "RestartSec=9"));
+    const changed = await planInstall(host, f.paths);
+    expect(changed.unitChanged).toBe(true);
+    expect(changed.steps.filter((s) => s.kind === "systemctl").map((s) => (s as { args: string[] }).args[0])).toEqual(["daemon-reload", "restart"]);
+    await applyPlan(host, changed.steps);
+    f.unit.active = false; // stopped out of band
+    const stopped = await planInstall(host, f.paths);
+    expect(stopped.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "start", "wait"]);
+  });
+
+  test("a unit that does not come up: the wait stops early and the rollback leaves nothing behind", async () => {
+    const f = await fakeSystemd({ unit: { active: false, enabled: false, failOnStart: true } });
+    host = f.h;
+    const plan = await planInstall(host, f.paths, { readyTimeoutMs: 10_000 });
+    const started = performance.now();
+    const err = (await applyPlan(host, plan.steps).catch((e) => e)) as ApplyError;
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(err).toBeInstanceOf(ApplyError);
+    expect(err.failure.reason).toContain("restarting");
+    expect(await host.exists(UNIT)).toBe(false);
+    expect(await host.exists("/home/alice/.local")).toBe(false);
+    expect(await host.exists("/home/alice/.config")).toBe(false);
+    expect(f.verbs).toEqual(["daemon-reload", "start containerd.service", "stop containerd.service", "daemon-reload"]);
+  });
+
+  test("run from source, the unit runs bun with the script (no copy)", async () => {
+    const f = await fakeSystemd();
+    host = f.h;
+    Object.assign(host, { scriptPath: "/src/cli.ts", execPath: "/node_modules/.bin/bun" });
+    const plan = await planInstall(host, f.paths);
+    expect(plan.execStart).toEqual(["/node_modules/.bin/bun", "/src/cli.ts", "launch"]);
+    expect(plan.steps[0]!.kind).toBe("write");
+  });
+});
+
+describe("uninstall plan", () => {
+  test("stops, disables and removes only what this tool created; --purge removes data from inside the namespace", async () => {
+    const f = await fakeSystemd({ files: { "/home/alice/.config/systemd/user/containerd.service.d/user.conf": "[Service]\nEnvironment=A=b\n", "/home/alice/.local/share/containerd/io/x": "layer" } });
+    host = f.h;
+    await applyPlan(host, (await planInstall(host, f.paths)).steps);
+    await host.writeFileAtomic("/home/alice/.config/systemd/user/containerd.service.d/override.conf", "# Created by containerd-rootless-systemd\n[Service]\n");
+    const plain = await planUninstall(host, f.paths, {});
+    expect(plain.installed).toBe(true);
+    const r = await applyPlan(host, plain.steps);
+    expect(r.changed).toBe(true);
+    expect(await host.exists(UNIT)).toBe(false);
+    expect(await host.exists("/home/alice/.config/systemd/user/containerd.service.d/override.conf")).toBe(false);
+    expect(await host.readText("/home/alice/.config/systemd/user/containerd.service.d/user.conf")).toContain("A=b");
+    expect(await host.exists("/home/alice/.local/bin/containerd-rootless-systemd")).toBe(false);
+    expect(await host.exists("/home/alice/.local/share/containerd/io/x")).toBe(true);
+    expect(f.verbs.slice(-3)).toEqual(["stop containerd.service", "disable containerd.service", "daemon-reload"]);
+
+    const nothing = await planUninstall(host, f.paths, {});
+    expect(nothing.steps).toEqual([]);
+    const purge = await planUninstall(host, f.paths, { purge: true });
+    const ns = purge.steps.find((s) => s.kind === "remove-tree-in-namespace")!;
+    expect(ns).toMatchObject({ path: "/home/alice/.local/share/containerd", argv: ["/usr/bin/rootlesskit", "rm", "-rf", "/home/alice/.local/share/containerd"] });
+    await applyPlan(host, purge.steps);
+    expect(await host.exists("/home/alice/.local/share/containerd")).toBe(false);
+  });
+
+  test("a containerd.service written by someone else is left alone", async () => {
+    const f = await fakeSystemd({ files: { [UNIT]: "[Unit]\nDescription=containerd (Rootless)\n" }, unit: { active: true, enabled: true } });
+    host = f.h;
+    const plan = await planUninstall(host, f.paths, {});
+    expect(plan.foreign).toBe(true);
+    expect(plan.steps.filter((s) => s.kind !== "remove" || s.path !== UNIT).every((s) => s.kind !== "systemctl")).toBe(true);
+    expect(plan.steps.some((s) => s.kind === "remove" && s.path === UNIT)).toBe(false);
+  });
+});
+
+describe("status", () => {
+  test("units, versions, socket, linger and snapshotters", async () => {
+    const f = await fakeSystemd({
+      files: {
+        "/var/lib/systemd/linger/alice": "",
+        "/home/alice/.config/containerd/conf.d/fuse-overlayfs.toml": '[proxy_plugins."fuse-overlayfs"]\n  type = "snapshot"\n  address = "/run/user/1000/containerd-fuse-overlayfs.sock"\n',
+      },
+    });
+    host = f.h;
+    await applyPlan(host, (await planInstall(host, f.paths)).steps);
+    const s = await collectStatus(host, f.paths);
+    expect(s.units[0]).toMatchObject({ name: "containerd.service", installed: true, ours: true, enabled: true, active: true, pid: 4242, since: "Mon 2026-11-30 03:02:45 UTC" });
+    expect(s.containerd).toMatchObject({ client: "1.6.20", socket: SOCKET, socketExists: true });
+    expect(s.rootlesskit.version).toBe("1.1.0");
+    expect(s.linger).toBe(true);
+    expect(s.snapshotters.proxy.map((p) => p.name)).toEqual(["fuse-overlayfs"]);
+    f.unit.active = false;
+    const stopped = await collectStatus(host, f.paths);
+    expect(stopped.units[0]).toMatchObject({ active: false, state: "inactive (dead)", pid: null, since: null });
+  });
+
+  test("settings from rootlessctl info and from a rootlesskit command line", () => {
+    expect(flattenInfo({ networkDriver: { driver: "slirp4netns", dns: "10.0.2.3" }, portDriver: { driver: "builtin", protos: ["tcp", "udp"] } })).toEqual({ "networkDriver.driver": "slirp4netns", "networkDriver.dns": "10.0.2.3", "portDriver.driver": "builtin", "portDriver.protos": "tcp,udp" });
+    expect(flagsFromCmdline(["rootlesskit", "--net=slirp4netns", "--mtu=65520", "--disable-host-loopback", "/bin/x", "--not-ours=1"].join("\0"))).toEqual({ net: "slirp4netns", mtu: "65520", "disable-host-loopback": "true" });
+  });
+
+  test("a broken config file does not break status", async () => {
+    host = await makeTestHost({ files: { "/home/alice/.config/containerd/config.toml": "[broken" } });
+    const s = await configuredSnapshotters(host, resolvePaths(host.env, host.uid));
+    expect(s.proxy).toEqual([]);
+  });
+});
