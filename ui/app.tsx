@@ -93,7 +93,16 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
     case "review":
       return <ReviewScreen request={view.request} onBack={() => (view.request.kind === "uninstall" ? home() : setView({ name: "settings" }))} onApply={(plan) => setView({ name: "apply", plan })} />;
     case "apply":
-      return <ApplyScreen plan={view.plan} onExit={onExit} onDone={(outcome) => setView({ name: "done", outcome, plan: view.plan })} />;
+      return (
+        <ApplyScreen
+          plan={view.plan}
+          onExit={onExit}
+          onDone={(outcome) =>
+            // containerd is up: now plan the add-ons that were waiting for it
+            view.plan.deferred?.length && choices ? setView({ name: "review", request: { kind: "choices", choices: { ...choices } } }) : setView({ name: "done", outcome, plan: view.plan })
+          }
+        />
+      );
     case "done":
       return <DoneScreen outcome={view.outcome} plan={view.plan} onExit={onExit} />;
   }

@@ -1,6 +1,7 @@
 // The real engine behind the installer: each method is the engine call the headless
 // commands make (runChecks, the install planner, the plugins' plans, applyPlan with its
 // journal and rollback, the run lock), adapted to what the screens show.
+import "../../src/plugins/index.ts"; // every add-on registers itself
 import type { Host } from "../../src/core/host.ts";
 import { resolvePaths } from "../../src/core/paths.ts";
 import { withLock } from "../../src/core/lock.ts";

@@ -13,6 +13,7 @@ import { containerdReadyStep, serviceStateDir } from "../../src/core/containerd-
 import { dropInSettings, readDropIns } from "../../src/core/rootlesskit-dropin.ts";
 import { SETTINGS, type RawSettings } from "../../src/core/rootlesskit-settings.ts";
 import { plugins, type PluginContext } from "../../src/plugins/registry.ts";
+import { composeSteps, planAddons } from "../../src/core/addons.ts";
 import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
 import type { Choices, PlanView } from "./types.ts";
 import { planView } from "./plan-view.ts";
@@ -44,19 +45,20 @@ export async function planForChoices(host: Host, paths: Paths, choices: Choices)
   const installed = new Map(await Promise.all(all.map(async (p) => [p.id, (await p.status(ctx).catch(() => ({ installed: false }))).installed] as const)));
   const installing = all.filter((p) => choices.addons.includes(p.id) && !installed.get(p.id)).map((p) => p.id);
   const removing = all.filter((p) => !choices.addons.includes(p.id) && installed.get(p.id)).map((p) => p.id);
-  const batch = { ...ctx, batch: { installing, removing } };
-  const notes: string[] = [];
-  for (const id of removing) {
-    const p = await all.find((x) => x.id === id)!.uninstallPlan(batch);
-    steps.push(...p.steps);
-    notes.push(...p.notes);
+  const starts = install.steps.some((s) => s.kind === "systemctl" && s.args[0] === "start");
+  if (starts && (installing.length || removing.length)) {
+    // add-ons that run in containerd's namespace are planned against a running containerd:
+    // containerd first, then their own plan, reviewed before it is applied
+    const view = await planView(host, "Install containerd (add-ons next)", composeSteps([steps]));
+    return { ...view, deferred: [...installing, ...removing] };
   }
-  for (const id of installing) {
-    const p = await all.find((x) => x.id === id)!.installPlan(batch, choices.addonOptions[id] ?? {});
-    steps.push(...p.steps);
-    notes.push(...p.warnings.map((w) => `Warning: ${w}`), ...p.notes);
-  }
-  return { ...(await planView(host, installing.length || removing.length ? "Install containerd and add-ons" : "Install containerd", steps)), notes };
+  // the same planner as `install ADDON...` / `uninstall ADDON...`
+  const off = removing.length ? await planAddons(host, paths, removing, "uninstall") : null;
+  const on = installing.length ? await planAddons(host, paths, installing, "install", choices.addonOptions) : null;
+  const all2 = composeSteps([steps, off?.steps ?? [], on?.steps ?? []]);
+  const notes = [...(off?.notes ?? []), ...(on?.warnings ?? []).map((w) => `Warning: ${w}`), ...(on?.notes ?? [])];
+  const title = installing.length || removing.length ? `Install containerd${installing.length ? `, add ${installing.join(", ")}` : ""}${removing.length ? `, remove ${removing.join(", ")}` : ""}` : "Install containerd";
+  return { ...(await planView(host, title, all2)), notes };
 }
 
 /** The seed's closing lines after an install, plus the add-ons' notes. */

@@ -73,6 +73,8 @@ export interface PlanView {
   unchanged: boolean;
   /** what to tell the user after it is applied (add-on hints) */
   notes: string[];
+  /** add-on changes planned only once this plan has run (they need a running containerd) */
+  deferred?: string[];
 }
 
 export type StepState = "pending" | "running" | "done" | "failed" | "undone" | "skipped";

@@ -23,6 +23,7 @@ export function ReviewScreen({ request, onApply, onBack }: { request: PlanReques
   if (p) {
     rows.push(...textRows("t", p.unchanged ? `${p.title}: nothing to change, the machine is already like this.` : `${p.title}: ${p.steps.length} step${p.steps.length === 1 ? "" : "s"}.`, width, { bold: true }));
     rows.push(blankRow("b0"), ...planRows(p, width, theme));
+    if (p.deferred?.length) rows.push(blankRow("b1"), ...textRows("def", `Then the add-ons (${p.deferred.join(", ")}): they run inside containerd's namespace, so their plan is made once containerd runs, and shown here before it is applied.`, width, { color: theme.accent }));
   }
   const scroll = useScroll(rows.length, height);
   useKeys(

@@ -1,0 +1,152 @@
+// The UI's engine adapter against the real engine on a TestHost (a temp dir with a scripted
+// systemd --user and RootlessKit): the UI and the headless path produce the same plan for
+// the same choices; cancelling an apply rolls back; settings are validated by the model.
+import { afterEach, describe, expect, test } from "bun:test";
+import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
+import { createEngine } from "../../ui/engine/create-engine.ts";
+import { planInstall } from "../../src/core/install-plan.ts";
+import { planUninstall } from "../../src/core/uninstall.ts";
+import { planConfigure } from "../../src/core/rootlesskit-configure.ts";
+import { renderPlan } from "../../src/core/plan-render.ts";
+import { resolvePaths } from "../../src/core/paths.ts";
+import type { PlanView } from "../../ui/engine/types.ts";
+
+let host: TestHost;
+afterEach(() => host?.cleanup());
+
+const UNIT = "/home/alice/.config/systemd/user/containerd.service";
+const OVERRIDE = "/home/alice/.config/systemd/user/containerd.service.d/override.conf";
+const RK_HELP = "--net value  network driver [host, slirp4netns, vpnkit, lxc-user-nic]\n--port-driver value  port driver [none, builtin, slirp4netns]\n";
+
+/** A scripted systemd --user with containerd.service installed or not, active or not. */
+async function machine(state: { active: boolean; enabled: boolean; files?: Record<string, string> }) {
+  const verbs: string[] = [];
+  const h = await makeTestHost({
+    files: { "/home/alice/Downloads/containerd-rootless-systemd": "BINARY", "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", ...state.files },
+    dirs: ["/run/user/1000"],
+    commands: {
+      systemctl: async (argv) => {
+        const [verb, ...rest] = argv.slice(2);
+        if (verb === "show-environment") return ok("PATH=/usr/bin:/bin\n");
+        if (verb === "show") {
+          const names = rest.slice(rest.indexOf("--") + 1);
+          const installed = await h.exists(UNIT);
+          return ok(
+            names
+              .map((n) =>
+                n === "containerd.service"
+                  ? `Id=${n}\nLoadState=${installed ? "loaded" : "not-found"}\nActiveState=${state.active ? "active" : "inactive"}\nSubState=${state.active ? "running" : "dead"}\nMainPID=${state.active ? 4242 : 0}\nUnitFileState=${installed ? (state.enabled ? "enabled" : "disabled") : ""}\nNeedDaemonReload=no\nNRestarts=0\n`
+                  : `Id=${n}\nLoadState=not-found\nActiveState=inactive\nSubState=dead\nMainPID=0\n`,
+              )
+              .join("\n"),
+          );
+        }
+        verbs.push([verb, ...rest].join(" "));
+        return ok();
+      },
+      rootlesskit: (argv) => (argv[1] === "--version" ? ok("rootlesskit version 1.1.0\n") : ok(RK_HELP)),
+      slirp4netns: () => ok("Usage: slirp4netns [OPTION]... PID|PATH TAPNAME\n  --netns-type=TYPE\n"),
+    },
+  });
+  return { h, verbs };
+}
+
+const NONE = { addons: [], addonOptions: {}, settings: {} };
+
+describe("the UI plans what the headless commands plan", () => {
+  test("install with defaults: the same steps as `install` (planInstall), rendered identically", async () => {
+    ({ h: host } = await machine({ active: false, enabled: false }));
+    const paths = resolvePaths(host.env, host.uid);
+    const ui = await createEngine(host).plan(NONE);
+    const headless = await planInstall(host, paths);
+    expect(await renderPlan(host, ui.steps)).toBe(await renderPlan(host, headless.steps));
+    expect(ui.steps.map((s) => s.kind)).toEqual(["copy", "write", "systemctl", "systemctl", "wait", "systemctl"]);
+    expect(ui.items[1]).toMatchObject({ kind: "file", path: UNIT, action: "create" });
+    expect((ui.items[1] as { diff: string[] }).diff.some((l) => l.startsWith("+ExecStart="))).toBe(true);
+    expect(ui.items).toContainEqual({ kind: "command", text: "systemctl --user start containerd.service" });
+  });
+
+  test("settings: the override drop-in is exactly what `configure --mtu 1500` writes, before the unit starts", async () => {
+    ({ h: host } = await machine({ active: false, enabled: false }));
+    const paths = resolvePaths(host.env, host.uid);
+    const ui = await createEngine(host).plan({ ...NONE, settings: { mtu: "1500" } });
+    const configure = await planConfigure(host, paths, { set: { mtu: "1500" }, reset: [] });
+    expect(ui.steps[0]).toMatchObject({ kind: "write", path: OVERRIDE, content: configure.after! });
+    const start = ui.steps.findIndex((s) => s.kind === "systemctl" && s.args[0] === "start");
+    const reload = ui.steps.findIndex((s) => s.kind === "systemctl" && s.args[0] === "daemon-reload");
+    expect(reload).toBeGreaterThan(0);
+    expect(reload).toBeLessThan(start);
+  });
+
+  test("an invalid combination is refused by the engine with its message", async () => {
+    ({ h: host } = await machine({ active: false, enabled: false }));
+    await expect(createEngine(host).plan({ ...NONE, settings: { detachNetns: "true" } })).rejects.toThrow(/needs RootlessKit >= 2.0/);
+  });
+
+  test("uninstall: the same steps as `uninstall` (planUninstall)", async () => {
+    ({ h: host } = await machine({ active: true, enabled: true, files: { [UNIT]: "# Created by containerd-rootless-systemd\n[Service]\n" } }));
+    const paths = resolvePaths(host.env, host.uid);
+    const ui = await createEngine(host).uninstallPlan(false);
+    const headless = await planUninstall(host, paths, { purge: false });
+    expect(await renderPlan(host, ui.steps)).toBe(await renderPlan(host, headless.steps));
+    expect(ui.items).toContainEqual({ kind: "command", text: "systemctl --user stop containerd.service" });
+  });
+});
+
+describe("settings fields", () => {
+  test("defaults resolved for this machine; values checked by the settings model as typed", async () => {
+    ({ h: host } = await machine({ active: false, enabled: false }));
+    const fields = await createEngine(host).settings();
+    const f = Object.fromEntries(fields.map((x) => [x.key, x]));
+    expect(f.net!.defaultValue).toBe("slirp4netns");
+    expect(f.mtu!.defaultValue).toBe("65520");
+    expect(f.net!.choices).toEqual(["slirp4netns", "vpnkit", "lxc-user-nic"]);
+    expect(f.mtu!.validate("70000", { mtu: "70000" })).toMatch(/576 to 65520/);
+    expect(f.mtu!.validate("abc", { mtu: "abc" })).toMatch(/expected a number/);
+    expect(f.mtu!.validate("1500", { mtu: "1500" })).toBeUndefined();
+    expect(f.detachNetns!.validate("true", { detachNetns: "true" })).toMatch(/RootlessKit >= 2.0/);
+    expect(f.net!.validate("vpnkit", { net: "vpnkit" })).toMatch(/vpnkit` is not installed/);
+  });
+});
+
+describe("apply", () => {
+  const plan = (): PlanView => ({
+    title: "t",
+    notes: [],
+    unchanged: false,
+    items: [],
+    steps: [
+      { kind: "write", path: "/home/alice/a.conf", content: "A\n" },
+      { kind: "write", path: "/home/alice/b.conf", content: "B\n" },
+      { kind: "write", path: "/home/alice/c.conf", content: "C\n" },
+    ],
+  });
+
+  test("runs every step and reports each", async () => {
+    ({ h: host } = await machine({ active: false, enabled: false }));
+    const seen: string[] = [];
+    const r = await createEngine(host).apply(plan(), (p) => seen.push(`${p.index}:${p.state}`), new AbortController().signal);
+    expect(r).toEqual({ ok: true, changed: true });
+    expect(seen).toEqual(["0:running", "0:done", "1:running", "1:done", "2:running", "2:done"]);
+    expect(await host.readText("/home/alice/c.conf")).toBe("C\n");
+  });
+
+  test("cancelled after the first step: that step is rolled back, nothing else is done", async () => {
+    ({ h: host } = await machine({ active: false, enabled: false }));
+    const cancel = new AbortController();
+    const seen: string[] = [];
+    const r = await createEngine(host).apply(
+      plan(),
+      (p) => {
+        seen.push(`${p.index}:${p.state}`);
+        if (p.index === 0 && p.state === "done") cancel.abort();
+      },
+      cancel.signal,
+    );
+    expect(r).toMatchObject({ ok: false, cancelled: true, rolledBack: true });
+    expect(seen).toEqual(["0:running", "0:done", "0:undone"]);
+    for (const f of ["a", "b", "c"]) expect(await host.exists(`/home/alice/${f}.conf`)).toBe(false);
+    // the run lock was released
+    expect(await host.exists("/run/user/1000/containerd-rootless-systemd.lock")).toBe(false);
+  });
+});
