@@ -4,7 +4,7 @@
 // `systemd --user` (scripts/sandbox.ts), so they need root; they are never skipped.
 import { prepareMachine } from "./sandbox.ts";
 
-const PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "uidmap", "runc", "fuse-overlayfs", "busybox-static", "tmux", "dbus-user-session", "procps", "util-linux"];
+const PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "uidmap", "runc", "fuse-overlayfs", "busybox-static", "tmux", "dbus-user-session", "procps", "util-linux", "python3"];
 const bun = process.execPath;
 const args = process.argv.slice(2);
 const isRoot = process.getuid!() === 0;
