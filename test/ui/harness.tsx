@@ -46,6 +46,7 @@ export function renderWith(node: ReactElement, engine: Engine, opts: { cols?: nu
     // Ink reads input asynchronously: leave a short gap between keys
     press: async (...keys) => {
       for (const k of keys) {
+        await Bun.sleep(15); // let a new screen attach its input handler
         inst.stdin.write(k);
         await Bun.sleep(k === KEY.esc ? 80 : 15);
       }
