@@ -15,6 +15,7 @@ export interface StepPreview {
 }
 
 const modeOf = (m: number) => m & 0o7777;
+const MAX_DIFF_BYTES = 256 * 1024;
 
 /** The unified diff between two texts, labelled with the path; "" when equal. */
 export function unifiedDiff(path: string, before: string | null, after: string | null): string {
@@ -53,7 +54,9 @@ export async function previewStep(host: Host, step: Step): Promise<StepPreview> 
     case "remove-tree-in-namespace": {
       const st = await host.stat(step.path);
       if (!st) return { ...base, description: `${step.path} is already absent`, willChange: false };
-      const before = st.isFile && step.kind === "remove" ? await host.readText(step.path) : null;
+      // a diff only for small text files (a unit, a drop-in), never for a binary
+      const text = st.isFile && step.kind === "remove" && st.size <= MAX_DIFF_BYTES ? await host.readText(step.path) : null;
+      const before = text !== null && !text.includes("\0") ? text : null;
       return { ...base, description: describeStep(step), willChange: true, diff: before !== null ? unifiedDiff(step.path, before, null) : undefined };
     }
     default:

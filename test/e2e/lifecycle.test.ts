@@ -1,0 +1,252 @@
+// The lifecycle for real: the compiled binary as a throwaway user with a real `systemd
+// --user`, real RootlessKit and containerd. check -> install (the seed's transcript) -> the
+// API answers through nsenter -> a locally built busybox image is imported -> install again
+// changes nothing -> status -> containerd stopped out of band -> uninstall keeps the data ->
+// install again finds the image -> uninstall --purge removes it. Then the faults: a unit that
+// cannot start, a lock held by another run, two installs at once.
+import { test, expect, beforeAll, afterAll, describe } from "bun:test";
+import { existsSync, readFileSync, readlinkSync, renameSync, chownSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { createSandbox, waitFor, type Sandbox } from "../../scripts/sandbox.ts";
+import { buildBusyboxImage } from "./oci-image.ts";
+
+const BINARY = join(import.meta.dir, "../../dist/containerd-rootless-systemd");
+const USER = "crslc-e2e";
+let sb: Sandbox;
+let bin: string;
+let image: string;
+let imageRef: string;
+
+const unitFile = () => `${sb.home}/.config/systemd/user/containerd.service`;
+const installed = () => `${sb.home}/.local/bin/containerd-rootless-systemd`;
+const dataDir = () => `${sb.home}/.local/share/containerd`;
+
+function cli(...args: string[]) {
+  return sb.run([bin, ...args], { timeoutMs: 60_000 });
+}
+
+function show(prop: string): string {
+  return sb.systemctl("show", "-p", prop, "--value", "containerd.service").stdout.trim();
+}
+
+function exeOf(pid: number): string {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return "";
+  }
+}
+
+/** Executables of the user's processes that belong to a rootless containerd. */
+const daemonProcesses = () => sb.pids().map(exeOf).filter((e) => /rootlesskit|containerd$|slirp4netns/.test(e));
+
+function imageList(): string {
+  const r = cli("nsenter", "--", "ctr", "-n", "default", "images", "ls", "-q");
+  expect(r.code).toBe(0);
+  return r.stdout;
+}
+
+/** The lines, each found after the previous one. */
+function expectInOrder(text: string, lines: string[]): void {
+  let at = 0;
+  for (const line of lines) {
+    const i = text.indexOf(line, at);
+    if (i === -1) throw new Error(`expected, after offset ${at}: ${JSON.stringify(line)}\nin:\n${text}`);
+    at = i + line.length;
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(BINARY)) throw new Error(`build the binary first: bun scripts/build.ts (${BINARY} is missing)`);
+  sb = await createSandbox(USER);
+  bin = sb.installBinary(BINARY);
+  image = join(sb.home, "busybox-oci.tar");
+  imageRef = buildBusyboxImage(image);
+  chownSync(image, sb.uid, sb.gid);
+}, 60_000);
+
+afterAll(async () => {
+  await sb?.destroy();
+}, 60_000);
+
+describe("lifecycle", () => {
+  test("check passes", () => {
+    const r = cli("check");
+    expect(r.code).toBe(0);
+    expectInOrder(r.stdout, ["[INFO] Checking RootlessKit functionality", "[INFO] Checking cgroup v2", "[INFO] Checking overlayfs"]);
+  });
+
+  test("install --yes prints the seed's transcript, in order, and leaves containerd running", () => {
+    const r = cli("install", "--yes");
+    expect(r.stderr).not.toContain("[ERROR]");
+    expect(r.code).toBe(0);
+    expectInOrder(r.stdout, [
+      "[INFO] Checking RootlessKit functionality\n",
+      "[INFO] Checking cgroup v2\n",
+      "[INFO] Checking overlayfs\n",
+      `[INFO] Creating ${unitFile()}\n`,
+      "[INFO] Installed containerd.service successfully.\n",
+      "[INFO] To control containerd.service, run: `systemctl --user (start|stop|restart) containerd.service`\n",
+      `[INFO] To run containerd.service on system startup, run: \`sudo loginctl enable-linger ${USER}\`\n`,
+      "\n[INFO] Use `nerdctl` to connect to the rootless containerd.\n",
+      "[INFO] You do NOT need to specify $CONTAINERD_ADDRESS explicitly.\n",
+    ]);
+    expect(sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
+    expect(sb.systemctl("is-enabled", "containerd.service").stdout.trim()).toBe("enabled");
+    const unit = readFileSync(unitFile(), "utf8");
+    expect(unit).toContain(`ExecStart=${installed()} launch\n`);
+    expect(unit).toContain("Description=containerd (Rootless)\n");
+    expect(existsSync(installed())).toBe(true);
+  });
+
+  test("the service runs only rootlesskit, the network driver and containerd (no Bun process)", () => {
+    // by executable: RootlessKit's child shows up as "exe" (/proc/self/exe) in comm
+    const procs = `/sys/fs/cgroup/systemd/user.slice/user-${sb.uid}.slice/user@${sb.uid}.service/app.slice/containerd.service/cgroup.procs`;
+    const exes = readFileSync(procs, "utf8").split("\n").filter(Boolean).map((pid) => exeOf(Number(pid)));
+    expect(exes.length).toBeGreaterThanOrEqual(4);
+    expect([...new Set(exes)].sort()).toEqual(["/usr/bin/containerd", "/usr/bin/rootlesskit", "/usr/bin/slirp4netns"]);
+  });
+
+  test("nsenter -- ctr version reaches the server inside the namespace; exit codes come back", () => {
+    const r = cli("nsenter", "--", "ctr", "version");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Server:\s*\n\s*Version:\s+1\.\d+/);
+    expect(cli("nsenter", "--", "sh", "-c", "exit 7").code).toBe(7);
+  });
+
+  test("the service survives the user deleting their download", async () => {
+    renameSync(bin, `${bin}.away`);
+    try {
+      expect(sb.systemctl("restart", "containerd.service").code).toBe(0);
+      await waitFor("the containerd API after a restart", () => sb.run([installed(), "nsenter", "--", "ctr", "version"]).code === 0, 20_000, 50);
+    } finally {
+      renameSync(`${bin}.away`, bin);
+    }
+  });
+
+  test("a locally built busybox image is imported and listed", () => {
+    const r = cli("nsenter", "--", "ctr", "-n", "default", "images", "import", image);
+    expect(r.code).toBe(0);
+    expect(imageList()).toContain(imageRef);
+  });
+
+  test("install again changes nothing and does not restart containerd", () => {
+    const pid = show("MainPID");
+    const r = cli("install", "--yes", "--json");
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.changed).toBe(false);
+    expect(result.steps.every((s: { changed: boolean }) => !s.changed)).toBe(true);
+    expect(show("MainPID")).toBe(pid);
+    const human = cli("install", "--yes");
+    expect(human.stdout).toContain("[INFO] containerd.service is installed, enabled and running; nothing changed.");
+    expect(human.stdout).not.toContain("Creating");
+  });
+
+  test("status --json reports the unit, versions, RootlessKit settings, socket, linger and snapshotters", () => {
+    const r = cli("status", "--json");
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.units[0]).toMatchObject({ name: "containerd.service", installed: true, ours: true, enabled: true, active: true, state: "active (running)", pid: Number(show("MainPID")) });
+    expect(s.units[0].since).toMatch(/\d{4}-\d\d-\d\d/);
+    expect(s.containerd.client).toMatch(/^1\.\d+\.\d+$/);
+    expect(s.containerd.server).toMatch(/^1\.\d+/);
+    expect(s.containerd).toMatchObject({ socket: `${sb.runtimeDir}/containerd/containerd.sock`, socketExists: true, answering: true });
+    expect(s.rootlesskit.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(s.rootlesskit.settings["networkDriver.driver"]).toBe("slirp4netns");
+    expect(s.rootlesskit.settings["portDriver.driver"]).toBe("builtin");
+    expect(s.linger).toBe(false);
+    expect(s.snapshotters.builtin).toContain("overlayfs");
+  });
+
+  test("containerd stopped out of band: status says so", () => {
+    expect(sb.systemctl("stop", "containerd.service").code).toBe(0);
+    const r = cli("status");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("containerd.service: installed, enabled, inactive (dead)");
+    expect(r.stderr).toContain("containerd is not running");
+    const s = JSON.parse(cli("status", "--json").stdout);
+    expect(s.units[0]).toMatchObject({ active: false, pid: null });
+    expect(s.containerd.answering).toBe(false);
+  });
+
+  test("install starts it again", () => {
+    const r = cli("install", "--yes", "--json");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).changed).toBe(true);
+    expect(sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
+  });
+
+  test("uninstall removes the unit and the binary copy, keeps the data, and says how to purge", () => {
+    const r = cli("uninstall", "--yes");
+    expect(r.code).toBe(0);
+    expect(existsSync(unitFile())).toBe(false);
+    expect(existsSync(installed())).toBe(false);
+    expect(show("LoadState")).toBe("not-found");
+    expect(daemonProcesses()).toEqual([]);
+    expect(existsSync(join(dataDir(), "io.containerd.content.v1.content"))).toBe(true);
+    expect(r.stdout).toContain(`Kept images, containers and configuration: ${dataDir()}`);
+    expect(r.stdout).toContain("containerd-rootless-systemd uninstall --purge");
+    const again = cli("uninstall", "--yes");
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("containerd.service is not installed; nothing to do.");
+  });
+
+  test("install again: the image is still there", () => {
+    expect(cli("install", "--yes").code).toBe(0);
+    expect(imageList()).toContain(imageRef);
+  });
+
+  test("uninstall --purge removes images and containers from inside the user namespace", () => {
+    const r = cli("uninstall", "--yes", "--purge");
+    expect(r.code).toBe(0);
+    expect(existsSync(dataDir())).toBe(false);
+    expect(existsSync(unitFile())).toBe(false);
+    expect(daemonProcesses()).toEqual([]);
+  });
+});
+
+describe("faults", () => {
+  test("a unit that cannot start (broken config.toml): exit 1, the launcher's error shown, nothing left behind", () => {
+    const config = `${sb.home}/.config/containerd/config.toml`;
+    sb.writeFile(config, "version = 2\n[plugins\n");
+    try {
+      const r = cli("install", "--yes");
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("[ERROR] containerd.service did not come up");
+      expect(r.stderr).toContain("systemctl --user status containerd.service");
+      expect(r.stderr).toContain("failed to load TOML"); // containerd's own message, via the launcher
+      expect(existsSync(unitFile())).toBe(false);
+      expect(existsSync(installed())).toBe(false);
+      expect(existsSync(`${sb.runtimeDir}/containerd-rootless-systemd.lock`)).toBe(false);
+      expect(show("LoadState")).toBe("not-found");
+      expect(daemonProcesses()).toEqual([]);
+    } finally {
+      rmSync(config, { force: true });
+    }
+  });
+
+  test("a run holding the lock: install waits briefly, then refuses cleanly and changes nothing", () => {
+    const lock = `${sb.runtimeDir}/containerd-rootless-systemd.lock`;
+    sb.writeFile(lock, `${process.pid}\ninstall\n`, 0o600); // a live process holds it
+    try {
+      const r = cli("install", "--yes");
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`another containerd-rootless-systemd run is in progress (pid ${process.pid}: install)`);
+      expect(existsSync(unitFile())).toBe(false);
+      expect(readFileSync(lock, "utf8")).toBe(`${process.pid}\ninstall\n`);
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  });
+
+  test("two installs at once never interleave: one installs, the other finds nothing to change", async () => {
+    const [a, b] = await Promise.all([sb.runAsync([bin, "install", "--yes", "--json"]), sb.runAsync([bin, "install", "--yes", "--json"])]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const changed = [JSON.parse(a.stdout).changed, JSON.parse(b.stdout).changed].sort();
+    expect(changed).toEqual([false, true]);
+    expect(sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
+    expect(daemonProcesses().filter((e) => e.endsWith("/containerd")).length).toBe(1);
+    expect(cli("uninstall", "--yes", "--purge").code).toBe(0);
+  });
+});
