@@ -6,7 +6,7 @@
 import { render } from "ink";
 import { Host } from "../src/core/host.ts";
 import { App } from "./app.tsx";
-import { createEngine } from "./engine/create-engine.ts";
+import { lazyEngine } from "./engine/lazy-engine.ts";
 import { themeFor } from "./theme.ts";
 
 const SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
@@ -21,7 +21,7 @@ export async function runInteractive({ version }: { version: string }): Promise<
   const quitRequests = new EventTarget();
   const onSignal = () => quitRequests.dispatchEvent(new Event("quit"));
   for (const s of SIGNALS) process.on(s, onSignal);
-  const context = { engine: createEngine(host), theme: themeFor(host.env), version };
+  const context = { engine: lazyEngine(host), theme: themeFor(host.env), version };
   const app = render(<App context={context} quitRequests={quitRequests} onExit={(c) => (code = c)} />, { exitOnCtrlC: false, patchConsole: true });
   try {
     await app.waitUntilExit();
