@@ -39,6 +39,10 @@ export const commands: Record<string, CommandEntry> = {
     description: "Change the RootlessKit settings (network driver, MTU, detach-netns...), restart and verify",
     load: () => import("./configure.ts"),
   },
+  apply: {
+    description: "Converge to a desired-state file (TOML, YAML or JSON): add-ons, RootlessKit settings, snapshotter; idempotent",
+    load: () => import("./apply.ts"),
+  },
   plugins: {
     description: "List the add-ons (BuildKit, snapshotters, bypass4netns, detach-netns) and whether each can be installed here",
     load: () => import("./plugins.ts"),

@@ -247,6 +247,11 @@ export class Host {
     return process.pid;
   }
 
+  /** Everything on standard input (`apply -f -`). */
+  async readStdin(): Promise<string> {
+    return await Bun.stdin.text();
+  }
+
   /** Asks a question on the terminal and returns the answer line ("" on end of input). */
   async ask(question: string): Promise<string> {
     process.stdout.write(question);

@@ -1,0 +1,36 @@
+// `apply -f FILE`: converge to a desired-state file (TOML, YAML or JSON; `-` reads stdin).
+// Thin: read and validate the file, let the engine decide and apply, report.
+import { defineCommand } from "citty";
+import { applyArgs, outputArgs, requireConsent, runContext } from "./_shared.ts";
+import { UsageError, UserError } from "../core/errors.ts";
+import { parseDesiredState } from "../core/desired-state.ts";
+import { runApply } from "../core/apply-run.ts";
+
+export const examples = [
+  "containerd-rootless-systemd apply -f examples/rootless.toml --dry-run",
+  "containerd-rootless-systemd apply -f examples/minimal.toml --yes --json   # { changed, items: [...] }",
+  "containerd-rootless-systemd status --export --format yaml > setup.yaml   # then, on another machine:",
+  "containerd-rootless-systemd apply -f setup.yaml --yes",
+  "cat setup.json | containerd-rootless-systemd apply -f - --yes",
+];
+
+export default defineCommand({
+  meta: { name: "apply", description: "Converge to a desired-state file (add-ons, RootlessKit settings, snapshotter); idempotent" },
+  args: {
+    file: { type: "string", alias: ["f"], description: "The desired-state file: .toml, .yaml/.yml or .json (`-` reads stdin); see examples/" },
+    ...applyArgs,
+    ...outputArgs,
+  },
+  async run({ args, data }) {
+    const ctx = runContext(data, args);
+    const file = args.file;
+    if (!file) throw new UsageError("-f/--file is required", "Name the desired-state file, e.g. `apply -f examples/minimal.toml --dry-run`.");
+    const text = file === "-" ? await ctx.host.readStdin() : await ctx.host.readText(file);
+    if (text === null) throw new UserError(`${file}: no such file`, "Check the path (examples/ in the repository has sample files).");
+    const parsed = parseDesiredState(text, file === "-" ? "(stdin)" : file);
+    if (!args["dry-run"]) requireConsent(ctx.host, args);
+    const report = await runApply(ctx, parsed, { dryRun: args["dry-run"] });
+    ctx.reporter.result(report);
+    return 0;
+  },
+});

@@ -1,0 +1,116 @@
+// Runs `apply`: decide (apply.ts), show the plan for --dry-run, else phase A (containerd
+// through the lifecycle engine, with the settings written before it starts) and phase B
+// (one journaled plan under the lock), then report per item what changed.
+import type { RunContext } from "../commands/_shared.ts";
+import { CONTAINERD_UNIT } from "./paths.ts";
+import type { StepOutcome } from "./plan.ts";
+import { applyPlan } from "./plan-apply.ts";
+import { previewPlan, renderPlan, renderPreviews, unifiedDiff } from "./plan-render.ts";
+import { withLock } from "./lock.ts";
+import { planInstall } from "./install-plan.ts";
+import { install } from "./install.ts";
+import { uninstall } from "./uninstall.ts";
+import type { RootlessKitFacts } from "./rootlesskit-facts.ts";
+import type { ParsedDesiredState } from "./desired-state.ts";
+import { decideApply, phaseBSteps, settingsSteps, type ApplyDecision, type ApplyItem, type ApplyReport } from "./apply.ts";
+
+export interface ApplyOptions {
+  dryRun?: boolean;
+  /** RootlessKit facts (tests); probed when absent */
+  facts?: RootlessKitFacts;
+}
+
+/** One entry per managed part of the file, with what apply does to it. */
+export function planItems(d: ApplyDecision): ApplyItem[] {
+  const items: ApplyItem[] = [];
+  items.push({ item: "containerd", action: d.containerd.action, changed: d.containerd.action !== "none", detail: d.containerd.installed ? (d.containerd.active ? "installed, running" : "installed, not running") : "not installed" });
+  if (d.settings) items.push({ item: "settings", action: d.settings.changed ? "update" : "none", changed: d.settings.changed, detail: d.settings.path, diff: d.settings.diff || undefined });
+  for (const a of d.addons.install) items.push({ item: `addon:${a.id}`, action: "install", changed: true, detail: Object.entries(a.options).map(([k, v]) => `${k}=${v}`).join(" ") || undefined });
+  for (const id of d.addons.remove) items.push({ item: `addon:${id}`, action: "remove", changed: true });
+  for (const id of d.addons.keep) items.push({ item: `addon:${id}`, action: "none", changed: false });
+  if (d.snapshotter) {
+    const { from, to, before, after } = d.snapshotter;
+    items.push({ item: "snapshotter", action: from === to ? "none" : "set", changed: from !== to, detail: from === to ? to : `${from} -> ${to}`, diff: unifiedDiff(d.snapshotter.path, before, after) || undefined });
+  }
+  return items;
+}
+
+const restartedContainerd = (steps: StepOutcome[]) => steps.some((s) => s.changed && /^systemctl --user (re)?start containerd\.service$/.test(s.target));
+
+export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts: ApplyOptions = {}): Promise<ApplyReport> {
+  const { host, paths, reporter } = ctx;
+  const d = await decideApply(host, paths, parsed, opts.facts);
+  const items = planItems(d);
+  const base = { command: "apply" as const, file: parsed.file, format: parsed.format };
+
+  if (opts.dryRun) {
+    reporter.info(`Dry run of ${parsed.file}: nothing is changed.`);
+    for (const i of items) {
+      reporter.info(`${i.item}: ${i.action === "none" ? "as desired" : i.action}${i.detail ? ` (${i.detail})` : ""}`);
+      if (i.diff) reporter.plain(i.diff);
+    }
+    const warnings: string[] = [];
+    if (d.containerd.action === "install") {
+      reporter.info("containerd plan (after the checks):");
+      reporter.plain(renderPreviews(await previewPlan(host, (await planInstall(host, paths)).steps)));
+      if (d.addons.install.length) reporter.info(`The add-ons' steps are planned once containerd runs: ${d.addons.install.map((a) => a.id).join(", ")}.`);
+    } else if (d.containerd.action === "none" && d.containerd.active) {
+      const b = await phaseBSteps(host, paths, d, false, false);
+      warnings.push(...b.warnings);
+      for (const w of b.warnings) reporter.warn(w);
+      if (b.steps.length) reporter.plain(await renderPlan(host, b.steps));
+    }
+    return { ...base, dryRun: true, changed: false, restartedContainerd: false, items, steps: [], warnings };
+  }
+
+  // phase A: containerd itself
+  const steps: StepOutcome[] = [];
+  let settingsDone = false;
+  let restartedInA = false;
+  if (d.containerd.action === "install") {
+    if (d.settings?.changed) {
+      steps.push(...(await withLock(host, paths, { purpose: "apply" }, () => applyPlan(host, settingsSteps(d.settings!)))).steps);
+      settingsDone = true;
+    }
+    try {
+      const r = await install(ctx, {});
+      const outcomes = r.steps as StepOutcome[];
+      steps.push(...outcomes);
+      restartedInA = restartedContainerd(outcomes);
+    } catch (e) {
+      if (settingsDone) {
+        const s = d.settings!;
+        await (s.before === null ? host.remove(s.path) : host.writeFileAtomic(s.path, s.before, 0o644)).catch(() => {});
+        reporter.warn(`Restored ${s.path}`);
+      }
+      throw e;
+    }
+  } else if (d.containerd.action === "uninstall") {
+    const r = await uninstall(ctx, {});
+    steps.push(...(r.steps as StepOutcome[]));
+  }
+
+  // phase B: settings of a running containerd, add-ons, snapshotter, at most one restart
+  const warnings: string[] = [];
+  const b = await withLock(host, paths, { purpose: "apply" }, async () => {
+    const plan = await phaseBSteps(host, paths, d, settingsDone, restartedInA);
+    warnings.push(...plan.warnings);
+    for (const w of plan.warnings) reporter.warn(w);
+    if (plan.steps.some((s) => s.kind === "systemctl" && s.args[0] === "restart" && s.args.includes(CONTAINERD_UNIT))) {
+      reporter.info(`${CONTAINERD_UNIT} will be restarted once to apply the changes (running containers stop).`);
+    }
+    const result = await applyPlan(host, plan.steps, {
+      onEvent: (e) => {
+        if (e.type === "done" && e.outcome.changed) reporter.info(e.outcome.description);
+        if (e.type === "rollback") reporter.warn(`Undoing: ${e.description}`);
+      },
+    });
+    for (const n of plan.notes) reporter.info(n);
+    return result;
+  });
+  steps.push(...b.steps);
+
+  const changed = steps.some((s) => s.changed);
+  reporter.info(changed ? `Applied ${parsed.file}.` : `${parsed.file}: everything is already as desired; nothing changed.`);
+  return { ...base, dryRun: false, changed, restartedContainerd: restartedContainerd(steps), items, steps, warnings };
+}

@@ -1,0 +1,197 @@
+// `apply -f FILE`: converge this machine to a desired-state file (desired-state.ts).
+// Everything is decided and validated before anything changes: the settings through the
+// configure engine (against the installed RootlessKit), the add-ons' availability, the
+// snapshotter. Then, in two phases:
+//   A. containerd itself: the settings drop-in is written first, so that a fresh install
+//      starts with them; then the lifecycle engine installs (or uninstalls) containerd.
+//   B. with containerd running (add-ons need it to plan): the settings of a running
+//      containerd, add-ons removed and installed through the add-on engine, nerdctl's
+//      default snapshotter, and at most one containerd restart at the end, after which the
+//      running RootlessKit is checked for the new settings. One journal: a failure rolls B back.
+// Idempotent: a second run finds nothing to do and reports changed: false.
+import type { Host } from "./host.ts";
+import type { Paths } from "./paths.ts";
+import { CONTAINERD_UNIT, unitPath } from "./paths.ts";
+import { UserError } from "./errors.ts";
+import type { Step, StepOutcome } from "./plan.ts";
+import { previewPlan } from "./plan-render.ts";
+import { isActive, unitStates } from "./systemd.ts";
+import { planInstall } from "./install-plan.ts";
+import { SettingsError, SETTINGS, type RawSettings } from "./rootlesskit-settings.ts";
+import { planConfigure, type ConfigurePlan } from "./rootlesskit-configure.ts";
+import { rootlesskitFlags } from "./rootlesskit.ts";
+import type { RootlessKitFacts } from "./rootlesskit-facts.ts";
+import { composeSteps, installedAddons, planAddons } from "./addons.ts";
+import { currentSnapshotter, setSnapshotter } from "./nerdctl-config.ts";
+import { containerdReadyStep, serviceStateDir } from "./containerd-ready.ts";
+import { getPlugin } from "../plugins/registry.ts";
+import { ADDON_SNAPSHOTTERS, DesiredStateError, settingFileKey, type DesiredAddon, type DesiredProblem, type ParsedDesiredState } from "./desired-state.ts";
+
+export type ItemAction = "install" | "uninstall" | "update" | "remove" | "set" | "none";
+
+export interface ApplyItem {
+  /** "containerd", "settings", "addon:<id>", "snapshotter" */
+  item: string;
+  action: ItemAction;
+  changed: boolean;
+  detail?: string;
+  diff?: string;
+}
+
+/** What apply will do, decided from the machine's state; nothing is changed while deciding. */
+export interface ApplyDecision {
+  containerd: { action: "install" | "uninstall" | "none"; installed: boolean; active: boolean };
+  settings?: ConfigurePlan;
+  addons: { install: DesiredAddon[]; remove: string[]; keep: string[] };
+  snapshotter?: { path: string; from: string; to: string; before: string | null; after: string | null };
+}
+
+/** Would installing `addon` as desired change anything? (status not working, or a file of its plan differs) */
+async function addonNeedsInstall(host: Host, paths: Paths, addon: DesiredAddon, ignore: string[]): Promise<boolean> {
+  const plugin = getPlugin(addon.id)!;
+  const st = await plugin.status({ host, paths }).catch(() => ({ installed: false }));
+  if (!st.installed) return true;
+  const plan = await plugin.installPlan({ host, paths }, addon.options);
+  const files = plan.steps.filter((s) => (s.kind === "write" && !s.path.startsWith(paths.backupDir) && !ignore.includes(s.path)) || s.kind === "remove");
+  return (await previewPlan(host, files)).some((p) => p.willChange);
+}
+
+function settingsRequest(desired: RawSettings) {
+  return { set: desired, reset: SETTINGS.map((s) => s.key).filter((k) => desired[k] === undefined) };
+}
+
+/** Decides everything; refuses (DesiredStateError naming key and line) what cannot work here. */
+export async function decideApply(host: Host, paths: Paths, parsed: ParsedDesiredState, facts?: RootlessKitFacts): Promise<ApplyDecision> {
+  const { state, where } = parsed;
+  const problems: DesiredProblem[] = [];
+  const at = (key: string, path: Parameters<typeof where>[0]) => {
+    const w = where(path);
+    const m = /:(\d+):(\d+)$/.exec(w);
+    return { key, position: m ? { line: Number(m[1]), column: Number(m[2]) } : undefined };
+  };
+
+  const [unit] = await unitStates(host, [CONTAINERD_UNIT]);
+  const installed = (await host.readText(unitPath(paths, CONTAINERD_UNIT))) !== null;
+  const active = isActive(unit!);
+  let action: ApplyDecision["containerd"]["action"] = "none";
+  if (state.containerd?.installed === true) {
+    if (!installed || !active) action = "install";
+    else if ((await previewPlan(host, (await planInstall(host, paths)).steps)).some((p) => p.willChange)) action = "install";
+  } else if (state.containerd?.installed === false && installed) action = "uninstall";
+
+  let settings: ConfigurePlan | undefined;
+  if (state.settings) {
+    try {
+      settings = await planConfigure(host, paths, settingsRequest(state.settings), facts);
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      for (const p of e.problems) {
+        const key = settingFileKey(p.key);
+        problems.push({ ...at(`settings.${key}`, ["settings", key]), message: p.message });
+      }
+    }
+  }
+
+  // add-ons whose files are present (detach-netns is a setting, not counted here)
+  const present = await installedAddons(host, paths);
+  const willRun = state.containerd?.installed ?? installed;
+  const addons: ApplyDecision["addons"] = { install: [], remove: [], keep: [] };
+  const nerdctlManaged = state.snapshotter ? [paths.nerdctlConfig] : [];
+  if (state.addons && willRun) {
+    for (const a of state.addons) {
+      const avail = await getPlugin(a.id)!.availability({ host, paths }).catch((e: Error) => ({ available: false, reason: e.message }));
+      if (!avail.available) {
+        problems.push({ key: `addons: ${a.id}`, position: a.at, message: `cannot be installed here: ${avail.reason}` });
+        continue;
+      }
+      const needs = !present.includes(a.id) || !active || action !== "none" || (await addonNeedsInstall(host, paths, a, nerdctlManaged));
+      if (needs) addons.install.push(a);
+      else addons.keep.push(a.id);
+    }
+    addons.remove = present.filter((id) => !state.addons!.some((a) => a.id === id));
+  }
+  if (state.snapshotter && ADDON_SNAPSHOTTERS.includes(state.snapshotter) && !state.addons && !present.includes(state.snapshotter)) {
+    problems.push({ ...at("snapshotter", ["snapshotter"]), message: `"${state.snapshotter}" needs the ${state.snapshotter} add-on, which is not installed; list it under addons` });
+  }
+  if (problems.length) throw new DesiredStateError(parsed.file, problems);
+
+  let snapshotter: ApplyDecision["snapshotter"];
+  if (state.snapshotter) {
+    const before = await host.readText(paths.nerdctlConfig);
+    const from = currentSnapshotter(before, paths.nerdctlConfig).value ?? "overlayfs";
+    snapshotter = { path: paths.nerdctlConfig, from, to: state.snapshotter, before, after: from === state.snapshotter ? before : setSnapshotter(before, state.snapshotter, paths.nerdctlConfig) };
+  }
+  return { containerd: { action, installed, active }, settings, addons, snapshotter };
+}
+
+export function settingsSteps(plan: ConfigurePlan): Step[] {
+  if (!plan.changed) return [];
+  const file: Step = plan.after === null ? { kind: "remove", path: plan.path, why: "no settings left in it" } : { kind: "write", path: plan.path, content: plan.after, mode: 0o644, why: "the RootlessKit settings of the file" };
+  return [file, { kind: "systemctl", args: ["daemon-reload"], why: "the service reads its drop-ins on reload" }];
+}
+
+/** Polls until containerd's RootlessKit runs with exactly the planned flags (the configure engine's check). */
+function settingsInEffectStep(flags: string[]): Step {
+  return {
+    kind: "wait",
+    what: "RootlessKit running with the new settings",
+    timeoutMs: 30_000,
+    ready: async (host) => {
+      const [s] = await unitStates(host, [CONTAINERD_UNIT]);
+      if (!s || !isActive(s) || s.mainPid <= 0) return false;
+      const argv = ((await host.readText(`/proc/${s.mainPid}/cmdline`)) ?? "").split("\0");
+      return argv.slice(1, 1 + flags.length).join("\0") === flags.join("\0");
+    },
+  };
+}
+
+/** Phase B's steps: settings of a running containerd, add-ons, snapshotter, one restart, the check. */
+export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, settingsDone: boolean, restartedInA: boolean): Promise<{ steps: Step[]; warnings: string[]; notes: string[] }> {
+  const lists: Step[][] = [];
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  const settingsChanged = Boolean(d.settings?.changed);
+  if (d.settings && !settingsDone) lists.push(settingsSteps(d.settings));
+  if (d.addons.remove.length) {
+    const p = await planAddons(host, paths, d.addons.remove, "uninstall");
+    lists.push(p.steps);
+    warnings.push(...p.warnings);
+  }
+  for (const a of d.addons.install) {
+    try {
+      const p = await planAddons(host, paths, [a.id], "install", { [a.id]: a.options });
+      lists.push(p.steps);
+      warnings.push(...p.warnings);
+      notes.push(...p.notes);
+    } catch (e) {
+      if (e instanceof UserError && !(e instanceof DesiredStateError)) throw new DesiredStateError("the desired-state file", [{ key: `addons: ${a.id}`, position: a.at, message: e.message + (e.fix ? ` (${e.fix})` : "") }]);
+      throw e;
+    }
+  }
+  const [s] = await unitStates(host, [CONTAINERD_UNIT]);
+  const running = Boolean(s && isActive(s));
+  if (settingsChanged && running && !restartedInA) {
+    lists.push([
+      { kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, why: "RootlessKit reads its settings when containerd starts" },
+      containerdReadyStep(paths, await serviceStateDir(host, paths)),
+    ]);
+  }
+  if (d.snapshotter) {
+    const { after, to } = d.snapshotter;
+    lists.push([after === null ? { kind: "remove", path: paths.nerdctlConfig, why: "nerdctl's default snapshotter" } : { kind: "write", path: paths.nerdctlConfig, content: after, mode: 0o644, why: `nerdctl uses ${to} by default` }]);
+  }
+  if (settingsChanged && running && d.settings) lists.push([settingsInEffectStep(rootlesskitFlags(d.settings.settings))]);
+  return { steps: composeSteps(lists), warnings, notes };
+}
+
+export interface ApplyReport {
+  command: "apply";
+  file: string;
+  format: string;
+  dryRun: boolean;
+  changed: boolean;
+  restartedContainerd: boolean;
+  items: ApplyItem[];
+  steps: StepOutcome[];
+  warnings: string[];
+}

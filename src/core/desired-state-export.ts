@@ -1,0 +1,92 @@
+// `status --export`: the current setup as a desired-state file (TOML, YAML or JSON) that
+// `apply -f` accepts and that converges to what is here now: containerd installed or not,
+// the settings containerd.service's drop-ins set (defaults left out), the add-ons whose files
+// are present (BuildKit with its worker read back from its unit), and nerdctl's default snapshotter.
+import { join } from "node:path";
+import { stringifyJSON, stringifyTOML, stringifyYAML } from "confbox";
+import type { Host } from "./host.ts";
+import type { Paths } from "./paths.ts";
+import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "./paths.ts";
+import { readDropIns, effectiveSettings } from "./rootlesskit-dropin.ts";
+import { installedAddons } from "./addons.ts";
+import { ownedBuildkitUnits } from "./buildkit-facts.ts";
+import { currentSnapshotter } from "./nerdctl-config.ts";
+import { settingFileKey, type DesiredFormat } from "./desired-state.ts";
+import { UsageError } from "./errors.ts";
+
+export const EXPORT_FORMATS: readonly DesiredFormat[] = ["toml", "yaml", "json"];
+
+type AddonEntry = string | ({ name: string } & Record<string, string>);
+
+export interface ExportDocument {
+  containerd: { installed: boolean };
+  settings: Record<string, string | number | boolean>;
+  addons: AddonEntry[];
+  snapshotter: string;
+}
+
+/** A setting's text as the file writes it: MTU a number, true/false booleans, the rest strings. */
+function fileValue(key: string, value: string): string | number | boolean {
+  if (key === "mtu" && /^\d+$/.test(value)) return Number(value);
+  if (["detach-netns", "slirp4netns-sandbox", "slirp4netns-seccomp"].includes(key)) {
+    if (value === "true" || value === "1") return true;
+    if (value === "false" || value === "0") return false;
+  }
+  return value;
+}
+
+/** BuildKit's worker and namespace, read back from the flags in its unit's ExecStart. */
+async function buildkitOptions(host: Host, paths: Paths): Promise<Record<string, string>> {
+  const [unit] = await ownedBuildkitUnits(host, paths);
+  const text = unit ? ((await host.readText(join(paths.unitDir, unit))) ?? "") : "";
+  if (!/--containerd-worker=true/.test(text)) return {};
+  const ns = /--containerd-worker-namespace=([^\s"]+)/.exec(text)?.[1];
+  return { worker: "containerd", ...(ns ? { namespace: ns } : {}) };
+}
+
+export async function currentDesiredState(host: Host, paths: Paths): Promise<ExportDocument> {
+  const installed = (await host.readText(unitPath(paths, CONTAINERD_UNIT))) !== null;
+  const settings: ExportDocument["settings"] = {};
+  for (const e of effectiveSettings(await readDropIns(host, paths), {})) {
+    if (e.source === "drop-in" && e.value !== undefined && (e.value !== "" || e.key === "flags")) settings[settingFileKey(e.key)] = fileValue(settingFileKey(e.key), e.value);
+  }
+  const addons: AddonEntry[] = [];
+  for (const id of await installedAddons(host, paths)) {
+    const options = id === "buildkit" ? await buildkitOptions(host, paths) : {};
+    addons.push(Object.keys(options).length ? { name: id, ...options } : id);
+  }
+  const nerdctl = await host.readText(paths.nerdctlConfig).catch(() => null);
+  let snapshotter = "overlayfs";
+  try {
+    snapshotter = currentSnapshotter(nerdctl, paths.nerdctlConfig).value ?? "overlayfs";
+  } catch {
+    /* an unreadable nerdctl.toml: nerdctl itself would fail; export the default */
+  }
+  return { containerd: { installed }, settings, addons, snapshotter };
+}
+
+/** The document as text in `format`; TOML and YAML start with a comment saying how to use it. */
+export function renderDesiredState(doc: ExportDocument, format: DesiredFormat): string {
+  const header = `# The setup of rootless containerd, written by \`${BINARY_NAME} status --export\`.\n# Apply it on any machine with: ${BINARY_NAME} apply -f FILE --yes\n`;
+  // TOML cannot mix strings and tables in one array as confbox writes it: use tables throughout then
+  const addons = doc.addons.some((a) => typeof a !== "string") ? doc.addons.map((a) => (typeof a === "string" ? { name: a } : a)) : doc.addons;
+  const ordered = { containerd: doc.containerd, settings: doc.settings, addons, snapshotter: doc.snapshotter };
+  switch (format) {
+    case "json":
+      return stringifyJSON(ordered, { indent: 2 }) + "\n";
+    case "yaml":
+      return header + stringifyYAML(ordered);
+    case "toml":
+      return header + "\n" + stringifyTOML(ordered).replace(/\n*$/, "\n");
+  }
+}
+
+export function exportFormat(value: string | undefined): DesiredFormat {
+  const f = (value ?? "toml").toLowerCase().replace(/^yml$/, "yaml");
+  if (!(EXPORT_FORMATS as string[]).includes(f)) throw new UsageError(`--format ${value}: expected toml, yaml or json`);
+  return f as DesiredFormat;
+}
+
+export async function exportDesiredState(host: Host, paths: Paths, format: DesiredFormat): Promise<string> {
+  return renderDesiredState(await currentDesiredState(host, paths), format);
+}
