@@ -62,7 +62,8 @@ export function stepPrinter(reporter: Reporter, previews: readonly StepPreview[]
         return;
       case "systemctl": {
         const verb = VERBS[step.args[0]!];
-        if (verb) reporter.info(`${verb} ${step.args.slice(1).join(" ")}`);
+        const units = step.args.slice(1).filter((a) => !a.startsWith("--"));
+        if (verb) reporter.info(`${step.args.includes("--now") ? `Stopping and ${verb.toLowerCase()}` : verb} ${units.join(" ")}`);
         else reporter.debug(`Running ${stepTarget(step)}`);
         return;
       }

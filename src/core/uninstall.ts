@@ -65,8 +65,10 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
     if (st?.installed) steps.push(...(await p.uninstallPlan({ ...pctx, batch: { installing: [], removing: plugins().map((q) => q.id) } })).steps);
   }
   if (ours) {
-    if (isActive(state!) || state!.activeState === "activating") steps.push({ kind: "systemctl", args: ["stop", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], why: "stop containerd" });
-    if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", CONTAINERD_UNIT], undo: ["enable", CONTAINERD_UNIT], why: "do not start it with the session" });
+    const running = isActive(state!) || state!.activeState === "activating";
+    // one systemctl call for both (the daemon-reload below follows anyway)
+    if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", "--no-reload", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undo: ["enable", ...(running ? ["--now"] : []), CONTAINERD_UNIT], why: running ? "stop containerd, and do not start it with the session" : "do not start it with the session" });
+    else if (running) steps.push({ kind: "systemctl", args: ["stop", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], why: "stop containerd" });
     steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
   }
   const dropIns = await ownedDropIns(host, paths, CONTAINERD_UNIT);

@@ -51,7 +51,10 @@ async function fakeSystemd(opts: { unit?: FakeUnit; files?: Record<string, strin
         }
         if (verb === "stop") unit.active = false;
         if (verb === "enable") unit.enabled = true;
-        if (verb === "disable") unit.enabled = false;
+        if (verb === "disable") {
+          unit.enabled = false;
+          if (rest.includes("--now")) unit.active = false;
+        }
         if (verb === "status") return failed("", 3, "● containerd.service - containerd (Rootless)\n   Active: activating (auto-restart)");
         return ok();
       },
@@ -140,7 +143,8 @@ describe("uninstall plan", () => {
     expect(await host.readText("/home/alice/.config/systemd/user/containerd.service.d/user.conf")).toContain("A=b");
     expect(await host.exists("/home/alice/.local/bin/containerd-rootless-systemd")).toBe(false);
     expect(await host.exists("/home/alice/.local/share/containerd/io/x")).toBe(true);
-    expect(f.verbs.slice(-3)).toEqual(["stop containerd.service", "disable containerd.service", "daemon-reload"]);
+    expect(f.verbs.slice(-2)).toEqual(["disable --no-reload --now containerd.service", "daemon-reload"]);
+    expect(f.unit.active).toBe(false);
 
     const nothing = await planUninstall(host, f.paths, {});
     expect(nothing.steps).toEqual([]);
