@@ -1,0 +1,118 @@
+// The desired-state file of `apply -f`: the three formats and stdin sniffing, the example
+// files, and every kind of mistake refused with its key, line and column.
+import { describe, expect, test } from "bun:test";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { detectFormat, parseDesiredState, DesiredStateError, type DesiredFormat } from "../../src/core/desired-state.ts";
+import { locate } from "../../src/core/desired-state-locate.ts";
+import "../../src/plugins/index.ts";
+
+const EXAMPLES = join(import.meta.dir, "../../examples");
+
+function refusal(text: string, file: string): DesiredStateError {
+  try {
+    parseDesiredState(text, file);
+  } catch (e) {
+    if (e instanceof DesiredStateError) return e;
+    throw e;
+  }
+  throw new Error(`${file} was accepted`);
+}
+
+describe("formats", () => {
+  const same = {
+    toml: 'snapshotter = "native"\naddons = ["buildkit"]\n[containerd]\ninstalled = true\n[settings]\nmtu = 1500\ndetach-netns = false\n',
+    yaml: "containerd:\n  installed: true\nsettings:\n  mtu: 1500\n  detach-netns: false\naddons: [buildkit]\nsnapshotter: native\n",
+    json: '{"containerd":{"installed":true},"settings":{"mtu":1500,"detach-netns":false},"addons":["buildkit"],"snapshotter":"native"}',
+  };
+  for (const [format, text] of Object.entries(same)) {
+    test(`${format}: parsed into the same state`, () => {
+      const p = parseDesiredState(text, `setup.${format}`);
+      expect(p.format).toBe(format as DesiredFormat);
+      expect(p.state.containerd).toEqual({ installed: true });
+      expect(p.state.settings).toEqual({ mtu: "1500", detachNetns: "false" });
+      expect(p.state.addons!.map((a) => [a.id, a.options])).toEqual([["buildkit", {}]]);
+      expect(p.state.snapshotter).toBe("native");
+    });
+    test(`${format}: recognised from the content on stdin`, () => {
+      expect(detectFormat("-", text)).toBe(format as DesiredFormat);
+    });
+  }
+
+  test("every example file parses and names real add-ons with their options", () => {
+    const files = readdirSync(EXAMPLES).filter((f) => /\.(toml|ya?ml|json)$/.test(f));
+    expect(files.sort()).toEqual(["minimal.toml", "rootless.json", "rootless.toml", "rootless.yaml"]);
+    const states = files.map((f) => parseDesiredState(readFileSync(join(EXAMPLES, f), "utf8"), f).state);
+    for (const s of states) expect(s.containerd).toEqual({ installed: true });
+    const full = states.filter((s) => s.snapshotter === "stargz");
+    expect(full).toHaveLength(3); // the three formats say the same thing
+    for (const s of full) {
+      expect(s.settings).toEqual({ net: "slirp4netns", mtu: "1500", portDriver: "builtin", slirp4netnsSandbox: "auto", slirp4netnsSeccomp: "auto", detachNetns: "auto", flags: "--cidr=10.0.9.0/24" });
+      expect(s.addons!.map((a) => [a.id, a.options])).toEqual([["stargz", {}], ["buildkit", { worker: "containerd", namespace: "default" }]]);
+    }
+    const minimal = parseDesiredState(readFileSync(join(EXAMPLES, "minimal.toml"), "utf8"), "minimal.toml").state;
+    expect(minimal).toEqual({ containerd: { installed: true }, settings: { mtu: "1500" }, addons: [] });
+  });
+
+  test("flags as a list keep each word intact through the launcher's splitting", () => {
+    const p = parseDesiredState('[settings]\nflags = ["--cidr=10.0.9.0/24", "--copy-up=/my dir"]\n', "f.toml");
+    expect(p.state.settings!.flags).toBe("--cidr=10.0.9.0/24 '--copy-up=/my dir'");
+  });
+});
+
+describe("refusals name the key, line and column", () => {
+  const cases: [name: string, file: string, text: string, expected: string][] = [
+    ["MTU out of range", "a.toml", "[settings]\nnet = \"slirp4netns\"\nmtu = 70000\n", "a.toml:3:1: settings.mtu: out of range: the MTU must be from 576 to 65520"],
+    ["MTU of the wrong type", "a.yaml", "settings:\n  mtu: \"1500\"\n", 'a.yaml:2:3: settings.mtu: expected a whole number, found string "1500"'],
+    ["unknown network driver", "a.json", '{\n  "settings": {\n    "net": "wifi"\n  }\n}', "a.json:3:5: settings.net: expected one of: slirp4netns, vpnkit"],
+    ["unknown setting", "a.yaml", "settings:\n  mtu: 1500\n  speed: fast\n", "a.yaml:3:3: settings.speed: unknown setting"],
+    ["unknown top-level key", "a.toml", "addons = []\nversion = 2\n", "a.toml:2:1: version: unknown key; expected one of: containerd, settings, addons, snapshotter"],
+    ["a top-level key under a TOML table", "a.toml", "[containerd]\ninstalled = true\nsnapshotter = \"native\"\n", 'a.toml:3:1: containerd.snapshotter: unknown key; expected "installed"'],
+    ["installed not a boolean", "a.yaml", "containerd:\n  installed: yes\n", 'a.yaml:2:3: containerd.installed: expected true or false, found string "yes"'],
+    ["unknown add-on", "a.yaml", "addons:\n  - buildkit\n  - podman\n", 'a.yaml:3:5: addons[1]: unknown add-on "podman"; known add-ons: bypass4netns, fuse-overlayfs, stargz, buildkit'],
+    ["unknown add-on option", "a.toml", 'addons = [{ name = "buildkit", workers = "oci" }]\n', "a.toml:1:32: addons[0].workers: unknown option of buildkit; expected one of: worker, namespace"],
+    ["add-on option not among the choices", "a.json", '{"addons": [{"name": "buildkit", "worker": "gpu"}]}', 'a.json:1:34: addons[0].worker: expected one of: oci, containerd (found "gpu")'],
+    ["add-on listed twice", "a.yaml", "addons: [stargz, stargz]\n", 'a.yaml:1:10: addons[1]: "stargz" is listed twice'],
+    ["detach-netns as an add-on", "a.yaml", "addons: [detach-netns]\n", "use settings.detach-netns = true instead"],
+    ["snapshotter unknown", "a.toml", 'snapshotter = "zfs"\n', 'a.toml:1:1: snapshotter: expected one of: overlayfs, fuse-overlayfs, stargz, native (found string "zfs")'],
+    ["snapshotter without its add-on", "a.yaml", "addons: [buildkit]\nsnapshotter: stargz\n", 'a.yaml:2:1: snapshotter: "stargz" is served by the stargz add-on; add it to addons'],
+    ["add-ons without containerd", "a.yaml", "containerd: {installed: false}\naddons: [buildkit]\n", "a.yaml:2:1: addons: add-ons need containerd, but containerd.installed is false"],
+    ["detach-netns not a tristate", "a.toml", "[settings]\ndetach-netns = \"maybe\"\n", "a.toml:2:1: settings.detach-netns: expected one of: auto, true, false, 1, 0"],
+    ["TOML syntax", "a.toml", "[settings]\nmtu = = 1\n", "a.toml:2:"],
+    ["YAML syntax", "a.yaml", "settings:\n  mtu: 1500\n   net: x\n", "a.yaml:3:"],
+    ["JSON syntax", "a.json", '{"settings": {"mtu": 1500},\n "addons": }', "a.json:2:12: (syntax): not valid JSON"],
+    ["empty file", "a.yaml", "\n", "the file is empty"],
+    ["not a table", "a.yaml", "- buildkit\n", "expected a table of keys"],
+  ];
+  for (const [name, file, text, expected] of cases) {
+    test(name, () => {
+      const e = refusal(text, file);
+      expect(e.message).toContain(expected);
+      expect(e.message).toContain("nothing was changed");
+    });
+  }
+
+  test("every problem of a file is listed at once", () => {
+    const e = refusal("[settings]\nmtu = 1\nnet = \"x\"\nport-driver = 3\n", "a.toml");
+    expect(e.problems.map((p) => [p.key, p.position?.line])).toEqual([
+      ["settings.mtu", 2],
+      ["settings.net", 3],
+      ["settings.port-driver", 4],
+    ]);
+  });
+});
+
+describe("locating keys in the text", () => {
+  test("comments and earlier sections do not match", () => {
+    const text = "# mtu = 9000 in a comment\n[containerd]\ninstalled = true\n\n[settings]\n# mtu\nmtu = 1500\n";
+    expect(locate(text, "toml", ["settings", "mtu"])).toEqual({ line: 7, column: 1 });
+  });
+  test("dotted TOML keys and nested YAML", () => {
+    expect(locate('settings.mtu = 1\n', "toml", ["settings", "mtu"])).toEqual({ line: 1, column: 10 });
+    expect(locate("addons:\n  - name: buildkit\n    worker: x\n", "yaml", ["addons", { value: "buildkit" }, "worker"])).toEqual({ line: 3, column: 5 });
+  });
+  test("an anchor not found falls back to the last one found", () => {
+    expect(locate("settings:\n  net: x\n", "yaml", ["settings", "mtu"])).toEqual({ line: 1, column: 1 });
+    expect(locate("", "yaml", ["settings"])).toBeUndefined();
+  });
+});
