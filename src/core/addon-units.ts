@@ -69,7 +69,14 @@ export interface DaemonUnit {
   comment?: string[];
 }
 
-/** The unit: in-namespace daemons start through `<installed binary> nsenter --`, after and as part of containerd. */
+/** How long an in-namespace daemon waits for a containerd that is (re)starting before it fails. */
+export const NAMESPACE_WAIT_S = 60;
+
+/**
+ * The unit: in-namespace daemons start through `<installed binary> nsenter --wait=S --`, which
+ * waits for containerd to answer and then replaces itself (execve) with nsenter and the daemon,
+ * so the daemon is the unit's main process. After and part of containerd.
+ */
 export function daemonUnit(paths: Paths, host: Host, d: DaemonUnit): UnitModel {
   const binDir = dirname(paths.installedBinary);
   return serviceUnit({
@@ -77,7 +84,7 @@ export function daemonUnit(paths: Paths, host: Host, d: DaemonUnit): UnitModel {
     description: d.description,
     comment: d.comment,
     env: [["PATH", servicePath(host.env.PATH, [...(d.pathDirs ?? []), binDir].join(":"))]],
-    execStart: d.inNamespace ? [paths.installedBinary, "nsenter", "--", ...d.argv] : d.argv,
+    execStart: d.inNamespace ? [paths.installedBinary, "nsenter", `--wait=${NAMESPACE_WAIT_S}`, "--", ...d.argv] : d.argv,
     ...(d.inNamespace ? { partOf: [CONTAINERD_UNIT], after: [CONTAINERD_UNIT] } : {}),
   });
 }

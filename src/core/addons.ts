@@ -72,7 +72,13 @@ export async function planAddons(host: Host, paths: Paths, names: string[], acti
     warnings: plans.flatMap((p) => p.warnings),
     notes: plans.flatMap((p) => p.notes),
     restartsContainerd: plans.some((p) => p.restartsContainerd),
+    emptyDirs: [...new Set(plans.flatMap((p) => p.emptyDirs ?? []))],
   };
+}
+
+/** After a successful apply: the directories a plan emptied (conf.d, a daemon's config dir) go too. */
+export async function removeEmptyDirs(host: Host, dirs: string[]): Promise<void> {
+  for (const d of [...dirs].sort((a, b) => b.length - a.length)) await host.removeEmptyDir(d);
 }
 
 /** Plan, tell, apply, report. Throws UserError/ApplyError on refusal or failure (nothing left half-done). */
@@ -101,6 +107,7 @@ export async function runAddons(ctx: { host: Host; paths: Paths; reporter: Repor
         if (e.type === "rollback") reporter.warn(`Rolling back: ${e.description}`);
       },
     });
+    await removeEmptyDirs(host, plan.emptyDirs);
     for (const id of plan.ids) reporter.info(`${action === "install" ? "Installed" : "Removed"} ${resolveAddon(id).title}${result.changed ? "" : " (nothing to change)"}.`);
     for (const n of plan.notes) reporter.info(n);
     return { ...base, changed: result.changed, steps: result.steps };

@@ -54,6 +54,12 @@ export function proxyPluginDropIn(name: string, address: string, type = "snapsho
 
 const importsLine = (glob: string) => `imports = [${tomlString(glob)}] ${IMPORTS_COMMENT}`;
 
+/** config.toml holds the imports line exactly as this tool writes it (marker comment included). */
+export function hasOwnImportsLine(text: string, glob: string): boolean {
+  const entry = importsEntry(text);
+  return Boolean(entry && text.slice(entry.lineStart, entry.lineEnd).replace(/\r?\n$/, "") === importsLine(glob));
+}
+
 /** What config.toml becomes when it did not exist. */
 export function createdConfig(glob: string): string {
   return `version = 2\n${importsLine(glob)}\n`;

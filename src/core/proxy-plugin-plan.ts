@@ -6,10 +6,10 @@
 import { dirname, join } from "node:path";
 import type { Host } from "./host.ts";
 import type { Paths } from "./paths.ts";
-import { CONTAINERD_UNIT } from "./paths.ts";
+import { BINARY_NAME, CONTAINERD_UNIT } from "./paths.ts";
 import { UserError } from "./errors.ts";
 import type { Step } from "./plan.ts";
-import { addImport, checkProxyConflict, dropInPath, importGlob, importWarnings, proxyPluginDropIn, removeImport } from "./containerd-config.ts";
+import { addImport, checkProxyConflict, createdConfig, dropInPath, hasOwnImportsLine, importGlob, importWarnings, proxyPluginDropIn, removeImport } from "./containerd-config.ts";
 import { currentSnapshotter, setSnapshotter, snapshotterExport, unsetSnapshotter } from "./nerdctl-config.ts";
 import { parseTomlChecked, tomlString } from "./toml-text.ts";
 import { containerdReadyStep, serviceStateDir } from "./containerd-ready.ts";
@@ -24,9 +24,20 @@ export interface RegistrationPlan {
   steps: Step[];
   warnings: string[];
   notes: string[];
+  /** directories to remove after applying, when they are left empty */
+  emptyDirs?: string[];
 }
 
 const stamp = () => new Date().toISOString().replace(/[:.]/g, "-");
+
+/**
+ * The record that this tool (not the user) put the conf.d glob into config.toml's `imports`.
+ * Needed when the glob was appended to the user's own array (no marker comment fits there):
+ * removing the last drop-in takes out only an entry this tool added.
+ */
+export function importsRecordPath(paths: Paths): string {
+  return join(paths.stateDir, "containerd-imports-added");
+}
 
 export function backupPath(paths: Paths, file: string): string {
   return join(paths.backupDir, `${file.split("/").pop()}.${stamp()}`);
@@ -105,6 +116,7 @@ export async function registerProxyPlugin(host: Host, paths: Paths, plugin: Prox
   const steps: Step[] = [{ kind: "write", path: dropInPath(paths, plugin.name), content: dropIn, mode: 0o644, why: `registers ${plugin.name} with containerd` }];
   if (planned !== config) {
     steps.push({ kind: "write", path: file, content: planned, mode: 0o644, backupTo: config === null ? undefined : backupPath(paths, file), why: `imports ${glob} (one drop-in per add-on)` });
+    steps.push({ kind: "write", path: importsRecordPath(paths), content: `${glob}\n`, mode: 0o644, why: `records that ${BINARY_NAME} added this imports entry to ${file}` });
   }
   const notes: string[] = [];
   if (type === "snapshot") {
@@ -127,11 +139,19 @@ export async function unregisterProxyPlugin(host: Host, paths: Paths, name: stri
   const remaining = [...(await currentDropIns(host, paths)).keys()].filter((n) => n !== name && !alsoRemoving.includes(n));
   const warnings: string[] = [];
   const config = await host.readText(file);
-  if (remaining.length === 0 && config !== null) {
-    const next = removeImport(config, importGlob(paths), file);
-    if (next === null) steps.push({ kind: "remove", path: file, why: "it held only what this tool created" });
-    else if (next !== config) steps.push({ kind: "write", path: file, content: next, mode: 0o644, backupTo: backupPath(paths, file), why: "no add-on drop-ins remain" });
-    if (await host.exists(paths.containerdConfD)) steps.push({ kind: "run", argv: ["rmdir", "--ignore-fail-on-non-empty", paths.containerdConfD], why: "no add-on drop-ins remain" });
+  const emptyDirs: string[] = [];
+  if (remaining.length === 0) {
+    const glob = importGlob(paths);
+    const record = importsRecordPath(paths);
+    const recorded = (await host.readText(record))?.trim() === glob;
+    // only an entry this tool added goes: our marked line, the file we created, or a recorded append
+    if (config !== null && (recorded || config === createdConfig(glob) || hasOwnImportsLine(config, glob))) {
+      const next = removeImport(config, glob, file);
+      if (next === null) steps.push({ kind: "remove", path: file, why: "it held only what this tool created" });
+      else if (next !== config) steps.push({ kind: "write", path: file, content: next, mode: 0o644, backupTo: backupPath(paths, file), why: "no add-on drop-ins remain" });
+    }
+    if (await host.exists(record)) steps.push({ kind: "remove", path: record });
+    emptyDirs.push(paths.containerdConfD);
   }
   if (config !== null && (parseTomlChecked(config, file).proxy_plugins as Record<string, unknown> | undefined)?.[name]) {
     warnings.push(`${file} itself still registers [proxy_plugins."${name}"]; remove it there if you no longer want it.`);
@@ -145,5 +165,6 @@ export async function unregisterProxyPlugin(host: Host, paths: Paths, name: stri
   } else if (value === name) {
     warnings.push(`${paths.nerdctlConfig} sets snapshotter = "${name}" (not set by this tool; left as is). nerdctl will fail until you change it.`);
   }
-  return { steps, warnings, notes: [] };
+  if (nerdctl !== null) emptyDirs.push(dirname(paths.nerdctlConfig));
+  return { steps, warnings, notes: [], emptyDirs };
 }

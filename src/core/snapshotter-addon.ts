@@ -1,7 +1,7 @@
 // The shape both snapshotter add-ons (fuse-overlayfs, stargz) share: a daemon inside the
 // namespace serving a socket, registered with containerd as a proxy plugin, nerdctl's default.
 // Shared by src/plugins/fuse-overlayfs.ts and stargz.ts.
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { CONTAINERD_UNIT } from "./paths.ts";
 import type { Step } from "./plan.ts";
 import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, missingReason, requireContainerdActive, socketWait, missingFix } from "./addon-units.ts";
@@ -87,9 +87,13 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
       const daemon = await daemonUninstallSteps(ctx.host, ctx.paths, spec.unit);
       const reg = await unregisterProxyPlugin(ctx.host, ctx.paths, spec.id, ctx.batch?.removing ?? [], await remainingSnapshotter(ctx, spec.id));
       const extra: Step[] = [];
-      for (const f of spec.extraFiles?.(ctx) ?? []) if ((await ctx.host.readText(f.path)) === f.content) extra.push({ kind: "remove", path: f.path });
+      const emptyDirs = [...(reg.emptyDirs ?? [])];
+      for (const f of spec.extraFiles?.(ctx) ?? []) {
+        if ((await ctx.host.readText(f.path)) === f.content) extra.push({ kind: "remove", path: f.path });
+        emptyDirs.push(dirname(f.path));
+      }
       const restart = (await containerdActive(ctx)) ? await restartContainerdSteps(ctx.host, ctx.paths) : [];
-      return { steps: [...daemon, ...extra, ...reg.steps, ...restart], warnings: reg.warnings, notes: [], restartsContainerd: restart.length > 0 };
+      return { steps: [...daemon, ...extra, ...reg.steps, ...restart], warnings: reg.warnings, notes: [], restartsContainerd: restart.length > 0, emptyDirs };
     },
     status(ctx) {
       return daemonStatus(ctx.host, ctx.paths, spec.unit, spec.socket(ctx));

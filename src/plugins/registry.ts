@@ -22,6 +22,8 @@ export interface PluginPlan {
   warnings: string[];
   /** the plan restarts containerd (the user is told before it happens) */
   restartsContainerd?: boolean;
+  /** directories removed after a successful apply when they are left empty (deepest first) */
+  emptyDirs?: string[];
 }
 
 /** A program the add-on needs, and where a user gets it. */

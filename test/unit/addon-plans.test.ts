@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { parseTOML } from "confbox";
 import { makeTestHost, ok, failed, type TestHost } from "../helpers/test-host.ts";
 import { resolvePaths } from "../../src/core/paths.ts";
-import { planAddons, composeSteps, resolveAddon } from "../../src/core/addons.ts";
+import { planAddons, composeSteps, resolveAddon, removeEmptyDirs } from "../../src/core/addons.ts";
 import { plugins } from "../../src/plugins/index.ts";
 import type { Step } from "../../src/core/plan.ts";
 
@@ -36,14 +36,14 @@ async function setup(extra: Record<string, any> = {}, files: Record<string, stri
 }
 
 /** Applies the file steps of a plan; other kinds are recorded. */
-async function applyFiles(steps: Step[]): Promise<string[]> {
+async function applyFiles(steps: Step[], emptyDirs: string[] = []): Promise<string[]> {
   const other: string[] = [];
   for (const s of steps) {
     if (s.kind === "write") await host.writeFileAtomic(s.path, s.content, s.mode);
     else if (s.kind === "remove") await host.remove(s.path);
-    else if (s.kind === "run" && s.argv[0] === "rmdir") await host.removeEmptyDir(s.argv.at(-1)!);
     else other.push(s.kind === "systemctl" ? `systemctl ${s.args.join(" ")}` : s.kind === "wait" ? `wait ${s.what}` : s.kind);
   }
+  await removeEmptyDirs(host, emptyDirs);
   return other;
 }
 
@@ -66,11 +66,17 @@ describe("snapshotters", () => {
         expect(merged!.startsWith("# my settings\r\nversion = 2\r\nimports")).toBe(true);
         for (const id of order) expect(parseTOML((await host.readText(`${HOME}/.config/containerd/conf.d/${id}.toml`))!)).toHaveProperty(["proxy_plugins", id, "type"], "snapshot");
         expect((parseTOML((await host.readText(paths.nerdctlConfig))!) as any).snapshotter).toBe(order[1]);
-        if (removal === "together") await applyFiles((await planAddons(host, paths, order, "uninstall")).steps);
-        else for (const id of removal) await applyFiles((await planAddons(host, paths, [id], "uninstall")).steps);
+        const uninstall = async (ids: string[]) => {
+          const plan = await planAddons(host, paths, ids, "uninstall");
+          await applyFiles(plan.steps, plan.emptyDirs);
+        };
+        if (removal === "together") await uninstall([...order]);
+        else for (const id of removal) await uninstall([id]);
         expect(await host.readText(CONFIG)).toBe(USER_CONFIG);
         expect(await host.exists(paths.containerdConfD)).toBe(false);
         expect(await host.exists(paths.nerdctlConfig)).toBe(false);
+        expect(await host.exists(`${HOME}/.config/nerdctl`)).toBe(false);
+        expect(await host.exists(`${HOME}/.config/containerd-stargz-grpc`)).toBe(false);
       });
     }
   }
@@ -81,7 +87,7 @@ describe("snapshotters", () => {
     const unit = plan.steps.find((s) => s.kind === "write" && s.path.endsWith("containerd-fuse-overlayfs.service")) as Extract<Step, { kind: "write" }>;
     expect(unit.content).toContain("PartOf=containerd.service");
     expect(unit.content).toContain("After=containerd.service");
-    expect(unit.content).toContain(`ExecStart=${HOME}/.local/bin/containerd-rootless-systemd nsenter -- /usr/local/bin/containerd-fuse-overlayfs-grpc /run/user/1000/containerd-fuse-overlayfs.sock ${HOME}/.local/share/containerd-fuse-overlayfs`);
+    expect(unit.content).toContain(`ExecStart=${HOME}/.local/bin/containerd-rootless-systemd nsenter --wait=60 -- /usr/local/bin/containerd-fuse-overlayfs-grpc /run/user/1000/containerd-fuse-overlayfs.sock ${HOME}/.local/share/containerd-fuse-overlayfs`);
     const stargz = plan.steps.find((s) => s.kind === "write" && s.path.endsWith("stargz-snapshotter.service")) as Extract<Step, { kind: "write" }>;
     expect(stargz.content).toContain("-address /run/user/1000/containerd-stargz-grpc/containerd-stargz-grpc.sock -root");
     expect(plan.steps.some((s) => s.kind === "write" && s.path === `${HOME}/.config/containerd-stargz-grpc/config.toml`)).toBe(true);
@@ -92,6 +98,30 @@ describe("snapshotters", () => {
     // created config: version 2 + imports, nothing else
     const cfg = plan.steps.find((s) => s.kind === "write" && s.path === CONFIG) as Extract<Step, { kind: "write" }>;
     expect(parseTOML(cfg.content)).toEqual({ version: 2, imports: [`${HOME}/.config/containerd/conf.d/*.toml`] });
+  });
+
+  test("an imports glob the user wrote themselves stays when the last drop-in goes", async () => {
+    const glob = `${HOME}/.config/containerd/conf.d/*.toml`;
+    const mine = `version = 2\nimports = ["${glob}"]\n`;
+    const paths = await setup({}, { [CONFIG]: mine });
+    const inst = await planAddons(host, paths, ["stargz"], "install");
+    expect(inst.steps.some((s) => s.kind === "write" && s.path === CONFIG)).toBe(false);
+    await applyFiles(inst.steps);
+    const rm = await planAddons(host, paths, ["stargz"], "uninstall");
+    await applyFiles(rm.steps, rm.emptyDirs);
+    expect(await host.readText(CONFIG)).toBe(mine);
+  });
+
+  test("our glob appended to the user's imports array is recorded, and only it is taken out again", async () => {
+    const mine = 'version = 2\nimports = [\n  "/etc/mine.toml",\n]\n';
+    const paths = await setup({}, { [CONFIG]: mine });
+    await applyFiles((await planAddons(host, paths, ["fuse-overlayfs"], "install")).steps);
+    expect(await host.readText(CONFIG)).toContain("conf.d/*.toml");
+    expect(await host.exists(`${paths.stateDir}/containerd-imports-added`)).toBe(true);
+    const rm = await planAddons(host, paths, ["fuse-overlayfs"], "uninstall");
+    await applyFiles(rm.steps, rm.emptyDirs);
+    expect(await host.readText(CONFIG)).toBe(mine);
+    expect(await host.exists(`${paths.stateDir}/containerd-imports-added`)).toBe(false);
   });
 
   test("missing daemon: error names the project, URL, and the native fallback; nothing planned", async () => {
@@ -139,7 +169,7 @@ describe("buildkit", () => {
     const plan = await planAddons(host, paths, ["buildkit"], "install");
     const unit = plan.steps.find((s) => s.kind === "write") as Extract<Step, { kind: "write" }>;
     expect(unit.path).toEndWith("/buildkit.service");
-    expect(unit.content).toContain("nsenter -- /usr/local/bin/buildkitd --oci-worker=true --oci-worker-rootless=true --containerd-worker=false --oci-worker-net=bridge --addr=unix:///run/user/1000/buildkit/buildkitd.sock");
+    expect(unit.content).toContain("nsenter --wait=60 -- /usr/local/bin/buildkitd --oci-worker=true --oci-worker-rootless=true --containerd-worker=false --oci-worker-net=bridge --addr=unix:///run/user/1000/buildkit/buildkitd.sock");
     expect(unit.content).toContain("PartOf=containerd.service");
   });
 
