@@ -21,10 +21,10 @@ import { SettingsError, SETTINGS, type RawSettings } from "./rootlesskit-setting
 import { planConfigure, type ConfigurePlan } from "./rootlesskit-configure.ts";
 import { rootlesskitFlags } from "./rootlesskit.ts";
 import type { RootlessKitFacts } from "./rootlesskit-facts.ts";
-import { composeSteps, installedAddons, planAddons } from "./addons.ts";
+import { composeSteps, planAddons } from "./addons.ts";
 import { currentSnapshotter, setSnapshotter } from "./nerdctl-config.ts";
 import { containerdReadyStep, serviceStateDir } from "./containerd-ready.ts";
-import { getPlugin } from "../plugins/registry.ts";
+import { getPlugin, plugins } from "../plugins/registry.ts";
 import { ADDON_SNAPSHOTTERS, DesiredStateError, settingFileKey, type DesiredAddon, type DesiredProblem, type ParsedDesiredState } from "./desired-state.ts";
 
 export type ItemAction = "install" | "uninstall" | "update" | "remove" | "set" | "none";
@@ -44,6 +44,21 @@ export interface ApplyDecision {
   settings?: ConfigurePlan;
   addons: { install: DesiredAddon[]; remove: string[]; keep: string[] };
   snapshotter?: { path: string; from: string; to: string; before: string | null; after: string | null };
+}
+
+/**
+ * The add-ons whose files are here: removing them would change a file (their unit, their
+ * containerd drop-in). detach-netns is a setting of containerd.service, not counted here.
+ */
+export async function presentAddons(host: Host, paths: Paths): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of plugins()) {
+    if (p.runs === "none") continue;
+    const plan = await p.uninstallPlan({ host, paths }).catch(() => null);
+    const files = plan?.steps.filter((s) => s.kind === "write" || s.kind === "remove") ?? [];
+    if ((await previewPlan(host, files)).some((x) => x.willChange)) out.push(p.id);
+  }
+  return out;
 }
 
 /** Would installing `addon` as desired change anything? (status not working, or a file of its plan differs) */
@@ -92,8 +107,7 @@ export async function decideApply(host: Host, paths: Paths, parsed: ParsedDesire
     }
   }
 
-  // add-ons whose files are present (detach-netns is a setting, not counted here)
-  const present = await installedAddons(host, paths);
+  const present = await presentAddons(host, paths);
   const willRun = state.containerd?.installed ?? installed;
   const addons: ApplyDecision["addons"] = { install: [], remove: [], keep: [] };
   const nerdctlManaged = state.snapshotter ? [paths.nerdctlConfig] : [];

@@ -8,7 +8,7 @@ import type { Host } from "./host.ts";
 import type { Paths } from "./paths.ts";
 import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "./paths.ts";
 import { readDropIns, effectiveSettings } from "./rootlesskit-dropin.ts";
-import { installedAddons } from "./addons.ts";
+import { presentAddons } from "./apply.ts";
 import { ownedBuildkitUnits } from "./buildkit-facts.ts";
 import { currentSnapshotter } from "./nerdctl-config.ts";
 import { settingFileKey, type DesiredFormat } from "./desired-state.ts";
@@ -51,7 +51,7 @@ export async function currentDesiredState(host: Host, paths: Paths): Promise<Exp
     if (e.source === "drop-in" && e.value !== undefined && (e.value !== "" || e.key === "flags")) settings[settingFileKey(e.key)] = fileValue(settingFileKey(e.key), e.value);
   }
   const addons: AddonEntry[] = [];
-  for (const id of await installedAddons(host, paths)) {
+  for (const id of await presentAddons(host, paths)) {
     const options = id === "buildkit" ? await buildkitOptions(host, paths) : {};
     addons.push(Object.keys(options).length ? { name: id, ...options } : id);
   }
