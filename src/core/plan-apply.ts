@@ -95,7 +95,10 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
             break;
           }
           const dirs = await missingDirs(host, step.path);
-          if (before !== null && step.backupTo && before !== step.content) await host.writeFileAtomic(step.backupTo, before, modeOf(st!.mode));
+          if (before !== null && step.backupTo && before !== step.content) {
+            await host.mkdirp(dirname(step.backupTo), 0o700); // our state: private
+            await host.writeFileAtomic(step.backupTo, before, modeOf(st!.mode));
+          }
           await host.writeFileAtomic(step.path, step.content, mode);
           description = before === null ? `Created ${step.path}` : `Updated ${step.path}`;
           dirUndos(dirs, step.path);

@@ -130,6 +130,25 @@ describe("lifecycle", () => {
     expect(imageList()).toContain(imageRef);
   });
 
+  test("a container runs through containerd, shim and runc (spec without cgroups: this host is cgroup v1 hybrid)", () => {
+    // `ctr run IMAGE` fails here in runc's cgroup v1 setup ("mkdir /sys/fs/cgroup/cpuset/default:
+    // permission denied"; with --cgroup "": "cannot set cpu limit"). A spec with no cgroupsPath
+    // and no resources runs, from a busybox rootfs directory.
+    const spec = JSON.parse(cli("nsenter", "--", "ctr", "-n", "default", "oci", "spec").stdout);
+    delete spec.linux.resources;
+    delete spec.linux.cgroupsPath;
+    spec.process.terminal = false;
+    spec.process.args = ["/bin/busybox", "echo", "hello from a rootless container"];
+    spec.root = { path: `${sb.home}/rootfs`, readonly: false };
+    sb.run(["mkdir", "-p", `${sb.home}/rootfs/bin`]);
+    sb.run(["cp", "/bin/busybox", `${sb.home}/rootfs/bin/busybox`]);
+    sb.writeFile(`${sb.home}/spec.json`, JSON.stringify(spec));
+    const r = cli("nsenter", "--", "ctr", "-n", "default", "run", "--rm", "--config", `${sb.home}/spec.json`, "crs-e2e-hello");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("hello from a rootless container");
+    expect(r.code).toBe(0);
+  });
+
   test("install again changes nothing and does not restart containerd", () => {
     const pid = show("MainPID");
     const r = cli("install", "--yes", "--json");
@@ -187,6 +206,9 @@ describe("lifecycle", () => {
     expect(existsSync(join(dataDir(), "io.containerd.content.v1.content"))).toBe(true);
     expect(r.stdout).toContain(`Kept images, containers and configuration: ${dataDir()}`);
     expect(r.stdout).toContain("containerd-rootless-systemd uninstall --purge");
+    const ns = cli("nsenter", "--", "true");
+    expect(ns.code).toBe(1);
+    expect(ns.stderr).toContain("[ERROR] containerd is not running");
     const again = cli("uninstall", "--yes");
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("containerd.service is not installed; nothing to do.");

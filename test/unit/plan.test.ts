@@ -24,6 +24,13 @@ describe("apply", () => {
     expect(second.steps[0]!.description).toContain("unchanged");
   });
 
+  test("a write with backupTo keeps the old content in a private (0700) directory", async () => {
+    host = await makeTestHost({ files: { "/home/alice/.config/containerd/config.toml": "# mine\n" } });
+    await applyPlan(host, [{ kind: "write", path: "/home/alice/.config/containerd/config.toml", content: "# mine\nimports = []\n", backupTo: "/home/alice/.local/share/crs/backups/config.toml.1" }]);
+    expect(await host.readText("/home/alice/.local/share/crs/backups/config.toml.1")).toBe("# mine\n");
+    expect((await stat(host.path("/home/alice/.local/share/crs/backups"))).mode & 0o777).toBe(0o700);
+  });
+
   test("a write with the same content but another mode is a change", async () => {
     host = await makeTestHost({ files: { "/etc/f": { content: "x", mode: 0o600 } } });
     const r = await applyPlan(host, [{ kind: "write", path: "/etc/f", content: "x", mode: 0o644 }]);
