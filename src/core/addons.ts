@@ -57,6 +57,11 @@ export function composeSteps(stepLists: Step[][]): Step[] {
   return all.filter((s, i) => i === lastRestart || !(isRestart(s) || (isContainerdWait(s) && i < lastRestart)));
 }
 
+/** The steps without any containerd restart (for a plan that stops containerd afterwards anyway). */
+export function withoutContainerdRestart(steps: Step[]): Step[] {
+  return steps.filter((s) => !isRestart(s) && !isContainerdWait(s));
+}
+
 /** Plans installing or removing the named add-ons together. Removal goes in reverse listing order. */
 export async function planAddons(host: Host, paths: Paths, names: string[], action: AddonAction, options: AddonRunOptions["options"] = {}) {
   const chosen = [...new Map(names.map((n) => resolveAddon(n)).map((p) => [p.id, p])).values()];

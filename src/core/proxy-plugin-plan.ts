@@ -135,7 +135,8 @@ export async function registerProxyPlugin(host: Host, paths: Paths, plugin: Prox
  */
 export async function unregisterProxyPlugin(host: Host, paths: Paths, name: string, alsoRemoving: string[] = [], fallbackSnapshotter?: string): Promise<RegistrationPlan> {
   const file = paths.containerdConfig;
-  const steps: Step[] = [{ kind: "remove", path: dropInPath(paths, name), why: `${name} is no longer registered with containerd` }];
+  const steps: Step[] = [];
+  if (await host.exists(dropInPath(paths, name))) steps.push({ kind: "remove", path: dropInPath(paths, name), why: `${name} is no longer registered with containerd` });
   const remaining = [...(await currentDropIns(host, paths)).keys()].filter((n) => n !== name && !alsoRemoving.includes(n));
   const warnings: string[] = [];
   const config = await host.readText(file);

@@ -92,7 +92,8 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
         if ((await ctx.host.readText(f.path)) === f.content) extra.push({ kind: "remove", path: f.path });
         emptyDirs.push(dirname(f.path));
       }
-      const restart = (await containerdActive(ctx)) ? await restartContainerdSteps(ctx.host, ctx.paths) : [];
+      const changes = daemon.length + extra.length + reg.steps.length > 0;
+      const restart = changes && (await containerdActive(ctx)) ? await restartContainerdSteps(ctx.host, ctx.paths) : [];
       return { steps: [...daemon, ...extra, ...reg.steps, ...restart], warnings: reg.warnings, notes: [], restartsContainerd: restart.length > 0, emptyDirs };
     },
     status(ctx) {

@@ -15,8 +15,7 @@ import { launcherLocation } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "./plan-render.ts";
 import { applyPlan } from "./plan-apply.ts";
 import { stepPrinter } from "./lifecycle-output.ts";
-import "../plugins/index.ts"; // registers every add-on
-import { plugins } from "../plugins/registry.ts";
+import { installedAddons, planAddons, removeEmptyDirs, withoutContainerdRestart } from "./addons.ts";
 import { UserError } from "./errors.ts";
 
 export interface UninstallOptions {
@@ -51,19 +50,17 @@ async function ownedDropIns(host: Host, paths: Paths, unit: string): Promise<str
   return out;
 }
 
-export async function planUninstall(host: Host, paths: Paths, opts: { purge?: boolean }): Promise<{ steps: Step[]; installed: boolean; foreign: boolean }> {
+export async function planUninstall(host: Host, paths: Paths, opts: { purge?: boolean }): Promise<{ steps: Step[]; installed: boolean; foreign: boolean; emptyDirs: string[] }> {
   const unitFile = unitPath(paths, CONTAINERD_UNIT);
   const text = await host.readText(unitFile);
   const ours = isOwned(text);
   const [state] = await unitStates(host, [CONTAINERD_UNIT]);
   const steps: Step[] = [];
 
-  // add-ons first: they are PartOf containerd and run inside its namespace
-  const pctx = { host, paths };
-  for (const p of plugins()) {
-    const st = await p.status(pctx).catch(() => null);
-    if (st?.installed) steps.push(...(await p.uninstallPlan({ ...pctx, batch: { installing: [], removing: plugins().map((q) => q.id) } })).steps);
-  }
+  // add-ons first (every one whose files are ours, running or not): they are PartOf containerd
+  // and run inside its namespace; composed into one plan, and no containerd restart when it stops anyway
+  const addons = await planAddons(host, paths, await installedAddons(host, paths), "uninstall");
+  steps.push(...(ours ? withoutContainerdRestart(addons.steps) : addons.steps));
   if (ours) {
     const running = isActive(state!) || state!.activeState === "activating";
     // one systemctl call for both (the daemon-reload below follows anyway)
@@ -86,14 +83,14 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
     steps.push({ kind: "remove", path: paths.containerdConfigDir, recursive: true, why: "containerd's configuration" });
     steps.push({ kind: "remove", path: paths.stateDir, recursive: true, why: `${BINARY_NAME}'s own state (backups)` });
   }
-  return { steps, installed: ours, foreign: text !== null && !ours };
+  return { steps, installed: ours, foreign: text !== null && !ours, emptyDirs: addons.emptyDirs };
 }
 
 export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): Promise<UninstallResult> {
   const { host, paths, reporter } = ctx;
   const lock = opts.dryRun ? null : await acquireLock(host, paths, { purpose: "uninstall" });
   try {
-    const { steps, installed, foreign } = await planUninstall(host, paths, opts);
+    const { steps, installed, foreign, emptyDirs } = await planUninstall(host, paths, opts);
     const previews = await previewPlan(host, steps);
     const purgeCommand = `${BINARY_NAME} uninstall --purge`;
     const dataDirs = [paths.containerdData, paths.cniData, paths.containerdConfigDir];
@@ -111,6 +108,7 @@ export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): P
     if (opts.confirm && !(await opts.confirm(renderPreviews(previews)))) throw new UserError("cancelled; nothing was changed");
     const result = await applyPlan(host, steps, { onEvent: stepPrinter(reporter, previews) });
     await host.removeEmptyDir(join(paths.unitDir, `${CONTAINERD_UNIT}.d`));
+    await removeEmptyDirs(host, emptyDirs);
     const kept: string[] = [];
     for (const d of dataDirs) if (await host.exists(d)) kept.push(d);
     if (installed) reporter.info(`Uninstalled ${CONTAINERD_UNIT}.`);

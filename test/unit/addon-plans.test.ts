@@ -7,6 +7,8 @@ import { resolvePaths } from "../../src/core/paths.ts";
 import { planAddons, composeSteps, resolveAddon, removeEmptyDirs } from "../../src/core/addons.ts";
 import { plugins } from "../../src/plugins/index.ts";
 import type { Step } from "../../src/core/plan.ts";
+import { planUninstall } from "../../src/core/uninstall.ts";
+import { OWNED_MARKER } from "../../src/core/systemd.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());
@@ -239,3 +241,23 @@ test("composeSteps keeps only the last containerd restart and its wait", () => {
 });
 
 void failed;
+
+test("uninstall with no names: every add-on whose files are ours goes first (socket answering or not), containerd is not restarted", async () => {
+  const paths = await setup({}, { [CONFIG]: USER_CONFIG });
+  await applyFiles((await planAddons(host, paths, ["fuse-overlayfs", "stargz"], "install")).steps);
+  await host.writeFileAtomic(`${paths.unitDir}/containerd.service`, `${OWNED_MARKER}\n[Service]\nExecStart=/x launch\n`);
+  // no socket answers here: the add-ons count as installed because their files are ours
+  const { steps, emptyDirs } = await planUninstall(host, paths, {});
+  const labels = steps.map((s) => (s.kind === "systemctl" ? `systemctl ${s.args.join(" ")}` : `${s.kind} ${"path" in s ? s.path : ""}`));
+  const containerdStop = labels.findIndex((l) => /^systemctl (stop|disable).* containerd.service$/.test(l));
+  expect(containerdStop).toBeGreaterThan(0);
+  for (const unit of ["stargz-snapshotter.service", "containerd-fuse-overlayfs.service"]) {
+    const i = labels.indexOf(`systemctl disable --now ${unit}`);
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(i).toBeLessThan(containerdStop);
+  }
+  expect(labels.filter((l) => l.startsWith("systemctl restart"))).toEqual([]);
+  await applyFiles(steps, emptyDirs);
+  expect(await host.readText(CONFIG)).toBe(USER_CONFIG);
+  expect(await host.exists(paths.containerdConfD)).toBe(false);
+});
