@@ -63,7 +63,7 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
 
     const plan = await planInstall(host, paths, { readyTimeoutMs: opts.readyTimeoutMs });
     const previews = await previewPlan(host, plan.steps);
-    const base = { command: "install" as const, unit: plan.unitFile, execStart: plan.execStart, findings };
+    const base = { command: "install" as const, ok: true, changed: false, dryRun: false, unit: plan.unitFile, execStart: plan.execStart, steps: [] as InstallResult["steps"], findings };
     if (opts.dryRun) {
       reporter.info("Dry run: this is the plan; nothing was changed.");
       reporter.plain(renderPreviews(previews));

@@ -197,3 +197,17 @@ describe("status", () => {
     expect(s.proxy).toEqual([]);
   });
 });
+
+describe("install --force", () => {
+  test("downgrades only a failed RootlessKit smoke test", async () => {
+    const { applyForce } = await import("../../src/core/install.ts");
+    const findings = [
+      { id: "rootlesskit.smoke.failed", level: "error" as const, message: "RootlessKit does not work" },
+      { id: "subid.missing", level: "error" as const, message: "no subuid range" },
+    ];
+    expect(applyForce(findings, false)).toEqual(findings);
+    const forced = applyForce(findings, true);
+    expect(forced.map((f) => f.level)).toEqual(["warning", "error"]);
+    expect(forced[0]!.message).toContain("--force");
+  });
+});
