@@ -1,10 +1,11 @@
 import { defineCommand } from "citty";
 import { applyArgs, outputArgs, requireConsent, runContext } from "./_shared.ts";
 import { install } from "../core/install.ts";
-import { runAddons } from "../core/addons.ts";
+import { optionsFromFlags, runAddons } from "../core/addons.ts";
 
 export const examples = [
   "containerd-rootless-systemd install buildkit stargz --yes   # add-ons by name",
+  "containerd-rootless-systemd install buildkit --worker=containerd --namespace=default --yes",
   "containerd-rootless-systemd install --yes",
   "containerd-rootless-systemd install --dry-run      # show the plan with diffs, change nothing",
   "containerd-rootless-systemd install --yes --json   # { changed, steps, ... }",
@@ -18,11 +19,14 @@ export default defineCommand({
     ...applyArgs,
     force: { type: "boolean", description: "Continue even when the RootlessKit functionality test fails" },
     "skip-smoke-test": { type: "boolean", description: "Do not run RootlessKit during the checks" },
+    worker: { type: "string", description: "With buildkit: its worker, oci (default) or containerd", valueHint: "oci|containerd" },
+    namespace: { type: "string", description: "With buildkit --worker=containerd: the containerd namespace (unit NS-buildkit.service)" },
   },
   async run({ args, data }) {
     const ctx = runContext(data, args);
     requireConsent(ctx.host, args);
     const interactive = !args.yes && !args["dry-run"] && ctx.host.stdinIsTTY;
+    const options = optionsFromFlags(args._.map(String), { worker: args.worker, namespace: args.namespace });
     if (args._.length > 0) {
       const confirm = interactive
         ? async (plan: string) => {
@@ -30,7 +34,7 @@ export default defineCommand({
             return /^y(es)?$/i.test((await ctx.host.ask("Apply this plan? [y/N] ")).trim());
           }
         : undefined;
-      ctx.reporter.result(await runAddons(ctx, args._.map(String), "install", { dryRun: args["dry-run"], confirm }));
+      ctx.reporter.result(await runAddons(ctx, args._.map(String), "install", { dryRun: args["dry-run"], confirm, options }));
       return 0;
     }
     const result = await install(ctx, {

@@ -43,6 +43,24 @@ export function resolveAddon(name: string): Plugin {
   return p;
 }
 
+/**
+ * `install buildkit stargz --worker=containerd`: each flag goes to the named add-ons that offer
+ * an option of that key; a flag none of them takes is a UsageError (nothing is changed).
+ */
+export function optionsFromFlags(names: string[], flags: Record<string, string | undefined>): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const [key, value] of Object.entries(flags)) {
+    if (value === undefined) continue;
+    const takers = names.map(resolveAddon).filter((p) => p.options?.some((o) => o.key === key));
+    if (takers.length === 0) {
+      const offering = plugins().filter((p) => p.options?.some((o) => o.key === key)).map((p) => p.id);
+      throw new UsageError(`--${key} applies to none of: ${names.join(" ") || "(no add-on named)"}`, offering.length ? `--${key} is an option of ${offering.join(", ")}, e.g. \`${BINARY_NAME} install ${offering[0]} --${key}=...\`` : undefined);
+    }
+    for (const p of takers) (out[p.id] ??= {})[key] = value;
+  }
+  return out;
+}
+
 export function isAddonName(name: string): boolean {
   return Boolean(getPlugin(name) ?? plugins().find((x) => x.seedVerb === name));
 }

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { parseTOML } from "confbox";
 import { makeTestHost, ok, failed, type TestHost } from "../helpers/test-host.ts";
 import { resolvePaths } from "../../src/core/paths.ts";
-import { planAddons, composeSteps, resolveAddon, removeEmptyDirs } from "../../src/core/addons.ts";
+import { planAddons, composeSteps, resolveAddon, removeEmptyDirs, optionsFromFlags } from "../../src/core/addons.ts";
 import { plugins } from "../../src/plugins/index.ts";
 import type { Step } from "../../src/core/plan.ts";
 import { planUninstall } from "../../src/core/uninstall.ts";
@@ -260,4 +260,11 @@ test("uninstall with no names: every add-on whose files are ours goes first (soc
   await applyFiles(steps, emptyDirs);
   expect(await host.readText(CONFIG)).toBe(USER_CONFIG);
   expect(await host.exists(paths.containerdConfD)).toBe(false);
+});
+
+test("install X Y --worker/--namespace: each flag goes to the add-ons that offer it; one nobody takes is a usage error", () => {
+  expect(optionsFromFlags(["stargz", "buildkit"], { worker: "containerd", namespace: "default" })).toEqual({ buildkit: { worker: "containerd", namespace: "default" } });
+  expect(optionsFromFlags(["stargz"], { worker: undefined })).toEqual({});
+  expect(() => optionsFromFlags(["stargz"], { worker: "oci" })).toThrow(/--worker applies to none of: stargz/);
+  expect(() => optionsFromFlags([], { namespace: "x" })).toThrow(/--namespace applies to none/);
 });
