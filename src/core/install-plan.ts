@@ -6,12 +6,12 @@
 // a compiled binary copies itself to ~/.local/bin/containerd-rootless-systemd and the unit's
 // ExecStart is `<that copy> launch`. Run from source (`bun src/cli.ts install`), there is
 // nothing to copy: ExecStart is `<bun> <absolute path of src/cli.ts> launch` (development only).
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type { Host } from "./host.ts";
 import type { Paths } from "./paths.ts";
 import { CONTAINERD_UNIT, unitPath } from "./paths.ts";
 import type { Step } from "./plan.ts";
-import { containerdUnit, isActive, isEnabled, renderUnit, servicePath, unitStates, type UnitState } from "./systemd.ts";
+import { containerdUnit, isActive, isEnabled, isOwned, renderUnit, servicePath, unitStates, type UnitState } from "./systemd.ts";
 import { containerdReadyStep, serviceStateDir } from "./containerd-ready.ts";
 
 export interface LauncherLocation {
@@ -40,6 +40,8 @@ export interface InstallPlan {
   state: UnitState;
   unitChanged: boolean;
   stateDir: string;
+  /** the existing unit was not written by this tool; where its backup goes */
+  replacesForeignUnit?: string;
 }
 
 export async function planInstall(host: Host, paths: Paths, opts: { readyTimeoutMs?: number } = {}): Promise<InstallPlan> {
@@ -56,7 +58,10 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
 
   const steps: Step[] = [];
   if (where.copyFrom) steps.push({ kind: "copy", from: where.copyFrom, path: where.copyTo!, mode: 0o755, why: "the unit runs this copy, so deleting the download does not break the service" });
-  steps.push({ kind: "write", path: unitFile, content: unitText, mode: 0o644, why: "the containerd user unit" });
+  // a unit someone else wrote (e.g. the reference installer) is replaced, but kept as a backup
+  const foreign = current !== null && !isOwned(current);
+  const backupTo = foreign ? join(paths.backupDir, `${CONTAINERD_UNIT}.${new Date().toISOString().replace(/[:.]/g, "-")}`) : undefined;
+  steps.push({ kind: "write", path: unitFile, content: unitText, mode: 0o644, backupTo, why: "the containerd user unit" });
   if (unitChanged || state!.needDaemonReload) steps.push({ kind: "systemctl", args: ["daemon-reload"], why: "load the new unit file" });
   let starting = false;
   if (!isActive(state!)) {
@@ -70,5 +75,5 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   }
   if (starting) steps.push(containerdReadyStep(paths, stateDir, opts.readyTimeoutMs));
   if (!isEnabled(state!)) steps.push({ kind: "systemctl", args: ["enable", CONTAINERD_UNIT], undo: ["disable", CONTAINERD_UNIT], why: "start containerd with the user's session" });
-  return { steps, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, stateDir };
+  return { steps, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, stateDir, replacesForeignUnit: backupTo };
 }

@@ -63,6 +63,7 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
 
     const plan = await planInstall(host, paths, { readyTimeoutMs: opts.readyTimeoutMs });
     const previews = await previewPlan(host, plan.steps);
+    if (plan.replacesForeignUnit) reporter.warn(`${plan.unitFile} was not created by this tool; it is replaced (the diff shows how) and kept as ${plan.replacesForeignUnit}`);
     const base = { command: "install" as const, ok: true, changed: false, dryRun: false, unit: plan.unitFile, execStart: plan.execStart, steps: [] as InstallResult["steps"], findings };
     if (opts.dryRun) {
       reporter.info("Dry run: this is the plan; nothing was changed.");

@@ -75,7 +75,9 @@ export function flattenInfo(info: unknown, prefix = ""): Record<string, string> 
   return out;
 }
 
-async function rootlesskitSettings(host: Host, stateDir: string, mainPid: number): Promise<StatusReport["rootlesskit"]["settings"] extends infer T ? { settings: T; source: StatusReport["rootlesskit"]["settingsSource"] } : never> {
+type SettingsSeen = { settings: StatusReport["rootlesskit"]["settings"]; source: StatusReport["rootlesskit"]["settingsSource"] };
+
+async function rootlesskitSettings(host: Host, stateDir: string, mainPid: number): Promise<SettingsSeen> {
   const api = join(stateDir, "api.sock");
   if ((await host.exists(api)) && (await host.which("rootlessctl"))) {
     const r = await host.run(["rootlessctl", "--socket", api, "info", "--json"], { timeoutMs: 5000 });
@@ -132,7 +134,7 @@ export async function collectStatus(host: Host, paths: Paths): Promise<StatusRep
     host.run(["containerd", "--version"], { timeoutMs: 5000 }).then((r) => (r.code === 0 ? parseVersion(r.stdout) : null)),
     host.run(["rootlesskit", "--version"], { timeoutMs: 5000 }).then((r) => (r.code === 0 ? parseVersion(r.stdout) : null)),
     isActive(containerd) ? serverVersion(host, paths, stateDir) : Promise.resolve(null),
-    isActive(containerd) ? rootlesskitSettings(host, stateDir, containerd.mainPid) : Promise.resolve({ settings: null, source: null }),
+    isActive(containerd) ? rootlesskitSettings(host, stateDir, containerd.mainPid) : Promise.resolve<SettingsSeen>({ settings: null, source: null }),
     host.exists(paths.containerdSocket),
     user ? host.exists(`/var/lib/systemd/linger/${user}`) : Promise.resolve(false),
     configuredSnapshotters(host, paths),

@@ -211,3 +211,15 @@ describe("install --force", () => {
     expect(forced[0]!.message).toContain("--force");
   });
 });
+
+describe("a containerd.service this tool did not write", () => {
+  test("install replaces it and keeps the old one as a backup", async () => {
+    const f = await fakeSystemd({ files: { [UNIT]: "[Unit]\nDescription=containerd (Rootless)\n[Service]\nExecStart=/home/alice/bin/containerd-rootless.sh\n" } });
+    host = f.h;
+    const plan = await planInstall(host, f.paths);
+    expect(plan.replacesForeignUnit).toStartWith("/home/alice/.local/share/containerd-rootless-systemd/backups/containerd.service.");
+    await applyPlan(host, plan.steps);
+    expect(await host.readText(plan.replacesForeignUnit!)).toContain("containerd-rootless.sh");
+    expect(await host.readText(UNIT)).toContain("# Created by containerd-rootless-systemd");
+  });
+});
