@@ -162,6 +162,30 @@ describe("lifecycle", () => {
     expect(human.stdout).not.toContain("Creating");
   });
 
+  test("a changed unit is shown as a diff (--dry-run changes nothing), replaced, and containerd restarted", () => {
+    const pid = show("MainPID");
+    const original = readFileSync(unitFile(), "utf8");
+    sb.writeFile(unitFile(), original.replace("RestartSec=2", "RestartSec=5"));
+    const dry = cli("install", "--dry-run");
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("-RestartSec=5");
+    expect(dry.stdout).toContain("+RestartSec=2");
+    expect(readFileSync(unitFile(), "utf8")).toContain("RestartSec=5");
+    expect(show("MainPID")).toBe(pid);
+    const r = cli("install", "--yes");
+    expect(r.code).toBe(0);
+    expectInOrder(r.stdout, [`[INFO] Updating ${unitFile()}`, "-RestartSec=5", "+RestartSec=2", "[INFO] Restarting containerd.service", "[INFO] The containerd API answered", "[INFO] Installed containerd.service successfully."]);
+    expect(readFileSync(unitFile(), "utf8")).toBe(original);
+    expect(show("MainPID")).not.toBe(pid);
+    expect(cli("nsenter", "--", "ctr", "version").code).toBe(0);
+  });
+
+  test("without a terminal and without --yes, install refuses", () => {
+    const r = cli("install");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("not a terminal; pass --yes");
+  });
+
   test("status --json reports the unit, versions, RootlessKit settings, socket, linger and snapshotters", () => {
     const r = cli("status", "--json");
     expect(r.code).toBe(0);

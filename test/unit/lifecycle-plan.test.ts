@@ -223,3 +223,18 @@ describe("a containerd.service this tool did not write", () => {
     expect(await host.readText(UNIT)).toContain("# Created by containerd-rootless-systemd");
   });
 });
+
+describe("a new binary", () => {
+  test("is copied over the old one and containerd restarted", async () => {
+    const f = await fakeSystemd();
+    host = f.h;
+    await applyPlan(host, (await planInstall(host, f.paths)).steps);
+    await host.writeFileAtomic("/home/alice/Downloads/containerd-rootless-systemd", "BINARY-2", 0o755);
+    const plan = await planInstall(host, f.paths);
+    expect(plan.unitChanged).toBe(false);
+    expect(plan.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "restart", "wait"]);
+    await applyPlan(host, plan.steps);
+    expect(await host.readText("/home/alice/.local/bin/containerd-rootless-systemd")).toBe("BINARY-2");
+    expect(f.verbs.at(-1)).toBe("restart containerd.service");
+  });
+});
