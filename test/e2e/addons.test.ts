@@ -1,0 +1,254 @@
+// The add-ons for real: the compiled binary as a throwaway user with a real `systemd --user`,
+// RootlessKit and containerd. Debian packages none of the add-on daemons, so the test
+// stand-ins (test/fixtures/standins: serve the real socket path, stop on SIGTERM, no gRPC) are
+// put on the user's PATH. Both snapshotters are installed together and removed in the other
+// order (the user's CRLF config.toml comes back byte for byte); the registration is read back
+// from the real containerd; BuildKit, bypass4netns, the refusals, and `uninstall` removing the
+// add-ons before containerd.
+import { test, expect, beforeAll, afterAll, describe } from "bun:test";
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { createSandbox, waitFor, SANDBOX_PATH, type Sandbox } from "../../scripts/sandbox.ts";
+
+const BINARY = join(import.meta.dir, "../../dist/containerd-rootless-systemd");
+const STANDINS = join(import.meta.dir, "../fixtures/standins");
+const USER = "crsae-addons";
+// comments, a blank line and CRLF line endings: all of it must survive install + uninstall
+const USER_CONFIG = "# my containerd settings\r\nversion = 2\r\n\r\n[plugins]\r\n  # keep this comment\r\n";
+
+let sb: Sandbox;
+let bin: string;
+let withStandins: string;
+
+const cfg = () => `${sb.home}/.config/containerd/config.toml`;
+const confD = () => `${sb.home}/.config/containerd/conf.d`;
+const unitDir = () => `${sb.home}/.config/systemd/user`;
+const nerdctlToml = () => `${sb.home}/.config/nerdctl/nerdctl.toml`;
+const sockets = {
+  fuse: () => `${sb.runtimeDir}/containerd-fuse-overlayfs.sock`,
+  stargz: () => `${sb.runtimeDir}/containerd-stargz-grpc/containerd-stargz-grpc.sock`,
+  buildkit: () => `${sb.runtimeDir}/buildkit/buildkitd.sock`,
+  bypass: () => `${sb.runtimeDir}/bypass4netnsd.sock`,
+};
+
+function cli(args: string[], path = withStandins) {
+  return sb.run([bin, ...args], { env: { PATH: path }, timeoutMs: 90_000 });
+}
+
+function show(unit: string, prop: string): string {
+  return sb.systemctl("show", "-p", prop, "--value", unit).stdout.trim();
+}
+
+/** Something accepts a connection on the unix socket (asked as the user). */
+function answers(socket: string): boolean {
+  return sb.run(["python3", "-c", "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])", socket]).code === 0;
+}
+
+const userNs = (pid: number | string) => readlinkSync(`/proc/${pid}/ns/user`);
+const cmdline = (pid: number | string) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+/** The user namespace rootless containerd runs in (RootlessKit's child). */
+const containerdNs = () => userNs(readFileSync(`${sb.runtimeDir}/containerd-rootless/child_pid`, "utf8").trim());
+
+/** Every file under the user's config and our state dir, with a hash of its bytes. */
+function snapshot(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) walk(p);
+      else out[p] = st.isFile() ? createHash("sha256").update(readFileSync(p)).digest("hex") : "other";
+    }
+  };
+  walk(`${sb.home}/.config`);
+  walk(`${sb.home}/.local/share/containerd-rootless-systemd`);
+  return out;
+}
+
+function ctrPlugins(): string {
+  const r = cli(["nsenter", "--", "ctr", "plugins", "ls"]);
+  expect(r.code).toBe(0);
+  return r.stdout;
+}
+
+const proxyPluginRow = (id: string) => new RegExp(`^io\\.containerd\\.snapshotter\\.v1\\s+${id}\\s`, "m");
+
+beforeAll(async () => {
+  if (!existsSync(BINARY)) throw new Error(`build the binary first: bun scripts/build.ts (${BINARY} is missing)`);
+  sb = await createSandbox(USER);
+  bin = sb.installBinary(BINARY);
+  const dir = join(sb.home, "standins");
+  expect(Bun.spawnSync(["cp", "-a", STANDINS, dir]).exitCode).toBe(0);
+  expect(Bun.spawnSync(["chown", "-R", `${sb.user}:`, dir]).exitCode).toBe(0);
+  withStandins = `${dir}:${SANDBOX_PATH}`;
+  sb.writeFile(cfg(), USER_CONFIG);
+  expect(Bun.spawnSync(["chown", "-R", `${sb.user}:`, `${sb.home}/.config`]).exitCode).toBe(0);
+  const r = cli(["install", "--yes"]);
+  if (r.code !== 0) throw new Error(`install failed: ${r.stdout}\n${r.stderr}`);
+}, 120_000);
+
+afterAll(async () => {
+  await sb?.destroy();
+}, 60_000);
+
+describe("add-ons", () => {
+  test("plugins --json lists every add-on with its availability here, and why not", () => {
+    const r = cli(["plugins", "--json"]);
+    expect(r.code).toBe(0);
+    const list = JSON.parse(r.stdout).plugins as { id: string; available: boolean; reason?: string }[];
+    const byId = Object.fromEntries(list.map((p) => [p.id, p]));
+    expect(Object.keys(byId).sort()).toEqual(["buildkit", "bypass4netns", "detach-netns", "fuse-overlayfs", "stargz"]);
+    expect(byId["detach-netns"]!.available).toBe(false);
+    expect(byId["detach-netns"]!.reason).toContain("needs RootlessKit >= 2.0; found 1.1.0");
+    for (const id of ["buildkit", "bypass4netns", "fuse-overlayfs", "stargz"]) expect(byId[id]!.available).toBe(true);
+    // without the daemons on PATH: unavailable, naming where to get them
+    const bare = JSON.parse(cli(["plugins", "--json"], SANDBOX_PATH).stdout).plugins as { id: string; available: boolean; reason?: string }[];
+    const stargz = bare.find((p) => p.id === "stargz")!;
+    expect(stargz.available).toBe(false);
+    expect(stargz.reason).toContain("containerd/stargz-snapshotter");
+  });
+
+  test("a missing daemon binary: clear error naming the upstream project, exit non-zero, nothing changed", () => {
+    const before = snapshot();
+    const r = cli(["install", "stargz", "--yes"], SANDBOX_PATH);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("containerd-stargz-grpc is not installed");
+    expect(r.stderr).toContain("containerd/stargz-snapshotter (https://github.com/containerd/stargz-snapshotter/releases)");
+    expect(r.stderr).toContain("CONTAINERD_SNAPSHOTTER=native");
+    expect(snapshot()).toEqual(before);
+    expect(show("stargz-snapshotter.service", "LoadState")).toBe("not-found");
+  });
+
+  test("detach-netns is refused on RootlessKit 1.1.0, naming 1.1.0 and 2.0; nothing changed", () => {
+    const before = snapshot();
+    const pid = show("containerd.service", "MainPID");
+    const r = cli(["install", "detach-netns", "--yes"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("found 1.1.0");
+    expect(r.stderr).toContain("RootlessKit >= 2.0");
+    expect(snapshot()).toEqual(before);
+    expect(show("containerd.service", "MainPID")).toBe(pid);
+  });
+
+  test("install fuse-overlayfs stargz: units active in containerd's namespace, sockets answer, containerd restarted once, registered", () => {
+    const before = show("containerd.service", "MainPID");
+    const r = cli(["install", "fuse-overlayfs", "stargz", "--yes"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("containerd.service will be restarted");
+    expect(r.stdout.match(/Ran systemctl --user restart containerd.service/g)).toHaveLength(1);
+    expect(show("containerd.service", "MainPID")).not.toBe(before);
+    const ns = containerdNs();
+    for (const [unit, socket, daemon] of [
+      ["containerd-fuse-overlayfs.service", sockets.fuse(), "containerd-fuse-overlayfs-grpc"],
+      ["stargz-snapshotter.service", sockets.stargz(), "containerd-stargz-grpc"],
+    ] as const) {
+      expect(show(unit, "ActiveState")).toBe("active");
+      expect(answers(socket)).toBe(true);
+      // nsenter replaced itself: the unit's main process is the daemon, inside containerd's user namespace
+      const pid = show(unit, "MainPID");
+      expect(cmdline(pid)).toContain(daemon);
+      expect(userNs(pid)).toBe(ns);
+      const text = readFileSync(join(unitDir(), unit), "utf8");
+      expect(text).toContain("PartOf=containerd.service");
+      expect(text).toContain("After=containerd.service");
+    }
+    const config = readFileSync(cfg(), "utf8");
+    expect(config).toBe(USER_CONFIG.replace("version = 2\r\n", `version = 2\r\nimports = ["${confD()}/*.toml"] # add-on drop-ins, managed by containerd-rootless-systemd\r\n`));
+    expect(readdirSync(confD()).sort()).toEqual(["fuse-overlayfs.toml", "stargz.toml"]);
+    // what the real containerd reports after the restart: both proxy snapshotters are registered
+    const plugins = ctrPlugins();
+    expect(plugins).toMatch(proxyPluginRow("fuse-overlayfs"));
+    expect(plugins).toMatch(proxyPluginRow("stargz"));
+    const dump = cli(["nsenter", "--", "containerd", "config", "dump"]);
+    expect(dump.code).toBe(0);
+    expect(dump.stdout).toContain(`[proxy_plugins.fuse-overlayfs]\n    address = "${sockets.fuse()}"`);
+    expect(dump.stdout).toContain(`[proxy_plugins.stargz]\n    address = "${sockets.stargz()}"`);
+    expect(readFileSync(nerdctlToml(), "utf8")).toMatch(/^snapshotter = "stargz"/m);
+    expect(r.stdout).toContain("export CONTAINERD_SNAPSHOTTER=stargz");
+  }, 90_000);
+
+  test("containerd restarted out of band: the add-ons follow it without a crash loop", async () => {
+    const restarts = (u: string) => show(u, "NRestarts");
+    const before = { fuse: restarts("containerd-fuse-overlayfs.service"), stargz: restarts("stargz-snapshotter.service") };
+    const oldPid = show("stargz-snapshotter.service", "MainPID");
+    expect(sb.systemctl("restart", "containerd.service").code).toBe(0);
+    await waitFor("the snapshotters back after containerd's restart", () => show("stargz-snapshotter.service", "MainPID") !== oldPid && answers(sockets.stargz()) && answers(sockets.fuse()), 30_000, 50);
+    expect(restarts("containerd-fuse-overlayfs.service")).toBe(before.fuse);
+    expect(restarts("stargz-snapshotter.service")).toBe(before.stargz);
+    expect(userNs(show("stargz-snapshotter.service", "MainPID"))).toBe(containerdNs());
+  }, 60_000);
+
+  test("removed in the other order (stargz, then the seed's uninstall-fuse-overlayfs): config.toml byte-identical, units gone", () => {
+    const a = cli(["uninstall", "stargz", "--yes"]);
+    expect(a.code).toBe(0);
+    expect(readdirSync(confD())).toEqual(["fuse-overlayfs.toml"]);
+    expect(readFileSync(nerdctlToml(), "utf8")).toMatch(/^snapshotter = "fuse-overlayfs"/m);
+    expect(ctrPlugins()).not.toMatch(proxyPluginRow("stargz"));
+    const b = cli(["uninstall-fuse-overlayfs", "--yes"]);
+    expect(b.code).toBe(0);
+    expect(readFileSync(cfg(), "utf8")).toBe(USER_CONFIG);
+    expect(existsSync(confD())).toBe(false);
+    expect(existsSync(nerdctlToml())).toBe(false);
+    for (const unit of ["containerd-fuse-overlayfs.service", "stargz-snapshotter.service"]) {
+      expect(existsSync(join(unitDir(), unit))).toBe(false);
+      expect(show(unit, "LoadState")).toBe("not-found");
+    }
+    expect(answers(sockets.fuse())).toBe(false);
+    expect(answers(sockets.stargz())).toBe(false);
+    const plugins = ctrPlugins();
+    expect(plugins).not.toMatch(proxyPluginRow("fuse-overlayfs"));
+    expect(show("containerd.service", "ActiveState")).toBe("active");
+  }, 90_000);
+
+  test("install-buildkit: OCI worker inside containerd's namespace; status shows it", () => {
+    const r = cli(["install-buildkit", "--yes"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`buildkitd listens on unix://${sockets.buildkit()}`);
+    expect(answers(sockets.buildkit())).toBe(true);
+    const pid = show("buildkit.service", "MainPID");
+    expect(cmdline(pid)).toContain("buildkitd --oci-worker=true --oci-worker-rootless=true --containerd-worker=false --oci-worker-net=bridge");
+    expect(userNs(pid)).toBe(containerdNs());
+    const status = cli(["status"]);
+    expect(status.stdout).toMatch(/add-on buildkit: installed, active/);
+    expect(status.stdout).toMatch(/add-on stargz: not installed/);
+  }, 60_000);
+
+  test("bypass4netns (the seed's install-bypass4netnsd): on the host, not part of containerd, with both hints when nerdctl is absent", () => {
+    const r = cli(["install-bypass4netnsd", "--yes"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("--annotation nerdctl/bypass4netns=true");
+    expect(r.stdout).toContain("--label nerdctl/bypass4netns=true");
+    const text = readFileSync(join(unitDir(), "bypass4netnsd.service"), "utf8");
+    expect(text).not.toContain("PartOf=");
+    expect(text).not.toContain("nsenter");
+    expect(answers(sockets.bypass())).toBe(true);
+    const manager = sb.run(["pgrep", "-u", String(sb.uid), "-x", "systemd"]).stdout.trim().split("\n")[0]!;
+    expect(userNs(show("bypass4netnsd.service", "MainPID"))).toBe(userNs(manager));
+    expect(userNs(show("bypass4netnsd.service", "MainPID"))).not.toBe(containerdNs());
+  }, 60_000);
+
+  test("uninstall with no add-on named: every add-on (even a stopped one) goes before containerd; the user's config stays", () => {
+    expect(cli(["install", "fuse-overlayfs", "--yes"]).code).toBe(0);
+    // a stopped add-on (socket not answering) is still ours to remove
+    expect(sb.systemctl("stop", "bypass4netnsd.service").code).toBe(0);
+    const r = cli(["uninstall", "--yes"]);
+    expect(r.code).toBe(0);
+    const containerdAt = r.stdout.indexOf("Stopping and disabling containerd.service");
+    expect(containerdAt).toBeGreaterThan(0);
+    for (const unit of ["buildkit.service", "containerd-fuse-overlayfs.service", "bypass4netnsd.service"]) {
+      const at = r.stdout.indexOf(`Stopping and disabling ${unit}`);
+      expect(at).toBeGreaterThanOrEqual(0);
+      expect(at).toBeLessThan(containerdAt);
+      expect(existsSync(join(unitDir(), unit))).toBe(false);
+    }
+    expect(r.stdout).not.toContain("restart containerd.service");
+    expect(readFileSync(cfg(), "utf8")).toBe(USER_CONFIG);
+    expect(existsSync(confD())).toBe(false);
+    expect(readdirSync(unitDir()).filter((f) => f.endsWith(".service"))).toEqual([]);
+    expect(sb.pids().map((p) => { try { return cmdline(p); } catch { return ""; } }).filter((c) => /standin|buildkitd|grpc|bypass4netnsd|containerd /.test(c))).toEqual([]);
+  }, 90_000);
+});
