@@ -41,11 +41,12 @@ export async function purgeArgv(host: Host, dirs: string[]): Promise<string[]> {
   return [rootlesskit, "rm", "-rf", ...dirs];
 }
 
-async function ownedDropIns(host: Host, paths: Paths, unit: string): Promise<string[]> {
+/** The unit's drop-ins: only those carrying our marker, or (for --purge) all of them. */
+export async function dropInsOf(host: Host, paths: Paths, unit: string, onlyOurs: boolean): Promise<string[]> {
   const dir = join(paths.unitDir, `${unit}.d`);
   const out: string[] = [];
-  for (const name of (await host.readdir(dir)) ?? []) {
-    if (name.endsWith(".conf") && isOwned(await host.readText(join(dir, name)))) out.push(join(dir, name));
+  for (const name of ((await host.readdir(dir)) ?? []).sort()) {
+    if (name.endsWith(".conf") && (!onlyOurs || isOwned(await host.readText(join(dir, name))))) out.push(join(dir, name));
   }
   return out;
 }
@@ -68,7 +69,8 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
     else if (running) steps.push({ kind: "systemctl", args: ["stop", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], why: "stop containerd" });
     steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
   }
-  const dropIns = await ownedDropIns(host, paths, CONTAINERD_UNIT);
+  // the user's own drop-ins (override.conf with RootlessKit settings) are config: kept unless --purge
+  const dropIns = await dropInsOf(host, paths, CONTAINERD_UNIT, !opts.purge);
   for (const d of dropIns) steps.push({ kind: "remove", path: d, why: "a drop-in this tool created" });
   if (ours || dropIns.length) {
     steps.push({ kind: "systemctl", args: ["daemon-reload"], why: "forget the removed unit" });
@@ -93,7 +95,7 @@ export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): P
     const { steps, installed, foreign, emptyDirs } = await planUninstall(host, paths, opts);
     const previews = await previewPlan(host, steps);
     const purgeCommand = `${BINARY_NAME} uninstall --purge`;
-    const dataDirs = [paths.containerdData, paths.cniData, paths.containerdConfigDir];
+    const dataDirs = [paths.containerdData, paths.cniData, paths.containerdConfigDir, ...(await dropInsOf(host, paths, CONTAINERD_UNIT, false))];
     const base = { command: "uninstall" as const, installed, purgeCommand };
     if (foreign) reporter.warn(`${unitPath(paths, CONTAINERD_UNIT)} was not created by ${BINARY_NAME}; leaving it alone.`);
     if (!previews.some((p) => p.willChange)) {
@@ -114,7 +116,8 @@ export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): P
     if (installed) reporter.info(`Uninstalled ${CONTAINERD_UNIT}.`);
     if (kept.length) {
       reporter.info(`Kept images, containers and configuration: ${kept.join(", ")}`);
-      reporter.info(`To remove them too, run: \`${purgeCommand}\` (it runs \`${shellLine(await purgeArgv(host, kept.filter((d) => d !== paths.containerdConfigDir)))}\`)`);
+      const data = kept.filter((d) => d === paths.containerdData || d === paths.cniData);
+      reporter.info(`To remove them too, run: \`${purgeCommand}\`${data.length ? ` (the data is owned by sub-UIDs; it runs \`${shellLine(await purgeArgv(host, data))}\`)` : ""}`);
     }
     return { ...base, ok: true, changed: result.changed, dryRun: false, steps: result.steps, kept };
   } finally {

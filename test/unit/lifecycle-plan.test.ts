@@ -148,7 +148,10 @@ describe("uninstall plan", () => {
 
     const nothing = await planUninstall(host, f.paths, {});
     expect(nothing.steps).toEqual([]);
+    expect(nothing.installed).toBe(false);
     const purge = await planUninstall(host, f.paths, { purge: true });
+    // --purge also removes the user's own drop-ins (config for a unit that is gone)
+    expect(purge.steps.some((s) => s.kind === "remove" && s.path.endsWith("containerd.service.d/user.conf"))).toBe(true);
     const ns = purge.steps.find((s) => s.kind === "remove-tree-in-namespace")!;
     expect(ns).toMatchObject({ path: "/home/alice/.local/share/containerd", argv: ["/usr/bin/rootlesskit", "rm", "-rf", "/home/alice/.local/share/containerd"] });
     await applyPlan(host, purge.steps);
