@@ -91,7 +91,8 @@ export async function validateWithContainerd(host: Host, paths: Paths, configTex
 /** Steps that restart containerd (the caller says so first) and wait until it answers again. */
 export async function restartContainerdSteps(host: Host, paths: Paths): Promise<Step[]> {
   return [
-    { kind: "systemctl", args: ["restart", CONTAINERD_UNIT], why: "containerd reads its configuration only when it starts" },
+    // on rollback, restarted again once the old configuration is back (late: after the files)
+    { kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, why: "containerd reads its configuration only when it starts" },
     containerdReadyStep(paths, await serviceStateDir(host, paths)),
   ];
 }

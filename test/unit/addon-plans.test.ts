@@ -95,6 +95,8 @@ describe("snapshotters", () => {
     expect(plan.steps.some((s) => s.kind === "write" && s.path === `${HOME}/.config/containerd-stargz-grpc/config.toml`)).toBe(true);
     const restarts = plan.steps.filter((s) => s.kind === "systemctl" && s.args[0] === "restart");
     expect(restarts).toHaveLength(1);
+    // a failure after the restart rolls the files back, then restarts containerd on the old configuration
+    expect(restarts[0]).toMatchObject({ undo: ["restart", "containerd.service"], undoLate: true });
     expect(plan.restartsContainerd).toBe(true);
     expect(plan.notes.join("\n")).toContain("export CONTAINERD_SNAPSHOTTER=stargz");
     // created config: version 2 + imports, nothing else
