@@ -217,6 +217,23 @@ describe("add-ons", () => {
     expect(status.stdout).toMatch(/add-on stargz: not installed/);
   }, 60_000);
 
+  test("install buildkit --worker=containerd --namespace=default: its own unit, socket and flags", () => {
+    const r = cli(["install", "buildkit", "--worker=containerd", "--namespace=default", "--yes"]);
+    expect(r.code).toBe(0);
+    const socket = `${sb.runtimeDir}/buildkit-default/buildkitd.sock`;
+    expect(answers(socket)).toBe(true);
+    const pid = show("default-buildkit.service", "MainPID");
+    expect(cmdline(pid)).toContain("--oci-worker=false --containerd-worker=true --containerd-worker-rootless=true --containerd-worker-net=bridge");
+    expect(cmdline(pid)).toContain("--containerd-worker-namespace=default");
+    expect(show("buildkit.service", "ActiveState")).toBe("active");
+    // a flag no named add-on takes is a usage error, nothing changed
+    const before = snapshot();
+    const bad = cli(["install", "stargz", "--worker=oci", "--yes"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--worker applies to none of: stargz");
+    expect(snapshot()).toEqual(before);
+  }, 60_000);
+
   test("bypass4netns (the seed's install-bypass4netnsd): on the host, not part of containerd, with both hints when nerdctl is absent", () => {
     const r = cli(["install-bypass4netnsd", "--yes"]);
     expect(r.code).toBe(0);
@@ -239,7 +256,7 @@ describe("add-ons", () => {
     expect(r.code).toBe(0);
     const containerdAt = r.stdout.indexOf("Stopping and disabling containerd.service");
     expect(containerdAt).toBeGreaterThan(0);
-    for (const unit of ["buildkit.service", "containerd-fuse-overlayfs.service", "bypass4netnsd.service"]) {
+    for (const unit of ["buildkit.service", "default-buildkit.service", "containerd-fuse-overlayfs.service", "bypass4netnsd.service"]) {
       const at = r.stdout.indexOf(`Stopping and disabling ${unit}`);
       expect(at).toBeGreaterThanOrEqual(0);
       expect(at).toBeLessThan(containerdAt);
