@@ -13,7 +13,12 @@ import pkg from "../package.json" with { type: "json" };
 
 const VERSION = pkg.version;
 
-function fail(e: unknown, usage?: string): number {
+function fail(e: unknown, usage?: string, json = false): number {
+  // With --json, scripts still get one JSON document on stdout when a command fails.
+  if (json) {
+    const ue = e instanceof UserError ? e : undefined;
+    process.stdout.write(JSON.stringify({ ok: false, changed: false, error: ue?.message ?? String((e as Error)?.message ?? e), fix: ue?.fix, sudoFix: ue?.sudoFix }, null, 2) + "\n");
+  }
   if (e instanceof UserError) {
     process.stderr.write(`[ERROR] ${e.message}\n`);
     if (e.fix) process.stderr.write(`${e.fix}\n`);
@@ -63,8 +68,9 @@ export async function main(argv: string[]): Promise<number> {
     const { result } = await runCommand(mod.default, { rawArgs: rest });
     return typeof result === "number" ? result : 0;
   } catch (e) {
-    if ((e as Error)?.name === "CLIError") return fail(new UsageError((e as Error).message), helpText());
-    return fail(e, e instanceof UsageError ? helpText() : undefined);
+    const json = flags.includes("--json");
+    if ((e as Error)?.name === "CLIError") return fail(new UsageError((e as Error).message), helpText(), json);
+    return fail(e, e instanceof UsageError ? helpText() : undefined, json);
   }
 }
 
