@@ -54,7 +54,7 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
       reporter.info("containerd plan (after the checks):");
       reporter.plain(renderPreviews(await previewPlan(host, (await planInstall(host, paths)).steps)));
       if (d.addons.install.length) reporter.info(`The add-ons' steps are planned once containerd runs: ${d.addons.install.map((a) => a.id).join(", ")}.`);
-    } else if (d.containerd.action === "none" && d.containerd.active) {
+    } else if ((d.containerd.action === "none" || d.containerd.action === "update") && d.containerd.active) {
       const b = await phaseBSteps(host, paths, d, false, false);
       warnings.push(...b.warnings);
       for (const w of b.warnings) reporter.warn(w);

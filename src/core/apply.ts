@@ -40,7 +40,8 @@ export interface ApplyItem {
 
 /** What apply will do, decided from the machine's state; nothing is changed while deciding. */
 export interface ApplyDecision {
-  containerd: { action: "install" | "uninstall" | "none"; installed: boolean; active: boolean };
+  /** install: not installed or not running (phase A, with the checks); update: running, its unit or binary changed (phase B, so its restart is the one restart) */
+  containerd: { action: "install" | "update" | "uninstall" | "none"; installed: boolean; active: boolean };
   settings?: ConfigurePlan;
   addons: { install: DesiredAddon[]; remove: string[]; keep: string[] };
   snapshotter?: { path: string; from: string; to: string; before: string | null; after: string | null };
@@ -91,7 +92,7 @@ export async function decideApply(host: Host, paths: Paths, parsed: ParsedDesire
   let action: ApplyDecision["containerd"]["action"] = "none";
   if (state.containerd?.installed === true) {
     if (!installed || !active) action = "install";
-    else if ((await previewPlan(host, (await planInstall(host, paths)).steps)).some((p) => p.willChange)) action = "install";
+    else if ((await previewPlan(host, (await planInstall(host, paths)).steps)).some((p) => p.willChange)) action = "update";
   } else if (state.containerd?.installed === false && installed) action = "uninstall";
 
   let settings: ConfigurePlan | undefined;
@@ -159,6 +160,20 @@ function settingsInEffectStep(flags: string[]): Step {
   };
 }
 
+const isContainerdRestart = (s: Step) => s.kind === "systemctl" && s.args[0] === "restart" && s.args.includes(CONTAINERD_UNIT);
+
+/** Polls the add-on's own status until it is installed and answering (null for add-ons outside containerd). */
+function addonAnswersStep(paths: Paths, id: string): Step | null {
+  const plugin = getPlugin(id);
+  if (!plugin || plugin.runs !== "namespace") return null;
+  return {
+    kind: "wait",
+    what: `${plugin.unit ?? plugin.id} answering again after the restart`,
+    timeoutMs: 30_000,
+    ready: async (host) => (await plugin.status({ host, paths }).catch(() => ({ installed: false }))).installed,
+  };
+}
+
 /** Phase B's steps: settings of a running containerd, add-ons, snapshotter, one restart, the check. */
 export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, settingsDone: boolean, restartedInA: boolean): Promise<{ steps: Step[]; warnings: string[]; notes: string[] }> {
   const lists: Step[][] = [];
@@ -166,6 +181,7 @@ export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, se
   const notes: string[] = [];
   const settingsChanged = Boolean(d.settings?.changed);
   if (d.settings && !settingsDone) lists.push(settingsSteps(d.settings));
+  if (d.containerd.action === "update") lists.push((await planInstall(host, paths)).steps);
   if (d.addons.remove.length) {
     const p = await planAddons(host, paths, d.addons.remove, "uninstall");
     lists.push(p.steps);
@@ -195,7 +211,10 @@ export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, se
     lists.push([after === null ? { kind: "remove", path: paths.nerdctlConfig, why: "nerdctl's default snapshotter" } : { kind: "write", path: paths.nerdctlConfig, content: after, mode: 0o644, why: `nerdctl uses ${to} by default` }]);
   }
   if (settingsChanged && running && d.settings) lists.push([settingsInEffectStep(rootlesskitFlags(d.settings.settings))]);
-  return { steps: composeSteps(lists), warnings, notes };
+  const steps = composeSteps(lists);
+  // a containerd restart restarts the add-ons that are PartOf it: wait until each answers again
+  if (steps.some(isContainerdRestart)) steps.push(...[...d.addons.install.map((a) => a.id), ...d.addons.keep].map((id) => addonAnswersStep(paths, id)).filter((s): s is Step => s !== null));
+  return { steps, warnings, notes };
 }
 
 export interface ApplyReport {

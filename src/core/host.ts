@@ -300,11 +300,12 @@ export class Host {
           error() {
             resolve(false);
           },
-          connectError() {
-            resolve(false);
+          // ECONNRESET: a listener accepted the connection and closed it at once; it answers
+          connectError(_s, e) {
+            resolve((e as NodeJS.ErrnoException)?.code === "ECONNRESET");
           },
         },
-      }).catch(() => resolve(false));
+      }).catch((e) => resolve((e as NodeJS.ErrnoException)?.code === "ECONNRESET"));
     });
     const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref?.());
     return Promise.race([attempt, timer]);

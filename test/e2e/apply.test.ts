@@ -5,9 +5,11 @@
 import { test, expect, beforeAll, afterAll } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { createSandbox, type Sandbox } from "../../scripts/sandbox.ts";
+import { createSandbox, SANDBOX_PATH, type Sandbox } from "../../scripts/sandbox.ts";
 
 const ROOT = join(import.meta.dir, "../..");
+// Debian packages no stargz or BuildKit daemon: the add-ons helper's stand-ins serve their sockets
+const WITH_STANDINS = { PATH: `${join(ROOT, "test/fixtures/standins")}:${SANDBOX_PATH}` };
 const BINARY = join(ROOT, "dist/containerd-rootless-systemd");
 let sb: Sandbox;
 let bin: string;
@@ -103,4 +105,63 @@ test("a file with an error is refused with its key and line; nothing changes", (
     expect(mainPid()).toBe(pid);
   }
   expect(rootlesskitArgs()).toContain("--mtu=1500");
+}, 120_000);
+
+interface Report {
+  changed: boolean;
+  restartedContainerd: boolean;
+  items: { item: string; action: string; changed: boolean }[];
+  steps: { target: string; changed: boolean }[];
+}
+const restarts = (r: Report) => r.steps.filter((s) => s.changed && s.target === "systemctl --user restart containerd.service").length;
+const changedItems = (r: Report) => r.items.filter((i) => i.changed).map((i) => `${i.item} ${i.action}`);
+
+test("settings, add-ons and snapshotter together: containerd restarted once; again: nothing; then everything removed", () => {
+  const pid = mainPid();
+  const setup = "containerd:\n  installed: true\nsettings:\n  mtu: 1400\naddons:\n  - stargz\n  - name: buildkit\n    worker: oci\nsnapshotter: native\n";
+  sb.writeFile(join(sb.home, "full.yaml"), setup);
+  const r = sb.run([bin, "apply", "-f", "full.yaml", "--yes", "--json"], { env: WITH_STANDINS, timeoutMs: 120_000 });
+  expect(r.stderr).not.toContain("[ERROR]");
+  expect(r.code).toBe(0);
+  const report: Report = JSON.parse(r.stdout);
+  // the stand-ins' directory on PATH changes the unit's Environment=PATH: containerd.service is
+  // updated too, and still containerd restarts only once for all of it
+  expect(changedItems(report)).toEqual(["containerd update", "settings update", "addon:stargz install", "addon:buildkit install", "snapshotter set"]);
+  expect(restarts(report)).toBe(1);
+  expect(report.restartedContainerd).toBe(true);
+  expect(mainPid()).not.toBe(pid);
+  expect(rootlesskitArgs()).toContain("--mtu=1400");
+  for (const unit of ["stargz-snapshotter.service", "buildkit.service"]) expect(sb.systemctl("is-active", unit).stdout.trim()).toBe("active");
+  expect(readFileSync(join(sb.home, ".config/nerdctl/nerdctl.toml"), "utf8")).toContain('snapshotter = "native"');
+  expect(readFileSync(join(sb.home, ".config/containerd/conf.d/stargz.toml"), "utf8")).toContain("containerd-stargz-grpc.sock");
+
+  const after = mainPid();
+  const again: Report = JSON.parse(sb.run([bin, "apply", "-f", "full.yaml", "--yes", "--json"], { env: WITH_STANDINS, timeoutMs: 60_000 }).stdout);
+  expect(again.changed).toBe(false);
+  expect(restarts(again)).toBe(0);
+  expect(mainPid()).toBe(after);
+
+  const exported = sb.run([bin, "status", "--export", "--format", "yaml"], { env: WITH_STANDINS }).stdout;
+  expect(exported).toContain("mtu: 1400");
+  expect(exported).toMatch(/addons:\n\s+- stargz\n\s+- buildkit\n/);
+  expect(exported).toContain("snapshotter: native");
+
+  // back to the minimal file: settings reset to mtu 1500, add-ons removed, nerdctl's default given back
+  const back: Report = JSON.parse(sb.run([bin, "apply", "-f", "minimal.toml", "--yes", "--json"], { env: WITH_STANDINS, timeoutMs: 120_000 }).stdout);
+  expect(changedItems(back)).toEqual(["settings update", "addon:stargz remove", "addon:buildkit remove"]);
+  expect(restarts(back)).toBe(1);
+  expect(rootlesskitArgs()).toContain("--mtu=1500");
+  expect(existsSync(join(sb.home, ".config/systemd/user/stargz-snapshotter.service"))).toBe(false);
+  expect(existsSync(join(sb.home, ".config/systemd/user/buildkit.service"))).toBe(false);
+}, 240_000);
+
+test("containerd.installed = false uninstalls it; images and settings files are the user's to purge", () => {
+  sb.writeFile(join(sb.home, "off.toml"), "[containerd]\ninstalled = false\n");
+  const r = sb.run([bin, "apply", "-f", "off.toml", "--yes", "--json"], { timeoutMs: 60_000 });
+  expect(r.code).toBe(0);
+  expect(changedItems(JSON.parse(r.stdout))).toEqual(["containerd uninstall"]);
+  expect(existsSync(unitFile)).toBe(false);
+  expect(sb.systemctl("is-active", "containerd.service").stdout.trim()).not.toBe("active");
+  const again = sb.run([bin, "apply", "-f", "off.toml", "--yes", "--json"], { timeoutMs: 60_000 });
+  expect(JSON.parse(again.stdout).changed).toBe(false);
 }, 120_000);
