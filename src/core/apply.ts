@@ -20,6 +20,7 @@ import { planInstall } from "./install-plan.ts";
 import { SettingsError, SETTINGS, type RawSettings } from "./rootlesskit-settings.ts";
 import { planConfigure, type ConfigurePlan } from "./rootlesskit-configure.ts";
 import { rootlesskitFlags } from "./rootlesskit.ts";
+import { dropInSettings, overridePath } from "./rootlesskit-dropin.ts";
 import type { RootlessKitFacts } from "./rootlesskit-facts.ts";
 import { composeSteps, planAddons } from "./addons.ts";
 import { currentSnapshotter, setSnapshotter } from "./nerdctl-config.ts";
@@ -72,8 +73,16 @@ async function addonNeedsInstall(host: Host, paths: Paths, addon: DesiredAddon, 
   return (await previewPlan(host, files)).some((p) => p.willChange);
 }
 
-function settingsRequest(desired: RawSettings) {
-  return { set: desired, reset: SETTINGS.map((s) => s.key).filter((k) => desired[k] === undefined) };
+/**
+ * The configure request that makes override.conf say exactly `desired`: only keys whose value
+ * differs are set, only keys it sets are reset, so a converged file's text is left as written.
+ */
+async function settingsRequest(host: Host, paths: Paths, desired: RawSettings) {
+  const current = dropInSettings((await host.readText(overridePath(paths))) ?? "");
+  const keys = SETTINGS.map((s) => s.key);
+  const set: RawSettings = {};
+  for (const k of keys) if (desired[k] !== undefined && desired[k] !== current[k]) set[k] = desired[k];
+  return { set, reset: keys.filter((k) => desired[k] === undefined && current[k] !== undefined) };
 }
 
 /** Decides everything; refuses (DesiredStateError naming key and line) what cannot work here. */
@@ -98,7 +107,7 @@ export async function decideApply(host: Host, paths: Paths, parsed: ParsedDesire
   let settings: ConfigurePlan | undefined;
   if (state.settings) {
     try {
-      settings = await planConfigure(host, paths, settingsRequest(state.settings), facts);
+      settings = await planConfigure(host, paths, await settingsRequest(host, paths, state.settings), facts);
     } catch (e) {
       if (!(e instanceof SettingsError)) throw e;
       for (const p of e.problems) {

@@ -29,8 +29,9 @@ export interface ExportDocument {
 function fileValue(key: string, value: string): string | number | boolean {
   if (key === "mtu" && /^\d+$/.test(value)) return Number(value);
   if (["detach-netns", "slirp4netns-sandbox", "slirp4netns-seccomp"].includes(key)) {
-    if (value === "true" || value === "1") return true;
-    if (value === "false" || value === "0") return false;
+    // "1"/"0" stay as written, so that applying the export leaves the drop-in's text as it is
+    if (value === "true") return true;
+    if (value === "false") return false;
   }
   return value;
 }
