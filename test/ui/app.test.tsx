@@ -113,11 +113,11 @@ describe("terminal", () => {
     try {
       const colored = renderWith(<ReviewScreen request={{ kind: "uninstall", purge: false }} onBack={() => {}} onApply={() => {}} />, scriptedEngine());
       const c = await colored.waitFor("+[Unit]");
-      expect(c).toMatch(/\x1b\[3\dm/);
+      expect(c).toMatch(/\x1b\[(?:3[0-7]|9[0-7])m/);
       colored.unmount();
       const plain = renderWith(<ReviewScreen request={{ kind: "uninstall", purge: false }} onBack={() => {}} onApply={() => {}} />, scriptedEngine(), { env: { NO_COLOR: "1" } });
       const p = await plain.waitFor("+[Unit]");
-      expect(p).not.toMatch(/\x1b\[3\dm/);
+      expect(p).not.toMatch(/\x1b\[(?:3[0-7]|9[0-7])m/);
     } finally {
       chalk.level = saved;
     }

@@ -89,7 +89,8 @@ describe("the UI plans what the headless commands plan", () => {
     const ui = await createEngine(host).uninstallPlan(false);
     const headless = await planUninstall(host, paths, { purge: false });
     expect(await renderPlan(host, ui.steps)).toBe(await renderPlan(host, headless.steps));
-    expect(ui.items).toContainEqual({ kind: "command", text: "systemctl --user stop containerd.service" });
+    expect(ui.items).toContainEqual(expect.objectContaining({ kind: "file", path: UNIT, action: "remove" }));
+    expect(ui.items.some((i) => i.kind === "command" && /containerd\.service/.test(i.text))).toBe(true);
   });
 });
 

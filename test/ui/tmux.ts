@@ -2,6 +2,7 @@
 // with `send-keys`, the screen read with `capture-pane`. Used by the UI end-to-end test and
 // by the time-to-first-frame benchmark.
 const SOCKET = "crsui";
+const EXIT_MARK = "[program exited: ";
 
 function tmux(args: string[], check = true): string {
   const p = Bun.spawnSync(["tmux", "-L", SOCKET, ...args], { stdout: "pipe", stderr: "pipe" });
@@ -12,12 +13,15 @@ function tmux(args: string[], check = true): string {
 export class Terminal {
   private constructor(readonly name: string) {}
 
-  /** Starts `argv` in a new session of `cols` x `rows`; the pane stays after the program exits. */
+  /**
+   * Starts `argv` in a new session of `cols` x `rows`. A small shell around it prints the
+   * exit status when it ends and keeps the pane open, so the last screen can be read.
+   */
   static start(name: string, argv: string[], opts: { cols?: number; rows?: number; env?: Record<string, string> } = {}): Terminal {
     tmux(["kill-session", "-t", name], false);
     const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-    tmux(["new-session", "-d", "-s", name, "-x", String(opts.cols ?? 80), "-y", String(opts.rows ?? 24), ...env, ...argv]);
-    tmux(["set-option", "-t", name, "remain-on-exit", "on"]);
+    const wrapper = ["sh", "-c", `"$@"; echo "${EXIT_MARK}$?]"; exec sleep 3600`, "sh", ...argv];
+    tmux(["new-session", "-d", "-s", name, "-x", String(opts.cols ?? 80), "-y", String(opts.rows ?? 24), ...env, ...wrapper]);
     return new Terminal(name);
   }
 
@@ -39,11 +43,10 @@ export class Terminal {
     tmux(["resize-window", "-t", this.name, "-x", String(cols), "-y", String(rows)]);
   }
 
-  /** True once the program has exited; its exit status. */
+  /** The program's exit status once it has ended, else null. */
   exitStatus(): number | null {
-    const out = tmux(["display-message", "-p", "-t", this.name, "#{pane_dead} #{pane_dead_status}"]).trim();
-    const [dead, status] = out.split(" ");
-    return dead === "1" ? Number(status) : null;
+    const m = new RegExp(`${EXIT_MARK.replace(/[[\]]/g, "\\$&")}(\\d+)\\]`).exec(this.screen());
+    return m ? Number(m[1]) : null;
   }
 
   /** Polls the screen until `pred` holds; throws with the last screen after the deadline. */

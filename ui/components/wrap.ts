@@ -15,8 +15,13 @@ export function wrapText(text: string, width: number, indent = ""): string[] {
         empty = false;
         continue;
       }
-      if (!empty) out.push(line.trimEnd());
       let rest = word.trimStart();
+      if (rest.length > w - indent.length && !empty) {
+        // a word longer than a row (a long path): fill this row first instead of leaving a gap
+        const room = w - line.length;
+        out.push(line + rest.slice(0, room));
+        rest = rest.slice(room);
+      } else if (!empty) out.push(line.trimEnd());
       line = prefix();
       while (line.length + rest.length > w) {
         out.push(line + rest.slice(0, w - line.length));

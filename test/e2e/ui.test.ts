@@ -1,0 +1,179 @@
+// The interactive installer for real: the COMPILED binary started with no command in a real
+// terminal (tmux, 80x24) as a throwaway user with a real `systemd --user`, driven with keys
+// through a full install, asserting the screen at each step, then the running containerd.
+// Then: it opens on the status when installed, uninstalls from there; a quit during apply
+// rolls back; a resize keeps the screen whole; NO_COLOR leaves no colour sequences.
+import { test, expect, beforeAll, afterAll, describe } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createSandbox, type Sandbox } from "../../scripts/sandbox.ts";
+import { Terminal } from "../ui/tmux.ts";
+
+const BINARY = join(import.meta.dir, "../../dist/containerd-rootless-systemd");
+const USER = "crsui-e2e";
+let sb: Sandbox;
+let bin: string;
+let term: Terminal | null = null;
+
+const unitFile = () => `${sb.home}/.config/systemd/user/containerd.service`;
+const override = () => `${sb.home}/.config/systemd/user/containerd.service.d/override.conf`;
+
+function start(env: Record<string, string> = {}, size = { cols: 80, rows: 24 }): Terminal {
+  term?.kill();
+  const vars = Object.entries({ ...sb.baseEnv(), TERM: "xterm-256color", ...env }).map(([k, v]) => `${k}=${v}`);
+  term = Terminal.start("crsui-e2e", ["runuser", "-u", sb.user, "--", "env", "-i", ...vars, "sh", "-c", `cd ~ && exec ${bin}`], size);
+  return term;
+}
+
+/** every row of the screen fits the terminal width and the help line is there */
+function whole(screen: string, cols = 80) {
+  for (const l of screen.split("\n")) expect(Bun.stringWidth(l)).toBeLessThanOrEqual(cols);
+  expect(screen).toMatch(/q quit|Ctrl\+C quit|q stop and undo/);
+}
+
+async function exited(t: Terminal, timeoutMs = 15_000): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const s = t.exitStatus();
+    if (s !== null) return s;
+    await Bun.sleep(20);
+  }
+  throw new Error(`the installer did not exit; screen:\n${t.screen()}`);
+}
+
+/** a foreground colour (not the reset 39) */
+const COLOUR = /\x1b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;[25];)/;
+const active = () => sb.systemctl("is-active", "containerd.service").stdout.trim();
+
+beforeAll(async () => {
+  if (!existsSync(BINARY)) throw new Error(`build the binary first: bun scripts/build.ts (${BINARY} is missing)`);
+  sb = await createSandbox(USER);
+  bin = sb.installBinary(BINARY);
+}, 60_000);
+
+afterAll(async () => {
+  term?.kill();
+  await sb?.destroy();
+}, 60_000);
+
+describe("interactive installer in a real terminal", () => {
+  test("a quit during apply finishes the current step, rolls back, exits 130: nothing is left", async () => {
+    const t = start();
+    await t.waitFor("RootlessKit   1.1.0");
+    t.keys("Enter");
+    await t.waitFor("Requirements are satisfied.", 30_000);
+    t.keys("Enter");
+    await t.waitFor("[-] detach-netns"); // the add-ons are listed
+    t.keys("Enter");
+    await t.waitFor("65520 (default)");
+    t.keys("Enter");
+    await t.waitFor("Enter apply", 15_000);
+    t.keys("Enter");
+    await t.waitFor("Applying");
+    t.keys("q");
+    const s = await t.waitFor("Cancelled.", 30_000);
+    expect(s).toContain("What this run changed was undone");
+    expect(await exited(t)).toBe(130);
+    expect(existsSync(unitFile())).toBe(false);
+    expect(existsSync(`${sb.home}/.local/bin/containerd-rootless-systemd`)).toBe(false);
+    expect(active()).not.toBe("active");
+  }, 90_000);
+
+  test("full install: welcome -> checks -> choose -> settings -> review -> apply -> done", async () => {
+    const t = start();
+    // welcome: the environment summary
+    let s = await t.waitFor("RootlessKit   1.1.0");
+    for (const x of [`User          ${USER}`, "Distribution  Debian GNU/Linux 12 (bookworm)", "Kernel", "cgroup        v1 (hybrid", "containerd    1.6.20", "Enter run the checks · q quit"]) expect(s).toContain(x);
+    whole(s);
+    // checks: live, then the verdict; the hybrid cgroup warning with its fix
+    t.keys("Enter");
+    s = await t.waitFor("Requirements are satisfied.", 30_000);
+    expect(s).toContain("✓ Checking RootlessKit functionality");
+    expect(s).toContain("! Checking cgroup v2");
+    whole(s);
+    // choose: add-ons with availability (Debian packages none of their daemons)
+    t.keys("Enter");
+    s = await t.waitFor("[-] detach-netns");
+    expect(s).toContain("[x] containerd");
+    expect(s).toMatch(/\[-\] detach-netns/);
+    expect(s).toContain("not available");
+    whole(s);
+    // settings: validated as typed
+    t.keys("Enter");
+    s = await t.waitFor("65520 (default)");
+    expect(s).toContain("slirp4netns (default)");
+    expect(s).toContain("65520 (default)");
+    t.keys("Down", "Down");
+    t.type("70000");
+    s = await t.waitFor("out of range: the MTU must be from 576 to 65520");
+    t.keys("Enter"); // refused while invalid
+    await Bun.sleep(100);
+    expect(t.screen()).toContain("Leave a value empty");
+    t.keys("BSpace", "BSpace", "BSpace", "BSpace", "BSpace");
+    t.type("1500");
+    await t.waitFor((x) => x.includes("1500") && !x.includes("out of range"));
+    // a resize keeps the screen whole
+    t.resize(100, 30);
+    // laid out for 30 rows: the help line on the second-to-last row
+    s = await t.waitFor((x) => x.split("\n")[28]?.includes("Ctrl+C quit") ?? false);
+    whole(s, 100);
+    t.resize(80, 24);
+    // redrawn for 24 rows (a shrinking pane scrolls the old frame up: the title would be gone)
+    s = await t.waitFor((x) => x.split("\n")[0]!.includes("· Settings") && (x.split("\n")[22]?.includes("Ctrl+C quit") ?? false));
+    whole(s);
+    // review: files with diffs and commands
+    t.keys("Enter");
+    s = await t.waitFor((x) => x.split("\n")[22]?.includes("Enter apply") ?? false, 15_000);
+    expect(s.replace(/\n {10}/g, "")).toContain("create    /home/crsui-e2e/.config/systemd/user/containerd.service.d/override.conf");
+    expect(s).toContain('+Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"');
+    t.keys("PageDown", "PageDown", "PageDown");
+    s = await t.waitFor("systemctl --user start containerd.service");
+    expect(s).toContain("$ systemctl --user daemon-reload");
+    whole(s);
+    // apply, then done with next steps
+    t.keys("Enter");
+    s = await t.waitFor("Done. The plan was applied.", 60_000);
+    const text = s.replace(/\n +/g, " ");
+    expect(text).toContain("nerdctl run -it --rm alpine");
+    expect(text).toContain(`sudo loginctl enable-linger ${USER}`);
+    t.keys("Enter");
+    expect(await exited(t)).toBe(0);
+    // the running containerd, with the chosen MTU
+    expect(active()).toBe("active");
+    expect(readFileSync(override(), "utf8")).toContain('CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"');
+    const pid = Number(sb.systemctl("show", "-p", "MainPID", "--value", "containerd.service").stdout.trim());
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain("--mtu=1500");
+    const v = sb.run([bin, "nsenter", "--", "ctr", "version"]);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/Server:\s*\n\s*Version:\s+1\.\d+/);
+  }, 120_000);
+
+  test("installed: opens on the status; NO_COLOR leaves no colour; uninstall from there", async () => {
+    const t = start({ NO_COLOR: "1" });
+    let s = await t.waitFor("containerd.service  active", 20_000);
+    expect(s).toContain("· Installed");
+    expect(s).toContain("mtu = 1500");
+    expect(s).toContain("u uninstall");
+    expect(t.screen(true)).not.toMatch(COLOUR);
+    t.keys("u");
+    s = await t.waitFor("Enter apply", 15_000);
+    expect(s).toContain("Uninstall:");
+    expect(s).toMatch(/\$ systemctl --user (stop|disable .*--now) containerd\.service/);
+    t.keys("Enter");
+    s = await t.waitFor("Done.", 30_000);
+    expect(s.replace(/\n +/g, " ")).toContain("uninstall --purge");
+    t.keys("q");
+    expect(await exited(t)).toBe(0);
+    expect(existsSync(unitFile())).toBe(false);
+    expect(active()).not.toBe("active");
+    expect(existsSync(`${sb.home}/.local/share/containerd`)).toBe(true); // data kept
+  }, 90_000);
+
+  test("with colours by default (no NO_COLOR)", async () => {
+    const t = start();
+    await t.waitFor("containerd-rootless-systemd 0.1.0 · Welcome");
+    expect(t.screen(true)).toMatch(COLOUR);
+    t.keys("C-c");
+    expect(await exited(t)).toBe(0);
+  }, 30_000);
+});
