@@ -29,6 +29,14 @@ export default defineCommand({
     if (text === null) throw new UserError(`${file}: no such file`, "Check the path (examples/ in the repository has sample files).");
     const parsed = parseDesiredState(text, file === "-" ? "(stdin)" : file);
     if (!args["dry-run"]) requireConsent(ctx.host, args);
+    if (!args.yes && !args["dry-run"] && ctx.host.stdinIsTTY) {
+      // a person at the terminal sees the plan first
+      await runApply(ctx, parsed, { dryRun: true });
+      if (!/^y(es)?$/i.test((await ctx.host.ask("Apply this plan? [y/N] ")).trim())) {
+        ctx.reporter.info("Nothing was changed.");
+        return 0;
+      }
+    }
     const report = await runApply(ctx, parsed, { dryRun: args["dry-run"] });
     ctx.reporter.result(report);
     return 0;

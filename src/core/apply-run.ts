@@ -4,7 +4,10 @@
 import type { RunContext } from "../commands/_shared.ts";
 import { CONTAINERD_UNIT } from "./paths.ts";
 import type { StepOutcome } from "./plan.ts";
-import { applyPlan } from "./plan-apply.ts";
+import { applyPlan, ApplyError } from "./plan-apply.ts";
+import { UserError } from "./errors.ts";
+import { diagnoseStart } from "./diagnose.ts";
+import { dropInEnvironment, readDropIns } from "./rootlesskit-dropin.ts";
 import { previewPlan, renderPlan, renderPreviews, unifiedDiff } from "./plan-render.ts";
 import { withLock } from "./lock.ts";
 import { planInstall } from "./install-plan.ts";
@@ -99,12 +102,29 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
     if (plan.steps.some((s) => s.kind === "systemctl" && s.args[0] === "restart" && s.args.includes(CONTAINERD_UNIT))) {
       reporter.info(`${CONTAINERD_UNIT} will be restarted once to apply the changes (running containers stop).`);
     }
-    const result = await applyPlan(host, plan.steps, {
-      onEvent: (e) => {
-        if (e.type === "done" && e.outcome.changed) reporter.info(e.outcome.description);
-        if (e.type === "rollback") reporter.warn(`Undoing: ${e.description}`);
-      },
-    });
+    const launch = await planInstall(host, paths);
+    let result;
+    try {
+      result = await applyPlan(host, plan.steps, {
+        onEvent: (e) => {
+          if (e.type === "done" && e.outcome.changed) reporter.info(e.outcome.description);
+          if (e.type === "rollback") reporter.warn(`Undoing: ${e.description}`);
+        },
+        // containerd did not come back: say why while the failed state is still there
+        beforeRollback: async (f) => {
+          if (f.step.kind !== "wait" && !(f.step.kind === "systemctl" && f.step.args.includes(CONTAINERD_UNIT))) return undefined;
+          // run by hand with the drop-ins' environment, as systemd ran it
+          const env = Object.assign({}, ...(await readDropIns(host, paths)).map((d) => dropInEnvironment(d.text))) as Record<string, string>;
+          return diagnoseStart(host, CONTAINERD_UNIT, { argv: ["env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...launch.execStart], path: launch.servicePath });
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof ApplyError)) throw e;
+      throw new UserError(
+        [`applying ${parsed.file} failed: ${e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed in this phase."].join("\n"),
+        "Fix the cause shown above (`containerd-rootless-systemd configure --show` lists the settings in effect) and run apply again.",
+      );
+    }
     for (const n of plan.notes) reporter.info(n);
     return result;
   });

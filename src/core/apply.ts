@@ -158,7 +158,7 @@ export function settingsSteps(plan: ConfigurePlan): Step[] {
 function settingsInEffectStep(flags: string[]): Step {
   return {
     kind: "wait",
-    what: "RootlessKit running with the new settings",
+    what: "RootlessKit with the new settings",
     timeoutMs: 30_000,
     ready: async (host) => {
       const [s] = await unitStates(host, [CONTAINERD_UNIT]);

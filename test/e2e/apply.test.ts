@@ -155,6 +155,19 @@ test("settings, add-ons and snapshotter together: containerd restarted once; aga
   expect(existsSync(join(sb.home, ".config/systemd/user/buildkit.service"))).toBe(false);
 }, 240_000);
 
+test("containerd does not come up with the new settings: the run is rolled back, containerd runs with the old ones", () => {
+  const before = readFileSync(override, "utf8");
+  sb.writeFile(join(sb.home, "broken.toml"), '[settings]\nmtu = 1500\nflags = "--no-such-rootlesskit-flag"\n');
+  const r = sb.run([bin, "apply", "-f", "broken.toml", "--yes"], { env: WITH_STANDINS, timeoutMs: 120_000 });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain("[WARNING] Undoing: restore " + override);
+  expect(readFileSync(override, "utf8")).toBe(before);
+  expect(sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
+  expect(rootlesskitArgs()).not.toContain("--no-such-rootlesskit-flag");
+  const again = sb.run([bin, "apply", "-f", "minimal.toml", "--yes", "--json"], { env: WITH_STANDINS, timeoutMs: 60_000 });
+  expect(JSON.parse(again.stdout).changed).toBe(false);
+}, 180_000);
+
 test("containerd.installed = false uninstalls it; images and settings files are the user's to purge", () => {
   sb.writeFile(join(sb.home, "off.toml"), "[containerd]\ninstalled = false\n");
   const r = sb.run([bin, "apply", "-f", "off.toml", "--yes", "--json"], { timeoutMs: 60_000 });
