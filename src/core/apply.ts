@@ -41,6 +41,8 @@ export interface ApplyItem {
 
 /** What apply will do, decided from the machine's state; nothing is changed while deciding. */
 export interface ApplyDecision {
+  /** the desired-state file, for problems found later */
+  file: string;
   /** install: not installed or not running (phase A, with the checks); update: running, its unit or binary changed (phase B, so its restart is the one restart) */
   containerd: { action: "install" | "update" | "uninstall" | "none"; installed: boolean; active: boolean };
   settings?: ConfigurePlan;
@@ -145,7 +147,7 @@ export async function decideApply(host: Host, paths: Paths, parsed: ParsedDesire
     const from = currentSnapshotter(before, paths.nerdctlConfig).value ?? "overlayfs";
     snapshotter = { path: paths.nerdctlConfig, from, to: state.snapshotter, before, after: from === state.snapshotter ? before : setSnapshotter(before, state.snapshotter, paths.nerdctlConfig) };
   }
-  return { containerd: { action, installed, active }, settings, addons, snapshotter };
+  return { file: parsed.file, containerd: { action, installed, active }, settings, addons, snapshotter };
 }
 
 export function settingsSteps(plan: ConfigurePlan): Step[] {
@@ -203,7 +205,7 @@ export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, se
       warnings.push(...p.warnings);
       notes.push(...p.notes);
     } catch (e) {
-      if (e instanceof UserError && !(e instanceof DesiredStateError)) throw new DesiredStateError("the desired-state file", [{ key: `addons: ${a.id}`, position: a.at, message: e.message + (e.fix ? ` (${e.fix})` : "") }]);
+      if (e instanceof UserError && !(e instanceof DesiredStateError)) throw new DesiredStateError(d.file, [{ key: `addons: ${a.id}`, position: a.at, message: e.message + (e.fix ? ` (${e.fix})` : "") }]);
       throw e;
     }
   }
