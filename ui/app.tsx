@@ -13,7 +13,8 @@ import { SettingsScreen } from "./screens/settings.tsx";
 import { ReviewScreen } from "./screens/review.tsx";
 import { ApplyScreen } from "./screens/apply.tsx";
 import { DoneScreen } from "./screens/done.tsx";
-import { ErrorScreen, LoadingScreen, StatusScreen, type StatusAction } from "./screens/status.tsx";
+import { StatusScreen, type StatusAction } from "./screens/status.tsx";
+import { LoadingScreen } from "./screens/loading.tsx";
 import type { PlanRequest } from "./hooks/use-plan.ts";
 import type { Addon, ApplyOutcome, Choices, InstalledState, PlanView } from "./engine/types.ts";
 
@@ -22,7 +23,7 @@ type View =
   | { name: "welcome" }
   | { name: "checks"; run: number }
   | { name: "choose" }
-  | { name: "settings" }
+  | { name: "settings"; back: "choose" | "home" }
   | { name: "review"; request: PlanRequest }
   | { name: "apply"; plan: PlanView }
   | { name: "done"; outcome: ApplyOutcome; plan: PlanView };
@@ -51,15 +52,15 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
   const [addons, setAddons] = useState<Addon[]>([]);
   const [choices, setChoices] = useState<Choices | null>(null);
 
-  if (status.error) return <ErrorScreen message={`Could not read the current state: ${status.error}`} onExit={onExit} />;
-  if (!status.value) return <LoadingScreen text="Reading the current state…" />;
-  const installed: InstalledState = status.value;
+  if (status.loading) return <LoadingScreen text="Reading the current state…" />;
+  // unreadable (e.g. no systemd --user): treat as not installed; the checks say why
+  const installed: InstalledState = status.value ?? { installed: false, active: false, detail: [], addons: [], settings: {} };
   const home = () => setView(installed.installed ? { name: "start" } : { name: "welcome" });
   const base = (): Choices => ({ addons: installed.addons.filter((a) => a.installed).map((a) => a.id), addonOptions: {}, settings: installed.settings });
 
   switch (view.name) {
     case "start":
-      if (!installed.installed) return <WelcomeScreen onNext={() => setView({ name: "checks", run: 0 })} />;
+      if (!installed.installed) return <WelcomeScreen notice={status.error && `Could not read the current state (${status.error}); the checks show why.`} onNext={() => setView({ name: "checks", run: 0 })} />;
       return <StatusScreen status={installed} onAction={(a: StatusAction) => onStatusAction(a)} />;
     case "welcome":
       return <WelcomeScreen onNext={() => setView({ name: "checks", run: 0 })} />;
@@ -73,7 +74,7 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
           onNext={(ids, all) => {
             setAddons(all.filter((a) => ids.includes(a.id)));
             setChoices({ ...(choices ?? base()), addons: ids });
-            setView({ name: "settings" });
+            setView({ name: "settings", back: "choose" });
           }}
         />
       );
@@ -82,7 +83,7 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
         <SettingsScreen
           addons={addons}
           initial={{ ...(choices ?? base()).settings, ...flattenOptions((choices ?? base()).addonOptions) }}
-          onBack={() => (installed.installed && !addons.length && !choices ? home() : setView({ name: "choose" }))}
+          onBack={() => (view.back === "home" ? home() : setView({ name: "choose" }))}
           onNext={(values) => {
             const next = splitValues(choices ?? base(), values);
             setChoices(next);
@@ -91,7 +92,13 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
         />
       );
     case "review":
-      return <ReviewScreen request={view.request} onBack={() => (view.request.kind === "uninstall" ? home() : setView({ name: "settings" }))} onApply={(plan) => setView({ name: "apply", plan })} />;
+      return (
+        <ReviewScreen
+          request={view.request}
+          onBack={() => (view.request.kind === "uninstall" ? home() : setView({ name: "settings", back: installed.installed && addons.length === 0 ? "home" : "choose" }))}
+          onApply={(plan) => setView({ name: "apply", plan })}
+        />
+      );
     case "apply":
       return (
         <ApplyScreen
@@ -111,7 +118,7 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
     if (a === "addons") setView({ name: "choose" });
     else if (a === "settings") {
       setChoices(base());
-      setView({ name: "settings" });
+      setView({ name: "settings", back: "home" });
     } else setView({ name: "review", request: { kind: "uninstall", purge: a === "purge" } });
   }
 }

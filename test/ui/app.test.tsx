@@ -100,6 +100,78 @@ describe("app", () => {
   });
 });
 
+describe("app: other paths", () => {
+  test("the state cannot be read (no systemd --user): opens on the welcome with a notice", async () => {
+    const engine = scriptedEngine();
+    engine.status = async () => {
+      throw new Error("systemctl --user show failed: Failed to connect to bus");
+    };
+    const a = app(engine);
+    const f = await a.waitFor("Could not read the current state");
+    expect(f).toContain("Failed to connect to bus");
+    await a.waitFor("RootlessKit   1.1.0");
+    await a.press(KEY.enter);
+    await a.waitFor("Checking RootlessKit");
+  });
+
+  test("installed -> change settings: the current values are filled in; Esc goes back to the status", async () => {
+    const a = app(scriptedEngine({ status: { installed: true, active: true, settings: { mtu: "1500" } } }));
+    await a.waitFor("s settings");
+    await a.press("s");
+    const f = await a.waitFor("Leave a value empty");
+    expect(f).toMatch(/MTU\s+1500/);
+    await a.press(KEY.esc);
+    await a.waitFor("· Installed");
+    await a.press("s");
+    await a.waitFor("Leave a value empty");
+    await a.press(KEY.down, KEY.backspace, KEY.backspace, KEY.backspace, "4", "0", "0", KEY.enter);
+    await a.waitFor("Enter apply");
+    expect(a.engine.calls).toContain(`plan ${JSON.stringify({ addons: [], addonOptions: {}, settings: { mtu: "1400" } })}`);
+  });
+
+  test("installed -> add-ons: the installed ones start ticked; unticking one plans its removal", async () => {
+    const engine = scriptedEngine({
+      status: { installed: true, active: true, addons: [{ id: "buildkit", title: "BuildKit", installed: true }] },
+      addons: [{ id: "buildkit", title: "BuildKit", summary: "nerdctl build", available: true, installed: true, options: [] }],
+    });
+    const a = app(engine);
+    await a.waitFor("a add-ons");
+    await a.press("a");
+    await a.waitFor("[x] BuildKit (installed)");
+    await a.press(KEY.space, KEY.enter);
+    await a.waitFor("Leave a value empty");
+    await a.press(KEY.enter);
+    await a.waitFor("Enter apply");
+    expect(engine.calls).toContain(`plan ${JSON.stringify({ addons: [], addonOptions: {}, settings: {} })}`);
+  });
+
+  test("a plan with deferred add-ons: after containerd is applied, the add-ons' plan is reviewed", async () => {
+    const engine = scriptedEngine();
+    let n = 0;
+    const base = engine.plan;
+    engine.plan = async (c) => ({ ...(await base(c)), title: n++ === 0 ? "Install containerd (add-ons next)" : "Install containerd, add buildkit", deferred: n === 1 ? ["buildkit"] : undefined });
+    const a = app(engine);
+    await a.waitFor("RootlessKit   1.1.0");
+    await a.press(KEY.enter);
+    await a.waitFor("Checking");
+    engine.finishChecks([]);
+    await a.waitFor("Requirements are satisfied.");
+    await a.press(KEY.enter);
+    await a.waitFor("BuildKit");
+    await a.press(KEY.down, KEY.down, KEY.space, KEY.enter);
+    await a.waitFor("BuildKit: worker");
+    await a.press(KEY.enter);
+    const first = await a.waitFor("Enter apply");
+    expect(first).toContain("(add-ons next)");
+    expect(first).toContain("Then the add-ons (buildkit)");
+    await a.press(KEY.enter);
+    await a.waitFor("Install containerd, add buildkit");
+    await a.press(KEY.enter);
+    await a.waitFor("Done. The plan was applied.");
+    expect(engine.calls.filter((c) => c === "apply").length).toBe(2);
+  });
+});
+
 describe("terminal", () => {
   test("NO_COLOR: no colour sequences; without it, colours", () => {
     expect(themeFor({ NO_COLOR: "1" })).toEqual({});

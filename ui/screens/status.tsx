@@ -1,7 +1,6 @@
 // Already installed: the status, and what can be done from here.
 import { Text } from "ink";
 import { Screen } from "../components/screen.tsx";
-import { Spinner } from "../components/spinner.tsx";
 import { blankRow, textRows, type Row } from "../components/line.tsx";
 import { useTheme } from "../contexts/app-context.tsx";
 import { useKeys } from "../hooks/use-keys.ts";
@@ -51,18 +50,4 @@ export function StatusScreen({ status, onAction }: { status: InstalledState; onA
       keys={[["a", "add-ons"], ["s", "settings"], ["u", "uninstall"], ["P", "uninstall+purge"], ["q", "quit"]]}
     />
   );
-}
-
-export function LoadingScreen({ text }: { text: string }) {
-  const theme = useTheme();
-  const { bodyHeight } = useLayout();
-  useKeys(() => {});
-  return <Screen title="Starting" rows={[<Text key="l"><Spinner color={theme.accent} /> {text}</Text>]} height={bodyHeight(0)} offset={0} keys={[["q", "quit"]]} />;
-}
-
-export function ErrorScreen({ message, onExit }: { message: string; onExit: (code: number) => void }) {
-  const theme = useTheme();
-  const { width, bodyHeight } = useLayout();
-  useKeys((_, key) => key.return && onExit(1));
-  return <Screen title="Error" rows={textRows("e", message, width, { color: theme.error })} height={bodyHeight(0)} offset={0} keys={[["Enter", "exit"], ["q", "quit"]]} />;
 }

@@ -19,7 +19,7 @@ const FACTS: [keyof EnvironmentFacts, string][] = [
   ["containerd", "containerd"],
 ];
 
-export function WelcomeScreen({ onNext }: { onNext: () => void }) {
+export function WelcomeScreen({ onNext, notice }: { onNext: () => void; notice?: string }) {
   const theme = useTheme();
   const env = useEnvironment();
   const { width, bodyHeight } = useLayout();
@@ -27,6 +27,7 @@ export function WelcomeScreen({ onNext }: { onNext: () => void }) {
   const rows: Row[] = [];
   rows.push(...textRows("intro", "Sets up rootless containerd as a systemd user service, with its add-ons. Nothing changes until you have reviewed the plan and confirmed it.", width));
   rows.push(blankRow("b1"));
+  if (notice) rows.push(...textRows("notice", notice, width, { color: theme.warn }), blankRow("b2"));
   if (env.loading)
     rows.push(
       <Text key="loading">
