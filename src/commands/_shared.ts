@@ -34,11 +34,19 @@ export function runContext(data: unknown, args: { json?: boolean; verbose?: bool
   };
 }
 
+/** Shows a plan (when given) and asks the person at the terminal; false cancels. */
+export type Confirm = (planText: string) => Promise<boolean>;
+
 /**
- * A mutating command run without a terminal must be told to go ahead: scripts pass --yes
- * (or --dry-run to only look).
+ * Consent for a mutating command. Without a terminal it must be told to go ahead (scripts
+ * pass --yes, or --dry-run to only look); on a terminal without --yes it returns a Confirm
+ * that shows the plan and asks y/N. Undefined means: go ahead.
  */
-export function requireConsent(host: Host, args: { yes?: boolean; "dry-run"?: boolean }): void {
-  if (args.yes || args["dry-run"]) return;
-  if (!host.stdinIsTTY) throw new UsageError("not a terminal; pass --yes", "Re-run with --yes to apply without asking, or --dry-run to see the plan.");
+export function consent(ctx: RunContext, args: { yes?: boolean; "dry-run"?: boolean }): Confirm | undefined {
+  if (args.yes || args["dry-run"]) return undefined;
+  if (!ctx.host.stdinIsTTY) throw new UsageError("not a terminal; pass --yes", "Re-run with --yes to apply without asking, or --dry-run to see the plan.");
+  return async (planText) => {
+    if (planText) ctx.reporter.plain(planText);
+    return /^y(es)?$/i.test((await ctx.host.ask("Apply this plan? [y/N] ")).trim());
+  };
 }

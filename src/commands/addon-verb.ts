@@ -1,7 +1,7 @@
 // The seed's add-on verbs (install-buildkit, uninstall-stargz, ...): one command per verb,
 // built here from the add-on's id; the work is src/core/addons.ts.
 import { defineCommand, type ArgsDef } from "citty";
-import { applyArgs, outputArgs, requireConsent, runContext } from "./_shared.ts";
+import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
 import { runAddons, type AddonAction } from "../core/addons.ts";
 import type { CommandModule } from "./index.ts";
 
@@ -20,21 +20,15 @@ export function addonCommand(id: string, verb: string, action: AddonAction): Com
       args: { ...outputArgs, ...applyArgs, ...(withOptions ? buildkitArgs : {}) },
       async run({ args, data }) {
         const ctx = runContext(data, args);
-        requireConsent(ctx.host, args);
+        const confirm = consent(ctx, args);
         const a = args as Record<string, unknown>;
         const options: Record<string, string> = {};
         if (typeof a.worker === "string") options.worker = a.worker;
         if (typeof a.namespace === "string") options.namespace = a.namespace;
-        const interactive = !args.yes && !args["dry-run"] && ctx.host.stdinIsTTY;
         const result = await runAddons(ctx, [id], action, {
           dryRun: args["dry-run"],
           options: { [id]: options },
-          confirm: interactive
-            ? async (plan) => {
-                ctx.reporter.plain(plan);
-                return /^y(es)?$/i.test((await ctx.host.ask("Apply this plan? [y/N] ")).trim());
-              }
-            : undefined,
+          confirm,
         });
         ctx.reporter.result(result);
         return 0;

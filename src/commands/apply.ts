@@ -1,7 +1,7 @@
 // `apply -f FILE`: converge to a desired-state file (TOML, YAML or JSON; `-` reads stdin).
 // Thin: read and validate the file, let the engine decide and apply, report.
 import { defineCommand } from "citty";
-import { applyArgs, outputArgs, requireConsent, runContext } from "./_shared.ts";
+import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
 import { UsageError, UserError } from "../core/errors.ts";
 import { parseDesiredState } from "../core/desired-state.ts";
 import { runApply } from "../core/apply-run.ts";
@@ -28,11 +28,11 @@ export default defineCommand({
     const text = file === "-" ? await ctx.host.readStdin() : await ctx.host.readText(file);
     if (text === null) throw new UserError(`${file}: no such file`, "Check the path (examples/ in the repository has sample files).");
     const parsed = parseDesiredState(text, file === "-" ? "(stdin)" : file);
-    if (!args["dry-run"]) requireConsent(ctx.host, args);
-    if (!args.yes && !args["dry-run"] && ctx.host.stdinIsTTY) {
+    const confirm = consent(ctx, args);
+    if (confirm) {
       // a person at the terminal sees the plan first
       await runApply(ctx, parsed, { dryRun: true });
-      if (!/^y(es)?$/i.test((await ctx.host.ask("Apply this plan? [y/N] ")).trim())) {
+      if (!(await confirm(""))) {
         ctx.reporter.info("Nothing was changed.");
         return 0;
       }

@@ -1,7 +1,7 @@
 // `configure`: RootlessKit settings as flags instead of a hand-written override.conf.
 // Thin: parse the flags, let the engine validate and plan, show, apply, report.
 import { defineCommand } from "citty";
-import { outputArgs, applyArgs, runContext, requireConsent } from "./_shared.ts";
+import { outputArgs, applyArgs, runContext, consent } from "./_shared.ts";
 import { UsageError } from "../core/errors.ts";
 import { withLock } from "../core/lock.ts";
 import { findSetting, rawSettingsFromFlags, SETTINGS, type SettingKey } from "../core/rootlesskit-settings.ts";
@@ -29,7 +29,8 @@ export default defineCommand({
     ...outputArgs,
   },
   async run({ args, rawArgs, data }) {
-    const { host, paths, reporter } = runContext(data, args);
+    const ctx = runContext(data, args);
+    const { host, paths, reporter } = ctx;
     if (args.show) {
       const shown = await showSettings(host, paths);
       for (const e of shown.effective) {
@@ -69,7 +70,11 @@ export default defineCommand({
       reporter.result({ changed: false, dryRun: true, path: plan.path, diff: plan.diff });
       return 0;
     }
-    requireConsent(host, args);
+    const confirm = consent(ctx, args);
+    if (confirm && !(await confirm(""))) {
+      reporter.info("Nothing was changed.");
+      return 0;
+    }
     reporter.info("containerd.service will be restarted to apply the new settings (running containers stop).");
     const outcome = await withLock(host, paths, { purpose: "configure" }, () => applyConfigure(host, paths, plan));
     reporter.info(plan.after === null ? `Removed ${plan.path}` : `Wrote ${plan.path}`);

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { applyArgs, outputArgs, requireConsent, runContext } from "./_shared.ts";
+import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
 import { install } from "../core/install.ts";
 import { optionsFromFlags, runAddons } from "../core/addons.ts";
 
@@ -24,16 +24,9 @@ export default defineCommand({
   },
   async run({ args, data }) {
     const ctx = runContext(data, args);
-    requireConsent(ctx.host, args);
-    const interactive = !args.yes && !args["dry-run"] && ctx.host.stdinIsTTY;
+    const confirm = consent(ctx, args);
     const options = optionsFromFlags(args._.map(String), { worker: args.worker, namespace: args.namespace });
     if (args._.length > 0) {
-      const confirm = interactive
-        ? async (plan: string) => {
-            ctx.reporter.plain(plan);
-            return /^y(es)?$/i.test((await ctx.host.ask("Apply this plan? [y/N] ")).trim());
-          }
-        : undefined;
       ctx.reporter.result(await runAddons(ctx, args._.map(String), "install", { dryRun: args["dry-run"], confirm, options }));
       return 0;
     }
@@ -41,12 +34,7 @@ export default defineCommand({
       force: args.force,
       dryRun: args["dry-run"],
       skipSmokeTest: args["skip-smoke-test"],
-      confirm: interactive
-        ? async (plan) => {
-            ctx.reporter.plain(plan);
-            return /^y(es)?$/i.test((await ctx.host.ask("Apply this plan? [y/N] ")).trim());
-          }
-        : undefined,
+      confirm,
     });
     ctx.reporter.result(result);
     return 0;

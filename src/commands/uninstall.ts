@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { applyArgs, outputArgs, requireConsent, runContext } from "./_shared.ts";
+import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
 import { uninstall } from "../core/uninstall.ts";
 import { runAddons } from "../core/addons.ts";
 
@@ -20,27 +20,15 @@ export default defineCommand({
   },
   async run({ args, data }) {
     const ctx = runContext(data, args);
-    requireConsent(ctx.host, args);
-    const interactive = !args.yes && !args["dry-run"] && ctx.host.stdinIsTTY;
+    const confirm = consent(ctx, args);
     if (args._.length > 0) {
-      const confirm = interactive
-        ? async (plan: string) => {
-            ctx.reporter.plain(plan);
-            return /^y(es)?$/i.test((await ctx.host.ask("Apply this plan? [y/N] ")).trim());
-          }
-        : undefined;
       ctx.reporter.result(await runAddons(ctx, args._.map(String), "uninstall", { dryRun: args["dry-run"], confirm }));
       return 0;
     }
     const result = await uninstall(ctx, {
       purge: args.purge,
       dryRun: args["dry-run"],
-      confirm: interactive
-        ? async (plan) => {
-            ctx.reporter.plain(plan);
-            return /^y(es)?$/i.test((await ctx.host.ask("Apply this plan? [y/N] ")).trim());
-          }
-        : undefined,
+      confirm,
     });
     ctx.reporter.result(result);
     return 0;
