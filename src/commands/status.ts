@@ -23,7 +23,7 @@ export default defineCommand({
     }
     const report = await collectStatus(host, paths);
     if (reporter.json) reporter.result(report);
-    else printStatus(reporter, report);
+    else printStatus(reporter, report, await host.userName());
     return 0;
   },
 });

@@ -1,30 +1,48 @@
-// The human form of `status`: one line per unit, then versions, settings, socket, linger
-// and snapshotters.
+// The human form of `status`: a short table a person reads top to bottom — the service,
+// containerd, RootlessKit as it runs, linger, snapshotters, then every add-on.
 import type { Reporter } from "./reporter.ts";
 import type { StatusReport, UnitReport } from "./status.ts";
 import { CONTAINERD_UNIT } from "./paths.ts";
 
+const KEY_WIDTH = 20;
+
 export function unitLine(u: UnitReport): string {
-  if (!u.installed) return `${u.name}: not installed`;
-  const parts = [u.enabled ? "enabled" : "disabled", u.state];
+  if (!u.installed) return "not installed";
+  const parts = [u.state, u.enabled ? "enabled" : "disabled"];
   if (u.pid) parts.push(`pid ${u.pid}`);
   if (u.since) parts.push(`since ${u.since}`);
-  return `${u.name}: installed${u.ours ? "" : " (not by this tool)"}, ${parts.join(", ")}`;
+  return `${parts.join(", ")}${u.ours ? "" : " (not created by this tool)"}`;
 }
 
-export function printStatus(reporter: Reporter, r: StatusReport): void {
-  for (const u of r.units) reporter.info(unitLine(u));
-  const c = r.units.find((u) => u.name === CONTAINERD_UNIT);
-  if (c?.installed && !c.active) reporter.warn(`containerd is not running; start it with \`systemctl --user start ${CONTAINERD_UNIT}\``);
-  reporter.info(`containerd: ${r.containerd.client ?? "not found"} (client)${r.containerd.server ? `, ${r.containerd.server} (server, answering)` : ", server not answering"}`);
-  reporter.info(`socket: ${r.containerd.socket}${r.containerd.socketExists ? "" : " (absent)"}`);
-  reporter.info(`RootlessKit: ${r.rootlesskit.version ?? "not found"}, state dir ${r.rootlesskit.stateDir}`);
-  if (r.rootlesskit.settings) {
-    const s = Object.entries(r.rootlesskit.settings).map(([k, v]) => `${k}=${v}`).join(" ");
-    reporter.info(`RootlessKit settings in effect (from ${r.rootlesskit.settingsSource}): ${s}`);
+/** net, MTU, port driver and detach-netns as the running RootlessKit has them. */
+export function rootlesskitLine(r: StatusReport["rootlesskit"]): string {
+  const head = `${r.version ?? "not found"}, state dir ${r.stateDir}`;
+  const f = r.flags;
+  if (!f) return head;
+  const s = r.settings ?? {};
+  const net = [f.net ?? s["networkDriver.driver"], f.mtu && `MTU ${f.mtu}`].filter(Boolean).join(" ");
+  const parts = [`network ${net}`, `port driver ${f["port-driver"] ?? s["portDriver.driver"] ?? "?"}`, `detach-netns ${f["detach-netns"] === "true" ? "on" : "off"}`];
+  if (s["networkDriver.childIP"]) parts.push(`child IP ${s["networkDriver.childIP"]}`);
+  return `${head}\n${" ".repeat(KEY_WIDTH)}${parts.join(", ")}`;
+}
+
+export function printStatus(reporter: Reporter, r: StatusReport, user = ""): void {
+  const rows: [string, string][] = [];
+  const c = r.units.find((u) => u.name === CONTAINERD_UNIT)!;
+  rows.push([CONTAINERD_UNIT, unitLine(c)]);
+  rows.push(["containerd", `${r.containerd.client ?? "not found"}${r.containerd.server ? `; server ${r.containerd.server} answering` : c.active ? "; server not answering" : ""}`]);
+  rows.push(["socket", `${r.containerd.socket}${r.containerd.socketExists ? "" : " (absent)"}`]);
+  rows.push(["RootlessKit", rootlesskitLine(r.rootlesskit)]);
+  rows.push(["linger", r.linger ? "on: containerd starts at boot" : `off: containerd starts when you log in (sudo loginctl enable-linger ${user || "$USER"})`]);
+  const proxy = r.snapshotters.proxy.map((p) => p.name);
+  rows.push(["snapshotters", `${[...r.snapshotters.builtin, ...proxy].join(", ")}; default ${r.snapshotters.default}`]);
+  const lines = rows.map(([k, v]) => `${k.padEnd(KEY_WIDTH)}${v}`);
+  lines.push("", "add-ons");
+  for (const a of r.addons) {
+    const state = a.installed ? `installed${a.active === undefined ? "" : a.active ? ", active" : ", inactive"}` : "not installed";
+    lines.push(`  ${a.id.padEnd(KEY_WIDTH - 2)}${state}${a.installed && a.detail ? ` (${a.detail})` : ""}`);
   }
-  reporter.info(`linger: ${r.linger ? "enabled (containerd starts at boot)" : "disabled (containerd starts when you log in)"}`);
-  const proxy = r.snapshotters.proxy.map((p) => `${p.name} (${p.address ?? "no address"})`);
-  reporter.info(`snapshotters: ${[...r.snapshotters.builtin, ...proxy].join(", ")}; default ${r.snapshotters.default}`);
-  for (const a of r.addons) reporter.info(`add-on ${a.id}: ${a.installed ? "installed" : "not installed"}${a.active === undefined ? "" : a.active ? ", active" : ", inactive"}${a.detail ? ` (${a.detail})` : ""}`);
+  reporter.plain(lines.join("\n"));
+  if (c.installed && !c.active) reporter.warn(`containerd is not running; start it with \`systemctl --user start ${CONTAINERD_UNIT}\``);
+  if (!c.installed) reporter.info("containerd is not installed; run `containerd-rootless-systemd install`.");
 }

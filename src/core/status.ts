@@ -30,7 +30,14 @@ export interface StatusReport {
   command: "status";
   units: UnitReport[];
   containerd: { client: string | null; server: string | null; socket: string; socketExists: boolean; answering: boolean };
-  rootlesskit: { version: string | null; stateDir: string; settings: Record<string, string> | null; settingsSource: "rootlessctl" | "process" | null };
+  rootlesskit: {
+    version: string | null;
+    stateDir: string;
+    settings: Record<string, string> | null;
+    settingsSource: "rootlessctl" | "process" | null;
+    /** the running rootlesskit's own flags (net, mtu, port-driver, detach-netns, ...) */
+    flags: Record<string, string> | null;
+  };
   linger: boolean;
   snapshotters: { builtin: string[]; proxy: { name: string; address: string | null; file: string }[]; default: string };
   addons: ({ id: string; title: string } & PluginStatus)[];
@@ -77,7 +84,13 @@ export function flattenInfo(info: unknown, prefix = ""): Record<string, string> 
 
 type SettingsSeen = { settings: StatusReport["rootlesskit"]["settings"]; source: StatusReport["rootlesskit"]["settingsSource"] };
 
-async function rootlesskitSettings(host: Host, stateDir: string, mainPid: number): Promise<SettingsSeen> {
+async function processFlags(host: Host, mainPid: number): Promise<Record<string, string> | null> {
+  if (mainPid <= 0) return null;
+  const cmdline = await host.readText(`/proc/${mainPid}/cmdline`).catch(() => null);
+  return cmdline && /rootlesskit/.test(cmdline.split("\0")[0]!) ? flagsFromCmdline(cmdline) : null;
+}
+
+async function rootlesskitSettings(host: Host, stateDir: string, flags: Record<string, string> | null): Promise<SettingsSeen> {
   const api = join(stateDir, "api.sock");
   if ((await host.exists(api)) && (await host.which("rootlessctl"))) {
     const r = await host.run(["rootlessctl", "--socket", api, "info", "--json"], { timeoutMs: 5000 });
@@ -89,11 +102,7 @@ async function rootlesskitSettings(host: Host, stateDir: string, mainPid: number
       }
     }
   }
-  if (mainPid > 0) {
-    const cmdline = await host.readText(`/proc/${mainPid}/cmdline`).catch(() => null);
-    if (cmdline && /rootlesskit/.test(cmdline.split("\0")[0]!)) return { settings: flagsFromCmdline(cmdline), source: "process" };
-  }
-  return { settings: null, source: null };
+  return flags ? { settings: flags, source: "process" } : { settings: null, source: null };
 }
 
 /** Proxy snapshotters from config.toml and every conf.d drop-in; the default from nerdctl.toml. */
@@ -130,11 +139,12 @@ export async function collectStatus(host: Host, paths: Paths): Promise<StatusRep
   const containerd = states[0]!;
   const stateDir = await serviceStateDir(host, paths);
   const user = await host.userName().catch(() => "");
+  const flags = isActive(containerd) ? await processFlags(host, containerd.mainPid) : null;
   const [client, rkVersion, server, rk, socketExists, linger, snapshotters] = await Promise.all([
     host.run(["containerd", "--version"], { timeoutMs: 5000 }).then((r) => (r.code === 0 ? parseVersion(r.stdout) : null)),
     host.run(["rootlesskit", "--version"], { timeoutMs: 5000 }).then((r) => (r.code === 0 ? parseVersion(r.stdout) : null)),
     isActive(containerd) ? serverVersion(host, paths, stateDir) : Promise.resolve(null),
-    isActive(containerd) ? rootlesskitSettings(host, stateDir, containerd.mainPid) : Promise.resolve<SettingsSeen>({ settings: null, source: null }),
+    isActive(containerd) ? rootlesskitSettings(host, stateDir, flags) : Promise.resolve<SettingsSeen>({ settings: null, source: null }),
     host.exists(paths.containerdSocket),
     user ? host.exists(`/var/lib/systemd/linger/${user}`) : Promise.resolve(false),
     configuredSnapshotters(host, paths),
@@ -148,7 +158,7 @@ export async function collectStatus(host: Host, paths: Paths): Promise<StatusRep
     command: "status",
     units,
     containerd: { client, server: server?.version ?? null, socket: paths.containerdSocket, socketExists, answering: server !== null },
-    rootlesskit: { version: rkVersion, stateDir, settings: rk.settings, settingsSource: rk.source },
+    rootlesskit: { version: rkVersion, stateDir, settings: rk.settings, settingsSource: rk.source, flags },
     linger,
     snapshotters,
     addons,

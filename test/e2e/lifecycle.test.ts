@@ -198,15 +198,20 @@ describe("lifecycle", () => {
     expect(s.rootlesskit.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(s.rootlesskit.settings["networkDriver.driver"]).toBe("slirp4netns");
     expect(s.rootlesskit.settings["portDriver.driver"]).toBe("builtin");
+    expect(s.rootlesskit.flags).toMatchObject({ net: "slirp4netns", mtu: "65520", "port-driver": "builtin" });
     expect(s.linger).toBe(false);
     expect(s.snapshotters.builtin).toContain("overlayfs");
+    const human = cli("status").stdout;
+    expect(human).toMatch(/^containerd\.service +active \(running\), enabled, pid \d+, since /m);
+    expect(human).toContain("network slirp4netns MTU 65520, port driver builtin, detach-netns off");
+    expect(human).toMatch(/^linger +off: .*sudo loginctl enable-linger /m);
   });
 
   test("containerd stopped out of band: status says so", () => {
     expect(sb.systemctl("stop", "containerd.service").code).toBe(0);
     const r = cli("status");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("containerd.service: installed, enabled, inactive (dead)");
+    expect(r.stdout).toMatch(/^containerd\.service +inactive \(dead\), enabled$/m);
     expect(r.stderr).toContain("containerd is not running");
     const s = JSON.parse(cli("status", "--json").stdout);
     expect(s.units[0]).toMatchObject({ active: false, pid: null });
