@@ -32,6 +32,9 @@ test("XDG_RUNTIME_DIR unset: error, export hint when /run/user/UID is there; sys
   expect(f.level).toBe("error");
   expect(f.fix).toBe("export XDG_RUNTIME_DIR=/run/user/1000");
   expect(byId(r, "session.systemd.no-session")?.level).toBe("error");
+  // the dbus socket cannot be found without XDG_RUNTIME_DIR: no second-hand warning about it
+  expect(byId(r, "session.dbus.inactive")).toBeUndefined();
+  expect(byId(r, "session.dbus.unknown")?.level).toBe("ok");
   expect(r.ok).toBe(false);
 });
 

@@ -167,6 +167,10 @@ async function dbusFinding(ctx: CheckContext, runtimeOk: boolean): Promise<{ fin
   const unitDirs = ["/usr/lib/systemd/user", "/lib/systemd/user", "/etc/systemd/user"];
   const units = await Promise.all(unitDirs.map((d) => existsSafe(ctx, `${d}/dbus.socket`)));
   const why = "runc's systemd cgroup driver needs it (\"Interactive authentication required\" otherwise)";
+  if (units.some(Boolean) && !fromEnv && !runtimeOk) {
+    // without XDG_RUNTIME_DIR its socket cannot be found: the session finding says what to fix first
+    return { finding: ok("session.dbus.unknown", "dbus user session: installed; its socket is checked once XDG_RUNTIME_DIR is fixed"), present: false };
+  }
   if (units.some(Boolean)) {
     return {
       finding: { id: "session.dbus.inactive", level: "warning", message: `The dbus user session is installed but not running; ${why}.`, fix: "systemctl --user enable --now dbus.socket" },
