@@ -6,10 +6,13 @@
 import { test, expect, beforeAll, afterAll, describe } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createSandbox, type Sandbox } from "../../scripts/sandbox.ts";
+import { createSandbox, SANDBOX_PATH, type Sandbox } from "../../scripts/sandbox.ts";
 import { Terminal } from "../ui/tmux.ts";
 
 const BINARY = join(import.meta.dir, "../../dist/containerd-rootless-systemd");
+// Debian packages none of the add-on daemons: the test stand-ins (serve the real socket, no gRPC)
+const STANDINS = join(import.meta.dir, "../fixtures/standins");
+let withStandins = "";
 const USER = "crsui-e2e";
 let sb: Sandbox;
 let bin: string;
@@ -43,13 +46,36 @@ async function exited(t: Terminal, timeoutMs = 15_000): Promise<number> {
 
 /** a foreground colour (not the reset 39) */
 const COLOUR = /\x1b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;[25];)/;
+/** Pages through a scrollable screen from the top until `re` shows. */
+async function scrollTo(t: Terminal, re: RegExp): Promise<boolean> {
+  t.keys("Home");
+  await t.waitFor(/rows 1-/);
+  for (let i = 0; i < 10; i++) {
+    const before = t.screen();
+    if (re.test(before)) return true;
+    if (!before.includes("↓ more")) return false;
+    t.keys("PageDown");
+    await t.waitFor((x) => x !== before);
+  }
+  return false;
+}
+
 const active = () => sb.systemctl("is-active", "containerd.service").stdout.trim();
 
 beforeAll(async () => {
   if (!existsSync(BINARY)) throw new Error(`build the binary first: bun scripts/build.ts (${BINARY} is missing)`);
   sb = await createSandbox(USER);
   bin = sb.installBinary(BINARY);
+  const dir = join(sb.home, "standins");
+  expect(Bun.spawnSync(["cp", "-a", STANDINS, dir]).exitCode).toBe(0);
+  expect(Bun.spawnSync(["chown", "-R", `${sb.user}:`, dir]).exitCode).toBe(0);
+  withStandins = `${dir}:${SANDBOX_PATH}`;
 }, 60_000);
+
+const rootlesskitArgs = () => {
+  const pid = Number(sb.systemctl("show", "-p", "MainPID", "--value", "containerd.service").stdout.trim());
+  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+};
 
 afterAll(async () => {
   term?.kill();
@@ -148,23 +174,73 @@ describe("interactive installer in a real terminal", () => {
     expect(v.stdout).toMatch(/Server:\s*\n\s*Version:\s+1\.\d+/);
   }, 120_000);
 
+  test("installed: change a setting from the status; containerd restarts with it", async () => {
+    const t = start();
+    await t.waitFor("mtu = 1500", 20_000);
+    t.keys("s");
+    let s = await t.waitFor(/MTU\s+1500/);
+    t.keys("Down", "Down", "BSpace", "BSpace", "BSpace");
+    t.type("400");
+    await t.waitFor(/MTU\s+1400/);
+    t.keys("Enter");
+    s = await t.waitFor("Enter apply", 15_000);
+    expect(s).toContain('-Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"');
+    expect(s).toContain('+Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1400"');
+    expect(s).toContain("$ systemctl --user restart containerd.service");
+    t.keys("Enter");
+    await t.waitFor("Done. The plan was applied.", 60_000);
+    t.keys("Enter");
+    expect(await exited(t)).toBe(0);
+    expect(rootlesskitArgs()).toContain("--mtu=1400");
+  }, 90_000);
+
+  test("installed: add an add-on from the status; the real containerd registers it", async () => {
+    const t = start({ PATH: withStandins });
+    await t.waitFor("a add-ons", 20_000);
+    t.keys("a");
+    let s = await t.waitFor("fuse-overlayfs snapshotter");
+    // move to the fuse-overlayfs entry and tick it
+    for (let i = 0; i < 6 && !/› \[ \] fuse-overlayfs/.test(t.screen()); i++) {
+      t.keys("Down");
+      await Bun.sleep(50);
+    }
+    t.keys("Space");
+    await t.waitFor("[x] fuse-overlayfs snapshotter");
+    t.keys("Enter");
+    await t.waitFor(/MTU\s+1400/);
+    t.keys("Enter");
+    s = await t.waitFor("Enter apply", 30_000);
+    expect(s).toContain("add fuse-overlayfs");
+    t.keys("Enter");
+    s = await t.waitFor("Done. The plan was applied.", 60_000);
+    t.keys("Enter");
+    expect(await exited(t)).toBe(0);
+    expect(sb.systemctl("is-active", "containerd-fuse-overlayfs.service").stdout.trim()).toBe("active");
+    const plugins = sb.run([bin, "nsenter", "--", "ctr", "plugins", "ls"], { env: { PATH: withStandins } });
+    expect(plugins.stdout).toMatch(/^io\.containerd\.snapshotter\.v1\s+fuse-overlayfs\s/m);
+  }, 120_000);
+
   test("installed: opens on the status; NO_COLOR leaves no colour; uninstall from there", async () => {
-    const t = start({ NO_COLOR: "1" });
+    const t = start({ NO_COLOR: "1", PATH: withStandins });
     let s = await t.waitFor("containerd.service  active", 20_000);
     expect(s).toContain("· Installed");
-    expect(s).toContain("mtu = 1500");
+    expect(s).toContain("mtu = 1400");
+    expect(s).toContain("[x] fuse-overlayfs snapshotter  installed");
     expect(s).toContain("u uninstall");
     expect(t.screen(true)).not.toMatch(COLOUR);
     t.keys("u");
     s = await t.waitFor("Enter apply", 15_000);
     expect(s).toContain("Uninstall:");
-    expect(s).toMatch(/\$ systemctl --user (stop|disable .*--now) containerd\.service/);
+    expect(s).toContain("Uninstall: ");
+    expect(s).toContain("$ systemctl --user disable --now containerd-fuse-overlayfs.service"); // add-ons first
+    expect(await scrollTo(t, /\$ systemctl --user (stop|disable .*--now) containerd\.service/)).toBe(true);
     t.keys("Enter");
     s = await t.waitFor("Done.", 30_000);
     expect(s.replace(/\n +/g, " ")).toContain("uninstall --purge");
     t.keys("q");
     expect(await exited(t)).toBe(0);
     expect(existsSync(unitFile())).toBe(false);
+    expect(existsSync(`${sb.home}/.config/systemd/user/containerd-fuse-overlayfs.service`)).toBe(false);
     expect(active()).not.toBe("active");
     expect(existsSync(`${sb.home}/.local/share/containerd`)).toBe(true); // data kept
   }, 90_000);

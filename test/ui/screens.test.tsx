@@ -96,6 +96,16 @@ describe("choose", () => {
     expect(chosen!).toEqual(["fuse-overlayfs", "buildkit"]);
   });
 
+  test("move and tick in one chunk", async () => {
+    let chosen: string[] | null = null;
+    const h = renderWith(<ChooseScreen initial={[]} onBack={() => {}} onNext={(ids) => (chosen = ids)} />, scriptedEngine());
+    await h.waitFor("BuildKit");
+    await h.press(KEY.down + KEY.down + KEY.space);
+    await h.waitFor("[x] BuildKit");
+    await h.press(KEY.enter);
+    expect(chosen!).toEqual(["buildkit"]);
+  });
+
   test("Esc goes back instead of quitting", async () => {
     let back = 0;
     const h = renderWith(<ChooseScreen initial={[]} onBack={() => back++} onNext={() => {}} />, scriptedEngine());
@@ -126,6 +136,16 @@ describe("settings", () => {
     await h.press(KEY.enter);
     expect(values!).toEqual({ mtu: "1500", "buildkit.worker": "oci" });
     expect(h.quits).toEqual([]);
+  });
+
+  test("several keys in one chunk (fast typing, paste) go to the right field", async () => {
+    let values: Record<string, string> | null = null;
+    const h = renderWith(<SettingsScreen addons={[]} initial={{ mtu: "1500" }} onBack={() => {}} onNext={(v) => (values = v)} />, scriptedEngine());
+    await h.waitFor(/MTU\s+1500/);
+    await h.press(KEY.down + KEY.backspace + KEY.backspace + KEY.backspace + "400");
+    await h.waitFor(/MTU\s+1400/);
+    await h.press(KEY.enter);
+    expect(values!).toEqual({ mtu: "1400" });
   });
 
   test("Ctrl+C quits while typing", async () => {

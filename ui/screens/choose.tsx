@@ -1,5 +1,5 @@
 // Choose what to install: containerd (always) and the add-ons, each with its availability.
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { Text } from "ink";
 import { Screen } from "../components/screen.tsx";
 import { Spinner } from "../components/spinner.tsx";
@@ -36,16 +36,23 @@ export function ChooseScreen({ initial, onNext, onBack }: { initial: string[] | 
   const [offset, setOffset] = useState(0);
   const shown = followCursor(offset, ms.cursorRow + 2, height);
   if (shown !== offset) setOffset(shown);
+  // several keys may arrive in one chunk: cursor and ticks from refs, not this render's state
+  const cursorRef = useRef(cursor);
+  const pickedRef = useRef(selected);
+  pickedRef.current = selected;
   useKeys(
     (input, key) => {
-      if (key.upArrow) setCursor((c) => Math.max(0, c - 1));
-      else if (key.downArrow) setCursor((c) => Math.min(items.length - 1, c + 1));
-      else if (input === " " && items[cursor] && !items[cursor]!.disabledReason) {
-        const next = new Set(selected);
-        if (next.has(items[cursor]!.id)) next.delete(items[cursor]!.id);
-        else next.add(items[cursor]!.id);
+      if (key.upArrow || key.downArrow) {
+        cursorRef.current = Math.min(items.length - 1, Math.max(0, cursorRef.current + (key.upArrow ? -1 : 1)));
+        setCursor(cursorRef.current);
+      } else if (input === " " && items[cursorRef.current] && !items[cursorRef.current]!.disabledReason) {
+        const id = items[cursorRef.current]!.id;
+        const next = new Set(pickedRef.current);
+        if (next.has(id)) next.delete(id);
+        else next.add(id);
+        pickedRef.current = next;
         setPicked(next);
-      } else if (key.return && addons.value) onNext(list.filter((a) => selected.has(a.id)).map((a) => a.id), list);
+      } else if (key.return && addons.value) onNext(list.filter((a) => pickedRef.current.has(a.id)).map((a) => a.id), list);
     },
     { escBack: onBack },
   );

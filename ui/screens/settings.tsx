@@ -1,6 +1,6 @@
 // The RootlessKit settings and the chosen add-ons' options: defaults shown, each value
 // validated as it is typed. Empty means "keep the default".
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { Text } from "ink";
 import { Screen } from "../components/screen.tsx";
 import { Spinner } from "../components/spinner.tsx";
@@ -61,11 +61,18 @@ function SettingsForm({ fields, initial, onNext, onBack }: { fields: SettingFiel
   });
   const shown = followCursor(offset, focusRow, height);
   if (shown !== offset) setOffset(shown);
+  // keys can arrive several per chunk (fast typing, paste): read the focus from a ref,
+  // not from this render's state
+  const focusRef = useRef(focus);
+  const move = (by: number) => {
+    focusRef.current = Math.min(fields.length - 1, Math.max(0, focusRef.current + by));
+    setFocus(focusRef.current);
+  };
   useKeys(
     (input, key) => {
-      const f = fields[focus];
-      if (key.upArrow || (key.shift && key.tab)) setFocus((i) => Math.max(0, i - 1));
-      else if (key.downArrow || key.tab) setFocus((i) => Math.min(fields.length - 1, i + 1));
+      const f = fields[focusRef.current];
+      if (key.upArrow || (key.shift && key.tab)) move(-1);
+      else if (key.downArrow || key.tab) move(1);
       else if (key.return) {
         if (form.valid) onNext(Object.fromEntries(Object.entries(form.values).filter(([, v]) => v !== "")));
       } else if (!f) return;
