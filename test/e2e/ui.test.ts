@@ -245,9 +245,45 @@ describe("interactive installer in a real terminal", () => {
     expect(existsSync(`${sb.home}/.local/share/containerd`)).toBe(true); // data kept
   }, 90_000);
 
+  test("fresh install with an add-on: containerd first, then the add-on's own plan, reviewed, applied", async () => {
+    const t = start({ PATH: withStandins });
+    await t.waitFor("RootlessKit   1.1.0", 20_000);
+    t.keys("Enter");
+    await t.waitFor("Requirements are satisfied.", 30_000);
+    t.keys("Enter");
+    await t.waitFor("fuse-overlayfs snapshotter");
+    for (let i = 0; i < 6 && !/› \[ \] fuse-overlayfs/.test(t.screen()); i++) {
+      const before = t.screen();
+      t.keys("Down");
+      await t.waitFor((x) => x !== before);
+    }
+    t.keys("Space");
+    await t.waitFor("[x] fuse-overlayfs snapshotter");
+    t.keys("Enter");
+    // uninstall kept the settings drop-in (configuration is kept without --purge): shown as the current value
+    await t.waitFor(/MTU\s+1400/);
+    t.keys("Enter");
+    let s = await t.waitFor("Enter apply", 15_000);
+    expect(s).toContain("Install containerd (add-ons next)");
+    expect(await scrollTo(t, /Then the add-ons \(fuse-overlayfs\)/)).toBe(true);
+    t.keys("Enter");
+    // containerd is up: the add-on's plan, made against the running containerd
+    s = await t.waitFor("add fuse-overlayfs", 60_000);
+    expect(active()).toBe("active");
+    expect(existsSync(`${sb.home}/.config/systemd/user/containerd-fuse-overlayfs.service`)).toBe(false); // not before it is confirmed
+    await t.waitFor("Enter apply");
+    t.keys("Enter");
+    await t.waitFor("Done. The plan was applied.", 60_000);
+    t.keys("Enter");
+    expect(await exited(t)).toBe(0);
+    expect(sb.systemctl("is-active", "containerd-fuse-overlayfs.service").stdout.trim()).toBe("active");
+    const plugins = sb.run([bin, "nsenter", "--", "ctr", "plugins", "ls"], { env: { PATH: withStandins } });
+    expect(plugins.stdout).toMatch(/^io\.containerd\.snapshotter\.v1\s+fuse-overlayfs\s/m);
+  }, 120_000);
+
   test("with colours by default (no NO_COLOR)", async () => {
     const t = start();
-    await t.waitFor("containerd-rootless-systemd 0.1.0 · Welcome");
+    await t.waitFor("containerd.service  active", 20_000); // installed by the test before
     expect(t.screen(true)).toMatch(COLOUR);
     t.keys("C-c");
     expect(await exited(t)).toBe(0);
