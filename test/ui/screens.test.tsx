@@ -239,6 +239,10 @@ describe("apply", () => {
     expect(f).toContain("Failed to connect to bus");
     await h.press(KEY.enter);
     expect(exit!).toBe(1);
+    exit = null;
+    await h.press("q");
+    expect(exit!).toBe(1);
+    expect(h.quits).toEqual([]);
   });
 });
 

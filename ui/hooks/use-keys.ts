@@ -3,12 +3,22 @@
 import { useInput, type Key } from "ink";
 import { useQuit } from "../contexts/quit-context.tsx";
 
-export function useKeys(handler: (input: string, key: Key) => void, opts: { escBack?: () => void; typing?: boolean } = {}) {
-  const quit = useQuit();
+export interface KeyOptions {
+  /** Esc goes back instead of quitting */
+  escBack?: () => void;
+  /** the screen takes text: q is a letter (Ctrl+C and Esc still leave) */
+  typing?: boolean;
+  /** what quitting means here, when not the guard's default (e.g. exit 1 after a failure) */
+  quit?: () => void;
+}
+
+export function useKeys(handler: (input: string, key: Key) => void, opts: KeyOptions = {}) {
+  const guard = useQuit();
+  const quit = () => (opts.quit ? opts.quit() : guard.request());
   useInput((input, key) => {
-    if (key.ctrl && input === "c") return quit.request();
-    if (key.escape) return opts.escBack ? opts.escBack() : quit.request();
-    if (!opts.typing && input === "q") return quit.request();
+    if (key.ctrl && input === "c") return quit();
+    if (key.escape) return opts.escBack ? opts.escBack() : quit();
+    if (!opts.typing && input === "q") return quit();
     handler(input, key);
   });
 }

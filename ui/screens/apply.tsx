@@ -52,11 +52,16 @@ export function ApplyScreen({ plan, onDone, onExit }: { plan: PlanView; onDone: 
   useEffect(() => {
     if (o?.ok) onDone(o);
   }, [o, onDone]);
-  useKeys((input, key) => {
-    if (scroll.onKey(input, key)) return;
-    if (key.return && o && !o.ok) onExit(1);
-  });
-  const keys: [string, string][] = o && !o.ok ? [["Enter", "exit"], ["↑↓", "scroll"]] : [["q", "stop and undo"]];
+  const failed = o !== undefined && !o.ok && !o.cancelled;
+  useKeys(
+    (input, key) => {
+      if (scroll.onKey(input, key)) return;
+      if (key.return && failed) onExit(1);
+    },
+    // after a failure every way out exits 1
+    failed ? { quit: () => onExit(1) } : {},
+  );
+  const keys: [string, string][] = failed ? [["Enter", "exit"], ["↑↓", "scroll"], ["q", "quit"]] : [["q", "stop and undo"]];
   return <Screen title="Applying" rows={rows} height={height} offset={scroll.offset} keys={keys} />;
 }
 
