@@ -181,6 +181,17 @@ describe("review", () => {
     expect([applied, back]).toEqual([0, 1]);
   });
 
+  test("a plan the engine refuses shows what is wrong and the fix", async () => {
+    const engine = scriptedEngine();
+    engine.plan = async () => {
+      throw Object.assign(new Error("containerd-fuse-overlayfs-grpc is not installed (not found on PATH)"), { fix: "Download it from containerd/fuse-overlayfs-snapshotter into ~/.local/bin." });
+    };
+    const h = renderWith(<ReviewScreen request={{ kind: "choices", choices: { addons: ["fuse-overlayfs"], addonOptions: {}, settings: {} } }} onBack={() => {}} onApply={() => {}} />, engine);
+    const f = await h.waitFor("not installed");
+    expect(f).toContain("Download it from containerd/fuse-overlayfs-snapshotter");
+    expect(f).not.toContain("Enter apply");
+  });
+
   test("long plans scroll at 80x24", async () => {
     const items = Array.from({ length: 60 }, (_, i) => ({ kind: "command" as const, text: `step number ${i}` }));
     const h = renderWith(<ReviewScreen request={{ kind: "uninstall", purge: true }} onBack={() => {}} onApply={() => {}} />, scriptedEngine({ plan: { ...PLAN, items } }));

@@ -57,7 +57,7 @@ export async function applyWithProgress(
       ok: false,
       changed: false,
       cancelled,
-      error: cancelled ? CANCELLED : e.message,
+      error: cancelled ? CANCELLED : [e.message, e.fix].filter(Boolean).join("\n"),
       rolledBack: e.rolledBack.length > 0 || done.length === 0,
       diagnostics: [e.failure.output, e.diagnostics].filter((x): x is string => Boolean(x)),
     };

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "react";
 import { useEngine } from "../contexts/app-context.tsx";
 import { useQuit } from "../contexts/quit-context.tsx";
 import type { ApplyOutcome, PlanView, StepState } from "../engine/types.ts";
+import { errorText } from "./use-async.ts";
 
 export interface ApplyState {
   states: StepState[];
@@ -35,7 +36,7 @@ export function useApply(plan: PlanView): ApplyState {
           })),
         signal,
       )
-      .catch((e): ApplyOutcome => ({ ok: false, changed: false, error: (e as Error)?.message ?? String(e) }))
+      .catch((e): ApplyOutcome => ({ ok: false, changed: false, error: errorText(e) }))
       .then((outcome) => setState((s) => ({ ...s, outcome })));
   }, [engine, plan, quit]);
   // Leave the critical section only after the outcome frame is on screen.

@@ -14,7 +14,7 @@ export function useAsync<T>(run: () => Promise<T>, deps: DependencyList): AsyncS
     setState({ loading: true });
     run().then(
       (value) => live && setState({ value, loading: false }),
-      (e) => live && setState({ error: (e as Error)?.message ?? String(e), loading: false }),
+      (e) => live && setState({ error: errorText(e), loading: false }),
     );
     return () => {
       live = false;
@@ -22,4 +22,13 @@ export function useAsync<T>(run: () => Promise<T>, deps: DependencyList): AsyncS
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
   return state;
+}
+
+/** An engine error as the user should read it: what failed, then the fix (UserError) when there is one. */
+export function errorText(e: unknown): string {
+  const err = e as { message?: string; fix?: string; sudoFix?: string[] };
+  const lines = [err?.message ?? String(e)];
+  if (err?.fix) lines.push(err.fix);
+  if (err?.sudoFix?.length) lines.push(["sudo sh -eux <<'EOF'", ...err.sudoFix, "EOF"].join("\n"));
+  return lines.join("\n");
 }

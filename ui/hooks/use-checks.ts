@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import type { Finding } from "../../src/core/findings.ts";
 import { useEngine } from "../contexts/app-context.tsx";
 import type { CheckGroup } from "../engine/types.ts";
+import { errorText } from "./use-async.ts";
 
 export interface ChecksState {
   groups: CheckGroup[];
@@ -25,7 +26,7 @@ export function useChecks(): ChecksState {
     };
     engine.checks(onGroup).then(
       (findings) => live && setState((s) => ({ ...s, findings })),
-      (e) => live && setState((s) => ({ ...s, error: (e as Error)?.message ?? String(e) })),
+      (e) => live && setState((s) => ({ ...s, error: errorText(e) })),
     );
     return () => {
       live = false;
