@@ -288,4 +288,35 @@ describe("interactive installer in a real terminal", () => {
     t.keys("C-c");
     expect(await exited(t)).toBe(0);
   }, 30_000);
+
+  test("SIGTERM during apply is a quit request: the step finishes, the change is rolled back, exit 130", async () => {
+    const t = start();
+    await t.waitFor("mtu = 1400", 20_000);
+    t.keys("s");
+    await t.waitFor(/MTU\s+1400/);
+    t.keys("Down", "Down", "BSpace", "BSpace", "BSpace", "BSpace");
+    t.type("9000");
+    await t.waitFor(/MTU\s+9000/);
+    t.keys("Enter");
+    await t.waitFor("Enter apply", 15_000);
+    const pid = Number(Bun.spawnSync(["pgrep", "-u", String(sb.uid), "-f", `^${bin}$`]).stdout.toString().trim());
+    expect(pid).toBeGreaterThan(0);
+    t.keys("Enter");
+    await t.waitFor("Applying");
+    process.kill(pid, "SIGTERM");
+    const s = await t.waitFor("Cancelled.", 30_000);
+    expect(s).toContain("What this run changed was undone");
+    expect(await exited(t)).toBe(130);
+    expect(readFileSync(override(), "utf8")).toContain('CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1400"');
+    expect(active()).toBe("active");
+    expect(rootlesskitArgs()).toContain("--mtu=1400");
+  }, 90_000);
+
+  test("SIGTERM while nothing is being applied: exits at once, 0", async () => {
+    const t = start();
+    await t.waitFor("containerd.service  active", 20_000);
+    const pid = Number(Bun.spawnSync(["pgrep", "-u", String(sb.uid), "-f", `^${bin}$`]).stdout.toString().trim());
+    process.kill(pid, "SIGTERM");
+    expect(await exited(t)).toBe(0);
+  }, 30_000);
 });
