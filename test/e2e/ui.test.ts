@@ -162,6 +162,7 @@ describe("interactive installer in a real terminal", () => {
     const text = s.replace(/\n +/g, " ");
     expect(text).toContain("nerdctl run -it --rm alpine");
     expect(text).toContain(`sudo loginctl enable-linger ${USER}`);
+    expect(text).toContain("Snapshotter: the default overlayfs works rootless here");
     t.keys("Enter");
     expect(await exited(t)).toBe(0);
     // the running containerd, with the chosen MTU

@@ -151,3 +151,19 @@ describe("apply", () => {
     expect(await host.exists("/run/user/1000/containerd-rootless-systemd.lock")).toBe(false);
   });
 });
+
+describe("next steps", () => {
+  test("nerdctl, linger and snapshotter lines follow the facts; add-on notes come last", async () => {
+    const { nextStepsFor } = await import("../../ui/engine/plans.ts");
+    const { emptyFacts } = await import("../../src/core/checks/facts.ts");
+    const facts = { ...emptyFacts("alice", 1000), snapshotter: "overlayfs" as const };
+    const a = nextStepsFor(facts, null).join("\n");
+    expect(a).toContain("nerdctl run -it --rm alpine");
+    expect(a).toContain("sudo loginctl enable-linger alice");
+    expect(a).toContain("the default overlayfs works rootless here");
+    const b = nextStepsFor({ ...facts, linger: true, snapshotter: "fuse-overlayfs" }, { title: "", steps: [], items: [], unchanged: false, notes: ["Use --annotation nerdctl/bypass4netns=true"] });
+    expect(b.join("\n")).not.toContain("enable-linger");
+    expect(b.join("\n")).toContain("export CONTAINERD_SNAPSHOTTER=fuse-overlayfs");
+    expect(b.at(-1)).toBe("Use --annotation nerdctl/bypass4netns=true");
+  });
+});

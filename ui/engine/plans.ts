@@ -68,7 +68,11 @@ export function nextStepsFor(facts: Facts, plan: PlanView | null): string[] {
     facts.linger ? `Linger is on: ${CONTAINERD_UNIT} starts with the system.` : `To run ${CONTAINERD_UNIT} on system startup, run: \`sudo loginctl enable-linger ${facts.user}\``,
     "Use `nerdctl` to connect to the rootless containerd (no $CONTAINERD_ADDRESS needed), e.g. `nerdctl run -it --rm alpine`.",
   ];
-  if (facts.snapshotter !== "overlayfs") lines.push(`overlayfs does not work rootless here: use another snapshotter, e.g. \`export CONTAINERD_SNAPSHOTTER=${facts.snapshotter}\` (or install the fuse-overlayfs add-on).`);
+  lines.push(
+    facts.snapshotter === "overlayfs"
+      ? "Snapshotter: the default overlayfs works rootless here; nothing to set."
+      : `Snapshotter: overlayfs does not work rootless here; use \`export CONTAINERD_SNAPSHOTTER=${facts.snapshotter}\` (or add the fuse-overlayfs add-on).`,
+  );
   return [...lines, ...(plan?.notes ?? [])];
 }
 
