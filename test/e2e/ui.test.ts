@@ -21,9 +21,11 @@ let term: Terminal | null = null;
 const unitFile = () => `${sb.home}/.config/systemd/user/containerd.service`;
 const override = () => `${sb.home}/.config/systemd/user/containerd.service.d/override.conf`;
 
-function start(env: Record<string, string> = {}, size = { cols: 80, rows: 24 }): Terminal {
+function start(env: Record<string, string> = {}, size = { cols: 80, rows: 24 }, unset: string[] = []): Terminal {
   term?.kill();
-  const vars = Object.entries({ ...sb.baseEnv(), TERM: "xterm-256color", ...env }).map(([k, v]) => `${k}=${v}`);
+  const all: Record<string, string> = { ...sb.baseEnv(), TERM: "xterm-256color", ...env };
+  for (const k of unset) delete all[k];
+  const vars = Object.entries(all).map(([k, v]) => `${k}=${v}`);
   term = Terminal.start("crsui-e2e", ["runuser", "-u", sb.user, "--", "env", "-i", ...vars, "sh", "-c", `cd ~ && exec ${bin}`], size);
   return term;
 }
@@ -83,6 +85,25 @@ afterAll(async () => {
 }, 60_000);
 
 describe("interactive installer in a real terminal", () => {
+  test("a failing check (no XDG_RUNTIME_DIR, as under su): its fix is shown and the installer does not go on", async () => {
+    const t = start({}, undefined, ["XDG_RUNTIME_DIR"]);
+    await t.waitFor("RootlessKit   1.1.0", 20_000);
+    t.keys("Enter");
+    let s = await t.waitFor("r check again", 30_000);
+    expect(s).toContain("✗ Checking RootlessKit functionality");
+    expect(s).toContain("✗ XDG_RUNTIME_DIR is not set");
+    expect(s).toContain(`fix: export XDG_RUNTIME_DIR=/run/user/${sb.uid}`);
+    expect(await scrollTo(t, /problems? must be fixed before installing/)).toBe(true);
+    // Enter is refused with fatal findings: keys are handled in order, so once Home has
+    // scrolled back to the top, the Enter before it was handled on this same screen
+    t.keys("Enter", "Home");
+    s = await t.waitFor(/rows 1-/);
+    expect(s.split("\n")[0]).toContain("· Checks");
+    t.keys("q");
+    expect(await exited(t)).toBe(0);
+    expect(existsSync(unitFile())).toBe(false);
+  }, 90_000);
+
   test("a quit during apply finishes the current step, rolls back, exits 130: nothing is left", async () => {
     const t = start();
     await t.waitFor("RootlessKit   1.1.0");

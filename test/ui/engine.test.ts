@@ -167,3 +167,17 @@ describe("next steps", () => {
     expect(b.at(-1)).toBe("Use --annotation nerdctl/bypass4netns=true");
   });
 });
+
+describe("checks", () => {
+  test("the sudo block is the one `check` prints: only fixes of warnings and errors", async () => {
+    const { sudoBlockFor, sectionIndex } = await import("../../ui/engine/checks.ts");
+    const findings = [
+      { id: "subid.missing", level: "error" as const, message: "no subuid range", sudoFix: ["usermod --add-subuids 100000-165535 alice"] },
+      { id: "linger.off", level: "info" as const, message: "linger off", sudoFix: ["loginctl enable-linger alice"] },
+      { id: "cgroup.delegation", level: "warning" as const, message: "not delegated", sudoFix: ["mkdir -p /etc/systemd/system/user@.service.d"] },
+    ];
+    expect(sudoBlockFor(findings)).toBe(["sudo sh -eux <<'EOF'", "usermod --add-subuids 100000-165535 alice", "mkdir -p /etc/systemd/system/user@.service.d", "EOF"].join("\n"));
+    expect(sudoBlockFor([findings[1]!])).toBe("");
+    expect(findings.map(sectionIndex)).toEqual([0, 3, 1]);
+  });
+});
