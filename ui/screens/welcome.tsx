@@ -49,7 +49,7 @@ export function WelcomeScreen({ onNext, notice }: { onNext: () => void; notice?:
   const scroll = useScroll(rows.length, height);
   useKeys((input, key) => {
     if (scroll.onKey(input, key)) return;
-    if (key.return && env.value) onNext();
+    if (key.return) onNext(); // the summary is for reading; no need to wait for it
   });
   return <Screen title="Welcome" rows={rows} height={height} offset={scroll.offset} keys={[["Enter", "run the checks"], ["q", "quit"]]} />;
 }
