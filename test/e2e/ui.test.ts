@@ -312,7 +312,7 @@ describe("interactive installer in a real terminal", () => {
   }, 30_000);
 
   test("SIGTERM during apply is a quit request: the step finishes, the change is rolled back, exit 130", async () => {
-    const t = start();
+    const t = start({ PATH: withStandins }); // the installed add-on's daemon must be found
     await t.waitFor("mtu = 1400", 20_000);
     t.keys("s");
     await t.waitFor(/MTU\s+1400/);

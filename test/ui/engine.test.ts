@@ -10,6 +10,8 @@ import { planConfigure } from "../../src/core/rootlesskit-configure.ts";
 import { renderPlan } from "../../src/core/plan-render.ts";
 import { resolvePaths } from "../../src/core/paths.ts";
 import type { PlanView } from "../../ui/engine/types.ts";
+import { parseDesiredState } from "../../src/core/desired-state.ts";
+import { decideApply, phaseBSteps } from "../../src/core/apply.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());
@@ -76,6 +78,18 @@ describe("the UI plans what the headless commands plan", () => {
     const reload = ui.steps.findIndex((s) => s.kind === "systemctl" && s.args[0] === "daemon-reload");
     expect(reload).toBeGreaterThan(0);
     expect(reload).toBeLessThan(start);
+  });
+
+  test("installed and running: the same steps as `apply -f` of a file with the same settings", async () => {
+    const file = "[containerd]\ninstalled = true\n\n[settings]\nmtu = 1400\n";
+    ({ h: host } = await machine({ active: true, enabled: true, files: { [UNIT]: "# Created by containerd-rootless-systemd\n[Service]\n", [OVERRIDE]: '[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"\n', "/etc/rootless.toml": file } }));
+    const paths = resolvePaths(host.env, host.uid);
+    const ui = await createEngine(host).plan({ ...NONE, settings: { mtu: "1400" } });
+    const d = await decideApply(host, paths, parseDesiredState(file, "/etc/rootless.toml"));
+    const headless = await phaseBSteps(host, paths, d, false, false);
+    expect(await renderPlan(host, ui.steps)).toBe(await renderPlan(host, headless.steps));
+    expect(ui.items[0]).toMatchObject({ kind: "file", path: OVERRIDE, action: "update" });
+    expect(ui.items).toContainEqual({ kind: "command", text: "systemctl --user restart containerd.service" });
   });
 
   test("an invalid combination is refused by the engine with its message", async () => {
