@@ -1,6 +1,8 @@
 // Runs a plan. Every step that changes something is journaled with how to undo it; when a
 // step fails, what THIS run changed is rolled back (commands undone, files restored, systemd
 // reloaded, late undos such as restarting the previous unit), then an ApplyError is thrown.
+// An aborted `signal` is honoured between steps (never in the middle of one) the same way:
+// rollback, then an ApplyError whose failure is marked `cancelled`.
 // Writes of identical content are "unchanged", so a second run of the same plan changes nothing.
 import { dirname, basename, join } from "node:path";
 import type { Host, RunResult } from "./host.ts";
@@ -21,12 +23,19 @@ export interface StepFailure {
   reason: string;
   /** the failing program's output, when there is one */
   output?: string;
+  /** the signal was aborted before this step ran (the step itself never started) */
+  cancelled?: boolean;
 }
+
+/** The failure reason when the run was cancelled through `ApplyOptions.signal`. */
+export const CANCELLED_REASON = "cancelled";
 
 export interface ApplyOptions {
   onEvent?: (e: ApplyEvent) => void;
   /** called after a failure, before rollback (e.g. collect `systemctl status` while the unit still exists); its text goes into the error */
   beforeRollback?: (failure: StepFailure) => Promise<string | undefined>;
+  /** checked before each step: once aborted, no further step starts and this run is rolled back */
+  signal?: AbortSignal;
 }
 
 export class ApplyError extends UserError {
@@ -37,7 +46,7 @@ export class ApplyError extends UserError {
     readonly diagnostics: string | undefined,
     fix?: string,
   ) {
-    super(`${failure.description} failed: ${failure.reason}`, fix);
+    super(failure.cancelled ? `Cancelled before: ${failure.description}` : `${failure.description} failed: ${failure.reason}`, fix);
     this.name = "ApplyError";
   }
 }
@@ -66,8 +75,8 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
   const outcomes: StepOutcome[] = [];
   let reloaded = false;
 
-  const fail = async (index: number, step: Step, reason: string, output?: string): Promise<never> => {
-    const failure: StepFailure = { step, index, description: describeStep(step), reason, output };
+  const fail = async (index: number, step: Step, reason: string, output?: string, cancelled?: boolean): Promise<never> => {
+    const failure: StepFailure = { step, index, description: describeStep(step), reason, output, ...(cancelled ? { cancelled } : {}) };
     const diagnostics = await opts.beforeRollback?.(failure).catch((e) => `(could not collect diagnostics: ${(e as Error).message})`);
     const rolledBack = await rollback(host, undos, reloaded, opts.onEvent);
     for (const c of commits) await c().catch(() => {});
@@ -79,6 +88,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
   };
 
   for (const [index, step] of steps.entries()) {
+    if (opts.signal?.aborted) await fail(index, step, CANCELLED_REASON, undefined, true);
     const started = host.now();
     opts.onEvent?.({ type: "start", index, step, description: describeStep(step) });
     let changed = true;

@@ -1,0 +1,72 @@
+// Cancelling an apply through its AbortSignal: honoured between steps only, and it rolls
+// back what the run changed exactly like a failed step, raising a cancelled ApplyError.
+import { afterEach, describe, expect, test } from "bun:test";
+import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
+import { applyPlan, ApplyError, CANCELLED_REASON, type ApplyEvent } from "../../src/core/plan-apply.ts";
+import type { Step } from "../../src/core/plan.ts";
+
+let host: TestHost;
+afterEach(() => host?.cleanup());
+
+const systemctlLog = (h: TestHost) => h.calls.filter((c) => c[0] === "systemctl").map((c) => c.slice(2).join(" "));
+
+describe("apply with a signal", () => {
+  test("aborted after step 2 of 4: steps 3-4 never run, steps 1-2 are rolled back, the error says cancelled", async () => {
+    host = await makeTestHost({ files: { "/home/alice/old.conf": "old\n" }, commands: { systemctl: () => ok() } });
+    const steps: Step[] = [
+      { kind: "write", path: "/home/alice/old.conf", content: "new\n" },
+      { kind: "systemctl", args: ["start", "x.service"], undo: ["stop", "x.service"] },
+      { kind: "systemctl", args: ["start", "y.service"], undo: ["stop", "y.service"] },
+      { kind: "write", path: "/home/alice/never.conf", content: "no\n" },
+    ];
+    const cancel = new AbortController();
+    const events: string[] = [];
+    const onEvent = (e: ApplyEvent) => {
+      events.push(e.type === "rollback" ? `rollback ${e.description}` : `${e.type} ${e.index}`);
+      if (e.type === "done" && e.index === 1) cancel.abort();
+    };
+    let diagnosedFor: string | undefined;
+    const err = (await applyPlan(host, steps, { signal: cancel.signal, onEvent, beforeRollback: async (f) => void (diagnosedFor = f.reason) }).catch((e) => e)) as ApplyError;
+    expect(err).toBeInstanceOf(ApplyError);
+    expect(err.failure.cancelled).toBe(true);
+    expect(err.failure.reason).toBe(CANCELLED_REASON);
+    expect(err.failure.index).toBe(2);
+    expect(err.message).toMatch(/^Cancelled before: Run systemctl --user start y\.service$/);
+    expect(diagnosedFor).toBe(CANCELLED_REASON); // the same path as a failure: diagnostics, then rollback
+    // steps 3 and 4 never started
+    expect(events.filter((e) => e.startsWith("start"))).toEqual(["start 0", "start 1"]);
+    expect(systemctlLog(host)).toEqual(["start x.service", "stop x.service"]);
+    expect(await host.exists("/home/alice/never.conf")).toBe(false);
+    // steps 1 and 2 undone, services first, then files
+    expect(await host.readText("/home/alice/old.conf")).toBe("old\n");
+    expect(err.rolledBack).toEqual(["systemctl --user stop x.service", "restore /home/alice/old.conf"]);
+    expect(err.outcomes.map((o) => o.target)).toEqual(["/home/alice/old.conf", "systemctl --user start x.service"]);
+  });
+
+  test("an abort during a step lets that step finish; the next one does not start", async () => {
+    host = await makeTestHost();
+    const cancel = new AbortController();
+    let polls = 0;
+    const steps: Step[] = [
+      { kind: "wait", what: "the thing", timeoutMs: 5000, everyMs: 1, ready: async () => (++polls === 1 ? (cancel.abort(), false) : polls >= 3) },
+      { kind: "write", path: "/home/alice/a.conf", content: "a\n" },
+    ];
+    const err = (await applyPlan(host, steps, { signal: cancel.signal }).catch((e) => e)) as ApplyError;
+    expect(polls).toBe(3); // the wait went on until ready despite the abort
+    expect(err.failure).toMatchObject({ cancelled: true, index: 1 });
+    expect(err.outcomes).toHaveLength(1);
+    expect(await host.exists("/home/alice/a.conf")).toBe(false);
+  });
+
+  test("aborted before the start: nothing runs; never aborted: the plan runs as without a signal", async () => {
+    host = await makeTestHost();
+    const steps: Step[] = [{ kind: "write", path: "/home/alice/a.conf", content: "a\n" }];
+    const err = (await applyPlan(host, steps, { signal: AbortSignal.abort() }).catch((e) => e)) as ApplyError;
+    expect(err.failure).toMatchObject({ cancelled: true, index: 0 });
+    expect(err.rolledBack).toEqual([]);
+    expect(await host.exists("/home/alice/a.conf")).toBe(false);
+    const r = await applyPlan(host, steps, { signal: new AbortController().signal });
+    expect(r.changed).toBe(true);
+    expect(await host.readText("/home/alice/a.conf")).toBe("a\n");
+  });
+});
