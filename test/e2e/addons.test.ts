@@ -213,8 +213,8 @@ describe("add-ons", () => {
     expect(cmdline(pid)).toContain("buildkitd --oci-worker=true --oci-worker-rootless=true --containerd-worker=false --oci-worker-net=bridge");
     expect(userNs(pid)).toBe(containerdNs());
     const status = cli(["status"]);
-    expect(status.stdout).toMatch(/add-on buildkit: installed, active/);
-    expect(status.stdout).toMatch(/add-on stargz: not installed/);
+    expect(status.stdout).toMatch(/^  buildkit +installed, active/m);
+    expect(status.stdout).toMatch(/^  stargz +not installed$/m);
   }, 60_000);
 
   test("install buildkit --worker=containerd --namespace=default: its own unit, socket and flags", () => {
