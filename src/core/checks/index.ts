@@ -1,7 +1,8 @@
 // runChecks: every probe, the independent ones concurrently, findings in a fixed order
 // (the order the report prints them in), plus the environment facts they gathered.
 // Root is refused before anything else runs. A probe that fails unexpectedly becomes an
-// error finding; no exception escapes.
+// error finding; no exception escapes. `onProbe` hears each probe group as it finishes
+// (for live progress); the returned result is the same with or without it.
 import type { Host } from "../host.ts";
 import type { Paths } from "../paths.ts";
 import type { Finding } from "../findings.ts";
@@ -22,6 +23,14 @@ import { probeConflicts } from "./conflicts.ts";
 export type { CheckOptions } from "./context.ts";
 export type { EnvironmentFacts } from "./facts.ts";
 
+/** The probe groups, in report order; every finding's id starts with its group's name. */
+export type ProbeGroup = "session" | "binaries" | "subid" | "sysctl" | "rootlesskit" | "cgroup" | "overlayfs" | "linger" | "conflicts";
+
+export interface RunChecksOptions extends CheckOptions {
+  /** called once per probe group as soon as it finishes, with that group's findings, before runChecks resolves */
+  onProbe?: (group: ProbeGroup, findings: readonly Finding[]) => void;
+}
+
 export interface CheckResult {
   ok: boolean;
   /** true when the run stopped at the root refusal */
@@ -38,7 +47,7 @@ export const SECTIONS = [
   { title: null, prefixes: ["linger", "conflicts"] },
 ] as const;
 
-const PROBES: [string, (ctx: CheckContext) => Promise<ProbeResult>][] = [
+const PROBES: readonly (readonly [ProbeGroup, (ctx: CheckContext) => Promise<ProbeResult>])[] = [
   ["session", probeSession],
   ["binaries", probeBinaries],
   ["subid", probeSubids],
@@ -50,6 +59,8 @@ const PROBES: [string, (ctx: CheckContext) => Promise<ProbeResult>][] = [
   ["conflicts", probeConflicts],
 ];
 
+export const PROBE_GROUPS: readonly ProbeGroup[] = PROBES.map(([g]) => g);
+
 async function guarded(group: string, probe: (ctx: CheckContext) => Promise<ProbeResult>, ctx: CheckContext): Promise<ProbeResult> {
   try {
     return await probe(ctx);
@@ -58,14 +69,25 @@ async function guarded(group: string, probe: (ctx: CheckContext) => Promise<Prob
   }
 }
 
-export async function runChecks(host: Host, paths: Paths, opts: CheckOptions = {}): Promise<CheckResult> {
+/** Tells `onProbe` about a finished group; a throwing listener must not break the checks. */
+function report(onProbe: RunChecksOptions["onProbe"], group: ProbeGroup, r: ProbeResult): ProbeResult {
+  try {
+    onProbe?.(group, r.findings);
+  } catch {
+    // progress display only: the result is what counts
+  }
+  return r;
+}
+
+export async function runChecks(host: Host, paths: Paths, opts: RunChecksOptions = {}): Promise<CheckResult> {
+  const { onProbe, ...checkOpts } = opts;
   const user = await host.userName().catch(() => String(host.uid));
-  const ctx = createContext(host, paths, user, opts);
+  const ctx = createContext(host, paths, user, checkOpts);
   const base = emptyFacts(user, host.uid);
   const refusal = rootRefusal(ctx);
   if (refusal) return { ok: false, refused: true, findings: [refusal], facts: base };
 
-  const [results, distro] = await Promise.all([Promise.all(PROBES.map(([g, p]) => guarded(g, p, ctx))), readDistro(ctx).catch(() => null)]);
+  const [results, distro] = await Promise.all([Promise.all(PROBES.map(([g, p]) => guarded(g, p, ctx).then((r) => report(onProbe, g, r)))), readDistro(ctx).catch(() => null)]);
   const findings = results.flatMap((r) => r.findings);
   const facts = mergeFacts({ ...base, distro }, results.map((r) => r.facts));
   return { ok: !findings.some(isFatal), refused: false, findings, facts };
