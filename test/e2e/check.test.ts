@@ -2,14 +2,10 @@
 // with a real `systemd --user`, it finds RootlessKit 1.1.0, the smoke test and the overlay
 // mount pass, and cgroup v1 (this host is hybrid) is a warning. A real fault (the user's
 // /etc/subuid line removed) shows up as a finding with RootlessKit's own error.
-import { test, expect, beforeAll, afterAll } from "bun:test";
-import { existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { createSandbox, waitFor, type Sandbox } from "../../scripts/sandbox.ts";
-
-const BINARY = join(import.meta.dir, "../../dist/containerd-rootless-systemd");
-let sb: Sandbox;
-let bin: string;
+import { test, expect } from "bun:test";
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { waitFor } from "../../scripts/sandbox.ts";
+import { BINARY, useSandbox } from "../helpers/e2e.ts";
 
 interface Doc {
   ok: boolean;
@@ -17,20 +13,8 @@ interface Doc {
   facts: Record<string, any>;
 }
 
-beforeAll(async () => {
-  if (!existsSync(BINARY)) throw new Error(`build the binary first: bun scripts/build.ts (${BINARY} is missing)`);
-  sb = await createSandbox("crschk-e2e");
-  bin = sb.installBinary(BINARY);
-}, 60_000);
-
-afterAll(async () => {
-  await sb?.destroy();
-}, 60_000);
-
-function checkJson(): { code: number; doc: Doc; stderr: string } {
-  const r = sb.run([bin, "check", "--json"], { timeoutMs: 30_000 });
-  return { code: r.code, doc: JSON.parse(r.stdout) as Doc, stderr: r.stderr };
-}
+const e2e = useSandbox("crschk-e2e", { cliTimeoutMs: 30_000 });
+const checkJson = () => e2e.cliJson<Doc>("check", "--json");
 
 const find = (doc: Doc, id: string) => doc.findings.find((f) => f.id === id);
 
@@ -65,11 +49,11 @@ test("check --json as an unprivileged user tells what is true on this machine", 
   expect(doc.ok).toBe(true);
   expect(code).toBe(0);
   // the overlay test cleaned up after itself
-  expect(sb.run(["sh", "-c", `ls -A ${sb.runtimeDir} | grep crs-overlay || true`]).stdout).toBe("");
+  expect(e2e.sb.run(["sh", "-c", `ls -A ${e2e.sb.runtimeDir} | grep crs-overlay || true`]).stdout).toBe("");
 });
 
 test("human output: the seed's three lines in order, the cgroup warning on stderr, a satisfied summary", () => {
-  const r = sb.run([bin, "check"], { timeoutMs: 30_000 });
+  const r = e2e.cli("check");
   expect(r.code).toBe(0);
   const out = r.stdout.split("\n");
   const at = ["[INFO] Checking RootlessKit functionality", "[INFO] Checking cgroup v2", "[INFO] Checking overlayfs"].map((l) => out.indexOf(l));
@@ -107,7 +91,7 @@ async function editSubuid(edit: (text: string) => string): Promise<void> {
 }
 
 test("a real fault: without the user's /etc/subuid line, check names it and shows RootlessKit's own error", async () => {
-  const mine = (l: string) => l.startsWith(`${sb.user}:`);
+  const mine = (l: string) => l.startsWith(`${e2e.sb.user}:`);
   const line = readFileSync("/etc/subuid", "utf8").split("\n").find(mine)!;
   expect(line).toBeDefined();
   await editSubuid((t) => t.split("\n").filter((l) => !mine(l)).join("\n"));

@@ -2,47 +2,28 @@
 // a real `systemd --user`, must leave only rootlesskit, slirp4netns and containerd running
 // (both hops are execve, no Bun process stays), with a containerd API that answers through
 // the namespace; invalid settings fail with a clear message before anything starts.
-import { test, expect, beforeAll, afterAll } from "bun:test";
-import { existsSync, readFileSync, readlinkSync } from "node:fs";
+import { test, expect } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createSandbox, waitFor, type Sandbox } from "../../scripts/sandbox.ts";
+import { waitFor } from "../../scripts/sandbox.ts";
 import { Host } from "../../src/core/host.ts";
 import { resolvePaths } from "../../src/core/paths.ts";
 import { nsenterArgv } from "../../src/core/nsenter.ts";
+import { exeOf, useSandbox } from "../helpers/e2e.ts";
 
-const BINARY = join(import.meta.dir, "../../dist/containerd-rootless-systemd");
 const UNIT = "crsrk-launch-e2e";
-let sb: Sandbox;
-let bin: string;
-
-beforeAll(async () => {
-  if (!existsSync(BINARY)) throw new Error(`build the binary first: bun scripts/build.ts (${BINARY} is missing)`);
-  sb = await createSandbox("crsrk-e2e-launch");
-  bin = sb.installBinary(BINARY);
-}, 60_000);
-
-afterAll(async () => {
-  await sb?.destroy();
-}, 60_000);
+const e2e = useSandbox("crsrk-e2e-launch");
 
 function unitPids(): number[] {
-  const procs = `/sys/fs/cgroup/systemd/user.slice/user-${sb.uid}.slice/user@${sb.uid}.service/app.slice/${UNIT}.service/cgroup.procs`;
+  const procs = `/sys/fs/cgroup/systemd/user.slice/user-${e2e.sb.uid}.slice/user@${e2e.sb.uid}.service/app.slice/${UNIT}.service/cgroup.procs`;
   if (!existsSync(procs)) return [];
   return readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number);
 }
 
-function exeOf(pid: number): string {
-  try {
-    return readlinkSync(`/proc/${pid}/exe`);
-  } catch {
-    return "";
-  }
-}
-
 async function ctrVersion(): Promise<{ code: number; stdout: string; stderr: string }> {
-  const host = new Host({ env: sb.baseEnv(), uid: sb.uid, gid: sb.gid });
-  const ns = await nsenterArgv(host, resolvePaths(host.env, sb.uid), ["ctr", "version"]);
-  return sb.run(ns.argv, { env: ns.env, timeoutMs: 20_000 });
+  const host = new Host({ env: e2e.sb.baseEnv(), uid: e2e.sb.uid, gid: e2e.sb.gid });
+  const ns = await nsenterArgv(host, resolvePaths(host.env, e2e.sb.uid), ["ctr", "version"]);
+  return e2e.sb.run(ns.argv, { env: ns.env, timeoutMs: 20_000 });
 }
 
 test("invalid settings are refused with a clear message and nothing starts", () => {
@@ -53,17 +34,17 @@ test("invalid settings are refused with a clear message and nothing starts", () 
     [{ CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS: "true" }, "needs RootlessKit >= 2.0 (--detach-netns), but the installed version is 1.1.0"],
   ];
   for (const [env, message] of cases) {
-    const r = sb.run([bin, "launch"], { env, timeoutMs: 20_000 });
+    const r = e2e.run(["launch"], { env, timeoutMs: 20_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(message);
-    expect(sb.pids().map(exeOf).filter((e) => /rootlesskit|containerd$/.test(e))).toEqual([]);
+    expect(e2e.sb.pids().map(exeOf).filter((e) => /rootlesskit|containerd$/.test(e))).toEqual([]);
   }
 });
 
 test("launch under systemd: only rootlesskit, slirp4netns and containerd run, and the API answers through nsenter", async () => {
-  const r = sb.run(["systemd-run", "--user", "--unit", UNIT, "-p", "Delegate=yes", "-p", "KillMode=mixed", "-E", "CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1500", bin, "launch"]);
+  const r = e2e.sb.run(["systemd-run", "--user", "--unit", UNIT, "-p", "Delegate=yes", "-p", "KillMode=mixed", "-E", "CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1500", e2e.bin, "launch"]);
   expect(r.code).toBe(0);
-  const socket = join(sb.runtimeDir, "containerd/containerd.sock");
+  const socket = join(e2e.sb.runtimeDir, "containerd/containerd.sock");
   await waitFor("containerd's socket", () => existsSync(socket), 30_000);
   let answer = { code: -1, stdout: "", stderr: "" };
   await waitFor("ctr version through nsenter", async () => {
@@ -78,19 +59,19 @@ test("launch under systemd: only rootlesskit, slirp4netns and containerd run, an
   expect(exes.filter((e) => e.includes("bun") || e.endsWith("containerd-rootless-systemd"))).toEqual([]);
 
   // The unit's main process is the launcher's PID, now rootlesskit, with the settings applied.
-  const mainPid = Number(sb.systemctl("show", "-P", "MainPID", `${UNIT}.service`).stdout.trim());
+  const mainPid = Number(e2e.show(`${UNIT}.service`, "MainPID"));
   expect(exeOf(mainPid)).toBe("/usr/bin/rootlesskit");
   const cmdline = readFileSync(`/proc/${mainPid}/cmdline`, "utf8").split("\0").filter(Boolean);
   expect(cmdline.slice(1, 13)).toEqual([
-    `--state-dir=${sb.runtimeDir}/containerd-rootless`, "--net=slirp4netns", "--mtu=1500", "--slirp4netns-sandbox=auto", "--slirp4netns-seccomp=auto",
-    "--disable-host-loopback", "--port-driver=builtin", "--copy-up=/etc", "--copy-up=/run", "--copy-up=/var/lib", "--propagation=rslave", bin,
+    `--state-dir=${e2e.sb.runtimeDir}/containerd-rootless`, "--net=slirp4netns", "--mtu=1500", "--slirp4netns-sandbox=auto", "--slirp4netns-seccomp=auto",
+    "--disable-host-loopback", "--port-driver=builtin", "--copy-up=/etc", "--copy-up=/run", "--copy-up=/var/lib", "--propagation=rslave", e2e.bin,
   ]);
   expect(cmdline.at(-1)).toBe("launch");
 
   // containerd sees the user's directories through the bind mounts.
-  expect(existsSync(join(sb.home, ".local/share/containerd"))).toBe(true);
+  expect(existsSync(join(e2e.sb.home, ".local/share/containerd"))).toBe(true);
 
-  expect(sb.systemctl("stop", `${UNIT}.service`).code).toBe(0);
+  expect(e2e.sb.systemctl("stop", `${UNIT}.service`).code).toBe(0);
   await waitFor("the service's processes to end", () => unitPids().length === 0, 20_000);
   await expect(ctrVersion()).rejects.toThrow("containerd is not running");
 }, 120_000);
