@@ -4,41 +4,34 @@
 // changes nothing -> status -> containerd stopped out of band -> uninstall keeps the data ->
 // install again finds the image -> uninstall --purge removes it. Then the faults: a unit that
 // cannot start, a lock held by another run, two installs at once.
-import { test, expect, beforeAll, afterAll, describe } from "bun:test";
-import { existsSync, readFileSync, readlinkSync, renameSync, chownSync, rmSync } from "node:fs";
+import { test, expect, describe } from "bun:test";
+import { existsSync, readFileSync, renameSync, chownSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { createSandbox, waitFor, type Sandbox } from "../../scripts/sandbox.ts";
+import { waitFor } from "../../scripts/sandbox.ts";
+import { exeOf, useSandbox } from "../helpers/e2e.ts";
 import { buildBusyboxImage } from "./oci-image.ts";
 
-const BINARY = join(import.meta.dir, "../../dist/containerd-rootless-systemd");
 const USER = "crslc-e2e";
-let sb: Sandbox;
-let bin: string;
 let image: string;
 let imageRef: string;
 
-const unitFile = () => `${sb.home}/.config/systemd/user/containerd.service`;
-const installed = () => `${sb.home}/.local/bin/containerd-rootless-systemd`;
-const dataDir = () => `${sb.home}/.local/share/containerd`;
+const e2e = useSandbox(USER, {
+  cliTimeoutMs: 60_000,
+  setup: () => {
+    image = join(e2e.sb.home, "busybox-oci.tar");
+    imageRef = buildBusyboxImage(image);
+    chownSync(image, e2e.sb.uid, e2e.sb.gid);
+  },
+});
+const cli = e2e.cli;
+const show = (prop: string) => e2e.show("containerd.service", prop);
 
-function cli(...args: string[]) {
-  return sb.run([bin, ...args], { timeoutMs: 60_000 });
-}
-
-function show(prop: string): string {
-  return sb.systemctl("show", "-p", prop, "--value", "containerd.service").stdout.trim();
-}
-
-function exeOf(pid: number): string {
-  try {
-    return readlinkSync(`/proc/${pid}/exe`);
-  } catch {
-    return "";
-  }
-}
+const unitFile = () => `${e2e.sb.home}/.config/systemd/user/containerd.service`;
+const installed = () => `${e2e.sb.home}/.local/bin/containerd-rootless-systemd`;
+const dataDir = () => `${e2e.sb.home}/.local/share/containerd`;
 
 /** Executables of the user's processes that belong to a rootless containerd. */
-const daemonProcesses = () => sb.pids().map(exeOf).filter((e) => /rootlesskit|containerd$|slirp4netns/.test(e));
+const daemonProcesses = () => e2e.sb.pids().map(exeOf).filter((e) => /rootlesskit|containerd$|slirp4netns/.test(e));
 
 function imageList(): string {
   const r = cli("nsenter", "--", "ctr", "-n", "default", "images", "ls", "-q");
@@ -55,19 +48,6 @@ function expectInOrder(text: string, lines: string[]): void {
     at = i + line.length;
   }
 }
-
-beforeAll(async () => {
-  if (!existsSync(BINARY)) throw new Error(`build the binary first: bun scripts/build.ts (${BINARY} is missing)`);
-  sb = await createSandbox(USER);
-  bin = sb.installBinary(BINARY);
-  image = join(sb.home, "busybox-oci.tar");
-  imageRef = buildBusyboxImage(image);
-  chownSync(image, sb.uid, sb.gid);
-}, 60_000);
-
-afterAll(async () => {
-  await sb?.destroy();
-}, 60_000);
 
 describe("lifecycle", () => {
   test("check passes", () => {
@@ -91,8 +71,8 @@ describe("lifecycle", () => {
       "\n[INFO] Use `nerdctl` to connect to the rootless containerd.\n",
       "[INFO] You do NOT need to specify $CONTAINERD_ADDRESS explicitly.\n",
     ]);
-    expect(sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
-    expect(sb.systemctl("is-enabled", "containerd.service").stdout.trim()).toBe("enabled");
+    expect(e2e.sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
+    expect(e2e.sb.systemctl("is-enabled", "containerd.service").stdout.trim()).toBe("enabled");
     const unit = readFileSync(unitFile(), "utf8");
     expect(unit).toContain(`ExecStart=${installed()} launch\n`);
     expect(unit).toContain("Description=containerd (Rootless)\n");
@@ -101,7 +81,7 @@ describe("lifecycle", () => {
 
   test("the service runs only rootlesskit, the network driver and containerd (no Bun process)", () => {
     // by executable: RootlessKit's child shows up as "exe" (/proc/self/exe) in comm
-    const procs = `/sys/fs/cgroup/systemd/user.slice/user-${sb.uid}.slice/user@${sb.uid}.service/app.slice/containerd.service/cgroup.procs`;
+    const procs = `/sys/fs/cgroup/systemd/user.slice/user-${e2e.sb.uid}.slice/user@${e2e.sb.uid}.service/app.slice/containerd.service/cgroup.procs`;
     const exes = readFileSync(procs, "utf8").split("\n").filter(Boolean).map((pid) => exeOf(Number(pid)));
     expect(exes.length).toBeGreaterThanOrEqual(4);
     expect([...new Set(exes)].sort()).toEqual(["/usr/bin/containerd", "/usr/bin/rootlesskit", "/usr/bin/slirp4netns"]);
@@ -115,12 +95,12 @@ describe("lifecycle", () => {
   });
 
   test("the service survives the user deleting their download", async () => {
-    renameSync(bin, `${bin}.away`);
+    renameSync(e2e.bin, `${e2e.bin}.away`);
     try {
-      expect(sb.systemctl("restart", "containerd.service").code).toBe(0);
-      await waitFor("the containerd API after a restart", () => sb.run([installed(), "nsenter", "--", "ctr", "version"]).code === 0, 20_000, 50);
+      expect(e2e.sb.systemctl("restart", "containerd.service").code).toBe(0);
+      await waitFor("the containerd API after a restart", () => e2e.sb.run([installed(), "nsenter", "--", "ctr", "version"]).code === 0, 20_000, 50);
     } finally {
-      renameSync(`${bin}.away`, bin);
+      renameSync(`${e2e.bin}.away`, e2e.bin);
     }
   });
 
@@ -139,11 +119,11 @@ describe("lifecycle", () => {
     delete spec.linux.cgroupsPath;
     spec.process.terminal = false;
     spec.process.args = ["/bin/busybox", "echo", "hello from a rootless container"];
-    spec.root = { path: `${sb.home}/rootfs`, readonly: false };
-    sb.run(["mkdir", "-p", `${sb.home}/rootfs/bin`]);
-    sb.run(["cp", "/bin/busybox", `${sb.home}/rootfs/bin/busybox`]);
-    sb.writeFile(`${sb.home}/spec.json`, JSON.stringify(spec));
-    const r = cli("nsenter", "--", "ctr", "-n", "default", "run", "--rm", "--config", `${sb.home}/spec.json`, "crs-e2e-hello");
+    spec.root = { path: `${e2e.sb.home}/rootfs`, readonly: false };
+    e2e.sb.run(["mkdir", "-p", `${e2e.sb.home}/rootfs/bin`]);
+    e2e.sb.run(["cp", "/bin/busybox", `${e2e.sb.home}/rootfs/bin/busybox`]);
+    e2e.sb.writeFile(`${e2e.sb.home}/spec.json`, JSON.stringify(spec));
+    const r = cli("nsenter", "--", "ctr", "-n", "default", "run", "--rm", "--config", `${e2e.sb.home}/spec.json`, "crs-e2e-hello");
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("hello from a rootless container");
     expect(r.code).toBe(0);
@@ -165,7 +145,7 @@ describe("lifecycle", () => {
   test("a changed unit is shown as a diff (--dry-run changes nothing), replaced, and containerd restarted", () => {
     const pid = show("MainPID");
     const original = readFileSync(unitFile(), "utf8");
-    sb.writeFile(unitFile(), original.replace("RestartSec=2", "RestartSec=5"));
+    e2e.sb.writeFile(unitFile(), original.replace("RestartSec=2", "RestartSec=5"));
     const dry = cli("install", "--dry-run");
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain("-RestartSec=5");
@@ -194,7 +174,7 @@ describe("lifecycle", () => {
     expect(s.units[0].since).toMatch(/\d{4}-\d\d-\d\d/);
     expect(s.containerd.client).toMatch(/^1\.\d+\.\d+$/);
     expect(s.containerd.server).toMatch(/^1\.\d+/);
-    expect(s.containerd).toMatchObject({ socket: `${sb.runtimeDir}/containerd/containerd.sock`, socketExists: true, answering: true });
+    expect(s.containerd).toMatchObject({ socket: `${e2e.sb.runtimeDir}/containerd/containerd.sock`, socketExists: true, answering: true });
     expect(s.rootlesskit.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(s.rootlesskit.settings["networkDriver.driver"]).toBe("slirp4netns");
     expect(s.rootlesskit.settings["portDriver.driver"]).toBe("builtin");
@@ -208,7 +188,7 @@ describe("lifecycle", () => {
   });
 
   test("containerd stopped out of band: status says so", () => {
-    expect(sb.systemctl("stop", "containerd.service").code).toBe(0);
+    expect(e2e.sb.systemctl("stop", "containerd.service").code).toBe(0);
     const r = cli("status");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^containerd\.service +inactive \(dead\), enabled$/m);
@@ -222,7 +202,7 @@ describe("lifecycle", () => {
     const r = cli("install", "--yes", "--json");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).changed).toBe(true);
-    expect(sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
+    expect(e2e.sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
   });
 
   test("uninstall removes the unit and the binary copy, keeps the data, and says how to purge", () => {
@@ -259,8 +239,8 @@ describe("lifecycle", () => {
 
 describe("faults", () => {
   test("a unit that cannot start (broken config.toml): exit 1, the launcher's error shown, nothing left behind", () => {
-    const config = `${sb.home}/.config/containerd/config.toml`;
-    sb.writeFile(config, "version = 2\n[plugins\n");
+    const config = `${e2e.sb.home}/.config/containerd/config.toml`;
+    e2e.sb.writeFile(config, "version = 2\n[plugins\n");
     try {
       const r = cli("install", "--yes");
       expect(r.code).toBe(1);
@@ -269,7 +249,7 @@ describe("faults", () => {
       expect(r.stderr).toContain("failed to load TOML"); // containerd's own message, via the launcher
       expect(existsSync(unitFile())).toBe(false);
       expect(existsSync(installed())).toBe(false);
-      expect(existsSync(`${sb.runtimeDir}/containerd-rootless-systemd.lock`)).toBe(false);
+      expect(existsSync(`${e2e.sb.runtimeDir}/containerd-rootless-systemd.lock`)).toBe(false);
       expect(show("LoadState")).toBe("not-found");
       expect(daemonProcesses()).toEqual([]);
     } finally {
@@ -278,8 +258,8 @@ describe("faults", () => {
   });
 
   test("a run holding the lock: install waits briefly, then refuses cleanly and changes nothing", () => {
-    const lock = `${sb.runtimeDir}/containerd-rootless-systemd.lock`;
-    sb.writeFile(lock, `${process.pid}\ninstall\n`, 0o600); // a live process holds it
+    const lock = `${e2e.sb.runtimeDir}/containerd-rootless-systemd.lock`;
+    e2e.sb.writeFile(lock, `${process.pid}\ninstall\n`, 0o600); // a live process holds it
     try {
       const r = cli("install", "--yes");
       expect(r.code).toBe(1);
@@ -292,11 +272,11 @@ describe("faults", () => {
   });
 
   test("two installs at once never interleave: one installs, the other finds nothing to change", async () => {
-    const [a, b] = await Promise.all([sb.runAsync([bin, "install", "--yes", "--json"]), sb.runAsync([bin, "install", "--yes", "--json"])]);
+    const [a, b] = await Promise.all([e2e.sb.runAsync([e2e.bin, "install", "--yes", "--json"]), e2e.sb.runAsync([e2e.bin, "install", "--yes", "--json"])]);
     expect([a.code, b.code]).toEqual([0, 0]);
     const changed = [JSON.parse(a.stdout).changed, JSON.parse(b.stdout).changed].sort();
     expect(changed).toEqual([false, true]);
-    expect(sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
+    expect(e2e.sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
     expect(daemonProcesses().filter((e) => e.endsWith("/containerd")).length).toBe(1);
     expect(cli("uninstall", "--yes", "--purge").code).toBe(0);
   });
