@@ -194,4 +194,27 @@ describe("checks", () => {
     expect(sudoBlockFor([findings[1]!])).toBe("");
     expect(findings.map(sectionIndex)).toEqual([0, 3, 1]);
   });
+
+  test("each section is done as soon as its probes are: cgroup v2 while the RootlessKit smoke test still runs", async () => {
+    const { baseCommands, machine: checksMachine, SMOKE_STDOUT } = await import("../unit/checks-fixture.ts");
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const rk = baseCommands().rootlesskit!;
+    host = await checksMachine({ commands: { rootlesskit: async (argv, o) => (argv[1] === "--version" ? rk(argv, o) : (await gate, { code: 0, stdout: SMOKE_STDOUT, stderr: "" })) } });
+    const events: string[] = [];
+    let cgroupDone!: () => void;
+    const cgroup = new Promise<void>((r) => (cgroupDone = r));
+    const run = createEngine(host).checks((g) => {
+      events.push(`${g.id}:${g.state}`);
+      if (g.id === "1" && g.state === "done") cgroupDone();
+    });
+    await cgroup; // only resolves if section 1 is reported done while the smoke test is held
+    expect(events).not.toContain("0:done"); // RootlessKit functionality (smoke) and overlayfs wait for it
+    expect(events).not.toContain("2:done");
+    release();
+    const findings = await run;
+    expect(events.slice(0, 4)).toEqual(["0:running", "1:running", "2:running", "3:running"]);
+    expect(events.filter((e) => e.endsWith(":done")).sort()).toEqual(["0:done", "1:done", "2:done", "3:done"]); // each once
+    expect(findings.find((f) => f.id === "rootlesskit.smoke")?.level).toBe("ok");
+  });
 });

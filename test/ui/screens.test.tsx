@@ -76,6 +76,24 @@ describe("checks", () => {
     await h.press(KEY.enter, "r");
     expect([next, rerun]).toEqual([1, 1]);
   });
+
+  test("each section resolves as its probes finish: one done while another still spins", async () => {
+    const engine = scriptedEngine({ checkGroups: ["Checking RootlessKit functionality", "Checking cgroup v2"] });
+    let next = 0;
+    const h = renderWith(<ChecksScreen onNext={() => next++} onRerun={() => {}} />, engine);
+    await h.waitFor(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Checking cgroup v2/);
+    engine.finishGroup(1, [FINDINGS[2]!]);
+    const partial = await h.waitFor("! Checking cgroup v2");
+    expect(partial).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Checking RootlessKit functionality/);
+    expect(partial).toContain("cgroup v2 is not enabled"); // the finished section's finding is shown already
+    expect(partial).not.toContain("Requirements are satisfied");
+    await h.press(KEY.enter);
+    expect(next).toBe(0); // not done yet: no going on
+    engine.finishChecks([FINDINGS[0]!]);
+    const f = await h.waitFor("Requirements are satisfied.");
+    expect(f).toContain("✓ Checking RootlessKit functionality");
+    expect(f).toContain("! Checking cgroup v2");
+  });
 });
 
 describe("choose", () => {

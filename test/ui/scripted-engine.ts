@@ -41,29 +41,40 @@ export const PLAN: PlanView = {
 
 export interface Scripted extends Engine {
   calls: string[];
-  /** resolves the checks (they stay "running" until then) */
+  /** resolves the checks (they stay "running" until then): the groups still running are done, the findings going to the first of them */
   finishChecks(findings?: Finding[]): void;
+  /** one check group (by its index in `checkGroups`) is done while the others go on */
+  finishGroup(index: number, findings: Finding[]): void;
   /** lets the apply run its next step */
   nextStep(): void;
   lastSignal?: AbortSignal;
 }
 
-export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?: Addon[]; fields?: SettingField[]; plan?: PlanView; manualApply?: boolean } = {}): Scripted {
+export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?: Addon[]; fields?: SettingField[]; plan?: PlanView; manualApply?: boolean; checkGroups?: string[] } = {}): Scripted {
+  const titles = over.checkGroups ?? ["Checking RootlessKit functionality"];
   let finish: (f: Finding[]) => void = () => {};
+  let finishOne: (i: number, f: Finding[]) => void = () => {};
   const gates: (() => void)[] = [];
   let pendingSteps = 0;
   const e: Scripted = {
     calls: [],
     finishChecks: (f = FINDINGS) => finish(f),
+    finishGroup: (i, f) => finishOne(i, f),
     nextStep: () => (gates.length ? gates.shift()!() : pendingSteps++),
     environment: async () => FACTS,
     checks: (onGroup: (g: CheckGroup) => void) => {
       e.calls.push("checks");
-      onGroup({ id: "0", title: "Checking RootlessKit functionality", state: "running", findings: [] });
+      titles.forEach((title, i) => onGroup({ id: String(i), title, state: "running", findings: [] }));
+      const done = new Map<number, Finding[]>();
+      finishOne = (i, f) => {
+        done.set(i, f);
+        onGroup({ id: String(i), title: titles[i]!, state: "done", findings: f });
+      };
       return new Promise((resolve) => {
         finish = (f) => {
-          onGroup({ id: "0", title: "Checking RootlessKit functionality", state: "done", findings: f });
-          resolve(f);
+          const rest = titles.map((_, i) => i).filter((i) => !done.has(i));
+          rest.forEach((i, j) => finishOne(i, j === 0 ? f : []));
+          resolve(titles.flatMap((_, i) => done.get(i) ?? []));
         };
       });
     },

@@ -3,7 +3,7 @@
 import type { Host } from "../../src/core/host.ts";
 import type { Paths } from "../../src/core/paths.ts";
 import type { Finding } from "../../src/core/findings.ts";
-import { runChecks, SECTIONS, type CheckResult } from "../../src/core/checks/index.ts";
+import { runChecks, PROBE_GROUPS, SECTIONS, type CheckResult, type ProbeGroup } from "../../src/core/checks/index.ts";
 import { sudoScript } from "../../src/core/check-report.ts";
 import type { CheckGroup } from "./types.ts";
 
@@ -15,11 +15,33 @@ export function sectionIndex(f: Finding): number {
   return i === -1 ? SECTIONS.length - 1 : i;
 }
 
-/** Runs every check; each section is reported running, then done with its findings. */
+/**
+ * Runs every check; each section is reported running, then done with its findings as soon
+ * as its last probe group finishes (runChecks' onProbe). Sections not finished by the probes
+ * (the root refusal stops before any runs) are settled from the result at the end.
+ */
 export async function checksWithGroups(host: Host, paths: Paths, onGroup: (g: CheckGroup) => void): Promise<CheckResult> {
   TITLES.forEach((title, i) => onGroup({ id: String(i), title, state: "running", findings: [] }));
-  const result = await runChecks(host, paths);
-  TITLES.forEach((title, i) => onGroup({ id: String(i), title, state: "done", findings: result.findings.filter((f) => sectionIndex(f) === i) }));
+  const heard = new Map<ProbeGroup, readonly Finding[]>();
+  const shown = new Map<number, Finding[]>();
+  const settle = (i: number, findings: Finding[]) => {
+    shown.set(i, findings);
+    onGroup({ id: String(i), title: TITLES[i]!, state: "done", findings });
+  };
+  const onProbe = (group: ProbeGroup, findings: readonly Finding[]) => {
+    heard.set(group, findings);
+    SECTIONS.forEach((s, i) => {
+      if (shown.has(i) || !(s.prefixes as readonly ProbeGroup[]).every((g) => heard.has(g))) return;
+      // in report order: the groups' order, as runChecks returns them
+      settle(i, PROBE_GROUPS.flatMap((g) => [...(heard.get(g) ?? [])]).filter((f) => sectionIndex(f) === i));
+    });
+  };
+  const result = await runChecks(host, paths, { onProbe });
+  TITLES.forEach((_, i) => {
+    const findings = result.findings.filter((f) => sectionIndex(f) === i);
+    const before = shown.get(i);
+    if (!before || before.length !== findings.length || before.some((f, j) => f !== findings[j])) settle(i, findings);
+  });
   return result;
 }
 
