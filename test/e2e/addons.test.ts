@@ -5,50 +5,53 @@
 // order (the user's CRLF config.toml comes back byte for byte); the registration is read back
 // from the real containerd; BuildKit, bypass4netns, the refusals, and `uninstall` removing the
 // add-ons before containerd.
-import { test, expect, beforeAll, afterAll, describe } from "bun:test";
+import { test, expect, describe } from "bun:test";
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { createSandbox, waitFor, SANDBOX_PATH, type Sandbox } from "../../scripts/sandbox.ts";
+import { waitFor, SANDBOX_PATH } from "../../scripts/sandbox.ts";
+import { copyStandins, useSandbox } from "../helpers/e2e.ts";
 
-const BINARY = join(import.meta.dir, "../../dist/containerd-rootless-systemd");
-const STANDINS = join(import.meta.dir, "../fixtures/standins");
-const USER = "crsae-addons";
 // comments, a blank line and CRLF line endings: all of it must survive install + uninstall
 const USER_CONFIG = "# my containerd settings\r\nversion = 2\r\n\r\n[plugins]\r\n  # keep this comment\r\n";
 
-let sb: Sandbox;
-let bin: string;
 let withStandins: string;
+const e2e = useSandbox("crsae-addons", {
+  setup: () => {
+    withStandins = copyStandins(e2e.sb);
+    e2e.sb.writeFile(cfg(), USER_CONFIG);
+    expect(Bun.spawnSync(["chown", "-R", `${e2e.sb.user}:`, `${e2e.sb.home}/.config`]).exitCode).toBe(0);
+    e2e.mustRun(["install", "--yes"], { env: { PATH: withStandins }, timeoutMs: 90_000 });
+  },
+  setupTimeoutMs: 120_000,
+});
 
-const cfg = () => `${sb.home}/.config/containerd/config.toml`;
-const confD = () => `${sb.home}/.config/containerd/conf.d`;
-const unitDir = () => `${sb.home}/.config/systemd/user`;
-const nerdctlToml = () => `${sb.home}/.config/nerdctl/nerdctl.toml`;
+const cfg = () => `${e2e.sb.home}/.config/containerd/config.toml`;
+const confD = () => `${e2e.sb.home}/.config/containerd/conf.d`;
+const unitDir = () => `${e2e.sb.home}/.config/systemd/user`;
+const nerdctlToml = () => `${e2e.sb.home}/.config/nerdctl/nerdctl.toml`;
 const sockets = {
-  fuse: () => `${sb.runtimeDir}/containerd-fuse-overlayfs.sock`,
-  stargz: () => `${sb.runtimeDir}/containerd-stargz-grpc/containerd-stargz-grpc.sock`,
-  buildkit: () => `${sb.runtimeDir}/buildkit/buildkitd.sock`,
-  bypass: () => `${sb.runtimeDir}/bypass4netnsd.sock`,
+  fuse: () => `${e2e.sb.runtimeDir}/containerd-fuse-overlayfs.sock`,
+  stargz: () => `${e2e.sb.runtimeDir}/containerd-stargz-grpc/containerd-stargz-grpc.sock`,
+  buildkit: () => `${e2e.sb.runtimeDir}/buildkit/buildkitd.sock`,
+  bypass: () => `${e2e.sb.runtimeDir}/bypass4netnsd.sock`,
 };
 
 function cli(args: string[], path = withStandins) {
-  return sb.run([bin, ...args], { env: { PATH: path }, timeoutMs: 90_000 });
+  return e2e.run(args, { env: { PATH: path }, timeoutMs: 90_000 });
 }
 
-function show(unit: string, prop: string): string {
-  return sb.systemctl("show", "-p", prop, "--value", unit).stdout.trim();
-}
+const show = e2e.show;
 
 /** Something accepts a connection on the unix socket (asked as the user). */
 function answers(socket: string): boolean {
-  return sb.run(["python3", "-c", "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])", socket]).code === 0;
+  return e2e.sb.run(["python3", "-c", "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])", socket]).code === 0;
 }
 
 const userNs = (pid: number | string) => readlinkSync(`/proc/${pid}/ns/user`);
 const cmdline = (pid: number | string) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
 /** The user namespace rootless containerd runs in (RootlessKit's child). */
-const containerdNs = () => userNs(readFileSync(`${sb.runtimeDir}/containerd-rootless/child_pid`, "utf8").trim());
+const containerdNs = () => userNs(readFileSync(`${e2e.sb.runtimeDir}/containerd-rootless/child_pid`, "utf8").trim());
 
 /** Every file under the user's config and our state dir, with a hash of its bytes. */
 function snapshot(): Record<string, string> {
@@ -63,8 +66,8 @@ function snapshot(): Record<string, string> {
       else out[p] = st.isFile() ? createHash("sha256").update(readFileSync(p)).digest("hex") : "other";
     }
   };
-  walk(`${sb.home}/.config`);
-  walk(`${sb.home}/.local/share/containerd-rootless-systemd`);
+  walk(`${e2e.sb.home}/.config`);
+  walk(`${e2e.sb.home}/.local/share/containerd-rootless-systemd`);
   return out;
 }
 
@@ -75,24 +78,6 @@ function ctrPlugins(): string {
 }
 
 const proxyPluginRow = (id: string) => new RegExp(`^io\\.containerd\\.snapshotter\\.v1\\s+${id}\\s`, "m");
-
-beforeAll(async () => {
-  if (!existsSync(BINARY)) throw new Error(`build the binary first: bun scripts/build.ts (${BINARY} is missing)`);
-  sb = await createSandbox(USER);
-  bin = sb.installBinary(BINARY);
-  const dir = join(sb.home, "standins");
-  expect(Bun.spawnSync(["cp", "-a", STANDINS, dir]).exitCode).toBe(0);
-  expect(Bun.spawnSync(["chown", "-R", `${sb.user}:`, dir]).exitCode).toBe(0);
-  withStandins = `${dir}:${SANDBOX_PATH}`;
-  sb.writeFile(cfg(), USER_CONFIG);
-  expect(Bun.spawnSync(["chown", "-R", `${sb.user}:`, `${sb.home}/.config`]).exitCode).toBe(0);
-  const r = cli(["install", "--yes"]);
-  if (r.code !== 0) throw new Error(`install failed: ${r.stdout}\n${r.stderr}`);
-}, 120_000);
-
-afterAll(async () => {
-  await sb?.destroy();
-}, 60_000);
 
 describe("add-ons", () => {
   test("plugins --json lists every add-on with its availability here, and why not", () => {
@@ -175,7 +160,7 @@ describe("add-ons", () => {
     const restarts = (u: string) => show(u, "NRestarts");
     const before = { fuse: restarts("containerd-fuse-overlayfs.service"), stargz: restarts("stargz-snapshotter.service") };
     const oldPid = show("stargz-snapshotter.service", "MainPID");
-    expect(sb.systemctl("restart", "containerd.service").code).toBe(0);
+    expect(e2e.sb.systemctl("restart", "containerd.service").code).toBe(0);
     await waitFor("the snapshotters back after containerd's restart", () => show("stargz-snapshotter.service", "MainPID") !== oldPid && answers(sockets.stargz()) && answers(sockets.fuse()), 30_000, 50);
     expect(restarts("containerd-fuse-overlayfs.service")).toBe(before.fuse);
     expect(restarts("stargz-snapshotter.service")).toBe(before.stargz);
@@ -220,7 +205,7 @@ describe("add-ons", () => {
   test("install buildkit --worker=containerd --namespace=default: its own unit, socket and flags", () => {
     const r = cli(["install", "buildkit", "--worker=containerd", "--namespace=default", "--yes"]);
     expect(r.code).toBe(0);
-    const socket = `${sb.runtimeDir}/buildkit-default/buildkitd.sock`;
+    const socket = `${e2e.sb.runtimeDir}/buildkit-default/buildkitd.sock`;
     expect(answers(socket)).toBe(true);
     const pid = show("default-buildkit.service", "MainPID");
     expect(cmdline(pid)).toContain("--oci-worker=false --containerd-worker=true --containerd-worker-rootless=true --containerd-worker-net=bridge");
@@ -243,7 +228,7 @@ describe("add-ons", () => {
     expect(text).not.toContain("PartOf=");
     expect(text).not.toContain("nsenter");
     expect(answers(sockets.bypass())).toBe(true);
-    const manager = sb.run(["pgrep", "-u", String(sb.uid), "-x", "systemd"]).stdout.trim().split("\n")[0]!;
+    const manager = e2e.sb.run(["pgrep", "-u", String(e2e.sb.uid), "-x", "systemd"]).stdout.trim().split("\n")[0]!;
     expect(userNs(show("bypass4netnsd.service", "MainPID"))).toBe(userNs(manager));
     expect(userNs(show("bypass4netnsd.service", "MainPID"))).not.toBe(containerdNs());
   }, 60_000);
@@ -251,7 +236,7 @@ describe("add-ons", () => {
   test("uninstall with no add-on named: every add-on (even a stopped one) goes before containerd; the user's config stays", () => {
     expect(cli(["install", "fuse-overlayfs", "--yes"]).code).toBe(0);
     // a stopped add-on (socket not answering) is still ours to remove
-    expect(sb.systemctl("stop", "bypass4netnsd.service").code).toBe(0);
+    expect(e2e.sb.systemctl("stop", "bypass4netnsd.service").code).toBe(0);
     const r = cli(["uninstall", "--yes"]);
     expect(r.code).toBe(0);
     const containerdAt = r.stdout.indexOf("Stopping and disabling containerd.service");
@@ -266,6 +251,6 @@ describe("add-ons", () => {
     expect(readFileSync(cfg(), "utf8")).toBe(USER_CONFIG);
     expect(existsSync(confD())).toBe(false);
     expect(readdirSync(unitDir()).filter((f) => f.endsWith(".service"))).toEqual([]);
-    expect(sb.pids().map((p) => { try { return cmdline(p); } catch { return ""; } }).filter((c) => /standin|buildkitd|grpc|bypass4netnsd|containerd /.test(c))).toEqual([]);
+    expect(e2e.sb.pids().map((p) => { try { return cmdline(p); } catch { return ""; } }).filter((c) => /standin|buildkitd|grpc|bypass4netnsd|containerd /.test(c))).toEqual([]);
   }, 90_000);
 });

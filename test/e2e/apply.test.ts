@@ -2,90 +2,78 @@
 // (containerd installed, RootlessKit MTU 1500) under a real systemd --user; the second run
 // changes nothing; `status --export` writes back a file that applies with no change; a file
 // with an error is refused with its key and line, and nothing changes.
-import { test, expect, beforeAll, afterAll } from "bun:test";
+import { test, expect } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { createSandbox, SANDBOX_PATH, type Sandbox } from "../../scripts/sandbox.ts";
+import { ROOT, STANDINS_PATH, useSandbox } from "../helpers/e2e.ts";
 
-const ROOT = join(import.meta.dir, "../..");
 // Debian packages no stargz or BuildKit daemon: the add-ons helper's stand-ins serve their sockets
-const WITH_STANDINS = { PATH: `${join(ROOT, "test/fixtures/standins")}:${SANDBOX_PATH}` };
-const BINARY = join(ROOT, "dist/containerd-rootless-systemd");
-let sb: Sandbox;
-let bin: string;
-let unitFile: string;
-let override: string;
-
-beforeAll(async () => {
-  if (!existsSync(BINARY)) throw new Error(`build the binary first: bun scripts/build.ts (${BINARY} is missing)`);
-  sb = await createSandbox("crsap-e2e-apply");
-  bin = sb.installBinary(BINARY);
-  unitFile = join(sb.home, ".config/systemd/user/containerd.service");
-  override = join(sb.home, ".config/systemd/user/containerd.service.d/override.conf");
-  for (const f of ["minimal.toml", "rootless.yaml"]) sb.writeFile(join(sb.home, f), readFileSync(join(ROOT, "examples", f), "utf8"));
-}, 90_000);
-
-afterAll(async () => {
-  await sb?.destroy();
-}, 60_000);
-
-const mainPid = () => sb.systemctl("show", "-P", "MainPID", "containerd.service").stdout.trim();
-const rootlesskitArgs = () => readFileSync(`/proc/${mainPid()}/cmdline`, "utf8").split("\0");
+const WITH_STANDINS = { PATH: STANDINS_PATH };
+const e2e = useSandbox("crsap-e2e-apply", {
+  setup: () => {
+    for (const f of ["minimal.toml", "rootless.yaml"]) e2e.sb.writeFile(join(e2e.sb.home, f), readFileSync(join(ROOT, "examples", f), "utf8"));
+  },
+  setupTimeoutMs: 90_000,
+});
+const unitFile = () => join(e2e.sb.home, ".config/systemd/user/containerd.service");
+const override = () => join(e2e.sb.home, ".config/systemd/user/containerd.service.d/override.conf");
+const mainPid = () => e2e.show("containerd.service", "MainPID");
+const rootlesskitArgs = e2e.rootlesskitArgs;
 
 test("apply -f examples/minimal.toml installs containerd with MTU 1500; the second run reports no change", () => {
-  const dry = sb.run([bin, "apply", "-f", "minimal.toml", "--dry-run", "--json"], { timeoutMs: 60_000 });
+  const dry = e2e.run(["apply", "-f", "minimal.toml", "--dry-run", "--json"], { timeoutMs: 60_000 });
   expect(dry.code).toBe(0);
   expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, changed: false, items: [{ item: "containerd", action: "install" }, { item: "settings", action: "update" }] });
-  expect(existsSync(unitFile)).toBe(false);
-  expect(existsSync(override)).toBe(false);
+  expect(existsSync(unitFile())).toBe(false);
+  expect(existsSync(override())).toBe(false);
 
-  const first = sb.run([bin, "apply", "-f", "minimal.toml", "--yes", "--json"], { timeoutMs: 90_000 });
+  const first = e2e.run(["apply", "-f", "minimal.toml", "--yes", "--json"], { timeoutMs: 90_000 });
   expect(first.code).toBe(0);
   const report = JSON.parse(first.stdout);
   expect(report).toMatchObject({ command: "apply", changed: true, dryRun: false });
   expect(report.items.filter((i: { changed: boolean }) => i.changed).map((i: { item: string }) => i.item)).toEqual(["containerd", "settings"]);
-  expect(readFileSync(override, "utf8")).toBe(`[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"\n`);
-  expect(sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
+  expect(readFileSync(override(), "utf8")).toBe(`[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"\n`);
+  expect(e2e.sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
   // the settings were written before containerd first started: it never needed a restart
   expect(rootlesskitArgs()).toContain("--mtu=1500");
-  expect(sb.systemctl("show", "-P", "NRestarts", "containerd.service").stdout.trim()).toBe("0");
+  expect(e2e.sb.systemctl("show", "-P", "NRestarts", "containerd.service").stdout.trim()).toBe("0");
 
   const pid = mainPid();
-  const unitMtime = statSync(unitFile).mtimeMs;
-  const second = sb.run([bin, "apply", "-f", "minimal.toml", "--yes", "--json"], { timeoutMs: 60_000 });
+  const unitMtime = statSync(unitFile()).mtimeMs;
+  const second = e2e.run(["apply", "-f", "minimal.toml", "--yes", "--json"], { timeoutMs: 60_000 });
   expect(second.code).toBe(0);
   const again = JSON.parse(second.stdout);
   expect(again.changed).toBe(false);
   expect(again.restartedContainerd).toBe(false);
   expect(again.items.every((i: { changed: boolean }) => !i.changed)).toBe(true);
   expect(mainPid()).toBe(pid);
-  expect(statSync(unitFile).mtimeMs).toBe(unitMtime);
+  expect(statSync(unitFile()).mtimeMs).toBe(unitMtime);
 
-  const human = sb.run([bin, "apply", "-f", "minimal.toml", "--yes"], { timeoutMs: 60_000 });
+  const human = e2e.run(["apply", "-f", "minimal.toml", "--yes"], { timeoutMs: 60_000 });
   expect(human.code).toBe(0);
   expect(human.stdout).toContain("everything is already as desired; nothing changed");
 }, 180_000);
 
 test("status --export writes back a file that applies with no change, in each format", () => {
   for (const format of ["toml", "yaml", "json"]) {
-    const exp = sb.run([bin, "status", "--export", "--format", format]);
+    const exp = e2e.run(["status", "--export", "--format", format]);
     expect(exp.code).toBe(0);
     expect(exp.stdout).toMatch(format === "json" ? /"mtu": 1500/ : format === "yaml" ? /mtu: 1500/ : /mtu = 1500/);
-    const file = join(sb.home, `exported.${format}`);
-    sb.writeFile(file, exp.stdout);
-    const r = sb.run([bin, "apply", "-f", file, "--yes", "--json"], { timeoutMs: 60_000 });
+    const file = join(e2e.sb.home, `exported.${format}`);
+    e2e.sb.writeFile(file, exp.stdout);
+    const r = e2e.run(["apply", "-f", file, "--yes", "--json"], { timeoutMs: 60_000 });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).changed).toBe(false);
   }
   // stdin, format from the content
-  const piped = sb.run([bin, "apply", "-f", "-", "--yes", "--json"], { input: sb.run([bin, "status", "--export", "--format", "json"]).stdout, timeoutMs: 60_000 });
+  const piped = e2e.run(["apply", "-f", "-", "--yes", "--json"], { input: e2e.run(["status", "--export", "--format", "json"]).stdout, timeoutMs: 60_000 });
   expect(piped.code).toBe(0);
   expect(JSON.parse(piped.stdout).changed).toBe(false);
 }, 120_000);
 
 test("a file with an error is refused with its key and line; nothing changes", () => {
-  const before = readFileSync(override, "utf8");
-  const unitBefore = readFileSync(unitFile, "utf8");
+  const before = readFileSync(override(), "utf8");
+  const unitBefore = readFileSync(unitFile(), "utf8");
   const pid = mainPid();
   const cases: [text: string, name: string, expected: string][] = [
     ["[containerd]\ninstalled = true\n\n[settings]\nmtu = 9000\nnet = \"wifi\"\n", "bad.toml", "bad.toml:6:1: settings.net: expected one of:"],
@@ -95,13 +83,13 @@ test("a file with an error is refused with its key and line; nothing changes", (
     ['{"containerd": {"installed": true},\n "addons": ["stargz"]}', "bad.json", "bad.json:2:13: addons: stargz: cannot be installed here"],
   ];
   for (const [text, name, expected] of cases) {
-    sb.writeFile(join(sb.home, name), text);
-    const r = sb.run([bin, "apply", "-f", name, "--yes"], { timeoutMs: 60_000 });
+    e2e.sb.writeFile(join(e2e.sb.home, name), text);
+    const r = e2e.run(["apply", "-f", name, "--yes"], { timeoutMs: 60_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(expected);
     expect(r.stderr).toContain("nothing was changed");
-    expect(readFileSync(override, "utf8")).toBe(before);
-    expect(readFileSync(unitFile, "utf8")).toBe(unitBefore);
+    expect(readFileSync(override(), "utf8")).toBe(before);
+    expect(readFileSync(unitFile(), "utf8")).toBe(unitBefore);
     expect(mainPid()).toBe(pid);
   }
   expect(rootlesskitArgs()).toContain("--mtu=1500");
@@ -119,8 +107,8 @@ const changedItems = (r: Report) => r.items.filter((i) => i.changed).map((i) => 
 test("settings, add-ons and snapshotter together: containerd restarted once; again: nothing; then everything removed", () => {
   const pid = mainPid();
   const setup = "containerd:\n  installed: true\nsettings:\n  mtu: 1400\naddons:\n  - stargz\n  - name: buildkit\n    worker: oci\nsnapshotter: native\n";
-  sb.writeFile(join(sb.home, "full.yaml"), setup);
-  const r = sb.run([bin, "apply", "-f", "full.yaml", "--yes", "--json"], { env: WITH_STANDINS, timeoutMs: 120_000 });
+  e2e.sb.writeFile(join(e2e.sb.home, "full.yaml"), setup);
+  const r = e2e.run(["apply", "-f", "full.yaml", "--yes", "--json"], { env: WITH_STANDINS, timeoutMs: 120_000 });
   expect(r.stderr).not.toContain("[ERROR]");
   expect(r.code).toBe(0);
   const report: Report = JSON.parse(r.stdout);
@@ -131,50 +119,50 @@ test("settings, add-ons and snapshotter together: containerd restarted once; aga
   expect(report.restartedContainerd).toBe(true);
   expect(mainPid()).not.toBe(pid);
   expect(rootlesskitArgs()).toContain("--mtu=1400");
-  for (const unit of ["stargz-snapshotter.service", "buildkit.service"]) expect(sb.systemctl("is-active", unit).stdout.trim()).toBe("active");
-  expect(readFileSync(join(sb.home, ".config/nerdctl/nerdctl.toml"), "utf8")).toContain('snapshotter = "native"');
-  expect(readFileSync(join(sb.home, ".config/containerd/conf.d/stargz.toml"), "utf8")).toContain("containerd-stargz-grpc.sock");
+  for (const unit of ["stargz-snapshotter.service", "buildkit.service"]) expect(e2e.sb.systemctl("is-active", unit).stdout.trim()).toBe("active");
+  expect(readFileSync(join(e2e.sb.home, ".config/nerdctl/nerdctl.toml"), "utf8")).toContain('snapshotter = "native"');
+  expect(readFileSync(join(e2e.sb.home, ".config/containerd/conf.d/stargz.toml"), "utf8")).toContain("containerd-stargz-grpc.sock");
 
   const after = mainPid();
-  const again: Report = JSON.parse(sb.run([bin, "apply", "-f", "full.yaml", "--yes", "--json"], { env: WITH_STANDINS, timeoutMs: 60_000 }).stdout);
+  const again: Report = JSON.parse(e2e.run(["apply", "-f", "full.yaml", "--yes", "--json"], { env: WITH_STANDINS, timeoutMs: 60_000 }).stdout);
   expect(again.changed).toBe(false);
   expect(restarts(again)).toBe(0);
   expect(mainPid()).toBe(after);
 
-  const exported = sb.run([bin, "status", "--export", "--format", "yaml"], { env: WITH_STANDINS }).stdout;
+  const exported = e2e.run(["status", "--export", "--format", "yaml"], { env: WITH_STANDINS }).stdout;
   expect(exported).toContain("mtu: 1400");
   expect(exported).toMatch(/addons:\n\s+- stargz\n\s+- buildkit\n/);
   expect(exported).toContain("snapshotter: native");
 
   // back to the minimal file: settings reset to mtu 1500, add-ons removed, nerdctl's default given back
-  const back: Report = JSON.parse(sb.run([bin, "apply", "-f", "minimal.toml", "--yes", "--json"], { env: WITH_STANDINS, timeoutMs: 120_000 }).stdout);
+  const back: Report = JSON.parse(e2e.run(["apply", "-f", "minimal.toml", "--yes", "--json"], { env: WITH_STANDINS, timeoutMs: 120_000 }).stdout);
   expect(changedItems(back)).toEqual(["settings update", "addon:stargz remove", "addon:buildkit remove"]);
   expect(restarts(back)).toBe(1);
   expect(rootlesskitArgs()).toContain("--mtu=1500");
-  expect(existsSync(join(sb.home, ".config/systemd/user/stargz-snapshotter.service"))).toBe(false);
-  expect(existsSync(join(sb.home, ".config/systemd/user/buildkit.service"))).toBe(false);
+  expect(existsSync(join(e2e.sb.home, ".config/systemd/user/stargz-snapshotter.service"))).toBe(false);
+  expect(existsSync(join(e2e.sb.home, ".config/systemd/user/buildkit.service"))).toBe(false);
 }, 240_000);
 
 test("containerd does not come up with the new settings: the run is rolled back, containerd runs with the old ones", () => {
-  const before = readFileSync(override, "utf8");
-  sb.writeFile(join(sb.home, "broken.toml"), '[settings]\nmtu = 1500\nflags = "--no-such-rootlesskit-flag"\n');
-  const r = sb.run([bin, "apply", "-f", "broken.toml", "--yes"], { env: WITH_STANDINS, timeoutMs: 120_000 });
+  const before = readFileSync(override(), "utf8");
+  e2e.sb.writeFile(join(e2e.sb.home, "broken.toml"), '[settings]\nmtu = 1500\nflags = "--no-such-rootlesskit-flag"\n');
+  const r = e2e.run(["apply", "-f", "broken.toml", "--yes"], { env: WITH_STANDINS, timeoutMs: 120_000 });
   expect(r.code).toBe(1);
-  expect(r.stderr).toContain("[WARNING] Undoing: restore " + override);
-  expect(readFileSync(override, "utf8")).toBe(before);
-  expect(sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
+  expect(r.stderr).toContain("[WARNING] Undoing: restore " + override());
+  expect(readFileSync(override(), "utf8")).toBe(before);
+  expect(e2e.sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
   expect(rootlesskitArgs()).not.toContain("--no-such-rootlesskit-flag");
-  const again = sb.run([bin, "apply", "-f", "minimal.toml", "--yes", "--json"], { env: WITH_STANDINS, timeoutMs: 60_000 });
+  const again = e2e.run(["apply", "-f", "minimal.toml", "--yes", "--json"], { env: WITH_STANDINS, timeoutMs: 60_000 });
   expect(JSON.parse(again.stdout).changed).toBe(false);
 }, 180_000);
 
 test("containerd.installed = false uninstalls it; images and settings files are the user's to purge", () => {
-  sb.writeFile(join(sb.home, "off.toml"), "[containerd]\ninstalled = false\n");
-  const r = sb.run([bin, "apply", "-f", "off.toml", "--yes", "--json"], { timeoutMs: 60_000 });
+  e2e.sb.writeFile(join(e2e.sb.home, "off.toml"), "[containerd]\ninstalled = false\n");
+  const r = e2e.run(["apply", "-f", "off.toml", "--yes", "--json"], { timeoutMs: 60_000 });
   expect(r.code).toBe(0);
   expect(changedItems(JSON.parse(r.stdout))).toEqual(["containerd uninstall"]);
-  expect(existsSync(unitFile)).toBe(false);
-  expect(sb.systemctl("is-active", "containerd.service").stdout.trim()).not.toBe("active");
-  const again = sb.run([bin, "apply", "-f", "off.toml", "--yes", "--json"], { timeoutMs: 60_000 });
+  expect(existsSync(unitFile())).toBe(false);
+  expect(e2e.sb.systemctl("is-active", "containerd.service").stdout.trim()).not.toBe("active");
+  const again = e2e.run(["apply", "-f", "off.toml", "--yes", "--json"], { timeoutMs: 60_000 });
   expect(JSON.parse(again.stdout).changed).toBe(false);
 }, 120_000);

@@ -8,7 +8,7 @@ import { useSandbox } from "../helpers/e2e.ts";
 
 const e2e = useSandbox("crsrk-e2e-conf", { setup: (e) => void e.mustRun(["install", "--yes"], { timeoutMs: 60_000 }), setupTimeoutMs: 90_000 });
 const override = () => join(e2e.sb.home, ".config/systemd/user/containerd.service.d/override.conf");
-const rootlesskitArgs = () => e2e.rootlesskitArgs();
+const rootlesskitArgs = e2e.rootlesskitArgs;
 
 test("configure --mtu 1500: written, restarted, RootlessKit runs with MTU 1500; --show says drop-in", () => {
   expect(rootlesskitArgs()).toContain("--mtu=65520");

@@ -1,7 +1,7 @@
 // What every end-to-end test file needs: the compiled binary, a throwaway sandbox user with a
 // real `systemd --user` (scripts/sandbox.ts) created before the file's tests and destroyed
 // after them, the binary installed for that user, and a runner for it.
-import { beforeAll, afterAll } from "bun:test";
+import { beforeAll, afterAll, expect } from "bun:test";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { createSandbox, SANDBOX_PATH, type RunAsOptions, type Sandbox, type SandboxRun } from "../../scripts/sandbox.ts";
@@ -79,6 +79,14 @@ export function useSandbox(user: string, opts: SandboxOptions = {}): E2ESandbox 
   }, 60_000);
 
   return e2e;
+}
+
+/** Copies the stand-ins into the user's home (theirs to run) and returns a PATH that finds them first. */
+export function copyStandins(sb: Sandbox): string {
+  const dir = join(sb.home, "standins");
+  expect(Bun.spawnSync(["cp", "-a", STANDINS, dir]).exitCode).toBe(0);
+  expect(Bun.spawnSync(["chown", "-R", `${sb.user}:`, dir]).exitCode).toBe(0);
+  return `${dir}:${SANDBOX_PATH}`;
 }
 
 /** The executable of a process ("" once it is gone). */
