@@ -5,14 +5,7 @@
 // reverse). The unchanged re-install is measured too. Reference installer: ~3.2 s (3 s of
 // it a fixed sleep); budget for install: <= 0.6 s median.
 import type { Sandbox } from "./sandbox.ts";
-import { asUser, median, sample, type Row, type Sample } from "./bench.ts";
-
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-
-function row(name: string, samples: Sample[], budget?: string): Row {
-  const codes = [...new Set(samples.map((s) => s.code))];
-  return { name, medianMs: median(samples.map((s) => s.ms)), peakRssMB: Math.max(...samples.map((s) => s.rssMB)), runs: samples.length, budget, note: `exit ${codes.join("/")}` };
-}
+import { asUser, rowOf, RUNS, sample, type Row, type Sample } from "./bench.ts";
 
 export async function bench(sb: Sandbox, bin: string, runs = Math.min(RUNS, 10)): Promise<Row[]> {
   const install = asUser(sb, [bin, "install", "--yes"]);
@@ -29,9 +22,9 @@ export async function bench(sb: Sandbox, bin: string, runs = Math.min(RUNS, 10))
     uninstalls.push(sample(uninstall, sb.home));
   }
   return [
-    row("install --yes (fresh)", installs, "<= 600 ms (reference ~3200 ms)"),
-    row("install --yes (unchanged)", unchanged),
-    row("uninstall --yes", uninstalls, "reference ~90 ms"),
+    rowOf("install --yes (fresh)", installs, "<= 600 ms (reference ~3200 ms)"),
+    rowOf("install --yes (unchanged)", unchanged),
+    rowOf("uninstall --yes", uninstalls, "reference ~90 ms"),
   ];
 }
 

@@ -8,15 +8,7 @@ import { join } from "node:path";
 import { createSandbox, type Sandbox } from "./sandbox.ts";
 import { Terminal } from "../test/ui/tmux.ts";
 import { BINARY_NAME } from "../src/core/paths.ts";
-
-interface Row {
-  name: string;
-  medianMs: number;
-  peakRssMB: number;
-  runs: number;
-  budget?: string;
-  note?: string;
-}
+import { median, RUNS, type Row } from "./bench.ts";
 
 const TITLE = `${BINARY_NAME} `;
 
@@ -44,13 +36,11 @@ export async function firstFrameMs(sb: Sandbox, bin: string): Promise<number> {
   }
 }
 
-export async function bench(sb: Sandbox, bin: string, runs = Number(process.env.BENCH_RUNS ?? 15)): Promise<Row[]> {
+export async function bench(sb: Sandbox, bin: string, runs = RUNS): Promise<Row[]> {
   await firstFrameMs(sb, bin); // warm the page cache
   const xs: number[] = [];
   for (let i = 0; i < runs; i++) xs.push(await firstFrameMs(sb, bin));
-  xs.sort((a, b) => a - b);
-  const median = xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2;
-  return [{ name: "UI first frame (tmux 80x24)", medianMs: median, peakRssMB: 0, runs, budget: "<= 150 ms", note: `min ${xs[0]!.toFixed(0)} / max ${xs.at(-1)!.toFixed(0)} ms` }];
+  return [{ name: "UI first frame (tmux 80x24)", medianMs: median(xs), peakRssMB: 0, runs, budget: "<= 150 ms", note: `min ${Math.min(...xs).toFixed(0)} / max ${Math.max(...xs).toFixed(0)} ms` }];
 }
 
 if (import.meta.main) {

@@ -25,7 +25,8 @@ export interface Row {
   note?: string;
 }
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+/** samples per measurement (BENCH_RUNS) */
+export const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const binary = `dist/${BINARY_NAME}`;
 
 export const median = (xs: number[]) => {
@@ -49,14 +50,18 @@ export function sample(argv: string[], cwd?: string): Sample {
 export function measure(name: string, argv: string[], opts: { runs?: number; cwd?: string; budget?: string } = {}): Row {
   const runs = opts.runs ?? RUNS;
   sample(argv, opts.cwd); // warm the page cache
-  const samples = Array.from({ length: runs }, () => sample(argv, opts.cwd));
+  return rowOf(name, Array.from({ length: runs }, () => sample(argv, opts.cwd)), opts.budget);
+}
+
+/** A table row from samples: median time, peak RSS, the exit codes seen. */
+export function rowOf(name: string, samples: Sample[], budget?: string): Row {
   const codes = new Set(samples.map((s) => s.code));
   return {
     name,
     medianMs: median(samples.map((s) => s.ms)),
     peakRssMB: Math.max(...samples.map((s) => s.rssMB)),
-    runs,
-    budget: opts.budget,
+    runs: samples.length,
+    budget,
     note: `exit ${[...codes].join("/")}`,
   };
 }
