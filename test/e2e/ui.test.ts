@@ -3,30 +3,32 @@
 // through a full install, asserting the screen at each step, then the running containerd.
 // Then: it opens on the status when installed, uninstalls from there; a quit during apply
 // rolls back; a resize keeps the screen whole; NO_COLOR leaves no colour sequences.
-import { test, expect, beforeAll, afterAll, describe } from "bun:test";
+import { test, expect, afterAll, describe } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { createSandbox, SANDBOX_PATH, type Sandbox } from "../../scripts/sandbox.ts";
+import { copyStandins, useSandbox } from "../helpers/e2e.ts";
 import { Terminal } from "../ui/tmux.ts";
 
-const BINARY = join(import.meta.dir, "../../dist/containerd-rootless-systemd");
-// Debian packages none of the add-on daemons: the test stand-ins (serve the real socket, no gRPC)
-const STANDINS = join(import.meta.dir, "../fixtures/standins");
-let withStandins = "";
 const USER = "crsui-e2e";
-let sb: Sandbox;
-let bin: string;
 let term: Terminal | null = null;
+// registered before useSandbox's teardown, so the installer is gone before its user is
+afterAll(() => term?.kill());
 
-const unitFile = () => `${sb.home}/.config/systemd/user/containerd.service`;
-const override = () => `${sb.home}/.config/systemd/user/containerd.service.d/override.conf`;
+let withStandins = "";
+const e2e = useSandbox(USER, {
+  setup: () => {
+    withStandins = copyStandins(e2e.sb);
+  },
+});
+
+const unitFile = () => `${e2e.sb.home}/.config/systemd/user/containerd.service`;
+const override = () => `${e2e.sb.home}/.config/systemd/user/containerd.service.d/override.conf`;
 
 function start(env: Record<string, string> = {}, size = { cols: 80, rows: 24 }, unset: string[] = []): Terminal {
   term?.kill();
-  const all: Record<string, string> = { ...sb.baseEnv(), TERM: "xterm-256color", ...env };
+  const all: Record<string, string> = { ...e2e.sb.baseEnv(), TERM: "xterm-256color", ...env };
   for (const k of unset) delete all[k];
   const vars = Object.entries(all).map(([k, v]) => `${k}=${v}`);
-  term = Terminal.start("crsui-e2e", ["runuser", "-u", sb.user, "--", "env", "-i", ...vars, "sh", "-c", `cd ~ && exec ${bin}`], size);
+  term = Terminal.start(USER, ["runuser", "-u", e2e.sb.user, "--", "env", "-i", ...vars, "sh", "-c", `cd ~ && exec ${e2e.bin}`], size);
   return term;
 }
 
@@ -62,27 +64,19 @@ async function scrollTo(t: Terminal, re: RegExp): Promise<boolean> {
   return false;
 }
 
-const active = () => sb.systemctl("is-active", "containerd.service").stdout.trim();
+const active = () => e2e.sb.systemctl("is-active", "containerd.service").stdout.trim();
+/** the installer's process (the binary started by `start`) */
+const installerPid = () => Number(Bun.spawnSync(["pgrep", "-u", String(e2e.sb.uid), "-f", `^${e2e.bin}$`]).stdout.toString().trim());
 
-beforeAll(async () => {
-  if (!existsSync(BINARY)) throw new Error(`build the binary first: bun scripts/build.ts (${BINARY} is missing)`);
-  sb = await createSandbox(USER);
-  bin = sb.installBinary(BINARY);
-  const dir = join(sb.home, "standins");
-  expect(Bun.spawnSync(["cp", "-a", STANDINS, dir]).exitCode).toBe(0);
-  expect(Bun.spawnSync(["chown", "-R", `${sb.user}:`, dir]).exitCode).toBe(0);
-  withStandins = `${dir}:${SANDBOX_PATH}`;
-}, 60_000);
-
-const rootlesskitArgs = () => {
-  const pid = Number(sb.systemctl("show", "-p", "MainPID", "--value", "containerd.service").stdout.trim());
-  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-};
-
-afterAll(async () => {
-  term?.kill();
-  await sb?.destroy();
-}, 60_000);
+/** The plan was applied and the installer left: fuse-overlayfs runs and the real containerd lists it. */
+async function expectFuseOverlayfsRegistered(t: Terminal) {
+  await t.waitFor("Done. The plan was applied.", 60_000);
+  t.keys("Enter");
+  expect(await exited(t)).toBe(0);
+  expect(e2e.sb.systemctl("is-active", "containerd-fuse-overlayfs.service").stdout.trim()).toBe("active");
+  const plugins = e2e.run(["nsenter", "--", "ctr", "plugins", "ls"], { env: { PATH: withStandins } });
+  expect(plugins.stdout).toMatch(/^io\.containerd\.snapshotter\.v1\s+fuse-overlayfs\s/m);
+}
 
 describe("interactive installer in a real terminal", () => {
   test("a failing check (no XDG_RUNTIME_DIR, as under su): its fix is shown and the installer does not go on", async () => {
@@ -92,7 +86,7 @@ describe("interactive installer in a real terminal", () => {
     let s = await t.waitFor("r check again", 30_000);
     expect(s).toContain("✗ Checking RootlessKit functionality");
     expect(s).toContain("✗ XDG_RUNTIME_DIR is not set");
-    expect(s).toContain(`fix: export XDG_RUNTIME_DIR=/run/user/${sb.uid}`);
+    expect(s).toContain(`fix: export XDG_RUNTIME_DIR=/run/user/${e2e.sb.uid}`);
     expect(await scrollTo(t, /problems? must be fixed before installing/)).toBe(true);
     // Enter is refused with fatal findings: keys are handled in order, so once Home has
     // scrolled back to the top, the Enter before it was handled on this same screen
@@ -122,7 +116,7 @@ describe("interactive installer in a real terminal", () => {
     expect(s).toContain("What this run changed was undone");
     expect(await exited(t)).toBe(130);
     expect(existsSync(unitFile())).toBe(false);
-    expect(existsSync(`${sb.home}/.local/bin/containerd-rootless-systemd`)).toBe(false);
+    expect(existsSync(`${e2e.sb.home}/.local/bin/containerd-rootless-systemd`)).toBe(false);
     expect(active()).not.toBe("active");
   }, 90_000);
 
@@ -189,9 +183,8 @@ describe("interactive installer in a real terminal", () => {
     // the running containerd, with the chosen MTU
     expect(active()).toBe("active");
     expect(readFileSync(override(), "utf8")).toContain('CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"');
-    const pid = Number(sb.systemctl("show", "-p", "MainPID", "--value", "containerd.service").stdout.trim());
-    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain("--mtu=1500");
-    const v = sb.run([bin, "nsenter", "--", "ctr", "version"]);
+    expect(e2e.rootlesskitArgs()).toContain("--mtu=1500");
+    const v = e2e.run(["nsenter", "--", "ctr", "version"]);
     expect(v.code).toBe(0);
     expect(v.stdout).toMatch(/Server:\s*\n\s*Version:\s+1\.\d+/);
   }, 120_000);
@@ -213,7 +206,7 @@ describe("interactive installer in a real terminal", () => {
     await t.waitFor("Done. The plan was applied.", 60_000);
     t.keys("Enter");
     expect(await exited(t)).toBe(0);
-    expect(rootlesskitArgs()).toContain("--mtu=1400");
+    expect(e2e.rootlesskitArgs()).toContain("--mtu=1400");
   }, 90_000);
 
   test("installed: add an add-on from the status; the real containerd registers it", async () => {
@@ -234,12 +227,7 @@ describe("interactive installer in a real terminal", () => {
     s = await t.waitFor("Enter apply", 30_000);
     expect(s).toContain("add fuse-overlayfs");
     t.keys("Enter");
-    s = await t.waitFor("Done. The plan was applied.", 60_000);
-    t.keys("Enter");
-    expect(await exited(t)).toBe(0);
-    expect(sb.systemctl("is-active", "containerd-fuse-overlayfs.service").stdout.trim()).toBe("active");
-    const plugins = sb.run([bin, "nsenter", "--", "ctr", "plugins", "ls"], { env: { PATH: withStandins } });
-    expect(plugins.stdout).toMatch(/^io\.containerd\.snapshotter\.v1\s+fuse-overlayfs\s/m);
+    await expectFuseOverlayfsRegistered(t);
   }, 120_000);
 
   test("installed: opens on the status; NO_COLOR leaves no colour; uninstall from there", async () => {
@@ -262,9 +250,9 @@ describe("interactive installer in a real terminal", () => {
     t.keys("q");
     expect(await exited(t)).toBe(0);
     expect(existsSync(unitFile())).toBe(false);
-    expect(existsSync(`${sb.home}/.config/systemd/user/containerd-fuse-overlayfs.service`)).toBe(false);
+    expect(existsSync(`${e2e.sb.home}/.config/systemd/user/containerd-fuse-overlayfs.service`)).toBe(false);
     expect(active()).not.toBe("active");
-    expect(existsSync(`${sb.home}/.local/share/containerd`)).toBe(true); // data kept
+    expect(existsSync(`${e2e.sb.home}/.local/share/containerd`)).toBe(true); // data kept
   }, 90_000);
 
   test("fresh install with an add-on: containerd first, then the add-on's own plan, reviewed, applied", async () => {
@@ -292,15 +280,10 @@ describe("interactive installer in a real terminal", () => {
     // containerd is up: the add-on's plan, made against the running containerd
     s = await t.waitFor("add fuse-overlayfs", 60_000);
     expect(active()).toBe("active");
-    expect(existsSync(`${sb.home}/.config/systemd/user/containerd-fuse-overlayfs.service`)).toBe(false); // not before it is confirmed
+    expect(existsSync(`${e2e.sb.home}/.config/systemd/user/containerd-fuse-overlayfs.service`)).toBe(false); // not before it is confirmed
     await t.waitFor("Enter apply");
     t.keys("Enter");
-    await t.waitFor("Done. The plan was applied.", 60_000);
-    t.keys("Enter");
-    expect(await exited(t)).toBe(0);
-    expect(sb.systemctl("is-active", "containerd-fuse-overlayfs.service").stdout.trim()).toBe("active");
-    const plugins = sb.run([bin, "nsenter", "--", "ctr", "plugins", "ls"], { env: { PATH: withStandins } });
-    expect(plugins.stdout).toMatch(/^io\.containerd\.snapshotter\.v1\s+fuse-overlayfs\s/m);
+    await expectFuseOverlayfsRegistered(t);
   }, 120_000);
 
   test("with colours by default (no NO_COLOR)", async () => {
@@ -321,7 +304,7 @@ describe("interactive installer in a real terminal", () => {
     await t.waitFor(/MTU\s+9000/);
     t.keys("Enter");
     await t.waitFor("Enter apply", 15_000);
-    const pid = Number(Bun.spawnSync(["pgrep", "-u", String(sb.uid), "-f", `^${bin}$`]).stdout.toString().trim());
+    const pid = installerPid();
     expect(pid).toBeGreaterThan(0);
     t.keys("Enter");
     await t.waitFor("Applying");
@@ -331,13 +314,13 @@ describe("interactive installer in a real terminal", () => {
     expect(await exited(t)).toBe(130);
     expect(readFileSync(override(), "utf8")).toContain('CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1400"');
     expect(active()).toBe("active");
-    expect(rootlesskitArgs()).toContain("--mtu=1400");
+    expect(e2e.rootlesskitArgs()).toContain("--mtu=1400");
   }, 90_000);
 
   test("SIGTERM while nothing is being applied: exits at once, 0", async () => {
     const t = start();
     await t.waitFor("containerd.service  active", 20_000);
-    const pid = Number(Bun.spawnSync(["pgrep", "-u", String(sb.uid), "-f", `^${bin}$`]).stdout.toString().trim());
+    const pid = installerPid();
     process.kill(pid, "SIGTERM");
     expect(await exited(t)).toBe(0);
   }, 30_000);
