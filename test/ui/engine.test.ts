@@ -2,7 +2,8 @@
 // systemd --user and RootlessKit): the UI and the headless path produce the same plan for
 // the same choices; cancelling an apply rolls back; settings are validated by the model.
 import { afterEach, describe, expect, test } from "bun:test";
-import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
+import { ok, type TestHost } from "../helpers/test-host.ts";
+import { fakeSystemd, UNIT } from "../helpers/fake-systemd.ts";
 import { createEngine } from "../../ui/engine/create-engine.ts";
 import { planInstall } from "../../src/core/install-plan.ts";
 import { planUninstall } from "../../src/core/uninstall.ts";
@@ -16,42 +17,19 @@ import { decideApply, phaseBSteps } from "../../src/core/apply.ts";
 let host: TestHost;
 afterEach(() => host?.cleanup());
 
-const UNIT = "/home/alice/.config/systemd/user/containerd.service";
 const OVERRIDE = "/home/alice/.config/systemd/user/containerd.service.d/override.conf";
 const RK_HELP = "--net value  network driver [host, slirp4netns, vpnkit, lxc-user-nic]\n--port-driver value  port driver [none, builtin, slirp4netns]\n";
 
-/** A scripted systemd --user with containerd.service installed or not, active or not. */
-async function machine(state: { active: boolean; enabled: boolean; files?: Record<string, string> }) {
-  const verbs: string[] = [];
-  const h = await makeTestHost({
-    files: { "/home/alice/Downloads/containerd-rootless-systemd": "BINARY", "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", ...state.files },
-    dirs: ["/run/user/1000"],
+/** alice's machine with containerd.service installed or not, active or not; RootlessKit and slirp4netns answer their probes. */
+const machine = (state: { active: boolean; enabled: boolean; files?: Record<string, string> }) =>
+  fakeSystemd({
+    unit: { active: state.active, enabled: state.enabled },
+    files: state.files,
     commands: {
-      systemctl: async (argv) => {
-        const [verb, ...rest] = argv.slice(2);
-        if (verb === "show-environment") return ok("PATH=/usr/bin:/bin\n");
-        if (verb === "show") {
-          const names = rest.slice(rest.indexOf("--") + 1);
-          const installed = await h.exists(UNIT);
-          return ok(
-            names
-              .map((n) =>
-                n === "containerd.service"
-                  ? `Id=${n}\nLoadState=${installed ? "loaded" : "not-found"}\nActiveState=${state.active ? "active" : "inactive"}\nSubState=${state.active ? "running" : "dead"}\nMainPID=${state.active ? 4242 : 0}\nUnitFileState=${installed ? (state.enabled ? "enabled" : "disabled") : ""}\nNeedDaemonReload=no\nNRestarts=0\n`
-                  : `Id=${n}\nLoadState=not-found\nActiveState=inactive\nSubState=dead\nMainPID=0\n`,
-              )
-              .join("\n"),
-          );
-        }
-        verbs.push([verb, ...rest].join(" "));
-        return ok();
-      },
       rootlesskit: (argv) => (argv[1] === "--version" ? ok("rootlesskit version 1.1.0\n") : ok(RK_HELP)),
       slirp4netns: () => ok("Usage: slirp4netns [OPTION]... PID|PATH TAPNAME\n  --netns-type=TYPE\n"),
     },
   });
-  return { h, verbs };
-}
 
 const NONE = { addons: [], addonOptions: {}, settings: {} };
 

@@ -1,7 +1,8 @@
 // install/uninstall plans and status against a scripted systemd --user (TestHost): the
 // decisions, not the real systemd (that is test/e2e/lifecycle.test.ts).
 import { afterEach, describe, expect, test } from "bun:test";
-import { makeTestHost, ok, failed, type TestHost } from "../helpers/test-host.ts";
+import { makeTestHost, type TestHost } from "../helpers/test-host.ts";
+import { fakeSystemd, SOCKET, UNIT } from "../helpers/fake-systemd.ts";
 import { planInstall } from "../../src/core/install-plan.ts";
 import { planUninstall } from "../../src/core/uninstall.ts";
 import { applyPlan, ApplyError } from "../../src/core/plan-apply.ts";
@@ -10,64 +11,6 @@ import { resolvePaths } from "../../src/core/paths.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());
-
-const UNIT = "/home/alice/.config/systemd/user/containerd.service";
-const SOCKET = "/run/user/1000/containerd/containerd.sock";
-
-interface FakeUnit {
-  active: boolean;
-  enabled: boolean;
-  failOnStart?: boolean;
-  sub?: string;
-}
-
-/** A scripted `systemctl --user` that keeps one unit's state and records the verbs. */
-async function fakeSystemd(opts: { unit?: FakeUnit; files?: Record<string, string> } = {}) {
-  const unit: FakeUnit = opts.unit ?? { active: false, enabled: false };
-  const verbs: string[] = [];
-  const h = await makeTestHost({
-    files: { "/home/alice/Downloads/containerd-rootless-systemd": "BINARY", "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", ...opts.files },
-    dirs: ["/run/user/1000"],
-    commands: {
-      systemctl: async (argv) => {
-        const [verb, ...rest] = argv.slice(2);
-        if (verb === "show") {
-          const names = rest.slice(rest.indexOf("--") + 1);
-          const installed = await h.exists(UNIT);
-          return ok(
-            names
-              .map((n) =>
-                n === "containerd.service"
-                  ? `Id=${n}\nLoadState=${installed ? "loaded" : "not-found"}\nActiveState=${unit.failOnStart && unit.active ? "activating" : unit.active ? "active" : "inactive"}\nSubState=${unit.failOnStart && unit.active ? "auto-restart" : unit.active ? "running" : "dead"}\nMainPID=${unit.active ? 4242 : 0}\nActiveEnterTimestamp=${unit.active ? "Mon 2026-11-30 03:02:45 UTC" : ""}\nUnitFileState=${installed ? (unit.enabled ? "enabled" : "disabled") : ""}\nNeedDaemonReload=no\nNRestarts=0\n`
-                  : `Id=${n}\nLoadState=loaded\nActiveState=active\nSubState=listening\nMainPID=0\n`,
-              )
-              .join("\n"),
-          );
-        }
-        verbs.push([verb, ...rest].join(" "));
-        if (verb === "start" || verb === "restart") {
-          unit.active = true;
-          if (!unit.failOnStart) await h.writeFileAtomic(SOCKET, "");
-        }
-        if (verb === "stop") unit.active = false;
-        if (verb === "enable") unit.enabled = true;
-        if (verb === "disable") {
-          unit.enabled = false;
-          if (rest.includes("--now")) unit.active = false;
-        }
-        if (verb === "status") return failed("", 3, "● containerd.service - containerd (Rootless)\n   Active: activating (auto-restart)");
-        return ok();
-      },
-      journalctl: () => ok("-- No entries --\n"),
-      rootlesskit: async (argv) => {
-        if (argv[1] === "rm") for (const p of argv.slice(3)) await h.remove(p, { recursive: true });
-        return ok("rootlesskit version 1.1.0\n");
-      },
-      containerd: () => ok("containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1\n"),
-    },
-  });
-  return { h, unit, verbs, paths: resolvePaths(h.env, h.uid) };
-}
 
 describe("install plan", () => {
   test("fresh: copy the binary, write the unit, reload, start, wait for the API, enable", async () => {
