@@ -174,11 +174,9 @@ describe("checks", () => {
   });
 
   test("each section is done as soon as its probes are: cgroup v2 while the RootlessKit smoke test still runs", async () => {
-    const { baseCommands, machine: checksMachine, SMOKE_STDOUT } = await import("../unit/checks-fixture.ts");
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const rk = baseCommands().rootlesskit!;
-    host = await checksMachine({ commands: { rootlesskit: async (argv, o) => (argv[1] === "--version" ? rk(argv, o) : (await gate, { code: 0, stdout: SMOKE_STDOUT, stderr: "" })) } });
+    const { machineWithHeldSmoke } = await import("../unit/checks-fixture.ts");
+    let release: () => void;
+    ({ host, release } = await machineWithHeldSmoke());
     const events: string[] = [];
     let cgroupDone!: () => void;
     const cgroup = new Promise<void>((r) => (cgroupDone = r));

@@ -90,3 +90,12 @@ export function byId(r: CheckResult, id: string): Finding | undefined {
 export function problems(r: CheckResult): string[] {
   return r.findings.filter((f) => f.level === "warning" || f.level === "error").map((f) => f.id);
 }
+
+/** The healthy machine, but its RootlessKit smoke test (anything other than --version) only answers once `release` is called. */
+export async function machineWithHeldSmoke(): Promise<{ host: TestHost; release: () => void }> {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const rk = baseCommands().rootlesskit!;
+  const host = await machine({ commands: { rootlesskit: async (argv, o) => (argv[1] === "--version" ? rk(argv, o) : (await gate, ok(SMOKE_STDOUT))) } });
+  return { host, release };
+}

@@ -5,7 +5,7 @@ import type { TestHost } from "../helpers/test-host.ts";
 import { resolvePaths } from "../../src/core/paths.ts";
 import { runChecks, PROBE_GROUPS, type ProbeGroup } from "../../src/core/checks/index.ts";
 import type { Finding } from "../../src/core/findings.ts";
-import { baseCommands, machine, SMOKE_STDOUT } from "./checks-fixture.ts";
+import { machine, machineWithHeldSmoke } from "./checks-fixture.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());
@@ -29,10 +29,8 @@ describe("runChecks onProbe", () => {
   });
 
   test("a fast group is heard while a slow one (the RootlessKit smoke test) is still running", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const rk = baseCommands().rootlesskit!;
-    host = await machine({ commands: { rootlesskit: async (argv, o) => (argv[1] === "--version" ? rk(argv, o) : (await gate, { code: 0, stdout: SMOKE_STDOUT, stderr: "" })) } });
+    let release: () => void;
+    ({ host, release } = await machineWithHeldSmoke());
     const heard: ProbeGroup[] = [];
     let cgroupHeard!: () => void;
     const cgroup = new Promise<void>((r) => (cgroupHeard = r));
