@@ -50,7 +50,8 @@ export function commandHelp(name: string, mod: CommandModule): string {
   const positionals = Object.entries(args).filter(([, a]) => a.type === "positional");
   const flags = Object.entries(args).filter(([, a]) => a.type !== "positional");
   const usage = [`${BINARY_NAME} ${name}`, flags.length ? "[OPTIONS]" : "", ...positionals.map(([n, a]) => (a.required === false ? `[${n.toUpperCase()}...]` : `<${n.toUpperCase()}>`))];
-  const out = [`${BINARY_NAME} ${name}: ${meta.description ?? commands[name]?.description ?? ""}`, "", "USAGE", `  ${usage.filter(Boolean).join(" ")}`];
+  const usageLine = mod.usage ? `${BINARY_NAME} ${name} ${mod.usage}` : usage.filter(Boolean).join(" ");
+  const out = [`${BINARY_NAME} ${name}: ${meta.description ?? commands[name]?.description ?? ""}`, "", "USAGE", `  ${usageLine}`];
   if (positionals.length) out.push("", "ARGUMENTS", ...columns(positionals.map(([n, a]) => [n.toUpperCase(), a.description ?? ""])));
   if (flags.length) {
     out.push("", "OPTIONS", ...columns(flags.map(([n, a]) => [flagLabel(n, a), a.description ?? ""])));

@@ -6,6 +6,8 @@ export interface CommandModule {
   default: CommandDef<any>;
   /** shown under EXAMPLES in the command's --help */
   examples?: string[];
+  /** the USAGE line after the command name, when the arguments are not citty's (e.g. `-- CMD...`) */
+  usage?: string;
 }
 
 export interface CommandEntry {

@@ -6,6 +6,8 @@ import { serviceStateDir } from "../core/containerd-ready.ts";
 import { nsenterWhenReady, waitOption } from "../core/namespace-ready.ts";
 import { execve } from "../launcher/exec.ts";
 
+export const usage = "[--wait=SECONDS] -- COMMAND [ARG...]";
+
 export const examples = [
   "containerd-rootless-systemd nsenter -- ctr version",
   "containerd-rootless-systemd nsenter -- ls -l /var/lib/containerd",
