@@ -3,7 +3,9 @@
 // (as a throwaway sandbox user, since the product refuses root), plus the binary's size.
 // When the reference shell installer is available (CRS_REFERENCE_DIR: a directory holding
 // nerdctl's containerd-rootless-setuptool.sh and containerd-rootless.sh, not shipped
-// here), its `check` is measured in the same run and ratios are printed against it.
+// here), its `check`, `install` and `uninstall` are measured in the same run and each of our
+// rows is printed as a ratio against its reference row; without it the figures documented
+// in shared/reference/sandbox.md stand in, marked as such.
 // Sections contributed by other scripts (install/uninstall, the UI's first frame) are
 // imported from scripts/bench-*.ts when present.
 import { existsSync, statSync, readdirSync } from "node:fs";
@@ -23,11 +25,29 @@ export interface Row {
   runs: number;
   budget?: string;
   note?: string;
+  /** the reference installer's row for the same job: the table prints our time / its time */
+  reference?: Row;
 }
 
 /** samples per measurement (BENCH_RUNS) */
 export const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const binary = `dist/${BINARY_NAME}`;
+
+/** The reference installer's directory, when given and complete. */
+export function referenceDir(): string | undefined {
+  const dir = process.env.CRS_REFERENCE_DIR;
+  return dir && existsSync(`${dir}/containerd-rootless-setuptool.sh`) && existsSync(`${dir}/containerd-rootless.sh`) ? dir : undefined;
+}
+
+/** Runs the reference setup tool as the sandbox user (its launcher must be on PATH). */
+export function referenceArgv(sb: Sandbox, dir: string, verb: string): string[] {
+  return asUser(sb, ["sh", `${dir}/containerd-rootless-setuptool.sh`, verb], { PATH: `${dir}:${SANDBOX_PATH}` });
+}
+
+/** A row for a reference figure that was not measured here (the documented one). */
+export function documented(name: string, ms: number): Row {
+  return { name, medianMs: ms, peakRssMB: 0, runs: 0, note: "documented in sandbox.md (set CRS_REFERENCE_DIR to measure)" };
+}
 
 export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -66,7 +86,7 @@ export function rowOf(name: string, samples: Sample[], budget?: string): Row {
   };
 }
 
-function printTable(rows: Row[], reference?: Row): void {
+function printTable(rows: Row[]): void {
   const header = ["measurement", "median", "peak RSS", "runs", "budget", "vs reference", "note"];
   const lines = rows.map((r) => [
     r.name,
@@ -74,7 +94,7 @@ function printTable(rows: Row[], reference?: Row): void {
     r.peakRssMB ? `${r.peakRssMB.toFixed(1)} MB` : "-",
     String(r.runs),
     r.budget ?? "",
-    reference && r.name.includes("check") && r !== reference ? `${(r.medianMs / reference.medianMs).toFixed(2)}x` : "",
+    r.reference ? `${(r.medianMs / r.reference.medianMs).toFixed(2)}x` : "",
     r.note ?? "",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
@@ -96,22 +116,15 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     rows.push(measure("--version", asUser(sb, [bin, "--version"]), { cwd: sb.home, budget: "<= 30 ms, <= 60 MB" }));
     rows.push(measure("--help", asUser(sb, [bin, "--help"]), { cwd: sb.home, budget: "<= 60 MB" }));
-    rows.push(measure("check --json", asUser(sb, [bin, "check", "--json"]), { cwd: sb.home, budget: "<= reference, <= 60 MB" }));
-    let reference: Row | undefined;
-    const refDir = process.env.CRS_REFERENCE_DIR;
-    if (refDir && existsSync(`${refDir}/containerd-rootless-setuptool.sh`)) {
-      reference = measure("reference setuptool.sh check", asUser(sb, ["sh", `${refDir}/containerd-rootless-setuptool.sh`, "check"], { PATH: `${refDir}:${SANDBOX_PATH}` }), { cwd: sb.home });
-      rows.push(reference);
-    } else {
-      rows.push({ name: "reference setuptool.sh check", medianMs: 70, peakRssMB: 0, runs: 0, note: "documented in sandbox.md (set CRS_REFERENCE_DIR to measure)" });
-      reference = rows.at(-1);
-    }
+    const refDir = referenceDir();
+    const reference = refDir ? measure("reference: setuptool.sh check", referenceArgv(sb, refDir, "check"), { cwd: sb.home }) : documented("reference: setuptool.sh check", 70);
+    rows.push({ ...measure("check --json", asUser(sb, [bin, "check", "--json"]), { cwd: sb.home, budget: "<= reference, <= 60 MB" }), reference }, reference);
     // Sections from other scripts: each exports `bench(sb, bin): Promise<Row[]>`.
     for (const file of readdirSync("scripts").filter((f) => /^bench-.+\.ts$/.test(f)).sort()) {
       const mod = await import(`./${file}`);
       if (typeof mod.bench === "function") rows.push(...(await mod.bench(sb, bin)));
     }
-    printTable(rows, reference);
+    printTable(rows);
     console.log(`\nbinary size: ${(statSync(binary).size / 1e6).toFixed(1)} MB (${binary})`);
   } finally {
     await sb.destroy();
