@@ -18,6 +18,8 @@ export interface TestHostOptions {
   dirs?: string[];
   commands?: Record<string, Handler>;
   stdinIsTTY?: boolean;
+  /** stdout and stderr are a terminal (colours) */
+  outputIsTTY?: boolean;
   execPath?: string;
 }
 
@@ -39,8 +41,8 @@ export class TestHost extends Host {
       execPath: opts.execPath ?? "/home/alice/Downloads/containerd-rootless-systemd",
       scriptPath: undefined,
       stdinIsTTY: opts.stdinIsTTY ?? false,
-      stdoutIsTTY: false,
-      stderrIsTTY: false,
+      stdoutIsTTY: opts.outputIsTTY ?? false,
+      stderrIsTTY: opts.outputIsTTY ?? false,
     });
     this.commands = opts.commands ?? {};
   }
