@@ -71,7 +71,7 @@ test("HOME unset, relative, missing, not writable", async () => {
   host = await machine({ env: { HOME: "~alice" } });
   expect(byId(await check(host), "session.home.relative")?.level).toBe("error");
   await host.cleanup();
-  host = await machine({ env: { HOME: "/home/nobody-here" } });
+  host = await machine({ env: { HOME: "/home/nobody-here" }, files: { "/etc/passwd": "alice:x:1000:1000::/home/nobody-here:/bin/sh\n" } });
   const missing = byId(await check(host), "session.home.missing")!;
   expect(missing.sudoFix?.[0]).toContain("install -d");
   await host.cleanup();
@@ -121,9 +121,14 @@ test("systemd: linger on but manager not running", async () => {
 });
 
 test("systemd: reachable socket but systemctl fails shows its stderr", async () => {
-  host = await machine({ commands: { systemctl: () => failed("Access denied") } });
-  const f = byId(await check(host), "session.systemd.unreachable")!;
-  expect(f.detail).toBe("Access denied");
+  host = await machine({ files: { "/run/user/1000/systemd/private": null }, dirs: ["/run/user/1000/systemd"], commands: { systemctl: () => failed("Access denied") } });
+  const listener = Bun.listen({ unix: host.path("/run/user/1000/systemd/private"), socket: { data() {} } });
+  try {
+    const f = byId(await check(host), "session.systemd.unreachable")!;
+    expect(f.detail).toBe("Access denied");
+  } finally {
+    listener.stop(true);
+  }
 });
 
 test("systemctl missing", async () => {
@@ -145,4 +150,33 @@ test("dbus: unit installed but not running, or not installed at all", async () =
 test("dbus: a Fedora machine is told to install dbus-daemon", async () => {
   host = await machine({ files: { "/run/user/1000/bus": null, "/usr/lib/systemd/user/dbus.socket": null, "/etc/os-release": 'ID=fedora\nVERSION_ID=39\n' } });
   expect(byId(await check(host), "session.dbus.missing")!.sudoFix).toEqual(["dnf install -y dbus-daemon"]);
+});
+
+test("HOME=/ (not the user's home): the fix points at the real home, never a sudo chown of /", async () => {
+  host = await machine({ env: { HOME: "/" } });
+  const real = host.canAccess.bind(host);
+  host.canAccess = async (p, m) => (p === "/" && m === "w" ? false : real(p, m));
+  const f = byId(await check(host), "session.home.unwritable")!;
+  expect(f.level).toBe("error");
+  expect(f.sudoFix).toBeUndefined();
+  expect(f.fix).toBe("export HOME=/home/alice");
+  await host.cleanup();
+  host = await machine({ env: { HOME: "/home/nobody-here" } });
+  const missing = byId(await check(host), "session.home.missing")!;
+  expect(missing.fix).toBe("export HOME=/home/alice");
+  expect(missing.sudoFix).toBeUndefined();
+});
+
+test("HOME with shell characters: any root line quotes it", async () => {
+  host = await machine({ env: { HOME: "/home/a b;touch x" }, files: { "/etc/passwd": "alice:x:1000:1000::/home/a b;touch x:/bin/sh\n" } });
+  const f = byId(await check(host), "session.home.missing")!;
+  expect(f.sudoFix).toEqual(["install -d -m 700 -o alice '/home/a b;touch x'"]);
+});
+
+test("systemd: a stale systemd/private file (manager stopped) is 'not running', not 'unreachable'", async () => {
+  // the fixture's private is a plain file nobody listens on, as a stopped manager leaves behind
+  host = await machine({ files: { "/var/lib/systemd/linger/alice": null }, commands: { systemctl: () => failed("Failed to connect to bus: Connection refused") } });
+  const f = byId(await check(host), "session.systemd.not-running")!;
+  expect(f.sudoFix).toEqual(["loginctl enable-linger alice"]);
+  expect(f.detail).toContain("Connection refused");
 });

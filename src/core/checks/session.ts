@@ -4,7 +4,7 @@
 import { isAbsolute, join } from "node:path";
 import type { Finding } from "../findings.ts";
 import { ok } from "../findings.ts";
-import { existsSafe, findTool, lingerEnabled, type CheckContext, type ProbeResult } from "./context.ts";
+import { existsSafe, findTool, lingerEnabled, readSafe, shq, type CheckContext, type ProbeResult } from "./context.ts";
 import { installFix, readDistro } from "./distro.ts";
 
 export function rootRefusal(ctx: CheckContext): Finding | null {
@@ -85,22 +85,36 @@ async function runtimeDirFinding(ctx: CheckContext, state: Awaited<ReturnType<ty
   }
 }
 
-function homeFinding(ctx: CheckContext, state: Awaited<ReturnType<typeof dirState>>): Finding {
+/** The user's home directory from /etc/passwd, or null. */
+async function passwdHome(ctx: CheckContext): Promise<string | null> {
+  const passwd = (await readSafe(ctx, "/etc/passwd")).text ?? "";
+  for (const line of passwd.split("\n")) {
+    const f = line.split(":");
+    if (f.length >= 7 && f[2] === String(ctx.uid)) return f[5] || null;
+  }
+  return null;
+}
+
+async function homeFinding(ctx: CheckContext, state: Awaited<ReturnType<typeof dirState>>): Promise<Finding> {
   const v = ctx.host.env.HOME ?? "";
   const id = "session.home";
+  if (state.state === "ok") return ok(id, `HOME is ${v}`);
+  const home = await passwdHome(ctx);
+  // Root may create or hand over the user's own home, never another directory (HOME=/ must not become `chown USER /`).
+  const own = home !== null && home !== "/" && home === v.replace(/(.)\/+$/, "$1");
+  const exportHome = home ? `export HOME=${shq(home)}` : `export HOME=<your home directory> (see \`getent passwd ${ctx.user}\`)`;
+  const fixIt = (line: string) => (own ? { sudoFix: [line] } : { fix: exportHome });
   switch (state.state) {
-    case "ok":
-      return ok(id, `HOME is ${v}`);
     case "unset":
-      return { id: `${id}.unset`, level: "error", message: "HOME is not set.", fix: `export HOME=<your home directory> (see \`getent passwd ${ctx.user}\`)` };
+      return { id: `${id}.unset`, level: "error", message: "HOME is not set.", fix: exportHome };
     case "relative":
-      return { id: `${id}.relative`, level: "error", message: `HOME is a relative path (${JSON.stringify(v)}); it must be absolute.`, fix: `export HOME=<your home directory> (see \`getent passwd ${ctx.user}\`)` };
+      return { id: `${id}.relative`, level: "error", message: `HOME is a relative path (${JSON.stringify(v)}); it must be absolute.`, fix: exportHome };
     case "missing":
     case "not-dir":
-      return { id: `${id}.missing`, level: "error", message: `HOME (${v}) is not an existing directory.`, sudoFix: [`install -d -m 700 -o ${ctx.user} ${v}`] };
+      return { id: `${id}.missing`, level: "error", message: `HOME (${v}) is not an existing directory.`, ...fixIt(`install -d -m 700 -o ${ctx.user} ${shq(v)}`) };
     case "foreign":
     case "unwritable":
-      return { id: `${id}.unwritable`, level: "error", message: `HOME (${v}) is not writable by ${ctx.user}.`, sudoFix: [`chown ${ctx.user} ${v}`] };
+      return { id: `${id}.unwritable`, level: "error", message: `HOME (${v}) is not writable by ${ctx.user}.`, ...fixIt(`chown ${ctx.user} ${shq(v)}`) };
     case "unreadable":
       return { id: `${id}.unreadable`, level: "error", message: `HOME cannot be inspected: ${state.error}` };
   }
@@ -132,12 +146,13 @@ async function diagnoseSystemd(ctx: CheckContext, runtimeOk: boolean, stderr: st
     };
   }
   const rt = ctx.host.env.XDG_RUNTIME_DIR!;
-  if (!(await existsSafe(ctx, join(rt, "systemd/private")))) {
+  // a stopped manager leaves its socket file behind: only a listener counts
+  if (!(await ctx.host.unixSocketAccepts(join(rt, "systemd/private")).catch(() => false))) {
     return linger
       ? {
           id: "session.systemd.not-running",
           level: "error",
-          message: `Linger is enabled for ${u} but no systemd user manager is running (${rt}/systemd/private is missing).`,
+          message: `Linger is enabled for ${u} but no systemd user manager is running (nothing listens on ${rt}/systemd/private).`,
           sudoFix: [`systemctl start user@${ctx.uid}.service`],
           detail,
         }
@@ -153,7 +168,7 @@ async function diagnoseSystemd(ctx: CheckContext, runtimeOk: boolean, stderr: st
   return {
     id: "session.systemd.unreachable",
     level: "error",
-    message: `\`systemctl --user show-environment\` failed although ${rt}/systemd/private exists.`,
+    message: `\`systemctl --user show-environment\` failed although the user manager listens on ${rt}/systemd/private.`,
     fix: "See `systemctl --user status` and `journalctl --user -n 20` for the user manager's state.",
     detail,
   };
@@ -197,7 +212,7 @@ export async function probeSession(ctx: CheckContext): Promise<ProbeResult> {
     findTool(ctx, "systemctl"),
   ]);
   const runtimeOk = rtState.state === "ok";
-  const findings: Finding[] = [await runtimeDirFinding(ctx, rtState), homeFinding(ctx, homeState)];
+  const findings: Finding[] = [await runtimeDirFinding(ctx, rtState), await homeFinding(ctx, homeState)];
 
   let systemdUser = false;
   if (!systemctl) {
