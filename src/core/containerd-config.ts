@@ -12,7 +12,8 @@
 //   identical type and address -> accepted (the drop-in repeats it); different -> refused,
 //   naming the line, because the drop-in would silently override the user's choice.
 // - a missing config.toml is created as `version = 2` + imports, and deleted again on removal
-//   while it is still exactly what we created.
+//   while it is still exactly what we created (recorded at creation: a user's own
+//   `version = 2` file reads the same once our line is in it, and must come back, not go).
 import { join } from "node:path";
 import type { Paths } from "./paths.ts";
 import { UserError } from "./errors.ts";
@@ -121,11 +122,10 @@ export function addImport(text: string | null, glob: string, file = "config.toml
 }
 
 /**
- * The inverse of addImport: config.toml without the glob, or null when the file should be
- * deleted (it is exactly what createdConfig wrote). Unchanged when the glob is absent.
+ * The inverse of addImport: config.toml without the glob (unchanged when the glob is absent).
+ * Whether a file this tool created goes away entirely is the caller's decision (it knows).
  */
-export function removeImport(text: string, glob: string, file = "config.toml"): string | null {
-  if (text === createdConfig(glob)) return null;
+export function removeImport(text: string, glob: string, file = "config.toml"): string {
   parseTomlChecked(text, file);
   const entry = importsEntry(text);
   if (!entry || text[entry.valueStart] !== "[") return text;
@@ -152,6 +152,14 @@ export function removeImport(text: string, glob: string, file = "config.toml"): 
     return withoutLine.slice(0, prevComma) + withoutLine.slice(prevComma + 1);
   }
   return text.slice(0, prev.end) + text.slice(e.end);
+}
+
+/** The config with the `imports` element whose value is `from` (however it is quoted) pointing at `to` instead. */
+export function replaceImport(text: string, from: string, to: string): string {
+  const entry = importsEntry(text);
+  if (!entry || text[entry.valueStart] !== "[") return text;
+  const el = scanArray(text, entry.valueStart).elements.find((e) => elementValue(e.text) === from);
+  return el ? text.slice(0, el.start) + tomlString(to) + text.slice(el.end) : text;
 }
 
 /** The proxy plugins the user's own config.toml defines, with the line of each header. */

@@ -4,14 +4,14 @@
 // the client default in nerdctl.toml; then containerd is restarted. Removal is the inverse:
 // removing the last drop-in takes the imports entry out, giving back the user's exact bytes.
 import { dirname, join } from "node:path";
-import type { Host } from "./host.ts";
+import { HostError, type Host } from "./host.ts";
 import type { Paths } from "./paths.ts";
 import { BINARY_NAME, CONTAINERD_UNIT } from "./paths.ts";
 import { UserError } from "./errors.ts";
 import type { Step } from "./plan.ts";
-import { addImport, checkProxyConflict, createdConfig, dropInPath, hasOwnImportsLine, importGlob, importWarnings, proxyPluginDropIn, removeImport } from "./containerd-config.ts";
+import { addImport, checkProxyConflict, createdConfig, dropInPath, hasOwnImportsLine, importGlob, importWarnings, proxyPluginDropIn, removeImport, replaceImport } from "./containerd-config.ts";
 import { currentSnapshotter, setSnapshotter, snapshotterExport, unsetSnapshotter } from "./nerdctl-config.ts";
-import { parseTomlChecked, tomlString } from "./toml-text.ts";
+import { parseTomlChecked } from "./toml-text.ts";
 import { containerdReadyStep, serviceStateDir } from "./containerd-ready.ts";
 
 export interface ProxyPlugin {
@@ -43,6 +43,41 @@ export function backupPath(paths: Paths, file: string): string {
   return join(paths.backupDir, `${file.split("/").pop()}.${stamp()}`);
 }
 
+/**
+ * A user config file as this tool edits it: `file` is the path to write (for a symbolic link,
+ * e.g. dotfiles managed by stow, its target, so the link stays a link) and `text` its content
+ * (null when missing). A dangling link, a directory, an unreadable file or a directory where the
+ * file cannot be replaced atomically is refused before anything changes.
+ */
+export async function userConfigFile(host: Host, path: string): Promise<{ file: string; text: string | null; via?: string }> {
+  const unchanged = "then run this again. Nothing was changed.";
+  try {
+    let file = path;
+    let via: string | undefined;
+    if ((await host.stat(path))?.isSymlink) {
+      const real = await host.realpath(path);
+      if (!real) throw new UserError(`${path} is a symbolic link to a file that does not exist`, `Create the file it points to (or remove the link), ${unchanged}`);
+      [file, via] = [real, path];
+    }
+    const st = await host.stat(file);
+    if (st && !st.isFile) throw new UserError(`${file} is not a regular file`, `Move it aside, ${unchanged}`);
+    const text = await host.readText(file);
+    const dir = dirname(file);
+    if ((await host.exists(dir)) && !(await host.canAccess(dir, "w"))) {
+      throw new UserError(`cannot edit ${file}: its directory ${dir} is not writable (the file is replaced atomically)`, `Make ${dir} writable for you (chmod u+w ${dir}), ${unchanged}`);
+    }
+    return { file, text, via };
+  } catch (e) {
+    if (e instanceof HostError) throw new UserError(e.message, `Make ${e.path} readable for you (e.g. chmod u+r ${e.path}), ${unchanged}`);
+    throw e;
+  }
+}
+
+const linkNote = (f: { file: string; via?: string }) => (f.via ? [`${f.via} is a symbolic link: its target ${f.file} is edited (the link is kept).`] : []);
+
+/** What the imports record says: this tool added `glob` to config.toml, and whether it created the file. */
+const CREATED_MARK = "created";
+
 /** The drop-ins in conf.d (name without .toml -> text). */
 async function currentDropIns(host: Host, paths: Paths): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -71,7 +106,8 @@ export async function validateWithContainerd(host: Host, paths: Paths, configTex
   try {
     for (const [name, text] of dropIns) await host.writeFileAtomic(join(dir, `${name}.toml`), text, 0o600);
     await host.mkdirp(dir, 0o700);
-    await host.writeFileAtomic(file, configText.split(tomlString(glob)).join(tomlString(join(dir, "*.toml"))), 0o600);
+    // the user's own spelling of the glob (any quoting) points at the planned copy instead
+    await host.writeFileAtomic(file, replaceImport(configText, glob, join(dir.replace(/[*?[\\]/g, "\\$&"), "*.toml")), 0o600);
     const r = await host.run([containerd, "--config", host.path(file), "config", "dump"], { timeoutMs: 20_000 });
     const where = r.stderr.trim().split("\n").filter((l) => !/level=(info|warning)/.test(l)).join("\n").replaceAll(dir, paths.containerdConfD).replaceAll(host.path(file), paths.containerdConfig);
     if (r.code !== 0) throw new UserError(`containerd refuses the planned configuration: ${where || `exit code ${r.code}`}`, `Fix the file it names, then run this again. Nothing was changed.`);
@@ -99,9 +135,9 @@ export async function restartContainerdSteps(host: Host, paths: Paths): Promise<
 
 /** Register `plugin` with containerd and make it the client default (`defaultFor` = nerdctl's snapshotter). */
 export async function registerProxyPlugin(host: Host, paths: Paths, plugin: ProxyPlugin): Promise<RegistrationPlan> {
-  const file = paths.containerdConfig;
+  const cfg = await userConfigFile(host, paths.containerdConfig);
+  const { file, text: config } = cfg;
   const type = plugin.type ?? "snapshot";
-  const config = await host.readText(file);
   const glob = importGlob(paths);
   const warnings = importWarnings(config, file);
   const same = checkProxyConflict(config, file, plugin.name, plugin.address, type);
@@ -117,13 +153,15 @@ export async function registerProxyPlugin(host: Host, paths: Paths, plugin: Prox
   const steps: Step[] = [{ kind: "write", path: dropInPath(paths, plugin.name), content: dropIn, mode: 0o644, why: `registers ${plugin.name} with containerd` }];
   if (planned !== config) {
     steps.push({ kind: "write", path: file, content: planned, mode: 0o644, backupTo: config === null ? undefined : backupPath(paths, file), why: `imports ${glob} (one drop-in per add-on)` });
-    steps.push({ kind: "write", path: importsRecordPath(paths), content: `${glob}\n`, mode: 0o644, why: `records that ${BINARY_NAME} added this imports entry to ${file}` });
+    steps.push({ kind: "write", path: importsRecordPath(paths), content: `${glob}\n${config === null ? `${CREATED_MARK}\n` : ""}`, mode: 0o644, why: `records that ${BINARY_NAME} added this imports entry to ${file}` });
   }
-  const notes: string[] = [];
+  const notes = linkNote(cfg);
   if (type === "snapshot") {
-    const nerdctl = await host.readText(paths.nerdctlConfig);
-    const next = setSnapshotter(nerdctl, plugin.name, paths.nerdctlConfig);
-    if (next !== nerdctl) steps.push({ kind: "write", path: paths.nerdctlConfig, content: next, mode: 0o644, backupTo: nerdctl === null ? undefined : backupPath(paths, paths.nerdctlConfig), why: `nerdctl uses ${plugin.name} by default` });
+    const n = await userConfigFile(host, paths.nerdctlConfig);
+    const nerdctl = n.text;
+    const next = setSnapshotter(nerdctl, plugin.name, n.file);
+    if (next !== nerdctl) steps.push({ kind: "write", path: n.file, content: next, mode: 0o644, backupTo: nerdctl === null ? undefined : backupPath(paths, n.file), why: `nerdctl uses ${plugin.name} by default` });
+    notes.push(...linkNote(n));
     notes.push(`nerdctl now uses the ${plugin.name} snapshotter by default (${paths.nerdctlConfig}). Other containerd clients: \`${snapshotterExport(plugin.name)}\``);
   }
   return { steps, warnings, notes };
@@ -135,21 +173,22 @@ export async function registerProxyPlugin(host: Host, paths: Paths, plugin: Prox
  * nerdctl's default when this one was).
  */
 export async function unregisterProxyPlugin(host: Host, paths: Paths, name: string, alsoRemoving: string[] = [], fallbackSnapshotter?: string): Promise<RegistrationPlan> {
-  const file = paths.containerdConfig;
+  const cfg = await userConfigFile(host, paths.containerdConfig);
+  const { file, text: config } = cfg;
   const steps: Step[] = [];
   if (await host.exists(dropInPath(paths, name))) steps.push({ kind: "remove", path: dropInPath(paths, name), why: `${name} is no longer registered with containerd` });
   const remaining = [...(await currentDropIns(host, paths)).keys()].filter((n) => n !== name && !alsoRemoving.includes(n));
   const warnings: string[] = [];
-  const config = await host.readText(file);
   const emptyDirs: string[] = [];
   if (remaining.length === 0) {
     const glob = importGlob(paths);
     const record = importsRecordPath(paths);
-    const recorded = (await host.readText(record))?.trim() === glob;
-    // only an entry this tool added goes: our marked line, the file we created, or a recorded append
-    if (config !== null && (recorded || config === createdConfig(glob) || hasOwnImportsLine(config, glob))) {
+    const [recordedGlob, mark] = ((await host.readText(record)) ?? "").split("\n");
+    const recorded = recordedGlob === glob;
+    // only an entry this tool added goes: our marked line or a recorded append
+    if (config !== null && (recorded || hasOwnImportsLine(config, glob))) {
       const next = removeImport(config, glob, file);
-      if (next === null) steps.push({ kind: "remove", path: file, why: "it held only what this tool created" });
+      if (recorded && mark === CREATED_MARK && config === createdConfig(glob) && !cfg.via) steps.push({ kind: "remove", path: file, why: "it held only what this tool created" });
       else if (next !== config) steps.push({ kind: "write", path: file, content: next, mode: 0o644, backupTo: backupPath(paths, file), why: "no add-on drop-ins remain" });
     }
     if (await host.exists(record)) steps.push({ kind: "remove", path: record });
@@ -158,12 +197,14 @@ export async function unregisterProxyPlugin(host: Host, paths: Paths, name: stri
   if (config !== null && (parseTomlChecked(config, file).proxy_plugins as Record<string, unknown> | undefined)?.[name]) {
     warnings.push(`${file} itself still registers [proxy_plugins."${name}"]; remove it there if you no longer want it.`);
   }
-  const nerdctl = await host.readText(paths.nerdctlConfig);
-  const { value, ours } = currentSnapshotter(nerdctl, paths.nerdctlConfig);
+  const n = await userConfigFile(host, paths.nerdctlConfig);
+  const nerdctl = n.text;
+  const { value, ours } = currentSnapshotter(nerdctl, n.file);
   if (value === name && ours) {
-    const next = unsetSnapshotter(nerdctl, name, fallbackSnapshotter, paths.nerdctlConfig);
-    if (next === null) steps.push({ kind: "remove", path: paths.nerdctlConfig });
-    else steps.push({ kind: "write", path: paths.nerdctlConfig, content: next, mode: 0o644, backupTo: backupPath(paths, paths.nerdctlConfig) });
+    const next = unsetSnapshotter(nerdctl, name, fallbackSnapshotter, n.file);
+    // a link's target was there before us: emptied, never deleted (the link would dangle)
+    if (next === null && !n.via) steps.push({ kind: "remove", path: n.file });
+    else steps.push({ kind: "write", path: n.file, content: next ?? "", mode: 0o644, backupTo: backupPath(paths, n.file) });
   } else if (value === name) {
     warnings.push(`${paths.nerdctlConfig} sets snapshotter = "${name}" (not set by this tool; left as is). nerdctl will fail until you change it.`);
   }
