@@ -83,3 +83,40 @@ test("parsers", () => {
   expect(overlaps(parseSubids("a:0:10\na:5:10\n").ranges)).toEqual([]);
   expect(parseGetsubids("0: alice 100000 65536\n1: alice 300000 10\n")).toEqual([{ start: 100000, count: 65536 }, { start: 300000, count: 10 }]);
 });
+
+test("a file without a final newline: the root lines end the last line first, so no other user's range is damaged", async () => {
+  host = await machine({ files: { "/etc/subuid": "bob:100000:65536" } });
+  const f = byId(await check(host), "subid.subuid.missing")!;
+  expect(f.sudoFix).toEqual(["echo >> /etc/subuid", 'echo "alice:196608:65536" >> /etc/subuid']);
+});
+
+test("an unreadable file: no guessed range to append (it could overlap ranges we cannot see)", async () => {
+  host = await machine();
+  const real = host.readText.bind(host);
+  host.readText = async (p) => {
+    if (p === "/etc/subuid") throw new HostError("cannot read /etc/subuid: EACCES: permission denied", p, "EACCES");
+    return real(p);
+  };
+  const r = await check(host);
+  expect(byId(r, "subid.subuid.missing")?.sudoFix).toBeUndefined();
+  expect(byId(r, "subid.subuid.missing")?.fix).toContain("check again");
+  expect(byId(r, "subid.subuid.unreadable")?.sudoFix).toEqual(["chmod 644 /etc/subuid"]);
+});
+
+test("systemd-homed user (uid 60001-60513): ranges below 524288 are flagged, the offered range starts at 524288", async () => {
+  const passwd = "alice:x:60100:60100::/home/alice:/bin/bash\n";
+  host = await machine({ uid: 60100, files: { "/etc/passwd": passwd, "/etc/subuid": "alice:100000:65536\n", "/etc/subgid": "bob:100000:65536\n" } });
+  const r = await check(host);
+  const low = byId(r, "subid.subuid.homed-range")!;
+  expect(low.level).toBe("warning");
+  expect(low.message).toContain("524288");
+  expect(byId(r, "subid.subgid.missing")!.sudoFix).toEqual(['echo "alice:524288:65536" >> /etc/subgid']);
+  expect(freeStart([], 524288)).toBe(524288);
+});
+
+test("the user listed by name and by uid over the same ids is not an overlap between users", async () => {
+  host = await machine({ files: { "/etc/subuid": "alice:100000:65536\n1000:100000:65536\n" } });
+  const r = await check(host);
+  expect(r.findings.filter((f) => f.id === "subid.subuid.overlap")).toEqual([]);
+  expect(byId(r, "subid.subuid")?.level).toBe("ok");
+});

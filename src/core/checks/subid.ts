@@ -6,6 +6,9 @@ import { ok } from "../findings.ts";
 import { findTool, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
 
 export const MIN_SUBIDS = 65536;
+/** systemd-homed users (uids 60001-60513) need subordinate ranges at or above this. */
+export const HOMED_MIN_START = 524288;
+const isHomedUid = (uid: number) => uid >= 60001 && uid <= 60513;
 
 export interface SubidRange {
   owner: string;
@@ -46,9 +49,9 @@ export function overlaps(ranges: SubidRange[]): [SubidRange, SubidRange][] {
   return out;
 }
 
-/** The first 65536-aligned start at or above 100000 that no existing range touches. */
-export function freeStart(ranges: SubidRange[]): number {
-  let start = 100000;
+/** The first 65536-aligned start at or above `from` (100000 unless aligned) that no existing range touches. */
+export function freeStart(ranges: SubidRange[], from = 100000): number {
+  let start = from;
   for (;;) {
     const clash = ranges.find((r) => r.start < start + MIN_SUBIDS && start < r.start + r.count);
     if (!clash) return start;
@@ -86,6 +89,7 @@ async function probeFile(ctx: CheckContext, kind: "uid" | "gid", getsubids: stri
     });
   }
   for (const [a, b] of overlaps(parsed.ranges)) {
+    if (mine(a) && mine(b)) continue; // the user by name and by uid: one owner
     const involvesMe = mine(a) || mine(b);
     findings.push({
       id: `${id}.overlap`,
@@ -98,23 +102,41 @@ async function probeFile(ctx: CheckContext, kind: "uid" | "gid", getsubids: stri
   const fromNss = nss?.code === 0 ? parseGetsubids(nss.stdout) : [];
   const ranges = fromNss.length ? fromNss : fromFile;
   const total = ranges.reduce((n, r) => n + r.count, 0);
-  const start = freeStart(parsed.ranges);
-  const addLine = `echo "${ctx.user}:${start}:${MIN_SUBIDS}" >> ${file}`;
+  const homed = isHomedUid(ctx.uid);
+  // A free range is only known when the whole file was read; a missing final newline is added first, or
+  // the appended line would run into the last one.
+  const addRange: Pick<Finding, "fix" | "sudoFix"> = read.error
+    ? { fix: `Once ${file} is readable, run check again for the line to add.` }
+    : {
+        sudoFix: [
+          ...(read.text && !read.text.endsWith("\n") ? [`echo >> ${file}`] : []),
+          `echo "${ctx.user}:${freeStart(parsed.ranges, homed ? HOMED_MIN_START : undefined)}:${MIN_SUBIDS}" >> ${file}`,
+        ],
+      };
   if (ranges.length === 0) {
     findings.push({
       id: `${id}.missing`,
       level: "error",
       message: `${file} has no range for ${ctx.user} (uid ${ctx.uid}); RootlessKit needs at least ${MIN_SUBIDS} subordinate ${kind}s.`,
-      sudoFix: [addLine],
+      ...addRange,
     });
   } else if (total < MIN_SUBIDS) {
     findings.push({
       id: `${id}.too-small`,
       level: "error",
       message: `${ctx.user} has only ${total} subordinate ${kind}s in ${file}; at least ${MIN_SUBIDS} are needed.`,
-      sudoFix: [addLine],
+      ...addRange,
     });
   } else {
+    const low = homed ? ranges.filter((r) => r.start < HOMED_MIN_START) : [];
+    if (low.length) {
+      findings.push({
+        id: `${id}.homed-range`,
+        level: "warning",
+        message: `${ctx.user} is a systemd-homed user (uid ${ctx.uid}): subordinate ${kind}s must be at or above ${HOMED_MIN_START}, but ${low.map((r) => `${r.start}+${r.count}`).join(", ")} ${low.length === 1 ? "is" : "are"} below.`,
+        fix: `Replace that range in ${file} with one at or above ${HOMED_MIN_START}.`,
+      });
+    }
     const where = fromNss.length ? `getsubids${fromFile.length ? "" : " (not in the file)"}` : file;
     findings.push(ok(id, `${ctx.user} has ${total} subordinate ${kind}s (${where})`));
   }
