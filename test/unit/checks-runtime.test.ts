@@ -68,14 +68,21 @@ test("the seed's kernel rule", () => {
   expect(overlayKernelRule({ release: null, version: null, selinux: false, ubuntu: false })).toBe(false);
 });
 
-test("old kernel with SELinux: kernel warning and the Fedora hint; the real mount still wins", async () => {
-  host = await machine({ files: { "/proc/sys/kernel/osrelease": "5.12.7-300.fc34.x86_64\n", "/sys/fs/selinux/enforce": "1", "/etc/os-release": "ID=fedora\n" } });
+test("old kernel with SELinux: the Fedora hint decides (fuse-overlayfs) even though the test mount worked", async () => {
+  const fuse = () => ok("fuse-overlayfs: version 1.10\n");
+  host = await machine({
+    files: { "/proc/sys/kernel/osrelease": "5.12.7-300.fc34.x86_64\n", "/sys/fs/selinux/enforce": "1", "/etc/os-release": "ID=fedora\n", "/dev/fuse": "" },
+    commands: { "fuse-overlayfs": fuse, "/usr/bin/fuse-overlayfs": fuse },
+  });
   const r = await check(host);
+  expect(byId(r, "overlayfs.mount")?.level).toBe("ok");
   expect(byId(r, "overlayfs.kernel")?.level).toBe("info");
   expect(byId(r, "overlayfs.selinux-hint")?.message).toContain("Fedora");
   expect(r.facts.selinux).toBe(true);
   expect(r.facts.overlayKernelRule).toBe(false);
-  expect(r.facts.snapshotter).toBe("overlayfs");
+  // the seed: with SELinux and a kernel older than 5.13, "you need to use fuse-overlayfs instead of overlayfs"
+  expect(r.facts.snapshotter).toBe("fuse-overlayfs");
+  expect(byId(r, "overlayfs.snapshotter")?.message).toBe("Recommended snapshotter: fuse-overlayfs");
 });
 
 test("old kernel and RootlessKit broken: the rule picks the snapshotter", async () => {

@@ -63,12 +63,14 @@ export async function probeOverlayfs(ctx: CheckContext): Promise<ProbeResult> {
       message: `Rootless overlayfs needs kernel >= 5.13 (>= 5.11 without SELinux, or an Ubuntu kernel); this is ${kdesc}.`,
     });
   }
-  if (kernel.selinux && kernel.version && !atLeast(kernel.version, "5.13.0")) {
+  // The seed's Fedora hint: a test mount may work, yet overlayfs under SELinux needs 5.13.
+  const fedoraHint = kernel.selinux && kernel.version !== null && !atLeast(kernel.version, "5.13.0");
+  if (fedoraHint) {
     findings.push({ id: "overlayfs.selinux-hint", level: "info", message: "Hint to Fedora users: SELinux is enabled and the kernel is older than 5.13, so use fuse-overlayfs instead of overlayfs." });
   }
 
-  // The real mount wins; the kernel rule decides only when the mount could not be tried.
-  const overlayWorks = smoke.overlayOk ?? rule;
+  // Otherwise the real mount wins; the kernel rule decides only when the mount could not be tried.
+  const overlayWorks = !fedoraHint && (smoke.overlayOk ?? rule);
   const fuse = overlayWorks ? null : await findToolVersion(ctx, "fuse-overlayfs");
   const fuseUsable = fuse !== null && (await ctx.host.canAccess("/dev/fuse", "w"));
   const snapshotter: Snapshotter = overlayWorks ? "overlayfs" : fuseUsable ? "fuse-overlayfs" : "native";
