@@ -20,7 +20,7 @@ import { planInstall } from "./install-plan.ts";
 import { SettingsError, SETTINGS, type RawSettings } from "./rootlesskit-settings.ts";
 import { planConfigure, type ConfigurePlan } from "./rootlesskit-configure.ts";
 import { rootlesskitFlags } from "./rootlesskit.ts";
-import { dropInSettings, overridePath } from "./rootlesskit-dropin.ts";
+import { dropInSettings, overridePath, unitSpecifiers } from "./rootlesskit-dropin.ts";
 import type { RootlessKitFacts } from "./rootlesskit-facts.ts";
 import { composeSteps, planAddons } from "./addons.ts";
 import { currentSnapshotter, setSnapshotter } from "./nerdctl-config.ts";
@@ -80,7 +80,7 @@ async function addonNeedsInstall(host: Host, paths: Paths, addon: DesiredAddon, 
  * differs are set, only keys it sets are reset, so a converged file's text is left as written.
  */
 async function settingsRequest(host: Host, paths: Paths, desired: RawSettings) {
-  const current = dropInSettings((await host.readText(overridePath(paths))) ?? "");
+  const current = dropInSettings((await host.readText(overridePath(paths))) ?? "", unitSpecifiers(paths));
   const keys = SETTINGS.map((s) => s.key);
   const set: RawSettings = {};
   for (const k of keys) if (desired[k] !== undefined && desired[k] !== current[k]) set[k] = desired[k];

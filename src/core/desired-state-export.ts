@@ -7,7 +7,7 @@ import { stringifyJSON, stringifyTOML, stringifyYAML } from "confbox";
 import type { Host } from "./host.ts";
 import type { Paths } from "./paths.ts";
 import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "./paths.ts";
-import { readDropIns, effectiveSettings } from "./rootlesskit-dropin.ts";
+import { readDropIns, effectiveSettings, unitSpecifiers } from "./rootlesskit-dropin.ts";
 import { presentAddons } from "./apply.ts";
 import { ownedBuildkitUnits } from "./buildkit-facts.ts";
 import { currentSnapshotter } from "./nerdctl-config.ts";
@@ -48,7 +48,7 @@ async function buildkitOptions(host: Host, paths: Paths): Promise<Record<string,
 export async function currentDesiredState(host: Host, paths: Paths): Promise<ExportDocument> {
   const installed = (await host.readText(unitPath(paths, CONTAINERD_UNIT))) !== null;
   const settings: ExportDocument["settings"] = {};
-  for (const e of effectiveSettings(await readDropIns(host, paths), {})) {
+  for (const e of effectiveSettings(await readDropIns(host, paths), {}, undefined, unitSpecifiers(paths))) {
     if (e.source === "drop-in" && e.value !== undefined && (e.value !== "" || e.key === "flags")) settings[settingFileKey(e.key)] = fileValue(settingFileKey(e.key), e.value);
   }
   const addons: AddonEntry[] = [];

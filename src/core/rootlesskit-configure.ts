@@ -12,7 +12,7 @@ import { systemctl, unitStates, isActive, startFailure, unitDiagnostics } from "
 import { parseSettings, type RawSettings, type SettingKey } from "./rootlesskit-settings.ts";
 import { probeRootlessKitFacts, type RootlessKitFacts } from "./rootlesskit-facts.ts";
 import { resolveSettings, rootlesskitFlags, type ResolvedSettings } from "./rootlesskit.ts";
-import { readDropIns, updateDropIn, isEmptyDropIn, overridePath, effectiveSettings, type EffectiveSetting, type DropInFile } from "./rootlesskit-dropin.ts";
+import { readDropIns, updateDropIn, isEmptyDropIn, overridePath, effectiveSettings, unitSpecifiers, type EffectiveSetting, type DropInFile } from "./rootlesskit-dropin.ts";
 
 export interface ConfigureRequest {
   set: RawSettings;
@@ -51,10 +51,11 @@ function rawFromEffective(effective: EffectiveSetting[]): RawSettings {
 /** The settings in effect and where each comes from (for `configure --show`). */
 export async function showSettings(host: Host, paths: Paths, facts?: RootlessKitFacts): Promise<{ effective: EffectiveSetting[]; settings?: ResolvedSettings; problem?: string }> {
   const [dropIns, env, found] = await Promise.all([readDropIns(host, paths), managerEnvironment(host), facts ?? probeRootlessKitFacts(host)]);
-  const effective = effectiveSettings(dropIns, env);
+  const specifiers = unitSpecifiers(paths);
+  const effective = effectiveSettings(dropIns, env, undefined, specifiers);
   try {
     const settings = resolveSettings(parseSettings(rawFromEffective(effective)), found, paths);
-    return { effective: effectiveSettings(dropIns, env, settings), settings };
+    return { effective: effectiveSettings(dropIns, env, settings, specifiers), settings };
   } catch (e) {
     if (e instanceof UserError) return { effective, problem: e.message };
     throw e;
@@ -74,9 +75,10 @@ export async function planConfigure(host: Host, paths: Paths, req: ConfigureRequ
   const [dropIns, env, found] = await Promise.all([readDropIns(host, paths), managerEnvironment(host), facts ?? probeRootlessKitFacts(host)]);
   const others: DropInFile[] = dropIns.filter((d) => d.path !== path);
   const next = after === null ? others : [...others, { path, text: after }].sort((a, b) => a.path.localeCompare(b.path));
-  const effective = effectiveSettings(next, env);
+  const specifiers = unitSpecifiers(paths);
+  const effective = effectiveSettings(next, env, undefined, specifiers);
   const settings = resolveSettings(parseSettings(rawFromEffective(effective), "env"), found, paths, "flag");
-  return { path, before, after, changed: before !== after, diff: unifiedDiff(path, before, after), settings, effective: effectiveSettings(next, env, settings) };
+  return { path, before, after, changed: before !== after, diff: unifiedDiff(path, before, after), settings, effective: effectiveSettings(next, env, settings, specifiers) };
 }
 
 async function writeDropIn(host: Host, path: string, text: string | null): Promise<void> {

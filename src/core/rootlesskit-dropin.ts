@@ -28,8 +28,35 @@ interface LogicalLine {
 
 const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", "\\": "\\", '"': '"', "'": "'", s: " " };
 
-/** Splits an Environment= value into words like systemd (quotes anywhere in a word, C escapes, %%). */
-export function parseEnvironmentValue(text: string): Assignment[] {
+/** Values of the unit specifiers systemd expands in Environment= (`%t`, `%h`, ...), keyed by letter. */
+export type Specifiers = Readonly<Record<string, string>>;
+
+/** The specifiers of containerd.service under the user's manager that a path setting may use. */
+export function unitSpecifiers(paths: Paths): Specifiers {
+  return { h: paths.home, t: paths.runtimeDir, E: paths.configHome, T: "/tmp", V: "/var/tmp", n: CONTAINERD_UNIT, N: "containerd", p: "containerd" };
+}
+
+/** One C escape after a backslash at `text[i]` (systemd's cunescape): [text, next index], or null when invalid. */
+function unescapeAt(text: string, i: number): [string, number] | null {
+  const c = text[i]!;
+  if (ESCAPES[c] !== undefined) return [ESCAPES[c]!, i + 1];
+  const hex = { x: 2, u: 4, U: 8 }[c];
+  const digits = hex ? text.slice(i + 1, i + 1 + hex) : text.slice(i, i + 3);
+  if (hex ? !new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(digits) : !/^[0-7]{3}$/.test(digits)) return null;
+  const code = parseInt(digits, hex ? 16 : 8);
+  if (code === 0 || code > 0x10ffff) return null;
+  return [String.fromCodePoint(code), i + (hex ? 1 + hex : 3)];
+}
+
+const VALID_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Splits an Environment= value into words like systemd: quotes anywhere in a word, C escapes,
+ * then specifiers (`%%`, and those in `specifiers`; others stay as written). As in systemd, an
+ * invalid escape or an open quote ends the line: the rest is kept as one word without a name,
+ * like words without `=`, so that rewriting the line keeps them; only valid names count.
+ */
+export function parseEnvironmentValue(text: string, specifiers: Specifiers = {}): Assignment[] {
   const out: Assignment[] = [];
   let i = 0;
   while (i < text.length) {
@@ -38,19 +65,29 @@ export function parseEnvironmentValue(text: string): Assignment[] {
     const start = i;
     let word = "";
     let quote: string | null = null;
-    for (; i < text.length; i++) {
+    let broken = false;
+    while (i < text.length && !broken) {
       const c = text[i]!;
       if (!quote && /\s/.test(c)) break;
-      if (c === "\\" && i + 1 < text.length) {
-        const n = text[++i]!;
-        word += ESCAPES[n] ?? n;
-      } else if (quote && c === quote) quote = null;
+      if (c === "\\") {
+        const e = i + 1 < text.length ? unescapeAt(text, i + 1) : null;
+        if (e) [word, i] = [word + e[0], e[1]];
+        else broken = true;
+        continue;
+      }
+      if (quote && c === quote) quote = null;
       else if (!quote && (c === '"' || c === "'")) quote = c;
       else word += c;
+      i++;
     }
-    word = word.replace(/%%/g, "%");
+    if (broken || quote) {
+      out.push({ raw: text.slice(start), name: "", value: "" });
+      break;
+    }
+    word = word.replace(/%(.)/g, (m, s: string) => (s === "%" ? "%" : (specifiers[s] ?? m)));
     const eq = word.indexOf("=");
-    if (eq > 0) out.push({ raw: text.slice(start, i), name: word.slice(0, eq), value: word.slice(eq + 1) });
+    const name = eq > 0 ? word.slice(0, eq) : "";
+    out.push({ raw: text.slice(start, i), name: VALID_NAME.test(name) ? name : "", value: eq > 0 ? word.slice(eq + 1) : "" });
   }
   return out;
 }
@@ -63,7 +100,7 @@ export function quoteAssignment(name: string, value: string): string {
 
 const ENV_LINE = /^\s*Environment\s*=(.*)$/;
 
-function parseLines(physical: string[]): LogicalLine[] {
+function parseLines(physical: string[], specifiers: Specifiers = {}): LogicalLine[] {
   const lines: LogicalLine[] = [];
   let section: string | null = null;
   for (let i = 0; i < physical.length; i++) {
@@ -74,7 +111,10 @@ function parseLines(physical: string[]): LogicalLine[] {
       continue;
     }
     let text = physical[i]!.replace(/\r$/, "");
-    while (/\\\s*$/.test(text) && i + 1 < physical.length) text = text.replace(/\\\s*$/, " ") + physical[++i]!.replace(/\r$/, "");
+    while (/\\\s*$/.test(text) && i + 1 < physical.length) {
+      const next = physical[++i]!.replace(/\r$/, "");
+      if (!/^\s*[#;]/.test(next)) text = text.replace(/\\\s*$/, " ") + next; // systemd skips comments inside a continuation
+    }
     const header = /^\s*\[([^\]]+)\]\s*$/.exec(text);
     if (header) {
       section = header[1]!;
@@ -83,7 +123,7 @@ function parseLines(physical: string[]): LogicalLine[] {
     }
     const env = section === "Service" ? ENV_LINE.exec(text) : null;
     if (env) {
-      const assignments = parseEnvironmentValue(env[1]!);
+      const assignments = parseEnvironmentValue(env[1]!, specifiers);
       lines.push({ first, last: i, section, assignments, clears: env[1]!.trim() === "" });
     } else lines.push({ first, last: i, section });
   }
@@ -91,18 +131,18 @@ function parseLines(physical: string[]): LogicalLine[] {
 }
 
 /** Every variable the drop-in's [Service] Environment= lines set, as systemd applies them in order. */
-export function dropInEnvironment(text: string): Record<string, string> {
+export function dropInEnvironment(text: string, specifiers: Specifiers = {}): Record<string, string> {
   let env: Record<string, string> = {};
-  for (const line of parseLines(text.split("\n"))) {
+  for (const line of parseLines(text.split("\n"), specifiers)) {
     if (line.clears) env = {};
-    for (const a of line.assignments ?? []) env[a.name] = a.value;
+    for (const a of line.assignments ?? []) if (a.name) env[a.name] = a.value;
   }
   return env;
 }
 
 /** Our settings as set in a drop-in's text. */
-export function dropInSettings(text: string): RawSettings {
-  const env = dropInEnvironment(text);
+export function dropInSettings(text: string, specifiers: Specifiers = {}): RawSettings {
+  const env = dropInEnvironment(text, specifiers);
   const raw: RawSettings = {};
   for (const s of SETTINGS) if (env[s.env] !== undefined) raw[s.key] = env[s.env];
   return raw;
@@ -197,10 +237,10 @@ export interface EffectiveSetting {
  * Where each setting comes from for the service: a drop-in's Environment= wins over the
  * user manager's environment (`systemctl --user show-environment`), which wins over the default.
  */
-export function effectiveSettings(dropIns: DropInFile[], managerEnv: Env, resolved?: ResolvedSettings): EffectiveSetting[] {
+export function effectiveSettings(dropIns: DropInFile[], managerEnv: Env, resolved?: ResolvedSettings, specifiers: Specifiers = {}): EffectiveSetting[] {
   const fromDropIn = new Map<string, { value: string; file: string }>();
   for (const f of dropIns) {
-    const env = dropInEnvironment(f.text);
+    const env = dropInEnvironment(f.text, specifiers);
     for (const s of SETTINGS) if (env[s.env] !== undefined) fromDropIn.set(s.env, { value: env[s.env]!, file: f.path });
   }
   return SETTINGS.map((s) => {

@@ -50,3 +50,11 @@ test("resetting our only key removes the file; resetting an unset key changes no
   expect(plan.settings.mtu).toBe(65520);
   expect((await planConfigure(host, paths, { set: {}, reset: ["net"] }, FACTS)).changed).toBe(false);
 });
+
+test("a drop-in that writes a path with a specifier (%t) is read as systemd expands it, not refused", async () => {
+  const { host, paths } = await setup({ [OVERRIDE]: `[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR=%t/rk\n` });
+  const plan = await planConfigure(host, paths, { set: { mtu: "1500" }, reset: [] }, FACTS);
+  expect(plan.settings.stateDir).toBe(`${paths.runtimeDir}/rk`);
+  expect(plan.effective.find((e) => e.key === "stateDir")).toMatchObject({ value: `${paths.runtimeDir}/rk`, source: "drop-in" });
+  expect(plan.after).toContain("Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR=%t/rk\n");
+});

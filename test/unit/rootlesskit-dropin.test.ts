@@ -39,6 +39,31 @@ describe("systemd Environment= quoting", () => {
   });
 });
 
+describe("drop-ins as systemd really reads them (checked against systemd 252)", () => {
+  test("specifiers are expanded after unquoting: %t, %h, %E, %%", () => {
+    const spec = { t: "/run/user/1000", h: "/home/alice", E: "/home/alice/.config" };
+    expect(dropInEnvironment(`[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR=%t/rk "B=%h/x %%E" C=%E\n`, spec)).toEqual({
+      CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR: "/run/user/1000/rk", B: "/home/alice/x %E", C: "/home/alice/.config",
+    });
+  });
+  test("a comment line inside a continuation is skipped, the continuation goes on", () => {
+    expect(dropInEnvironment("[Service]\nEnvironment=A=1 \\\n# comment inside\n  B=2\n")).toEqual({ A: "1", B: "2" });
+  });
+  test("C escapes; an invalid escape or an open quote ends the line's assignments; invalid names are ignored", () => {
+    expect(dropInEnvironment("[Service]\nEnvironment=A=\\x41\\u00e9\\101 C=a\\;b D=d\n")).toEqual({ A: "A\u00e9A" });
+    expect(dropInEnvironment(`[Service]\nEnvironment=X=1 A="unterminated\n`)).toEqual({ X: "1" });
+    expect(dropInEnvironment("[Service]\nEnvironment=1BAD=x A-B=y NOEQ A=ok\n")).toEqual({ A: "ok" });
+  });
+  test("updating a line keeps the words systemd ignores as written", () => {
+    const text = `[Service]\nEnvironment=NOEQ 1BAD=x CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1400 Z="open\n`;
+    expect(updateDropIn(text, { mtu: null })).toBe(`[Service]\nEnvironment=NOEQ 1BAD=x Z="open\n`);
+  });
+  test("settings written with a specifier count with their expanded value", () => {
+    const text = `[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR=%t/rk\n`;
+    expect(parseSettings(dropInSettings(text, { t: "/run/user/1000" })).stateDir).toBe("/run/user/1000/rk");
+  });
+});
+
 describe("reading our settings", () => {
   test("drop-in -> raw settings -> typed", () => {
     const raw = dropInSettings(USER_FILE);
