@@ -1,7 +1,7 @@
 import { test, expect, afterEach } from "bun:test";
 import { ok, type TestHost } from "../helpers/test-host.ts";
 import { machine, check, byId, SMOKE_STDOUT } from "./checks-fixture.ts";
-import { apparmorProfileName } from "../../src/core/checks/sysctl.ts";
+import { apparmorProfileName, apparmorProfileFix } from "../../src/core/checks/sysctl.ts";
 
 let host: TestHost | undefined;
 afterEach(async () => host?.cleanup());
@@ -47,4 +47,8 @@ test("AppArmor restriction: a rootlesskit elsewhere gets the profile fix", async
 
 test("profile name", () => {
   expect(apparmorProfileName("/usr/local/bin/rootlesskit")).toBe("usr.local.bin.rootlesskit");
+});
+
+test("a rootlesskit path with a space: the profile file is one shell word", () => {
+  expect(apparmorProfileFix("/opt/my tools/rootlesskit")[0]!.split("\n")[0]).toBe("cat > '/etc/apparmor.d/opt.my tools.rootlesskit' <<'EOT'");
 });

@@ -4,7 +4,7 @@
 import type { Finding } from "../findings.ts";
 import { ok } from "../findings.ts";
 import { atLeast } from "../version.ts";
-import { findTool, findToolVersion, type CheckContext, type ProbeResult, type Tool } from "./context.ts";
+import { findTool, findToolVersion, shq, type CheckContext, type ProbeResult, type Tool } from "./context.ts";
 import { installFix, readDistro, type Distro } from "./distro.ts";
 import type { FactsPart, NetworkDriver } from "./facts.ts";
 
@@ -37,7 +37,7 @@ async function idmapFinding(ctx: CheckContext, name: "newuidmap" | "newgidmap", 
     id: `${id}.not-privileged`,
     level: "error",
     message: `${name} (${real}) is ${why}: RootlessKit cannot map the subordinate ids.`,
-    sudoFix: [`chown root:root ${real}`, `chmod u+s ${real}`],
+    sudoFix: [`chown root:root ${shq(real)}`, `chmod u+s ${shq(real)}`],
   };
 }
 

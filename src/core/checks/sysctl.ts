@@ -4,7 +4,7 @@
 // an AppArmor profile that grants userns).
 import type { Finding } from "../findings.ts";
 import { ok } from "../findings.ts";
-import { findToolVersion, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
+import { findToolVersion, readSafe, shq, type CheckContext, type ProbeResult } from "./context.ts";
 
 const SYSCTL_CONF = "/etc/sysctl.d/99-rootless.conf";
 
@@ -28,7 +28,7 @@ export function apparmorProfileFix(path: string): string[] {
   const name = apparmorProfileName(path);
   return [
     [
-      `cat > /etc/apparmor.d/${name} <<'EOT'`,
+      `cat > ${shq(`/etc/apparmor.d/${name}`)} <<'EOT'`,
       "abi <abi/4.0>,",
       "include <tunables/global>",
       "",
