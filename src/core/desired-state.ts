@@ -9,12 +9,13 @@
 // A section that is present is the whole truth for what it covers (settings not named return
 // to their defaults, add-ons not listed are removed); a section left out is not managed.
 // Every problem is reported with the key, and the line and column where it is written.
-import { parseJSON, parseJSON5, parseTOML, parseYAML } from "confbox";
+import { parseJSON, parseTOML, parseYAML } from "confbox";
 import { UserError } from "./errors.ts";
 import { SETTINGS, valueProblem, type RawSettings, type SettingKey } from "./rootlesskit-settings.ts";
 import { isAddonName, resolveAddon } from "./addons.ts";
 import { plugins } from "../plugins/registry.ts";
-import { locate, type Anchor, type Position } from "./desired-state-locate.ts";
+import { locate, positionAt, type Anchor, type Position } from "./desired-state-locate.ts";
+import { checkJson } from "./desired-state-json.ts";
 import { quoteArg } from "./plan.ts";
 
 export type DesiredFormat = "toml" | "yaml" | "json";
@@ -79,19 +80,10 @@ export function detectFormat(file: string, text: string): DesiredFormat {
   return "yaml";
 }
 
-function syntaxPosition(e: unknown, text: string, format: DesiredFormat): Position | undefined {
+function syntaxPosition(e: unknown, format: DesiredFormat): Position | undefined {
   const err = e as { line?: number; column?: number; mark?: { line: number; column: number } };
   if (format === "toml" && err.line) return { line: err.line, column: err.column ?? 1 };
   if (format === "yaml" && err.mark) return { line: err.mark.line + 1, column: err.mark.column + 1 };
-  if (format === "json") {
-    // JSON.parse gives no position; the JSON5 parser (a superset) reports line and column
-    try {
-      parseJSON5(text);
-    } catch (j) {
-      const p = j as { lineNumber?: number; columnNumber?: number };
-      if (p.lineNumber) return { line: p.lineNumber, column: p.columnNumber ?? 1 };
-    }
-  }
   return undefined;
 }
 
@@ -118,12 +110,17 @@ export function parseDesiredState(text: string, file: string, format = detectFor
   const bad = (key: string, path: readonly Anchor[], message: string) => problems.push({ key, position: at(path), message });
 
   if (text.trim() === "") throw new DesiredStateError(file, [{ key: "(file)", message: "the file is empty; name at least one of: containerd, settings, addons, snapshotter" }]);
+  if (format === "json") {
+    // JSON.parse names no position and keeps the last of duplicate keys: check strictly first
+    const found = checkJson(text);
+    if (found.length) throw new DesiredStateError(file, found.map((p) => ({ key: p.key, position: positionAt(text, p.offset), message: p.key === "(syntax)" ? `not valid JSON: ${p.message}` : p.message })));
+  }
   let doc: unknown;
   try {
     doc = parseText(text, format);
   } catch (e) {
     const reason = ((e as { reason?: string }).reason ?? (e as Error).message).replace(/^Invalid TOML document:\s*/, "").split("\n")[0];
-    throw new DesiredStateError(file, [{ key: "(syntax)", position: syntaxPosition(e, text, format), message: `not valid ${format.toUpperCase()}: ${reason}` }]);
+    throw new DesiredStateError(file, [{ key: "(syntax)", position: syntaxPosition(e, format), message: `not valid ${format.toUpperCase()}: ${reason}` }]);
   }
   if (!isTable(doc)) throw new DesiredStateError(file, [{ key: "(file)", message: `expected a table of keys (${TOP_KEYS.join(", ")}), found ${typeName(doc)}` }]);
 

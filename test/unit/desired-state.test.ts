@@ -81,6 +81,11 @@ describe("refusals name the key, line and column", () => {
     ["TOML syntax", "a.toml", "[settings]\nmtu = = 1\n", "a.toml:2:"],
     ["YAML syntax", "a.yaml", "settings:\n  mtu: 1500\n   net: x\n", "a.yaml:3:"],
     ["JSON syntax", "a.json", '{"settings": {"mtu": 1500},\n "addons": }', "a.json:2:12: (syntax): not valid JSON"],
+    ["JSON with a comment", "a.json", '{\n  // my setup\n  "settings": {"mtu": 1500}\n}', "a.json:2:3: (syntax): not valid JSON: comments are not allowed in JSON"],
+    ["JSON with a trailing comma", "a.json", '{\n  "settings": {\n    "mtu": 1500,\n  }\n}', 'a.json:4:3: (syntax): not valid JSON: a trailing comma before "}" is not allowed in JSON'],
+    ["JSON with single quotes", "a.json", "{'settings': {}}", "a.json:1:2: (syntax): not valid JSON: expected a string in double quotes"],
+    ["JSON key written twice", "a.json", '{\n  "settings": {\n    "mtu": 1500,\n    "mtu": 1400\n  }\n}', "a.json:4:5: settings.mtu: written twice in the same table; keep one"],
+    ["JSON unterminated", "a.json", '{"settings": {"mtu": 1500}', 'a.json:1:27: (syntax): not valid JSON: expected "," or "}", found the end of the file'],
     ["empty file", "a.yaml", "\n", "the file is empty"],
     ["not a table", "a.yaml", "- buildkit\n", "expected a table of keys"],
   ];
