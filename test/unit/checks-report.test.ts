@@ -67,6 +67,21 @@ test("a stale socket with a dead child is only a note", async () => {
   expect(byId(await check(host), "conflicts.rootless.stale-socket")?.level).toBe("info");
 });
 
+test("a socket that answers without RootlessKit state (another tool's containerd) is foreign, not a leftover", async () => {
+  host = await machine({ dirs: ["/run/user/1000/containerd"] });
+  const listener = Bun.listen({ unix: host.path("/run/user/1000/containerd/containerd.sock"), socket: { data() {} } });
+  try {
+    const r = await check(host);
+    expect(byId(r, "conflicts.rootless.stale-socket")).toBeUndefined();
+    const f = byId(r, "conflicts.rootless.foreign")!;
+    expect(f.level).toBe("warning");
+    expect(f.message).toContain("/run/user/1000/containerd/containerd.sock");
+    expect(r.facts.rootlessContainerdRunning).toBe(true);
+  } finally {
+    listener.stop(true);
+  }
+});
+
 test("garbage everywhere never throws: findings only", async () => {
   const junk = "\u0000\u0001\u00ff::::\n-1:-1:-1\n" + "x".repeat(10000);
   host = await machine({

@@ -35,6 +35,17 @@ async function rootless(ctx: CheckContext): Promise<{ finding: Finding | null; r
   const alive = pid !== null && pid > 0 && (await existsSafe(ctx, `/proc/${pid}`));
   if (!alive) {
     if (!socket) return { finding: null, running: false };
+    if (await ctx.host.unixSocketAccepts(ctx.paths.containerdSocket).catch(() => false)) {
+      return {
+        finding: {
+          id: "conflicts.rootless.foreign",
+          level: "warning",
+          message: `A containerd already answers on ${ctx.paths.containerdSocket}, but no RootlessKit child is alive in ${stateDir}: it was not started by ${BINARY_NAME}.`,
+          fix: `Stop it before installing, or both will fight over ${ctx.paths.containerdSocket}.`,
+        },
+        running: true,
+      };
+    }
     return {
       finding: { id: "conflicts.rootless.stale-socket", level: "info", message: `${ctx.paths.containerdSocket} exists but no RootlessKit child is alive in ${stateDir}: a leftover from an earlier run.` },
       running: false,
