@@ -91,6 +91,15 @@ export class HostFiles {
     }
   }
 
+  /** What a symbolic link holds, as written (relative or absolute); null when `path` is not a link. */
+  async readlink(path: string): Promise<string | null> {
+    try {
+      return await fs.readlink(this.path(path));
+    } catch {
+      return null;
+    }
+  }
+
   async realpath(path: string): Promise<string | null> {
     try {
       const real = await fs.realpath(this.path(path));

@@ -78,6 +78,20 @@ const linkNote = (f: { file: string; via?: string }) => (f.via ? [`${f.via} is a
 /** What the imports record says: this tool added `glob` to config.toml, and whether it created the file. */
 const CREATED_MARK = "created";
 
+/**
+ * Rootless containerd sees ~/.config/containerd as /etc/containerd (a bind mount in its
+ * namespace), so a relative link that leaves that directory (what stow makes) dangles there
+ * and containerd silently runs without the file: refused, with the absolute link as the fix.
+ */
+async function refuseLinkOutsideMount(host: Host, paths: Paths, target: string): Promise<void> {
+  const link = await host.readlink(paths.containerdConfig);
+  if (!link || link.startsWith("/") || join(paths.containerdConfigDir, link).startsWith(`${paths.containerdConfigDir}/`)) return;
+  throw new UserError(
+    `${paths.containerdConfig} is a relative symbolic link (${link}) out of ${paths.containerdConfigDir}; rootless containerd sees that directory as /etc/containerd, where the link does not resolve, so containerd ignores the file (and the add-on's registration)`,
+    `Make it an absolute link: ln -sfn ${target} ${paths.containerdConfig}, then run this again. Nothing was changed.`,
+  );
+}
+
 /** The drop-ins in conf.d (name without .toml -> text). */
 async function currentDropIns(host: Host, paths: Paths): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -137,6 +151,7 @@ export async function restartContainerdSteps(host: Host, paths: Paths): Promise<
 export async function registerProxyPlugin(host: Host, paths: Paths, plugin: ProxyPlugin): Promise<RegistrationPlan> {
   const cfg = await userConfigFile(host, paths.containerdConfig);
   const { file, text: config } = cfg;
+  if (cfg.via) await refuseLinkOutsideMount(host, paths, file);
   const type = plugin.type ?? "snapshot";
   const glob = importGlob(paths);
   const warnings = importWarnings(config, file);

@@ -63,7 +63,7 @@ describe("user config files", () => {
     expect(await host.exists(CONFIG)).toBe(false);
   });
 
-  test("symbolic links (stow): the targets are edited, the links stay links, the bytes come back", async () => {
+  test("symbolic links (dotfiles managers): the targets are edited, the links stay links, the bytes come back", async () => {
     const userCfg = "# dotfiles\nversion = 2\n";
     const userNerdctl = 'namespace = "default"\n';
     const paths = await setup({ [`${HOME}/dotfiles/containerd/config.toml`]: userCfg, [`${HOME}/dotfiles/nerdctl/nerdctl.toml`]: userNerdctl });
@@ -80,6 +80,21 @@ describe("user config files", () => {
     expect(await readlink(host.path(CONFIG))).toBe(host.path(`${HOME}/dotfiles/containerd/config.toml`));
     expect(await host.readText(`${HOME}/dotfiles/containerd/config.toml`)).toBe(userCfg);
     expect(await host.readText(`${HOME}/dotfiles/nerdctl/nerdctl.toml`)).toBe(userNerdctl);
+  });
+
+  test("a relative link out of ~/.config/containerd (stow's kind) is refused: containerd sees that directory as /etc/containerd", async () => {
+    const paths = await setup({ [`${HOME}/dotfiles/config.toml`]: "version = 2\n" });
+    await mkdir(host.path(`${HOME}/.config/containerd`), { recursive: true });
+    await symlink("../../dotfiles/config.toml", host.path(CONFIG));
+    const refusal = planAddons(host, paths, ["stargz"], "install");
+    await expect(refusal).rejects.toThrow(/relative symbolic link \(\.\.\/\.\.\/dotfiles\/config\.toml\)/);
+    await expect(refusal).rejects.toMatchObject({ fix: expect.stringContaining(`ln -sfn ${HOME}/dotfiles/config.toml ${CONFIG}`) });
+    // a relative link that stays inside the directory resolves there too: accepted
+    await host.remove(CONFIG);
+    await host.writeFileAtomic(`${HOME}/.config/containerd/mine.toml`, "version = 2\n");
+    await symlink("mine.toml", host.path(CONFIG));
+    await installThenUninstall(paths);
+    expect(await host.readText(`${HOME}/.config/containerd/mine.toml`)).toBe("version = 2\n");
   });
 
   test("a dangling link or a directory is refused, nothing planned", async () => {
