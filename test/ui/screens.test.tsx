@@ -166,6 +166,33 @@ describe("settings", () => {
     expect(values!).toEqual({ mtu: "1400" });
   });
 
+  test("a value and Enter in one chunk (fast typing over ssh) submit that value", async () => {
+    let values: Record<string, string> | null = null;
+    const h = renderWith(<SettingsScreen addons={[]} initial={{ mtu: "1500" }} onBack={() => {}} onNext={(v) => (values = v)} />, scriptedEngine());
+    await h.waitFor(/MTU\s+1500/);
+    await h.press(KEY.down + KEY.backspace + KEY.backspace + KEY.backspace + KEY.backspace + "9000" + KEY.enter);
+    await h.waitFor(/MTU\s+9000/);
+    expect(values!).toEqual({ mtu: "9000" });
+  });
+
+  test("an invalid value and Enter in one chunk are refused", async () => {
+    let values: Record<string, string> | null = null;
+    const h = renderWith(<SettingsScreen addons={[]} initial={{}} onBack={() => {}} onNext={(v) => (values = v)} />, scriptedEngine());
+    await h.waitFor("MTU");
+    await h.press(KEY.down + "70000" + KEY.enter);
+    await h.waitFor("out of range");
+    expect(values).toBeNull();
+  });
+
+  test("pasted text ending in a newline is typed (the newline is not part of the value)", async () => {
+    let values: Record<string, string> | null = null;
+    const h = renderWith(<SettingsScreen addons={[]} initial={{}} onBack={() => {}} onNext={(v) => (values = v)} />, scriptedEngine());
+    await h.waitFor("MTU");
+    await h.press(KEY.down, "\x1b[200~1400\n\x1b[201~");
+    await h.waitFor(/MTU\s+1400/);
+    expect(values).toBeNull();
+  });
+
   test("Ctrl+C quits while typing", async () => {
     const h = renderWith(<SettingsScreen addons={[]} initial={{}} onBack={() => {}} onNext={() => {}} />, scriptedEngine());
     await h.waitFor("MTU");
@@ -208,6 +235,16 @@ describe("review", () => {
     const f = await h.waitFor("not installed");
     expect(f).toContain("Download it from containerd/fuse-overlayfs-snapshotter");
     expect(f).not.toContain("Enter apply");
+  });
+
+  test("a diff line wider than the terminal is wrapped, not cut: every character can be read", async () => {
+    const long = "+Environment=PATH=/home/alice/.local/bin:/sbin:/usr/sbin:/home/alice/standins:/usr/local/sbin:/usr/local/bin:/END";
+    const items = [{ kind: "file" as const, path: "/home/alice/.config/systemd/user/containerd.service", action: "create" as const, diff: ["@@ -0,0 +1 @@", long] }];
+    const h = renderWith(<ReviewScreen request={{ kind: "uninstall", purge: false }} onBack={() => {}} onApply={() => {}} />, scriptedEngine({ plan: { ...PLAN, items } }));
+    const f = await h.waitFor("+Environment");
+    fits(f);
+    expect(f).not.toContain("…");
+    expect(f.replace(/\n\s*/g, "")).toContain(long);
   });
 
   test("long plans scroll at 80x24", async () => {

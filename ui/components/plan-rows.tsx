@@ -1,5 +1,4 @@
 // A plan as rows: each file with its action and a coloured diff, each command, each wait.
-import { Text } from "ink";
 import type { PlanView } from "../engine/types.ts";
 import type { Theme } from "../theme.ts";
 import { textRows, type Row } from "./line.tsx";
@@ -14,11 +13,8 @@ export function planRows(plan: PlanView, width: number, theme: Theme): Row[] {
       rows.push(...textRows(`p.${i}`, `${ACTION[item.action].padEnd(9)} ${item.path}`, width, { color, bold: true }, "          "));
       item.diff.forEach((l, j) => {
         const c = l.startsWith("+") ? theme.added : l.startsWith("-") ? theme.removed : l.startsWith("@@") ? theme.accent : undefined;
-        rows.push(
-          <Text key={`d.${i}.${j}`} wrap="truncate-end" color={c} dimColor={!c}>
-            {`  ${l || " "}`}
-          </Text>,
-        );
+        // wrapped, not cut: a long line (PATH=..., ExecStart=...) is what the user must be able to read
+        rows.push(...textRows(`d.${i}.${j}`, `  ${l}`, width, { color: c, dimColor: !c }, "   "));
       });
     } else if (item.kind === "command") {
       rows.push(...textRows(`p.${i}`, `run      $ ${item.text}`, width, {}, "           "));
