@@ -68,17 +68,27 @@ function SettingsForm({ fields, initial, onNext, onBack }: { fields: SettingFiel
     focusRef.current = Math.min(fields.length - 1, Math.max(0, focusRef.current + by));
     setFocus(focusRef.current);
   };
+  const submit = () => {
+    const now = form.latest();
+    if (now.valid) onNext(Object.fromEntries(Object.entries(now.values).filter(([, v]) => v !== "")));
+  };
   useKeys(
     (input, key) => {
       const f = fields[focusRef.current];
       if (key.upArrow || (key.shift && key.tab)) move(-1);
       else if (key.downArrow || key.tab) move(1);
-      else if (key.return) {
-        if (form.valid) onNext(Object.fromEntries(Object.entries(form.values).filter(([, v]) => v !== "")));
-      } else if (!f) return;
+      else if (key.return) submit();
+      else if (!f) return;
       else if (f.choices && (key.leftArrow || key.rightArrow)) form.cycle(f.key, f.choices, key.leftArrow ? -1 : 1);
       else if (key.backspace || key.delete) form.erase(f.key);
-      else if (input && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) form.type(f.key, input);
+      else if (input && !key.ctrl && !key.meta) {
+        // text, possibly several keys at once (fast typing over a slow link, a paste): its
+        // printable characters are typed; an Enter (\r) in it submits; a pasted \n is dropped
+        const [text = "", ...afterEnter] = input.split("\r");
+        const printable = text.replace(/[^\x20-\x7e]/g, "");
+        if (printable) form.type(f.key, printable);
+        if (afterEnter.length) submit();
+      }
     },
     { escBack: onBack, typing: true },
   );
