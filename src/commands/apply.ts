@@ -2,8 +2,8 @@
 // Thin: read and validate the file, let the engine decide and apply, report.
 import { defineCommand } from "citty";
 import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
-import { UsageError, UserError } from "../core/errors.ts";
-import { parseDesiredState } from "../core/desired-state.ts";
+import { UsageError } from "../core/errors.ts";
+import { readDesiredState } from "../core/desired-state.ts";
 import { runApply } from "../core/apply-run.ts";
 
 export const examples = [
@@ -25,9 +25,7 @@ export default defineCommand({
     const ctx = runContext(data, args);
     const file = args.file;
     if (!file) throw new UsageError("-f/--file is required", "Name the desired-state file, e.g. `apply -f examples/minimal.toml --dry-run`.");
-    const text = file === "-" ? await ctx.host.readStdin() : await ctx.host.readText(file);
-    if (text === null) throw new UserError(`${file}: no such file`, "Check the path (examples/ in the repository has sample files).");
-    const parsed = parseDesiredState(text, file === "-" ? "(stdin)" : file);
+    const parsed = await readDesiredState(ctx.host, file);
     const confirm = consent(ctx, args);
     if (confirm) {
       // a person at the terminal sees the plan first

@@ -11,6 +11,7 @@
 // Every problem is reported with the key, and the line and column where it is written.
 import { parseJSON, parseTOML, parseYAML } from "confbox";
 import { UserError } from "./errors.ts";
+import { HostError, type Host } from "./host.ts";
 import { SETTINGS, valueProblem, type RawSettings, type SettingKey } from "./rootlesskit-settings.ts";
 import { isAddonName, resolveAddon } from "./addons.ts";
 import { plugins } from "../plugins/registry.ts";
@@ -224,6 +225,20 @@ export function parseDesiredState(text: string, file: string, format = detectFor
   }
   if (problems.length) throw new DesiredStateError(file, problems);
   return { state, format, file, where };
+}
+
+/** Reads and checks `apply -f FILE` (`-`: stdin); a path that cannot be read is a UserError naming why. */
+export async function readDesiredState(host: Host, file: string): Promise<ParsedDesiredState> {
+  let text: string | null;
+  try {
+    text = file === "-" ? await host.readStdin() : await host.readText(file);
+  } catch (e) {
+    if (!(e instanceof HostError)) throw e;
+    const why = e.code === "EISDIR" ? "is a directory, not a desired-state file" : e.code === "EACCES" ? "cannot be read (permission denied)" : `cannot be read: ${e.message}`;
+    throw new UserError(`${file} ${why}`, "Name a readable .toml, .yaml or .json file, or `-` for stdin.");
+  }
+  if (text === null) throw new UserError(`${file}: no such file`, "Check the path (examples/ in the repository has sample files).");
+  return parseDesiredState(text, file === "-" ? "(stdin)" : file);
 }
 
 function listAddonIds(): string[] {

@@ -121,3 +121,23 @@ describe("locating keys in the text", () => {
     expect(locate("", "yaml", ["settings"])).toBeUndefined();
   });
 });
+
+describe("reading the file", () => {
+  test("a directory or a missing file is refused with a clear error, not a crash", async () => {
+    const { makeTestHost } = await import("../helpers/test-host.ts");
+    const { readDesiredState } = await import("../../src/core/desired-state.ts");
+    const { UserError } = await import("../../src/core/errors.ts");
+    const host = await makeTestHost({ dirs: ["/home/alice/setup"], files: { "/home/alice/ok.yaml": "addons: []\n" } });
+    try {
+      const dir = await readDesiredState(host, "/home/alice/setup").catch((e) => e);
+      expect(dir).toBeInstanceOf(UserError);
+      expect(dir.message).toBe("/home/alice/setup is a directory, not a desired-state file");
+      const missing = await readDesiredState(host, "/home/alice/nope.toml").catch((e) => e);
+      expect(missing).toBeInstanceOf(UserError);
+      expect(missing.message).toBe("/home/alice/nope.toml: no such file");
+      expect((await readDesiredState(host, "/home/alice/ok.yaml")).state).toEqual({ addons: [] });
+    } finally {
+      await host.cleanup();
+    }
+  });
+});
