@@ -6,7 +6,7 @@
 // from the real containerd; BuildKit, bypass4netns, the refusals, and `uninstall` removing the
 // add-ons before containerd.
 import { test, expect, describe } from "bun:test";
-import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { waitFor, SANDBOX_PATH } from "../../scripts/sandbox.ts";
@@ -116,6 +116,25 @@ describe("add-ons", () => {
     expect(r.stderr).toContain("RootlessKit >= 2.0");
     expect(snapshot()).toEqual(before);
     expect(show("containerd.service", "MainPID")).toBe(pid);
+  });
+
+  test("config.toml unreadable, or its directory read-only: refused with the fix, no stack trace, nothing changed", () => {
+    const dir = `${e2e.sb.home}/.config/containerd`;
+    for (const [path, mode, said] of [[cfg(), 0o000, "chmod u+r"], [dir, 0o555, "chmod u+w"]] as const) {
+      const before = snapshot();
+      chmodSync(path, mode);
+      try {
+        const r = cli(["install", "stargz", "--yes"]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(said);
+        expect(r.stderr).toContain("Nothing was changed.");
+        expect(r.stderr).not.toContain("unexpected failure");
+      } finally {
+        chmodSync(path, path === dir ? 0o755 : 0o644);
+      }
+      expect(snapshot()).toEqual(before);
+    }
+    expect(show("stargz-snapshotter.service", "LoadState")).toBe("not-found");
   });
 
   test("install fuse-overlayfs stargz: units active in containerd's namespace, sockets answer, containerd restarted once, registered", () => {
