@@ -109,3 +109,18 @@ test("a real fault: without the user's /etc/subuid line, check names it and show
   }
   expect(checkJson().doc.ok).toBe(true);
 }, 60_000);
+
+test("a real fault: the user's systemd manager stopped (its socket file left behind) is 'not running' with the linger fix", async () => {
+  await e2e.sb.stopManager();
+  try {
+    const { code, doc } = checkJson();
+    expect(code).toBe(1);
+    const f = find(doc, "session.systemd.not-running")! as Doc["findings"][number] & { sudoFix?: string[] };
+    expect(f.level).toBe("error");
+    expect(f.sudoFix).toEqual([`loginctl enable-linger ${e2e.sb.user}`]);
+    expect(find(doc, "session.systemd.unreachable")).toBeUndefined();
+  } finally {
+    await e2e.sb.startManager();
+  }
+  expect(checkJson().doc.ok).toBe(true);
+}, 60_000);
