@@ -93,7 +93,8 @@ export function addImport(text: string | null, glob: string, file = "config.toml
   if (text === null) return createdConfig(glob);
   const parsed = parseTomlChecked(text, file);
   if (parsed.imports !== undefined && !Array.isArray(parsed.imports)) {
-    throw new UserError(`${file}: "imports" is not an array`, `Make it a list of files, e.g. imports = ["/path/a.toml"], then run this again.`);
+    const example = typeof parsed.imports === "string" ? `imports = [${tomlString(parsed.imports)}]` : `imports = ["/path/a.toml"]`;
+    throw new UserError(`${file}: "imports" is not an array (containerd refuses such a file)`, `Make it a list of files, e.g. ${example}, then run this again. Nothing was changed.`);
   }
   const entry = importsEntry(text);
   if (!entry) {

@@ -134,6 +134,7 @@ describe("invalid and conflicting configs are refused", () => {
 
   test("imports that is not an array refused", () => {
     expect(() => addImport('imports = "x"\n', G)).toThrow(/not an array/);
+    expect(() => addImport('imports = "/etc/x.toml"\n', G)).toThrow(expect.objectContaining({ fix: expect.stringContaining('imports = ["/etc/x.toml"]') }));
   });
 
   test("user's own [proxy_plugins] with the same name: identical accepted, different refused with its line", () => {
