@@ -13,6 +13,7 @@ import { CONTAINERD_UNIT, unitPath } from "./paths.ts";
 import type { Step } from "./plan.ts";
 import { containerdUnit, isActive, isEnabled, isOwned, renderUnit, servicePath, unitStates, type UnitState } from "./systemd.ts";
 import { containerdReadyStep, serviceStateDir } from "./containerd-ready.ts";
+import { bindMounts } from "../launcher/child.ts";
 
 export interface LauncherLocation {
   /** ExecStart without the "launch" argument */
@@ -42,6 +43,17 @@ export interface InstallPlan {
   stateDir: string;
   /** the existing unit was not written by this tool; where its backup goes */
   replacesForeignUnit?: string;
+  /** directories the launcher will create on its first run (and their missing parents): a failed start removes them while empty */
+  launcherDirs: string[];
+}
+
+/** The launcher's bind-mount sources that do not exist yet, with each missing parent. */
+async function missingLauncherDirs(host: Host, paths: Paths): Promise<string[]> {
+  const out = new Set<string>();
+  for (const { source } of bindMounts(paths)) {
+    for (let d = source; d !== "/" && d !== "." && !(await host.exists(d)); d = dirname(d)) out.add(d);
+  }
+  return [...out];
 }
 
 export async function planInstall(host: Host, paths: Paths, opts: { readyTimeoutMs?: number } = {}): Promise<InstallPlan> {
@@ -75,5 +87,5 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   }
   if (starting) steps.push(containerdReadyStep(paths, stateDir, opts.readyTimeoutMs));
   if (!isEnabled(state!)) steps.push({ kind: "systemctl", args: ["enable", CONTAINERD_UNIT], undo: ["disable", CONTAINERD_UNIT], why: "start containerd with the user's session" });
-  return { steps, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, stateDir, replacesForeignUnit: backupTo };
+  return { steps, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, stateDir, replacesForeignUnit: backupTo, launcherDirs: await missingLauncherDirs(host, paths) };
 }

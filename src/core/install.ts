@@ -13,8 +13,9 @@ import { planInstall } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "./plan-render.ts";
 import { applyPlan, ApplyError, type ApplyEvent } from "./plan-apply.ts";
 import type { StepOutcome } from "./plan.ts";
-import { diagnoseStart } from "./diagnose.ts";
+import { diagnoseStart, serviceEnvironment } from "./diagnose.ts";
 import { printFindings, stepPrinter } from "./lifecycle-output.ts";
+import { removeEmptyDirs } from "./addons.ts";
 
 export interface InstallOptions {
   force?: boolean;
@@ -78,10 +79,14 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
     try {
       result = await applyPlan(host, plan.steps, {
         onEvent: stepPrinter(reporter, previews),
-        beforeRollback: (f) => (f.step.kind === "wait" || (f.step.kind === "systemctl" && /start/.test(f.step.args[0]!)) ? diagnoseStart(host, CONTAINERD_UNIT, { argv: plan.execStart, path: plan.servicePath }) : Promise.resolve(undefined)),
+        beforeRollback: async (f) => {
+          if (f.step.kind !== "wait" && !(f.step.kind === "systemctl" && /start/.test(f.step.args[0]!))) return undefined;
+          return diagnoseStart(host, CONTAINERD_UNIT, { argv: plan.execStart, path: plan.servicePath, env: await serviceEnvironment(host, paths, plan.servicePath) });
+        },
       });
     } catch (e) {
       if (!(e instanceof ApplyError)) throw e;
+      await removeEmptyDirs(host, plan.launcherDirs); // made by the launcher (or its run by hand), empty unless containerd wrote data
       throw new UserError(
         [`containerd.service did not come up: ${e.failure.step.kind === "wait" ? e.failure.reason : e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."].join("\n"),
         "Fix the cause shown above and run install again.",

@@ -39,6 +39,9 @@ function imageList(): string {
   return r.stdout;
 }
 
+/** Every path under ~/.config and ~/.local with its type and mode: what a failed run must leave as it found it. */
+const homeTree = () => Bun.spawnSync(["find", ".config", ".local", "-printf", "%p %y %m\n"], { cwd: e2e.sb.home }).stdout.toString().split("\n").sort();
+
 /** The lines, each found after the previous one. */
 function expectInOrder(text: string, lines: string[]): void {
   let at = 0;
@@ -241,6 +244,7 @@ describe("faults", () => {
   test("a unit that cannot start (broken config.toml): exit 1, the launcher's error shown, nothing left behind", () => {
     const config = `${e2e.sb.home}/.config/containerd/config.toml`;
     e2e.sb.writeFile(config, "version = 2\n[plugins\n");
+    const before = homeTree();
     try {
       const r = cli("install", "--yes");
       expect(r.code).toBe(1);
@@ -252,8 +256,28 @@ describe("faults", () => {
       expect(existsSync(`${e2e.sb.runtimeDir}/containerd-rootless-systemd.lock`)).toBe(false);
       expect(show("LoadState")).toBe("not-found");
       expect(daemonProcesses()).toEqual([]);
+      expect(homeTree()).toEqual(before); // not even the empty data directories the launcher made
     } finally {
       rmSync(config, { force: true });
+    }
+  });
+
+  test("a bad RootlessKit setting in override.conf: exit 1, the launcher's own message (run with the drop-in's environment), nothing left behind", () => {
+    const override = `${e2e.sb.home}/.config/systemd/user/containerd.service.d/override.conf`;
+    e2e.sb.writeFile(override, "[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_NET=bogus\n");
+    const before = homeTree();
+    try {
+      const r = cli("install", "--yes");
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("[ERROR] containerd.service did not come up");
+      expect(r.stderr).toContain("exited with code 1:");
+      expect(r.stderr).toContain('invalid CONTAINERD_ROOTLESS_ROOTLESSKIT_NET="bogus"');
+      expect(r.stderr).not.toContain("containerd successfully booted"); // the run by hand must fail as systemd's did
+      expect(homeTree()).toEqual(before);
+      expect(show("LoadState")).toBe("not-found");
+      expect(daemonProcesses()).toEqual([]);
+    } finally {
+      rmSync(join(override, ".."), { recursive: true, force: true });
     }
   });
 

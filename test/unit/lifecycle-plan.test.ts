@@ -1,13 +1,14 @@
 // install/uninstall plans and status against a scripted systemd --user (TestHost): the
 // decisions, not the real systemd (that is test/e2e/lifecycle.test.ts).
 import { afterEach, describe, expect, test } from "bun:test";
-import { makeTestHost, type TestHost } from "../helpers/test-host.ts";
+import { failed, makeTestHost, type TestHost } from "../helpers/test-host.ts";
 import { fakeSystemd, SOCKET, UNIT } from "../helpers/fake-systemd.ts";
 import { planInstall } from "../../src/core/install-plan.ts";
 import { planUninstall } from "../../src/core/uninstall.ts";
 import { applyPlan, ApplyError } from "../../src/core/plan-apply.ts";
 import { collectStatus, flagsFromCmdline, flattenInfo, configuredSnapshotters } from "../../src/core/status.ts";
 import { resolvePaths } from "../../src/core/paths.ts";
+import { diagnoseStart, serviceEnvironment } from "../../src/core/diagnose.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());
@@ -20,6 +21,8 @@ describe("install plan", () => {
     expect(plan.steps.map((s) => (s.kind === "systemctl" ? `systemctl ${s.args[0]}` : s.kind))).toEqual(["copy", "write", "systemctl daemon-reload", "systemctl start", "wait", "systemctl enable"]);
     expect(plan.execStart).toEqual(["/home/alice/.local/bin/containerd-rootless-systemd", "launch"]);
     expect(plan.unitText).toContain("Requires=dbus.socket");
+    // what the launcher will create, so a failed start can remove it again
+    expect(plan.launcherDirs.sort()).toEqual(["/home/alice/.config", "/home/alice/.config/containerd", "/home/alice/.local", "/home/alice/.local/share", "/home/alice/.local/share/cni", "/home/alice/.local/share/containerd", "/run/user/1000/containerd"]);
     const r = await applyPlan(host, plan.steps);
     expect(r.changed).toBe(true);
     expect(f.verbs).toEqual(["daemon-reload", "start containerd.service", "enable containerd.service"]);
@@ -59,6 +62,29 @@ describe("install plan", () => {
     expect(await host.exists("/home/alice/.local")).toBe(false);
     expect(await host.exists("/home/alice/.config")).toBe(false);
     expect(f.verbs).toEqual(["daemon-reload", "start containerd.service", "stop containerd.service", "daemon-reload"]);
+  });
+
+  test("the launcher is diagnosed by hand with the service's environment: the drop-ins' settings, not the installer's", async () => {
+    const launcher = "/home/alice/.local/bin/containerd-rootless-systemd";
+    let seen: Record<string, string | undefined> = {};
+    let clean = false;
+    const f = await fakeSystemd({
+      files: { "/home/alice/.config/systemd/user/containerd.service.d/override.conf": "[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_NET=bogus\n" },
+      commands: {
+        [launcher]: (_argv, opts) => {
+          seen = opts.env ?? {};
+          clean = Boolean(opts.cleanEnv);
+          return failed('[ERROR] invalid CONTAINERD_ROOTLESS_ROOTLESSKIT_NET="bogus"');
+        },
+      },
+    });
+    host = f.h;
+    Object.assign(host, { env: { ...host.env, CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU: "1400" } }); // the installer's shell, not the service's
+    const text = await diagnoseStart(host, "containerd.service", { argv: [launcher, "launch"], path: "/sbin:/usr/bin", env: await serviceEnvironment(host, f.paths, "/sbin:/usr/bin") });
+    expect(clean).toBe(true);
+    expect(seen).toEqual({ PATH: "/sbin:/usr/bin", CONTAINERD_ROOTLESS_ROOTLESSKIT_NET: "bogus" });
+    expect(text).toContain(`the launcher run once by hand (${launcher} launch) exited with code 1:`);
+    expect(text).toContain('invalid CONTAINERD_ROOTLESS_ROOTLESSKIT_NET="bogus"');
   });
 
   test("run from source, the unit runs bun with the script (no copy)", async () => {
