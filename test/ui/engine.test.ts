@@ -144,6 +144,27 @@ describe("apply", () => {
   });
 });
 
+describe("apply outcome", () => {
+  test("a cancel shows no unit diagnostics: they were taken before the rollback and would contradict 'the machine is as it was'", async () => {
+    const { applyWithProgress } = await import("../../ui/engine/apply.ts");
+    ({ h: host } = await machine({ active: false, enabled: false }));
+    const cancel = new AbortController();
+    const steps = [
+      { kind: "write" as const, path: "/home/alice/a.conf", content: "A\n" },
+      { kind: "write" as const, path: "/home/alice/b.conf", content: "B\n" },
+    ];
+    const r = await applyWithProgress(
+      host,
+      { title: "t", notes: [], unchanged: false, items: [], steps },
+      (p) => p.index === 0 && p.state === "done" && cancel.abort(),
+      cancel.signal,
+      { beforeRollback: async () => "● containerd.service\n     Active: active (running)" },
+    );
+    expect(r).toMatchObject({ ok: false, cancelled: true, rolledBack: true });
+    expect(r.diagnostics ?? []).toEqual([]);
+  });
+});
+
 describe("next steps", () => {
   test("nerdctl, linger and snapshotter lines follow the facts; add-on notes come last", async () => {
     const { nextStepsFor } = await import("../../ui/engine/plans.ts");

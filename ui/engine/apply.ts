@@ -3,7 +3,7 @@
 // before each step, so the current step finishes, then what this run did is rolled back —
 // the same rollback as any failure.
 import type { Host } from "../../src/core/host.ts";
-import { applyPlan, ApplyError, type ApplyEvent, type ApplyOptions } from "../../src/core/plan-apply.ts";
+import { applyPlan, ApplyError, type ApplyEvent, type ApplyOptions, type StepFailure } from "../../src/core/plan-apply.ts";
 import type { ApplyOutcome, ApplyProgress, PlanView } from "./types.ts";
 
 export const CANCELLED = "cancelled by the user";
@@ -25,7 +25,9 @@ export async function applyWithProgress(
     }
   };
   try {
-    const r = await applyPlan(host, plan.steps, { onEvent, signal, ...opts });
+    // a unit's status after a cancel is not worth collecting: it would show what is about to be undone
+    const beforeRollback = opts.beforeRollback && ((f: StepFailure) => (f.cancelled ? Promise.resolve(undefined) : opts.beforeRollback!(f)));
+    const r = await applyPlan(host, plan.steps, { onEvent, signal, beforeRollback });
     return { ok: true, changed: r.changed };
   } catch (e) {
     if (!(e instanceof ApplyError)) return { ok: false, changed: false, error: (e as Error)?.message ?? String(e) };
