@@ -11,6 +11,7 @@ import type { Host } from "./host.ts";
 import type { Paths } from "./paths.ts";
 import { CONTAINERD_UNIT, unitPath } from "./paths.ts";
 import type { Step } from "./plan.ts";
+import { UserError } from "./errors.ts";
 import { containerdUnit, isActive, isEnabled, isOwned, renderUnit, servicePath, unitStates, type UnitState } from "./systemd.ts";
 import { containerdReadyStep, serviceStateDir } from "./containerd-ready.ts";
 import { bindMounts } from "../launcher/child.ts";
@@ -29,6 +30,14 @@ export async function launcherLocation(host: Host, paths: Paths): Promise<Launch
   const target = paths.installedBinary;
   if (self === ((await host.realpath(target)) ?? target)) return { command: [target] };
   return { command: [target], copyFrom: self, copyTo: target };
+}
+
+/** A symlink or directory where install writes a file: refused before anything changes (never written through, never replaced). */
+async function refuseLink(host: Host, path: string): Promise<void> {
+  const st = await host.stat(path);
+  if (!st?.isSymlink && !st?.isDirectory) return;
+  const what = st.isDirectory ? "a directory" : `a symbolic link (to ${(await host.realpath(path)) ?? "a file that does not exist"})`;
+  throw new UserError(`${path} is ${what}; install writes its own file there and will not replace or write through it`, `Move it away (\`mv ${path} ${path}.mine\`) and run install again.`);
 }
 
 export interface InstallPlan {
@@ -63,6 +72,8 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   const path = servicePath(host.env.PATH, dirname(paths.installedBinary));
   const unitText = renderUnit(containerdUnit({ execStart, path, dbusSocket: dbus!.loadState === "loaded" }));
   const unitFile = unitPath(paths, CONTAINERD_UNIT);
+  await refuseLink(host, unitFile);
+  if (where.copyTo) await refuseLink(host, where.copyTo);
   const current = await host.readText(unitFile);
   const unitChanged = current !== unitText;
   const binaryChanged = where.copyFrom ? !(await host.sameSizeAndMtime(where.copyFrom, where.copyTo!)) : false;

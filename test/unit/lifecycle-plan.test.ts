@@ -1,6 +1,9 @@
 // install/uninstall plans and status against a scripted systemd --user (TestHost): the
 // decisions, not the real systemd (that is test/e2e/lifecycle.test.ts).
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdir, symlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { UserError } from "../../src/core/errors.ts";
 import { failed, makeTestHost, type TestHost } from "../helpers/test-host.ts";
 import { fakeSystemd, SOCKET, UNIT } from "../helpers/fake-systemd.ts";
 import { planInstall } from "../../src/core/install-plan.ts";
@@ -85,6 +88,21 @@ describe("install plan", () => {
     expect(seen).toEqual({ PATH: "/sbin:/usr/bin", CONTAINERD_ROOTLESS_ROOTLESSKIT_NET: "bogus" });
     expect(text).toContain(`the launcher run once by hand (${launcher} launch) exited with code 1:`);
     expect(text).toContain('invalid CONTAINERD_ROOTLESS_ROOTLESSKIT_NET="bogus"');
+  });
+
+  test("a symlink at the unit path or at the binary's place is refused before anything changes", async () => {
+    for (const at of [UNIT, "/home/alice/.local/bin/containerd-rootless-systemd"]) {
+      const f = await fakeSystemd({ files: { "/home/alice/dotfiles/theirs": "[Unit]\n" } });
+      host = f.h;
+      await mkdir(dirname(host.path(at)), { recursive: true });
+      await symlink(host.path("/home/alice/dotfiles/theirs"), host.path(at));
+      const err = (await planInstall(host, f.paths).catch((e) => e)) as Error;
+      expect(err.message).toBe(`${at} is a symbolic link (to /home/alice/dotfiles/theirs); install writes its own file there and will not replace or write through it`);
+      expect((err as UserError).fix).toContain(`mv ${at} ${at}.mine`);
+      expect(await host.readText("/home/alice/dotfiles/theirs")).toBe("[Unit]\n");
+      expect((await host.stat(at))?.isSymlink).toBe(true);
+      host.cleanup();
+    }
   });
 
   test("run from source, the unit runs bun with the script (no copy)", async () => {
