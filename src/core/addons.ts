@@ -5,7 +5,8 @@
 import "../plugins/index.ts";
 import type { Host } from "./host.ts";
 import type { Paths } from "./paths.ts";
-import { BINARY_NAME, CONTAINERD_UNIT } from "./paths.ts";
+import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "./paths.ts";
+import { isOwned } from "./systemd.ts";
 import type { Reporter } from "./reporter.ts";
 import { UsageError } from "./errors.ts";
 import type { ApplyResult, Step } from "./plan.ts";
@@ -142,8 +143,15 @@ export async function installedAddons(host: Host, paths: Paths): Promise<string[
   const out: string[] = [];
   for (const p of plugins()) {
     if (p.runs === "none") continue; // settings of containerd.service go with its own removal
-    const plan = await p.uninstallPlan({ host, paths }).catch(() => null);
-    if (plan && plan.steps.some((s) => s.kind === "remove" || s.kind === "write")) out.push(p.id);
+    const plan = await p.uninstallPlan({ host, paths }).catch((e: Error) => e);
+    if (plan instanceof Error) {
+      // a unit that is not ours: not installed by us. Our unit whose removal cannot be planned
+      // (e.g. config.toml no longer parses): refused, rather than left behind while containerd goes
+      const unit = p.unit ? await host.readText(unitPath(paths, p.unit)).catch(() => null) : null;
+      if (isOwned(unit)) throw plan;
+      continue;
+    }
+    if (plan.steps.some((s) => s.kind === "remove" || s.kind === "write")) out.push(p.id);
   }
   return out;
 }

@@ -6,7 +6,7 @@ import { parseTOML } from "confbox";
 import { symlink, mkdir, readlink } from "node:fs/promises";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
 import { resolvePaths } from "../../src/core/paths.ts";
-import { planAddons, removeEmptyDirs } from "../../src/core/addons.ts";
+import { installedAddons, planAddons, removeEmptyDirs } from "../../src/core/addons.ts";
 import type { Step } from "../../src/core/plan.ts";
 
 let host: TestHost;
@@ -95,6 +95,14 @@ describe("user config files", () => {
     await symlink("mine.toml", host.path(CONFIG));
     await installThenUninstall(paths);
     expect(await host.readText(`${HOME}/.config/containerd/mine.toml`)).toBe("version = 2\n");
+  });
+
+  test("config.toml broken after install: `uninstall` of everything is refused with the TOML error, not done without the add-on", async () => {
+    const paths = await setup({ [CONFIG]: "version = 2\n" });
+    await applyFiles((await planAddons(host, paths, ["stargz"], "install")).steps);
+    expect(await installedAddons(host, paths)).toEqual(["stargz"]);
+    await host.writeFileAtomic(CONFIG, (await host.readText(CONFIG)) + "[broken\n");
+    await expect(installedAddons(host, paths)).rejects.toThrow(/config\.toml is not valid TOML \(line 3/);
   });
 
   test("a dangling link or a directory is refused, nothing planned", async () => {
