@@ -83,7 +83,11 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
         <SettingsScreen
           addons={addons}
           initial={{ ...(choices ?? base()).settings, ...flattenOptions((choices ?? base()).addonOptions) }}
-          onBack={() => (view.back === "home" ? home() : setView({ name: "choose" }))}
+          onBack={(values) => {
+            if (view.back === "home") return home();
+            if (values) setChoices(splitValues(choices ?? base(), values));
+            setView({ name: "choose" });
+          }}
           onNext={(values) => {
             const next = splitValues(choices ?? base(), values);
             setChoices(next);
@@ -129,14 +133,17 @@ function flattenOptions(opts: Choices["addonOptions"]): Record<string, string> {
   return out;
 }
 
-/** Form values back into choices: "addon.option" keys are add-on options, the rest settings. */
+/**
+ * Form values back into choices: "addon.option" keys are add-on options (dropped when that
+ * add-on is no longer chosen), the rest settings (whose keys have no dot).
+ */
 function splitValues(base: Choices, values: Record<string, string>): Choices {
   const settings: Record<string, string> = {};
   const addonOptions: Choices["addonOptions"] = {};
   for (const [k, v] of Object.entries(values)) {
     const dot = k.indexOf(".");
-    if (dot > 0 && base.addons.includes(k.slice(0, dot))) (addonOptions[k.slice(0, dot)] ??= {})[k.slice(dot + 1)] = v;
-    else settings[k] = v;
+    if (dot < 0) settings[k] = v;
+    else if (base.addons.includes(k.slice(0, dot))) (addonOptions[k.slice(0, dot)] ??= {})[k.slice(dot + 1)] = v;
   }
   return { ...base, settings, addonOptions };
 }

@@ -100,6 +100,55 @@ describe("app", () => {
   });
 });
 
+describe("app: going back keeps what was typed", () => {
+  test("settings typed, Esc to the add-ons and Enter again: the values are still there and planned", async () => {
+    const a = app();
+    await a.waitFor("RootlessKit   1.1.0");
+    await a.press(KEY.enter);
+    await a.waitFor("Checking");
+    a.engine.finishChecks([]);
+    await a.waitFor("Requirements are satisfied.");
+    await a.press(KEY.enter);
+    await a.waitFor("BuildKit");
+    await a.press(KEY.enter);
+    await a.waitFor("MTU");
+    await a.press(KEY.down, "1", "5", "0", "0");
+    await a.waitFor("1500");
+    await a.press(KEY.esc);
+    await a.waitFor("Space tick");
+    await a.press(KEY.enter);
+    const f = await a.waitFor("Leave a value empty");
+    expect(f).toMatch(/MTU\s+1500/);
+    await a.press(KEY.enter);
+    await a.waitFor("Enter apply");
+    expect(a.engine.calls.find((c) => c.startsWith("plan "))).toContain('"mtu":"1500"');
+  });
+
+  test("an add-on's option typed, then the add-on unticked: the option is dropped, not sent as a setting", async () => {
+    const a = app();
+    await a.waitFor("RootlessKit   1.1.0");
+    await a.press(KEY.enter);
+    await a.waitFor("Checking");
+    a.engine.finishChecks([]);
+    await a.waitFor("Requirements are satisfied.");
+    await a.press(KEY.enter);
+    await a.waitFor("BuildKit");
+    await a.press(KEY.down, KEY.down, KEY.space, KEY.enter);
+    await a.waitFor("BuildKit: worker");
+    await a.press(KEY.down, KEY.down, KEY.right);
+    await a.waitFor("‹ oci ›");
+    await a.press(KEY.esc);
+    await a.waitFor("Space tick");
+    await a.press(KEY.down, KEY.down, KEY.space, KEY.enter); // BuildKit unticked
+    const f = await a.waitFor("Leave a value empty");
+    expect(f).not.toContain("BuildKit: worker");
+    await a.press(KEY.enter);
+    await a.waitFor("Enter apply");
+    const plan = a.engine.calls.find((c) => c.startsWith("plan "))!;
+    expect(plan).not.toContain("buildkit");
+  });
+});
+
 describe("app: other paths", () => {
   test("the state cannot be read (no systemd --user): opens on the welcome with a notice", async () => {
     const engine = scriptedEngine();

@@ -27,7 +27,12 @@ function addonFields(addons: Addon[]): SettingField[] {
   );
 }
 
-export function SettingsScreen(props: { addons: Addon[]; initial: Record<string, string>; onNext: (values: Record<string, string>) => void; onBack: () => void }) {
+type Values = Record<string, string>;
+/** the values the user set (empty fields keep their defaults) */
+const setValues = (values: Values): Values => Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ""));
+
+/** `onBack` gets the values typed so far, so coming back to this screen shows them again. */
+export function SettingsScreen(props: { addons: Addon[]; initial: Values; onNext: (values: Values) => void; onBack: (values?: Values) => void }) {
   const settings = useSettingsFields();
   const theme = useTheme();
   if (!settings.value) {
@@ -41,11 +46,11 @@ export function SettingsScreen(props: { addons: Addon[]; initial: Record<string,
 
 function SettingsFrame({ rows, offset, onBack }: { rows: Row[]; offset: number; onBack: () => void }) {
   const { bodyHeight } = useLayout();
-  useKeys(() => {}, { escBack: onBack });
+  useKeys(() => {}, { escBack: () => onBack() });
   return <Screen title="Settings" rows={rows} height={bodyHeight(0)} offset={offset} keys={[["↑↓", "field"], ["type", "edit"], ["←→", "choose"], ["Enter", "review"], ["Esc", "back"], ["Ctrl+C", "quit"]]} />;
 }
 
-function SettingsForm({ fields, initial, onNext, onBack }: { fields: SettingField[]; initial: Record<string, string>; onNext: (values: Record<string, string>) => void; onBack: () => void }) {
+function SettingsForm({ fields, initial, onNext, onBack }: { fields: SettingField[]; initial: Values; onNext: (values: Values) => void; onBack: (values: Values) => void }) {
   const theme = useTheme();
   const { width, bodyHeight } = useLayout();
   const height = bodyHeight(0);
@@ -70,7 +75,7 @@ function SettingsForm({ fields, initial, onNext, onBack }: { fields: SettingFiel
   };
   const submit = () => {
     const now = form.latest();
-    if (now.valid) onNext(Object.fromEntries(Object.entries(now.values).filter(([, v]) => v !== "")));
+    if (now.valid) onNext(setValues(now.values));
   };
   useKeys(
     (input, key) => {
@@ -90,7 +95,7 @@ function SettingsForm({ fields, initial, onNext, onBack }: { fields: SettingFiel
         if (afterEnter.length) submit();
       }
     },
-    { escBack: onBack, typing: true },
+    { escBack: () => onBack(setValues(form.latest().values)), typing: true },
   );
   return (
     <Screen
