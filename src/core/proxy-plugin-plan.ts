@@ -39,8 +39,19 @@ export function importsRecordPath(paths: Paths): string {
   return join(paths.stateDir, "containerd-imports-added");
 }
 
+const issued = new Set<string>();
+
+/**
+ * Where the old content of `file` is kept. Unique in this run: one plan may back up the same file
+ * twice within a millisecond (two snapshotters set nerdctl.toml in turn), and the second backup
+ * must not overwrite the first, which holds the user's original.
+ */
 export function backupPath(paths: Paths, file: string): string {
-  return join(paths.backupDir, `${file.split("/").pop()}.${stamp()}`);
+  const base = join(paths.backupDir, `${file.split("/").pop()}.${stamp()}`);
+  let path = base;
+  for (let n = 1; issued.has(path); n++) path = `${base}.${n}`;
+  issued.add(path);
+  return path;
 }
 
 /**

@@ -8,6 +8,7 @@ import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
 import { resolvePaths } from "../../src/core/paths.ts";
 import { installedAddons, planAddons, removeEmptyDirs } from "../../src/core/addons.ts";
 import type { Step } from "../../src/core/plan.ts";
+import { backupPath } from "../../src/core/proxy-plugin-plan.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());
@@ -103,6 +104,12 @@ describe("user config files", () => {
     expect(await installedAddons(host, paths)).toEqual(["stargz"]);
     await host.writeFileAtomic(CONFIG, (await host.readText(CONFIG)) + "[broken\n");
     await expect(installedAddons(host, paths)).rejects.toThrow(/config\.toml is not valid TOML \(line 3/);
+  });
+
+  test("backups of one file planned within the same millisecond get distinct names (the first holds the user's original)", async () => {
+    const paths = await setup();
+    const names = Array.from({ length: 50 }, () => backupPath(paths, NERDCTL));
+    expect(new Set(names).size).toBe(50);
   });
 
   test("a dangling link or a directory is refused, nothing planned", async () => {
