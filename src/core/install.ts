@@ -11,11 +11,11 @@ import { runChecks, SECTIONS, type CheckResult } from "./checks/index.ts";
 import { acquireLock } from "./lock.ts";
 import { planInstall } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "./plan-render.ts";
-import { applyPlan, ApplyError, type ApplyEvent } from "./plan-apply.ts";
+import { ApplyError, type ApplyEvent } from "./plan-apply.ts";
 import type { StepOutcome } from "./plan.ts";
 import { diagnoseStart, serviceEnvironment } from "./diagnose.ts";
 import { printFindings, stepPrinter } from "./lifecycle-output.ts";
-import { removeEmptyDirs } from "./addons.ts";
+import { applyInstallPlan } from "./install-apply.ts";
 
 export interface InstallOptions {
   force?: boolean;
@@ -77,7 +77,7 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
 
     let result;
     try {
-      result = await applyPlan(host, plan.steps, {
+      result = await applyInstallPlan(host, plan.steps, plan.launcherDirs, {
         onEvent: stepPrinter(reporter, previews),
         beforeRollback: async (f) => {
           if (f.step.kind !== "wait" && !(f.step.kind === "systemctl" && /start/.test(f.step.args[0]!))) return undefined;
@@ -86,7 +86,6 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
       });
     } catch (e) {
       if (!(e instanceof ApplyError)) throw e;
-      await removeEmptyDirs(host, plan.launcherDirs); // made by the launcher (or its run by hand), empty unless containerd wrote data
       throw new UserError(
         [`containerd.service did not come up: ${e.failure.step.kind === "wait" ? e.failure.reason : e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."].join("\n"),
         "Fix the cause shown above and run install again.",

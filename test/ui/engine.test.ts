@@ -21,9 +21,9 @@ const OVERRIDE = "/home/alice/.config/systemd/user/containerd.service.d/override
 const RK_HELP = "--net value  network driver [host, slirp4netns, vpnkit, lxc-user-nic]\n--port-driver value  port driver [none, builtin, slirp4netns]\n";
 
 /** alice's machine with containerd.service installed or not, active or not; RootlessKit and slirp4netns answer their probes. */
-const machine = (state: { active: boolean; enabled: boolean; files?: Record<string, string> }) =>
+const machine = (state: { active: boolean; enabled: boolean; failOnStart?: boolean; files?: Record<string, string> }) =>
   fakeSystemd({
-    unit: { active: state.active, enabled: state.enabled },
+    unit: { active: state.active, enabled: state.enabled, failOnStart: state.failOnStart },
     files: state.files,
     commands: {
       rootlesskit: (argv) => (argv[1] === "--version" ? ok("rootlesskit version 1.1.0\n") : ok(RK_HELP)),
@@ -141,6 +141,20 @@ describe("apply", () => {
     for (const f of ["a", "b", "c"]) expect(await host.exists(`/home/alice/${f}.conf`)).toBe(false);
     // the run lock was released
     expect(await host.exists("/run/user/1000/containerd-rootless-systemd.lock")).toBe(false);
+  });
+});
+
+describe("apply: a failed first start", () => {
+  test("the directories the launcher made for it are removed (while empty), as `install` does; the machine is as before", async () => {
+    ({ h: host } = await machine({ active: false, enabled: false, failOnStart: true }));
+    const engine = createEngine(host);
+    const plan = await engine.plan(NONE);
+    const made = ["/home/alice/.local/share/containerd", "/home/alice/.local/share/cni", "/home/alice/.config/containerd"];
+    const start = plan.steps.findIndex((s) => s.kind === "systemctl" && s.args[0] === "start");
+    // the launcher's first run creates its bind-mount sources, then containerd never answers
+    const r = await engine.apply(plan, (p) => void (p.index === start && p.state === "running" && Promise.all(made.map((d) => host.mkdirp(d)))), new AbortController().signal);
+    expect(r).toMatchObject({ ok: false, rolledBack: true });
+    for (const d of [...made, "/home/alice/.local", "/home/alice/.config"]) expect(await host.exists(d)).toBe(false);
   });
 });
 

@@ -3,7 +3,8 @@
 // before each step, so the current step finishes, then what this run did is rolled back —
 // the same rollback as any failure.
 import type { Host } from "../../src/core/host.ts";
-import { applyPlan, ApplyError, type ApplyEvent, type ApplyOptions, type StepFailure } from "../../src/core/plan-apply.ts";
+import { ApplyError, type ApplyEvent, type ApplyOptions, type StepFailure } from "../../src/core/plan-apply.ts";
+import { applyInstallPlan } from "../../src/core/install-apply.ts";
 import type { ApplyOutcome, ApplyProgress, PlanView } from "./types.ts";
 
 export const CANCELLED = "cancelled by the user";
@@ -27,7 +28,8 @@ export async function applyWithProgress(
   try {
     // a unit's status after a cancel is not worth collecting: it would show what is about to be undone
     const beforeRollback = opts.beforeRollback && ((f: StepFailure) => (f.cancelled ? Promise.resolve(undefined) : opts.beforeRollback!(f)));
-    const r = await applyPlan(host, plan.steps, { onEvent, signal, beforeRollback });
+    // a failed first start also removes the (empty) directories its launcher made, as `install` does
+    const r = await applyInstallPlan(host, plan.steps, plan.launcherDirs ?? [], { onEvent, signal, beforeRollback });
     return { ok: true, changed: r.changed };
   } catch (e) {
     if (!(e instanceof ApplyError)) return { ok: false, changed: false, error: (e as Error)?.message ?? String(e) };

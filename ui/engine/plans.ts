@@ -47,9 +47,10 @@ export async function planForChoices(host: Host, paths: Paths, choices: Choices)
   const removing = d.addons.remove;
   const addonText = `${adding.length ? `, add ${adding.join(", ")}` : ""}${removing.length ? `, remove ${removing.join(", ")}` : ""}`;
   if (d.containerd.action === "install") {
-    const steps = [...(d.settings ? settingsSteps(d.settings) : []), ...(await planInstall(host, paths)).steps];
+    const install = await planInstall(host, paths);
+    const steps = [...(d.settings ? settingsSteps(d.settings) : []), ...install.steps];
     const deferred = [...adding, ...removing];
-    const view = await planView(host, deferred.length ? "Install containerd (add-ons next)" : "Install containerd", steps);
+    const view = { ...(await planView(host, deferred.length ? "Install containerd (add-ons next)" : "Install containerd", steps)), launcherDirs: install.launcherDirs };
     return deferred.length ? { ...view, deferred } : view;
   }
   const b = await phaseBSteps(host, paths, d, false, false);

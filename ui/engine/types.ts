@@ -75,6 +75,8 @@ export interface PlanView {
   notes: string[];
   /** add-on changes planned only once this plan has run (they need a running containerd) */
   deferred?: string[];
+  /** a plan that starts containerd for the first time: the directories its launcher will create (removed while empty after a failure) */
+  launcherDirs?: string[];
 }
 
 export type StepState = "pending" | "running" | "done" | "failed" | "undone" | "skipped";
