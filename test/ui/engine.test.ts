@@ -195,6 +195,25 @@ describe("next steps", () => {
   });
 });
 
+describe("next steps after a snapshotter add-on", () => {
+  test("the snapshotter line says what nerdctl now uses (read from nerdctl.toml), not 'nothing to set'", async () => {
+    const NERDCTL = "/home/alice/.config/nerdctl/nerdctl.toml";
+    ({ h: host } = await machine({ active: true, enabled: true, files: { [NERDCTL]: '# set by the fuse-overlayfs add-on\nsnapshotter = "fuse-overlayfs"\n' } }));
+    const lines = (await createEngine(host).nextSteps(null)).join("\n");
+    expect(lines).toContain(`Snapshotter: nerdctl uses fuse-overlayfs (set in ${NERDCTL}).`);
+    expect(lines).not.toContain("nothing to set");
+    expect(lines).not.toContain("export CONTAINERD_SNAPSHOTTER");
+  });
+
+  test("no snapshotter set: the line follows what works here, as before", async () => {
+    const { nextStepsFor } = await import("../../ui/engine/plans.ts");
+    const { emptyFacts } = await import("../../src/core/checks/facts.ts");
+    const facts = emptyFacts("alice", 1000);
+    expect(nextStepsFor({ ...facts, snapshotter: "overlayfs" }, null, { name: "overlayfs" }).join("\n")).toContain("the default overlayfs works rootless here; nothing to set");
+    expect(nextStepsFor({ ...facts, snapshotter: "overlayfs" }, null, { name: "native", from: "$CONTAINERD_SNAPSHOTTER" }).join("\n")).toContain("nerdctl uses native (set in $CONTAINERD_SNAPSHOTTER)");
+  });
+});
+
 describe("checks", () => {
   test("the sudo block is the one `check` prints: only fixes of warnings and errors", async () => {
     const { sudoBlockFor, sectionIndex } = await import("../../ui/engine/checks.ts");

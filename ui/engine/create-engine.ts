@@ -15,7 +15,7 @@ import { environmentFacts } from "./environment.ts";
 import { listAddons } from "./addons.ts";
 import { settingFields } from "./settings.ts";
 import { installedState } from "./status.ts";
-import { planForChoices, planForUninstall, nextStepsFor } from "./plans.ts";
+import { planForChoices, planForUninstall, nextStepsFor, snapshotterDefault } from "./plans.ts";
 import { applyWithProgress } from "./apply.ts";
 import type { Engine } from "./types.ts";
 
@@ -49,6 +49,6 @@ export function createEngine(host: Host): Engine {
           },
         }),
       ),
-    nextSteps: async (plan) => nextStepsFor(await getFacts(), plan),
+    nextSteps: async (plan) => nextStepsFor(await getFacts(), plan, await snapshotterDefault(host, paths)),
   };
 }

@@ -14,6 +14,7 @@ import type { RawSettings } from "../../src/core/rootlesskit-settings.ts";
 import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
 import type { Choices, PlanView } from "./types.ts";
 import { planView } from "./plan-view.ts";
+import { configuredSnapshotters } from "../../src/core/status.ts";
 
 /** The user's choices as a desired state, the form `apply -f` converges to. */
 export function desiredState(choices: Choices): ParsedDesiredState {
@@ -58,17 +59,32 @@ export async function planForChoices(host: Host, paths: Paths, choices: Choices)
   return { ...(await planView(host, title, b.steps)), notes: [...b.warnings.map((w) => `Warning: ${w}`), ...b.notes] };
 }
 
-/** The seed's closing lines after an install, plus the add-ons' notes. */
-export function nextStepsFor(facts: Facts, plan: PlanView | null): string[] {
+/** nerdctl's default snapshotter as configured now (configuredSnapshotters), and where it is set; no `from` = nothing sets it (overlayfs). */
+export interface SnapshotterDefault {
+  name: string;
+  from?: string;
+}
+
+/** nerdctl's default snapshotter after the apply: $CONTAINERD_SNAPSHOTTER, else nerdctl.toml (a snapshotter add-on sets it there). */
+export async function snapshotterDefault(host: Host, paths: Paths): Promise<SnapshotterDefault> {
+  const { default: name } = await configuredSnapshotters(host, paths);
+  if (host.env.CONTAINERD_SNAPSHOTTER) return { name, from: "$CONTAINERD_SNAPSHOTTER" };
+  return name === "overlayfs" ? { name } : { name, from: paths.nerdctlConfig };
+}
+
+/** The seed's closing lines after an install, plus the add-ons' notes; the snapshotter line says what is set, not what would work. */
+export function nextStepsFor(facts: Facts, plan: PlanView | null, snapshotter: SnapshotterDefault = { name: "overlayfs" }): string[] {
   const lines = [
     `To control ${CONTAINERD_UNIT}, run: \`systemctl --user (start|stop|restart) ${CONTAINERD_UNIT}\``,
     facts.linger ? `Linger is on: ${CONTAINERD_UNIT} starts with the system.` : `To run ${CONTAINERD_UNIT} on system startup, run: \`sudo loginctl enable-linger ${facts.user}\``,
     "Use `nerdctl` to connect to the rootless containerd (no $CONTAINERD_ADDRESS needed), e.g. `nerdctl run -it --rm alpine`.",
   ];
   lines.push(
-    facts.snapshotter === "overlayfs"
-      ? "Snapshotter: the default overlayfs works rootless here; nothing to set."
-      : `Snapshotter: overlayfs does not work rootless here; use \`export CONTAINERD_SNAPSHOTTER=${facts.snapshotter}\` (or add the fuse-overlayfs add-on).`,
+    snapshotter.from
+      ? `Snapshotter: nerdctl uses ${snapshotter.name} (set in ${snapshotter.from}).`
+      : facts.snapshotter === "overlayfs"
+        ? "Snapshotter: the default overlayfs works rootless here; nothing to set."
+        : `Snapshotter: overlayfs does not work rootless here; use \`export CONTAINERD_SNAPSHOTTER=${facts.snapshotter}\` (or add the fuse-overlayfs add-on).`,
   );
   return [...lines, ...(plan?.notes ?? [])];
 }
