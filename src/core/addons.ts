@@ -13,6 +13,7 @@ import type { ApplyResult, Step } from "./plan.ts";
 import { applyPlan } from "./plan-apply.ts";
 import { renderPlan } from "./plan-render.ts";
 import { withLock } from "./lock.ts";
+import { interruptedOr } from "./interrupt.ts";
 import { getPlugin, plugins, type Plugin, type PluginContext, type PluginStatus } from "../plugins/registry.ts";
 
 export type AddonAction = "install" | "uninstall";
@@ -81,13 +82,16 @@ export function withoutContainerdRestart(steps: Step[]): Step[] {
   return steps.filter((s) => !isRestart(s) && !isContainerdWait(s));
 }
 
-/** Plans installing or removing the named add-ons together. Removal goes in reverse listing order. */
-export async function planAddons(host: Host, paths: Paths, names: string[], action: AddonAction, options: AddonRunOptions["options"] = {}) {
+/**
+ * Plans installing or removing the named add-ons together. Removal goes in reverse listing order.
+ * `snapshotterDefault`: which snapshotter add-on becomes nerdctl's default (see becomesDefault).
+ */
+export async function planAddons(host: Host, paths: Paths, names: string[], action: AddonAction, options: AddonRunOptions["options"] = {}, snapshotterDefault?: string | null) {
   const chosen = [...new Map(names.map((n) => resolveAddon(n)).map((p) => [p.id, p])).values()];
   const order = plugins().map((p) => p.id);
   chosen.sort((a, b) => (order.indexOf(a.id) - order.indexOf(b.id)) * (action === "install" ? 1 : -1));
   const ids = chosen.map((p) => p.id);
-  const ctx: PluginContext = { host, paths, batch: { installing: action === "install" ? ids : [], removing: action === "uninstall" ? ids : [] } };
+  const ctx: PluginContext = { host, paths, batch: { installing: action === "install" ? ids : [], removing: action === "uninstall" ? ids : [], snapshotterDefault } };
   const plans = [];
   for (const p of chosen) plans.push(action === "install" ? await p.installPlan(ctx, options[p.id] ?? {}) : await p.uninstallPlan(ctx));
   return {
@@ -106,7 +110,7 @@ export async function removeEmptyDirs(host: Host, dirs: string[]): Promise<void>
 }
 
 /** Plan, tell, apply, report. Throws UserError/ApplyError on refusal or failure (nothing left half-done). */
-export async function runAddons(ctx: { host: Host; paths: Paths; reporter: Reporter }, names: string[], action: AddonAction, opts: AddonRunOptions = {}): Promise<AddonRunResult> {
+export async function runAddons(ctx: { host: Host; paths: Paths; reporter: Reporter; signal?: AbortSignal }, names: string[], action: AddonAction, opts: AddonRunOptions = {}): Promise<AddonRunResult> {
   if (names.length === 0) throw new UsageError(`name the add-ons to ${action}`, `Known add-ons: ${plugins().map((x) => x.id).join(", ")}`);
   const { host, paths, reporter } = ctx;
   return withLock(host, paths, { purpose: `${action} ${names.join(" ")}` }, async () => {
@@ -130,7 +134,8 @@ export async function runAddons(ctx: { host: Host; paths: Paths; reporter: Repor
         if (e.type === "done" && e.outcome.changed) reporter.info(e.outcome.description);
         if (e.type === "rollback") reporter.warn(`Rolling back: ${e.description}`);
       },
-    });
+      signal: ctx.signal,
+    }).catch((e) => Promise.reject(interruptedOr(e)));
     await removeEmptyDirs(host, plan.emptyDirs);
     for (const id of plan.ids) reporter.info(`${action === "install" ? "Installed" : "Removed"} ${resolveAddon(id).title}${result.changed ? "" : " (nothing to change)"}.`);
     for (const n of plan.notes) reporter.info(n);

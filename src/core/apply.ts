@@ -25,6 +25,8 @@ import type { RootlessKitFacts } from "./rootlesskit-facts.ts";
 import { composeSteps, planAddons } from "./addons.ts";
 import { currentSnapshotter, setSnapshotter } from "./nerdctl-config.ts";
 import { containerdReadyStep, serviceStateDir } from "./containerd-ready.ts";
+import { backupPath, userConfigFile } from "./proxy-plugin-plan.ts";
+import { SNAPSHOTTER_IDS } from "./snapshotter-addon.ts";
 import { getPlugin, plugins } from "../plugins/registry.ts";
 import { ADDON_SNAPSHOTTERS, DesiredStateError, settingFileKey, type DesiredAddon, type DesiredProblem, type ParsedDesiredState } from "./desired-state.ts";
 
@@ -48,6 +50,12 @@ export interface ApplyDecision {
   settings?: ConfigurePlan;
   addons: { install: DesiredAddon[]; remove: string[]; keep: string[] };
   snapshotter?: { path: string; from: string; to: string; before: string | null; after: string | null };
+  /**
+   * The snapshotter add-on the run makes nerdctl's default: none when the file's `snapshotter`
+   * key decides; else the last one newly installed. An add-on already here never takes the
+   * default back, so applying the same file again changes nothing.
+   */
+  snapshotterDefault: string | null;
 }
 
 /**
@@ -65,13 +73,16 @@ export async function presentAddons(host: Host, paths: Paths): Promise<string[]>
   return out;
 }
 
-/** Would installing `addon` as desired change anything? (status not working, or a file of its plan differs) */
-async function addonNeedsInstall(host: Host, paths: Paths, addon: DesiredAddon, ignore: string[]): Promise<boolean> {
+/**
+ * Would installing `addon` as desired change anything? (status not working, or a file of its plan
+ * differs). Planned without touching nerdctl's default: that is the `snapshotter` key's to decide.
+ */
+async function addonNeedsInstall(host: Host, paths: Paths, addon: DesiredAddon): Promise<boolean> {
   const plugin = getPlugin(addon.id)!;
   const st = await plugin.status({ host, paths }).catch(() => ({ installed: false }));
   if (!st.installed) return true;
-  const plan = await plugin.installPlan({ host, paths }, addon.options);
-  const files = plan.steps.filter((s) => (s.kind === "write" && !s.path.startsWith(paths.backupDir) && !ignore.includes(s.path)) || s.kind === "remove");
+  const plan = await plugin.installPlan({ host, paths, batch: { installing: [addon.id], removing: [], snapshotterDefault: null } }, addon.options);
+  const files = plan.steps.filter((s) => (s.kind === "write" && !s.path.startsWith(paths.backupDir)) || s.kind === "remove");
   return (await previewPlan(host, files)).some((p) => p.willChange);
 }
 
@@ -122,7 +133,6 @@ export async function decideApply(host: Host, paths: Paths, parsed: ParsedDesire
   const present = await presentAddons(host, paths);
   const willRun = state.containerd?.installed ?? installed;
   const addons: ApplyDecision["addons"] = { install: [], remove: [], keep: [] };
-  const nerdctlManaged = state.snapshotter ? [paths.nerdctlConfig] : [];
   if (state.addons && willRun) {
     for (const a of state.addons) {
       const avail = await getPlugin(a.id)!.availability({ host, paths }).catch((e: Error) => ({ available: false, reason: e.message }));
@@ -130,7 +140,7 @@ export async function decideApply(host: Host, paths: Paths, parsed: ParsedDesire
         problems.push({ key: `addons: ${a.id}`, position: a.at, message: `cannot be installed here: ${avail.reason}` });
         continue;
       }
-      const needs = !present.includes(a.id) || !active || action !== "none" || (await addonNeedsInstall(host, paths, a, nerdctlManaged));
+      const needs = !present.includes(a.id) || !active || action !== "none" || (await addonNeedsInstall(host, paths, a));
       if (needs) addons.install.push(a);
       else addons.keep.push(a.id);
     }
@@ -143,11 +153,14 @@ export async function decideApply(host: Host, paths: Paths, parsed: ParsedDesire
 
   let snapshotter: ApplyDecision["snapshotter"];
   if (state.snapshotter) {
-    const before = await host.readText(paths.nerdctlConfig);
-    const from = currentSnapshotter(before, paths.nerdctlConfig).value ?? "overlayfs";
-    snapshotter = { path: paths.nerdctlConfig, from, to: state.snapshotter, before, after: from === state.snapshotter ? before : setSnapshotter(before, state.snapshotter, paths.nerdctlConfig) };
+    // through a symbolic link (dotfiles managers): its target is edited, the link stays
+    const { file, text: before } = await userConfigFile(host, paths.nerdctlConfig);
+    const from = currentSnapshotter(before, file).value ?? "overlayfs";
+    snapshotter = { path: file, from, to: state.snapshotter, before, after: from === state.snapshotter ? before : setSnapshotter(before, state.snapshotter, file) };
   }
-  return { file: parsed.file, containerd: { action, installed, active }, settings, addons, snapshotter };
+  const added = addons.install.map((a) => a.id).filter((id) => SNAPSHOTTER_IDS.includes(id) && !present.includes(id));
+  const snapshotterDefault = state.snapshotter ? null : (plugins().map((p) => p.id).filter((id) => added.includes(id)).at(-1) ?? null);
+  return { file: parsed.file, containerd: { action, installed, active }, settings, addons, snapshotter, snapshotterDefault };
 }
 
 export function settingsSteps(plan: ConfigurePlan): Step[] {
@@ -200,7 +213,7 @@ export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, se
   }
   for (const a of d.addons.install) {
     try {
-      const p = await planAddons(host, paths, [a.id], "install", { [a.id]: a.options });
+      const p = await planAddons(host, paths, [a.id], "install", { [a.id]: a.options }, d.snapshotterDefault);
       lists.push(p.steps);
       warnings.push(...p.warnings);
       notes.push(...p.notes);
@@ -218,8 +231,8 @@ export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, se
     ]);
   }
   if (d.snapshotter) {
-    const { after, to } = d.snapshotter;
-    lists.push([after === null ? { kind: "remove", path: paths.nerdctlConfig, why: "nerdctl's default snapshotter" } : { kind: "write", path: paths.nerdctlConfig, content: after, mode: 0o644, why: `nerdctl uses ${to} by default` }]);
+    const { path, before, after, to } = d.snapshotter;
+    if (after !== before) lists.push([after === null ? { kind: "remove", path, why: "nerdctl's default snapshotter" } : { kind: "write", path, content: after, mode: 0o644, backupTo: before === null ? undefined : backupPath(paths, path), why: `nerdctl uses ${to} by default` }]);
   }
   if (settingsChanged && running && d.settings) lists.push([settingsInEffectStep(rootlesskitFlags(d.settings.settings))]);
   const steps = composeSteps(lists);

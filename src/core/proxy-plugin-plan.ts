@@ -18,6 +18,8 @@ export interface ProxyPlugin {
   name: string;
   address: string;
   type?: string;
+  /** a snapshotter: make it nerdctl's default (snapshotter-addon.ts's becomesDefault) */
+  makeDefault?: boolean;
 }
 
 export interface RegistrationPlan {
@@ -158,7 +160,7 @@ export async function restartContainerdSteps(host: Host, paths: Paths): Promise<
   ];
 }
 
-/** Register `plugin` with containerd and make it the client default (`defaultFor` = nerdctl's snapshotter). */
+/** Register `plugin` with containerd and, with `makeDefault`, make it nerdctl's default snapshotter. */
 export async function registerProxyPlugin(host: Host, paths: Paths, plugin: ProxyPlugin): Promise<RegistrationPlan> {
   const cfg = await userConfigFile(host, paths.containerdConfig);
   const { file, text: config } = cfg;
@@ -182,13 +184,15 @@ export async function registerProxyPlugin(host: Host, paths: Paths, plugin: Prox
     steps.push({ kind: "write", path: importsRecordPath(paths), content: `${glob}\n${config === null ? `${CREATED_MARK}\n` : ""}`, mode: 0o644, why: `records that ${BINARY_NAME} added this imports entry to ${file}` });
   }
   const notes = linkNote(cfg);
-  if (type === "snapshot") {
+  if (type === "snapshot" && plugin.makeDefault) {
     const n = await userConfigFile(host, paths.nerdctlConfig);
     const nerdctl = n.text;
     const next = setSnapshotter(nerdctl, plugin.name, n.file);
     if (next !== nerdctl) steps.push({ kind: "write", path: n.file, content: next, mode: 0o644, backupTo: nerdctl === null ? undefined : backupPath(paths, n.file), why: `nerdctl uses ${plugin.name} by default` });
     notes.push(...linkNote(n));
     notes.push(`nerdctl now uses the ${plugin.name} snapshotter by default (${paths.nerdctlConfig}). Other containerd clients: \`${snapshotterExport(plugin.name)}\``);
+  } else if (type === "snapshot") {
+    notes.push(`The ${plugin.name} snapshotter is registered with containerd: \`nerdctl --snapshotter=${plugin.name}\` uses it (this add-on leaves nerdctl's default snapshotter as it is).`);
   }
   return { steps, warnings, notes };
 }

@@ -35,6 +35,18 @@ async function containerdActive(ctx: PluginContext): Promise<boolean> {
   return Boolean(s && isActive(s));
 }
 
+/**
+ * Whether installing `id` makes it nerdctl's default snapshotter. One rule for every caller: what
+ * the run says (batch.snapshotterDefault) decides; else the last snapshotter add-on the run
+ * installs (in registry order) wins, so two installed together leave exactly one default.
+ */
+export function becomesDefault(ctx: PluginContext, id: string): boolean {
+  const said = ctx.batch?.snapshotterDefault;
+  if (said !== undefined) return said === id;
+  const installing = (ctx.batch?.installing ?? [id]).filter((x) => SNAPSHOTTER_IDS.includes(x));
+  return (installing.at(-1) ?? id) === id;
+}
+
 /** Another snapshotter add-on that stays installed (it becomes nerdctl's default when this one goes). */
 async function remainingSnapshotter(ctx: PluginContext, id: string): Promise<string | undefined> {
   const removing = new Set([id, ...(ctx.batch?.removing ?? [])]);
@@ -72,7 +84,7 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
       await requireContainerdActive(ctx.host, spec.title);
       const socket = spec.socket(ctx);
       const program = bins[spec.requires[0]!.binary]!;
-      const reg = await registerProxyPlugin(ctx.host, ctx.paths, { name: spec.id, address: socket });
+      const reg = await registerProxyPlugin(ctx.host, ctx.paths, { name: spec.id, address: socket, makeDefault: becomesDefault(ctx, spec.id) });
       const files: Step[] = [];
       for (const f of spec.extraFiles?.(ctx) ?? []) if (!(await ctx.host.exists(f.path))) files.push({ kind: "write", path: f.path, content: f.content, why: "the daemon needs it to exist" });
       const daemon = daemonInstallSteps(ctx.paths, ctx.host, { name: spec.unit, description: spec.description, argv: [program, ...spec.args(ctx)], inNamespace: true }, socket);

@@ -10,7 +10,15 @@ export interface PluginContext {
   host: Host;
   paths: Paths;
   /** the other add-ons changed in the same run (their plans are composed with this one) */
-  batch?: { installing: string[]; removing: string[] };
+  batch?: {
+    installing: string[];
+    removing: string[];
+    /**
+     * Which snapshotter add-on this run makes nerdctl's default: an id, or null for none (the run
+     * sets the default itself, or leaves it alone). Absent: the last snapshotter add-on installed.
+     */
+    snapshotterDefault?: string | null;
+  };
 }
 
 /** What installing or removing an add-on does: the steps, and what to tell the user. */
