@@ -7,6 +7,7 @@ import { runCommand, type ArgsDef } from "citty";
 import { rootHelp, commandHelp } from "./help.ts";
 import { commands } from "./commands/index.ts";
 import { UserError, UsageError } from "./core/errors.ts";
+import { InterruptedError } from "./core/interrupt.ts";
 import { BINARY_NAME } from "./core/paths.ts";
 import { validateFlags } from "./core/argv.ts";
 import pkg from "../package.json" with { type: "json" };
@@ -17,7 +18,7 @@ function fail(e: unknown, usage?: string, json = false): number {
   // With --json, scripts still get one JSON document on stdout when a command fails.
   if (json) {
     const ue = e instanceof UserError ? e : undefined;
-    process.stdout.write(JSON.stringify({ ok: false, changed: false, error: ue?.message ?? String((e as Error)?.message ?? e), fix: ue?.fix, sudoFix: ue?.sudoFix }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ ok: false, changed: false, ...(e instanceof InterruptedError ? { cancelled: true } : {}), error: ue?.message ?? String((e as Error)?.message ?? e), fix: ue?.fix, sudoFix: ue?.sudoFix }, null, 2) + "\n");
   }
   if (e instanceof UserError) {
     process.stderr.write(`[ERROR] ${e.message}\n`);

@@ -4,6 +4,7 @@ import { Host } from "../core/host.ts";
 import { resolvePaths, type Paths } from "../core/paths.ts";
 import { Reporter } from "../core/reporter.ts";
 import { UsageError } from "../core/errors.ts";
+import { abortOnStopSignals } from "../core/interrupt.ts";
 
 export const outputArgs = {
   json: { type: "boolean", description: "Print a machine-readable JSON result on stdout" },
@@ -19,6 +20,12 @@ export interface RunContext {
   host: Host;
   paths: Paths;
   reporter: Reporter;
+  /**
+   * Aborted by Ctrl+C, SIGTERM or SIGHUP; hand it to applyPlan so an interrupted run is rolled
+   * back (src/core/interrupt.ts). Reading it starts the listening: read it where the changes
+   * start, so before that (checks, the y/N question, read-only commands) a signal simply ends the run.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -27,10 +34,15 @@ export interface RunContext {
  */
 export function runContext(data: unknown, args: { json?: boolean; verbose?: boolean }): RunContext {
   const host = (data as { host?: Host } | undefined)?.host ?? new Host();
+  const reporter = new Reporter(host, { json: args.json, verbose: args.verbose });
+  let signal: AbortSignal | undefined;
   return {
     host,
     paths: resolvePaths(host.env, host.uid),
-    reporter: new Reporter(host, { json: args.json, verbose: args.verbose }),
+    reporter,
+    get signal() {
+      return (signal ??= abortOnStopSignals(host, reporter));
+    },
   };
 }
 

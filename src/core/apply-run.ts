@@ -10,6 +10,7 @@ import { diagnoseStart } from "./diagnose.ts";
 import { dropInEnvironment, readDropIns, unitSpecifiers } from "./rootlesskit-dropin.ts";
 import { previewPlan, renderPlan, renderPreviews, unifiedDiff } from "./plan-render.ts";
 import { withLock } from "./lock.ts";
+import { interruptedOr } from "./interrupt.ts";
 import { planInstall } from "./install-plan.ts";
 import { install } from "./install.ts";
 import { uninstall } from "./uninstall.ts";
@@ -72,7 +73,7 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
   let restartedInA = false;
   if (d.containerd.action === "install") {
     if (d.settings?.changed) {
-      steps.push(...(await withLock(host, paths, { purpose: "apply" }, () => applyPlan(host, settingsSteps(d.settings!)))).steps);
+      steps.push(...(await withLock(host, paths, { purpose: "apply" }, () => applyPlan(host, settingsSteps(d.settings!), { signal: ctx.signal }).catch((e) => Promise.reject(interruptedOr(e))))).steps);
       settingsDone = true;
     }
     try {
@@ -110,16 +111,17 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
           if (e.type === "done" && e.outcome.changed) reporter.info(e.outcome.description);
           if (e.type === "rollback") reporter.warn(`Undoing: ${e.description}`);
         },
+        signal: ctx.signal,
         // containerd did not come back: say why while the failed state is still there
         beforeRollback: async (f) => {
-          if (f.step.kind !== "wait" && !(f.step.kind === "systemctl" && f.step.args.includes(CONTAINERD_UNIT))) return undefined;
+          if (f.cancelled || (f.step.kind !== "wait" && !(f.step.kind === "systemctl" && f.step.args.includes(CONTAINERD_UNIT)))) return undefined;
           // run by hand with the drop-ins' environment, as systemd ran it
           const env = Object.assign({}, ...(await readDropIns(host, paths)).map((d) => dropInEnvironment(d.text, unitSpecifiers(paths)))) as Record<string, string>;
           return diagnoseStart(host, CONTAINERD_UNIT, { argv: ["env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...launch.execStart], path: launch.servicePath });
         },
       });
     } catch (e) {
-      if (!(e instanceof ApplyError)) throw e;
+      if (!(e instanceof ApplyError) || e.failure.cancelled) throw interruptedOr(e);
       throw new UserError(
         [`applying ${parsed.file} failed: ${e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed in this phase."].join("\n"),
         "Fix the cause shown above (`containerd-rootless-systemd configure --show` lists the settings in effect) and run apply again.",

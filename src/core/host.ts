@@ -23,6 +23,10 @@ export interface RunOptions {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** The signals that ask a run to stop: Ctrl+C, a service manager's or fleet tool's stop, a closed terminal. */
+export type StopSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+export const STOP_SIGNALS: readonly StopSignal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
 export interface HostOptions {
   /** Directory that stands for "/" (tests); defaults to the real root. */
   root?: string;
@@ -69,6 +73,17 @@ export class Host extends HostFiles {
     } catch (e) {
       return errCode(e) === "EPERM";
     }
+  }
+
+  /**
+   * Calls `handler` when SIGINT, SIGTERM or SIGHUP arrives, instead of the process dying;
+   * returns the function that unsubscribes (and restores dying once nobody listens).
+   */
+  onStopSignal(handler: (signal: StopSignal) => void): () => void {
+    for (const s of STOP_SIGNALS) process.on(s, handler);
+    return () => {
+      for (const s of STOP_SIGNALS) process.off(s, handler);
+    };
   }
 
   /** Our own process id (written into the lock file). */

@@ -15,6 +15,7 @@ import { ApplyError, type ApplyEvent } from "./plan-apply.ts";
 import type { StepOutcome } from "./plan.ts";
 import { diagnoseStart, serviceEnvironment } from "./diagnose.ts";
 import { printFindings, stepPrinter } from "./lifecycle-output.ts";
+import { interruptedOr } from "./interrupt.ts";
 import { applyInstallPlan } from "./install-apply.ts";
 
 export interface InstallOptions {
@@ -79,13 +80,14 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
     try {
       result = await applyInstallPlan(host, plan.steps, plan.launcherDirs, {
         onEvent: stepPrinter(reporter, previews),
+        signal: ctx.signal,
         beforeRollback: async (f) => {
-          if (f.step.kind !== "wait" && !(f.step.kind === "systemctl" && /start/.test(f.step.args[0]!))) return undefined;
+          if (f.cancelled || (f.step.kind !== "wait" && !(f.step.kind === "systemctl" && /start/.test(f.step.args[0]!)))) return undefined;
           return diagnoseStart(host, CONTAINERD_UNIT, { argv: plan.execStart, path: plan.servicePath, env: await serviceEnvironment(host, paths, plan.servicePath) });
         },
       });
     } catch (e) {
-      if (!(e instanceof ApplyError)) throw e;
+      if (!(e instanceof ApplyError) || e.failure.cancelled) throw interruptedOr(e);
       throw new UserError(
         [`containerd.service did not come up: ${e.failure.step.kind === "wait" ? e.failure.reason : e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."].join("\n"),
         "Fix the cause shown above and run install again.",

@@ -1,8 +1,8 @@
 // Runs a plan. Every step that changes something is journaled with how to undo it; when a
 // step fails, what THIS run changed is rolled back (commands undone, files restored, systemd
 // reloaded, late undos such as restarting the previous unit), then an ApplyError is thrown.
-// An aborted `signal` is honoured between steps (never in the middle of one) the same way:
-// rollback, then an ApplyError whose failure is marked `cancelled`.
+// An aborted `signal` is honoured between steps (never in the middle of one, except a wait,
+// which changes nothing) the same way: rollback, then an ApplyError whose failure is marked `cancelled`.
 // Writes of identical content are "unchanged", so a second run of the same plan changes nothing.
 import { dirname, basename, join } from "node:path";
 import type { Host, RunResult } from "./host.ts";
@@ -23,7 +23,7 @@ export interface StepFailure {
   reason: string;
   /** the failing program's output, when there is one */
   output?: string;
-  /** the signal was aborted before this step ran (the step itself never started) */
+  /** the signal was aborted before this step ran (the step itself never started), or during this wait */
   cancelled?: boolean;
 }
 
@@ -198,8 +198,9 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
             everyMs: step.everyMs,
             failed: step.failed ? () => step.failed!(host) : undefined,
             onProgress: (elapsedMs) => opts.onEvent?.({ type: "progress", index, step, elapsedMs }),
+            signal: opts.signal,
           });
-          if (!r.ok) await fail(index, step, r.reason);
+          if (!r.ok) await fail(index, step, r.reason, undefined, r.cancelled);
           changed = false; // waiting changes nothing by itself
           description = `${step.what} answered after ${(r.ms / 1000).toFixed(2)} s`;
           break;

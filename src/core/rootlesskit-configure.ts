@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Host } from "./host.ts";
 import { CONTAINERD_UNIT, type Paths } from "./paths.ts";
 import { UserError } from "./errors.ts";
+import { InterruptedError } from "./interrupt.ts";
 import { unifiedDiff } from "./plan-render.ts";
 import { systemctl, unitStates, isActive, startFailure, unitDiagnostics } from "./systemd.ts";
 import { parseSettings, type RawSettings, type SettingKey } from "./rootlesskit-settings.ts";
@@ -94,11 +95,14 @@ async function must(host: Host, args: string[]): Promise<void> {
   if (r.code !== 0) throw new UserError(`systemctl --user ${args.join(" ")} failed: ${(r.stderr || r.stdout).trim()}`);
 }
 
+const INTERRUPTED = "interrupted";
+
 /** Waits until containerd runs under a RootlessKit started with exactly `flags` and its socket exists. */
-async function waitForSettings(host: Host, paths: Paths, flags: string[], timeoutMs: number): Promise<string | undefined> {
+async function waitForSettings(host: Host, paths: Paths, flags: string[], timeoutMs: number, signal?: AbortSignal): Promise<string | undefined> {
   const deadline = host.now() + timeoutMs;
   let last = "containerd did not come up";
   while (host.now() < deadline) {
+    if (signal?.aborted) return INTERRUPTED;
     const [state] = await unitStates(host, [CONTAINERD_UNIT]);
     const failure = startFailure(state!);
     if (failure && state!.nRestarts > 0) return failure;
@@ -122,20 +126,25 @@ export interface ConfigureOutcome {
 /**
  * Writes the plan, reloads systemd and, when containerd is running, restarts it and checks
  * the new settings took effect. On failure the old drop-in is restored and containerd
- * restarted with it; the error carries `systemctl status`.
+ * restarted with it; the error carries `systemctl status`. An aborted `signal` (Ctrl+C) is
+ * undone the same way (InterruptedError), also when it cuts the wait short.
  */
-export async function applyConfigure(host: Host, paths: Paths, plan: ConfigurePlan, opts: { timeoutMs?: number } = {}): Promise<ConfigureOutcome> {
+export async function applyConfigure(host: Host, paths: Paths, plan: ConfigurePlan, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ConfigureOutcome> {
   const [state] = await unitStates(host, [CONTAINERD_UNIT]);
+  const running = isActive(state!);
   await writeDropIn(host, plan.path, plan.after);
   await must(host, ["daemon-reload"]);
-  if (!isActive(state!)) return { restarted: false, rolledBack: false };
-  await systemctl(host, ["restart", CONTAINERD_UNIT]);
-  const failure = await waitForSettings(host, paths, rootlesskitFlags(plan.settings), opts.timeoutMs ?? 30_000);
-  if (!failure) return { restarted: true, rolledBack: false };
-  const diag = await unitDiagnostics(host, CONTAINERD_UNIT);
+  let failure: string | undefined = opts.signal?.aborted ? INTERRUPTED : undefined;
+  if (running && !failure) {
+    await systemctl(host, ["restart", CONTAINERD_UNIT]);
+    failure = await waitForSettings(host, paths, rootlesskitFlags(plan.settings), opts.timeoutMs ?? 30_000, opts.signal);
+  }
+  if (!failure) return { restarted: running, rolledBack: false };
+  const diag = failure === INTERRUPTED ? undefined : await unitDiagnostics(host, CONTAINERD_UNIT);
   await writeDropIn(host, plan.path, plan.before);
   await systemctl(host, ["daemon-reload"]);
-  await systemctl(host, ["restart", CONTAINERD_UNIT]);
+  if (running) await systemctl(host, ["restart", CONTAINERD_UNIT]);
+  if (!diag) throw new InterruptedError([`restore ${plan.path}`, "systemctl --user daemon-reload", ...(running ? [`systemctl --user restart ${CONTAINERD_UNIT}`] : [])]);
   throw new UserError(
     `containerd did not come up with the new settings (${failure}); the previous ${plan.path} was restored and containerd restarted with it.\n${diag.status}${diag.journal ? `\n${diag.journal}` : ""}`,
     "Check the values with `containerd-rootless-systemd configure --show`.",

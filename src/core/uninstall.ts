@@ -17,6 +17,7 @@ import { applyPlan } from "./plan-apply.ts";
 import { stepPrinter } from "./lifecycle-output.ts";
 import { installedAddons, planAddons, removeEmptyDirs, withoutContainerdRestart } from "./addons.ts";
 import { UserError } from "./errors.ts";
+import { interruptedOr } from "./interrupt.ts";
 
 export interface UninstallOptions {
   purge?: boolean;
@@ -108,7 +109,7 @@ export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): P
       return { ...base, ok: true, changed: false, dryRun: true, steps: previews.map(({ description, willChange }) => ({ description, willChange })), kept: [] };
     }
     if (opts.confirm && !(await opts.confirm(renderPreviews(previews)))) throw new UserError("cancelled; nothing was changed");
-    const result = await applyPlan(host, steps, { onEvent: stepPrinter(reporter, previews) });
+    const result = await applyPlan(host, steps, { onEvent: stepPrinter(reporter, previews), signal: ctx.signal }).catch((e) => Promise.reject(interruptedOr(e)));
     await host.removeEmptyDir(join(paths.unitDir, `${CONTAINERD_UNIT}.d`));
     await removeEmptyDirs(host, emptyDirs);
     const kept: string[] = [];

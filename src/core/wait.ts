@@ -1,5 +1,6 @@
 // Waiting for a condition: poll it until it holds, a failure reason appears, or the
-// deadline passes. Never a fixed sleep. Progress is reported at most every `progressEveryMs`.
+// deadline passes, or `signal` is aborted (Ctrl+C: a wait changes nothing, so it need not
+// finish). Never a fixed sleep. Progress is reported at most every `progressEveryMs`.
 import type { Host } from "./host.ts";
 
 export interface PollOptions {
@@ -10,9 +11,11 @@ export interface PollOptions {
   failedEveryMs?: number;
   onProgress?: (elapsedMs: number) => void;
   progressEveryMs?: number;
+  /** once aborted, stop waiting (outcome `cancelled`) */
+  signal?: AbortSignal;
 }
 
-export type PollOutcome = { ok: true; ms: number } | { ok: false; ms: number; reason: string };
+export type PollOutcome = { ok: true; ms: number } | { ok: false; ms: number; reason: string; cancelled?: true };
 
 export async function pollUntil(host: Host, ready: () => Promise<boolean>, opts: PollOptions): Promise<PollOutcome> {
   const start = host.now();
@@ -23,6 +26,7 @@ export async function pollUntil(host: Host, ready: () => Promise<boolean>, opts:
   let lastProgress = 0;
   for (;;) {
     const elapsed = host.now() - start;
+    if (opts.signal?.aborted) return { ok: false, ms: elapsed, reason: "cancelled", cancelled: true };
     if (await ready()) return { ok: true, ms: host.now() - start };
     if (opts.failed && elapsed - lastFailedCheck >= failedEvery) {
       lastFailedCheck = elapsed;

@@ -4,7 +4,7 @@
 import { mkdtemp, mkdir, writeFile, chmod, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, basename } from "node:path";
-import { Host, type Env, type RunOptions, type RunResult } from "../../src/core/host.ts";
+import { Host, type Env, type RunOptions, type RunResult, type StopSignal } from "../../src/core/host.ts";
 
 export type Handler = (argv: string[], opts: RunOptions) => RunResult | Promise<RunResult>;
 
@@ -84,6 +84,19 @@ export class TestHost extends Host {
   }
   override async sleep(_ms: number): Promise<void> {
     await Bun.sleep(1);
+  }
+
+  private readonly stopHandlers = new Set<(signal: StopSignal) => void>();
+
+  override onStopSignal(handler: (signal: StopSignal) => void): () => void {
+    this.stopHandlers.add(handler);
+    return () => void this.stopHandlers.delete(handler);
+  }
+
+  /** Delivers `signal` as the OS would; false when nothing listens (a real process would have died). */
+  fireSignal(signal: StopSignal = "SIGINT"): boolean {
+    for (const h of [...this.stopHandlers]) h(signal);
+    return this.stopHandlers.size > 0;
   }
 
   async cleanup(): Promise<void> {

@@ -44,18 +44,47 @@ describe("apply with a signal", () => {
   });
 
   test("an abort during a step lets that step finish; the next one does not start", async () => {
-    host = await makeTestHost();
     const cancel = new AbortController();
-    let polls = 0;
+    let finished = false;
+    host = await makeTestHost({
+      commands: {
+        systemctl: async (argv) => {
+          if (argv[2] === "start") {
+            cancel.abort(); // Ctrl+C while systemd starts the unit
+            await Bun.sleep(5);
+            finished = true;
+          }
+          return ok();
+        },
+      },
+    });
     const steps: Step[] = [
-      { kind: "wait", what: "the thing", timeoutMs: 5000, everyMs: 1, ready: async () => (++polls === 1 ? (cancel.abort(), false) : polls >= 3) },
+      { kind: "systemctl", args: ["start", "x.service"], undo: ["stop", "x.service"] },
       { kind: "write", path: "/home/alice/a.conf", content: "a\n" },
     ];
     const err = (await applyPlan(host, steps, { signal: cancel.signal }).catch((e) => e)) as ApplyError;
-    expect(polls).toBe(3); // the wait went on until ready despite the abort
+    expect(finished).toBe(true); // the start went on to its end despite the abort
     expect(err.failure).toMatchObject({ cancelled: true, index: 1 });
     expect(err.outcomes).toHaveLength(1);
+    expect(err.rolledBack).toEqual(["systemctl --user stop x.service"]);
     expect(await host.exists("/home/alice/a.conf")).toBe(false);
+  });
+
+  test("an abort during a wait cuts the wait short (it changes nothing) and rolls back", async () => {
+    host = await makeTestHost({ commands: { systemctl: () => ok() } });
+    const cancel = new AbortController();
+    let polls = 0;
+    const steps: Step[] = [
+      { kind: "systemctl", args: ["start", "x.service"], undo: ["stop", "x.service"] },
+      { kind: "wait", what: "the thing", timeoutMs: 60_000, everyMs: 1, ready: async () => (++polls === 2 && cancel.abort(), false) },
+      { kind: "systemctl", args: ["enable", "x.service"] },
+    ];
+    const started = performance.now();
+    const err = (await applyPlan(host, steps, { signal: cancel.signal }).catch((e) => e)) as ApplyError;
+    expect(performance.now() - started).toBeLessThan(5000); // not the 60 s timeout
+    expect(polls).toBe(2);
+    expect(err.failure).toMatchObject({ cancelled: true, index: 1, reason: CANCELLED_REASON });
+    expect(systemctlLog(host)).toEqual(["start x.service", "stop x.service"]);
   });
 
   test("aborted before the start: nothing runs; never aborted: the plan runs as without a signal", async () => {
