@@ -65,7 +65,7 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
     case "welcome":
       return <WelcomeScreen onNext={() => setView({ name: "checks", run: 0 })} />;
     case "checks":
-      return <ChecksScreen key={view.run} onNext={() => setView({ name: "choose" })} onRerun={() => setView({ name: "checks", run: view.run + 1 })} />;
+      return <ChecksScreen key={view.run} onNext={() => setView({ name: "choose" })} onRerun={() => setView({ name: "checks", run: view.run + 1 })} onBack={() => setView({ name: "welcome" })} />;
     case "choose":
       return (
         <ChooseScreen

@@ -100,6 +100,23 @@ describe("app", () => {
   });
 });
 
+describe("app: Esc goes back", () => {
+  test("from the checks to the welcome (the app does not quit); Enter runs the checks again", async () => {
+    const a = app();
+    await a.waitFor("RootlessKit   1.1.0");
+    await a.press(KEY.enter);
+    await a.waitFor("Checking RootlessKit");
+    a.engine.finishChecks();
+    await a.waitFor("must be fixed");
+    await a.press(KEY.esc);
+    await a.waitFor("Enter run the checks");
+    expect(a.exits).toEqual([]);
+    await a.press(KEY.enter);
+    await a.waitFor("Checking RootlessKit");
+    expect(a.engine.calls.filter((c) => c === "checks")).toHaveLength(2);
+  });
+});
+
 describe("app: going back keeps what was typed", () => {
   test("settings typed, Esc to the add-ons and Enter again: the values are still there and planned", async () => {
     const a = app();

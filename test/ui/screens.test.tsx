@@ -26,7 +26,7 @@ describe("welcome", () => {
     let next = 0;
     const h = renderWith(<WelcomeScreen onNext={() => next++} />, scriptedEngine());
     const f = await h.waitFor("RootlessKit   1.1.0");
-    for (const s of ["alice (uid 1000)", "Debian GNU/Linux 12", "6.1.0-13-amd64", "cgroup        v2", "containerd    1.6.20", "Enter run the checks · q quit"]) expect(f).toContain(s);
+    for (const s of ["alice (uid 1000)", "Debian GNU/Linux 12", "6.1.0-13-amd64", "cgroup        v2", "containerd    1.6.20", "Enter run the checks · ↑↓ PgUp PgDn scroll · q quit"]) expect(f).toContain(s);
     fits(f);
     await h.press(KEY.enter);
     expect(next).toBe(1);
@@ -47,7 +47,7 @@ describe("checks", () => {
   test("spinner while running; then each failure with its fix, the sudo block and the verdict", async () => {
     const engine = scriptedEngine();
     let next = 0;
-    const h = renderWith(<ChecksScreen onNext={() => next++} onRerun={() => {}} />, engine);
+    const h = renderWith(<ChecksScreen onNext={() => next++} onRerun={() => {}} onBack={() => {}} />, engine);
     const running = await h.waitFor("Checking RootlessKit functionality");
     expect(running).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Checking RootlessKit functionality/);
     engine.finishChecks();
@@ -67,7 +67,7 @@ describe("checks", () => {
     const engine = scriptedEngine();
     let next = 0;
     let rerun = 0;
-    const h = renderWith(<ChecksScreen onNext={() => next++} onRerun={() => rerun++} />, engine);
+    const h = renderWith(<ChecksScreen onNext={() => next++} onRerun={() => rerun++} onBack={() => {}} />, engine);
     await h.waitFor("Checking RootlessKit");
     engine.finishChecks([FINDINGS[0]!, FINDINGS[2]!]);
     const f = await h.waitFor("Requirements are satisfied.");
@@ -80,7 +80,7 @@ describe("checks", () => {
   test("each section resolves as its probes finish: one done while another still spins", async () => {
     const engine = scriptedEngine({ checkGroups: ["Checking RootlessKit functionality", "Checking cgroup v2"] });
     let next = 0;
-    const h = renderWith(<ChecksScreen onNext={() => next++} onRerun={() => {}} />, engine);
+    const h = renderWith(<ChecksScreen onNext={() => next++} onRerun={() => {}} onBack={() => {}} />, engine);
     await h.waitFor(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Checking cgroup v2/);
     engine.finishGroup(1, [FINDINGS[2]!]);
     const partial = await h.waitFor("! Checking cgroup v2");
@@ -93,6 +93,22 @@ describe("checks", () => {
     const f = await h.waitFor("Requirements are satisfied.");
     expect(f).toContain("✓ Checking RootlessKit functionality");
     expect(f).toContain("! Checking cgroup v2");
+  });
+});
+
+describe("checks: Esc", () => {
+  test("Esc goes back (to the welcome) instead of quitting, while running and after; the help line says so", async () => {
+    const engine = scriptedEngine();
+    let back = 0;
+    const h = renderWith(<ChecksScreen onNext={() => {}} onRerun={() => {}} onBack={() => back++} />, engine);
+    const running = await h.waitFor("Checking RootlessKit");
+    expect(running).toContain("↑↓ PgUp PgDn scroll · Esc back · q quit");
+    await h.press(KEY.esc);
+    engine.finishChecks();
+    await h.waitFor("must be fixed");
+    await h.press(KEY.esc);
+    expect([back, h.quits.length]).toEqual([2, 0]);
+    expect(h.lastFrame()).toContain("r check again · ↑↓ PgUp PgDn scroll · Esc back · q quit");
   });
 });
 
@@ -216,6 +232,22 @@ describe("review", () => {
     expect(applied).toBe(1);
   });
 
+  test("file, command and wait rows start in the same column; a wrapped command continues under its text", async () => {
+    const long = `systemctl --user start containerd.service ${"--some-long-option=value ".repeat(4).trim()}`;
+    const plan = { ...PLAN, items: [PLAN.items[0]!, { kind: "command" as const, text: long }, { kind: "wait" as const, text: "the containerd API" }] };
+    const h = renderWith(<ReviewScreen request={{ kind: "choices", choices: { addons: [], addonOptions: {}, settings: {} } }} onBack={() => {}} onApply={() => {}} />, scriptedEngine({ plan }));
+    const f = await h.waitFor("the containerd API");
+    const lines = f.split("\n");
+    const file = lines.find((l) => l.startsWith("create "))!;
+    const run = lines.findIndex((l) => l.startsWith("run "));
+    const wait = lines.find((l) => l.startsWith("wait "))!;
+    const column = file.indexOf("/home/alice");
+    expect(lines[run]!.indexOf("$ systemctl")).toBe(column);
+    expect(wait.indexOf("the containerd API")).toBe(column);
+    // the command's second row starts under "systemctl", not under "$"
+    expect(lines[run + 1]!.search(/\S/)).toBe(column + 2);
+  });
+
   test("a plan that changes nothing says so and cannot be applied", async () => {
     let applied = 0;
     let back = 0;
@@ -288,6 +320,10 @@ describe("apply", () => {
     expect(f).toContain("↺");
     await h.waitFor(() => h.quits.length === 1);
     expect(h.quits).toEqual([130]);
+    // the frame left on the terminal says what happened, not what was about to
+    const last = h.lastFrame();
+    expect(last).not.toContain("Stopping after the current step");
+    expect(last.trimEnd().split("\n").at(-1)).toContain("Cancelled: what this run changed was undone; the machine is as it was before.");
   });
 
   test("a failure shows the error and what was rolled back; Enter exits 1", async () => {
@@ -335,5 +371,19 @@ describe("status", () => {
     expect(f).toContain("a add-ons · s settings · u uninstall");
     await h.press("a", "s", "u", "P");
     expect(actions).toEqual(["addons", "settings", "uninstall", "purge"]);
+  });
+
+  test("the help line is complete: the body scrolls (↑↓ PgUp PgDn), and it fits 80 columns whole", async () => {
+    const addons = Array.from({ length: 30 }, (_, i) => ({ id: `a${i}`, title: `add-on number ${i}`, installed: false }));
+    const status = { installed: true, active: true, detail: ["active (running), pid 42"], addons, settings: {} };
+    const h = renderWith(<StatusScreen status={status} onAction={() => {}} />, scriptedEngine());
+    const f = await h.waitFor("↓ more");
+    const help = f.trimEnd().split("\n").at(-1)!;
+    expect(help).toBe("a add-ons · s settings · u uninstall · P purge · ↑↓ PgUp PgDn scroll · q quit");
+    fits(f);
+    await h.press(KEY.down);
+    await h.waitFor("rows 2-");
+    await h.press(KEY.pageDown, KEY.pageDown);
+    await h.waitFor("add-on number 29");
   });
 });

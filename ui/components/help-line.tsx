@@ -4,6 +4,9 @@ import { useTheme } from "../contexts/app-context.tsx";
 
 export type KeyHelp = [keys: string, action: string];
 
+/** the keys of a scrolling body (use-scroll) */
+export const SCROLL_KEYS: KeyHelp = ["↑↓ PgUp PgDn", "scroll"];
+
 export function HelpLine({ keys }: { keys: KeyHelp[] }) {
   const theme = useTheme();
   return (

@@ -15,9 +15,11 @@ export interface ScreenProps {
   offset: number;
   keys: KeyHelp[];
   footer?: ReactNode;
+  /** in place of the help line when no key does anything any more (the app is leaving): what happened */
+  status?: { text: string; color?: string };
 }
 
-export function Screen({ title, rows, height, offset, keys, footer }: ScreenProps) {
+export function Screen({ title, rows, height, offset, keys, footer, status }: ScreenProps) {
   const { theme, version } = useAppContext();
   const quit = useQuit();
   return (
@@ -34,6 +36,10 @@ export function Screen({ title, rows, height, offset, keys, footer }: ScreenProp
       {quit.pending ? (
         <Text color={theme.warn} wrap="truncate-end">
           Stopping after the current step, then undoing what this run did…
+        </Text>
+      ) : status ? (
+        <Text color={status.color} wrap="truncate-end">
+          {status.text}
         </Text>
       ) : (
         <HelpLine keys={keys} />

@@ -6,7 +6,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 export interface QuitGuard {
   /** q / Esc / Ctrl+C */
   request(): void;
-  /** true once a quit was asked for while busy */
+  /** true from a quit asked for while busy until the busy section ends */
   pending: boolean;
   /** the apply hook marks the critical section; returns the signal that a quit was requested */
   enterBusy(): AbortSignal;
@@ -22,6 +22,7 @@ const QuitContext = createContext<QuitGuard | null>(null);
 export function QuitProvider({ onQuit, external, children }: { onQuit: (code: number) => void; external?: EventTarget; children: ReactNode }) {
   const busy = useRef<AbortController | null>(null);
   const [pending, setPending] = useState(false);
+  const [leaving, setLeaving] = useState<number | null>(null);
   const request = useCallback(() => {
     if (busy.current) {
       busy.current.abort();
@@ -42,8 +43,15 @@ export function QuitProvider({ onQuit, external, children }: { onQuit: (code: nu
   const leaveBusy = useCallback(() => {
     const wasAborted = busy.current?.signal.aborted ?? false;
     busy.current = null;
-    if (wasAborted) onQuit(130); // cancelled and rolled back: like an interrupted command
-  }, [onQuit]);
+    if (!wasAborted) return;
+    // cancelled and rolled back: exit like an interrupted command, but only once a frame
+    // without "Stopping…" is on screen (Ink's last frame stays on the terminal)
+    setPending(false);
+    setLeaving(130);
+  }, []);
+  useEffect(() => {
+    if (leaving !== null) onQuit(leaving);
+  }, [leaving, onQuit]);
   const value = useMemo(() => ({ request, pending, enterBusy, leaveBusy }), [request, pending, enterBusy, leaveBusy]);
   return <QuitContext.Provider value={value}>{children}</QuitContext.Provider>;
 }

@@ -5,6 +5,7 @@ import { Screen } from "../components/screen.tsx";
 import { Spinner } from "../components/spinner.tsx";
 import { blankRow, textRows, type Row } from "../components/line.tsx";
 import { stepLabel } from "../components/step-label.ts";
+import { SCROLL_KEYS } from "../components/help-line.tsx";
 import { useTheme } from "../contexts/app-context.tsx";
 import { useApply } from "../hooks/use-apply.ts";
 import { useKeys } from "../hooks/use-keys.ts";
@@ -61,8 +62,14 @@ export function ApplyScreen({ plan, onDone, onExit }: { plan: PlanView; onDone: 
     // after a failure every way out exits 1
     failed ? { quit: () => onExit(1) } : {},
   );
-  const keys: [string, string][] = failed ? [["Enter", "exit"], ["↑↓", "scroll"], ["q", "quit"]] : [["q", "stop and undo"]];
-  return <Screen title="Applying" rows={rows} height={height} offset={scroll.offset} keys={keys} />;
+  const keys: [string, string][] = failed ? [["Enter", "exit"], SCROLL_KEYS, ["q", "quit"]] : [SCROLL_KEYS, ["q", "stop and undo"]];
+  // the app exits after a cancel: this line is the last one left on the terminal
+  const status = o?.cancelled
+    ? o.rolledBack
+      ? { text: "Cancelled: what this run changed was undone; the machine is as it was before.", color: theme.warn }
+      : { text: "Cancelled, but not all of what this run changed could be undone: see above.", color: theme.error }
+    : undefined;
+  return <Screen title="Applying" rows={rows} height={height} offset={scroll.offset} keys={keys} status={status} />;
 }
 
 function progressBar(done: number, total: number, width: number): string {

@@ -11,8 +11,9 @@ import { useChecks } from "../hooks/use-checks.ts";
 import { useKeys } from "../hooks/use-keys.ts";
 import { useLayout } from "../hooks/use-layout.ts";
 import { useScroll } from "../hooks/use-scroll.ts";
+import { SCROLL_KEYS } from "../components/help-line.tsx";
 
-export function ChecksScreen({ onNext, onRerun }: { onNext: () => void; onRerun: () => void }) {
+export function ChecksScreen({ onNext, onRerun, onBack }: { onNext: () => void; onRerun: () => void; onBack: () => void }) {
   const theme = useTheme();
   const engine = useEngine();
   const checks = useChecks();
@@ -44,11 +45,14 @@ export function ChecksScreen({ onNext, onRerun }: { onNext: () => void; onRerun:
   }
   const scroll = useScroll(rows.length, height);
   const ready = findings !== undefined && fatal.length === 0;
-  useKeys((input, key) => {
-    if (scroll.onKey(input, key)) return;
-    if (key.return && ready) onNext();
-    if (input === "r" && (findings || checks.error)) onRerun();
-  });
-  const keys: [string, string][] = ready ? [["Enter", "choose what to install"]] : findings ? [["r", "check again"]] : [];
-  return <Screen title="Checks" rows={rows} height={height} offset={scroll.offset} keys={[...keys, ["↑↓ PgUp PgDn", "scroll"], ["q", "quit"]]} />;
+  useKeys(
+    (input, key) => {
+      if (scroll.onKey(input, key)) return;
+      if (key.return && ready) onNext();
+      if (input === "r" && (findings || checks.error)) onRerun();
+    },
+    { escBack: onBack },
+  );
+  const keys: [string, string][] = ready ? [["Enter", "choose what to install"]] : findings || checks.error ? [["r", "check again"]] : [];
+  return <Screen title="Checks" rows={rows} height={height} offset={scroll.offset} keys={[...keys, SCROLL_KEYS, ["Esc", "back"], ["q", "quit"]]} />;
 }

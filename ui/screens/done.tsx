@@ -8,6 +8,7 @@ import { useAsync } from "../hooks/use-async.ts";
 import { useKeys } from "../hooks/use-keys.ts";
 import { useLayout } from "../hooks/use-layout.ts";
 import { useScroll } from "../hooks/use-scroll.ts";
+import { SCROLL_KEYS } from "../components/help-line.tsx";
 import type { ApplyOutcome, PlanView } from "../engine/types.ts";
 
 export function DoneScreen({ outcome, plan, onExit }: { outcome: ApplyOutcome; plan: PlanView; onExit: (code: number) => void }) {
@@ -25,5 +26,5 @@ export function DoneScreen({ outcome, plan, onExit }: { outcome: ApplyOutcome; p
     if (scroll.onKey(input, key)) return;
     if (key.return) onExit(0);
   });
-  return <Screen title="Done" rows={rows} height={height} offset={scroll.offset} keys={[["Enter", "exit"], ["↑↓", "scroll"], ["q", "quit"]]} />;
+  return <Screen title="Done" rows={rows} height={height} offset={scroll.offset} keys={[["Enter", "exit"], SCROLL_KEYS, ["q", "quit"]]} />;
 }

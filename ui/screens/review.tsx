@@ -9,6 +9,7 @@ import { usePlan, type PlanRequest } from "../hooks/use-plan.ts";
 import { useKeys } from "../hooks/use-keys.ts";
 import { useLayout } from "../hooks/use-layout.ts";
 import { useScroll } from "../hooks/use-scroll.ts";
+import { SCROLL_KEYS } from "../components/help-line.tsx";
 import type { PlanView } from "../engine/types.ts";
 
 export function ReviewScreen({ request, onApply, onBack }: { request: PlanRequest; onApply: (plan: PlanView) => void; onBack: () => void }) {
@@ -35,5 +36,5 @@ export function ReviewScreen({ request, onApply, onBack }: { request: PlanReques
     { escBack: onBack },
   );
   const go: [string, string] = p?.unchanged ? ["Enter", "back"] : ["Enter", "apply"];
-  return <Screen title="Review the plan" rows={rows} height={height} offset={scroll.offset} keys={[...(p ? [go] : []), ["↑↓ PgUp PgDn", "scroll"], ["Esc", "back"], ["q", "quit"]]} />;
+  return <Screen title="Review the plan" rows={rows} height={height} offset={scroll.offset} keys={[...(p ? [go] : []), SCROLL_KEYS, ["Esc", "back"], ["q", "quit"]]} />;
 }

@@ -6,6 +6,7 @@ import { useTheme } from "../contexts/app-context.tsx";
 import { useKeys } from "../hooks/use-keys.ts";
 import { useLayout } from "../hooks/use-layout.ts";
 import { useScroll } from "../hooks/use-scroll.ts";
+import { SCROLL_KEYS } from "../components/help-line.tsx";
 import type { InstalledState } from "../engine/types.ts";
 
 export type StatusAction = "addons" | "settings" | "uninstall" | "purge";
@@ -47,7 +48,7 @@ export function StatusScreen({ status, onAction }: { status: InstalledState; onA
       rows={rows}
       height={height}
       offset={scroll.offset}
-      keys={[["a", "add-ons"], ["s", "settings"], ["u", "uninstall"], ["P", "uninstall+purge"], ["q", "quit"]]}
+      keys={[["a", "add-ons"], ["s", "settings"], ["u", "uninstall"], ["P", "purge"], SCROLL_KEYS, ["q", "quit"]]}
     />
   );
 }

@@ -8,6 +8,7 @@ import { useEnvironment } from "../hooks/use-environment.ts";
 import { useKeys } from "../hooks/use-keys.ts";
 import { useLayout } from "../hooks/use-layout.ts";
 import { useScroll } from "../hooks/use-scroll.ts";
+import { SCROLL_KEYS } from "../components/help-line.tsx";
 import type { EnvironmentFacts } from "../engine/types.ts";
 
 const FACTS: [keyof EnvironmentFacts, string][] = [
@@ -51,5 +52,5 @@ export function WelcomeScreen({ onNext, notice }: { onNext: () => void; notice?:
     if (scroll.onKey(input, key)) return;
     if (key.return) onNext(); // the summary is for reading; no need to wait for it
   });
-  return <Screen title="Welcome" rows={rows} height={height} offset={scroll.offset} keys={[["Enter", "run the checks"], ["q", "quit"]]} />;
+  return <Screen title="Welcome" rows={rows} height={height} offset={scroll.offset} keys={[["Enter", "run the checks"], SCROLL_KEYS, ["q", "quit"]]} />;
 }
