@@ -71,6 +71,10 @@ const installerPid = () => Number(Bun.spawnSync(["pgrep", "-u", String(e2e.sb.ui
 /** The plan was applied and the installer left: fuse-overlayfs runs and the real containerd lists it. */
 async function expectFuseOverlayfsRegistered(t: Terminal) {
   await t.waitFor("Done. The plan was applied.", 60_000);
+  // the done screen says what the add-on set, read back from nerdctl.toml
+  const done = await t.waitFor("Snapshotter:", 20_000);
+  expect(done.replace(/\s+/g, " ")).toContain(`Snapshotter: nerdctl uses fuse-overlayfs (set in ${e2e.sb.home}/.config/nerdctl/nerdctl.toml).`);
+  expect(done).not.toContain("nothing to set");
   t.keys("Enter");
   expect(await exited(t)).toBe(0);
   expect(e2e.sb.systemctl("is-active", "containerd-fuse-overlayfs.service").stdout.trim()).toBe("active");
@@ -93,6 +97,12 @@ describe("interactive installer in a real terminal", () => {
     t.keys("Enter", "Home");
     s = await t.waitFor(/rows 1-/);
     expect(s.split("\n")[0]).toContain("· Checks");
+    expect(s).toContain("Esc back · q quit");
+    // Esc goes back to the welcome, as on every other screen; q then quits
+    t.keys("Escape");
+    s = await t.waitFor("Enter run the checks");
+    expect(s.split("\n")[0]).toContain("· Welcome");
+    expect(t.exitStatus()).toBeNull();
     t.keys("q");
     expect(await exited(t)).toBe(0);
     expect(existsSync(unitFile())).toBe(false);
@@ -115,6 +125,10 @@ describe("interactive installer in a real terminal", () => {
     const s = await t.waitFor("Cancelled.", 30_000);
     expect(s).toContain("What this run changed was undone");
     expect(await exited(t)).toBe(130);
+    // the frame left on the terminal says what happened, not "Stopping after the current step"
+    const last = t.screen();
+    expect(last).not.toContain("Stopping after the current step");
+    expect(last).toContain("Cancelled: what this run changed was undone; the machine is as it was before.");
     expect(existsSync(unitFile())).toBe(false);
     expect(existsSync(`${e2e.sb.home}/.local/bin/containerd-rootless-systemd`)).toBe(false);
     expect(active()).not.toBe("active");
@@ -124,7 +138,7 @@ describe("interactive installer in a real terminal", () => {
     const t = start();
     // welcome: the environment summary
     let s = await t.waitFor("RootlessKit   1.1.0");
-    for (const x of [`User          ${USER}`, "Distribution  Debian GNU/Linux 12 (bookworm)", "Kernel", "cgroup        v1 (hybrid", "containerd    1.6.20", "Enter run the checks · q quit"]) expect(s).toContain(x);
+    for (const x of [`User          ${USER}`, "Distribution  Debian GNU/Linux 12 (bookworm)", "Kernel", "cgroup        v1 (hybrid", "containerd    1.6.20", "Enter run the checks · ↑↓ PgUp PgDn scroll · q quit"]) expect(s).toContain(x);
     whole(s);
     // checks: live, then the verdict; the hybrid cgroup warning with its fix
     t.keys("Enter");
@@ -312,6 +326,7 @@ describe("interactive installer in a real terminal", () => {
     const s = await t.waitFor("Cancelled.", 30_000);
     expect(s).toContain("What this run changed was undone");
     expect(await exited(t)).toBe(130);
+    expect(t.screen()).toContain("Cancelled: what this run changed was undone; the machine is as it was before.");
     expect(readFileSync(override(), "utf8")).toContain('CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1400"');
     expect(active()).toBe("active");
     expect(e2e.rootlesskitArgs()).toContain("--mtu=1400");
