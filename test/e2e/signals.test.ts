@@ -1,0 +1,62 @@
+// Ctrl+C during `install --yes` on the compiled binary, as the sandbox user against the real
+// systemd --user: sent once the output says "Starting containerd.service", the run lets that
+// start finish, undoes what it did (unit stopped and removed, binary copy removed), releases
+// its lock and exits 130; the next `install --yes` then succeeds.
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { waitFor } from "../../scripts/sandbox.ts";
+import { useSandbox } from "../helpers/e2e.ts";
+
+const e2e = useSandbox("crsf2-sig", { cliTimeoutMs: 180_000 });
+
+/** Starts the binary as the user in the background; its output accumulates as it comes. */
+function start(args: string[]) {
+  const env = Object.entries(e2e.sb.baseEnv()).map(([k, v]) => `${k}=${v}`);
+  const proc = Bun.spawn(["runuser", "-u", e2e.sb.user, "--", "env", "-i", ...env, e2e.bin, ...args], { cwd: e2e.sb.home, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const out = { stdout: "", stderr: "" };
+  const collect = async (s: ReadableStream<Uint8Array>, key: "stdout" | "stderr") => {
+    const dec = new TextDecoder();
+    for await (const chunk of s) out[key] += dec.decode(chunk, { stream: true });
+  };
+  const done = Promise.all([collect(proc.stdout, "stdout"), collect(proc.stderr, "stderr")]).then(() => proc.exited);
+  return { proc, out, done };
+}
+
+/** The binary's own pid: runuser's child (env execs into it). */
+function binaryPid(runuserPid: number): number {
+  const children = readFileSync(`/proc/${runuserPid}/task/${runuserPid}/children`, "utf8").trim().split(/\s+/).map(Number);
+  expect(children).toHaveLength(1);
+  return children[0]!;
+}
+
+describe("a signal during install", () => {
+  test("SIGINT after 'Starting containerd.service': the start finishes, everything is undone, no lock, exit 130; install again works", async () => {
+    const unit = `${e2e.sb.home}/.config/systemd/user/containerd.service`;
+    const copy = `${e2e.sb.home}/.local/bin/containerd-rootless-systemd`;
+    const lock = `${e2e.sb.runtimeDir}/containerd-rootless-systemd.lock`;
+    const run = start(["install", "--yes"]);
+    await waitFor("'Starting containerd.service' in the output", () => run.out.stdout.includes("[INFO] Starting containerd.service"), 120_000);
+    expect(existsSync(lock)).toBe(true); // mid-plan, holding the lock
+    process.kill(binaryPid(run.proc.pid), "SIGINT");
+    const code = await run.done;
+    const all = `${run.out.stdout}\n${run.out.stderr}`;
+    expect(code).toBe(130);
+    expect(run.out.stderr.split("\n").filter((l) => l.includes("Interrupted"))).toEqual(["[WARNING] Interrupted: finishing the current step, then undoing what this run changed"]);
+    expect(run.out.stderr).toContain("[WARNING] Undoing: systemctl --user stop containerd.service");
+    expect(run.out.stderr).toContain(`[ERROR] interrupted; undone: `);
+    expect(run.out.stdout, all).not.toContain("Enabling containerd.service");
+    expect(run.out.stdout).not.toContain("Installed containerd.service");
+    expect(existsSync(unit)).toBe(false);
+    expect(existsSync(copy)).toBe(false);
+    expect(existsSync(lock)).toBe(false);
+    expect(e2e.show("containerd.service", "ActiveState")).toBe("inactive");
+    expect(e2e.show("containerd.service", "UnitFileState")).not.toBe("enabled");
+
+    const again = e2e.cli("install", "--yes");
+    expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+    expect(again.stdout).toContain("Installed containerd.service successfully.");
+    expect(e2e.show("containerd.service", "ActiveState")).toBe("active");
+    expect(e2e.show("containerd.service", "UnitFileState")).toBe("enabled");
+  }, 300_000);
+
+});
