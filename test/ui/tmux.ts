@@ -1,7 +1,8 @@
 // Drives a program in a real terminal: a detached tmux session of a given size, keys sent
 // with `send-keys`, the screen read with `capture-pane`. Used by the UI end-to-end test and
 // by the time-to-first-frame benchmark.
-const SOCKET = "crsui";
+// one tmux server per test process, so parallel runs never share (or shut down) a server
+const SOCKET = `crsui-${process.pid}`;
 const EXIT_MARK = "[program exited: ";
 
 function tmux(args: string[], check = true): string {
