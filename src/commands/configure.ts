@@ -24,7 +24,7 @@ export default defineCommand({
   args: {
     ...settingArgs,
     reset: { type: "string", description: "Return a setting to its default (e.g. --reset mtu); repeatable or comma-separated" },
-    show: { type: "boolean", description: "Print each effective value and where it comes from (default, drop-in, environment)" },
+    show: { type: "boolean", description: "Print each effective value and where it comes from (default, drop-in, environment, environment file)" },
     ...applyArgs,
     ...outputArgs,
   },
@@ -34,7 +34,7 @@ export default defineCommand({
     if (args.show) {
       const shown = await showSettings(host, paths);
       for (const e of shown.effective) {
-        const where = e.source === "drop-in" ? `drop-in ${e.file}` : e.source;
+        const where = e.source === "drop-in" ? `drop-in ${e.file}` : e.source === "environment-file" ? `environment file ${e.file} (EnvironmentFile= in ${e.via})` : e.source;
         reporter.plain(`${e.flag.slice(2).padEnd(20)} ${(e.resolved ?? e.value ?? "").padEnd(36)} ${where}${e.value === undefined ? "" : ` (${e.env}=${e.value})`}`);
       }
       if (shown.problem) reporter.error(shown.problem);

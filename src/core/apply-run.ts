@@ -7,7 +7,7 @@ import type { StepOutcome } from "./plan.ts";
 import { applyPlan, ApplyError } from "./plan-apply.ts";
 import { UserError } from "./errors.ts";
 import { diagnoseStart } from "./diagnose.ts";
-import { dropInEnvironment, readDropIns, unitSpecifiers } from "./rootlesskit-dropin.ts";
+import { environmentValues, serviceEnvironment } from "./service-environment.ts";
 import { previewPlan, renderPlan, renderPreviews, unifiedDiff } from "./plan-render.ts";
 import { withLock } from "./lock.ts";
 import { interruptedOr } from "./interrupt.ts";
@@ -115,9 +115,8 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
         // containerd did not come back: say why while the failed state is still there
         beforeRollback: async (f) => {
           if (f.cancelled || (f.step.kind !== "wait" && !(f.step.kind === "systemctl" && f.step.args.includes(CONTAINERD_UNIT)))) return undefined;
-          // run by hand with the drop-ins' environment, as systemd ran it
-          const env = Object.assign({}, ...(await readDropIns(host, paths)).map((d) => dropInEnvironment(d.text, unitSpecifiers(paths)))) as Record<string, string>;
-          return diagnoseStart(host, CONTAINERD_UNIT, { argv: ["env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...launch.execStart], path: launch.servicePath });
+          // run by hand with the service's environment, as systemd ran it (none of ours)
+          return diagnoseStart(host, CONTAINERD_UNIT, { argv: launch.execStart, env: environmentValues(await serviceEnvironment(host, paths)) });
         },
       });
     } catch (e) {

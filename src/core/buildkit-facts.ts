@@ -6,7 +6,7 @@ import type { Paths } from "./paths.ts";
 import { atLeast, parseVersion } from "./version.ts";
 import { isOwned } from "./systemd.ts";
 import { serviceStateDir } from "./containerd-ready.ts";
-import { dropInEnvironment, readDropIns } from "./rootlesskit-dropin.ts";
+import { serviceEnvironment } from "./service-environment.ts";
 import { BINARY_NAME } from "./paths.ts";
 
 export interface BuildkitFacts {
@@ -36,8 +36,7 @@ export async function ownedBuildkitUnits(host: Host, paths: Paths): Promise<stri
 /** detach-netns is (or is about to be) in effect for containerd. */
 export async function detachNetnsInEffect(host: Host, paths: Paths): Promise<boolean> {
   if (await host.exists(join(await serviceStateDir(host, paths), "netns"))) return true;
-  let v: string | undefined;
-  for (const f of await readDropIns(host, paths)) v = dropInEnvironment(f.text).CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS ?? v;
+  const v = (await serviceEnvironment(host, paths)).vars.CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS?.value;
   return v === "true" || v === "1";
 }
 

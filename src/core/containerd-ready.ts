@@ -6,13 +6,12 @@ import type { Paths } from "./paths.ts";
 import { CONTAINERD_UNIT } from "./paths.ts";
 import type { WaitStep } from "./plan.ts";
 import { nsenterArgv } from "./nsenter.ts";
-import { readDropIns, dropInEnvironment } from "./rootlesskit-dropin.ts";
+import { serviceEnvironment } from "./service-environment.ts";
 import { startFailure, unitStates } from "./systemd.ts";
 
-/** The RootlessKit state dir the service uses: its drop-ins' setting, else the default. */
+/** The RootlessKit state dir the service uses: its environment's setting (serviceEnvironment), else the default. */
 export async function serviceStateDir(host: Host, paths: Paths): Promise<string> {
-  let dir: string | undefined;
-  for (const f of await readDropIns(host, paths)) dir = dropInEnvironment(f.text).CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR ?? dir;
+  const dir = (await serviceEnvironment(host, paths)).vars.CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR?.value;
   return dir && dir.startsWith("/") ? dir : paths.rootlesskitStateDir;
 }
 

@@ -7,7 +7,8 @@ import { stringifyJSON, stringifyTOML, stringifyYAML } from "confbox";
 import type { Host } from "./host.ts";
 import type { Paths } from "./paths.ts";
 import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "./paths.ts";
-import { readDropIns, effectiveSettings, unitSpecifiers } from "./rootlesskit-dropin.ts";
+import { unitSettings } from "./service-environment.ts";
+import type { SettingKey } from "./rootlesskit-settings.ts";
 import { presentAddons } from "./apply.ts";
 import { ownedBuildkitUnits } from "./buildkit-facts.ts";
 import { currentSnapshotter } from "./nerdctl-config.ts";
@@ -48,8 +49,8 @@ async function buildkitOptions(host: Host, paths: Paths): Promise<Record<string,
 export async function currentDesiredState(host: Host, paths: Paths): Promise<ExportDocument> {
   const installed = (await host.readText(unitPath(paths, CONTAINERD_UNIT))) !== null;
   const settings: ExportDocument["settings"] = {};
-  for (const e of effectiveSettings(await readDropIns(host, paths), {}, undefined, unitSpecifiers(paths))) {
-    if (e.source === "drop-in" && e.value !== undefined && (e.value !== "" || e.key === "flags")) settings[settingFileKey(e.key)] = fileValue(settingFileKey(e.key), e.value);
+  for (const [key, value] of Object.entries(await unitSettings(host, paths)) as [SettingKey, string][]) {
+    if (value !== "" || key === "flags") settings[settingFileKey(key)] = fileValue(settingFileKey(key), value);
   }
   const addons: AddonEntry[] = [];
   for (const id of await presentAddons(host, paths)) {

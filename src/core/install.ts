@@ -13,7 +13,8 @@ import { planInstall } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "./plan-render.ts";
 import { ApplyError, type ApplyEvent } from "./plan-apply.ts";
 import type { StepOutcome } from "./plan.ts";
-import { diagnoseStart, serviceEnvironment } from "./diagnose.ts";
+import { diagnoseStart } from "./diagnose.ts";
+import { environmentValues, serviceEnvironment } from "./service-environment.ts";
 import { printFindings, stepPrinter } from "./lifecycle-output.ts";
 import { interruptedOr } from "./interrupt.ts";
 import { applyInstallPlan } from "./install-apply.ts";
@@ -83,7 +84,7 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
         signal: ctx.signal,
         beforeRollback: async (f) => {
           if (f.cancelled || (f.step.kind !== "wait" && !(f.step.kind === "systemctl" && /start/.test(f.step.args[0]!)))) return undefined;
-          return diagnoseStart(host, CONTAINERD_UNIT, { argv: plan.execStart, path: plan.servicePath, env: await serviceEnvironment(host, paths, plan.servicePath) });
+          return diagnoseStart(host, CONTAINERD_UNIT, { argv: plan.execStart, env: environmentValues(await serviceEnvironment(host, paths)) });
         },
       });
     } catch (e) {

@@ -13,7 +13,8 @@ import { systemctl, unitStates, isActive, startFailure, unitDiagnostics } from "
 import { parseSettings, type RawSettings, type SettingKey } from "./rootlesskit-settings.ts";
 import { probeRootlessKitFacts, type RootlessKitFacts } from "./rootlesskit-facts.ts";
 import { resolveSettings, rootlesskitFlags, type ResolvedSettings } from "./rootlesskit.ts";
-import { readDropIns, updateDropIn, isEmptyDropIn, overridePath, effectiveSettings, unitSpecifiers, type EffectiveSetting, type DropInFile } from "./rootlesskit-dropin.ts";
+import { readDropIns, updateDropIn, isEmptyDropIn, overridePath, effectiveSettings, type EffectiveSetting, type DropInFile } from "./rootlesskit-dropin.ts";
+import { managerEnvironment, serviceEnvironment } from "./service-environment.ts";
 
 export interface ConfigureRequest {
   set: RawSettings;
@@ -31,18 +32,6 @@ export interface ConfigurePlan {
   effective: EffectiveSetting[];
 }
 
-/** `systemctl --user show-environment`: the manager's environment, inherited by the service. */
-export async function managerEnvironment(host: Host): Promise<Record<string, string>> {
-  const r = await systemctl(host, ["show-environment"], 10_000);
-  const env: Record<string, string> = {};
-  if (r.code !== 0) return env;
-  for (const line of r.stdout.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1).replace(/^\$'(.*)'$/, "$1");
-  }
-  return env;
-}
-
 function rawFromEffective(effective: EffectiveSetting[]): RawSettings {
   const raw: RawSettings = {};
   for (const e of effective) if (e.value !== undefined) raw[e.key] = e.value;
@@ -51,16 +40,26 @@ function rawFromEffective(effective: EffectiveSetting[]): RawSettings {
 
 /** The settings in effect and where each comes from (for `configure --show`). */
 export async function showSettings(host: Host, paths: Paths, facts?: RootlessKitFacts): Promise<{ effective: EffectiveSetting[]; settings?: ResolvedSettings; problem?: string }> {
-  const [dropIns, env, found] = await Promise.all([readDropIns(host, paths), managerEnvironment(host), facts ?? probeRootlessKitFacts(host)]);
-  const specifiers = unitSpecifiers(paths);
-  const effective = effectiveSettings(dropIns, env, undefined, specifiers);
+  const [service, found] = await Promise.all([serviceEnvironment(host, paths), facts ?? probeRootlessKitFacts(host)]);
+  const effective = effectiveSettings(service);
   try {
     const settings = resolveSettings(parseSettings(rawFromEffective(effective)), found, paths);
-    return { effective: effectiveSettings(dropIns, env, settings, specifiers), settings };
+    return { effective: effectiveSettings(service, settings), settings, ...(service.problems.length ? { problem: service.problems.join("\n") } : {}) };
   } catch (e) {
-    if (e instanceof UserError) return { effective, problem: e.message };
+    if (e instanceof UserError) return { effective, problem: [...service.problems, e.message].join("\n") };
     throw e;
   }
+}
+
+/** Keys to change that an EnvironmentFile= sets: it overrides override.conf, and is not ours to edit. */
+function refuseEnvironmentFileKeys(effective: EffectiveSetting[], keys: SettingKey[], path: string): void {
+  const hit = effective.filter((e) => e.source === "environment-file" && keys.includes(e.key));
+  if (!hit.length) return;
+  const files = [...new Set(hit.map((e) => e.file!))];
+  throw new UserError(
+    hit.map((e) => `${e.env} is set in ${e.file} (EnvironmentFile= in ${e.via}), which overrides ${path}; this tool does not edit that file`).join("\n"),
+    `Change or remove ${hit.map((e) => e.env).join(", ")} in ${files.join(", ")} yourself (or drop the EnvironmentFile= line), then run this again. Nothing was changed.`,
+  );
 }
 
 /** Validates everything and computes the new override.conf; touches nothing. */
@@ -73,13 +72,14 @@ export async function planConfigure(host: Host, paths: Paths, req: ConfigureRequ
   const text = updateDropIn(before ?? "", changes);
   const after = text === (before ?? "") ? before : isEmptyDropIn(text) ? null : text;
 
-  const [dropIns, env, found] = await Promise.all([readDropIns(host, paths), managerEnvironment(host), facts ?? probeRootlessKitFacts(host)]);
+  const [dropIns, manager, found] = await Promise.all([readDropIns(host, paths), managerEnvironment(host), facts ?? probeRootlessKitFacts(host)]);
+  refuseEnvironmentFileKeys(effectiveSettings(await serviceEnvironment(host, paths, { dropIns, manager })), Object.keys(changes) as SettingKey[], path);
   const others: DropInFile[] = dropIns.filter((d) => d.path !== path);
   const next = after === null ? others : [...others, { path, text: after }].sort((a, b) => a.path.localeCompare(b.path));
-  const specifiers = unitSpecifiers(paths);
-  const effective = effectiveSettings(next, env, undefined, specifiers);
+  const service = await serviceEnvironment(host, paths, { dropIns: next, manager });
+  const effective = effectiveSettings(service);
   const settings = resolveSettings(parseSettings(rawFromEffective(effective), "env"), found, paths, "flag");
-  return { path, before, after, changed: before !== after, diff: unifiedDiff(path, before, after), settings, effective: effectiveSettings(next, env, settings, specifiers) };
+  return { path, before, after, changed: before !== after, diff: unifiedDiff(path, before, after), settings, effective: effectiveSettings(service, settings) };
 }
 
 async function writeDropIn(host: Host, path: string, text: string | null): Promise<void> {

@@ -3,10 +3,11 @@
 // CONTAINERD_ROOTLESS_ROOTLESSKIT_* keys, and keep every other line byte for byte.
 // Pure text functions; the I/O is one small reader at the end.
 import { join } from "node:path";
-import type { Host, Env } from "./host.ts";
+import type { Host } from "./host.ts";
 import { dropInPath, type Paths, CONTAINERD_UNIT } from "./paths.ts";
 import { SETTINGS, settingSpec, type SettingKey, type RawSettings } from "./rootlesskit-settings.ts";
 import type { ResolvedSettings } from "./rootlesskit.ts";
+import type { EnvSource, ServiceEnvironment } from "./service-environment.ts";
 
 interface Assignment {
   /** the token as written, e.g. `A="x y"` */
@@ -24,6 +25,8 @@ interface LogicalLine {
   assignments?: Assignment[];
   /** `Environment=` with nothing: systemd clears the list so far */
   clears?: boolean;
+  /** the value of an `EnvironmentFile=` line, specifiers expanded ("" clears the list so far) */
+  envFile?: string;
 }
 
 const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", "\\": "\\", '"': '"', "'": "'", s: " " };
@@ -84,7 +87,7 @@ export function parseEnvironmentValue(text: string, specifiers: Specifiers = {})
       out.push({ raw: text.slice(start), name: "", value: "" });
       break;
     }
-    word = word.replace(/%(.)/g, (m, s: string) => (s === "%" ? "%" : (specifiers[s] ?? m)));
+    word = expandSpecifiers(word, specifiers);
     const eq = word.indexOf("=");
     const name = eq > 0 ? word.slice(0, eq) : "";
     out.push({ raw: text.slice(start, i), name: VALID_NAME.test(name) ? name : "", value: eq > 0 ? word.slice(eq + 1) : "" });
@@ -99,6 +102,8 @@ export function quoteAssignment(name: string, value: string): string {
 }
 
 const ENV_LINE = /^\s*Environment\s*=(.*)$/;
+const ENV_FILE_LINE = /^\s*EnvironmentFile\s*=(.*)$/;
+const expandSpecifiers = (text: string, specifiers: Specifiers) => text.replace(/%(.)/g, (m, s: string) => (s === "%" ? "%" : (specifiers[s] ?? m)));
 
 function parseLines(physical: string[], specifiers: Specifiers = {}): LogicalLine[] {
   const lines: LogicalLine[] = [];
@@ -122,20 +127,42 @@ function parseLines(physical: string[], specifiers: Specifiers = {}): LogicalLin
       continue;
     }
     const env = section === "Service" ? ENV_LINE.exec(text) : null;
+    const envFile = section === "Service" ? ENV_FILE_LINE.exec(text) : null;
     if (env) {
       const assignments = parseEnvironmentValue(env[1]!, specifiers);
       lines.push({ first, last: i, section, assignments, clears: env[1]!.trim() === "" });
-    } else lines.push({ first, last: i, section });
+    } else if (envFile) lines.push({ first, last: i, section, envFile: expandSpecifiers(envFile[1]!.trim(), specifiers) });
+    else lines.push({ first, last: i, section });
   }
   return lines;
+}
+
+/** What a unit file's [Service] section says about the environment, line by line. */
+export type EnvDirective =
+  | { kind: "set"; name: string; value: string }
+  /** `Environment=` with nothing: the assignments so far (of every file) are dropped */
+  | { kind: "clear" }
+  /** `EnvironmentFile=PATH`, as written after specifiers (a leading `-` = optional) */
+  | { kind: "file"; path: string }
+  /** `EnvironmentFile=` with nothing: the files so far are dropped */
+  | { kind: "clear-files" };
+
+export function environmentDirectives(text: string, specifiers: Specifiers = {}): EnvDirective[] {
+  const out: EnvDirective[] = [];
+  for (const line of parseLines(text.split("\n"), specifiers)) {
+    if (line.clears) out.push({ kind: "clear" });
+    for (const a of line.assignments ?? []) if (a.name) out.push({ kind: "set", name: a.name, value: a.value });
+    if (line.envFile !== undefined) out.push(line.envFile === "" ? { kind: "clear-files" } : { kind: "file", path: line.envFile });
+  }
+  return out;
 }
 
 /** Every variable the drop-in's [Service] Environment= lines set, as systemd applies them in order. */
 export function dropInEnvironment(text: string, specifiers: Specifiers = {}): Record<string, string> {
   let env: Record<string, string> = {};
-  for (const line of parseLines(text.split("\n"), specifiers)) {
-    if (line.clears) env = {};
-    for (const a of line.assignments ?? []) if (a.name) env[a.name] = a.value;
+  for (const d of environmentDirectives(text, specifiers)) {
+    if (d.kind === "clear") env = {};
+    else if (d.kind === "set") env[d.name] = d.value;
   }
   return env;
 }
@@ -218,7 +245,7 @@ export function overridePath(paths: Paths): string {
   return dropInPath(paths, CONTAINERD_UNIT);
 }
 
-export type SettingSource = "default" | "drop-in" | "environment";
+export type SettingSource = "default" | EnvSource;
 
 export interface EffectiveSetting {
   key: SettingKey;
@@ -227,28 +254,21 @@ export interface EffectiveSetting {
   /** the value as set, or undefined when the default applies */
   value: string | undefined;
   source: SettingSource;
-  /** the drop-in file that sets it */
+  /** the drop-in (or unit file) with the Environment= line, or the environment file, that sets it */
   file?: string;
+  /** for an environment file: the drop-in whose EnvironmentFile= names it */
+  via?: string;
   /** the value in effect after defaults and auto-detection, when known */
   resolved?: string;
 }
 
-/**
- * Where each setting comes from for the service: a drop-in's Environment= wins over the
- * user manager's environment (`systemctl --user show-environment`), which wins over the default.
- */
-export function effectiveSettings(dropIns: DropInFile[], managerEnv: Env, resolved?: ResolvedSettings, specifiers: Specifiers = {}): EffectiveSetting[] {
-  const fromDropIn = new Map<string, { value: string; file: string }>();
-  for (const f of dropIns) {
-    const env = dropInEnvironment(f.text, specifiers);
-    for (const s of SETTINGS) if (env[s.env] !== undefined) fromDropIn.set(s.env, { value: env[s.env]!, file: f.path });
-  }
+/** Where each setting comes from for the service (serviceEnvironment), else the default. */
+export function effectiveSettings(service: ServiceEnvironment, resolved?: ResolvedSettings): EffectiveSetting[] {
   return SETTINGS.map((s) => {
     const base = { key: s.key, env: s.env, flag: s.flag, resolved: resolved ? resolvedText(resolved, s.key) : undefined };
-    const d = fromDropIn.get(s.env);
-    if (d) return { ...base, value: d.value, source: "drop-in" as const, file: d.file };
-    if (managerEnv[s.env] !== undefined) return { ...base, value: managerEnv[s.env], source: "environment" as const };
-    return { ...base, value: undefined, source: "default" as const };
+    const v = service.vars[s.env];
+    if (!v) return { ...base, value: undefined, source: "default" as const };
+    return { ...base, value: v.value, source: v.source, ...(v.file ? { file: v.file } : {}), ...(v.via ? { via: v.via } : {}) };
   });
 }
 

@@ -7,7 +7,8 @@ import { registerPlugin, type PluginContext, type PluginPlan } from "./registry.
 import { CONTAINERD_UNIT } from "../core/paths.ts";
 import { UserError } from "../core/errors.ts";
 import { atLeast, parseVersion } from "../core/version.ts";
-import { overridePath, readDropIns, dropInEnvironment, updateDropIn, isEmptyDropIn } from "../core/rootlesskit-dropin.ts";
+import { overridePath, updateDropIn, isEmptyDropIn } from "../core/rootlesskit-dropin.ts";
+import { serviceEnvironment } from "../core/service-environment.ts";
 import { restartContainerdSteps } from "../core/proxy-plugin-plan.ts";
 import { serviceStateDir } from "../core/containerd-ready.ts";
 import { isActive, unitStates } from "../core/systemd.ts";
@@ -70,8 +71,7 @@ registerPlugin({
   },
   async status(ctx) {
     const stateDir = await serviceStateDir(ctx.host, ctx.paths);
-    let configured: string | undefined;
-    for (const f of await readDropIns(ctx.host, ctx.paths)) configured = dropInEnvironment(f.text)[ENV] ?? configured;
+    const configured = (await serviceEnvironment(ctx.host, ctx.paths)).vars[ENV]?.value;
     const detached = await ctx.host.exists(join(stateDir, "netns"));
     return { installed: detached, detail: `${ENV}=${configured ?? "auto (default)"}; ${detached ? `in effect (${stateDir}/netns exists)` : "not in effect"}` };
   },

@@ -11,7 +11,8 @@ import { planUninstall } from "../../src/core/uninstall.ts";
 import { applyPlan, ApplyError } from "../../src/core/plan-apply.ts";
 import { collectStatus, flagsFromCmdline, flattenInfo, configuredSnapshotters } from "../../src/core/status.ts";
 import { resolvePaths } from "../../src/core/paths.ts";
-import { diagnoseStart, serviceEnvironment } from "../../src/core/diagnose.ts";
+import { diagnoseStart } from "../../src/core/diagnose.ts";
+import { environmentValues, serviceEnvironment } from "../../src/core/service-environment.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());
@@ -72,7 +73,10 @@ describe("install plan", () => {
     let seen: Record<string, string | undefined> = {};
     let clean = false;
     const f = await fakeSystemd({
-      files: { "/home/alice/.config/systemd/user/containerd.service.d/override.conf": "[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_NET=bogus\n" },
+      files: {
+        [UNIT]: "[Service]\nEnvironment=PATH=/sbin:/usr/bin\n",
+        "/home/alice/.config/systemd/user/containerd.service.d/override.conf": "[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_NET=bogus\n",
+      },
       commands: {
         [launcher]: (_argv, opts) => {
           seen = opts.env ?? {};
@@ -83,7 +87,7 @@ describe("install plan", () => {
     });
     host = f.h;
     Object.assign(host, { env: { ...host.env, CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU: "1400" } }); // the installer's shell, not the service's
-    const text = await diagnoseStart(host, "containerd.service", { argv: [launcher, "launch"], path: "/sbin:/usr/bin", env: await serviceEnvironment(host, f.paths, "/sbin:/usr/bin") });
+    const text = await diagnoseStart(host, "containerd.service", { argv: [launcher, "launch"], env: environmentValues(await serviceEnvironment(host, f.paths)) });
     expect(clean).toBe(true);
     expect(seen).toEqual({ PATH: "/sbin:/usr/bin", CONTAINERD_ROOTLESS_ROOTLESSKIT_NET: "bogus" });
     expect(text).toContain(`the launcher run once by hand (${launcher} launch) exited with code 1:`);

@@ -4,6 +4,7 @@ import {
 } from "../../src/core/rootlesskit-dropin.ts";
 import { parseSettings, rawSettingsFromFlags } from "../../src/core/rootlesskit-settings.ts";
 import { resolvePaths } from "../../src/core/paths.ts";
+import { serviceEnvironment } from "../../src/core/service-environment.ts";
 import { makeTestHost, type TestHost } from "../helpers/test-host.ts";
 
 const USER_FILE = `# my tweaks, keep me
@@ -128,7 +129,7 @@ describe("effective settings for configure --show", () => {
     const paths = resolvePaths(host.env, 1000);
     const dropIns = await readDropIns(host, paths);
     expect(dropIns.map((d) => d.path.split("/").pop())).toEqual(["override.conf", "zz-late.conf"]);
-    const eff = effectiveSettings(dropIns, { CONTAINERD_ROOTLESS_ROOTLESSKIT_NET: "slirp4netns", CONTAINERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER: "slirp4netns" });
+    const eff = effectiveSettings(await serviceEnvironment(host, paths, { manager: { CONTAINERD_ROOTLESS_ROOTLESSKIT_NET: "slirp4netns", CONTAINERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER: "slirp4netns" } }));
     const by = Object.fromEntries(eff.map((e) => [e.key, e]));
     expect(by.mtu).toMatchObject({ value: "1300", source: "drop-in", file: "/home/alice/.config/systemd/user/containerd.service.d/zz-late.conf" });
     expect(by.net).toMatchObject({ value: "vpnkit", source: "drop-in" });

@@ -8,7 +8,7 @@ import { withLock } from "../../src/core/lock.ts";
 import { unitDiagnostics } from "../../src/core/systemd.ts";
 import { CONTAINERD_UNIT } from "../../src/core/paths.ts";
 import { probeRootlessKitFacts } from "../../src/core/rootlesskit-facts.ts";
-import { readDropIns, dropInSettings } from "../../src/core/rootlesskit-dropin.ts";
+import { unitSettings } from "../../src/core/service-environment.ts";
 import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
 import { checksWithGroups, sudoBlockFor } from "./checks.ts";
 import { environmentFacts } from "./environment.ts";
@@ -33,8 +33,7 @@ export function createEngine(host: Host): Engine {
     sudoBlock: sudoBlockFor,
     addons: () => listAddons({ host, paths }),
     settings: async () => {
-      const [rk, dropIns] = await Promise.all([probeRootlessKitFacts(host), readDropIns(host, paths)]);
-      const current = Object.assign({}, ...dropIns.map((d) => dropInSettings(d.text)));
+      const [rk, current] = await Promise.all([probeRootlessKitFacts(host), unitSettings(host, paths)]);
       return settingFields(rk, paths, current);
     },
     status: () => installedState(host, paths),

@@ -4,13 +4,12 @@ import type { Host } from "../../src/core/host.ts";
 import type { Paths } from "../../src/core/paths.ts";
 import { CONTAINERD_UNIT } from "../../src/core/paths.ts";
 import { collectStatus } from "../../src/core/status.ts";
-import { dropInSettings, readDropIns } from "../../src/core/rootlesskit-dropin.ts";
+import { unitSettings } from "../../src/core/service-environment.ts";
 import type { InstalledState } from "./types.ts";
 
 export async function installedState(host: Host, paths: Paths): Promise<InstalledState> {
-  const [report, dropIns] = await Promise.all([collectStatus(host, paths), readDropIns(host, paths)]);
+  const [report, settings] = await Promise.all([collectStatus(host, paths), unitSettings(host, paths)]);
   const unit = report.units.find((u) => u.name === CONTAINERD_UNIT)!;
-  const settings: Record<string, string> = Object.assign({}, ...dropIns.map((d) => dropInSettings(d.text)));
   const c = report.containerd;
   const detail = [
     `${unit.state}${unit.pid ? `, pid ${unit.pid}` : ""}${unit.since ? `, since ${unit.since}` : ""}${unit.enabled ? ", enabled" : ", not enabled"}`,
