@@ -3,7 +3,7 @@
 // changes nothing; `status --export` writes back a file that applies with no change; a file
 // with an error is refused with its key and line, and nothing changes.
 import { test, expect } from "bun:test";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, STANDINS_PATH, useSandbox } from "../helpers/e2e.ts";
 
@@ -142,6 +142,55 @@ test("settings, add-ons and snapshotter together: containerd restarted once; aga
   expect(existsSync(join(e2e.sb.home, ".config/systemd/user/stargz-snapshotter.service"))).toBe(false);
   expect(existsSync(join(e2e.sb.home, ".config/systemd/user/buildkit.service"))).toBe(false);
 }, 240_000);
+
+test("both snapshotter add-ons: one default and true messages, the key decides when given, a second run changes nothing; nerdctl.toml behind a symlink stays a link", () => {
+  const home = e2e.sb.home;
+  const dotfile = join(home, "dotfiles/nerdctl.toml");
+  const link = join(home, ".config/nerdctl/nerdctl.toml");
+  const mine = '# from my dotfiles\nnamespace = "default"\n';
+  mkdirSync(join(home, ".config/nerdctl"), { recursive: true });
+  rmSync(link, { force: true }); // the previous test's nerdctl.toml: the user's own file is now the dotfile
+  e2e.sb.writeFile(dotfile, mine);
+  symlinkSync(dotfile, link);
+  expect(Bun.spawnSync(["chown", "-hR", `${e2e.sb.user}:`, join(home, "dotfiles"), join(home, ".config/nerdctl")]).exitCode).toBe(0);
+  const both = "containerd:\n  installed: true\nsettings:\n  mtu: 1500\naddons:\n  - fuse-overlayfs\n  - stargz\n";
+  const run = (file: string, text: string) => {
+    e2e.sb.writeFile(join(home, file), text);
+    const r = e2e.run(["apply", "-f", file, "--yes"], { env: WITH_STANDINS, timeoutMs: 120_000 });
+    expect(r.stderr).not.toContain("[ERROR]");
+    expect(r.code).toBe(0);
+    return r.stdout;
+  };
+  const again = (file: string) => {
+    const r: Report = JSON.parse(e2e.run(["apply", "-f", file, "--yes", "--json"], { env: WITH_STANDINS, timeoutMs: 60_000 }).stdout);
+    expect(changedItems(r)).toEqual([]);
+    expect(r.changed).toBe(false);
+  };
+
+  // no snapshotter key: the last add-on installed is the default, and only it says so
+  const out = run("both.yaml", both);
+  expect(out).toContain("nerdctl now uses the stargz snapshotter by default");
+  expect(out).not.toContain("nerdctl now uses the fuse-overlayfs snapshotter");
+  expect(out).toContain("`nerdctl --snapshotter=fuse-overlayfs` uses it");
+  expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  expect(readFileSync(dotfile, "utf8")).toStartWith(mine);
+  expect(readFileSync(dotfile, "utf8")).toContain('snapshotter = "stargz"');
+  again("both.yaml");
+
+  // the key decides, written through the link; again: nothing
+  run("key.yaml", `${both}snapshotter: fuse-overlayfs\n`);
+  expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  expect(readFileSync(dotfile, "utf8")).toContain('snapshotter = "fuse-overlayfs"');
+  again("key.yaml");
+  // the key left out again: the default stays as it is
+  again("both.yaml");
+  expect(readFileSync(dotfile, "utf8")).toContain('snapshotter = "fuse-overlayfs"');
+
+  // back to minimal: both go, the user's file comes back byte for byte, still behind the link
+  run("minimal.toml", readFileSync(join(ROOT, "examples/minimal.toml"), "utf8"));
+  expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  expect(readFileSync(dotfile, "utf8")).toBe(mine);
+}, 300_000);
 
 test("containerd does not come up with the new settings: the run is rolled back, containerd runs with the old ones", () => {
   const before = readFileSync(override(), "utf8");

@@ -2,7 +2,7 @@
 // containerd is restarted and RootlessKit runs with it; a value the installed RootlessKit
 // cannot honour (detach-netns on 1.1.0) is refused with nothing changed.
 import { test, expect } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { useSandbox } from "../helpers/e2e.ts";
 
@@ -38,3 +38,72 @@ test("--detach-netns true on RootlessKit 1.1.0 is refused and nothing changes", 
   expect(bad.stderr).toContain("invalid --mtu=70000: out of range");
   expect(readFileSync(override(), "utf8")).toBe(before);
 }, 60_000);
+
+const dropInDir = () => join(e2e.sb.home, ".config/systemd/user/containerd.service.d");
+
+/** Polls `cond` until it holds or `ms` pass. */
+function waitFor(cond: () => boolean, ms: number): boolean {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (cond()) return true;
+    Bun.sleepSync(100);
+  }
+  return cond();
+}
+
+test("a drop-in's Environment=…STATE_DIR=%t/crs-state is honoured by the readiness wait, status and nsenter", () => {
+  const dropIn = join(dropInDir(), "crsf1-state.conf");
+  const stateDir = join(e2e.sb.runtimeDir, "crs-state");
+  e2e.sb.writeFile(dropIn, "[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR=%t/crs-state\n");
+  e2e.sb.writeFile(join(e2e.sb.home, "mtu.toml"), "[settings]\nmtu = 1400\n");
+  try {
+    // apply restarts containerd and waits for `ctr version` through nsenter in that state dir
+    const r = e2e.run(["apply", "-f", "mtu.toml", "--yes"], { timeoutMs: 90_000 });
+    expect(r.stderr).not.toContain("[ERROR]");
+    expect(r.code).toBe(0);
+    expect(rootlesskitArgs()).toContain(`--state-dir=${stateDir}`);
+    expect(existsSync(join(stateDir, "child_pid"))).toBe(true);
+    const status = JSON.parse(e2e.run(["status", "--json"]).stdout);
+    expect(status.rootlesskit.stateDir).toBe(stateDir);
+    expect(status.containerd.answering).toBe(true);
+    const ns = e2e.run(["nsenter", "--", "cat", "/proc/self/uid_map"]);
+    expect(ns.stderr).toBe("");
+    expect(ns.code).toBe(0);
+    expect(ns.stdout.trim().split(/\s+/)[0]).toBe("0"); // root inside the namespace
+  } finally {
+    rmSync(dropIn, { force: true });
+    e2e.sb.systemctl("daemon-reload");
+    e2e.sb.systemctl("restart", "containerd.service");
+  }
+}, 120_000);
+
+test("EnvironmentFile= overrides Environment=: --show names the file; configuring that key is refused and nothing changes", () => {
+  const envFile = join(e2e.sb.home, ".config/crsf1.env");
+  const dropIn = join(dropInDir(), "crsf1-envfile.conf");
+  e2e.sb.writeFile(envFile, "# the user's own\nCONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1300\n");
+  e2e.sb.writeFile(dropIn, "[Service]\nEnvironmentFile=-%h/.config/crsf1.env\nEnvironmentFile=-%h/.config/crsf1-missing.env\n");
+  try {
+    e2e.sb.systemctl("daemon-reload");
+    e2e.sb.systemctl("restart", "containerd.service");
+    expect(waitFor(() => e2e.sb.systemctl("is-active", "containerd.service").stdout.trim() === "active" && rootlesskitArgs().includes("--mtu=1300"), 30_000)).toBe(true);
+
+    const show = e2e.run(["configure", "--show"]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(new RegExp(`^mtu +1300 +environment file ${envFile} \\(EnvironmentFile= in ${dropIn}\\)`, "m"));
+    const mtu = JSON.parse(e2e.run(["configure", "--show", "--json"]).stdout).settings.find((s: { key: string }) => s.key === "mtu");
+    expect(mtu).toMatchObject({ value: "1300", source: "environment-file", file: envFile, via: dropIn });
+
+    const before = readFileSync(override(), "utf8");
+    const pid = e2e.show("containerd.service", "MainPID");
+    const r = e2e.run(["configure", "--mtu", "1500", "--yes"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU is set in ${envFile} (EnvironmentFile= in ${dropIn}), which overrides ${override()}; this tool does not edit that file`);
+    expect(r.stderr).toContain("Nothing was changed.");
+    expect(readFileSync(override(), "utf8")).toBe(before);
+    expect(readFileSync(envFile, "utf8")).toBe("# the user's own\nCONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1300\n");
+    expect(e2e.show("containerd.service", "MainPID")).toBe(pid);
+  } finally {
+    rmSync(dropIn, { force: true });
+    e2e.sb.systemctl("daemon-reload");
+  }
+}, 90_000);
