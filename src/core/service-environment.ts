@@ -70,8 +70,9 @@ export function parseEnvironmentFile(text: string): Record<string, string> {
       const c = text[i]!;
       if (c === "'" || c === '"') {
         for (i++; i < n && text[i] !== c; i++) {
-          if (c === '"' && text[i] === "\\" && i + 1 < n && '"\\`$\n'.includes(text[i + 1]!)) i++;
-          if (text[i] !== "\n" || c === "'") value += text[i];
+          const escaped = c === '"' && text[i] === "\\" && i + 1 < n && '"\\`$\n'.includes(text[i + 1]!);
+          if (escaped) i++;
+          if (!(escaped && text[i] === "\n")) value += text[i]; // an escaped line break continues the line
         }
         i++;
         kept = value.length;

@@ -99,8 +99,8 @@ describe("EnvironmentFile=", () => {
 
   test("the file's syntax as systemd reads it", () => {
     const text = [
-      "# comment", "; also a comment", "  A=plain value  ", "B='single $quoted  '", 'C="double \\"q\\" \\\\ \\$x"', "D=esc\\ aped\\", "continued", "bad-name=x", "no equals sign", "E=", 'F=a"b c"d',
+      "# comment", "; also a comment", "  A=plain value  ", "B='single $quoted  '", 'C="double \\"q\\" \\\\ \\$x"', "D=esc\\ aped\\", "continued", "bad-name=x", "no equals sign", "E=", 'F=a"b c"d', 'G="two\nlines \\', 'joined"',
     ].join("\n") + "\n";
-    expect(parseEnvironmentFile(text)).toEqual({ A: "plain value", B: "single $quoted  ", C: 'double "q" \\ $x', D: "esc apedcontinued", E: "", F: "ab cd" });
+    expect(parseEnvironmentFile(text)).toEqual({ A: "plain value", B: "single $quoted  ", C: 'double "q" \\ $x', D: "esc apedcontinued", E: "", F: "ab cd", G: "two\nlines joined" });
   });
 });
