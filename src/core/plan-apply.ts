@@ -1,13 +1,14 @@
 // Runs a plan. Every step that changes something is journaled with how to undo it; when a
 // step fails, what THIS run changed is rolled back (commands undone, files restored, systemd
 // reloaded, late undos such as restarting the previous unit), then an ApplyError is thrown.
-// An aborted `signal` is honoured between steps (never in the middle of one, except a wait,
-// which changes nothing) the same way: rollback, then an ApplyError whose failure is marked `cancelled`.
+// An aborted `signal` is honoured between steps and after the last one (never in the middle of
+// one, except a wait, which changes nothing) the same way: rollback, then an ApplyError whose
+// failure is marked `cancelled`. So "Interrupted: ... undoing" always means undone.
 // Writes of identical content are "unchanged", so a second run of the same plan changes nothing.
 import { dirname, basename, join } from "node:path";
 import type { Host, RunResult } from "./host.ts";
 import { UserError } from "./errors.ts";
-import { describeStep, shellLine, stepTarget, type ApplyResult, type Step, type StepOutcome } from "./plan.ts";
+import { describeStep, shellLine, stepTarget, type ApplyResult, type Step, type StepOutcome, type WaitStep } from "./plan.ts";
 import { pollUntil } from "./wait.ts";
 
 export type ApplyEvent =
@@ -25,6 +26,8 @@ export interface StepFailure {
   output?: string;
   /** the signal was aborted before this step ran (the step itself never started), or during this wait */
   cancelled?: boolean;
+  /** cancelled after this step, the plan's last, had finished (it is rolled back too) */
+  afterLast?: boolean;
 }
 
 /** The failure reason when the run was cancelled through `ApplyOptions.signal`. */
@@ -46,7 +49,7 @@ export class ApplyError extends UserError {
     readonly diagnostics: string | undefined,
     fix?: string,
   ) {
-    super(failure.cancelled ? `Cancelled before: ${failure.description}` : `${failure.description} failed: ${failure.reason}`, fix);
+    super(failure.cancelled ? `Cancelled ${failure.afterLast ? "after" : "before"}: ${failure.description}` : `${failure.description} failed: ${failure.reason}`, fix);
     this.name = "ApplyError";
   }
 }
@@ -75,8 +78,8 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
   const outcomes: StepOutcome[] = [];
   let reloaded = false;
 
-  const fail = async (index: number, step: Step, reason: string, output?: string, cancelled?: boolean): Promise<never> => {
-    const failure: StepFailure = { step, index, description: describeStep(step), reason, output, ...(cancelled ? { cancelled } : {}) };
+  const fail = async (index: number, step: Step, reason: string, output?: string, cancelled?: boolean, afterLast?: boolean): Promise<never> => {
+    const failure: StepFailure = { step, index, description: describeStep(step), reason, output, ...(cancelled ? { cancelled } : {}), ...(afterLast ? { afterLast } : {}) };
     const diagnostics = await opts.beforeRollback?.(failure).catch((e) => `(could not collect diagnostics: ${(e as Error).message})`);
     const rolledBack = await rollback(host, undos, reloaded, opts.onEvent);
     for (const c of commits) await c().catch(() => {});
@@ -187,7 +190,10 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           if (step.kind === "systemctl" && step.args[0] === "daemon-reload") reloaded = true;
           if (step.undo) {
             const undoArgv = step.kind === "systemctl" ? systemctlArgv(step.undo) : step.undo;
-            undos.push({ late: step.kind === "systemctl" && Boolean(step.undoLate), files: false, description: shellLine(undoArgv), run: async () => void (await host.run(undoArgv, { timeoutMs: 60_000 })) });
+            const wait = step.kind === "systemctl" ? step.undoWait : undefined;
+            const late = step.kind === "systemctl" && (step.undoLate ?? bringsUp(step.undo));
+            const description = shellLine(undoArgv) + (wait ? ` (until ${wait.what} answers)` : "");
+            undos.push({ late, files: false, description, run: () => undoThenWait(host, undoArgv, wait) });
           }
           description = `Ran ${stepTarget(step)}`;
           break;
@@ -214,8 +220,29 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     outcomes.push(outcome);
     opts.onEvent?.({ type: "done", index, step, outcome });
   }
+  // a signal during the last step: the warning promised an undo, so undo rather than finish
+  const last = steps.length - 1;
+  if (last >= 0 && opts.signal?.aborted) await fail(last, steps[last]!, CANCELLED_REASON, undefined, true, true);
   for (const c of commits) await c().catch(() => {});
   return { changed: outcomes.some((o) => o.changed), steps: outcomes };
+}
+
+/**
+ * An undo that brings a unit up (start, restart, enable, with or without --now) needs the unit
+ * known to systemd again: it runs after the files are restored and systemd reloaded. Run
+ * before them, `enable --now` of a unit file an interrupted uninstall had just removed fails.
+ */
+function bringsUp(undo: string[]): boolean {
+  return ["start", "restart", "try-restart", "reload-or-restart", "enable", "reenable"].includes(undo[0] ?? "");
+}
+
+/** Runs an undo command; with `wait`, then polls until the unit answers (bounded by its timeout). */
+async function undoThenWait(host: Host, argv: string[], wait?: WaitStep): Promise<void> {
+  const r = await host.run(argv, { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`${shellLine(argv)}: exit code ${r.code}${output(r) ? `: ${output(r)}` : ""}`);
+  if (!wait) return;
+  const w = await pollUntil(host, () => wait.ready(host), { timeoutMs: wait.timeoutMs, everyMs: wait.everyMs, failed: wait.failed ? () => wait.failed!(host) : undefined });
+  if (!w.ok) throw new Error(`${wait.what} did not answer: ${w.reason}`);
 }
 
 function output(r: RunResult): string | undefined {
@@ -228,8 +255,8 @@ async function rollback(host: Host, undos: Undo[], reloaded: boolean, onEvent?: 
   const done: string[] = [];
   const run = async (u: Undo) => {
     onEvent?.({ type: "rollback", description: u.description });
-    await u.run().catch(() => {});
-    done.push(u.description);
+    const error = await u.run().then(() => undefined, (e: Error) => e.message);
+    done.push(error ? `${u.description} (failed: ${error})` : u.description);
   };
   const reversed = [...undos].reverse();
   for (const u of reversed.filter((u) => !u.files && !u.late)) await run(u);

@@ -26,8 +26,12 @@ export type Step =
   | { kind: "mkdir"; path: string; mode?: number; why?: string }
   /** a file (or, with `recursive`, a tree we own); unchanged when absent. Irreversible when recursive. */
   | { kind: "remove"; path: string; recursive?: boolean; why?: string }
-  /** `systemctl --user ARGS`; `undo` runs on rollback (`undoLate`: after files are restored and systemd reloaded) */
-  | { kind: "systemctl"; args: string[]; undo?: string[]; undoLate?: boolean; why?: string }
+  /**
+   * `systemctl --user ARGS`; `undo` runs on rollback. `undoLate`: after files are restored and systemd
+   * reloaded (the default for an undo that brings a unit up: start, restart, enable). `undoWait`: after
+   * the undo, polled until the unit answers again (e.g. the containerd API), so the rollback ends with it back.
+   */
+  | { kind: "systemctl"; args: string[]; undo?: string[]; undoLate?: boolean; undoWait?: WaitStep; why?: string }
   /** any program; `undo` is another argv */
   | { kind: "run"; argv: string[]; undo?: string[]; env?: Record<string, string>; timeoutMs?: number; why?: string }
   /** a tree owned by sub-UIDs, removed from inside the user namespace by `argv`; unchanged when absent */

@@ -18,6 +18,7 @@ import { stepPrinter } from "./lifecycle-output.ts";
 import { installedAddons, planAddons, removeEmptyDirs, withoutContainerdRestart } from "./addons.ts";
 import { UserError } from "./errors.ts";
 import { interruptedOr } from "./interrupt.ts";
+import { containerdReadyStep, serviceStateDir } from "./containerd-ready.ts";
 
 export interface UninstallOptions {
   purge?: boolean;
@@ -66,8 +67,10 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
   if (ours) {
     const running = isActive(state!) || state!.activeState === "activating";
     // one systemctl call for both (the daemon-reload below follows anyway)
-    if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", "--no-reload", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undo: ["enable", ...(running ? ["--now"] : []), CONTAINERD_UNIT], why: running ? "stop containerd, and do not start it with the session" : "do not start it with the session" });
-    else if (running) steps.push({ kind: "systemctl", args: ["stop", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], why: "stop containerd" });
+    // undone after the unit file is back and systemd reloaded (plan-apply), then until containerd answers again
+    const undoWait = running ? containerdReadyStep(paths, await serviceStateDir(host, paths)) : undefined;
+    if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", "--no-reload", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undo: ["enable", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undoWait, why: running ? "stop containerd, and do not start it with the session" : "do not start it with the session" });
+    else if (running) steps.push({ kind: "systemctl", args: ["stop", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait, why: "stop containerd" });
     steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
   }
   // the user's own drop-ins (override.conf with RootlessKit settings) are config: kept unless --purge

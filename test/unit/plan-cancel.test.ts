@@ -99,3 +99,66 @@ describe("apply with a signal", () => {
     expect(await host.readText("/home/alice/a.conf")).toBe("a\n");
   });
 });
+
+describe("a signal at the end, and the order of undos that bring a unit back", () => {
+  test("aborted during the LAST step: the run does not complete, the last step is rolled back too", async () => {
+    const cancel = new AbortController();
+    host = await makeTestHost({ commands: { systemctl: (argv) => (argv[2] === "enable" && cancel.abort(), ok()) } });
+    const steps: Step[] = [
+      { kind: "write", path: "/home/alice/a.conf", content: "a\n" },
+      { kind: "systemctl", args: ["enable", "x.service"], undo: ["disable", "x.service"] },
+    ];
+    const err = (await applyPlan(host, steps, { signal: cancel.signal }).catch((e) => e)) as ApplyError;
+    expect(err).toBeInstanceOf(ApplyError);
+    expect(err.failure).toMatchObject({ cancelled: true, afterLast: true, index: 1, reason: CANCELLED_REASON });
+    expect(err.message).toBe("Cancelled after: Run systemctl --user enable x.service");
+    expect(err.outcomes).toHaveLength(2);
+    expect(err.rolledBack.slice(0, 2)).toEqual(["systemctl --user disable x.service", "remove /home/alice/a.conf"]);
+    expect(await host.exists("/home/alice/a.conf")).toBe(false);
+  });
+
+  test("an interrupted uninstall: `enable --now` runs after the unit file is back and systemd reloaded, then waits until it answers", async () => {
+    const unit = "/home/alice/.config/systemd/user/x.service";
+    const cancel = new AbortController();
+    let loaded = true; // what systemd knows: the unit as of its last daemon-reload
+    let up = true;
+    host = await makeTestHost({
+      files: { [unit]: "[Service]\n" },
+      commands: {
+        systemctl: async (argv) => {
+          const verb = argv[2];
+          if (verb === "daemon-reload") loaded = await host.exists(unit);
+          if (verb === "disable") up = false;
+          if (verb === "enable") {
+            if (!loaded || !(await host.exists(unit))) return { code: 1, stdout: "", stderr: "Unit file x.service does not exist." };
+            up = true;
+          }
+          return ok();
+        },
+      },
+    });
+    let polls = 0;
+    const steps: Step[] = [
+      { kind: "systemctl", args: ["disable", "--no-reload", "--now", "x.service"], undo: ["enable", "--now", "x.service"], undoWait: { kind: "wait", what: "x", timeoutMs: 10_000, everyMs: 1, ready: async () => (++polls, up && polls >= 2) } },
+      { kind: "remove", path: unit },
+      { kind: "systemctl", args: ["daemon-reload"] },
+      { kind: "write", path: "/home/alice/never", content: "" },
+    ];
+    const onEvent = (e: ApplyEvent) => void (e.type === "done" && e.index === 2 && cancel.abort());
+    const err = (await applyPlan(host, steps, { signal: cancel.signal, onEvent }).catch((e) => e)) as ApplyError;
+    expect(err.failure).toMatchObject({ cancelled: true, index: 3 });
+    expect(err.rolledBack).toEqual([`restore ${unit}`, "systemctl --user daemon-reload", "systemctl --user enable --now x.service (until x answers)"]);
+    expect(systemctlLog(host)).toEqual(["disable --no-reload --now x.service", "daemon-reload", "daemon-reload", "enable --now x.service"]);
+    expect(up).toBe(true);
+    expect(polls).toBeGreaterThanOrEqual(2);
+    expect(await host.readText(unit)).toBe("[Service]\n");
+  });
+
+  test("an undo that fails is reported as failed, not as undone", async () => {
+    const cancel = new AbortController();
+    host = await makeTestHost({ commands: { systemctl: (argv) => (argv[2] === "start" ? { code: 1, stdout: "", stderr: "Job failed." } : (cancel.abort(), ok())) } });
+    const steps: Step[] = [{ kind: "systemctl", args: ["stop", "x.service"], undo: ["start", "x.service"] }, { kind: "mkdir", path: "/home/alice/d" }];
+    const err = (await applyPlan(host, steps, { signal: cancel.signal }).catch((e) => e)) as ApplyError;
+    expect(err.rolledBack).toEqual(["systemctl --user start x.service (failed: systemctl --user start x.service: exit code 1: Job failed.)"]);
+  });
+});
