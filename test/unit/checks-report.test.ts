@@ -62,6 +62,23 @@ test("another installer's containerd.service is foreign; ours is fine", async ()
   expect(byId(await check(host), "conflicts.rootless")?.level).toBe("ok");
 });
 
+test("the RootlessKit state dir is the service's (a drop-in's %t/rk), not the installer's own environment", async () => {
+  host = await machine({
+    env: { CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR: "/run/user/1000/elsewhere" },
+    files: {
+      "/home/alice/.config/systemd/user/containerd.service.d/override.conf": "[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR=%t/rk\n",
+      "/run/user/1000/rk/child_pid": "4242\n",
+      "/proc/4242/cgroup": "0::/user.slice/user-1000.slice/session-3.scope\n",
+      "/proc/4242/stat": "4242 (rootlesskit) S 4200 4242 0\n",
+      "/run/user/1000/elsewhere/child_pid": "999999\n",
+    },
+  });
+  const r = await check(host);
+  const f = byId(r, "conflicts.rootless.foreign")!;
+  expect(f?.message).toContain("state dir /run/user/1000/rk");
+  expect(r.facts.rootlessContainerdRunning).toBe(true);
+});
+
 test("a stale socket with a dead child is only a note", async () => {
   host = await machine({ files: { "/run/user/1000/containerd-rootless/child_pid": "999999", "/run/user/1000/containerd/containerd.sock": "" } });
   expect(byId(await check(host), "conflicts.rootless.stale-socket")?.level).toBe("info");

@@ -1,11 +1,12 @@
 // Things already on the machine that get in the way: a rootful containerd whose socket this
 // user can reach (clients may talk to the wrong daemon), and a rootless containerd that is
 // already running but was not started by this tool's containerd.service.
-import { isAbsolute, join } from "node:path";
+import { join } from "node:path";
 import type { Finding } from "../findings.ts";
 import { ok } from "../findings.ts";
 import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../paths.ts";
 import { existsSafe, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
+import { serviceStateDir } from "../containerd-ready.ts";
 
 export const ROOTFUL_SOCKET = "/run/containerd/containerd.sock";
 
@@ -24,8 +25,8 @@ async function rootful(ctx: CheckContext): Promise<Finding | null> {
 
 /** The rootless containerd (if any) behind a RootlessKit state dir, and whether our unit started it. */
 async function rootless(ctx: CheckContext): Promise<{ finding: Finding | null; running: boolean }> {
-  const envDir = ctx.host.env.CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR;
-  const stateDir = envDir && isAbsolute(envDir) ? envDir : ctx.paths.rootlesskitStateDir;
+  // the service's view (its drop-ins, environment files, manager environment), not this process's
+  const stateDir = await serviceStateDir(ctx.host, ctx.paths).catch(() => ctx.paths.rootlesskitStateDir);
   const [pidFile, socket, unit] = await Promise.all([
     readSafe(ctx, join(stateDir, "child_pid")),
     existsSafe(ctx, ctx.paths.containerdSocket),
