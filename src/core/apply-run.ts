@@ -94,6 +94,14 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
     steps.push(...(r.steps as StepOutcome[]));
   }
 
+  // Phase A is complete and consistent by itself (containerd installed and answering, or
+  // uninstalled): an interrupt in phase B undoes phase B only and names what phase A kept.
+  const keptFromA: string[] = [];
+  if (steps.some((s) => s.changed)) {
+    if (settingsDone) keptFromA.push(`the settings in ${d.settings!.path}`);
+    keptFromA.push(d.containerd.action === "uninstall" ? `${CONTAINERD_UNIT} uninstalled` : `${CONTAINERD_UNIT} installed and running`);
+  }
+
   // phase B: settings of a running containerd, add-ons, snapshotter, at most one restart
   const warnings: string[] = [];
   const b = await withLock(host, paths, { purpose: "apply" }, async () => {
@@ -120,7 +128,7 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
         },
       });
     } catch (e) {
-      if (!(e instanceof ApplyError) || e.failure.cancelled) throw interruptedOr(e);
+      if (!(e instanceof ApplyError) || e.failure.cancelled) throw interruptedOr(e, keptFromA);
       throw new UserError(
         [`applying ${parsed.file} failed: ${e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed in this phase."].join("\n"),
         "Fix the cause shown above (`containerd-rootless-systemd configure --show` lists the settings in effect) and run apply again.",

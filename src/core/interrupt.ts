@@ -24,13 +24,15 @@ export function abortOnStopSignals(host: Host, reporter: Reporter): AbortSignal 
 
 /** The run was interrupted by a signal and rolled back: exit code 130. */
 export class InterruptedError extends UserError {
-  constructor(readonly rolledBack: string[]) {
-    super(`interrupted; ${rolledBack.length ? `undone: ${rolledBack.join("; ")}` : "nothing had been changed"}.`, "Run the command again to do it.", 130);
+  /** `kept`: what an earlier, finished part of the same run changed and is not undone */
+  constructor(readonly rolledBack: string[], readonly kept: string[] = []) {
+    const undone = rolledBack.length ? `undone: ${rolledBack.join("; ")}` : kept.length ? "nothing of the interrupted part had been changed" : "nothing had been changed";
+    super(`interrupted; ${undone}${kept.length ? `; kept (finished before the interrupt): ${kept.join("; ")}` : ""}.`, "Run the command again to do it.", 130);
     this.name = "InterruptedError";
   }
 }
 
 /** A cancelled ApplyError as the run's InterruptedError; any other error as it is. */
-export function interruptedOr(e: unknown): unknown {
-  return e instanceof ApplyError && e.failure.cancelled ? new InterruptedError(e.rolledBack) : e;
+export function interruptedOr(e: unknown, kept: string[] = []): unknown {
+  return e instanceof ApplyError && e.failure.cancelled ? new InterruptedError(e.rolledBack, kept) : e;
 }
