@@ -60,3 +60,28 @@ describe("a signal during install", () => {
   }, 300_000);
 
 });
+
+describe("a signal during uninstall", () => {
+  test("SIGTERM once the unit file is gone: the file is restored, systemd reloaded, containerd enabled and answering again, exit 130", async () => {
+    const unit = `${e2e.sb.home}/.config/systemd/user/containerd.service`;
+    if (e2e.show("containerd.service", "ActiveState") !== "active") expect(e2e.cli("install", "--yes").code).toBe(0);
+    const run = start(["uninstall", "--yes"]);
+    // past the stop: the unit file removed, the run still going (daemon-reload, the binary copy)
+    await waitFor("the unit file removed", () => !existsSync(unit) || run.out.stdout.includes("Uninstalled"), 60_000, 1);
+    process.kill(binaryPid(run.proc.pid), "SIGTERM");
+    const code = await run.done;
+    const all = `${run.out.stdout}\n${run.out.stderr}`;
+    expect(code, all).toBe(130);
+    expect(run.out.stdout).not.toContain("Uninstalled");
+    // the undo that brings containerd back runs last, after the file is back and systemd reloaded
+    const undos = run.out.stderr.split("\n").filter((l) => l.startsWith("[WARNING] Undoing: "));
+    expect(undos.at(-1), all).toBe("[WARNING] Undoing: systemctl --user enable --now containerd.service (until the containerd API answers)");
+    expect(run.out.stderr).not.toContain("failed:");
+    expect(existsSync(unit)).toBe(true);
+    expect(e2e.show("containerd.service", "ActiveState")).toBe("active");
+    expect(e2e.show("containerd.service", "UnitFileState")).toBe("enabled");
+    // answering, not only running: status asks the API
+    const st = e2e.cliJson("status", "--json");
+    expect(st.doc.containerd?.answering, st.stdout).toBe(true);
+  }, 300_000);
+});
