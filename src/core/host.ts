@@ -159,11 +159,17 @@ export class Host extends HostFiles {
     return merged;
   }
 
-  /** Runs a program to completion and collects its output. A missing program is exit 127. */
+  /**
+   * Runs a program to completion and collects its output. A missing program is exit 127.
+   * The child gets a session of its own: Ctrl+C on the terminal goes to our process group,
+   * and must reach only us (we finish the current step and roll back), never kill a
+   * `systemctl` halfway through its job.
+   */
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     let proc;
     try {
       proc = Bun.spawn(argv, {
+        detached: true,
         env: this.spawnEnv(opts),
         cwd: opts.cwd,
         stdin: opts.input !== undefined ? new Blob([opts.input]) : "ignore",
