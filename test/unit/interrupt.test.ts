@@ -17,6 +17,7 @@ import { resolvePaths } from "../../src/core/paths.ts";
 const UNIT = "/home/alice/.config/systemd/user/containerd.service";
 const COPY = "/home/alice/.local/bin/containerd-rootless-systemd";
 const LOCK = "/run/user/1000/containerd-rootless-systemd.lock";
+const SOCKET = "/run/user/1000/containerd/containerd.sock";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());
@@ -40,6 +41,9 @@ function systemctl(on: (verb: string) => void | Promise<void>) {
     if (verb === "enable" && rest.includes("--now")) s.active = true;
     if (verb === "disable") s.enabled = false;
     if (verb === "disable" && rest.includes("--now")) s.active = false;
+    // a running containerd answers on its socket (the readiness wait looks for it)
+    if (s.active) await host.writeFileAtomic(SOCKET, "");
+    else await host.remove(SOCKET);
     return ok();
   };
   return { s, handler };
@@ -118,6 +122,8 @@ describe("a stop signal during uninstall (the command)", () => {
     expect(err.exitCode).toBe(130);
     expect(sd.s.verbs).toEqual(["disable --no-reload --now containerd.service", "enable --now containerd.service"]);
     expect(sd.s).toMatchObject({ active: true, enabled: true });
+    // the undo waited for the API and it answered: nothing in the rollback failed
+    expect(host.err).not.toContain("failed");
     expect(await host.readText(UNIT)).toBe(unitText);
     expect(await host.exists(LOCK)).toBe(false);
   });
