@@ -34,6 +34,17 @@ function app(engine = scriptedEngine(), env: Record<string, string> = {}) {
   return { inst, exits, waitFor, press, engine };
 }
 
+/** From the welcome through passing checks to the add-on choice. */
+async function toChoose(a: ReturnType<typeof app>) {
+  await a.waitFor("RootlessKit   1.1.0");
+  await a.press(KEY.enter);
+  await a.waitFor("Checking");
+  a.engine.finishChecks([]);
+  await a.waitFor("Requirements are satisfied.");
+  await a.press(KEY.enter);
+  await a.waitFor("BuildKit");
+}
+
 describe("app", () => {
   test("not installed: opens on the welcome screen", async () => {
     const a = app();
@@ -79,13 +90,7 @@ describe("app", () => {
 
   test("Esc from the review goes back to the settings, q quits with 0", async () => {
     const a = app();
-    await a.waitFor("RootlessKit   1.1.0");
-    await a.press(KEY.enter);
-    await a.waitFor("Checking");
-    a.engine.finishChecks([]);
-    await a.waitFor("Requirements are satisfied.");
-    await a.press(KEY.enter);
-    await a.waitFor("BuildKit");
+    await toChoose(a);
     await a.press(KEY.enter);
     await a.waitFor("MTU");
     await a.press(KEY.enter);
@@ -120,13 +125,7 @@ describe("app: Esc goes back", () => {
 describe("app: going back keeps what was typed", () => {
   test("settings typed, Esc to the add-ons and Enter again: the values are still there and planned", async () => {
     const a = app();
-    await a.waitFor("RootlessKit   1.1.0");
-    await a.press(KEY.enter);
-    await a.waitFor("Checking");
-    a.engine.finishChecks([]);
-    await a.waitFor("Requirements are satisfied.");
-    await a.press(KEY.enter);
-    await a.waitFor("BuildKit");
+    await toChoose(a);
     await a.press(KEY.enter);
     await a.waitFor("MTU");
     await a.press(KEY.down, "1", "5", "0", "0");
@@ -143,13 +142,7 @@ describe("app: going back keeps what was typed", () => {
 
   test("an add-on's option typed, then the add-on unticked: the option is dropped, not sent as a setting", async () => {
     const a = app();
-    await a.waitFor("RootlessKit   1.1.0");
-    await a.press(KEY.enter);
-    await a.waitFor("Checking");
-    a.engine.finishChecks([]);
-    await a.waitFor("Requirements are satisfied.");
-    await a.press(KEY.enter);
-    await a.waitFor("BuildKit");
+    await toChoose(a);
     await a.press(KEY.down, KEY.down, KEY.space, KEY.enter);
     await a.waitFor("BuildKit: worker");
     await a.press(KEY.down, KEY.down, KEY.right);
