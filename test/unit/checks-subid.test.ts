@@ -7,6 +7,17 @@ import { parseSubids, freeStart, overlaps, parseGetsubids } from "../../src/core
 let host: TestHost | undefined;
 afterEach(async () => host?.cleanup());
 
+/** A healthy machine whose /etc/subuid cannot be read (EACCES). */
+async function machineWithUnreadableSubuid(): Promise<TestHost> {
+  const h = await machine();
+  const real = h.readText.bind(h);
+  h.readText = async (p) => {
+    if (p === "/etc/subuid") throw new HostError("cannot read /etc/subuid: EACCES: permission denied", p, "EACCES");
+    return real(p);
+  };
+  return h;
+}
+
 test("no range for the user: error with a free range to add", async () => {
   host = await machine({ files: { "/etc/subuid": "bob:100000:65536\n" } });
   const f = byId(await check(host), "subid.subuid.missing")!;
@@ -49,12 +60,7 @@ test("overlapping ranges: warning when the user is involved, info between others
 });
 
 test("an unreadable /etc/subuid becomes a finding", async () => {
-  host = await machine();
-  const real = host.readText.bind(host);
-  host.readText = async (p) => {
-    if (p === "/etc/subuid") throw new HostError("cannot read /etc/subuid: EACCES: permission denied", p, "EACCES");
-    return real(p);
-  };
+  host = await machineWithUnreadableSubuid();
   const r = await check(host);
   expect(byId(r, "subid.subuid.unreadable")?.level).toBe("error");
   expect(byId(r, "subid.subuid.unreadable")?.message).toContain("permission denied");
@@ -91,12 +97,7 @@ test("a file without a final newline: the root lines end the last line first, so
 });
 
 test("an unreadable file: no guessed range to append (it could overlap ranges we cannot see)", async () => {
-  host = await machine();
-  const real = host.readText.bind(host);
-  host.readText = async (p) => {
-    if (p === "/etc/subuid") throw new HostError("cannot read /etc/subuid: EACCES: permission denied", p, "EACCES");
-    return real(p);
-  };
+  host = await machineWithUnreadableSubuid();
   const r = await check(host);
   expect(byId(r, "subid.subuid.missing")?.sudoFix).toBeUndefined();
   expect(byId(r, "subid.subuid.missing")?.fix).toContain("check again");
