@@ -66,7 +66,8 @@ async function scrollTo(t: Terminal, re: RegExp): Promise<boolean> {
 
 const active = () => e2e.sb.systemctl("is-active", "containerd.service").stdout.trim();
 /** the installer's process (the binary started by `start`) */
-const installerPid = () => Number(Bun.spawnSync(["pgrep", "-u", String(e2e.sb.uid), "-f", `^${e2e.bin}$`]).stdout.toString().trim());
+/** The newest installer process of the user (an earlier test's may still be exiting). */
+const installerPid = () => Number(Bun.spawnSync(["pgrep", "-n", "-u", String(e2e.sb.uid), "-f", `^${e2e.bin}$`]).stdout.toString().trim());
 
 /** The plan was applied and the installer left: fuse-overlayfs runs and the real containerd lists it. */
 async function expectFuseOverlayfsRegistered(t: Terminal) {
@@ -187,7 +188,8 @@ describe("interactive installer in a real terminal", () => {
     whole(s);
     // apply, then done with next steps
     t.keys("Enter");
-    s = await t.waitFor("Done. The plan was applied.", 60_000);
+    await t.waitFor("Done. The plan was applied.", 60_000);
+    s = await t.waitFor("Snapshotter:", 20_000); // the next steps, once the machine's state is read
     const text = s.replace(/\n +/g, " ");
     expect(text).toContain("nerdctl run -it --rm alpine");
     expect(text).toContain(`sudo loginctl enable-linger ${USER}`);
@@ -259,8 +261,9 @@ describe("interactive installer in a real terminal", () => {
     expect(s).toContain("$ systemctl --user disable --now containerd-fuse-overlayfs.service"); // add-ons first
     expect(await scrollTo(t, /\$ systemctl --user (stop|disable .*--now) containerd\.service/)).toBe(true);
     t.keys("Enter");
-    s = await t.waitFor("Done.", 30_000);
-    expect(s.replace(/\n +/g, " ")).toContain("uninstall --purge");
+    // the next steps appear once the done screen has read the machine's state
+    s = await t.waitFor((screen) => screen.replace(/\n +/g, " ").includes("uninstall --purge"), 30_000);
+    expect(s).toContain("Done.");
     t.keys("q");
     expect(await exited(t)).toBe(0);
     expect(existsSync(unitFile())).toBe(false);
