@@ -10,6 +10,7 @@ import type { Host, RunResult } from "./host.ts";
 import { UserError } from "./errors.ts";
 import { describeStep, shellLine, stepTarget, type ApplyResult, type Step, type StepOutcome, type WaitStep } from "./plan.ts";
 import { pollUntil } from "./wait.ts";
+import { systemctl } from "./systemd.ts";
 
 export type ApplyEvent =
   | { type: "start"; index: number; step: Step; description: string }
@@ -184,16 +185,17 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
         }
         case "systemctl":
         case "run": {
-          const argv = step.kind === "systemctl" ? systemctlArgv(step.args) : step.argv;
-          const r = await host.run(argv, step.kind === "run" ? { env: step.env, timeoutMs: step.timeoutMs ?? 60_000 } : { timeoutMs: 60_000 });
+          const r = step.kind === "systemctl" ? await systemctl(host, step.args) : await host.run(step.argv, { env: step.env, timeoutMs: step.timeoutMs ?? 60_000 });
           if (r.code !== 0) await fail(index, step, `exit code ${r.code}`, output(r));
           if (step.kind === "systemctl" && step.args[0] === "daemon-reload") reloaded = true;
           if (step.undo) {
-            const undoArgv = step.kind === "systemctl" ? systemctlArgv(step.undo) : step.undo;
+            const undo = step.undo;
+            const undoArgv = step.kind === "systemctl" ? systemctlArgv(undo) : undo;
             const wait = step.kind === "systemctl" ? step.undoWait : undefined;
-            const late = step.kind === "systemctl" && (step.undoLate ?? bringsUp(step.undo));
+            const late = step.kind === "systemctl" && (step.undoLate ?? bringsUp(undo));
             const description = shellLine(undoArgv) + (wait ? ` (until ${wait.what} answers)` : "");
-            undos.push({ late, files: false, description, run: () => undoThenWait(host, undoArgv, wait) });
+            const runUndo = step.kind === "systemctl" ? () => systemctl(host, undo) : () => host.run(undoArgv, { timeoutMs: 60_000 });
+            undos.push({ late, files: false, description, run: () => undoThenWait(host, undoArgv, runUndo, wait) });
           }
           description = `Ran ${stepTarget(step)}`;
           break;
@@ -237,8 +239,8 @@ function bringsUp(undo: string[]): boolean {
 }
 
 /** Runs an undo command; with `wait`, then polls until the unit answers (bounded by its timeout). */
-async function undoThenWait(host: Host, argv: string[], wait?: WaitStep): Promise<void> {
-  const r = await host.run(argv, { timeoutMs: 60_000 });
+async function undoThenWait(host: Host, argv: string[], run: () => Promise<RunResult>, wait?: WaitStep): Promise<void> {
+  const r = await run();
   if (r.code !== 0) throw new Error(`${shellLine(argv)}: exit code ${r.code}${output(r) ? `: ${output(r)}` : ""}`);
   if (!wait) return;
   const w = await pollUntil(host, () => wait.ready(host), { timeoutMs: wait.timeoutMs, everyMs: wait.everyMs, failed: wait.failed ? () => wait.failed!(host) : undefined });

@@ -129,7 +129,16 @@ export function servicePath(callerPath: string | undefined, binDir?: string): st
 
 // ---- systemctl --user ---------------------------------------------------------
 
-export function systemctl(host: Host, args: string[], timeoutMs = 60_000): Promise<RunResult> {
+/**
+ * `systemctl --user ARGS`. A restart this tool asks for is deliberate, so it first clears the
+ * unit's start rate limit (`reset-failed`): StartLimitBurst=3 in 60 s is meant to stop a crash
+ * loop, not a user who changes three settings in a minute.
+ */
+export async function systemctl(host: Host, args: string[], timeoutMs = 60_000): Promise<RunResult> {
+  if (args[0] === "restart") {
+    const units = args.slice(1).filter((a) => !a.startsWith("-"));
+    if (units.length) await host.run(["systemctl", "--user", "reset-failed", ...units], { timeoutMs });
+  }
   return host.run(["systemctl", "--user", ...args], { timeoutMs });
 }
 

@@ -73,6 +73,7 @@ test("a drop-in's Environment=…STATE_DIR=%t/crs-state is honoured by the readi
   } finally {
     rmSync(dropIn, { force: true });
     e2e.sb.systemctl("daemon-reload");
+    e2e.sb.systemctl("reset-failed", "containerd.service"); // this test's own restarts count toward StartLimitBurst
     e2e.sb.systemctl("restart", "containerd.service");
   }
 }, 120_000);
@@ -84,6 +85,7 @@ test("EnvironmentFile= overrides Environment=: --show names the file; configurin
   e2e.sb.writeFile(dropIn, "[Service]\nEnvironmentFile=-%h/.config/crsf1.env\nEnvironmentFile=-%h/.config/crsf1-missing.env\n");
   try {
     e2e.sb.systemctl("daemon-reload");
+    e2e.sb.systemctl("reset-failed", "containerd.service"); // this test's own restarts count toward StartLimitBurst
     e2e.sb.systemctl("restart", "containerd.service");
     expect(waitFor(() => e2e.sb.systemctl("is-active", "containerd.service").stdout.trim() === "active" && rootlesskitArgs().includes("--mtu=1300"), 30_000)).toBe(true);
 

@@ -81,7 +81,8 @@ describe("apply", () => {
     expect(err).toBeInstanceOf(ApplyError);
     expect(err.failure.reason).toBe("x.service failed");
     expect(await host.readText("/u/x.service")).toBe("v1\n");
-    expect(systemctlLog(host)).toEqual(["daemon-reload", "restart x.service", "daemon-reload", "restart x.service"]);
+    // each deliberate restart first clears the start rate limit (StartLimitBurst is for crash loops)
+    expect(systemctlLog(host)).toEqual(["daemon-reload", "reset-failed x.service", "restart x.service", "daemon-reload", "reset-failed x.service", "restart x.service"]);
   });
 
   test("a wait polls until ready and changes nothing; a wait past its deadline fails", async () => {
