@@ -75,6 +75,8 @@ test("a drop-in's Environment=…STATE_DIR=%t/crs-state is honoured by the readi
     e2e.sb.systemctl("daemon-reload");
     e2e.sb.systemctl("reset-failed", "containerd.service"); // this test's own restarts count toward StartLimitBurst
     e2e.sb.systemctl("restart", "containerd.service");
+    // the next test starts from a settled containerd, back on the default state dir
+    expect(waitFor(() => e2e.cliJson("status", "--json").doc?.containerd?.answering === true, 30_000)).toBe(true);
   }
 }, 120_000);
 
