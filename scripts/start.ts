@@ -3,6 +3,7 @@
 // product refuses to run, so this explains why and offers to run it as a throwaway
 // unprivileged user with a real `systemd --user` (the sandbox the tests use).
 import { openSandbox, SANDBOX_PATH } from "./sandbox.ts";
+import { ensurePackages, RUNTIME_PACKAGES } from "./packages.ts";
 import { BINARY_NAME } from "../src/core/paths.ts";
 
 const SANDBOX_USER = "crs-demo";
@@ -23,7 +24,8 @@ console.log(
   [
     `You are root. ${BINARY_NAME} sets up containerd for an unprivileged user and refuses to run as root.`,
     `It can run here as a throwaway user "${SANDBOX_USER}" with a real systemd --user manager`,
-    `(created now; remove it later with: bun scripts/sandbox.ts destroy ${SANDBOX_USER}).`,
+    `(created now, after installing the Debian packages rootless containerd needs when they are missing;`,
+    ` remove the user later with: npx bun scripts/sandbox.ts destroy ${SANDBOX_USER}).`,
   ].join("\n"),
 );
 let go = sandboxFlag;
@@ -38,6 +40,8 @@ if (!go) {
   console.log(`Not started. Non-interactively: npm start -- --sandbox [COMMAND...]   e.g. npm start -- --sandbox check`);
   process.exit(process.stdin.isTTY ? 0 : 1);
 }
+// a fresh machine has none of what rootless containerd needs: install it, as the tests do
+ensurePackages(RUNTIME_PACKAGES, "start");
 const sb = await openSandbox(SANDBOX_USER);
 const installed = sb.installBinary(binary);
 const env = Object.entries({ ...sb.baseEnv(), PATH: SANDBOX_PATH, TERM: process.env.TERM ?? "xterm-256color" }).map(([k, v]) => `${k}=${v}`);

@@ -3,36 +3,14 @@
 // tests. The end-to-end tests drive the compiled binary as a throwaway user with a real
 // `systemd --user` (scripts/sandbox.ts), so they need root; they are never skipped.
 import { prepareMachine } from "./sandbox.ts";
+import { ensurePackages, TEST_PACKAGES } from "./packages.ts";
 
-const PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "uidmap", "runc", "fuse-overlayfs", "busybox-static", "tmux", "dbus-user-session", "procps", "util-linux", "python3"];
 const bun = process.execPath;
 const args = process.argv.slice(2);
 const isRoot = process.getuid!() === 0;
 
-function run(argv: string[], env?: Record<string, string>): number {
-  return Bun.spawnSync(argv, { stdio: ["inherit", "inherit", "inherit"], env: { ...process.env, ...env } }).exitCode ?? 1;
-}
-
-function missingPackages(): string[] {
-  return PACKAGES.filter((p) => {
-    const r = Bun.spawnSync(["dpkg-query", "-W", "-f=${Status}", p]);
-    return !r.stdout.toString().includes("install ok installed");
-  });
-}
-
-function ensurePackages(): void {
-  const missing = missingPackages();
-  if (missing.length === 0) return;
-  if (!isRoot) {
-    console.error(`[test] missing Debian packages: ${missing.join(" ")}\n[test] install them: sudo apt-get install -y ${missing.join(" ")}`);
-    process.exit(1);
-  }
-  console.log(`[test] installing ${missing.join(" ")}`);
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
-  if (run(["apt-get", "update", "-qq"], env) !== 0 || run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing], env) !== 0) {
-    console.error("[test] apt-get failed");
-    process.exit(1);
-  }
+function run(argv: string[]): number {
+  return Bun.spawnSync(argv, { stdio: ["inherit", "inherit", "inherit"] }).exitCode ?? 1;
 }
 
 /** Runs bun test on some paths, streaming its output; returns [passed, failed, exitCode]. */
@@ -55,7 +33,7 @@ async function bunTest(label: string, paths: string[], timeoutMs: number): Promi
 }
 
 const only = args[0]; // optional: "unit" | "e2e"
-ensurePackages();
+ensurePackages(TEST_PACKAGES, "test");
 if (isRoot) prepareMachine();
 if (run([bun, "scripts/build.ts"]) !== 0) process.exit(1);
 

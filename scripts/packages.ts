@@ -1,0 +1,31 @@
+// The Debian packages a sandbox needs (the real systemd --user, RootlessKit, containerd and
+// their helpers), and installing the missing ones as root. Shared by `npm test` (which also
+// needs the test tools) and `npm start` as root (which runs the product in a sandbox).
+
+/** What rootless containerd needs on the machine, for the product in a sandbox. */
+export const RUNTIME_PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "uidmap", "runc", "fuse-overlayfs", "dbus-user-session", "procps", "util-linux"];
+/** What the tests need besides: a busybox for a test image, tmux for the UI, python3 for the daemon stand-ins. */
+export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "python3"];
+
+function run(argv: string[]): number {
+  return Bun.spawnSync(argv, { stdio: ["inherit", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } }).exitCode ?? 1;
+}
+
+export function missingPackages(packages: readonly string[]): string[] {
+  return packages.filter((p) => !Bun.spawnSync(["dpkg-query", "-W", "-f=${Status}", p]).stdout.toString().includes("install ok installed"));
+}
+
+/** Installs what is missing (root only); exits with the apt-get command to type otherwise. */
+export function ensurePackages(packages: readonly string[], tag: string): void {
+  const missing = missingPackages(packages);
+  if (missing.length === 0) return;
+  if (process.getuid!() !== 0) {
+    console.error(`[${tag}] missing Debian packages: ${missing.join(" ")}\n[${tag}] install them: sudo apt-get install -y ${missing.join(" ")}`);
+    process.exit(1);
+  }
+  console.log(`[${tag}] installing ${missing.join(" ")}`);
+  if (run(["apt-get", "update", "-qq"]) !== 0 || run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing]) !== 0) {
+    console.error(`[${tag}] apt-get failed`);
+    process.exit(1);
+  }
+}
