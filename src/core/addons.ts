@@ -10,7 +10,7 @@ import { isOwned } from "./systemd.ts";
 import type { Reporter } from "./reporter.ts";
 import { UsageError } from "./errors.ts";
 import type { ApplyResult, Step } from "./plan.ts";
-import { applyPlan } from "./plan-apply.ts";
+import { applyPlan, removeEmptyDirs } from "./plan-apply.ts";
 import { renderPlan } from "./plan-render.ts";
 import { withLock } from "./lock.ts";
 import { interruptedOr } from "./interrupt.ts";
@@ -102,11 +102,6 @@ export async function planAddons(host: Host, paths: Paths, names: string[], acti
     restartsContainerd: plans.some((p) => p.restartsContainerd),
     emptyDirs: [...new Set(plans.flatMap((p) => p.emptyDirs ?? []))],
   };
-}
-
-/** After a successful apply: the directories a plan emptied (conf.d, a daemon's config dir) go too. */
-export async function removeEmptyDirs(host: Host, dirs: string[]): Promise<void> {
-  for (const d of [...dirs].sort((a, b) => b.length - a.length)) await host.removeEmptyDir(d);
 }
 
 /** Plan, tell, apply, report. Throws UserError/ApplyError on refusal or failure (nothing left half-done). */

@@ -5,15 +5,14 @@
 // `install` and the interactive installer both apply through here.
 import type { Host } from "./host.ts";
 import type { ApplyResult, Step } from "./plan.ts";
-import { applyPlan, ApplyError, type ApplyOptions } from "./plan-apply.ts";
-import { removeEmptyDirs } from "./addons.ts";
+import { applyPlan, ApplyError, removeEmptyDirs, type ApplyOptions } from "./plan-apply.ts";
 
 export async function applyInstallPlan(host: Host, steps: readonly Step[], launcherDirs: readonly string[], opts: ApplyOptions = {}): Promise<ApplyResult> {
   try {
     return await applyPlan(host, steps, opts);
   } catch (e) {
     // made by the launcher (or its run by hand for the diagnosis), empty unless containerd wrote data
-    if (e instanceof ApplyError) await removeEmptyDirs(host, [...launcherDirs]);
+    if (e instanceof ApplyError) await removeEmptyDirs(host, launcherDirs);
     throw e;
   }
 }

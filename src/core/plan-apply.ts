@@ -60,6 +60,11 @@ type Undo = { late: boolean; files: boolean; description: string; run: () => Pro
 const ROLLBACK_SUFFIX = ".crs-rollback";
 const modeOf = (m: number) => m & 0o7777;
 
+/** Removes the directories that are empty, deepest first (so an emptied parent goes too); keeps the rest. */
+export async function removeEmptyDirs(host: Host, dirs: readonly string[]): Promise<void> {
+  for (const d of [...dirs].sort((a, b) => b.length - a.length)) await host.removeEmptyDir(d);
+}
+
 async function missingDirs(host: Host, path: string): Promise<string[]> {
   const missing: string[] = [];
   for (let d = dirname(path); d !== "/" && d !== "."; d = dirname(d)) {
@@ -88,7 +93,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
   };
 
   const dirUndos = (dirs: string[], why: string) => {
-    if (dirs.length) undos.push({ late: false, files: true, description: `remove the directories created for ${why}`, run: async () => { for (const d of dirs) await host.removeEmptyDir(d); } });
+    if (dirs.length) undos.push({ late: false, files: true, description: `remove the directories created for ${why}`, run: () => removeEmptyDirs(host, dirs) });
   };
 
   for (const [index, step] of steps.entries()) {

@@ -13,9 +13,9 @@ import { acquireLock } from "./lock.ts";
 import { isActive, isEnabled, isOwned, unitStates } from "./systemd.ts";
 import { launcherLocation } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "./plan-render.ts";
-import { applyPlan } from "./plan-apply.ts";
+import { applyPlan, removeEmptyDirs } from "./plan-apply.ts";
 import { stepPrinter } from "./lifecycle-output.ts";
-import { installedAddons, planAddons, removeEmptyDirs, withoutContainerdRestart } from "./addons.ts";
+import { installedAddons, planAddons, withoutContainerdRestart } from "./addons.ts";
 import { UserError } from "./errors.ts";
 import { interruptedOr } from "./interrupt.ts";
 import { containerdReadyStep, serviceStateDir } from "./containerd-ready.ts";
@@ -113,8 +113,7 @@ export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): P
     }
     if (opts.confirm && !(await opts.confirm(renderPreviews(previews)))) throw new UserError("cancelled; nothing was changed");
     const result = await applyPlan(host, steps, { onEvent: stepPrinter(reporter, previews), signal: ctx.signal }).catch((e) => Promise.reject(interruptedOr(e)));
-    await host.removeEmptyDir(join(paths.unitDir, `${CONTAINERD_UNIT}.d`));
-    await removeEmptyDirs(host, emptyDirs);
+    await removeEmptyDirs(host, [join(paths.unitDir, `${CONTAINERD_UNIT}.d`), ...emptyDirs]);
     const kept: string[] = [];
     for (const d of dataDirs) if (await host.exists(d)) kept.push(d);
     if (installed) reporter.info(`Uninstalled ${CONTAINERD_UNIT}.`);

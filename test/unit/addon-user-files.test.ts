@@ -6,7 +6,8 @@ import { parseTOML } from "confbox";
 import { symlink, mkdir, readlink } from "node:fs/promises";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
 import { resolvePaths } from "../../src/core/paths.ts";
-import { installedAddons, planAddons, removeEmptyDirs } from "../../src/core/addons.ts";
+import { installedAddons, planAddons } from "../../src/core/addons.ts";
+import { removeEmptyDirs } from "../../src/core/plan-apply.ts";
 import type { Step } from "../../src/core/plan.ts";
 import { backupPath } from "../../src/core/proxy-plugin-plan.ts";
 
