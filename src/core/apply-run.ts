@@ -16,7 +16,7 @@ import { install } from "./install.ts";
 import { uninstall } from "./uninstall.ts";
 import type { RootlessKitFacts } from "./rootlesskit-facts.ts";
 import type { ParsedDesiredState } from "./desired-state.ts";
-import { decideApply, phaseBSteps, settingsSteps, type ApplyDecision, type ApplyItem, type ApplyReport } from "./apply.ts";
+import { decideApply, isContainerdRestart, phaseBSteps, settingsSteps, type ApplyDecision, type ApplyItem, type ApplyReport } from "./apply.ts";
 
 export interface ApplyOptions {
   dryRun?: boolean;
@@ -108,7 +108,7 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
     const plan = await phaseBSteps(host, paths, d, settingsDone, restartedInA);
     warnings.push(...plan.warnings);
     for (const w of plan.warnings) reporter.warn(w);
-    if (plan.steps.some((s) => s.kind === "systemctl" && s.args[0] === "restart" && s.args.includes(CONTAINERD_UNIT))) {
+    if (plan.steps.some(isContainerdRestart)) {
       reporter.info(`${CONTAINERD_UNIT} will be restarted once to apply the changes (running containers stop).`);
     }
     const launch = await planInstall(host, paths);

@@ -184,7 +184,7 @@ function settingsInEffectStep(flags: string[]): Step {
   };
 }
 
-const isContainerdRestart = (s: Step) => s.kind === "systemctl" && s.args[0] === "restart" && s.args.includes(CONTAINERD_UNIT);
+export const isContainerdRestart = (s: Step) => s.kind === "systemctl" && s.args[0] === "restart" && s.args.includes(CONTAINERD_UNIT);
 
 /** Polls the add-on's own status until it is installed and answering (null for add-ons outside containerd). */
 function addonAnswersStep(paths: Paths, id: string): Step | null {
