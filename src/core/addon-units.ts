@@ -2,7 +2,7 @@
 // upstream project and the distro package), their user unit (ordered after containerd and
 // part of it when the daemon runs inside the RootlessKit namespace), the steps that install,
 // start, and remove it, and "installed" meaning the daemon's socket answers.
-import { basename, dirname } from "node:path";
+import { dirname } from "node:path";
 import type { Host } from "./host.ts";
 import type { Paths } from "./paths.ts";
 import { CONTAINERD_UNIT, unitPath } from "./paths.ts";
@@ -146,5 +146,3 @@ export async function programOutput(host: Host, argv: string[]): Promise<string>
   const r = await host.run(argv, { timeoutMs: 10_000 });
   return r.code === 0 ? r.stdout + r.stderr : "";
 }
-
-export const programName = (path: string) => basename(path);
