@@ -12,7 +12,7 @@ import { unitSettings } from "../../src/core/service-environment.ts";
 import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
 import { checksWithGroups, sudoBlockFor } from "./checks.ts";
 import { environmentFacts } from "./environment.ts";
-import { listAddons } from "./addons.ts";
+import { listAddons } from "../../src/core/addons.ts";
 import { settingFields } from "./settings.ts";
 import { installedState } from "./status.ts";
 import { planForChoices, planForUninstall, nextStepsFor, snapshotterDefault } from "./plans.ts";
@@ -31,7 +31,17 @@ export function createEngine(host: Host): Engine {
       return r.findings;
     },
     sudoBlock: sudoBlockFor,
-    addons: () => listAddons({ host, paths }),
+    // `plugins --status`'s listing: availability and whether each is installed
+    addons: async () =>
+      (await listAddons(host, paths, true)).map((a) => ({
+        id: a.id,
+        title: a.title,
+        summary: a.summary,
+        available: a.available,
+        reason: a.reason,
+        installed: a.status?.installed ?? false,
+        options: a.options,
+      })),
     settings: async () => {
       const [rk, current] = await Promise.all([probeRootlessKitFacts(host), unitSettings(host, paths)]);
       return settingFields(rk, paths, current);
