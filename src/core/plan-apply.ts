@@ -74,7 +74,7 @@ async function missingDirs(host: Host, path: string): Promise<string[]> {
   return missing; // deepest first
 }
 
-export function systemctlArgv(args: string[]): string[] {
+function systemctlArgv(args: string[]): string[] {
   return ["systemctl", "--user", ...args];
 }
 
@@ -270,7 +270,7 @@ async function rollback(host: Host, undos: Undo[], reloaded: boolean, onEvent?: 
   for (const u of reversed.filter((u) => u.files)) await run(u);
   if (reloaded) {
     onEvent?.({ type: "rollback", description: "systemctl --user daemon-reload" });
-    await host.run(systemctlArgv(["daemon-reload"]), { timeoutMs: 60_000 });
+    await systemctl(host, ["daemon-reload"]);
     done.push("systemctl --user daemon-reload");
   }
   for (const u of reversed.filter((u) => u.late)) await run(u);
