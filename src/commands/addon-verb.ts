@@ -2,7 +2,7 @@
 // built here from the add-on's id; the work is src/core/addons.ts.
 import { defineCommand, type ArgsDef } from "citty";
 import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
-import { runAddons, type AddonAction } from "../core/addons.ts";
+import { optionsFromFlags, runAddons, type AddonAction } from "../core/addons.ts";
 import type { CommandModule } from "./index.ts";
 
 const buildkitArgs = {
@@ -21,13 +21,10 @@ export function addonCommand(id: string, verb: string, action: AddonAction): Com
       async run({ args, data }) {
         const ctx = runContext(data, args);
         const confirm = consent(ctx, args);
-        const a = args as Record<string, unknown>;
-        const options: Record<string, string> = {};
-        if (typeof a.worker === "string") options.worker = a.worker;
-        if (typeof a.namespace === "string") options.namespace = a.namespace;
+        const { worker, namespace } = args as { worker?: string; namespace?: string };
         const result = await runAddons(ctx, [id], action, {
           dryRun: args["dry-run"],
-          options: { [id]: options },
+          options: optionsFromFlags([id], { worker, namespace }),
           confirm,
         });
         ctx.reporter.result(result);
