@@ -11,7 +11,7 @@ import { runChecks, SECTIONS, type CheckResult } from "./checks/index.ts";
 import { acquireLock } from "./lock.ts";
 import { planInstall } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "./plan-render.ts";
-import { ApplyError, type ApplyEvent } from "./plan-apply.ts";
+import { ApplyError } from "./plan-apply.ts";
 import type { StepOutcome } from "./plan.ts";
 import { diagnoseStart } from "./diagnose.ts";
 import { environmentValues, serviceEnvironment } from "./service-environment.ts";
@@ -63,7 +63,6 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
   }
   const lock = opts.dryRun ? null : await acquireLock(host, paths, { purpose: "install", onWait: (h) => reporter.info(`Waiting for another run (pid ${h.pid}${h.purpose ? `: ${h.purpose}` : ""}) to finish`) });
   try {
-
     const plan = await planInstall(host, paths, { readyTimeoutMs: opts.readyTimeoutMs });
     const previews = await previewPlan(host, plan.steps);
     if (plan.replacesForeignUnit) reporter.warn(`${plan.unitFile} was not created by this tool; it is replaced (the diff shows how) and kept as ${plan.replacesForeignUnit}`);
@@ -110,5 +109,3 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
     await lock?.release();
   }
 }
-
-export type { ApplyEvent };
