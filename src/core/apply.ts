@@ -18,7 +18,7 @@ import { previewPlan } from "./plan-render.ts";
 import { isActive, unitStates } from "./systemd.ts";
 import { planInstall } from "./install-plan.ts";
 import { SettingsError, SETTINGS, type RawSettings } from "./rootlesskit-settings.ts";
-import { planConfigure, type ConfigurePlan } from "./rootlesskit-configure.ts";
+import { planConfigure, runningFlags, type ConfigurePlan } from "./rootlesskit-configure.ts";
 import { rootlesskitFlags } from "./rootlesskit.ts";
 import { dropInSettings, overridePath, unitSpecifiers } from "./rootlesskit-dropin.ts";
 import type { RootlessKitFacts } from "./rootlesskit-facts.ts";
@@ -178,8 +178,7 @@ function settingsInEffectStep(flags: string[]): Step {
     ready: async (host) => {
       const [s] = await unitStates(host, [CONTAINERD_UNIT]);
       if (!s || !isActive(s) || s.mainPid <= 0) return false;
-      const argv = ((await host.readText(`/proc/${s.mainPid}/cmdline`)) ?? "").split("\0");
-      return argv.slice(1, 1 + flags.length).join("\0") === flags.join("\0");
+      return (await runningFlags(host, s.mainPid, flags)).same;
     },
   };
 }

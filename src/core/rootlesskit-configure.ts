@@ -97,6 +97,12 @@ async function must(host: Host, args: string[]): Promise<void> {
 
 const INTERRUPTED = "interrupted";
 
+/** The leading arguments (as many as `flags` has) of the RootlessKit running as `pid`, and whether they are exactly `flags`. */
+export async function runningFlags(host: Host, pid: number, flags: string[]): Promise<{ running: string[]; same: boolean }> {
+  const running = ((await host.readText(`/proc/${pid}/cmdline`)) ?? "").split("\0").slice(1, 1 + flags.length);
+  return { running, same: running.join("\0") === flags.join("\0") };
+}
+
 /** Waits until containerd runs under a RootlessKit started with exactly `flags` and its socket exists. */
 async function waitForSettings(host: Host, paths: Paths, flags: string[], timeoutMs: number, signal?: AbortSignal): Promise<string | undefined> {
   const deadline = host.now() + timeoutMs;
@@ -107,9 +113,8 @@ async function waitForSettings(host: Host, paths: Paths, flags: string[], timeou
     const failure = startFailure(state!);
     if (failure && state!.nRestarts > 0) return failure;
     if (isActive(state!) && state!.mainPid > 0) {
-      const cmdline = ((await host.readText(`/proc/${state!.mainPid}/cmdline`)) ?? "").split("\0");
-      const running = cmdline.slice(1, 1 + flags.length);
-      if (running.join("\0") !== flags.join("\0")) last = `RootlessKit runs with ${running.join(" ")}`;
+      const { running, same } = await runningFlags(host, state!.mainPid, flags);
+      if (!same) last = `RootlessKit runs with ${running.join(" ")}`;
       else if (await host.exists(paths.containerdSocket)) return undefined;
       else last = `${paths.containerdSocket} did not appear`;
     } else if (failure) last = failure;
