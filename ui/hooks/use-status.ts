@@ -1,7 +1,7 @@
 import { useEngine } from "../contexts/app-context.tsx";
 import { useAsync } from "./use-async.ts";
 
-export const useStatus = (generation = 0) => {
+export const useStatus = () => {
   const engine = useEngine();
-  return useAsync(() => engine.status(), [engine, generation]);
+  return useAsync(() => engine.status(), [engine]);
 };
