@@ -43,17 +43,11 @@ export function family(d: Distro): Family | null {
   return null;
 }
 
-/** Package names per family for what the checks may ask for. */
+/** Package names per family where they differ from the name the checks ask for. */
 const PACKAGES: Record<string, Partial<Record<Family, string>>> = {
-  rootlesskit: { debian: "rootlesskit", fedora: "rootlesskit", arch: "rootlesskit", suse: "rootlesskit", alpine: "rootlesskit" },
-  containerd: { debian: "containerd", fedora: "containerd", arch: "containerd", suse: "containerd", alpine: "containerd" },
-  runc: { debian: "runc", fedora: "runc", arch: "runc", suse: "runc", alpine: "runc" },
-  slirp4netns: { debian: "slirp4netns", fedora: "slirp4netns", arch: "slirp4netns", suse: "slirp4netns", alpine: "slirp4netns" },
   uidmap: { debian: "uidmap", fedora: "shadow-utils", arch: "shadow", suse: "shadow", alpine: "shadow-uidmap" },
-  "util-linux": { debian: "util-linux", fedora: "util-linux", arch: "util-linux", suse: "util-linux", alpine: "util-linux" },
   mount: { debian: "mount", fedora: "util-linux", arch: "util-linux", suse: "util-linux", alpine: "util-linux" },
   "dbus-user-session": { debian: "dbus-user-session", fedora: "dbus-daemon", arch: "dbus", suse: "dbus-1", alpine: "dbus" },
-  "fuse-overlayfs": { debian: "fuse-overlayfs", fedora: "fuse-overlayfs", arch: "fuse-overlayfs", suse: "fuse-overlayfs", alpine: "fuse-overlayfs" },
 };
 
 const INSTALLERS: Record<Family, string> = {
@@ -65,7 +59,7 @@ const INSTALLERS: Record<Family, string> = {
 };
 
 /** The root command that installs a package here, or null when the distribution is unknown. */
-export function installLine(d: Distro, pkg: keyof typeof PACKAGES | string): string | null {
+export function installLine(d: Distro, pkg: string): string | null {
   const fam = family(d);
   if (!fam) return null;
   const name = PACKAGES[pkg]?.[fam] ?? pkg;
