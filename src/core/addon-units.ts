@@ -9,7 +9,7 @@ import { CONTAINERD_UNIT, unitPath } from "./paths.ts";
 import { UserError } from "./errors.ts";
 import type { Step, WaitStep } from "./plan.ts";
 import { isActive, isEnabled, isOwned, renderUnit, serviceUnit, servicePath, unitStates, startFailure, type UnitModel } from "./systemd.ts";
-import type { PluginStatus, Requirement } from "../plugins/registry.ts";
+import type { Availability, PluginStatus, Requirement } from "../plugins/registry.ts";
 
 /** Where each required program is; throws one UserError listing every missing one with where to get it. */
 export async function findRequired(host: Host, reqs: readonly Requirement[]): Promise<Record<string, string>> {
@@ -34,13 +34,13 @@ export function missingFix(r: Requirement): string {
   return `${r.binary}: ${pkg}download it from ${r.project} (${r.url}) into a directory on your PATH, e.g. ~/.local/bin.`;
 }
 
-/** Why the add-on cannot be installed here, or undefined. */
-export async function missingReason(host: Host, reqs: readonly Requirement[]): Promise<string | undefined> {
+/** Whether the add-on can be installed here: every required program found, else the reason. */
+export async function requirementsAvailability(host: Host, reqs: readonly Requirement[]): Promise<Availability> {
   try {
     await findRequired(host, reqs);
-    return undefined;
+    return { available: true };
   } catch (e) {
-    return e instanceof UserError ? `${e.message}. ${e.fix ?? ""}`.trim() : String(e);
+    return { available: false, reason: e instanceof UserError ? `${e.message}. ${e.fix ?? ""}`.trim() : String(e) };
   }
 }
 

@@ -4,7 +4,7 @@
 import { dirname, join } from "node:path";
 import { CONTAINERD_UNIT } from "./paths.ts";
 import type { Step } from "./plan.ts";
-import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, missingReason, requireContainerdActive, socketWait, missingFix } from "./addon-units.ts";
+import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, requirementsAvailability, requireContainerdActive, socketWait, missingFix } from "./addon-units.ts";
 import { registerProxyPlugin, restartContainerdSteps, unregisterProxyPlugin } from "./proxy-plugin-plan.ts";
 import { isActive, unitStates } from "./systemd.ts";
 import { UserError } from "./errors.ts";
@@ -66,10 +66,7 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
     seedVerb: spec.id,
     runs: "namespace",
     requires: spec.requires,
-    async availability(ctx) {
-      const reason = await missingReason(ctx.host, spec.requires);
-      return reason ? { available: false, reason } : { available: true };
-    },
+    availability: (ctx) => requirementsAvailability(ctx.host, spec.requires),
     async checks() {
       return [];
     },

@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { registerPlugin, type PluginContext, type PluginPlan, type Requirement } from "./registry.ts";
 import { UsageError } from "../core/errors.ts";
-import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, missingReason, requireContainerdActive } from "../core/addon-units.ts";
+import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, requirementsAvailability, requireContainerdActive } from "../core/addon-units.ts";
 import { buildkitCaveat, buildkitFacts, detachNetnsInEffect, ownedBuildkitUnits } from "../core/buildkit-facts.ts";
 import { backupPath } from "../core/proxy-plugin-plan.ts";
 import type { Step } from "../core/plan.ts";
@@ -53,10 +53,7 @@ registerPlugin({
     { key: "worker", label: "Worker", choices: ["oci", "containerd"], default: "oci" },
     { key: "namespace", label: "containerd namespace (containerd worker)", validate: (v) => (v === "" || NS_RE.test(v) ? undefined : `invalid namespace "${v}"`) },
   ],
-  async availability(ctx) {
-    const reason = await missingReason(ctx.host, requires);
-    return reason ? { available: false, reason } : { available: true };
-  },
+  availability: (ctx) => requirementsAvailability(ctx.host, requires),
   async checks() {
     return [];
   },

@@ -2,7 +2,7 @@
 // Its daemon runs on the host (not in the namespace, not part of containerd).
 import { dirname, join } from "node:path";
 import { registerPlugin, type PluginContext, type Requirement } from "./registry.ts";
-import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, missingReason, programOutput } from "../core/addon-units.ts";
+import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, requirementsAvailability, programOutput } from "../core/addon-units.ts";
 import { atLeast, parseVersion } from "../core/version.ts";
 import type { Finding } from "../core/findings.ts";
 
@@ -33,10 +33,7 @@ registerPlugin({
   seedVerb: "bypass4netnsd",
   runs: "host",
   requires,
-  async availability(ctx) {
-    const reason = await missingReason(ctx.host, requires);
-    return reason ? { available: false, reason } : { available: true };
-  },
+  availability: (ctx) => requirementsAvailability(ctx.host, requires),
   async checks(ctx): Promise<Finding[]> {
     const release = (await ctx.host.readText("/proc/sys/kernel/osrelease"))?.trim() ?? "";
     const v = parseVersion(release);
