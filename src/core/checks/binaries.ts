@@ -41,7 +41,7 @@ async function idmapFinding(ctx: CheckContext, name: "newuidmap" | "newgidmap", 
   };
 }
 
-async function networkDriver(ctx: CheckContext, rootlesskit: Tool | null, distro: Distro): Promise<{ findings: Finding[]; facts: FactsPart }> {
+async function networkDriver(ctx: CheckContext, rkAtLeast2: boolean, distro: Distro): Promise<{ findings: Finding[]; facts: FactsPart }> {
   const [slirp, vpnkit, pasta, lxc] = await Promise.all([
     findToolVersion(ctx, "slirp4netns"),
     findToolVersion(ctx, "vpnkit"),
@@ -50,7 +50,6 @@ async function networkDriver(ctx: CheckContext, rootlesskit: Tool | null, distro
   ]);
   const facts: FactsPart = { tools: { slirp4netns: slirp, vpnkit, pasta } };
   const slirpOk = slirp?.version ? atLeast(slirp.version, SLIRP_MIN) : false;
-  const rkAtLeast2 = rootlesskit?.version ? atLeast(rootlesskit.version, "2.0.0") : false;
   let driver: NetworkDriver | null = slirpOk ? "slirp4netns" : vpnkit ? "vpnkit" : pasta && rkAtLeast2 ? "pasta" : lxc ? "lxc-user-nic" : null;
   facts.networkDriver = driver;
   const findings: Finding[] = [];
@@ -78,8 +77,9 @@ export async function probeBinaries(ctx: CheckContext): Promise<ProbeResult> {
     findTool(ctx, "nsenter"),
     findTool(ctx, "mount"),
   ]);
+  const rkAtLeast2 = rootlesskit?.version ? atLeast(rootlesskit.version, "2.0.0") : false;
   const [net, uidmap, gidmap, newuidmap, newgidmap] = await Promise.all([
-    networkDriver(ctx, rootlesskit, distro),
+    networkDriver(ctx, rkAtLeast2, distro),
     idmapFinding(ctx, "newuidmap", distro),
     idmapFinding(ctx, "newgidmap", distro),
     findTool(ctx, "newuidmap"),
@@ -98,7 +98,7 @@ export async function probeBinaries(ctx: CheckContext): Promise<ProbeResult> {
     facts: {
       ...net.facts,
       tools: { ...net.facts.tools, rootlesskit, containerd, runc, crun, nsenter, mount, newuidmap, newgidmap },
-      detachNetnsSupported: rootlesskit?.version ? atLeast(rootlesskit.version, "2.0.0") : false,
+      detachNetnsSupported: rkAtLeast2,
     },
   };
 }
