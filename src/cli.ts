@@ -7,6 +7,7 @@ import { runCommand, type ArgsDef } from "citty";
 import { rootHelp, commandHelp } from "./help.ts";
 import { commands } from "./commands/index.ts";
 import { UserError, UsageError } from "./core/errors.ts";
+import { sudoBlock } from "./core/findings.ts";
 import { InterruptedError } from "./core/interrupt.ts";
 import { BINARY_NAME } from "./core/paths.ts";
 import { validateFlags } from "./core/argv.ts";
@@ -23,7 +24,7 @@ function fail(e: unknown, usage?: string, json = false): number {
   if (e instanceof UserError) {
     process.stderr.write(`[ERROR] ${e.message}\n`);
     if (e.fix) process.stderr.write(`${e.fix}\n`);
-    if (e.sudoFix?.length) process.stderr.write(["sudo sh -eux <<'EOF'", ...e.sudoFix, "EOF", ""].join("\n"));
+    if (e.sudoFix?.length) process.stderr.write(`${sudoBlock(e.sudoFix)}\n`);
     if (usage && e instanceof UsageError) process.stderr.write(`\n${usage}`);
     return e.exitCode;
   }

@@ -30,9 +30,12 @@ export function gatherSudoLines(findings: readonly Finding[]): string[] {
   return [...seen];
 }
 
-/** The copy-paste block for fixes that need root, or "" when there are none. */
+/** The copy-paste block for shell lines that need root, or "" when there are none. */
+export function sudoBlock(lines: readonly string[]): string {
+  return lines.length ? ["sudo sh -eux <<'EOF'", ...lines, "EOF"].join("\n") : "";
+}
+
+/** The one block for every fix the findings need root for. */
 export function renderSudoBlock(findings: readonly Finding[]): string {
-  const lines = gatherSudoLines(findings);
-  if (lines.length === 0) return "";
-  return ["sudo sh -eux <<'EOF'", ...lines, "EOF"].join("\n");
+  return sudoBlock(gatherSudoLines(findings));
 }

@@ -1,5 +1,6 @@
 // Runs an engine call once (or when `deps` change) and exposes its value or error.
 import { useEffect, useState, type DependencyList } from "react";
+import { sudoBlock } from "../../src/core/findings.ts";
 
 export interface AsyncState<T> {
   value?: T;
@@ -29,6 +30,6 @@ export function errorText(e: unknown): string {
   const err = e as { message?: string; fix?: string; sudoFix?: string[] };
   const lines = [err?.message ?? String(e)];
   if (err?.fix) lines.push(err.fix);
-  if (err?.sudoFix?.length) lines.push(["sudo sh -eux <<'EOF'", ...err.sudoFix, "EOF"].join("\n"));
+  if (err?.sudoFix?.length) lines.push(sudoBlock(err.sudoFix));
   return lines.join("\n");
 }
