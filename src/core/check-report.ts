@@ -7,14 +7,15 @@ import { renderSudoBlock } from "./findings.ts";
 import type { Reporter } from "./reporter.ts";
 import { SECTIONS, type CheckResult } from "./checks/index.ts";
 
-function sectionOf(f: Finding): number {
+/** The seed section a finding is shown under (its id's first part), the last one otherwise. */
+export function sectionOf(f: Finding): number {
   const group = f.id.split(".")[0]!;
   const i = SECTIONS.findIndex((s) => (s.prefixes as readonly string[]).includes(group));
   return i === -1 ? SECTIONS.length - 1 : i;
 }
 
 /** Root fixes come from what is wrong (warnings and errors), not from hints. */
-function needsAction(f: Finding): boolean {
+export function needsAction(f: Finding): boolean {
   return f.level === "warning" || f.level === "error";
 }
 
@@ -34,8 +35,9 @@ function printFinding(reporter: Reporter, f: Finding): void {
   else if (reporter.verbose) reporter.info(text);
 }
 
-export function sudoScript(result: CheckResult): string {
-  return renderSudoBlock(result.findings.filter(needsAction));
+/** The one `sudo sh -eux` block for what the findings need root to fix. */
+export function sudoScript(findings: readonly Finding[]): string {
+  return renderSudoBlock(findings.filter(needsAction));
 }
 
 export function checkJson(result: CheckResult) {
@@ -49,7 +51,7 @@ export function checkJson(result: CheckResult) {
       ...(f.sudoFix ? { sudoFix: f.sudoFix } : {}),
       ...(f.detail ? { detail: f.detail } : {}),
     })),
-    sudoScript: sudoScript(result) || null,
+    sudoScript: sudoScript(result.findings) || null,
     facts: result.facts,
   };
 }
@@ -69,7 +71,7 @@ export function reportChecks(reporter: Reporter, result: CheckResult): number {
     if (section.title) reporter.info(section.title);
     for (const f of result.findings) if (sectionOf(f) === i) printFinding(reporter, f);
   });
-  const block = sudoScript(result);
+  const block = sudoScript(result.findings);
   if (block) {
     reporter.info("These fixes need root; run them as one block:");
     reporter.plain(block);

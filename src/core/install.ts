@@ -5,9 +5,10 @@
 // rolls back what this run changed and exits 1. Nothing to change: says so, changed=false.
 import type { RunContext } from "../commands/_shared.ts";
 import { UserError } from "./errors.ts";
-import { isFatal, renderSudoBlock, type Finding } from "./findings.ts";
+import { gatherSudoLines, isFatal, type Finding } from "./findings.ts";
+import { needsAction } from "./check-report.ts";
 import { CONTAINERD_UNIT } from "./paths.ts";
-import { runChecks, SECTIONS, type CheckResult } from "./checks/index.ts";
+import { runChecks, type CheckResult } from "./checks/index.ts";
 import { acquireLock } from "./lock.ts";
 import { planInstall } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "./plan-render.ts";
@@ -51,14 +52,14 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
   // the checks only read (and run RootlessKit in a throwaway namespace): they need no lock
   const checks: CheckResult = await runChecks(host, paths, { smokeTest: !opts.skipSmokeTest });
   const findings = applyForce(checks.findings, Boolean(opts.force));
-  printFindings(reporter, findings, SECTIONS);
+  printFindings(reporter, findings);
   if (checks.refused || findings.some(isFatal)) {
-    const block = renderSudoBlock(findings.filter((f) => f.level === "error" || f.level === "warning"));
+    const rootLines = gatherSudoLines(findings.filter(needsAction));
     throw new UserError(
       "the checks above found problems that stop the installation",
       findings.some((f) => f.id.startsWith("rootlesskit.smoke") && f.level === "error") ? "Fix them and run install again (--force continues past a failed RootlessKit test only)." : "Fix them and run install again.",
       1,
-      block ? block.split("\n").slice(1, -1) : undefined,
+      rootLines.length ? rootLines : undefined,
     );
   }
   const lock = opts.dryRun ? null : await acquireLock(host, paths, { purpose: "install", onWait: (h) => reporter.info(`Waiting for another run (pid ${h.pid}${h.purpose ? `: ${h.purpose}` : ""}) to finish`) });

@@ -3,23 +3,15 @@
 // containerd.service", progress while waiting, "Undoing ..." on rollback).
 import type { Reporter } from "./reporter.ts";
 import type { Finding } from "./findings.ts";
-import { findingText } from "./check-report.ts";
+import { findingText, sectionOf } from "./check-report.ts";
+import { SECTIONS } from "./checks/index.ts";
 import type { ApplyEvent } from "./plan-apply.ts";
 import type { StepPreview } from "./plan-render.ts";
 import { stepTarget } from "./plan.ts";
 
-interface Section {
-  readonly title: string | null;
-  readonly prefixes: readonly string[];
-}
-
 /** Headings in the seed's order; warnings and errors under them (everything with --verbose). */
-export function printFindings(reporter: Reporter, findings: readonly Finding[], sections: readonly Section[]): void {
-  const sectionOf = (f: Finding) => {
-    const i = sections.findIndex((s) => s.prefixes.includes(f.id.split(".")[0]!));
-    return i === -1 ? sections.length - 1 : i;
-  };
-  sections.forEach((s, i) => {
+export function printFindings(reporter: Reporter, findings: readonly Finding[]): void {
+  SECTIONS.forEach((s, i) => {
     if (s.title) reporter.info(s.title);
     for (const f of findings) {
       if (sectionOf(f) !== i) continue;

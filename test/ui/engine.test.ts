@@ -216,7 +216,7 @@ describe("next steps after a snapshotter add-on", () => {
 
 describe("checks", () => {
   test("the sudo block is the one `check` prints: only fixes of warnings and errors", async () => {
-    const { sudoBlockFor, sectionIndex } = await import("../../ui/engine/checks.ts");
+    const { sudoScript: sudoBlockFor, sectionOf: sectionIndex } = await import("../../src/core/check-report.ts");
     const findings = [
       { id: "subid.missing", level: "error" as const, message: "no subuid range", sudoFix: ["usermod --add-subuids 100000-165535 alice"] },
       { id: "linger.off", level: "info" as const, message: "linger off", sudoFix: ["loginctl enable-linger alice"] },

@@ -1,19 +1,13 @@
 // The checks as the UI shows them: runChecks (the same call `check` makes), grouped into
-// the report's sections, and the sudo block `check` prints.
+// the report's sections (the sudo block is check-report's sudoScript, used as it is).
 import type { Host } from "../../src/core/host.ts";
 import type { Paths } from "../../src/core/paths.ts";
 import type { Finding } from "../../src/core/findings.ts";
 import { runChecks, PROBE_GROUPS, SECTIONS, type CheckResult, type ProbeGroup } from "../../src/core/checks/index.ts";
-import { sudoScript } from "../../src/core/check-report.ts";
+import { sectionOf } from "../../src/core/check-report.ts";
 import type { CheckGroup } from "./types.ts";
 
 const TITLES = SECTIONS.map((s) => s.title ?? "Checking the session: linger and conflicts");
-
-export function sectionIndex(f: Finding): number {
-  const group = f.id.split(".")[0]!;
-  const i = SECTIONS.findIndex((s) => (s.prefixes as readonly string[]).includes(group));
-  return i === -1 ? SECTIONS.length - 1 : i;
-}
 
 /**
  * Runs every check; each section is reported running, then done with its findings as soon
@@ -33,18 +27,14 @@ export async function checksWithGroups(host: Host, paths: Paths, onGroup: (g: Ch
     SECTIONS.forEach((s, i) => {
       if (shown.has(i) || !(s.prefixes as readonly ProbeGroup[]).every((g) => heard.has(g))) return;
       // in report order: the groups' order, as runChecks returns them
-      settle(i, PROBE_GROUPS.flatMap((g) => [...(heard.get(g) ?? [])]).filter((f) => sectionIndex(f) === i));
+      settle(i, PROBE_GROUPS.flatMap((g) => [...(heard.get(g) ?? [])]).filter((f) => sectionOf(f) === i));
     });
   };
   const result = await runChecks(host, paths, { onProbe });
   TITLES.forEach((_, i) => {
-    const findings = result.findings.filter((f) => sectionIndex(f) === i);
+    const findings = result.findings.filter((f) => sectionOf(f) === i);
     const before = shown.get(i);
     if (!before || before.length !== findings.length || before.some((f, j) => f !== findings[j])) settle(i, findings);
   });
   return result;
-}
-
-export function sudoBlockFor(findings: readonly Finding[]): string {
-  return sudoScript({ ok: true, refused: false, findings: [...findings], facts: undefined as never });
 }

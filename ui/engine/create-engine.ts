@@ -10,7 +10,8 @@ import { CONTAINERD_UNIT } from "../../src/core/paths.ts";
 import { probeRootlessKitFacts } from "../../src/core/rootlesskit-facts.ts";
 import { unitSettings } from "../../src/core/service-environment.ts";
 import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
-import { checksWithGroups, sudoBlockFor } from "./checks.ts";
+import { checksWithGroups } from "./checks.ts";
+import { sudoScript } from "../../src/core/check-report.ts";
 import { environmentFacts } from "./environment.ts";
 import { listAddons } from "../../src/core/addons.ts";
 import { settingFields } from "./settings.ts";
@@ -30,7 +31,7 @@ export function createEngine(host: Host): Engine {
       facts = Promise.resolve(r.facts);
       return r.findings;
     },
-    sudoBlock: sudoBlockFor,
+    sudoBlock: sudoScript,
     // `plugins --status`'s listing: availability and whether each is installed
     addons: async () =>
       (await listAddons(host, paths, true)).map((a) => ({
