@@ -100,13 +100,9 @@ async function settingsRequest(host: Host, paths: Paths, desired: RawSettings) {
 
 /** Decides everything; refuses (DesiredStateError naming key and line) what cannot work here. */
 export async function decideApply(host: Host, paths: Paths, parsed: ParsedDesiredState, facts?: RootlessKitFacts): Promise<ApplyDecision> {
-  const { state, where } = parsed;
+  const { state } = parsed;
   const problems: DesiredProblem[] = [];
-  const at = (key: string, path: Parameters<typeof where>[0]) => {
-    const w = where(path);
-    const m = /:(\d+):(\d+)$/.exec(w);
-    return { key, position: m ? { line: Number(m[1]), column: Number(m[2]) } : undefined };
-  };
+  const at = (key: string, path: Parameters<typeof parsed.position>[0]) => ({ key, position: parsed.position(path) });
 
   const [unit] = await unitStates(host, [CONTAINERD_UNIT]);
   const installed = (await host.readText(unitPath(paths, CONTAINERD_UNIT))) !== null;

@@ -46,8 +46,8 @@ export interface ParsedDesiredState {
   state: DesiredState;
   format: DesiredFormat;
   file: string;
-  /** file:line:column of a key path (for problems found later, e.g. against the machine) */
-  where: (path: readonly Anchor[]) => string;
+  /** line and column of a key path (for problems found later, e.g. against the machine) */
+  position: (path: readonly Anchor[]) => Position | undefined;
 }
 
 export interface DesiredProblem {
@@ -104,10 +104,6 @@ const joinFlags = (words: string[]) => words.map(quoteArg).join(" ");
 export function parseDesiredState(text: string, file: string, format = detectFormat(file, text)): ParsedDesiredState {
   const problems: DesiredProblem[] = [];
   const at = (path: readonly Anchor[]) => locate(text, format, path);
-  const where = (path: readonly Anchor[]) => {
-    const p = at(path);
-    return `${file}${p ? `:${p.line}:${p.column}` : ""}`;
-  };
   const bad = (key: string, path: readonly Anchor[], message: string) => problems.push({ key, position: at(path), message });
 
   if (text.trim() === "") throw new DesiredStateError(file, [{ key: "(file)", message: "the file is empty; name at least one of: containerd, settings, addons, snapshotter" }]);
@@ -224,7 +220,7 @@ export function parseDesiredState(text: string, file: string, format = detectFor
     bad("snapshotter", ["snapshotter"], `"${state.snapshotter}" is served by the ${state.snapshotter} add-on; add it to addons`);
   }
   if (problems.length) throw new DesiredStateError(file, problems);
-  return { state, format, file, where };
+  return { state, format, file, position: at };
 }
 
 /** Reads and checks `apply -f FILE` (`-`: stdin); a path that cannot be read is a UserError naming why. */

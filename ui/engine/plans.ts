@@ -26,7 +26,7 @@ export function desiredState(choices: Choices): ParsedDesiredState {
     },
     format: "toml",
     file: "your choices",
-    where: () => "",
+    position: () => undefined,
   };
 }
 
