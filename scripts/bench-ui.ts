@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createSandbox, type Sandbox } from "./sandbox.ts";
 import { Terminal } from "../test/ui/tmux.ts";
-import { BINARY_NAME } from "../src/core/paths.ts";
+import { BINARY_NAME } from "../src/core/os/paths.ts";
 import { median, RUNS, type Row } from "./bench.ts";
 
 const TITLE = `${BINARY_NAME} `;

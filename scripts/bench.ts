@@ -10,7 +10,7 @@
 // imported from scripts/bench-*.ts when present.
 import { existsSync, statSync, readdirSync } from "node:fs";
 import { createSandbox, SANDBOX_PATH, type Sandbox } from "./sandbox.ts";
-import { BINARY_NAME } from "../src/core/paths.ts";
+import { BINARY_NAME } from "../src/core/os/paths.ts";
 
 export interface Sample {
   ms: number;

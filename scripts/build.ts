@@ -1,7 +1,7 @@
 // Compiles the standalone binary: dist/containerd-rootless-systemd (linux-x64, minified,
 // bytecode). The binary never autoloads .env or bunfig.toml from the user's directory.
 // react-devtools-core (imported by Ink) is a dev dependency so the bundle resolves it.
-import { BINARY_NAME } from "../src/core/paths.ts";
+import { BINARY_NAME } from "../src/core/os/paths.ts";
 
 const outfile = `dist/${BINARY_NAME}`;
 const started = performance.now();

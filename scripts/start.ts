@@ -4,7 +4,7 @@
 // unprivileged user with a real `systemd --user` (the sandbox the tests use).
 import { openSandbox, SANDBOX_PATH } from "./sandbox.ts";
 import { ensurePackages, RUNTIME_PACKAGES } from "./packages.ts";
-import { BINARY_NAME } from "../src/core/paths.ts";
+import { BINARY_NAME } from "../src/core/os/paths.ts";
 
 const SANDBOX_USER = "crs-demo";
 const args = process.argv.slice(2);

@@ -6,11 +6,11 @@
 import { runCommand, type ArgsDef } from "citty";
 import { rootHelp, commandHelp } from "./help.ts";
 import { commands } from "./commands/index.ts";
-import { UserError, UsageError } from "./core/errors.ts";
-import { sudoBlock } from "./core/findings.ts";
-import { InterruptedError } from "./core/interrupt.ts";
-import { BINARY_NAME } from "./core/paths.ts";
-import { validateFlags } from "./core/argv.ts";
+import { UserError, UsageError } from "./core/os/errors.ts";
+import { sudoBlock } from "./core/checks/findings.ts";
+import { InterruptedError } from "./core/plan/interrupt.ts";
+import { BINARY_NAME } from "./core/os/paths.ts";
+import { validateFlags } from "./commands/_strict-args.ts";
 import pkg from "../package.json" with { type: "json" };
 
 const VERSION = pkg.version;

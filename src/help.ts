@@ -3,7 +3,7 @@
 // terminal, a pipe and under NO_COLOR.
 import type { ArgsDef } from "citty";
 import { commands, type CommandModule } from "./commands/index.ts";
-import { BINARY_NAME } from "./core/paths.ts";
+import { BINARY_NAME } from "./core/os/paths.ts";
 
 function columns(rows: [string, string][]): string[] {
   const width = Math.max(0, ...rows.map(([a]) => a.length));

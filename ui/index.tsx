@@ -4,7 +4,7 @@
 // (raw mode); SIGTERM/SIGHUP/SIGINT from outside are quit requests like q, so an apply in
 // progress still finishes its step and rolls back before the process ends.
 import { render } from "ink";
-import { Host } from "../src/core/host.ts";
+import { Host } from "../src/core/os/host.ts";
 import { App } from "./app.tsx";
 import { lazyEngine } from "./engine/lazy-engine.ts";
 import { themeFor } from "./theme.ts";

@@ -1,10 +1,8 @@
 // Argument fragments shared by several commands, and the per-run context a command builds.
 import type { ArgsDef } from "citty";
-import { Host } from "../core/host.ts";
-import { resolvePaths, type Paths } from "../core/paths.ts";
-import { Reporter } from "../core/reporter.ts";
-import { UsageError } from "../core/errors.ts";
-import { abortOnStopSignals } from "../core/interrupt.ts";
+import { Host } from "../core/os/host.ts";
+import { UsageError } from "../core/os/errors.ts";
+import { createRunContext, type RunContext } from "../core/plan/run-context.ts";
 
 export const outputArgs = {
   json: { type: "boolean", description: "Print a machine-readable JSON result on stdout" },
@@ -16,34 +14,12 @@ export const applyArgs = {
   "dry-run": { type: "boolean", description: "Print the plan (files with diffs, commands) and change nothing" },
 } as const satisfies ArgsDef;
 
-export interface RunContext {
-  host: Host;
-  paths: Paths;
-  reporter: Reporter;
-  /**
-   * Aborted by Ctrl+C, SIGTERM or SIGHUP; hand it to applyPlan so an interrupted run is rolled
-   * back (src/core/interrupt.ts). Reading it starts the listening: read it where the changes
-   * start, so before that (checks, the y/N question, read-only commands) a signal simply ends the run.
-   */
-  readonly signal?: AbortSignal;
-}
-
 /**
  * Builds what every command needs. Tests pass a Host through citty's `data`
  * (`runCommand(cmd, { rawArgs, data: { host } })`).
  */
 export function runContext(data: unknown, args: { json?: boolean; verbose?: boolean }): RunContext {
-  const host = (data as { host?: Host } | undefined)?.host ?? new Host();
-  const reporter = new Reporter(host, { json: args.json, verbose: args.verbose });
-  let signal: AbortSignal | undefined;
-  return {
-    host,
-    paths: resolvePaths(host.env, host.uid),
-    reporter,
-    get signal() {
-      return (signal ??= abortOnStopSignals(host, reporter));
-    },
-  };
+  return createRunContext((data as { host?: Host } | undefined)?.host ?? new Host(), args);
 }
 
 /** Shows a plan (when given) and asks the person at the terminal; false cancels. */

@@ -1,9 +1,10 @@
 // The seed's add-on verbs (install-buildkit, uninstall-stargz, ...): one command per verb,
-// built here from the add-on's id; the work is src/core/addons.ts.
+// built here from the add-on's id; the work is src/core/lifecycle/addons.ts.
 import { defineCommand, type ArgsDef } from "citty";
 import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
-import { optionsFromFlags, runAddons, type AddonAction } from "../core/addons.ts";
+import { optionsFromFlags, runAddons, type AddonAction } from "../core/lifecycle/addons.ts";
 import type { CommandModule } from "./index.ts";
+import "../plugins/index.ts"; // every add-on registers itself: the composition happens here, at the edge
 
 const buildkitArgs = {
   worker: { type: "enum", description: "BuildKit worker: oci (default) or containerd", options: ["oci", "containerd"] },

@@ -2,9 +2,10 @@
 // Thin: read and validate the file, let the engine decide and apply, report.
 import { defineCommand } from "citty";
 import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
-import { UsageError } from "../core/errors.ts";
-import { readDesiredState } from "../core/desired-state.ts";
-import { runApply } from "../core/apply-run.ts";
+import { UsageError } from "../core/os/errors.ts";
+import { readDesiredState } from "../core/desired-state/parse.ts";
+import { runApply } from "../core/desired-state/apply.ts";
+import "../plugins/index.ts"; // every add-on registers itself: the composition happens here, at the edge
 
 export const examples = [
   "containerd-rootless-systemd apply -f examples/rootless.toml --dry-run",

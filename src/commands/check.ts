@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { outputArgs, runContext } from "./_shared.ts";
 import { runChecks } from "../core/checks/index.ts";
-import { reportChecks } from "../core/check-report.ts";
+import { reportChecks } from "../core/checks/report.ts";
 
 export const examples = [
   "containerd-rootless-systemd check",

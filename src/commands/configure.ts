@@ -2,10 +2,10 @@
 // Thin: parse the flags, let the engine validate and plan, show, apply, report.
 import { defineCommand } from "citty";
 import { outputArgs, applyArgs, runContext, consent } from "./_shared.ts";
-import { UsageError } from "../core/errors.ts";
-import { withLock } from "../core/lock.ts";
-import { findSetting, rawSettingsFromFlags, SETTINGS, type SettingKey } from "../core/rootlesskit-settings.ts";
-import { planConfigure, applyConfigure, showSettings } from "../core/rootlesskit-configure.ts";
+import { UsageError } from "../core/os/errors.ts";
+import { withLock } from "../core/os/lock.ts";
+import { findSetting, rawSettingsFromFlags, SETTINGS, type SettingKey } from "../core/rootlesskit/settings.ts";
+import { planConfigure, applyConfigure, showSettings } from "../core/rootlesskit/configure.ts";
 
 export const examples = [
   "containerd-rootless-systemd configure --show",

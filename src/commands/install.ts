@@ -1,7 +1,8 @@
 import { defineCommand } from "citty";
 import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
-import { install } from "../core/install.ts";
-import { optionsFromFlags, runAddons } from "../core/addons.ts";
+import { install } from "../core/lifecycle/install.ts";
+import { optionsFromFlags, runAddons } from "../core/lifecycle/addons.ts";
+import "../plugins/index.ts"; // every add-on registers itself: the composition happens here, at the edge
 
 export const examples = [
   "containerd-rootless-systemd install buildkit stargz --yes   # add-ons by name",

@@ -3,7 +3,7 @@
 // mounts and replaces itself with `containerd`. Arguments after `--` go to containerd.
 import { defineCommand } from "citty";
 import { runContext } from "./_shared.ts";
-import { UserError } from "../core/errors.ts";
+import { UserError } from "../core/os/errors.ts";
 import { execve } from "../launcher/exec.ts";
 import { planParent } from "../launcher/parent.ts";
 import { isChild, planChild, prepareNamespace } from "../launcher/child.ts";

@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
 import { runContext } from "./_shared.ts";
-import { UsageError, UserError } from "../core/errors.ts";
-import { nsenterArgv } from "../core/nsenter.ts";
-import { serviceStateDir } from "../core/containerd-ready.ts";
-import { nsenterWhenReady, waitOption } from "../core/namespace-ready.ts";
+import { UsageError, UserError } from "../core/os/errors.ts";
+import { nsenterArgv } from "../core/rootlesskit/nsenter.ts";
+import { serviceStateDir } from "../core/containerd/ready.ts";
+import { nsenterWhenReady, waitOption } from "../core/rootlesskit/namespace-ready.ts";
 import { execve } from "../launcher/exec.ts";
 
 export const usage = "[--wait=SECONDS] -- COMMAND [ARG...]";

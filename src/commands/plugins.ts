@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { outputArgs, runContext } from "./_shared.ts";
-import { listAddons } from "../core/addons.ts";
+import { listAddons } from "../core/lifecycle/addons.ts";
+import "../plugins/index.ts"; // every add-on registers itself: the composition happens here, at the edge
 
 export const examples = ["containerd-rootless-systemd plugins", "containerd-rootless-systemd plugins --json", "containerd-rootless-systemd plugins --status"];
 

@@ -1,9 +1,10 @@
 import { defineCommand } from "citty";
 import { outputArgs, runContext } from "./_shared.ts";
-import { UsageError } from "../core/errors.ts";
-import { collectStatus } from "../core/status.ts";
-import { printStatus } from "../core/status-output.ts";
-import { exportDesiredState, exportFormat } from "../core/desired-state-export.ts";
+import { UsageError } from "../core/os/errors.ts";
+import { collectStatus } from "../core/lifecycle/status.ts";
+import { printStatus } from "../core/lifecycle/status-output.ts";
+import { exportDesiredState, exportFormat } from "../core/desired-state/export.ts";
+import "../plugins/index.ts"; // every add-on registers itself: the composition happens here, at the edge
 
 export const examples = ["containerd-rootless-systemd status", "containerd-rootless-systemd status --json | jq .units", "containerd-rootless-systemd status --export --format yaml > setup.yaml"];
 

@@ -1,7 +1,8 @@
 import { defineCommand } from "citty";
 import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
-import { uninstall } from "../core/uninstall.ts";
-import { runAddons } from "../core/addons.ts";
+import { uninstall } from "../core/lifecycle/uninstall.ts";
+import { runAddons } from "../core/lifecycle/addons.ts";
+import "../plugins/index.ts"; // every add-on registers itself: the composition happens here, at the edge
 
 export const examples = [
   "containerd-rootless-systemd uninstall buildkit stargz --yes   # add-ons by name",

@@ -2,27 +2,11 @@
 // copy-up symlinks with bind mounts of the user's own directories (so containerd's fixed
 // /run/containerd, /var/lib/containerd and /etc/containerd are the user's), then build the
 // `containerd` command for execve.
-import type { Host } from "../core/host.ts";
-import type { Paths } from "../core/paths.ts";
-import { UserError } from "../core/errors.ts";
+import type { Host } from "../core/os/host.ts";
+import type { Paths } from "../core/os/paths.ts";
+import { UserError } from "../core/os/errors.ts";
+import { COPY_UP_SYMLINKS, bindMounts } from "../core/containerd/mounts.ts";
 import { CHILD_MARKER, SELINUX_MARKER, cleanEnv, type ExecPlan } from "./parent.ts";
-
-/** Entries RootlessKit's copy-up links to the host's; containerd needs its own. */
-export const COPY_UP_SYMLINKS = ["/run/containerd", "/run/nri", "/run/xtables.lock", "/var/lib/containerd", "/var/lib/cni", "/etc/containerd"];
-
-export interface BindMount {
-  source: string;
-  target: string;
-}
-
-export function bindMounts(paths: Paths): BindMount[] {
-  return [
-    { source: paths.containerdRunDir, target: "/run/containerd" },
-    { source: paths.containerdData, target: "/var/lib/containerd" },
-    { source: paths.cniData, target: "/var/lib/cni" },
-    { source: paths.containerdConfigDir, target: "/etc/containerd" },
-  ];
-}
 
 export function isChild(host: Host): boolean {
   return host.env[CHILD_MARKER] === "1";

@@ -2,12 +2,12 @@
 // the CONTAINERD_ROOTLESS_ROOTLESSKIT_* variables, resolve defaults against the installed
 // RootlessKit, and build `rootlesskit <flags> <this binary> launch` for execve.
 import { isAbsolute } from "node:path";
-import type { Host } from "../core/host.ts";
-import type { Paths } from "../core/paths.ts";
-import { UserError } from "../core/errors.ts";
-import { parseSettings, rawSettingsFromEnv } from "../core/rootlesskit-settings.ts";
-import { probeRootlessKitFacts, type RootlessKitFacts } from "../core/rootlesskit-facts.ts";
-import { resolveSettings, rootlesskitArgv, type ResolvedSettings } from "../core/rootlesskit.ts";
+import type { Host } from "../core/os/host.ts";
+import type { Paths } from "../core/os/paths.ts";
+import { UserError } from "../core/os/errors.ts";
+import { parseSettings, rawSettingsFromEnv } from "../core/rootlesskit/settings.ts";
+import { probeRootlessKitFacts, type RootlessKitFacts } from "../core/rootlesskit/facts.ts";
+import { resolveSettings, rootlesskitArgv, type ResolvedSettings } from "../core/rootlesskit/resolve.ts";
 
 /** Set in the child's environment: "you are inside RootlessKit, do the child's part". */
 export const CHILD_MARKER = "_CONTAINERD_ROOTLESS_CHILD";

@@ -2,11 +2,11 @@
 // namespace (then the unit is NS-buildkit.service with its own socket and root).
 import { join } from "node:path";
 import { registerPlugin, type PluginContext, type PluginPlan, type Requirement } from "./registry.ts";
-import { UsageError } from "../core/errors.ts";
-import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, requirementsAvailability, requireContainerdActive } from "../core/addon-units.ts";
-import { buildkitCaveat, buildkitFacts, detachNetnsInEffect, ownedBuildkitUnits } from "../core/buildkit-facts.ts";
-import { backupPath } from "../core/proxy-plugin-plan.ts";
-import type { Step } from "../core/plan.ts";
+import { UsageError } from "../core/os/errors.ts";
+import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, requirementsAvailability, requireContainerdActive } from "./kit/daemon-unit.ts";
+import { buildkitCaveat, buildkitFacts, detachNetnsInEffect, ownedBuildkitUnits } from "./kit/buildkit-facts.ts";
+import { backupPath } from "../core/containerd/proxy-plugins.ts";
+import type { Step } from "../core/plan/steps.ts";
 
 const requires: Requirement[] = [{ binary: "buildkitd", project: "moby/buildkit", url: "https://github.com/moby/buildkit/releases" }];
 const NS_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -95,6 +95,14 @@ registerPlugin({
     if (units.length === 0) return { installed: false, detail: "buildkit.service is not installed" };
     const all = await Promise.all(units.map((u) => daemonStatus(ctx.host, ctx.paths, u, socketOfUnit(ctx, u))));
     return { installed: all.some((s) => s.installed), enabled: all.some((s) => s.enabled), active: all.some((s) => s.active), detail: all.map((s) => s.detail).join("; ") };
+  },
+  /** The worker and namespace, read back from the flags in its unit's ExecStart. */
+  async currentOptions(ctx) {
+    const [unit] = await ownedBuildkitUnits(ctx.host, ctx.paths);
+    const text = unit ? ((await ctx.host.readText(join(ctx.paths.unitDir, unit))) ?? "") : "";
+    if (!/--containerd-worker=true/.test(text)) return {};
+    const ns = /--containerd-worker-namespace=([^\s"]+)/.exec(text)?.[1];
+    return { worker: "containerd", ...(ns ? { namespace: ns } : {}) };
   },
 });
 

@@ -2,9 +2,9 @@
 // Its daemon runs on the host (not in the namespace, not part of containerd).
 import { dirname, join } from "node:path";
 import { registerPlugin, type PluginContext, type Requirement } from "./registry.ts";
-import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, requirementsAvailability, programOutput } from "../core/addon-units.ts";
-import { atLeast, parseVersion } from "../core/version.ts";
-import type { Finding } from "../core/findings.ts";
+import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, requirementsAvailability, programOutput } from "./kit/daemon-unit.ts";
+import { atLeast, parseVersion } from "../core/os/version.ts";
+import type { Finding } from "../core/checks/findings.ts";
 
 const UNIT = "bypass4netnsd.service";
 const socket = (ctx: PluginContext) => join(ctx.paths.runtimeDir, "bypass4netnsd.sock");

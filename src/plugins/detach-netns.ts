@@ -4,16 +4,16 @@
 // applied by restarting containerd; nsenter and BuildKit follow the mode.
 import { join } from "node:path";
 import { registerPlugin, type PluginContext, type PluginPlan } from "./registry.ts";
-import { CONTAINERD_UNIT } from "../core/paths.ts";
-import { UserError } from "../core/errors.ts";
-import { atLeast, parseVersion } from "../core/version.ts";
-import { overridePath, updateDropIn, isEmptyDropIn } from "../core/rootlesskit-dropin.ts";
-import { serviceEnvironment } from "../core/service-environment.ts";
-import { restartContainerdSteps } from "../core/proxy-plugin-plan.ts";
-import { serviceStateDir } from "../core/containerd-ready.ts";
-import { isActive, unitStates } from "../core/systemd.ts";
-import { buildkitCaveat } from "../core/buildkit-facts.ts";
-import type { Step } from "../core/plan.ts";
+import { CONTAINERD_UNIT } from "../core/os/paths.ts";
+import { UserError } from "../core/os/errors.ts";
+import { atLeast, parseVersion } from "../core/os/version.ts";
+import { overridePath, updateDropIn, isEmptyDropIn } from "../core/rootlesskit/dropin.ts";
+import { serviceEnvironment } from "../core/systemd/service-environment.ts";
+import { restartContainerdSteps } from "../core/containerd/proxy-plugins.ts";
+import { serviceStateDir } from "../core/containerd/ready.ts";
+import { isActive, unitStates } from "../core/systemd/units.ts";
+import { buildkitCaveat } from "./kit/buildkit-facts.ts";
+import type { Step } from "../core/plan/steps.ts";
 
 const ENV = "CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS";
 const NEEDED = "2.0.0";

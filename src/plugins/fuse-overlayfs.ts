@@ -1,7 +1,7 @@
 // fuse-overlayfs snapshotter: for kernels where rootless overlayfs does not work.
 import { join } from "node:path";
 import { registerPlugin } from "./registry.ts";
-import { snapshotterPlugin } from "../core/snapshotter-addon.ts";
+import { snapshotterPlugin } from "./kit/snapshotter.ts";
 
 registerPlugin(
   snapshotterPlugin({

@@ -1,10 +1,10 @@
 // The add-on contract and the registry. An add-on is one file under src/plugins/ that
 // describes itself completely and calls registerPlugin() when imported; index.ts imports
 // them all. (Never mark this package "sideEffects": false: bundlers would drop the files.)
-import type { Host } from "../core/host.ts";
-import type { Paths } from "../core/paths.ts";
-import type { Finding } from "../core/findings.ts";
-import type { Step } from "../core/plan.ts";
+import type { Host } from "../core/os/host.ts";
+import type { Paths } from "../core/os/paths.ts";
+import type { Finding } from "../core/checks/findings.ts";
+import type { Step } from "../core/plan/steps.ts";
 
 export interface PluginContext {
   host: Host;
@@ -76,6 +76,8 @@ export interface Plugin {
   /** where its daemon runs: inside the RootlessKit namespace (needs containerd), on the host, or no daemon */
   runs: "namespace" | "host" | "none";
   requires: Requirement[];
+  /** a snapshotter add-on: containerd knows it by its id, and it can be nerdctl's default */
+  snapshotter?: boolean;
   options?: PluginOption[];
   availability(ctx: PluginContext): Promise<Availability>;
   checks(ctx: PluginContext): Promise<Finding[]>;
@@ -83,6 +85,8 @@ export interface Plugin {
   installPlan(ctx: PluginContext, options: Record<string, string>): Promise<PluginPlan>;
   uninstallPlan(ctx: PluginContext): Promise<PluginPlan>;
   status(ctx: PluginContext): Promise<PluginStatus>;
+  /** the options the installed add-on runs with (read back for `status --export`); none when absent */
+  currentOptions?(ctx: PluginContext): Promise<Record<string, string>>;
 }
 
 const registry = new Map<string, Plugin>();
@@ -103,6 +107,11 @@ export function plugins(): Plugin[] {
 /** Listing order (unknown ids after these, by name): networking first, then snapshotters, then BuildKit. */
 const ORDER = ["detach-netns", "bypass4netns", "fuse-overlayfs", "stargz", "buildkit"];
 const rank = (id: string) => (ORDER.includes(id) ? ORDER.indexOf(id) : ORDER.length);
+
+/** The snapshotter add-ons, in registry order. */
+export function snapshotterIds(): string[] {
+  return plugins().filter((p) => p.snapshotter).map((p) => p.id);
+}
 
 export function getPlugin(id: string): Plugin | undefined {
   return registry.get(id);

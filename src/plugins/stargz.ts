@@ -1,8 +1,8 @@
 // Stargz snapshotter: lazy pulling of eStargz images.
 import { join } from "node:path";
 import { registerPlugin } from "./registry.ts";
-import { snapshotterPlugin } from "../core/snapshotter-addon.ts";
-import { OWNED_MARKER } from "../core/systemd.ts";
+import { snapshotterPlugin } from "./kit/snapshotter.ts";
+import { OWNED_MARKER } from "../core/systemd/units.ts";
 
 const configFile = (configHome: string) => join(configHome, "containerd-stargz-grpc/config.toml");
 const socket = (runtimeDir: string) => join(runtimeDir, "containerd-stargz-grpc/containerd-stargz-grpc.sock");

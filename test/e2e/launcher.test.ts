@@ -6,9 +6,9 @@ import { test, expect } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor } from "../../scripts/sandbox.ts";
-import { Host } from "../../src/core/host.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
-import { nsenterArgv } from "../../src/core/nsenter.ts";
+import { Host } from "../../src/core/os/host.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
+import { nsenterArgv } from "../../src/core/rootlesskit/nsenter.ts";
 import { exeOf, useSandbox } from "../helpers/e2e.ts";
 
 const UNIT = "crsrk-launch-e2e";

@@ -2,7 +2,7 @@
 // state and records the verbs it is asked to run (`show` and `show-environment` are queries, not
 // recorded). For unit tests of plans, status and the UI engine; the real systemd is in test/e2e.
 import { makeTestHost, ok, failed, type Handler } from "./test-host.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
 
 export const UNIT = "/home/alice/.config/systemd/user/containerd.service";
 export const SOCKET = "/run/user/1000/containerd/containerd.sock";

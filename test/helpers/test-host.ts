@@ -4,7 +4,7 @@
 import { mkdtemp, mkdir, writeFile, chmod, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, basename } from "node:path";
-import { Host, type Env, type RunOptions, type RunResult, type StopSignal } from "../../src/core/host.ts";
+import { Host, type Env, type RunOptions, type RunResult, type StopSignal } from "../../src/core/os/host.ts";
 
 export type Handler = (argv: string[], opts: RunOptions) => RunResult | Promise<RunResult>;
 

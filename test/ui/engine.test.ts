@@ -5,14 +5,14 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { ok, type TestHost } from "../helpers/test-host.ts";
 import { fakeSystemd, UNIT } from "../helpers/fake-systemd.ts";
 import { createEngine } from "../../ui/engine/create-engine.ts";
-import { planInstall } from "../../src/core/install-plan.ts";
-import { planUninstall } from "../../src/core/uninstall.ts";
-import { planConfigure } from "../../src/core/rootlesskit-configure.ts";
-import { renderPlan } from "../../src/core/plan-render.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
+import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
+import { planUninstall } from "../../src/core/lifecycle/uninstall.ts";
+import { planConfigure } from "../../src/core/rootlesskit/configure.ts";
+import { renderPlan } from "../../src/core/plan/render.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
 import type { PlanView } from "../../ui/engine/types.ts";
-import { parseDesiredState } from "../../src/core/desired-state.ts";
-import { decideApply, phaseBSteps } from "../../src/core/apply.ts";
+import { parseDesiredState } from "../../src/core/desired-state/parse.ts";
+import { decideApply, phaseBSteps } from "../../src/core/desired-state/plan.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());
@@ -216,7 +216,7 @@ describe("next steps after a snapshotter add-on", () => {
 
 describe("checks", () => {
   test("the sudo block is the one `check` prints: only fixes of warnings and errors", async () => {
-    const { sudoScript: sudoBlockFor, sectionOf: sectionIndex } = await import("../../src/core/check-report.ts");
+    const { sudoScript: sudoBlockFor, sectionOf: sectionIndex } = await import("../../src/core/checks/report.ts");
     const findings = [
       { id: "subid.missing", level: "error" as const, message: "no subuid range", sudoFix: ["usermod --add-subuids 100000-165535 alice"] },
       { id: "linger.off", level: "info" as const, message: "linger off", sudoFix: ["loginctl enable-linger alice"] },

@@ -1,7 +1,7 @@
 // A scripted Engine for component tests of the screens: fixed answers, recorded calls,
 // and an apply whose steps advance when the test says so (to test cancelling mid-apply).
 // The real adapter is tested against the engine on a TestHost (engine.test.ts).
-import type { Finding } from "../../src/core/findings.ts";
+import type { Finding } from "../../src/core/checks/findings.ts";
 import type { Addon, ApplyOutcome, ApplyProgress, CheckGroup, Engine, InstalledState, PlanView, SettingField } from "../../ui/engine/types.ts";
 
 export const FACTS = { user: "alice (uid 1000)", distro: "Debian GNU/Linux 12 (bookworm)", kernel: "6.1.0-13-amd64", cgroup: "v2", rootlesskit: "1.1.0", containerd: "1.6.20" };

@@ -3,13 +3,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { parseTOML } from "confbox";
 import { makeTestHost, ok, failed, type TestHost } from "../helpers/test-host.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
-import { planAddons, composeSteps, resolveAddon, optionsFromFlags } from "../../src/core/addons.ts";
-import { removeEmptyDirs } from "../../src/core/plan-apply.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
+import { planAddons, composeSteps, resolveAddon, optionsFromFlags } from "../../src/core/lifecycle/addons.ts";
+import { removeEmptyDirs } from "../../src/core/plan/execute.ts";
 import { plugins } from "../../src/plugins/index.ts";
-import type { Step } from "../../src/core/plan.ts";
-import { planUninstall } from "../../src/core/uninstall.ts";
-import { OWNED_MARKER } from "../../src/core/systemd.ts";
+import type { Step } from "../../src/core/plan/steps.ts";
+import { planUninstall } from "../../src/core/lifecycle/uninstall.ts";
+import { OWNED_MARKER } from "../../src/core/systemd/units.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());

@@ -5,11 +5,11 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { parseTOML } from "confbox";
 import { symlink, mkdir, readlink } from "node:fs/promises";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
-import { installedAddons, planAddons } from "../../src/core/addons.ts";
-import { removeEmptyDirs } from "../../src/core/plan-apply.ts";
-import type { Step } from "../../src/core/plan.ts";
-import { backupPath } from "../../src/core/proxy-plugin-plan.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
+import { installedAddons, planAddons } from "../../src/core/lifecycle/addons.ts";
+import { removeEmptyDirs } from "../../src/core/plan/execute.ts";
+import type { Step } from "../../src/core/plan/steps.ts";
+import { backupPath } from "../../src/core/containerd/proxy-plugins.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());

@@ -4,16 +4,16 @@
 // writing a file that parses back to the same state.
 import { afterEach, describe, expect, test } from "bun:test";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
-import { resolvePaths, type Paths } from "../../src/core/paths.ts";
-import { parseDesiredState, DesiredStateError } from "../../src/core/desired-state.ts";
-import { decideApply, phaseBSteps } from "../../src/core/apply.ts";
-import { runApply } from "../../src/core/apply-run.ts";
-import { planInstall } from "../../src/core/install-plan.ts";
-import { previewPlan } from "../../src/core/plan-render.ts";
-import { currentDesiredState, renderDesiredState } from "../../src/core/desired-state-export.ts";
-import { Reporter } from "../../src/core/reporter.ts";
-import type { RootlessKitFacts } from "../../src/core/rootlesskit-facts.ts";
-import type { Step } from "../../src/core/plan.ts";
+import { resolvePaths, type Paths } from "../../src/core/os/paths.ts";
+import { parseDesiredState, DesiredStateError } from "../../src/core/desired-state/parse.ts";
+import { decideApply, phaseBSteps } from "../../src/core/desired-state/plan.ts";
+import { runApply } from "../../src/core/desired-state/apply.ts";
+import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
+import { previewPlan } from "../../src/core/plan/render.ts";
+import { currentDesiredState, renderDesiredState } from "../../src/core/desired-state/export.ts";
+import { Reporter } from "../../src/core/plan/reporter.ts";
+import type { RootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
+import type { Step } from "../../src/core/plan/steps.ts";
 
 const FACTS: RootlessKitFacts = {
   rootlesskit: "/usr/bin/rootlesskit", version: "1.1.0", netDrivers: ["host", "slirp4netns", "vpnkit", "lxc-user-nic"],

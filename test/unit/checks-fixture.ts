@@ -5,10 +5,10 @@
 import { chown } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTestHost, ok, type Handler, type TestHost } from "../helpers/test-host.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
 import { runChecks, type CheckResult } from "../../src/core/checks/index.ts";
-import type { Finding } from "../../src/core/findings.ts";
-import type { Env } from "../../src/core/host.ts";
+import type { Finding } from "../../src/core/checks/findings.ts";
+import type { Env } from "../../src/core/os/host.ts";
 
 type FileSpec = string | { content: string; mode?: number };
 

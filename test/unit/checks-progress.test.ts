@@ -2,9 +2,9 @@
 // findings, before runChecks resolves; the result is the same as without a listener.
 import { afterEach, describe, expect, test } from "bun:test";
 import type { TestHost } from "../helpers/test-host.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
 import { runChecks, PROBE_GROUPS, type ProbeGroup } from "../../src/core/checks/index.ts";
-import type { Finding } from "../../src/core/findings.ts";
+import type { Finding } from "../../src/core/checks/findings.ts";
 import { machine, machineWithHeldSmoke } from "./checks-fixture.ts";
 
 let host: TestHost;

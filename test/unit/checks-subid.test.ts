@@ -1,5 +1,5 @@
 import { test, expect, afterEach } from "bun:test";
-import { HostError } from "../../src/core/host.ts";
+import { HostError } from "../../src/core/os/host.ts";
 import { ok, failed, type TestHost } from "../helpers/test-host.ts";
 import { machine, check, byId } from "./checks-fixture.ts";
 import { parseSubids, freeStart, overlaps, parseGetsubids } from "../../src/core/checks/subid.ts";

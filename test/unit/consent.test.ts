@@ -1,6 +1,6 @@
 import { test, expect } from "bun:test";
 import { consent, runContext } from "../../src/commands/_shared.ts";
-import { UsageError } from "../../src/core/errors.ts";
+import { UsageError } from "../../src/core/os/errors.ts";
 import { makeTestHost } from "../helpers/test-host.ts";
 
 test("without a terminal a mutating command needs --yes (exit 2, says how)", async () => {

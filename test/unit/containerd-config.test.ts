@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseTOML } from "confbox";
-import { addImport, removeImport, createdConfig, checkProxyConflict, importWarnings, proxyPluginDropIn } from "../../src/core/containerd-config.ts";
-import { UserError } from "../../src/core/errors.ts";
+import { addImport, removeImport, createdConfig, checkProxyConflict, importWarnings, proxyPluginDropIn } from "../../src/core/containerd/config.ts";
+import { UserError } from "../../src/core/os/errors.ts";
 
 const G = "/home/alice/.config/containerd/conf.d/*.toml";
 
@@ -158,9 +158,9 @@ describe("invalid and conflicting configs are refused", () => {
 });
 
 describe("validation by the real containerd (config dump, no daemon)", async () => {
-  const { Host } = await import("../../src/core/host.ts");
-  const { resolvePaths } = await import("../../src/core/paths.ts");
-  const { validateWithContainerd } = await import("../../src/core/proxy-plugin-plan.ts");
+  const { Host } = await import("../../src/core/os/host.ts");
+  const { resolvePaths } = await import("../../src/core/os/paths.ts");
+  const { validateWithContainerd } = await import("../../src/core/containerd/proxy-plugins.ts");
   const { mkdtemp, rm, readdir } = await import("node:fs/promises");
   const hasContainerd = Bun.which("containerd") !== null;
 

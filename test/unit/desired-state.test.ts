@@ -3,8 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { detectFormat, parseDesiredState, DesiredStateError, type DesiredFormat } from "../../src/core/desired-state.ts";
-import { locate } from "../../src/core/desired-state-locate.ts";
+import { detectFormat, parseDesiredState, DesiredStateError, type DesiredFormat } from "../../src/core/desired-state/parse.ts";
+import { locate } from "../../src/core/desired-state/positions.ts";
 import "../../src/plugins/index.ts";
 
 const EXAMPLES = join(import.meta.dir, "../../examples");
@@ -125,8 +125,8 @@ describe("locating keys in the text", () => {
 describe("reading the file", () => {
   test("a directory or a missing file is refused with a clear error, not a crash", async () => {
     const { makeTestHost } = await import("../helpers/test-host.ts");
-    const { readDesiredState } = await import("../../src/core/desired-state.ts");
-    const { UserError } = await import("../../src/core/errors.ts");
+    const { readDesiredState } = await import("../../src/core/desired-state/parse.ts");
+    const { UserError } = await import("../../src/core/os/errors.ts");
     const host = await makeTestHost({ dirs: ["/home/alice/setup"], files: { "/home/alice/ok.yaml": "addons: []\n" } });
     try {
       const dir = await readDesiredState(host, "/home/alice/setup").catch((e) => e);

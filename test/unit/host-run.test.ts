@@ -1,7 +1,7 @@
 // The real Host's process runner (not the scripted TestHost).
 import { test, expect } from "bun:test";
 import { readFileSync } from "node:fs";
-import { Host } from "../../src/core/host.ts";
+import { Host } from "../../src/core/os/host.ts";
 
 /** Field 6 of /proc/PID/stat: the session id. */
 const sessionOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);

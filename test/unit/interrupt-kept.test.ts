@@ -1,8 +1,8 @@
 // What an interrupted run says it kept: apply -f's phase A (install) is finished and
 // consistent when phase B is interrupted; the message names it instead of "nothing changed".
 import { expect, test } from "bun:test";
-import { InterruptedError, interruptedOr } from "../../src/core/interrupt.ts";
-import { ApplyError } from "../../src/core/plan-apply.ts";
+import { InterruptedError, interruptedOr } from "../../src/core/plan/interrupt.ts";
+import { ApplyError } from "../../src/core/plan/execute.ts";
 
 const cancelled = (rolledBack: string[]) => new ApplyError({ step: { kind: "mkdir", path: "/x" }, index: 0, description: "Create /x", reason: "cancelled", cancelled: true }, [], rolledBack, undefined);
 

@@ -7,12 +7,12 @@ import { runCommand } from "citty";
 import { machine } from "./checks-fixture.ts";
 import { ok, type Handler, type TestHost } from "../helpers/test-host.ts";
 import { runContext } from "../../src/commands/_shared.ts";
-import { install } from "../../src/core/install.ts";
-import { INTERRUPTED_WARNING, InterruptedError, STILL_UNDOING_WARNING } from "../../src/core/interrupt.ts";
-import type { StopSignal } from "../../src/core/host.ts";
+import { install } from "../../src/core/lifecycle/install.ts";
+import { INTERRUPTED_WARNING, InterruptedError, STILL_UNDOING_WARNING } from "../../src/core/plan/interrupt.ts";
+import type { StopSignal } from "../../src/core/os/host.ts";
 import uninstallCommand from "../../src/commands/uninstall.ts";
-import { planInstall } from "../../src/core/install-plan.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
+import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
 
 const UNIT = "/home/alice/.config/systemd/user/containerd.service";
 const COPY = "/home/alice/.local/bin/containerd-rootless-systemd";

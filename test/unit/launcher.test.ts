@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { makeTestHost, ok, failed, type TestHost, type TestHostOptions } from "../helpers/test-host.ts";
 import { planParent, CHILD_MARKER, SELINUX_MARKER } from "../../src/launcher/parent.ts";
 import { prepareNamespace, planChild, isChild } from "../../src/launcher/child.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
-import type { RootlessKitFacts } from "../../src/core/rootlesskit-facts.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
+import type { RootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
 
 const FACTS_1_1: RootlessKitFacts = {
   rootlesskit: "/usr/bin/rootlesskit", version: "1.1.0", netDrivers: ["host", "slirp4netns", "vpnkit", "lxc-user-nic"],

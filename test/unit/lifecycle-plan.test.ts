@@ -3,16 +3,16 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdir, symlink } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { UserError } from "../../src/core/errors.ts";
+import type { UserError } from "../../src/core/os/errors.ts";
 import { failed, makeTestHost, type TestHost } from "../helpers/test-host.ts";
 import { fakeSystemd, SOCKET, UNIT } from "../helpers/fake-systemd.ts";
-import { planInstall } from "../../src/core/install-plan.ts";
-import { planUninstall } from "../../src/core/uninstall.ts";
-import { applyPlan, ApplyError } from "../../src/core/plan-apply.ts";
-import { collectStatus, flagsFromCmdline, flattenInfo, configuredSnapshotters } from "../../src/core/status.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
-import { diagnoseStart } from "../../src/core/diagnose.ts";
-import { environmentValues, serviceEnvironment } from "../../src/core/service-environment.ts";
+import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
+import { planUninstall } from "../../src/core/lifecycle/uninstall.ts";
+import { applyPlan, ApplyError } from "../../src/core/plan/execute.ts";
+import { collectStatus, flagsFromCmdline, flattenInfo, configuredSnapshotters } from "../../src/core/lifecycle/status.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
+import { diagnoseStart } from "../../src/core/systemd/diagnose.ts";
+import { environmentValues, serviceEnvironment } from "../../src/core/systemd/service-environment.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());
@@ -194,7 +194,7 @@ describe("status", () => {
 
 describe("install --force", () => {
   test("downgrades only a failed RootlessKit smoke test", async () => {
-    const { applyForce } = await import("../../src/core/install.ts");
+    const { applyForce } = await import("../../src/core/lifecycle/install.ts");
     const findings = [
       { id: "rootlesskit.smoke.failed", level: "error" as const, message: "RootlessKit does not work" },
       { id: "subid.missing", level: "error" as const, message: "no subuid range" },

@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { makeTestHost, type TestHost } from "../helpers/test-host.ts";
-import { acquireLock } from "../../src/core/lock.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
+import { acquireLock } from "../../src/core/os/lock.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { parseTOML } from "confbox";
-import { currentSnapshotter, setSnapshotter, unsetSnapshotter, snapshotterExport } from "../../src/core/nerdctl-config.ts";
+import { currentSnapshotter, setSnapshotter, unsetSnapshotter, snapshotterExport } from "../../src/core/containerd/nerdctl-config.ts";
 
 const snap = (t: string) => (parseTOML(t) as { snapshotter?: string }).snapshotter;
 

@@ -2,8 +2,8 @@
 // back what the run changed exactly like a failed step, raising a cancelled ApplyError.
 import { afterEach, describe, expect, test } from "bun:test";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
-import { applyPlan, ApplyError, CANCELLED_REASON, type ApplyEvent } from "../../src/core/plan-apply.ts";
-import type { Step } from "../../src/core/plan.ts";
+import { applyPlan, ApplyError, CANCELLED_REASON, type ApplyEvent } from "../../src/core/plan/execute.ts";
+import type { Step } from "../../src/core/plan/steps.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());

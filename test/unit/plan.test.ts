@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { symlink, stat, utimes, writeFile } from "node:fs/promises";
 import { makeTestHost, ok, failed, type TestHost } from "../helpers/test-host.ts";
-import { applyPlan, ApplyError } from "../../src/core/plan-apply.ts";
-import { previewPlan, renderPlan, unifiedDiff } from "../../src/core/plan-render.ts";
-import type { Step } from "../../src/core/plan.ts";
+import { applyPlan, ApplyError } from "../../src/core/plan/execute.ts";
+import { previewPlan, renderPlan, unifiedDiff } from "../../src/core/plan/render.ts";
+import type { Step } from "../../src/core/plan/steps.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());

@@ -1,5 +1,5 @@
 import { test, expect } from "bun:test";
-import { Reporter } from "../../src/core/reporter.ts";
+import { Reporter } from "../../src/core/plan/reporter.ts";
 import { makeTestHost } from "../helpers/test-host.ts";
 
 const ANSI = /\x1b\[/;

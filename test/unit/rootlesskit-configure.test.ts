@@ -1,8 +1,8 @@
 import { test, expect, afterEach } from "bun:test";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
-import { planConfigure } from "../../src/core/rootlesskit-configure.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
-import type { RootlessKitFacts } from "../../src/core/rootlesskit-facts.ts";
+import { planConfigure } from "../../src/core/rootlesskit/configure.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
+import type { RootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
 
 const FACTS: RootlessKitFacts = {
   rootlesskit: "/usr/bin/rootlesskit", version: "1.1.0", netDrivers: ["host", "slirp4netns", "vpnkit", "lxc-user-nic"],

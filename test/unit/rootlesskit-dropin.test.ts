@@ -1,10 +1,10 @@
 import { test, expect, describe, afterEach } from "bun:test";
 import {
   updateDropIn, dropInSettings, dropInEnvironment, parseEnvironmentValue, quoteAssignment, isEmptyDropIn, effectiveSettings, readDropIns,
-} from "../../src/core/rootlesskit-dropin.ts";
-import { parseSettings, rawSettingsFromFlags } from "../../src/core/rootlesskit-settings.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
-import { serviceEnvironment } from "../../src/core/service-environment.ts";
+} from "../../src/core/rootlesskit/dropin.ts";
+import { parseSettings, rawSettingsFromFlags } from "../../src/core/rootlesskit/settings.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
+import { serviceEnvironment } from "../../src/core/systemd/service-environment.ts";
 import { makeTestHost, type TestHost } from "../helpers/test-host.ts";
 
 const USER_FILE = `# my tweaks, keep me

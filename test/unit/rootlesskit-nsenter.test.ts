@@ -1,7 +1,7 @@
 import { test, expect, afterEach } from "bun:test";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
-import { nsenterArgv, parseEnviron } from "../../src/core/nsenter.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
+import { nsenterArgv, parseEnviron } from "../../src/core/rootlesskit/nsenter.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
 
 const STATE = "/run/user/1000/containerd-rootless";
 let host: TestHost | undefined;

@@ -1,9 +1,9 @@
 import { test, expect, describe, afterEach } from "bun:test";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
-import { probeRootlessKitFacts, type RootlessKitFacts } from "../../src/core/rootlesskit-facts.ts";
-import { resolveSettings, rootlesskitArgv } from "../../src/core/rootlesskit.ts";
-import { parseSettings, SettingsError, type RawSettings } from "../../src/core/rootlesskit-settings.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
+import { probeRootlessKitFacts, type RootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
+import { resolveSettings, rootlesskitArgv } from "../../src/core/rootlesskit/resolve.ts";
+import { parseSettings, SettingsError, type RawSettings } from "../../src/core/rootlesskit/settings.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
 
 // Handlers are keyed by full path: the probe runs the path `which` found.
 // Excerpts of the real `--help` texts.

@@ -1,7 +1,7 @@
 import { test, expect, describe } from "bun:test";
 import {
   SETTINGS, parseSettings, rawSettingsFromEnv, rawSettingsFromFlags, rawSettingsToEnv, splitWords, findSetting, SettingsError,
-} from "../../src/core/rootlesskit-settings.ts";
+} from "../../src/core/rootlesskit/settings.ts";
 
 const refused = (raw: Record<string, string>, style: "env" | "flag" = "env"): SettingsError => {
   try {

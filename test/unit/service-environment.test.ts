@@ -4,14 +4,14 @@
 // `configure` refuses to change a key an environment file sets, naming the file.
 import { afterEach, describe, expect, test } from "bun:test";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
-import { resolvePaths, type Paths } from "../../src/core/paths.ts";
-import { serviceEnvironment, parseEnvironmentFile, unitSettings } from "../../src/core/service-environment.ts";
-import { serviceStateDir } from "../../src/core/containerd-ready.ts";
-import { detachNetnsInEffect } from "../../src/core/buildkit-facts.ts";
-import { planConfigure, showSettings } from "../../src/core/rootlesskit-configure.ts";
-import { UserError } from "../../src/core/errors.ts";
+import { resolvePaths, type Paths } from "../../src/core/os/paths.ts";
+import { serviceEnvironment, parseEnvironmentFile, unitSettings } from "../../src/core/systemd/service-environment.ts";
+import { serviceStateDir } from "../../src/core/containerd/ready.ts";
+import { detachNetnsInEffect } from "../../src/plugins/kit/buildkit-facts.ts";
+import { planConfigure, showSettings } from "../../src/core/rootlesskit/configure.ts";
+import { UserError } from "../../src/core/os/errors.ts";
 import { getPlugin } from "../../src/plugins/index.ts";
-import type { RootlessKitFacts } from "../../src/core/rootlesskit-facts.ts";
+import type { RootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
 
 const HOME = "/home/alice";
 const DROPINS = `${HOME}/.config/systemd/user/containerd.service.d`;

@@ -5,16 +5,16 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { symlink } from "node:fs/promises";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
-import { resolvePaths, type Paths } from "../../src/core/paths.ts";
-import { planAddons } from "../../src/core/addons.ts";
-import { decideApply, phaseBSteps } from "../../src/core/apply.ts";
-import { parseDesiredState } from "../../src/core/desired-state.ts";
-import { currentSnapshotter } from "../../src/core/nerdctl-config.ts";
-import { previewPlan } from "../../src/core/plan-render.ts";
-import { planInstall } from "../../src/core/install-plan.ts";
+import { resolvePaths, type Paths } from "../../src/core/os/paths.ts";
+import { planAddons } from "../../src/core/lifecycle/addons.ts";
+import { decideApply, phaseBSteps } from "../../src/core/desired-state/plan.ts";
+import { parseDesiredState } from "../../src/core/desired-state/parse.ts";
+import { currentSnapshotter } from "../../src/core/containerd/nerdctl-config.ts";
+import { previewPlan } from "../../src/core/plan/render.ts";
+import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
 import { desiredState } from "../../ui/engine/plans.ts";
-import type { Step } from "../../src/core/plan.ts";
-import type { RootlessKitFacts } from "../../src/core/rootlesskit-facts.ts";
+import type { Step } from "../../src/core/plan/steps.ts";
+import type { RootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
 
 const HOME = "/home/alice";
 const NERDCTL = `${HOME}/.config/nerdctl/nerdctl.toml`;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { containerdUnit, execLine, isOwned, parseShow, renderUnit, serviceUnit, servicePath, startFailure, OWNED_MARKER } from "../../src/core/systemd.ts";
+import { containerdUnit, execLine, isOwned, parseShow, renderUnit, serviceUnit, servicePath, startFailure, OWNED_MARKER } from "../../src/core/systemd/units.ts";
 
 const REFERENCE = `[Unit]
 Description=containerd (Rootless)

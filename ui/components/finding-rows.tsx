@@ -1,5 +1,5 @@
 // A finding as rows: its symbol and message, then its fix and any detail, indented.
-import type { Finding } from "../../src/core/findings.ts";
+import type { Finding } from "../../src/core/checks/findings.ts";
 import type { Theme } from "../theme.ts";
 import { textRows, type Row } from "./line.tsx";
 

@@ -1,5 +1,5 @@
 // How a plan step reads on screen.
-import type { Step } from "../../src/core/plan.ts";
+import type { Step } from "../../src/core/plan/steps.ts";
 
 export function stepLabel(step: Step): string {
   switch (step.kind) {

@@ -2,9 +2,9 @@
 // Cancelling (q / Esc / Ctrl+C / SIGTERM during apply) aborts `signal`; applyPlan checks it
 // before each step, so the current step finishes, then what this run did is rolled back —
 // the same rollback as any failure.
-import type { Host } from "../../src/core/host.ts";
-import { ApplyError, type ApplyEvent, type ApplyOptions, type StepFailure } from "../../src/core/plan-apply.ts";
-import { applyInstallPlan } from "../../src/core/install-apply.ts";
+import type { Host } from "../../src/core/os/host.ts";
+import { ApplyError, type ApplyEvent, type ApplyOptions, type StepFailure } from "../../src/core/plan/execute.ts";
+import { applyInstallPlan } from "../../src/core/lifecycle/first-start.ts";
 import type { ApplyOutcome, ApplyProgress, PlanView } from "./types.ts";
 
 export const CANCELLED = "cancelled by the user";

@@ -1,10 +1,10 @@
 // The checks as the UI shows them: runChecks (the same call `check` makes), grouped into
 // the report's sections (the sudo block is check-report's sudoScript, used as it is).
-import type { Host } from "../../src/core/host.ts";
-import type { Paths } from "../../src/core/paths.ts";
-import type { Finding } from "../../src/core/findings.ts";
+import type { Host } from "../../src/core/os/host.ts";
+import type { Paths } from "../../src/core/os/paths.ts";
+import type { Finding } from "../../src/core/checks/findings.ts";
 import { runChecks, PROBE_GROUPS, SECTIONS, type CheckResult, type ProbeGroup } from "../../src/core/checks/index.ts";
-import { sectionOf } from "../../src/core/check-report.ts";
+import { sectionOf } from "../../src/core/checks/report.ts";
 import type { CheckGroup } from "./types.ts";
 
 const TITLES = SECTIONS.map((s) => s.title ?? "Checking the session: linger and conflicts");

@@ -2,18 +2,18 @@
 // commands make (runChecks, the install planner, the plugins' plans, applyPlan with its
 // journal and rollback, the run lock), adapted to what the screens show.
 import "../../src/plugins/index.ts"; // every add-on registers itself
-import type { Host } from "../../src/core/host.ts";
-import { resolvePaths } from "../../src/core/paths.ts";
-import { withLock } from "../../src/core/lock.ts";
-import { unitDiagnostics } from "../../src/core/systemd.ts";
-import { CONTAINERD_UNIT } from "../../src/core/paths.ts";
-import { probeRootlessKitFacts } from "../../src/core/rootlesskit-facts.ts";
-import { unitSettings } from "../../src/core/service-environment.ts";
+import type { Host } from "../../src/core/os/host.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
+import { withLock } from "../../src/core/os/lock.ts";
+import { unitDiagnostics } from "../../src/core/systemd/units.ts";
+import { CONTAINERD_UNIT } from "../../src/core/os/paths.ts";
+import { probeRootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
+import { unitSettings } from "../../src/core/systemd/service-environment.ts";
 import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
 import { checksWithGroups } from "./checks.ts";
-import { sudoScript } from "../../src/core/check-report.ts";
+import { sudoScript } from "../../src/core/checks/report.ts";
 import { environmentFacts } from "./environment.ts";
-import { listAddons } from "../../src/core/addons.ts";
+import { listAddons } from "../../src/core/lifecycle/addons.ts";
 import { settingFields } from "./settings.ts";
 import { installedState } from "./status.ts";
 import { planForChoices, planForUninstall, nextStepsFor, snapshotterDefault } from "./plans.ts";

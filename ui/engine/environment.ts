@@ -1,7 +1,7 @@
 // The welcome screen's summary, from the facts the checks gather (without the slow smoke
 // test: the checks screen runs that).
-import type { Host } from "../../src/core/host.ts";
-import type { Paths } from "../../src/core/paths.ts";
+import type { Host } from "../../src/core/os/host.ts";
+import type { Paths } from "../../src/core/os/paths.ts";
 import { runChecks } from "../../src/core/checks/index.ts";
 import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
 import type { EnvironmentFacts } from "./types.ts";

@@ -1,7 +1,7 @@
 // The engine, loaded after the first frame: the screens render at once while the engine
 // modules (checks, planners, plugins, confbox...) load in the background. Each call waits
 // for the load; `sudoBlock` is only needed after `checks` resolved, so it is loaded by then.
-import type { Host } from "../../src/core/host.ts";
+import type { Host } from "../../src/core/os/host.ts";
 import type { Engine } from "./types.ts";
 
 export function lazyEngine(host: Host): Engine {

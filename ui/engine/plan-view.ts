@@ -1,8 +1,8 @@
-// A plan as the review screen shows it, from the engine's own preview (plan-render.ts):
+// A plan as the review screen shows it, from the engine's own preview (core/plan/render.ts):
 // files with their action and diff, commands, waits.
-import type { Host } from "../../src/core/host.ts";
-import type { Step } from "../../src/core/plan.ts";
-import { previewPlan, type StepPreview } from "../../src/core/plan-render.ts";
+import type { Host } from "../../src/core/os/host.ts";
+import type { Step } from "../../src/core/plan/steps.ts";
+import { previewPlan, type StepPreview } from "../../src/core/plan/render.ts";
 import type { PlanItem, PlanView } from "./types.ts";
 
 const FILE_KINDS = new Set(["write", "copy", "mkdir", "remove", "remove-tree-in-namespace"]);

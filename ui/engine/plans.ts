@@ -2,19 +2,19 @@
 // engine decides and plans it (settings through the configure engine, containerd through
 // install's planner, add-ons through the add-on engine); uninstall is `uninstall`'s plan.
 // The review screen and the headless commands therefore show the same steps.
-import type { Host } from "../../src/core/host.ts";
-import type { Paths } from "../../src/core/paths.ts";
-import { BINARY_NAME, CONTAINERD_UNIT } from "../../src/core/paths.ts";
-import { planInstall } from "../../src/core/install-plan.ts";
-import { planUninstall } from "../../src/core/uninstall.ts";
-import { decideApply, phaseBSteps, settingsSteps } from "../../src/core/apply.ts";
-import { DesiredStateError, type ParsedDesiredState } from "../../src/core/desired-state.ts";
-import { UserError } from "../../src/core/errors.ts";
-import type { RawSettings } from "../../src/core/rootlesskit-settings.ts";
+import type { Host } from "../../src/core/os/host.ts";
+import type { Paths } from "../../src/core/os/paths.ts";
+import { BINARY_NAME, CONTAINERD_UNIT } from "../../src/core/os/paths.ts";
+import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
+import { planUninstall } from "../../src/core/lifecycle/uninstall.ts";
+import { decideApply, phaseBSteps, settingsSteps } from "../../src/core/desired-state/plan.ts";
+import { DesiredStateError, type ParsedDesiredState } from "../../src/core/desired-state/parse.ts";
+import { UserError } from "../../src/core/os/errors.ts";
+import type { RawSettings } from "../../src/core/rootlesskit/settings.ts";
 import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
 import type { Choices, PlanView } from "./types.ts";
 import { planView } from "./plan-view.ts";
-import { configuredSnapshotters } from "../../src/core/status.ts";
+import { configuredSnapshotters } from "../../src/core/lifecycle/status.ts";
 
 /** The user's choices as a desired state, the form `apply -f` converges to. */
 export function desiredState(choices: Choices): ParsedDesiredState {

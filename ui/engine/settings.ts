@@ -1,11 +1,11 @@
 // The RootlessKit settings as form fields: the settings model's own list, defaults resolved
 // for this machine, each value checked by the model (syntax) and by resolveSettings against
 // what is installed, exactly as `configure` checks them.
-import type { Paths } from "../../src/core/paths.ts";
-import type { RootlessKitFacts } from "../../src/core/rootlesskit-facts.ts";
-import { resolveSettings } from "../../src/core/rootlesskit.ts";
-import { resolvedText } from "../../src/core/rootlesskit-dropin.ts";
-import { parseSettings, SETTINGS, SettingsError, valueProblem, type RawSettings, type SettingKey } from "../../src/core/rootlesskit-settings.ts";
+import type { Paths } from "../../src/core/os/paths.ts";
+import type { RootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
+import { resolveSettings } from "../../src/core/rootlesskit/resolve.ts";
+import { resolvedText } from "../../src/core/rootlesskit/dropin.ts";
+import { parseSettings, SETTINGS, SettingsError, valueProblem, type RawSettings, type SettingKey } from "../../src/core/rootlesskit/settings.ts";
 import type { SettingField } from "./types.ts";
 
 const LABELS: Record<SettingKey, string> = {

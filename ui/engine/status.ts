@@ -1,10 +1,10 @@
 // What is installed now, from collectStatus (what `status` prints), plus the RootlessKit
 // settings our drop-ins set (the settings screen starts from them).
-import type { Host } from "../../src/core/host.ts";
-import type { Paths } from "../../src/core/paths.ts";
-import { CONTAINERD_UNIT } from "../../src/core/paths.ts";
-import { collectStatus } from "../../src/core/status.ts";
-import { unitSettings } from "../../src/core/service-environment.ts";
+import type { Host } from "../../src/core/os/host.ts";
+import type { Paths } from "../../src/core/os/paths.ts";
+import { CONTAINERD_UNIT } from "../../src/core/os/paths.ts";
+import { collectStatus } from "../../src/core/lifecycle/status.ts";
+import { unitSettings } from "../../src/core/systemd/service-environment.ts";
 import type { InstalledState } from "./types.ts";
 
 export async function installedState(host: Host, paths: Paths): Promise<InstalledState> {

@@ -1,8 +1,8 @@
 // What the interactive installer needs from the engine, in one place. The real adapter
 // (create-engine.ts) implements it with the same functions the headless commands call, so
 // the UI only chooses and shows; component tests can hand screens a scripted Engine.
-import type { Finding } from "../../src/core/findings.ts";
-import type { Step } from "../../src/core/plan.ts";
+import type { Finding } from "../../src/core/checks/findings.ts";
+import type { Step } from "../../src/core/plan/steps.ts";
 
 export interface EnvironmentFacts {
   user: string;

@@ -1,6 +1,6 @@
 // Runs an engine call once (or when `deps` change) and exposes its value or error.
 import { useEffect, useState, type DependencyList } from "react";
-import { sudoBlock } from "../../src/core/findings.ts";
+import { sudoBlock } from "../../src/core/checks/findings.ts";
 
 export interface AsyncState<T> {
   value?: T;

@@ -1,6 +1,6 @@
 // The preflight checks, with each probe group reported as it starts and finishes.
 import { useEffect, useState } from "react";
-import type { Finding } from "../../src/core/findings.ts";
+import type { Finding } from "../../src/core/checks/findings.ts";
 import { useEngine } from "../contexts/app-context.tsx";
 import type { CheckGroup } from "../engine/types.ts";
 import { errorText } from "./use-async.ts";

@@ -1,7 +1,7 @@
 // The preflight checks, live: a spinner per probe group, then each finding with its fix,
 // and every root-needing fix gathered into one copy-paste block.
 import { Text } from "ink";
-import { isFatal } from "../../src/core/findings.ts";
+import { isFatal } from "../../src/core/checks/findings.ts";
 import { Spinner } from "../components/spinner.tsx";
 import { Screen } from "../components/screen.tsx";
 import { blankRow, textRows, type Row } from "../components/line.tsx";

@@ -1,9 +1,9 @@
 // The programs rootless containerd needs, and their versions: rootlesskit, containerd,
 // runc or crun, a network driver (slirp4netns >= 0.4.0, else vpnkit, pasta, lxc-user-nic),
 // newuidmap/newgidmap (setuid root or with file capabilities), nsenter and mount.
-import type { Finding } from "../findings.ts";
-import { ok } from "../findings.ts";
-import { atLeast } from "../version.ts";
+import type { Finding } from "./findings.ts";
+import { ok } from "./findings.ts";
+import { atLeast } from "../os/version.ts";
 import { findTool, findToolVersion, shq, type CheckContext, type ProbeResult, type Tool } from "./context.ts";
 import { installFix, readDistro, type Distro } from "./distro.ts";
 import type { FactsPart, NetworkDriver } from "./facts.ts";

@@ -1,8 +1,8 @@
 // "Checking cgroup v2": unified hierarchy or not, and which controllers systemd delegates to
 // user@UID.service. Without cgroup v2 (or without cpu/memory/pids) resource limits such as
 // `nerdctl run --memory` do not work; containers still run.
-import type { Finding } from "../findings.ts";
-import { ok } from "../findings.ts";
+import type { Finding } from "./findings.ts";
+import { ok } from "./findings.ts";
 import { existsSafe, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
 import type { CgroupVersion } from "./facts.ts";
 

@@ -2,11 +2,11 @@
 // user can reach (clients may talk to the wrong daemon), and a rootless containerd that is
 // already running but was not started by this tool's containerd.service.
 import { join } from "node:path";
-import type { Finding } from "../findings.ts";
-import { ok } from "../findings.ts";
-import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../paths.ts";
+import type { Finding } from "./findings.ts";
+import { ok } from "./findings.ts";
+import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
 import { existsSafe, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
-import { serviceStateDir } from "../containerd-ready.ts";
+import { serviceStateDir } from "../containerd/ready.ts";
 
 export const ROOTFUL_SOCKET = "/run/containerd/containerd.sock";
 

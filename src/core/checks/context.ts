@@ -1,10 +1,10 @@
 // What every probe receives: the host, the paths, who we are, and memoised look-ups that
 // several probes share (a tool's path and version, os-release, linger) so each file is read
 // and each process is spawned once per run, even when probes run concurrently.
-import { HostError, type Host } from "../host.ts";
-import type { Paths } from "../paths.ts";
-import type { Finding } from "../findings.ts";
-import { parseVersion } from "../version.ts";
+import { HostError, type Host } from "../os/host.ts";
+import type { Paths } from "../os/paths.ts";
+import type { Finding } from "./findings.ts";
+import { parseVersion } from "../os/version.ts";
 import type { FactsPart } from "./facts.ts";
 
 export interface CheckOptions {

@@ -3,10 +3,10 @@
 // Root is refused before anything else runs. A probe that fails unexpectedly becomes an
 // error finding; no exception escapes. `onProbe` hears each probe group as it finishes
 // (for live progress); the returned result is the same with or without it.
-import type { Host } from "../host.ts";
-import type { Paths } from "../paths.ts";
-import type { Finding } from "../findings.ts";
-import { isFatal } from "../findings.ts";
+import type { Host } from "../os/host.ts";
+import type { Paths } from "../os/paths.ts";
+import type { Finding } from "./findings.ts";
+import { isFatal } from "./findings.ts";
 import { createContext, type CheckContext, type CheckOptions, type ProbeResult } from "./context.ts";
 import { emptyFacts, mergeFacts, type EnvironmentFacts } from "./facts.ts";
 import { readDistro } from "./distro.ts";

@@ -1,6 +1,6 @@
 // Linger: with it, the user's systemd manager (and containerd.service) starts at boot and
 // survives logout. Off is fine for trying things out, so it is a hint, not a warning.
-import { ok } from "../findings.ts";
+import { ok } from "./findings.ts";
 import { lingerEnabled, type CheckContext, type ProbeResult } from "./context.ts";
 
 export async function probeLinger(ctx: CheckContext): Promise<ProbeResult> {

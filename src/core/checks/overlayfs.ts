@@ -1,9 +1,9 @@
 // "Checking overlayfs": the real mount inside RootlessKit (run by smoke.ts), the seed's kernel
 // rule (>= 5.13 on any distro, >= 5.11 without SELinux, Ubuntu kernels since 2015) and the
 // SELinux state decide the snapshotter: overlayfs, else fuse-overlayfs, else native.
-import type { Finding } from "../findings.ts";
-import { ok } from "../findings.ts";
-import { atLeast, parseVersion } from "../version.ts";
+import type { Finding } from "./findings.ts";
+import { ok } from "./findings.ts";
+import { atLeast, parseVersion } from "../os/version.ts";
 import { existsSafe, findToolVersion, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
 import { installFix, readDistro } from "./distro.ts";
 import type { Snapshotter } from "./facts.ts";

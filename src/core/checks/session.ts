@@ -2,8 +2,8 @@
 // manager (and, when it is not, why: no systemd at all, su/sudo without a login session,
 // no linger) and a dbus user session.
 import { isAbsolute, join } from "node:path";
-import type { Finding } from "../findings.ts";
-import { ok } from "../findings.ts";
+import type { Finding } from "./findings.ts";
+import { ok } from "./findings.ts";
 import { existsSafe, findTool, lingerEnabled, readSafe, shq, type CheckContext, type ProbeResult } from "./context.ts";
 import { installFix, readDistro } from "./distro.ts";
 

@@ -2,8 +2,8 @@
 // child also tries a real overlay mount (for "Checking overlayfs"), so both cost one process.
 // The child prints markers; RootlessKit's own stderr is kept for the diagnosis.
 import { isAbsolute } from "node:path";
-import type { Finding } from "../findings.ts";
-import { ok } from "../findings.ts";
+import type { Finding } from "./findings.ts";
+import { ok } from "./findings.ts";
 import { findTool, findToolVersion, type CheckContext, type ProbeResult } from "./context.ts";
 
 export const SMOKE_FLAGS = ["--disable-host-loopback", "--copy-up=/etc", "--copy-up=/run", "--copy-up=/var/lib"];

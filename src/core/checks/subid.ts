@@ -1,8 +1,8 @@
 // /etc/subuid and /etc/subgid: the user (by name or uid) needs a range of at least 65536
 // subordinate ids. Malformed lines and ranges shared between users are reported; when
 // `getsubids` exists it is asked too (it also sees ranges from NSS, e.g. sssd).
-import type { Finding } from "../findings.ts";
-import { ok } from "../findings.ts";
+import type { Finding } from "./findings.ts";
+import { ok } from "./findings.ts";
 import { findTool, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
 
 export const MIN_SUBIDS = 65536;

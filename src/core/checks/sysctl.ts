@@ -2,8 +2,8 @@
 // kernel.unprivileged_userns_clone (Debian/Arch kernels), user.max_user_namespaces, and
 // Ubuntu's kernel.apparmor_restrict_unprivileged_userns (RootlessKit outside /usr/bin needs
 // an AppArmor profile that grants userns).
-import type { Finding } from "../findings.ts";
-import { ok } from "../findings.ts";
+import type { Finding } from "./findings.ts";
+import { ok } from "./findings.ts";
 import { findToolVersion, readSafe, shq, type CheckContext, type ProbeResult } from "./context.ts";
 
 const SYSCTL_CONF = "/etc/sysctl.d/99-rootless.conf";

@@ -1,0 +1,59 @@
+// Is the rootless containerd answering? First its socket must appear, then a real request
+// through the RootlessKit namespace must succeed (`ctr version` via nsenter). Used as the
+// install's readiness wait and by status for the server version.
+import type { Host } from "../os/host.ts";
+import type { Paths } from "../os/paths.ts";
+import { CONTAINERD_UNIT } from "../os/paths.ts";
+import type { WaitStep } from "../plan/steps.ts";
+import { nsenterArgv } from "../rootlesskit/nsenter.ts";
+import { serviceEnvironment } from "../systemd/service-environment.ts";
+import { startFailure, unitStates } from "../systemd/units.ts";
+
+/** The RootlessKit state dir the service uses: its environment's setting (serviceEnvironment), else the default. */
+export async function serviceStateDir(host: Host, paths: Paths): Promise<string> {
+  const dir = (await serviceEnvironment(host, paths)).vars.CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR?.value;
+  return dir && dir.startsWith("/") ? dir : paths.rootlesskitStateDir;
+}
+
+export interface ServerVersion {
+  version: string;
+  revision?: string;
+}
+
+/** `ctr version` through the namespace: the server's version, or null when it does not answer. */
+export async function serverVersion(host: Host, paths: Paths, stateDir: string, timeoutMs = 5000): Promise<ServerVersion | null> {
+  if (!(await host.exists(paths.containerdSocket))) return null;
+  const ctr = await host.which("ctr");
+  if (!ctr) return null;
+  const ns = await nsenterArgv(host, paths, [ctr, "--address", paths.containerdSocket, "version"], stateDir).catch(() => null);
+  if (!ns) return null;
+  const r = await host.run(ns.argv, { env: ns.env, timeoutMs });
+  if (r.code !== 0) return null;
+  const server = r.stdout.split(/^Server:/m)[1];
+  const version = server && /Version:\s*(\S+)/.exec(server)?.[1];
+  return version ? { version, revision: /Revision:\s*(\S+)/.exec(server!)?.[1] } : null;
+}
+
+/**
+ * The readiness wait after start/restart: the socket, then `ctr version` through nsenter.
+ * Gives up early when systemd reports the unit failed or restarting. Without `ctr` on PATH
+ * the socket alone counts.
+ */
+export function containerdReadyStep(paths: Paths, stateDir: string, timeoutMs = 30_000): WaitStep {
+  return {
+    kind: "wait",
+    what: "the containerd API",
+    timeoutMs,
+    everyMs: 20,
+    why: "a running unit is not enough: containerd must answer a request inside the namespace",
+    ready: async (host) => {
+      if (!(await host.exists(paths.containerdSocket))) return false;
+      if (!(await host.which("ctr"))) return true;
+      return (await serverVersion(host, paths, stateDir, 3000)) !== null;
+    },
+    failed: async (host) => {
+      const [s] = await unitStates(host, [CONTAINERD_UNIT]).catch(() => []);
+      return s ? startFailure(s) : undefined;
+    },
+  };
+}

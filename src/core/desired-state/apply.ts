@@ -1,0 +1,145 @@
+// Runs `apply`: decide (plan.ts), show the plan for --dry-run, else phase A (containerd
+// through the lifecycle engine, with the settings written before it starts) and phase B
+// (one journaled plan under the lock), then report per item what changed.
+import type { RunContext } from "../plan/run-context.ts";
+import { CONTAINERD_UNIT } from "../os/paths.ts";
+import type { StepOutcome } from "../plan/steps.ts";
+import { applyPlan, ApplyError } from "../plan/execute.ts";
+import { UserError } from "../os/errors.ts";
+import { diagnoseStart } from "../systemd/diagnose.ts";
+import { environmentValues, serviceEnvironment } from "../systemd/service-environment.ts";
+import { previewPlan, renderPlan, renderPreviews, unifiedDiff } from "../plan/render.ts";
+import { withLock } from "../os/lock.ts";
+import { interruptedOr } from "../plan/interrupt.ts";
+import { planInstall } from "../lifecycle/install-plan.ts";
+import { install } from "../lifecycle/install.ts";
+import { uninstall } from "../lifecycle/uninstall.ts";
+import type { RootlessKitFacts } from "../rootlesskit/facts.ts";
+import type { ParsedDesiredState } from "./parse.ts";
+import { decideApply, isContainerdRestart, phaseBSteps, settingsSteps, type ApplyDecision, type ApplyItem, type ApplyReport } from "./plan.ts";
+
+export interface ApplyOptions {
+  dryRun?: boolean;
+  /** RootlessKit facts (tests); probed when absent */
+  facts?: RootlessKitFacts;
+}
+
+/** One entry per managed part of the file, with what apply does to it. */
+export function planItems(d: ApplyDecision): ApplyItem[] {
+  const items: ApplyItem[] = [];
+  items.push({ item: "containerd", action: d.containerd.action, changed: d.containerd.action !== "none", detail: d.containerd.installed ? (d.containerd.active ? "installed, running" : "installed, not running") : "not installed" });
+  if (d.settings) items.push({ item: "settings", action: d.settings.changed ? "update" : "none", changed: d.settings.changed, detail: d.settings.path, diff: d.settings.diff || undefined });
+  for (const a of d.addons.install) items.push({ item: `addon:${a.id}`, action: "install", changed: true, detail: Object.entries(a.options).map(([k, v]) => `${k}=${v}`).join(" ") || undefined });
+  for (const id of d.addons.remove) items.push({ item: `addon:${id}`, action: "remove", changed: true });
+  for (const id of d.addons.keep) items.push({ item: `addon:${id}`, action: "none", changed: false });
+  if (d.snapshotter) {
+    const { from, to, before, after } = d.snapshotter;
+    items.push({ item: "snapshotter", action: from === to ? "none" : "set", changed: from !== to, detail: from === to ? to : `${from} -> ${to}`, diff: unifiedDiff(d.snapshotter.path, before, after) || undefined });
+  }
+  return items;
+}
+
+const restartedContainerd = (steps: StepOutcome[]) => steps.some((s) => s.changed && /^systemctl --user (re)?start containerd\.service$/.test(s.target));
+
+export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts: ApplyOptions = {}): Promise<ApplyReport> {
+  const { host, paths, reporter } = ctx;
+  const d = await decideApply(host, paths, parsed, opts.facts);
+  const items = planItems(d);
+  const base = { command: "apply" as const, file: parsed.file, format: parsed.format };
+
+  if (opts.dryRun) {
+    reporter.info(`Dry run of ${parsed.file}: nothing is changed.`);
+    for (const i of items) {
+      reporter.info(`${i.item}: ${i.action === "none" ? "as desired" : i.action}${i.detail ? ` (${i.detail})` : ""}`);
+      if (i.diff) reporter.plain(i.diff);
+    }
+    const warnings: string[] = [];
+    if (d.containerd.action === "install") {
+      reporter.info("containerd plan (after the checks):");
+      reporter.plain(renderPreviews(await previewPlan(host, (await planInstall(host, paths)).steps)));
+      if (d.addons.install.length) reporter.info(`The add-ons' steps are planned once containerd runs: ${d.addons.install.map((a) => a.id).join(", ")}.`);
+    } else if ((d.containerd.action === "none" || d.containerd.action === "update") && d.containerd.active) {
+      const b = await phaseBSteps(host, paths, d, false, false);
+      warnings.push(...b.warnings);
+      for (const w of b.warnings) reporter.warn(w);
+      if (b.steps.length) reporter.plain(await renderPlan(host, b.steps));
+    }
+    return { ...base, dryRun: true, changed: false, restartedContainerd: false, items, steps: [], warnings };
+  }
+
+  // phase A: containerd itself
+  const steps: StepOutcome[] = [];
+  let settingsDone = false;
+  let restartedInA = false;
+  if (d.containerd.action === "install") {
+    if (d.settings?.changed) {
+      steps.push(...(await withLock(host, paths, { purpose: "apply" }, () => applyPlan(host, settingsSteps(d.settings!), { signal: ctx.signal }).catch((e) => Promise.reject(interruptedOr(e))))).steps);
+      settingsDone = true;
+    }
+    try {
+      const r = await install(ctx, {});
+      const outcomes = r.steps as StepOutcome[];
+      steps.push(...outcomes);
+      restartedInA = restartedContainerd(outcomes);
+    } catch (e) {
+      if (settingsDone) {
+        const s = d.settings!;
+        await (s.before === null ? host.remove(s.path) : host.writeFileAtomic(s.path, s.before, 0o644)).catch(() => {});
+        reporter.warn(`Restored ${s.path}`);
+      }
+      throw e;
+    }
+  } else if (d.containerd.action === "uninstall") {
+    const r = await uninstall(ctx, {});
+    steps.push(...(r.steps as StepOutcome[]));
+  }
+
+  // Phase A is complete and consistent by itself (containerd installed and answering, or
+  // uninstalled): an interrupt in phase B undoes phase B only and names what phase A kept.
+  const keptFromA: string[] = [];
+  if (steps.some((s) => s.changed)) {
+    if (settingsDone) keptFromA.push(`the settings in ${d.settings!.path}`);
+    keptFromA.push(d.containerd.action === "uninstall" ? `${CONTAINERD_UNIT} uninstalled` : `${CONTAINERD_UNIT} installed and running`);
+  }
+
+  // phase B: settings of a running containerd, add-ons, snapshotter, at most one restart
+  const warnings: string[] = [];
+  const b = await withLock(host, paths, { purpose: "apply" }, async () => {
+    const plan = await phaseBSteps(host, paths, d, settingsDone, restartedInA);
+    warnings.push(...plan.warnings);
+    for (const w of plan.warnings) reporter.warn(w);
+    if (plan.steps.some(isContainerdRestart)) {
+      reporter.info(`${CONTAINERD_UNIT} will be restarted once to apply the changes (running containers stop).`);
+    }
+    const launch = await planInstall(host, paths);
+    let result;
+    try {
+      result = await applyPlan(host, plan.steps, {
+        onEvent: (e) => {
+          if (e.type === "done" && e.outcome.changed) reporter.info(e.outcome.description);
+          if (e.type === "rollback") reporter.warn(`Undoing: ${e.description}`);
+        },
+        signal: ctx.signal,
+        // containerd did not come back: say why while the failed state is still there
+        beforeRollback: async (f) => {
+          if (f.cancelled || (f.step.kind !== "wait" && !(f.step.kind === "systemctl" && f.step.args.includes(CONTAINERD_UNIT)))) return undefined;
+          // run by hand with the service's environment, as systemd ran it (none of ours)
+          return diagnoseStart(host, CONTAINERD_UNIT, { argv: launch.execStart, env: environmentValues(await serviceEnvironment(host, paths)) });
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof ApplyError) || e.failure.cancelled) throw interruptedOr(e, keptFromA);
+      throw new UserError(
+        [`applying ${parsed.file} failed: ${e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed in this phase."].join("\n"),
+        "Fix the cause shown above (`containerd-rootless-systemd configure --show` lists the settings in effect) and run apply again.",
+      );
+    }
+    for (const n of plan.notes) reporter.info(n);
+    return result;
+  });
+  steps.push(...b.steps);
+
+  const changed = steps.some((s) => s.changed);
+  reporter.info(changed ? `Applied ${parsed.file}.` : `${parsed.file}: everything is already as desired; nothing changed.`);
+  return { ...base, dryRun: false, changed, restartedContainerd: restartedContainerd(steps), items, steps, warnings };
+}

@@ -1,0 +1,102 @@
+// What `install` will do, decided from the machine's current state: where the launcher
+// binary lives, the unit text, and only the systemctl steps that are needed (a second
+// install with nothing changed is a plan of unchanged writes and nothing else).
+//
+// Where the binary lives: the unit must not break when the user deletes their download, so
+// a compiled binary copies itself to ~/.local/bin/containerd-rootless-systemd and the unit's
+// ExecStart is `<that copy> launch`. Run from source (`bun src/cli.ts install`), there is
+// nothing to copy: ExecStart is `<bun> <absolute path of src/cli.ts> launch` (development only).
+import { dirname, join } from "node:path";
+import type { Host } from "../os/host.ts";
+import type { Paths } from "../os/paths.ts";
+import { CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
+import type { Step } from "../plan/steps.ts";
+import { UserError } from "../os/errors.ts";
+import { containerdUnit, isActive, isEnabled, isOwned, renderUnit, servicePath, unitStates, type UnitState } from "../systemd/units.ts";
+import { containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
+import { bindMounts } from "../containerd/mounts.ts";
+
+export interface LauncherLocation {
+  /** ExecStart without the "launch" argument */
+  command: string[];
+  /** copy the running binary here first (compiled binaries only) */
+  copyFrom?: string;
+  copyTo?: string;
+}
+
+export async function launcherLocation(host: Host, paths: Paths): Promise<LauncherLocation> {
+  if (host.scriptPath) return { command: [host.execPath, host.scriptPath] };
+  const self = (await host.realpath(host.execPath)) ?? host.execPath;
+  const target = paths.installedBinary;
+  if (self === ((await host.realpath(target)) ?? target)) return { command: [target] };
+  return { command: [target], copyFrom: self, copyTo: target };
+}
+
+/** A symlink or directory where install writes a file: refused before anything changes (never written through, never replaced). */
+async function refuseLink(host: Host, path: string): Promise<void> {
+  const st = await host.stat(path);
+  if (!st?.isSymlink && !st?.isDirectory) return;
+  const what = st.isDirectory ? "a directory" : `a symbolic link (to ${(await host.realpath(path)) ?? "a file that does not exist"})`;
+  throw new UserError(`${path} is ${what}; install writes its own file there and will not replace or write through it`, `Move it away (\`mv ${path} ${path}.mine\`) and run install again.`);
+}
+
+export interface InstallPlan {
+  steps: Step[];
+  unitFile: string;
+  unitText: string;
+  execStart: string[];
+  /** PATH given to the service */
+  servicePath: string;
+  state: UnitState;
+  unitChanged: boolean;
+  stateDir: string;
+  /** the existing unit was not written by this tool; where its backup goes */
+  replacesForeignUnit?: string;
+  /** directories the launcher will create on its first run (and their missing parents): a failed start removes them while empty */
+  launcherDirs: string[];
+}
+
+/** The launcher's bind-mount sources that do not exist yet, with each missing parent. */
+async function missingLauncherDirs(host: Host, paths: Paths): Promise<string[]> {
+  const out = new Set<string>();
+  for (const { source } of bindMounts(paths)) {
+    for (let d = source; d !== "/" && d !== "." && !(await host.exists(d)); d = dirname(d)) out.add(d);
+  }
+  return [...out];
+}
+
+export async function planInstall(host: Host, paths: Paths, opts: { readyTimeoutMs?: number } = {}): Promise<InstallPlan> {
+  const [state, dbus] = await unitStates(host, [CONTAINERD_UNIT, "dbus.socket"]);
+  const where = await launcherLocation(host, paths);
+  const execStart = [...where.command, "launch"];
+  const path = servicePath(host.env.PATH, dirname(paths.installedBinary));
+  const unitText = renderUnit(containerdUnit({ execStart, path, dbusSocket: dbus!.loadState === "loaded" }));
+  const unitFile = unitPath(paths, CONTAINERD_UNIT);
+  await refuseLink(host, unitFile);
+  if (where.copyTo) await refuseLink(host, where.copyTo);
+  const current = await host.readText(unitFile);
+  const unitChanged = current !== unitText;
+  const binaryChanged = where.copyFrom ? !(await host.sameSizeAndMtime(where.copyFrom, where.copyTo!)) : false;
+  const stateDir = await serviceStateDir(host, paths);
+
+  const steps: Step[] = [];
+  if (where.copyFrom) steps.push({ kind: "copy", from: where.copyFrom, path: where.copyTo!, mode: 0o755, why: "the unit runs this copy, so deleting the download does not break the service" });
+  // a unit someone else wrote (e.g. the reference installer) is replaced, but kept as a backup
+  const foreign = current !== null && !isOwned(current);
+  const backupTo = foreign ? join(paths.backupDir, `${CONTAINERD_UNIT}.${new Date().toISOString().replace(/[:.]/g, "-")}`) : undefined;
+  steps.push({ kind: "write", path: unitFile, content: unitText, mode: 0o644, backupTo, why: "the containerd user unit" });
+  if (unitChanged || state!.needDaemonReload) steps.push({ kind: "systemctl", args: ["daemon-reload"], why: "load the new unit file" });
+  let starting = false;
+  if (!isActive(state!)) {
+    if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT], why: "clear the earlier failure and its start limit" });
+    steps.push({ kind: "systemctl", args: ["start", CONTAINERD_UNIT], undo: ["stop", CONTAINERD_UNIT], why: "start containerd" });
+    starting = true;
+  } else if (unitChanged || binaryChanged) {
+    // undone late: after the old unit file is back and systemd reloaded, run the old one again
+    steps.push({ kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, why: "run the changed unit" });
+    starting = true;
+  }
+  if (starting) steps.push(containerdReadyStep(paths, stateDir, opts.readyTimeoutMs));
+  if (!isEnabled(state!)) steps.push({ kind: "systemctl", args: ["enable", CONTAINERD_UNIT], undo: ["disable", CONTAINERD_UNIT], why: "start containerd with the user's session" });
+  return { steps, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, stateDir, replacesForeignUnit: backupTo, launcherDirs: await missingLauncherDirs(host, paths) };
+}

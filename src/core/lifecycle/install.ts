@@ -1,0 +1,112 @@
+// `install`: the seed's order. Checks (fatal findings stop it; --force only downgrades a
+// failed RootlessKit smoke test), then the plan: copy the binary, write containerd.service,
+// daemon-reload, start, wait until the containerd API answers, enable; then the seed's
+// closing lines. A failure shows why (systemctl status, journal, the launcher's stderr),
+// rolls back what this run changed and exits 1. Nothing to change: says so, changed=false.
+import type { RunContext } from "../plan/run-context.ts";
+import { UserError } from "../os/errors.ts";
+import { gatherSudoLines, isFatal, type Finding } from "../checks/findings.ts";
+import { needsAction } from "../checks/report.ts";
+import { CONTAINERD_UNIT } from "../os/paths.ts";
+import { runChecks, type CheckResult } from "../checks/index.ts";
+import { acquireLock } from "../os/lock.ts";
+import { planInstall } from "./install-plan.ts";
+import { previewPlan, renderPreviews } from "../plan/render.ts";
+import { ApplyError } from "../plan/execute.ts";
+import type { StepOutcome } from "../plan/steps.ts";
+import { diagnoseStart } from "../systemd/diagnose.ts";
+import { environmentValues, serviceEnvironment } from "../systemd/service-environment.ts";
+import { printFindings, stepPrinter } from "./transcript.ts";
+import { interruptedOr } from "../plan/interrupt.ts";
+import { applyInstallPlan } from "./first-start.ts";
+
+export interface InstallOptions {
+  force?: boolean;
+  dryRun?: boolean;
+  /** skip the RootlessKit smoke test and overlay mount in the checks */
+  skipSmokeTest?: boolean;
+  /** asked with the rendered plan when a person is at the terminal; false cancels */
+  confirm?: (planText: string) => Promise<boolean>;
+  readyTimeoutMs?: number;
+}
+
+export interface InstallResult {
+  command: "install";
+  ok: boolean;
+  changed: boolean;
+  dryRun: boolean;
+  unit: string;
+  execStart: string[];
+  steps: StepOutcome[] | { description: string; willChange: boolean; diff?: string }[];
+  findings: Finding[];
+}
+
+/** --force turns a failed smoke test into a warning; every other error stays fatal. */
+export function applyForce(findings: Finding[], force: boolean): Finding[] {
+  if (!force) return findings;
+  return findings.map((f) => (f.id.startsWith("rootlesskit.smoke") && f.level === "error" ? { ...f, level: "warning", message: `${f.message} (continuing because of --force)` } : f));
+}
+
+export async function install(ctx: RunContext, opts: InstallOptions = {}): Promise<InstallResult> {
+  const { host, paths, reporter } = ctx;
+  // the checks only read (and run RootlessKit in a throwaway namespace): they need no lock
+  const checks: CheckResult = await runChecks(host, paths, { smokeTest: !opts.skipSmokeTest });
+  const findings = applyForce(checks.findings, Boolean(opts.force));
+  printFindings(reporter, findings);
+  if (checks.refused || findings.some(isFatal)) {
+    const rootLines = gatherSudoLines(findings.filter(needsAction));
+    throw new UserError(
+      "the checks above found problems that stop the installation",
+      findings.some((f) => f.id.startsWith("rootlesskit.smoke") && f.level === "error") ? "Fix them and run install again (--force continues past a failed RootlessKit test only)." : "Fix them and run install again.",
+      1,
+      rootLines.length ? rootLines : undefined,
+    );
+  }
+  const lock = opts.dryRun ? null : await acquireLock(host, paths, { purpose: "install", onWait: (h) => reporter.info(`Waiting for another run (pid ${h.pid}${h.purpose ? `: ${h.purpose}` : ""}) to finish`) });
+  try {
+    const plan = await planInstall(host, paths, { readyTimeoutMs: opts.readyTimeoutMs });
+    const previews = await previewPlan(host, plan.steps);
+    if (plan.replacesForeignUnit) reporter.warn(`${plan.unitFile} was not created by this tool; it is replaced (the diff shows how) and kept as ${plan.replacesForeignUnit}`);
+    const base = { command: "install" as const, ok: true, changed: false, dryRun: false, unit: plan.unitFile, execStart: plan.execStart, steps: [] as InstallResult["steps"], findings };
+    if (opts.dryRun) {
+      reporter.info("Dry run: this is the plan; nothing was changed.");
+      reporter.plain(renderPreviews(previews));
+      return { ...base, ok: true, changed: false, dryRun: true, steps: previews.map(({ description, willChange, diff }) => ({ description, willChange, diff })) };
+    }
+    if (opts.confirm && previews.some((p) => p.willChange) && !(await opts.confirm(renderPreviews(previews)))) {
+      throw new UserError("cancelled; nothing was changed");
+    }
+
+    let result;
+    try {
+      result = await applyInstallPlan(host, plan.steps, plan.launcherDirs, {
+        onEvent: stepPrinter(reporter, previews),
+        signal: ctx.signal,
+        beforeRollback: async (f) => {
+          if (f.cancelled || (f.step.kind !== "wait" && !(f.step.kind === "systemctl" && /start/.test(f.step.args[0]!)))) return undefined;
+          return diagnoseStart(host, CONTAINERD_UNIT, { argv: plan.execStart, env: environmentValues(await serviceEnvironment(host, paths)) });
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof ApplyError) || e.failure.cancelled) throw interruptedOr(e);
+      throw new UserError(
+        [`containerd.service did not come up: ${e.failure.step.kind === "wait" ? e.failure.reason : e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."].join("\n"),
+        "Fix the cause shown above and run install again.",
+      );
+    }
+
+    if (!result.changed) {
+      reporter.info(`${CONTAINERD_UNIT} is installed, enabled and running; nothing changed.`);
+    } else {
+      reporter.info(`Installed ${CONTAINERD_UNIT} successfully.`);
+      reporter.info(`To control ${CONTAINERD_UNIT}, run: \`systemctl --user (start|stop|restart) ${CONTAINERD_UNIT}\``);
+      if (!checks.facts.linger) reporter.info(`To run ${CONTAINERD_UNIT} on system startup, run: \`sudo loginctl enable-linger ${checks.facts.user}\``);
+      reporter.plain("");
+      reporter.info("Use `nerdctl` to connect to the rootless containerd.");
+      reporter.info("You do NOT need to specify $CONTAINERD_ADDRESS explicitly.");
+    }
+    return { ...base, ok: true, changed: result.changed, dryRun: false, steps: result.steps };
+  } finally {
+    await lock?.release();
+  }
+}

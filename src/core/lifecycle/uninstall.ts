@@ -1,0 +1,129 @@
+// `uninstall [--purge]`: stop, disable and remove the units and drop-ins this tool created
+// (files carrying its marker, nothing else), daemon-reload, remove the binary copy it made.
+// Images, containers and config stay unless --purge, which removes the data from inside the
+// user namespace (it is owned by sub-UIDs) and the config. Says what was kept and how to purge.
+import { join } from "node:path";
+import type { RunContext } from "../plan/run-context.ts";
+import type { Host } from "../os/host.ts";
+import type { Paths } from "../os/paths.ts";
+import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
+import type { Step, StepOutcome } from "../plan/steps.ts";
+import { shellLine } from "../plan/steps.ts";
+import { acquireLock } from "../os/lock.ts";
+import { isActive, isEnabled, isOwned, unitStates } from "../systemd/units.ts";
+import { launcherLocation } from "./install-plan.ts";
+import { previewPlan, renderPreviews } from "../plan/render.ts";
+import { applyPlan, removeEmptyDirs } from "../plan/execute.ts";
+import { stepPrinter } from "./transcript.ts";
+import { installedAddons, planAddons, withoutContainerdRestart } from "./addons.ts";
+import { UserError } from "../os/errors.ts";
+import { interruptedOr } from "../plan/interrupt.ts";
+import { containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
+
+export interface UninstallOptions {
+  purge?: boolean;
+  dryRun?: boolean;
+  confirm?: (planText: string) => Promise<boolean>;
+}
+
+export interface UninstallResult {
+  command: "uninstall";
+  ok: boolean;
+  changed: boolean;
+  dryRun: boolean;
+  installed: boolean;
+  steps: StepOutcome[] | { description: string; willChange: boolean }[];
+  kept: string[];
+  purgeCommand: string;
+}
+
+/** Removing sub-UID-owned trees: `rootlesskit rm -rf` maps our uid to root in a new user namespace. */
+export async function purgeArgv(host: Host, dirs: string[]): Promise<string[]> {
+  const rootlesskit = (await host.which("rootlesskit")) ?? "rootlesskit";
+  return [rootlesskit, "rm", "-rf", ...dirs];
+}
+
+/** The unit's drop-ins: only those carrying our marker, or (for --purge) all of them. */
+export async function dropInsOf(host: Host, paths: Paths, unit: string, onlyOurs: boolean): Promise<string[]> {
+  const dir = join(paths.unitDir, `${unit}.d`);
+  const out: string[] = [];
+  for (const name of ((await host.readdir(dir)) ?? []).sort()) {
+    if (name.endsWith(".conf") && (!onlyOurs || isOwned(await host.readText(join(dir, name))))) out.push(join(dir, name));
+  }
+  return out;
+}
+
+export async function planUninstall(host: Host, paths: Paths, opts: { purge?: boolean }): Promise<{ steps: Step[]; installed: boolean; foreign: boolean; emptyDirs: string[] }> {
+  const unitFile = unitPath(paths, CONTAINERD_UNIT);
+  const text = await host.readText(unitFile);
+  const ours = isOwned(text);
+  const [state] = await unitStates(host, [CONTAINERD_UNIT]);
+  const steps: Step[] = [];
+
+  // add-ons first (every one whose files are ours, running or not): they are PartOf containerd
+  // and run inside its namespace; composed into one plan, and no containerd restart when it stops anyway
+  const addons = await planAddons(host, paths, await installedAddons(host, paths), "uninstall");
+  steps.push(...(ours ? withoutContainerdRestart(addons.steps) : addons.steps));
+  if (ours) {
+    const running = isActive(state!) || state!.activeState === "activating";
+    // one systemctl call for both (the daemon-reload below follows anyway)
+    // undone after the unit file is back and systemd reloaded (plan-apply), then until containerd answers again
+    const undoWait = running ? containerdReadyStep(paths, await serviceStateDir(host, paths)) : undefined;
+    if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", "--no-reload", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undo: ["enable", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undoWait, why: running ? "stop containerd, and do not start it with the session" : "do not start it with the session" });
+    else if (running) steps.push({ kind: "systemctl", args: ["stop", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait, why: "stop containerd" });
+    steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
+  }
+  // the user's own drop-ins (override.conf with RootlessKit settings) are config: kept unless --purge
+  const dropIns = await dropInsOf(host, paths, CONTAINERD_UNIT, !opts.purge);
+  for (const d of dropIns) steps.push({ kind: "remove", path: d, why: "a drop-in this tool created" });
+  if (ours || dropIns.length) {
+    steps.push({ kind: "systemctl", args: ["daemon-reload"], why: "forget the removed unit" });
+    if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT] });
+  }
+  const where = await launcherLocation(host, paths);
+  // the copy install made; a binary the user runs from that very place is theirs and stays
+  if (where.copyTo && (await host.exists(where.copyTo))) steps.push({ kind: "remove", path: where.copyTo, why: "the copy of this binary that the unit ran" });
+  if (opts.purge) {
+    const data = [paths.containerdData, paths.cniData];
+    for (const d of data) steps.push({ kind: "remove-tree-in-namespace", path: d, argv: await purgeArgv(host, [d]), why: "images, containers and snapshots (owned by sub-UIDs)" });
+    steps.push({ kind: "remove", path: paths.containerdConfigDir, recursive: true, why: "containerd's configuration" });
+    steps.push({ kind: "remove", path: paths.stateDir, recursive: true, why: `${BINARY_NAME}'s own state (backups)` });
+  }
+  return { steps, installed: ours, foreign: text !== null && !ours, emptyDirs: addons.emptyDirs };
+}
+
+export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): Promise<UninstallResult> {
+  const { host, paths, reporter } = ctx;
+  const lock = opts.dryRun ? null : await acquireLock(host, paths, { purpose: "uninstall" });
+  try {
+    const { steps, installed, foreign, emptyDirs } = await planUninstall(host, paths, opts);
+    const previews = await previewPlan(host, steps);
+    const purgeCommand = `${BINARY_NAME} uninstall --purge`;
+    const dataDirs = [paths.containerdData, paths.cniData, paths.containerdConfigDir, ...(await dropInsOf(host, paths, CONTAINERD_UNIT, false))];
+    const base = { command: "uninstall" as const, installed, purgeCommand };
+    if (foreign) reporter.warn(`${unitPath(paths, CONTAINERD_UNIT)} was not created by ${BINARY_NAME}; leaving it alone.`);
+    if (!previews.some((p) => p.willChange)) {
+      if (!foreign) reporter.info(`${CONTAINERD_UNIT} is not installed; nothing to do.`);
+      return { ...base, ok: true, changed: false, dryRun: Boolean(opts.dryRun), steps: [], kept: [] };
+    }
+    if (opts.dryRun) {
+      reporter.info("Dry run: this is the plan; nothing was changed.");
+      reporter.plain(renderPreviews(previews));
+      return { ...base, ok: true, changed: false, dryRun: true, steps: previews.map(({ description, willChange }) => ({ description, willChange })), kept: [] };
+    }
+    if (opts.confirm && !(await opts.confirm(renderPreviews(previews)))) throw new UserError("cancelled; nothing was changed");
+    const result = await applyPlan(host, steps, { onEvent: stepPrinter(reporter, previews), signal: ctx.signal }).catch((e) => Promise.reject(interruptedOr(e)));
+    await removeEmptyDirs(host, [join(paths.unitDir, `${CONTAINERD_UNIT}.d`), ...emptyDirs]);
+    const kept: string[] = [];
+    for (const d of dataDirs) if (await host.exists(d)) kept.push(d);
+    if (installed) reporter.info(`Uninstalled ${CONTAINERD_UNIT}.`);
+    if (kept.length) {
+      reporter.info(`Kept images, containers and configuration: ${kept.join(", ")}`);
+      const data = kept.filter((d) => d === paths.containerdData || d === paths.cniData);
+      reporter.info(`To remove them too, run: \`${purgeCommand}\`${data.length ? ` (the data is owned by sub-UIDs; it runs \`${shellLine(await purgeArgv(host, data))}\`)` : ""}`);
+    }
+    return { ...base, ok: true, changed: result.changed, dryRun: false, steps: result.steps, kept };
+  } finally {
+    await lock?.release();
+  }
+}

@@ -1,0 +1,248 @@
+// The only door to the operating system: files (files.ts), processes, environment,
+// ids and the terminal. Everything else receives a Host, so every decision can be tested on
+// a temporary directory (see test/helpers/test-host.ts) with scripted processes.
+import { join } from "node:path";
+import { HostFiles, errCode } from "./files.ts";
+
+export { HostError, type FileStat } from "./files.ts";
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Extra variables merged over the host environment (or the whole environment with `cleanEnv`). */
+  env?: Record<string, string | undefined>;
+  cleanEnv?: boolean;
+  input?: string;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** The signals that ask a run to stop: Ctrl+C, a service manager's or fleet tool's stop, a closed terminal. */
+export type StopSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+export const STOP_SIGNALS: readonly StopSignal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+export interface HostOptions {
+  /** Directory that stands for "/" (tests); defaults to the real root. */
+  root?: string;
+  env?: Env;
+  uid?: number;
+  gid?: number;
+  /** Path of the running executable (the compiled binary or `bun`). */
+  execPath?: string;
+  /** The script path when running from source (`bun src/cli.ts`). */
+  scriptPath?: string;
+  stdinIsTTY?: boolean;
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
+}
+
+export class Host extends HostFiles {
+  readonly env: Env;
+  readonly uid: number;
+  readonly gid: number;
+  readonly execPath: string;
+  readonly scriptPath: string | undefined;
+  readonly stdinIsTTY: boolean;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+
+  constructor(opts: HostOptions = {}) {
+    super(opts.root ?? "/");
+    this.env = opts.env ?? process.env;
+    this.uid = opts.uid ?? process.getuid!();
+    this.gid = opts.gid ?? process.getgid!();
+    this.execPath = opts.execPath ?? process.execPath;
+    this.scriptPath = "scriptPath" in opts ? opts.scriptPath : detectScriptPath();
+    this.stdinIsTTY = opts.stdinIsTTY ?? Boolean(process.stdin.isTTY);
+    this.stdoutIsTTY = opts.stdoutIsTTY ?? Boolean(process.stdout.isTTY);
+    this.stderrIsTTY = opts.stderrIsTTY ?? Boolean(process.stderr.isTTY);
+  }
+
+  /** Whether a process with this PID exists (signal 0; EPERM means it exists but is not ours). */
+  pidAlive(pid: number): boolean {
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (e) {
+      return errCode(e) === "EPERM";
+    }
+  }
+
+  /**
+   * Calls `handler` when SIGINT, SIGTERM or SIGHUP arrives, instead of the process dying;
+   * returns the function that unsubscribes (and restores dying once nobody listens).
+   */
+  onStopSignal(handler: (signal: StopSignal) => void): () => void {
+    for (const s of STOP_SIGNALS) process.on(s, handler);
+    return () => {
+      for (const s of STOP_SIGNALS) process.off(s, handler);
+    };
+  }
+
+  /** Our own process id (written into the lock file). */
+  get pid(): number {
+    return process.pid;
+  }
+
+  /** Everything on standard input (`apply -f -`). */
+  async readStdin(): Promise<string> {
+    return await Bun.stdin.text();
+  }
+
+  /** Asks a question on the terminal and returns the answer line ("" on end of input). */
+  async ask(question: string): Promise<string> {
+    process.stdout.write(question);
+    const { createInterface } = await import("node:readline");
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    try {
+      const line = await new Promise<string>((resolve) => {
+        rl.once("line", resolve);
+        rl.once("close", () => resolve(""));
+      });
+      return line;
+    } finally {
+      rl.close();
+    }
+  }
+
+  /** True when something accepts a connection on the unix socket at `path` (a daemon answering). */
+  async unixSocketAccepts(path: string, timeoutMs = 1000): Promise<boolean> {
+    if (!(await this.exists(path))) return false;
+    const attempt = new Promise<boolean>((resolve) => {
+      Bun.connect({
+        unix: this.path(path),
+        socket: {
+          open(s) {
+            s.end();
+            resolve(true);
+          },
+          data() {},
+          error() {
+            resolve(false);
+          },
+          // ECONNRESET: a listener accepted the connection and closed it at once; it answers
+          connectError(_s, e) {
+            resolve((e as NodeJS.ErrnoException)?.code === "ECONNRESET");
+          },
+        },
+      }).catch((e) => resolve((e as NodeJS.ErrnoException)?.code === "ECONNRESET"));
+    });
+    const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref?.());
+    return Promise.race([attempt, timer]);
+  }
+
+  // ---- processes ------------------------------------------------------------
+
+  /** Finds an executable on PATH (the host's PATH, not ours). */
+  async which(name: string): Promise<string | null> {
+    if (name.includes("/")) return (await this.canAccess(name, "x")) ? name : null;
+    for (const dir of (this.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
+      if (!dir) continue;
+      const candidate = join(dir, name);
+      const st = await this.stat(candidate).catch(() => null);
+      if (st && !st.isDirectory && (await this.canAccess(candidate, "x"))) return candidate;
+    }
+    return null;
+  }
+
+  private spawnEnv(opts: RunOptions): Record<string, string> {
+    const base = opts.cleanEnv ? {} : this.env;
+    const merged: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...base, ...opts.env })) if (v !== undefined) merged[k] = v;
+    return merged;
+  }
+
+  /**
+   * Runs a program to completion and collects its output. A missing program is exit 127.
+   * The child gets a session of its own: Ctrl+C on the terminal goes to our process group,
+   * and must reach only us (we finish the current step and roll back), never kill a
+   * `systemctl` halfway through its job.
+   */
+  async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    let proc;
+    try {
+      proc = Bun.spawn(argv, {
+        detached: true,
+        env: this.spawnEnv(opts),
+        cwd: opts.cwd,
+        stdin: opts.input !== undefined ? new Blob([opts.input]) : "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+        timeout: opts.timeoutMs,
+        killSignal: "SIGKILL",
+      });
+    } catch (e) {
+      return { code: 127, stdout: "", stderr: `${argv[0]}: ${(e as Error).message}` };
+    }
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    if (proc.signalCode && opts.timeoutMs) {
+      return { code: 124, stdout, stderr: stderr + `\n${argv[0]}: timed out after ${opts.timeoutMs} ms` };
+    }
+    return { code, stdout, stderr };
+  }
+
+  /** Runs a program attached to our terminal; returns its exit code. */
+  async runInherit(argv: string[], opts: RunOptions = {}): Promise<number> {
+    try {
+      const proc = Bun.spawn(argv, {
+        env: this.spawnEnv(opts),
+        cwd: opts.cwd,
+        stdio: ["inherit", "inherit", "inherit"],
+      });
+      return await proc.exited;
+    } catch (e) {
+      this.writeErr(`${argv[0]}: ${(e as Error).message}\n`);
+      return 127;
+    }
+  }
+
+  // ---- terminal and time ----------------------------------------------------
+
+  writeOut(text: string): void {
+    process.stdout.write(text);
+  }
+
+  writeErr(text: string): void {
+    process.stderr.write(text);
+  }
+
+  /** The current working directory (nsenter's --wd). */
+  cwd(): string {
+    return process.cwd();
+  }
+
+  now(): number {
+    return performance.now();
+  }
+
+  sleep(ms: number): Promise<void> {
+    return Bun.sleep(ms);
+  }
+
+  /** The login name of the running uid: $USER when it matches, else /etc/passwd. */
+  async userName(): Promise<string> {
+    const passwd = (await this.readText("/etc/passwd").catch(() => null)) ?? "";
+    for (const line of passwd.split("\n")) {
+      const f = line.split(":");
+      if (f.length >= 3 && Number(f[2]) === this.uid) return f[0]!;
+    }
+    return this.env.USER ?? this.env.LOGNAME ?? String(this.uid);
+  }
+}
+
+function detectScriptPath(): string | undefined {
+  // When compiled, Bun.main lives under /$bunfs/; from source it is the .ts entry.
+  const main = Bun.main;
+  return main && !main.startsWith("/$bunfs/") && !main.startsWith("B:/~BUN/") ? main : undefined;
+}

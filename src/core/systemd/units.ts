@@ -1,0 +1,223 @@
+// systemd user units: a generic unit model rendered to text (containerd and every add-on
+// unit use it), `systemctl --user` and its `show` properties, and diagnostics for a unit
+// that did not start (`systemctl --user status` and the journal tail, which may be empty).
+import type { Host, RunResult } from "../os/host.ts";
+import { BINARY_NAME } from "../os/paths.ts";
+import { UserError } from "../os/errors.ts";
+
+/** Marks files this tool wrote; uninstall removes only files that carry it. */
+export const OWNED_MARKER = `# Created by ${BINARY_NAME}`;
+
+export const isOwned = (text: string | null): boolean => text !== null && text.split("\n").slice(0, 5).some((l) => l.startsWith(OWNED_MARKER));
+
+export type Directive = [key: string, value: string];
+
+export interface UnitModel {
+  /** e.g. containerd.service */
+  name: string;
+  /** extra comment lines after the marker (without "# ") */
+  comment?: string[];
+  unit: Directive[];
+  service: Directive[];
+  install: Directive[];
+}
+
+/** Quotes one ExecStart argument the way systemd parses it (specifiers and variables escaped). */
+export function execArg(arg: string): string {
+  const escaped = arg.replace(/%/g, "%%").replace(/\$/g, "$$$$");
+  return /^[\w@+=:,./%$-]+$/.test(escaped) ? escaped : `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+export const execLine = (argv: string[]): string => argv.map(execArg).join(" ");
+
+/** Environment=NAME=VALUE, quoted when the value needs it. */
+export function environment(name: string, value: string): Directive {
+  const assignment = `${name}=${value.replace(/%/g, "%%")}`;
+  return ["Environment", /[\s"\\]/.test(assignment) ? `"${assignment.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"` : assignment];
+}
+
+export function renderUnit(model: UnitModel): string {
+  const lines = [OWNED_MARKER + "; edit settings in a drop-in (`systemctl --user edit " + model.name + "`), not here.", ...(model.comment ?? []).map((c) => `# ${c}`)];
+  const section = (name: string, ds: Directive[]) => {
+    if (ds.length === 0) return;
+    lines.push("", `[${name}]`, ...ds.map(([k, v]) => `${k}=${v}`));
+  };
+  section("Unit", model.unit);
+  section("Service", model.service);
+  section("Install", model.install);
+  return lines.join("\n") + "\n";
+}
+
+export interface ServiceUnitOptions {
+  name: string;
+  description: string;
+  execStart: string[];
+  /** Environment= lines, in order */
+  env?: [string, string][];
+  requires?: string[];
+  partOf?: string[];
+  after?: string[];
+  /** extra [Service] directives appended after the common ones */
+  extraService?: Directive[];
+  comment?: string[];
+}
+
+/** The common shape of every unit this tool writes (behaviour.md: containerd and the add-ons). */
+export function serviceUnit(o: ServiceUnitOptions): UnitModel {
+  const unit: Directive[] = [["Description", o.description]];
+  for (const u of o.partOf ?? []) unit.push(["PartOf", u]);
+  for (const u of o.requires ?? []) unit.push(["Requires", u]);
+  for (const u of o.after ?? []) unit.push(["After", u]);
+  return {
+    name: o.name,
+    comment: o.comment,
+    unit,
+    service: [
+      ...(o.env ?? []).map(([k, v]) => environment(k, v)),
+      ["ExecStart", execLine(o.execStart)],
+      ["ExecReload", "/bin/kill -s HUP $MAINPID"],
+      ...(o.extraService ?? []),
+      ["RestartSec", "2"],
+      ["Restart", "always"],
+      ["Type", "simple"],
+      ["KillMode", "mixed"],
+    ],
+    install: [["WantedBy", "default.target"]],
+  };
+}
+
+export interface ContainerdUnitOptions {
+  execStart: string[];
+  /** PATH for the service (the installer's PATH plus /sbin:/usr/sbin) */
+  path: string;
+  /** the user has a dbus.socket unit */
+  dbusSocket: boolean;
+}
+
+/** The reference containerd user unit (behaviour.md), with ExecStart = this binary's launcher. */
+export function containerdUnit(o: ContainerdUnitOptions): UnitModel {
+  return {
+    name: "containerd.service",
+    comment: ["ExecStart runs this tool's launcher: rootlesskit, then containerd inside the user namespace."],
+    unit: [["Description", "containerd (Rootless)"], ...(o.dbusSocket ? ([["Requires", "dbus.socket"]] as Directive[]) : [])],
+    service: [
+      environment("PATH", o.path),
+      ["ExecStart", execLine(o.execStart)],
+      ["ExecReload", "/bin/kill -s HUP $MAINPID"],
+      ["TimeoutSec", "0"],
+      ["RestartSec", "2"],
+      ["Restart", "always"],
+      ["StartLimitBurst", "3"],
+      ["StartLimitInterval", "60s"],
+      ["LimitNOFILE", "infinity"],
+      ["LimitNPROC", "infinity"],
+      ["LimitCORE", "infinity"],
+      ["TasksMax", "infinity"],
+      ["Delegate", "yes"],
+      ["Type", "simple"],
+      ["KillMode", "mixed"],
+    ],
+    install: [["WantedBy", "default.target"]],
+  };
+}
+
+/** PATH for the unit: the caller's PATH with /sbin and /usr/sbin added (as the reference does), deduplicated. */
+export function servicePath(callerPath: string | undefined, binDir?: string): string {
+  const parts = [...(binDir ? [binDir] : []), "/sbin", "/usr/sbin", ...(callerPath ?? "/usr/local/bin:/usr/bin:/bin").split(":")];
+  return [...new Set(parts.filter(Boolean))].join(":");
+}
+
+// ---- systemctl --user ---------------------------------------------------------
+
+/**
+ * `systemctl --user ARGS`. A restart this tool asks for is deliberate, so it first clears the
+ * unit's start rate limit (`reset-failed`): StartLimitBurst=3 in 60 s is meant to stop a crash
+ * loop, not a user who changes three settings in a minute.
+ */
+export async function systemctl(host: Host, args: string[], timeoutMs = 60_000): Promise<RunResult> {
+  if (args[0] === "restart") {
+    const units = args.slice(1).filter((a) => !a.startsWith("-"));
+    if (units.length) await host.run(["systemctl", "--user", "reset-failed", ...units], { timeoutMs });
+  }
+  return host.run(["systemctl", "--user", ...args], { timeoutMs });
+}
+
+export interface UnitState {
+  name: string;
+  /** loaded, not-found, masked, error */
+  loadState: string;
+  /** active, inactive, failed, activating, deactivating, reloading */
+  activeState: string;
+  /** running, dead, auto-restart, start, ... */
+  subState: string;
+  mainPid: number;
+  /** ActiveEnterTimestamp as systemd prints it; "" when never active */
+  activeSince: string;
+  /** enabled, disabled, static, ""... */
+  unitFileState: string;
+  fragmentPath: string;
+  needDaemonReload: boolean;
+  nRestarts: number;
+}
+
+export const UNIT_PROPERTIES = ["Id", "LoadState", "ActiveState", "SubState", "MainPID", "ActiveEnterTimestamp", "UnitFileState", "FragmentPath", "NeedDaemonReload", "NRestarts"];
+
+/** Parses `systemctl show -p ...` output for one or more units (blocks separated by blank lines). */
+export function parseShow(text: string, names: readonly string[]): UnitState[] {
+  const blocks = text.split(/\n\s*\n/).map((b) => {
+    const props: Record<string, string> = {};
+    for (const line of b.split("\n")) {
+      const eq = line.indexOf("=");
+      if (eq > 0) props[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+    return props;
+  });
+  return names.map((name, i) => {
+    const p = blocks.find((b) => b.Id === name) ?? blocks[i] ?? {};
+    return {
+      name,
+      loadState: p.LoadState ?? "not-found",
+      activeState: p.ActiveState ?? "inactive",
+      subState: p.SubState ?? "dead",
+      mainPid: Number(p.MainPID ?? 0) || 0,
+      activeSince: p.ActiveEnterTimestamp && p.ActiveEnterTimestamp !== "n/a" ? p.ActiveEnterTimestamp : "",
+      unitFileState: p.UnitFileState ?? "",
+      fragmentPath: p.FragmentPath ?? "",
+      needDaemonReload: p.NeedDaemonReload === "yes",
+      nRestarts: Number(p.NRestarts ?? 0) || 0,
+    };
+  });
+}
+
+/** The state of several units in one `systemctl --user show` call. Throws when the manager is unreachable. */
+export async function unitStates(host: Host, names: readonly string[]): Promise<UnitState[]> {
+  const r = await systemctl(host, ["show", ...UNIT_PROPERTIES.flatMap((p) => ["-p", p]), "--", ...names], 15_000);
+  if (r.code !== 0) {
+    throw new UserError(
+      `cannot reach the systemd user manager (systemctl --user show: ${(r.stderr || r.stdout).trim() || `exit code ${r.code}`})`,
+      "Run `containerd-rootless-systemd check`: it tells why (a su/sudo session without XDG_RUNTIME_DIR, no user manager, ...).",
+    );
+  }
+  return parseShow(r.stdout, names);
+}
+
+export const isActive = (s: UnitState) => s.activeState === "active" || s.activeState === "reloading";
+export const isEnabled = (s: UnitState) => s.unitFileState === "enabled" || s.unitFileState === "enabled-runtime";
+
+/** Why a unit that was asked to start is not coming up, or undefined while it still may. */
+export function startFailure(s: UnitState): string | undefined {
+  if (s.activeState === "failed") return `${s.name} failed (${s.subState})`;
+  if (s.subState === "auto-restart" || s.nRestarts > 0) return `${s.name} exited and systemd is restarting it (${s.activeState}/${s.subState})`;
+  if (s.activeState === "inactive") return `${s.name} stopped (${s.subState})`;
+  return undefined;
+}
+
+/** `systemctl --user status` and the journal tail, for a failure message. The journal may be empty (no journald). */
+export async function unitDiagnostics(host: Host, unit: string): Promise<{ status: string; journal: string }> {
+  const [status, journal] = await Promise.all([
+    systemctl(host, ["status", "--no-pager", "--full", "--lines=20", unit], 15_000),
+    host.run(["journalctl", "--user", "-u", unit, "-n", "20", "--no-pager", "--quiet"], { timeoutMs: 15_000 }),
+  ]);
+  const journalText = journal.code === 0 ? journal.stdout.trim() : "";
+  return { status: (status.stdout + status.stderr).trim(), journal: /^-- No entries --$/.test(journalText) ? "" : journalText };
+}

@@ -1,0 +1,62 @@
+// BuildKit facts the add-ons need: buildkitd's version, whether it knows `--*-worker-net=bridge`
+// (BuildKit >= 0.13), the units this tool installed for it, and the seed's detach-netns caveat.
+import { join } from "node:path";
+import type { Host } from "../../core/os/host.ts";
+import type { Paths } from "../../core/os/paths.ts";
+import { atLeast, parseVersion } from "../../core/os/version.ts";
+import { isOwned } from "../../core/systemd/units.ts";
+import { serviceStateDir } from "../../core/containerd/ready.ts";
+import { serviceEnvironment } from "../../core/systemd/service-environment.ts";
+import { BINARY_NAME } from "../../core/os/paths.ts";
+
+export interface BuildkitFacts {
+  path: string | null;
+  version: string | null;
+  /** `buildkitd --help` mentions bridge networking (BuildKit >= 0.13) */
+  bridge: boolean;
+}
+
+export async function buildkitFacts(host: Host): Promise<BuildkitFacts> {
+  const path = await host.which("buildkitd");
+  if (!path) return { path, version: null, bridge: false };
+  const [v, help] = await Promise.all([host.run([path, "--version"], { timeoutMs: 10_000 }), host.run([path, "--help"], { timeoutMs: 10_000 })]);
+  return { path, version: v.code === 0 ? parseVersion(v.stdout) : null, bridge: /bridge/.test(help.stdout + help.stderr) };
+}
+
+/** buildkit.service and NS-buildkit.service files this tool wrote. */
+export async function ownedBuildkitUnits(host: Host, paths: Paths): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of (await host.readdir(paths.unitDir)) ?? []) {
+    if (!/^(?:[A-Za-z0-9_.-]+-)?buildkit\.service$/.test(f)) continue;
+    if (isOwned(await host.readText(join(paths.unitDir, f)))) out.push(f);
+  }
+  return out.sort();
+}
+
+/** detach-netns is (or is about to be) in effect for containerd. */
+export async function detachNetnsInEffect(host: Host, paths: Paths): Promise<boolean> {
+  if (await host.exists(join(await serviceStateDir(host, paths), "netns"))) return true;
+  const v = (await serviceEnvironment(host, paths)).vars.CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS?.value;
+  return v === "true" || v === "1";
+}
+
+export const CAVEAT_FIX = `${BINARY_NAME} uninstall-buildkit && rm -f ~/.config/buildkit/buildkitd.toml && ${BINARY_NAME} install-buildkit`;
+
+/**
+ * The seed's caveat: under detach-netns, BuildKit < 0.13 exposes the host's loopback address
+ * and abstract sockets to RUN steps. Returns the warning, or undefined when it does not apply.
+ * `detach` = detach-netns is or will be on (callers that just turned it on pass true).
+ */
+export async function buildkitCaveat(ctx: { host: Host; paths: Paths }, detach?: boolean): Promise<string | undefined> {
+  const on = detach ?? (await detachNetnsInEffect(ctx.host, ctx.paths));
+  if (!on) return undefined;
+  const facts = await buildkitFacts(ctx.host);
+  if (!facts.path) return undefined;
+  if (facts.version ? atLeast(facts.version, "0.13.0") : facts.bridge) return undefined;
+  const installed = (await ownedBuildkitUnits(ctx.host, ctx.paths)).length > 0;
+  if (!installed && detach) return undefined;
+  return (
+    `BuildKit ${facts.version ?? "(unknown version, no bridge networking)"} is older than 0.13: with detach-netns, Dockerfile RUN steps of \`nerdctl build\` can reach the host's loopback (127.0.0.1) and abstract sockets. ` +
+    `Fix: upgrade BuildKit to 0.13 or later, then remove the old unit and config and reinstall: \`${CAVEAT_FIX}\``
+  );
+}
