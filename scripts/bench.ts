@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (Bun.spawnSync([process.execPath, "scripts/build.ts"], { stdio: ["inherit", "inherit", "inherit"] }).exitCode !== 0) process.exit(1);
-  const sb = await createSandbox("crsbench");
+  const sb = await createSandbox("crsbench" + (process.env.CRS_E2E_SUFFIX ?? ""));
   try {
     const bin = sb.installBinary(binary);
     const rows: Row[] = [];

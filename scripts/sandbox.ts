@@ -42,6 +42,21 @@ function must(argv: string[]): string {
   return r.stdout;
 }
 
+/**
+ * useradd/userdel, retried while another one holds /etc/passwd's lock (exit 10 for useradd,
+ * 10 for userdel too), so that several suites may create their users at the same time.
+ */
+async function accountsChange(argv: string[]): Promise<void> {
+  let last: SandboxRun | undefined;
+  for (let i = 0; i < 100; i++) {
+    last = sh(argv);
+    if (last.code === 0) return;
+    if (!/lock/i.test(last.stderr)) break;
+    await Bun.sleep(100);
+  }
+  throw new Error(`${argv.join(" ")} failed (${last?.code}): ${last?.stderr || last?.stdout}`);
+}
+
 /** Waits for a condition, polling; throws with `what` after the deadline. */
 export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 15_000, everyMs = 25): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -203,7 +218,7 @@ export async function createSandbox(name: string): Promise<Sandbox> {
   if (!/^[a-z][a-z0-9-]{0,30}$/.test(name)) throw new Error(`bad sandbox user name: ${name}`);
   await destroySandbox(name);
   prepareMachine();
-  must(["useradd", "-m", "-s", "/bin/sh", name]);
+  await accountsChange(["useradd", "-m", "-s", "/bin/sh", name]);
   const ids = lookupUser(name)!;
   const sb = new Sandbox(name, ids.uid, ids.gid);
   mkdirSync(sb.runtimeDir, { recursive: true, mode: 0o700 });
@@ -239,7 +254,7 @@ export async function destroySandbox(name: string): Promise<void> {
   }
   rmSync(sb.runtimeDir, { recursive: true, force: true });
   // Files under the home owned by sub-uids (containerd data) are removed by root here.
-  sh(["userdel", "-r", name]);
+  await accountsChange(["userdel", "-r", name]).catch(() => {});
   rmSync(sb.home, { recursive: true, force: true });
   rmSync(`/var/lib/systemd/linger/${name}`, { force: true });
 }

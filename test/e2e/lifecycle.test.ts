@@ -8,10 +8,10 @@ import { test, expect, describe } from "bun:test";
 import { existsSync, readFileSync, renameSync, chownSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor } from "../../scripts/sandbox.ts";
-import { exeOf, useSandbox } from "../helpers/e2e.ts";
+import { exeOf, sandboxUser, useSandbox } from "../helpers/e2e.ts";
 import { buildBusyboxImage } from "./oci-image.ts";
 
-const USER = "crslc-e2e";
+const USER = sandboxUser("crslc-e2e");
 let image: string;
 let imageRef: string;
 

@@ -5,10 +5,10 @@
 // rolls back; a resize keeps the screen whole; NO_COLOR leaves no colour sequences.
 import { test, expect, afterAll, describe } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { copyStandins, useSandbox } from "../helpers/e2e.ts";
+import { copyStandins, sandboxUser, useSandbox } from "../helpers/e2e.ts";
 import { Terminal } from "../ui/tmux.ts";
 
-const USER = "crsui-e2e";
+const USER = sandboxUser("crsui-e2e");
 let term: Terminal | null = null;
 // registered before useSandbox's teardown, so the installer is gone before its user is
 afterAll(() => term?.kill());

@@ -40,8 +40,17 @@ export interface E2ESandbox {
   rootlesskitArgs(): string[];
 }
 
-/** Registers beforeAll/afterAll for a sandbox user named `user` and returns its handle. */
-export function useSandbox(user: string, opts: SandboxOptions = {}): E2ESandbox {
+/**
+ * The sandbox user's name: `base` plus CRS_E2E_SUFFIX when set, so that two checkouts on one
+ * machine (e.g. two worktrees) can run their end-to-end suites at the same time.
+ */
+export function sandboxUser(base: string): string {
+  return base + (process.env.CRS_E2E_SUFFIX ?? "");
+}
+
+/** Registers beforeAll/afterAll for a sandbox user named `sandboxUser(base)` and returns its handle. */
+export function useSandbox(base: string, opts: SandboxOptions = {}): E2ESandbox {
+  const user = sandboxUser(base);
   let sb: Sandbox | undefined;
   let bin = "";
   const e2e: E2ESandbox = {
