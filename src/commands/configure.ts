@@ -5,7 +5,8 @@ import { outputArgs, applyArgs, runContext, consent } from "./_shared.ts";
 import { UsageError } from "../core/os/errors.ts";
 import { withLock } from "../core/os/lock.ts";
 import { findSetting, rawSettingsFromFlags, SETTINGS, type SettingKey } from "../core/rootlesskit/settings.ts";
-import { planConfigure, applyConfigure, showSettings } from "../core/rootlesskit/configure.ts";
+import { planConfigure, showSettings } from "../core/rootlesskit/configure.ts";
+import { applyConfigure } from "../core/rootlesskit/configure-steps.ts";
 
 export const examples = [
   "containerd-rootless-systemd configure --show",

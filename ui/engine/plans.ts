@@ -7,7 +7,8 @@ import type { Paths } from "../../src/core/os/paths.ts";
 import { BINARY_NAME, CONTAINERD_UNIT } from "../../src/core/os/paths.ts";
 import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
 import { planUninstall } from "../../src/core/lifecycle/uninstall.ts";
-import { decideApply, phaseBSteps, settingsSteps } from "../../src/core/desired-state/plan.ts";
+import { decideApply, phaseBSteps } from "../../src/core/desired-state/plan.ts";
+import { settingsFileSteps } from "../../src/core/rootlesskit/configure-steps.ts";
 import { DesiredStateError, type ParsedDesiredState } from "../../src/core/desired-state/parse.ts";
 import { UserError } from "../../src/core/os/errors.ts";
 import type { RawSettings } from "../../src/core/rootlesskit/settings.ts";
@@ -49,7 +50,7 @@ export async function planForChoices(host: Host, paths: Paths, choices: Choices)
   const addonText = `${adding.length ? `, add ${adding.join(", ")}` : ""}${removing.length ? `, remove ${removing.join(", ")}` : ""}`;
   if (d.containerd.action === "install") {
     const install = await planInstall(host, paths);
-    const steps = [...(d.settings ? settingsSteps(d.settings) : []), ...install.steps];
+    const steps = [...(d.settings ? settingsFileSteps(d.settings) : []), ...install.steps];
     const deferred = [...adding, ...removing];
     const view = { ...(await planView(host, deferred.length ? "Install containerd (add-ons next)" : "Install containerd", steps)), launcherDirs: install.launcherDirs };
     return deferred.length ? { ...view, deferred } : view;

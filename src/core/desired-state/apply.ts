@@ -16,9 +16,11 @@ import { install } from "../lifecycle/install.ts";
 import { uninstall } from "../lifecycle/uninstall.ts";
 import type { RootlessKitFacts } from "../rootlesskit/facts.ts";
 import type { ParsedDesiredState } from "./parse.ts";
-import { decideApply, isContainerdRestart, phaseBSteps, settingsSteps, type ApplyDecision, type ApplyItem, type ApplyReport } from "./plan.ts";
+import { isContainerdRestart, settingsFileSteps } from "../rootlesskit/configure-steps.ts";
+import { decideApply, phaseBSteps, type ApplyDecision, type ApplyItem, type ApplyReport } from "./plan.ts";
 
-export interface ApplyOptions {
+/** `apply -f`'s own options (not the plan engine's ApplyOptions). */
+export interface RunApplyOptions {
   dryRun?: boolean;
   /** RootlessKit facts (tests); probed when absent */
   facts?: RootlessKitFacts;
@@ -41,7 +43,7 @@ export function planItems(d: ApplyDecision): ApplyItem[] {
 
 const restartedContainerd = (steps: StepOutcome[]) => steps.some((s) => s.changed && /^systemctl --user (re)?start containerd\.service$/.test(s.target));
 
-export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts: ApplyOptions = {}): Promise<ApplyReport> {
+export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts: RunApplyOptions = {}): Promise<ApplyReport> {
   const { host, paths, reporter } = ctx;
   const d = await decideApply(host, paths, parsed, opts.facts);
   const items = planItems(d);
@@ -73,7 +75,7 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
   let restartedInA = false;
   if (d.containerd.action === "install") {
     if (d.settings?.changed) {
-      steps.push(...(await withLock(host, paths, { purpose: "apply" }, () => applyPlan(host, settingsSteps(d.settings!), { signal: ctx.signal }).catch((e) => Promise.reject(interruptedOr(e))))).steps);
+      steps.push(...(await withLock(host, paths, { purpose: "apply" }, () => applyPlan(host, settingsFileSteps(d.settings!), { signal: ctx.signal }).catch((e) => Promise.reject(interruptedOr(e))))).steps);
       settingsDone = true;
     }
     try {

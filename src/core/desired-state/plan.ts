@@ -18,7 +18,8 @@ import { previewPlan } from "../plan/render.ts";
 import { isActive, unitStates } from "../systemd/units.ts";
 import { planInstall } from "../lifecycle/install-plan.ts";
 import { SettingsError, SETTINGS, type RawSettings } from "../rootlesskit/settings.ts";
-import { planConfigure, runningFlags, type ConfigurePlan } from "../rootlesskit/configure.ts";
+import { planConfigure, type ConfigurePlan } from "../rootlesskit/configure.ts";
+import { isContainerdRestart, restartContainerdStep, settingsFileSteps, settingsInEffectStep } from "../rootlesskit/configure-steps.ts";
 import { rootlesskitFlags } from "../rootlesskit/resolve.ts";
 import { dropInSettings, overridePath, unitSpecifiers } from "../rootlesskit/dropin.ts";
 import type { RootlessKitFacts } from "../rootlesskit/facts.ts";
@@ -158,28 +159,6 @@ export async function decideApply(host: Host, paths: Paths, parsed: ParsedDesire
   return { file: parsed.file, containerd: { action, installed, active }, settings, addons, snapshotter, snapshotterDefault };
 }
 
-export function settingsSteps(plan: ConfigurePlan): Step[] {
-  if (!plan.changed) return [];
-  const file: Step = plan.after === null ? { kind: "remove", path: plan.path, why: "no settings left in it" } : { kind: "write", path: plan.path, content: plan.after, mode: 0o644, why: "the RootlessKit settings of the file" };
-  return [file, { kind: "systemctl", args: ["daemon-reload"], why: "the service reads its drop-ins on reload" }];
-}
-
-/** Polls until containerd's RootlessKit runs with exactly the planned flags (the configure engine's check). */
-function settingsInEffectStep(flags: string[]): Step {
-  return {
-    kind: "wait",
-    what: "RootlessKit with the new settings",
-    timeoutMs: 30_000,
-    ready: async (host) => {
-      const [s] = await unitStates(host, [CONTAINERD_UNIT]);
-      if (!s || !isActive(s) || s.mainPid <= 0) return false;
-      return (await runningFlags(host, s.mainPid, flags)).same;
-    },
-  };
-}
-
-export const isContainerdRestart = (s: Step) => s.kind === "systemctl" && s.args[0] === "restart" && s.args.includes(CONTAINERD_UNIT);
-
 /** Polls the add-on's own status until it is installed and answering (null for add-ons outside containerd). */
 function addonAnswersStep(paths: Paths, id: string): Step | null {
   const plugin = getPlugin(id);
@@ -198,7 +177,7 @@ export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, se
   const warnings: string[] = [];
   const notes: string[] = [];
   const settingsChanged = Boolean(d.settings?.changed);
-  if (d.settings && !settingsDone) lists.push(settingsSteps(d.settings));
+  if (d.settings && !settingsDone) lists.push(settingsFileSteps(d.settings));
   if (d.containerd.action === "update") lists.push((await planInstall(host, paths)).steps);
   if (d.addons.remove.length) {
     const p = await planAddons(host, paths, d.addons.remove, "uninstall");
@@ -219,16 +198,13 @@ export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, se
   const [s] = await unitStates(host, [CONTAINERD_UNIT]);
   const running = Boolean(s && isActive(s));
   if (settingsChanged && running && !restartedInA) {
-    lists.push([
-      { kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, why: "RootlessKit reads its settings when containerd starts" },
-      containerdReadyStep(paths, await serviceStateDir(host, paths)),
-    ]);
+    lists.push([restartContainerdStep(), containerdReadyStep(paths, await serviceStateDir(host, paths))]);
   }
   if (d.snapshotter) {
     const { path, before, after, to } = d.snapshotter;
     if (after !== before) lists.push([after === null ? { kind: "remove", path, why: "nerdctl's default snapshotter" } : { kind: "write", path, content: after, mode: 0o644, backupTo: before === null ? undefined : backupPath(paths, path), why: `nerdctl uses ${to} by default` }]);
   }
-  if (settingsChanged && running && d.settings) lists.push([settingsInEffectStep(rootlesskitFlags(d.settings.settings))]);
+  if (settingsChanged && running && d.settings) lists.push([settingsInEffectStep(paths, rootlesskitFlags(d.settings.settings))]);
   const steps = composeSteps(lists);
   // a containerd restart restarts the add-ons that are PartOf it: wait until each answers again
   if (steps.some(isContainerdRestart)) steps.push(...[...d.addons.install.map((a) => a.id), ...d.addons.keep].map((id) => addonAnswersStep(paths, id)).filter((s): s is Step => s !== null));
