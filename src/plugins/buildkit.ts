@@ -5,7 +5,7 @@ import { registerPlugin, type PluginContext, type PluginPlan, type Requirement }
 import { UsageError } from "../core/os/errors.ts";
 import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, requirementsAvailability, requireContainerdActive } from "./kit/daemon-unit.ts";
 import { buildkitCaveat, buildkitFacts, detachNetnsInEffect, ownedBuildkitUnits } from "./kit/buildkit-facts.ts";
-import { backupPath } from "../core/containerd/proxy-plugins.ts";
+import { backupPath } from "../core/os/paths.ts";
 import type { Step } from "../core/plan/steps.ts";
 
 const requires: Requirement[] = [{ binary: "buildkitd", project: "moby/buildkit", url: "https://github.com/moby/buildkit/releases" }];

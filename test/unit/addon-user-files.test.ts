@@ -9,7 +9,7 @@ import { resolvePaths } from "../../src/core/os/paths.ts";
 import { installedAddons, planAddons } from "../../src/core/lifecycle/addons.ts";
 import { removeEmptyDirs } from "../../src/core/plan/execute.ts";
 import type { Step } from "../../src/core/plan/steps.ts";
-import { backupPath } from "../../src/core/containerd/proxy-plugins.ts";
+import { backupPath } from "../../src/core/os/paths.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());

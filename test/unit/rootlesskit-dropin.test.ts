@@ -1,6 +1,7 @@
+import { environmentAssignment } from "../../src/core/systemd/syntax.ts";
 import { test, expect, describe, afterEach } from "bun:test";
 import {
-  updateDropIn, dropInSettings, dropInEnvironment, parseEnvironmentValue, quoteAssignment, isEmptyDropIn, effectiveSettings, readDropIns,
+  updateDropIn, dropInSettings, dropInEnvironment, parseEnvironmentValue, isEmptyDropIn, effectiveSettings, readDropIns,
 } from "../../src/core/rootlesskit/dropin.ts";
 import { parseSettings, rawSettingsFromFlags } from "../../src/core/rootlesskit/settings.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
@@ -28,10 +29,16 @@ describe("systemd Environment= quoting", () => {
       ["A", "x y"], ["B", "y"], ["C", "z w"], ["D", 'a"b'], ["E", "q r"], ["F", "100%"], ["G", ""],
     ]);
   });
-  test("quoteAssignment round-trips awkward values", () => {
-    for (const v of [`--a "b c"`, `back\\slash`, "50%", "", "x'y"]) {
-      expect(parseEnvironmentValue(quoteAssignment("K", v))[0]!.value).toBe(v);
+  test("environmentAssignment (the one quoting of units and drop-ins) round-trips awkward values, quoted always or when needed", () => {
+    for (const v of [`--a "b c"`, `back\\slash`, "50%", "", "x'y", "two\nlines", "a b", "/usr/bin:/bin"]) {
+      for (const quote of ["always", "when-needed"] as const) {
+        const text = environmentAssignment("K", v, quote);
+        expect(text).not.toContain("\n"); // one physical line
+        expect(parseEnvironmentValue(text).map((a) => [a.name, a.value])).toEqual([["K", v]]);
+      }
     }
+    expect(environmentAssignment("PATH", "/usr/bin:/bin", "when-needed")).toBe("PATH=/usr/bin:/bin");
+    expect(environmentAssignment("K", "1500")).toBe('K="1500"');
   });
   test("several Environment lines, later wins, empty Environment= clears, other sections ignored", () => {
     expect(dropInEnvironment("[Service]\nEnvironment=A=1 B=2\nEnvironment=A=3\n[Unit]\nEnvironment=A=9\n")).toEqual({ A: "3", B: "2" });

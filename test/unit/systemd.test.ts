@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { containerdUnit, execLine, isOwned, parseShow, renderUnit, serviceUnit, servicePath, startFailure, OWNED_MARKER } from "../../src/core/systemd/units.ts";
+import { execLine } from "../../src/core/systemd/syntax.ts";
+import { containerdUnit, isOwned, parseShow, renderUnit, serviceUnit, servicePath, startFailure, OWNED_MARKER } from "../../src/core/systemd/units.ts";
 
 const REFERENCE = `[Unit]
 Description=containerd (Rootless)

@@ -1,10 +1,11 @@
 // The programs rootless containerd needs, and their versions: rootlesskit, containerd,
 // runc or crun, a network driver (slirp4netns >= 0.4.0, else vpnkit, pasta, lxc-user-nic),
 // newuidmap/newgidmap (setuid root or with file capabilities), nsenter and mount.
+import { shellQuote } from "../os/shell.ts";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
 import { atLeast } from "../os/version.ts";
-import { findTool, findToolVersion, shq, type CheckContext, type ProbeResult, type Tool } from "./context.ts";
+import { findTool, findToolVersion, type CheckContext, type ProbeResult, type Tool } from "./context.ts";
 import { installFix, readDistro, type Distro } from "./distro.ts";
 import type { FactsPart, NetworkDriver } from "./facts.ts";
 
@@ -37,7 +38,7 @@ async function idmapFinding(ctx: CheckContext, name: "newuidmap" | "newgidmap", 
     id: `${id}.not-privileged`,
     level: "error",
     message: `${name} (${real}) is ${why}: RootlessKit cannot map the subordinate ids.`,
-    sudoFix: [`chown root:root ${shq(real)}`, `chmod u+s ${shq(real)}`],
+    sudoFix: [`chown root:root ${shellQuote(real)}`, `chmod u+s ${shellQuote(real)}`],
   };
 }
 

@@ -101,8 +101,3 @@ export function existsSafe(ctx: CheckContext, path: string): Promise<boolean> {
 export function lingerEnabled(ctx: CheckContext): Promise<boolean> {
   return existsSafe(ctx, `/var/lib/systemd/linger/${ctx.user}`);
 }
-
-/** Single-quotes a word for a shell line when it needs it. */
-export function shq(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}

@@ -1,10 +1,11 @@
 // The login session: not root, XDG_RUNTIME_DIR and HOME usable, a reachable systemd user
 // manager (and, when it is not, why: no systemd at all, su/sudo without a login session,
 // no linger) and a dbus user session.
+import { shellQuote } from "../os/shell.ts";
 import { isAbsolute, join } from "node:path";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
-import { existsSafe, findTool, lingerEnabled, readSafe, shq, type CheckContext, type ProbeResult } from "./context.ts";
+import { existsSafe, findTool, lingerEnabled, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
 import { installFix, readDistro } from "./distro.ts";
 
 export function rootRefusal(ctx: CheckContext): Finding | null {
@@ -102,7 +103,7 @@ async function homeFinding(ctx: CheckContext, state: Awaited<ReturnType<typeof d
   const home = await passwdHome(ctx);
   // Root may create or hand over the user's own home, never another directory (HOME=/ must not become `chown USER /`).
   const own = home !== null && home !== "/" && home === v.replace(/(.)\/+$/, "$1");
-  const exportHome = home ? `export HOME=${shq(home)}` : `export HOME=<your home directory> (see \`getent passwd ${ctx.user}\`)`;
+  const exportHome = home ? `export HOME=${shellQuote(home)}` : `export HOME=<your home directory> (see \`getent passwd ${ctx.user}\`)`;
   const fixIt = (line: string) => (own ? { sudoFix: [line] } : { fix: exportHome });
   switch (state.state) {
     case "unset":
@@ -111,10 +112,10 @@ async function homeFinding(ctx: CheckContext, state: Awaited<ReturnType<typeof d
       return { id: `${id}.relative`, level: "error", message: `HOME is a relative path (${JSON.stringify(v)}); it must be absolute.`, fix: exportHome };
     case "missing":
     case "not-dir":
-      return { id: `${id}.missing`, level: "error", message: `HOME (${v}) is not an existing directory.`, ...fixIt(`install -d -m 700 -o ${ctx.user} ${shq(v)}`) };
+      return { id: `${id}.missing`, level: "error", message: `HOME (${v}) is not an existing directory.`, ...fixIt(`install -d -m 700 -o ${ctx.user} ${shellQuote(v)}`) };
     case "foreign":
     case "unwritable":
-      return { id: `${id}.unwritable`, level: "error", message: `HOME (${v}) is not writable by ${ctx.user}.`, ...fixIt(`chown ${ctx.user} ${shq(v)}`) };
+      return { id: `${id}.unwritable`, level: "error", message: `HOME (${v}) is not writable by ${ctx.user}.`, ...fixIt(`chown ${ctx.user} ${shellQuote(v)}`) };
     case "unreadable":
       return { id: `${id}.unreadable`, level: "error", message: `HOME cannot be inspected: ${state.error}` };
   }

@@ -2,9 +2,10 @@
 // kernel.unprivileged_userns_clone (Debian/Arch kernels), user.max_user_namespaces, and
 // Ubuntu's kernel.apparmor_restrict_unprivileged_userns (RootlessKit outside /usr/bin needs
 // an AppArmor profile that grants userns).
+import { shellQuote } from "../os/shell.ts";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
-import { findToolVersion, readSafe, shq, type CheckContext, type ProbeResult } from "./context.ts";
+import { findToolVersion, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
 
 const SYSCTL_CONF = "/etc/sysctl.d/99-rootless.conf";
 
@@ -28,7 +29,7 @@ export function apparmorProfileFix(path: string): string[] {
   const name = apparmorProfileName(path);
   return [
     [
-      `cat > ${shq(`/etc/apparmor.d/${name}`)} <<'EOT'`,
+      `cat > ${shellQuote(`/etc/apparmor.d/${name}`)} <<'EOT'`,
       "abi <abi/4.0>,",
       "include <tunables/global>",
       "",

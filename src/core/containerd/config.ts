@@ -17,6 +17,7 @@
 import { join } from "node:path";
 import type { Paths } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
+import { escapeGlob, escapeRegExp } from "../os/text.ts";
 import {
   eolOf,
   insertLine,
@@ -35,7 +36,12 @@ export const IMPORTS_COMMENT = "# add-on drop-ins, managed by containerd-rootles
 
 /** The absolute glob config.toml imports (glob metacharacters in the path are escaped). */
 export function importGlob(paths: Paths): string {
-  return join(paths.containerdConfD.replace(/[*?[\\]/g, "\\$&"), "*.toml");
+  return importGlobOf(paths.containerdConfD);
+}
+
+/** The absolute glob of the `*.toml` files in `dir`. */
+export function importGlobOf(dir: string): string {
+  return join(escapeGlob(dir), "*.toml");
 }
 
 export function dropInPath(paths: Paths, name: string): string {
@@ -170,7 +176,7 @@ export function userProxyPlugins(text: string, file = "config.toml"): Map<string
   const table = parsed.proxy_plugins;
   if (!table || typeof table !== "object") return out;
   for (const [name, def] of Object.entries(table as Record<string, Record<string, unknown>>)) {
-    const esc = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const esc = escapeRegExp(name);
     const m = new RegExp(`^[ \\t]*\\[[ \\t]*proxy_plugins[ \\t]*\\.[ \\t]*(?:"${esc}"|'${esc}'|${esc})[ \\t]*\\]`, "m").exec(text);
     out.set(name, {
       type: typeof def?.type === "string" ? def.type : undefined,

@@ -6,10 +6,11 @@
 import { dirname, join } from "node:path";
 import { HostError, type Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
-import { BINARY_NAME, CONTAINERD_UNIT } from "../os/paths.ts";
+import { BINARY_NAME, CONTAINERD_UNIT, backupPath } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
+import { escapeRegExp } from "../os/text.ts";
 import type { Step } from "../plan/steps.ts";
-import { addImport, checkProxyConflict, createdConfig, dropInPath, hasOwnImportsLine, importGlob, importWarnings, proxyPluginDropIn, removeImport, replaceImport } from "./config.ts";
+import { addImport, checkProxyConflict, createdConfig, dropInPath, hasOwnImportsLine, importGlob, importGlobOf, importWarnings, proxyPluginDropIn, removeImport, replaceImport } from "./config.ts";
 import { currentSnapshotter, setSnapshotter, snapshotterExport, unsetSnapshotter } from "./nerdctl-config.ts";
 import { parseTomlChecked } from "./toml-text.ts";
 import { containerdReadyStep, serviceStateDir } from "./ready.ts";
@@ -30,8 +31,6 @@ export interface RegistrationPlan {
   emptyDirs?: string[];
 }
 
-const stamp = () => new Date().toISOString().replace(/[:.]/g, "-");
-
 /**
  * The record that this tool (not the user) put the conf.d glob into config.toml's `imports`.
  * Needed when the glob was appended to the user's own array (no marker comment fits there):
@@ -39,21 +38,6 @@ const stamp = () => new Date().toISOString().replace(/[:.]/g, "-");
  */
 export function importsRecordPath(paths: Paths): string {
   return join(paths.stateDir, "containerd-imports-added");
-}
-
-const issued = new Set<string>();
-
-/**
- * Where the old content of `file` is kept. Unique in this run: one plan may back up the same file
- * twice within a millisecond (two snapshotters set nerdctl.toml in turn), and the second backup
- * must not overwrite the first, which holds the user's original.
- */
-export function backupPath(paths: Paths, file: string): string {
-  const base = join(paths.backupDir, `${file.split("/").pop()}.${stamp()}`);
-  let path = base;
-  for (let n = 1; issued.has(path); n++) path = `${base}.${n}`;
-  issued.add(path);
-  return path;
 }
 
 /**
@@ -134,12 +118,12 @@ export async function validateWithContainerd(host: Host, paths: Paths, configTex
     for (const [name, text] of dropIns) await host.writeFileAtomic(join(dir, `${name}.toml`), text, 0o600);
     await host.mkdirp(dir, 0o700);
     // the user's own spelling of the glob (any quoting) points at the planned copy instead
-    await host.writeFileAtomic(file, replaceImport(configText, glob, join(dir.replace(/[*?[\\]/g, "\\$&"), "*.toml")), 0o600);
+    await host.writeFileAtomic(file, replaceImport(configText, glob, importGlobOf(dir)), 0o600);
     const r = await host.run([containerd, "--config", host.path(file), "config", "dump"], { timeoutMs: 20_000 });
     const where = r.stderr.trim().split("\n").filter((l) => !/level=(info|warning)/.test(l)).join("\n").replaceAll(dir, paths.containerdConfD).replaceAll(host.path(file), paths.containerdConfig);
     if (r.code !== 0) throw new UserError(`containerd refuses the planned configuration: ${where || `exit code ${r.code}`}`, `Fix the file it names, then run this again. Nothing was changed.`);
     for (const name of expect) {
-      const esc = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const esc = escapeRegExp(name);
       if (!new RegExp(`^\\s*\\[proxy_plugins\\.(?:"${esc}"|${esc})\\]`, "m").test(r.stdout)) {
         throw new UserError(`containerd does not see the ${name} proxy plugin in the planned configuration (checked with \`containerd config dump\`)`, `Check ${paths.containerdConfig} and its imports. Nothing was changed.`);
       }

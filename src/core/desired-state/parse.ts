@@ -17,7 +17,7 @@ import { isAddonName, resolveAddon } from "../lifecycle/addons.ts";
 import { plugins } from "../../plugins/registry.ts";
 import { locate, positionAt, type Anchor, type Position } from "./positions.ts";
 import { checkJson } from "./json.ts";
-import { quoteArg } from "../plan/steps.ts";
+import { shellLine } from "../os/shell.ts";
 
 export type DesiredFormat = "toml" | "yaml" | "json";
 export const SNAPSHOTTERS = ["overlayfs", "fuse-overlayfs", "stargz", "native"] as const;
@@ -98,9 +98,6 @@ const isTable = (v: unknown): v is Record<string, unknown> => typeof v === "obje
 /** The flag name of a setting without "--": the key used in the file. */
 export const settingFileKey = (key: SettingKey) => SETTINGS.find((s) => s.key === key)!.flag.slice(2);
 
-/** Extra flags given as a list become one string the launcher splits back into the same words. */
-const joinFlags = (words: string[]) => words.map(quoteArg).join(" ");
-
 export function parseDesiredState(text: string, file: string, format = detectFormat(file, text)): ParsedDesiredState {
   const problems: DesiredProblem[] = [];
   const at = (path: readonly Anchor[]) => locate(text, format, path);
@@ -149,7 +146,7 @@ export function parseDesiredState(text: string, file: string, format = detectFor
         }
         let value: string | undefined;
         if (spec.key === "mtu") value = typeof v === "number" && Number.isInteger(v) ? String(v) : undefined;
-        else if (spec.key === "flags") value = typeof v === "string" ? v : Array.isArray(v) && v.every((w) => typeof w === "string") ? joinFlags(v as string[]) : undefined;
+        else if (spec.key === "flags") value = typeof v === "string" ? v : Array.isArray(v) /* a list: one string the launcher splits back into the same words */ && v.every((w) => typeof w === "string") ? shellLine(v as string[]) : undefined;
         else if (spec.values?.includes("true") && typeof v === "boolean") value = String(v);
         else value = typeof v === "string" ? v : undefined;
         if (value === undefined) {

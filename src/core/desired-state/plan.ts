@@ -11,7 +11,7 @@
 // Idempotent: a second run finds nothing to do and reports changed: false.
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
-import { CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
+import { CONTAINERD_UNIT, backupPath, unitPath } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
 import type { Step, StepOutcome } from "../plan/steps.ts";
 import { previewPlan } from "../plan/render.ts";
@@ -26,7 +26,7 @@ import type { RootlessKitFacts } from "../rootlesskit/facts.ts";
 import { composeSteps, planAddons } from "../lifecycle/addons.ts";
 import { currentSnapshotter, setSnapshotter } from "../containerd/nerdctl-config.ts";
 import { containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
-import { backupPath, userConfigFile } from "../containerd/proxy-plugins.ts";
+import { userConfigFile } from "../containerd/proxy-plugins.ts";
 import { getPlugin, plugins, snapshotterIds } from "../../plugins/registry.ts";
 import { ADDON_SNAPSHOTTERS, DesiredStateError, settingFileKey, type DesiredAddon, type DesiredProblem, type ParsedDesiredState } from "./parse.ts";
 

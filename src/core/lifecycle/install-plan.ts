@@ -6,10 +6,10 @@
 // a compiled binary copies itself to ~/.local/bin/containerd-rootless-systemd and the unit's
 // ExecStart is `<that copy> launch`. Run from source (`bun src/cli.ts install`), there is
 // nothing to copy: ExecStart is `<bun> <absolute path of src/cli.ts> launch` (development only).
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
-import { CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
+import { CONTAINERD_UNIT, backupPath, unitPath } from "../os/paths.ts";
 import type { Step } from "../plan/steps.ts";
 import { UserError } from "../os/errors.ts";
 import { containerdUnit, isActive, isEnabled, isOwned, renderUnit, servicePath, unitStates, type UnitState } from "../systemd/units.ts";
@@ -83,7 +83,7 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   if (where.copyFrom) steps.push({ kind: "copy", from: where.copyFrom, path: where.copyTo!, mode: 0o755, why: "the unit runs this copy, so deleting the download does not break the service" });
   // a unit someone else wrote (e.g. the reference installer) is replaced, but kept as a backup
   const foreign = current !== null && !isOwned(current);
-  const backupTo = foreign ? join(paths.backupDir, `${CONTAINERD_UNIT}.${new Date().toISOString().replace(/[:.]/g, "-")}`) : undefined;
+  const backupTo = foreign ? backupPath(paths, unitPath(paths, CONTAINERD_UNIT)) : undefined;
   steps.push({ kind: "write", path: unitFile, content: unitText, mode: 0o644, backupTo, why: "the containerd user unit" });
   if (unitChanged || state!.needDaemonReload) steps.push({ kind: "systemctl", args: ["daemon-reload"], why: "load the new unit file" });
   let starting = false;

@@ -8,7 +8,7 @@ import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
 import type { Step, StepOutcome } from "../plan/steps.ts";
-import { shellLine } from "../plan/steps.ts";
+import { shellLine } from "../os/shell.ts";
 import { acquireLock } from "../os/lock.ts";
 import { isActive, isEnabled, isOwned, unitStates } from "../systemd/units.ts";
 import { launcherLocation } from "./install-plan.ts";

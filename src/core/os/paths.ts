@@ -1,7 +1,7 @@
 // Every path the product reads or writes, derived from the environment in one place.
 // XDG_CONFIG_HOME, XDG_DATA_HOME and XDG_RUNTIME_DIR are respected; relative values are
 // ignored as the XDG spec says (checks report them separately).
-import { join, isAbsolute } from "node:path";
+import { basename, join, isAbsolute } from "node:path";
 import type { Env } from "./host.ts";
 
 export const BINARY_NAME = "containerd-rootless-systemd";
@@ -78,4 +78,20 @@ export function unitPath(paths: Paths, unit: string): string {
 
 export function dropInPath(paths: Paths, unit: string, name = "override.conf"): string {
   return join(paths.unitDir, `${unit}.d`, name);
+}
+
+const issued = new Set<string>();
+
+/**
+ * Where the old content of `file` is kept (the one naming of backups: the backup directory,
+ * the file's name and the time). Unique in this run: one plan may back up the same file twice
+ * within a millisecond (two snapshotters set nerdctl.toml in turn), and the second backup
+ * must not overwrite the first, which holds the user's original.
+ */
+export function backupPath(paths: Paths, file: string): string {
+  const base = join(paths.backupDir, `${basename(file)}.${new Date().toISOString().replace(/[:.]/g, "-")}`);
+  let path = base;
+  for (let n = 1; issued.has(path); n++) path = `${base}.${n}`;
+  issued.add(path);
+  return path;
 }

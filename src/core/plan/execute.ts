@@ -8,7 +8,8 @@
 import { dirname, basename, join } from "node:path";
 import type { Host, RunResult } from "../os/host.ts";
 import { UserError } from "../os/errors.ts";
-import { describeStep, shellLine, stepTarget, type ApplyResult, type Step, type StepOutcome, type WaitStep } from "./steps.ts";
+import { shellLine } from "../os/shell.ts";
+import { describeStep, stepTarget, type ApplyResult, type Step, type StepOutcome, type WaitStep } from "./steps.ts";
 import { pollUntil } from "../os/wait.ts";
 import { systemctl } from "../systemd/units.ts";
 
@@ -57,7 +58,8 @@ export class ApplyError extends UserError {
 
 type Undo = { late: boolean; files: boolean; description: string; run: () => Promise<void> };
 
-const ROLLBACK_SUFFIX = ".crs-rollback";
+/** Where a replaced or removed file waits until the run ends (restored on rollback, else deleted): beside it, hidden. */
+const rollbackPath = (path: string) => join(dirname(path), `.${basename(path)}.crs-rollback`);
 const modeOf = (m: number) => m & 0o7777;
 
 /** Removes the directories that are empty, deepest first (so an emptied parent goes too); keeps the rest. */
@@ -132,7 +134,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
             break;
           }
           const dirs = await missingDirs(host, step.path);
-          const backup = join(dirname(step.path), `.${basename(step.path)}${ROLLBACK_SUFFIX}`);
+          const backup = rollbackPath(step.path);
           if (exists) await host.rename(step.path, backup);
           try {
             await host.copyFileAtomic(step.from, step.path, step.mode ?? 0o755);
@@ -169,7 +171,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           if (step.recursive && st.isDirectory) {
             await host.remove(step.path, { recursive: true }); // irreversible by design (only trees we own)
           } else {
-            const backup = join(dirname(step.path), `.${basename(step.path)}${ROLLBACK_SUFFIX}`);
+            const backup = rollbackPath(step.path);
             await host.rename(step.path, backup);
             undos.push({ late: false, files: true, description: `restore ${step.path}`, run: () => host.rename(backup, step.path) });
             commits.push(() => host.remove(backup));

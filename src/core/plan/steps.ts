@@ -3,6 +3,7 @@
 // what this run did (execute.ts). Step kinds are shared by the lifecycle commands and
 // every add-on: a plugin returns Step[] and the same apply runs them.
 import type { Host } from "../os/host.ts";
+import { shellLine } from "../os/shell.ts";
 
 /** A condition polled until true or the deadline (never a fixed sleep). */
 export interface WaitStep {
@@ -56,8 +57,6 @@ export interface ApplyResult {
   steps: StepOutcome[];
 }
 
-export const quoteArg = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-export const shellLine = (argv: string[]): string => argv.map(quoteArg).join(" ");
 
 /** The path or command a step is about. */
 export function stepTarget(step: Step): string {

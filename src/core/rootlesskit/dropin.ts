@@ -8,6 +8,7 @@ import { dropInPath, type Paths, CONTAINERD_UNIT } from "../os/paths.ts";
 import { SETTINGS, settingSpec, type SettingKey, type RawSettings } from "./settings.ts";
 import type { ResolvedSettings } from "./resolve.ts";
 import type { EnvSource, ServiceEnvironment } from "../systemd/service-environment.ts";
+import { environmentAssignment, isEnvName } from "../systemd/syntax.ts";
 
 interface Assignment {
   /** the token as written, e.g. `A="x y"` */
@@ -51,7 +52,6 @@ function unescapeAt(text: string, i: number): [string, number] | null {
   return [String.fromCodePoint(code), i + (hex ? 1 + hex : 3)];
 }
 
-const VALID_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * Splits an Environment= value into words like systemd: quotes anywhere in a word, C escapes,
@@ -90,15 +90,9 @@ export function parseEnvironmentValue(text: string, specifiers: Specifiers = {})
     word = expandSpecifiers(word, specifiers);
     const eq = word.indexOf("=");
     const name = eq > 0 ? word.slice(0, eq) : "";
-    out.push({ raw: text.slice(start, i), name: VALID_NAME.test(name) ? name : "", value: eq > 0 ? word.slice(eq + 1) : "" });
+    out.push({ raw: text.slice(start, i), name: isEnvName(name) ? name : "", value: eq > 0 ? word.slice(eq + 1) : "" });
   }
   return out;
-}
-
-/** `KEY="value"` with the escapes systemd reads back to the same value. */
-export function quoteAssignment(name: string, value: string): string {
-  const escaped = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/%/g, "%%");
-  return `${name}="${escaped}"`;
 }
 
 const ENV_LINE = /^\s*Environment\s*=(.*)$/;
@@ -187,7 +181,7 @@ export function updateDropIn(text: string, changes: Partial<Record<SettingKey, s
   if (trailingNewline && physical.length) physical.pop();
   const lines = parseLines(physical);
   const changedEnv = new Set(Object.keys(changes).map((k) => settingSpec(k as SettingKey).env));
-  const toSet = SETTINGS.filter((s) => typeof changes[s.key] === "string").map((s) => ({ env: s.env, text: `Environment=${quoteAssignment(s.env, changes[s.key]!)}` }));
+  const toSet = SETTINGS.filter((s) => typeof changes[s.key] === "string").map((s) => ({ env: s.env, text: `Environment=${environmentAssignment(s.env, changes[s.key]!)}` }));
   const placed = new Set<string>();
 
   const out: string[] = [];

@@ -5,7 +5,7 @@
 // drop-ins' Environment=, EnvironmentFile=) and nothing of ours, so a bad setting in
 // override.conf fails by hand as it did under systemd.
 import type { Host } from "../os/host.ts";
-import { shellLine } from "../plan/steps.ts";
+import { shellLine } from "../os/shell.ts";
 import { systemctl, unitDiagnostics } from "./units.ts";
 
 export interface LaunchCommand {

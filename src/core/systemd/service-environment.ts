@@ -7,6 +7,7 @@
 import type { Host } from "../os/host.ts";
 import { CONTAINERD_UNIT, unitPath, type Paths } from "../os/paths.ts";
 import { systemctl } from "./units.ts";
+import { isEnvName } from "./syntax.ts";
 import { environmentDirectives, readDropIns, unitSpecifiers, type DropInFile } from "../rootlesskit/dropin.ts";
 import { SETTINGS, type RawSettings } from "../rootlesskit/settings.ts";
 
@@ -39,8 +40,6 @@ export async function managerEnvironment(host: Host): Promise<Record<string, str
   }
   return env;
 }
-
-const VALID_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * An environment file as systemd reads it: `KEY=VALUE` lines, `#`/`;` comment lines, values
@@ -86,7 +85,7 @@ export function parseEnvironmentFile(text: string): Record<string, string> {
       }
     }
     key = key.trim();
-    if (VALID_NAME.test(key)) env[key] = value.slice(0, kept) + value.slice(kept).replace(/[\s]+$/, "");
+    if (isEnvName(key)) env[key] = value.slice(0, kept) + value.slice(kept).replace(/[\s]+$/, "");
   }
   return env;
 }

@@ -4,6 +4,7 @@
 import type { Host, RunResult } from "../os/host.ts";
 import { BINARY_NAME } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
+import { environmentAssignment, execLine } from "./syntax.ts";
 
 /** Marks files this tool wrote; uninstall removes only files that carry it. */
 export const OWNED_MARKER = `# Created by ${BINARY_NAME}`;
@@ -22,18 +23,9 @@ export interface UnitModel {
   install: Directive[];
 }
 
-/** Quotes one ExecStart argument the way systemd parses it (specifiers and variables escaped). */
-export function execArg(arg: string): string {
-  const escaped = arg.replace(/%/g, "%%").replace(/\$/g, "$$$$");
-  return /^[\w@+=:,./%$-]+$/.test(escaped) ? escaped : `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
-}
-
-export const execLine = (argv: string[]): string => argv.map(execArg).join(" ");
-
 /** Environment=NAME=VALUE, quoted when the value needs it. */
 export function environment(name: string, value: string): Directive {
-  const assignment = `${name}=${value.replace(/%/g, "%%")}`;
-  return ["Environment", /[\s"\\]/.test(assignment) ? `"${assignment.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"` : assignment];
+  return ["Environment", environmentAssignment(name, value, "when-needed")];
 }
 
 export function renderUnit(model: UnitModel): string {
