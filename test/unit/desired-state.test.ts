@@ -4,7 +4,9 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { detectFormat, parseDesiredState, DesiredStateError, type DesiredFormat } from "../../src/core/desired-state/parse.ts";
-import { locate } from "../../src/core/desired-state/positions.ts";
+import { locator, type PathKey } from "../../src/core/desired-state/positions.ts";
+
+const locate = (text: string, format: DesiredFormat, path: PathKey[]) => locator(text, format)(path);
 import "../../src/plugins/index.ts";
 
 const EXAMPLES = join(import.meta.dir, "../../examples");
@@ -72,7 +74,7 @@ describe("refusals name the key, line and column", () => {
     ["unknown add-on", "a.yaml", "addons:\n  - buildkit\n  - podman\n", 'a.yaml:3:5: addons[1]: unknown add-on "podman"; known add-ons: bypass4netns, fuse-overlayfs, stargz, buildkit'],
     ["unknown add-on option", "a.toml", 'addons = [{ name = "buildkit", workers = "oci" }]\n', "a.toml:1:32: addons[0].workers: unknown option of buildkit; expected one of: worker, namespace"],
     ["add-on option not among the choices", "a.json", '{"addons": [{"name": "buildkit", "worker": "gpu"}]}', 'a.json:1:34: addons[0].worker: expected one of: oci, containerd (found "gpu")'],
-    ["add-on listed twice", "a.yaml", "addons: [stargz, stargz]\n", 'a.yaml:1:10: addons[1]: "stargz" is listed twice'],
+    ["add-on listed twice", "a.yaml", "addons: [stargz, stargz]\n", 'a.yaml:1:18: addons[1]: "stargz" is listed twice'],
     ["detach-netns as an add-on", "a.yaml", "addons: [detach-netns]\n", "use settings.detach-netns = true instead"],
     ["snapshotter unknown", "a.toml", 'snapshotter = "zfs"\n', 'a.toml:1:1: snapshotter: expected one of: overlayfs, fuse-overlayfs, stargz, native (found string "zfs")'],
     ["snapshotter without its add-on", "a.yaml", "addons: [buildkit]\nsnapshotter: stargz\n", 'a.yaml:2:1: snapshotter: "stargz" is served by the stargz add-on; add it to addons'],
@@ -85,6 +87,8 @@ describe("refusals name the key, line and column", () => {
     ["JSON with a trailing comma", "a.json", '{\n  "settings": {\n    "mtu": 1500,\n  }\n}', 'a.json:4:3: (syntax): not valid JSON: a trailing comma before "}" is not allowed in JSON'],
     ["JSON with single quotes", "a.json", "{'settings': {}}", "a.json:1:2: (syntax): not valid JSON: expected a string in double quotes"],
     ["JSON key written twice", "a.json", '{\n  "settings": {\n    "mtu": 1500,\n    "mtu": 1400\n  }\n}', "a.json:4:5: settings.mtu: written twice in the same table; keep one"],
+    ["JSON key written twice inside a list", "a.json", '{"addons": ["stargz", {"name": "buildkit", "worker": "oci", "worker": "containerd"}]}', "a.json:1:61: addons[1].worker: written twice in the same table; keep one"],
+    ["JSON after a byte order mark", "a.json", '\uFEFF{\n  "settings": {"mtu": 1500,}\n}', 'a.json:2:28: (syntax): not valid JSON: a trailing comma before "}" is not allowed in JSON'],
     ["JSON unterminated", "a.json", '{"settings": {"mtu": 1500}', 'a.json:1:27: (syntax): not valid JSON: expected "," or "}", found the end of the file'],
     ["empty file", "a.yaml", "\n", "the file is empty"],
     ["not a table", "a.yaml", "- buildkit\n", "expected a table of keys"],
@@ -114,7 +118,37 @@ describe("locating keys in the text", () => {
   });
   test("dotted TOML keys and nested YAML", () => {
     expect(locate('settings.mtu = 1\n', "toml", ["settings", "mtu"])).toEqual({ line: 1, column: 10 });
-    expect(locate("addons:\n  - name: buildkit\n    worker: x\n", "yaml", ["addons", { value: "buildkit" }, "worker"])).toEqual({ line: 3, column: 5 });
+    expect(locate("addons:\n  - name: buildkit\n    worker: x\n", "yaml", ["addons", 0, "worker"])).toEqual({ line: 3, column: 5 });
+  });
+  // where "the first match after the previous anchor wins" (the regular-expression search) was wrong
+  test("the same key name in another table is not taken for the one asked about", () => {
+    const toml = '[settings]\nnet = "slirp4netns"\n\n[other]\nmtu = 1500\n';
+    expect(locate(toml, "toml", ["settings", "mtu"])).toEqual({ line: 1, column: 2 }); // not other.mtu on line 5
+    const yaml = "settings:\n  net: slirp4netns\nother:\n  mtu: 1500\n";
+    expect(locate(yaml, "yaml", ["settings", "mtu"])).toEqual({ line: 1, column: 1 });
+    const json = '{"settings": {"net": "x"}, "other": {"mtu": 1}}';
+    expect(locate(json, "json", ["settings", "mtu"])).toEqual({ line: 1, column: 2 });
+  });
+  test("a key name inside a string or a comment is not the key", () => {
+    const toml = '[settings]\nflags = "--x mtu = 9"\n# mtu = 1\nmtu = 1500\n';
+    expect(locate(toml, "toml", ["settings", "mtu"])).toEqual({ line: 4, column: 1 });
+    const multiline = '[settings]\nflags = """\nmtu = 9\n"""\nmtu = 1500\n';
+    expect(locate(multiline, "toml", ["settings", "mtu"])).toEqual({ line: 5, column: 1 });
+    const yaml = 'settings:\n  flags: "a mtu: 9"\n  mtu: 1500\n';
+    expect(locate(yaml, "yaml", ["settings", "mtu"])).toEqual({ line: 3, column: 3 });
+    const json = '{"settings": {"flags": "\\"mtu\\": 9", "mtu": 1500}}';
+    expect(locate(json, "json", ["settings", "mtu"])).toEqual({ line: 1, column: 38 });
+  });
+  test("the same add-on twice: each element by its index; [[array]] tables and quoted keys", () => {
+    expect(locate("addons: [stargz, stargz]\n", "yaml", ["addons", 1])).toEqual({ line: 1, column: 18 });
+    const toml = '[[addons]]\nname = "buildkit"\n\n[[addons]]\nname = "buildkit"\n"worker" = "oci"\n';
+    expect(locate(toml, "toml", ["addons", 1])).toEqual({ line: 4, column: 1 });
+    expect(locate(toml, "toml", ["addons", 1, "worker"])).toEqual({ line: 6, column: 1 });
+    expect(locate('addons = ["stargz", "stargz"]\n', "toml", ["addons", 1])).toEqual({ line: 1, column: 21 });
+  });
+  test("a position past non-ASCII text counts characters as the editor does", () => {
+    expect(locate('# Größe 😀\n[settings]\n"名前" = 1\nmtu = 1\n', "toml", ["settings", "mtu"])).toEqual({ line: 4, column: 1 });
+    expect(locate("settings: {net: ü, mtu: 1}\n", "yaml", ["settings", "mtu"])).toEqual({ line: 1, column: 20 });
   });
   test("an anchor not found falls back to the last one found", () => {
     expect(locate("settings:\n  net: x\n", "yaml", ["settings", "mtu"])).toEqual({ line: 1, column: 1 });

@@ -15,7 +15,7 @@ import { HostError, type Host } from "../os/host.ts";
 import { SETTINGS, valueProblem, type RawSettings, type SettingKey } from "../rootlesskit/settings.ts";
 import { isAddonName, resolveAddon } from "../lifecycle/addons.ts";
 import { plugins } from "../../plugins/registry.ts";
-import { locate, positionAt, type Anchor, type Position } from "./positions.ts";
+import { locator, positionAt, type PathKey, type Position } from "./positions.ts";
 import { checkJson } from "./json.ts";
 import { shellLine } from "../os/shell.ts";
 
@@ -47,7 +47,7 @@ export interface ParsedDesiredState {
   format: DesiredFormat;
   file: string;
   /** line and column of a key path (for problems found later, e.g. against the machine) */
-  position: (path: readonly Anchor[]) => Position | undefined;
+  position: (path: readonly PathKey[]) => Position | undefined;
 }
 
 export interface DesiredProblem {
@@ -100,8 +100,8 @@ export const settingFileKey = (key: SettingKey) => SETTINGS.find((s) => s.key ==
 
 export function parseDesiredState(text: string, file: string, format = detectFormat(file, text)): ParsedDesiredState {
   const problems: DesiredProblem[] = [];
-  const at = (path: readonly Anchor[]) => locate(text, format, path);
-  const bad = (key: string, path: readonly Anchor[], message: string) => problems.push({ key, position: at(path), message });
+  const at = locator(text, format);
+  const bad = (key: string, path: readonly PathKey[], message: string) => problems.push({ key, position: at(path), message });
 
   if (text.trim() === "") throw new DesiredStateError(file, [{ key: "(file)", message: "the file is empty; name at least one of: containerd, settings, addons, snapshotter" }]);
   if (format === "json") {
@@ -171,10 +171,10 @@ export function parseDesiredState(text: string, file: string, format = detectFor
         const name = typeof item === "string" ? item : isTable(item) && typeof item.name === "string" ? item.name : undefined;
         const key = `addons[${i}]`;
         if (name === undefined) {
-          bad(key, ["addons"], `expected an add-on name or a table with "name", found ${typeName(item)}`);
+          bad(key, ["addons", i], `expected an add-on name or a table with "name", found ${typeName(item)}`);
           return;
         }
-        const path: Anchor[] = ["addons", { value: name }];
+        const path: PathKey[] = ["addons", i];
         if (!isAddonName(name)) {
           bad(key, path, `unknown add-on "${name}"; known add-ons: ${listAddonIds().join(", ")}`);
           return;

@@ -1,39 +1,19 @@
-// Where a key sits in a desired-state file, for error messages ("rootless.toml:7:1").
-// confbox returns plain objects without positions, so the text is scanned instead: each
-// anchor of a path (a key such as "settings", "mtu", or a value such as "buildkit") is
-// searched for after the position of the previous one, as a key token of the file's format
-// (TOML `key =`, `[key]`, `key.`; YAML `key:`; JSON `"key":`) or, for values, as a quoted or
-// bare word. The first match after the previous anchor wins. This is exact for the shapes
-// the file accepts (a few short sections, keys unique within them); when an anchor is not
-// found the position of the last found one is given, and with none, no position.
+// Where a key or a list element sits in a desired-state file, for error messages
+// ("rootless.toml:7:1"), from each parser's own source map: toml-eslint-parser's AST for TOML,
+// yaml's parseDocument with a LineCounter for YAML, jsonc-parser's tree for JSON. confbox
+// gives the values (without positions); these give where each one is written. A path is keys
+// and list indexes (["addons", 1, "worker"]); for a path the file does not have, the position
+// of its longest prefix that it has (a missing key: its table), and with none, no position.
+import { parseTOML, type AST } from "toml-eslint-parser";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+import { parseTree, type Node as JsonNode } from "jsonc-parser";
 import type { DesiredFormat } from "./parse.ts";
 
-/** A key of the path, or `{ value }` for an element found by its text (an add-on name). */
-export type Anchor = string | { value: string };
+export type PathKey = string | number;
 
 export interface Position {
   line: number;
   column: number;
-}
-
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-function keyPattern(key: string, format: DesiredFormat): RegExp {
-  const k = esc(key);
-  const names = `(?:"${k}"|'${k}'|${k})`;
-  switch (format) {
-    case "toml":
-      return new RegExp(`(^|[\\s{,.\\[])(${names})\\s*(?:=|\\]|\\.)`, "gm");
-    case "yaml":
-      return new RegExp(`(^|[\\s{,-])(${names})\\s*:(?=\\s|$)`, "gm");
-    case "json":
-      return new RegExp(`()("${k}")\\s*:`, "gm");
-  }
-}
-
-function valuePattern(value: string): RegExp {
-  const v = esc(value);
-  return new RegExp(`(^|[^\\w-])("${v}"|'${v}'|${v})(?![\\w-])`, "gm");
 }
 
 /** 1-based line and column of an offset. */
@@ -43,24 +23,98 @@ export function positionAt(text: string, offset: number): Position {
   return { line, column: offset - (before.lastIndexOf("\n") + 1) + 1 };
 }
 
-/** The position of the last anchor of `path` that can be found, scanning forward. */
-export function locate(text: string, format: DesiredFormat, path: readonly Anchor[]): Position | undefined {
-  let from = 0;
-  let found: number | undefined;
-  for (const anchor of path) {
-    const re = typeof anchor === "string" ? keyPattern(anchor, format) : valuePattern(anchor.value);
-    re.lastIndex = from;
-    let m: RegExpExecArray | null;
-    // skip matches inside comments (TOML and YAML `#` to the end of the line)
-    while ((m = re.exec(text)) !== null) {
-      const at = m.index + m[1]!.length;
-      const lineStart = text.lastIndexOf("\n", at - 1) + 1;
-      if (format !== "json" && /(^|\s)#/.test(text.slice(lineStart, at))) continue;
-      break;
-    }
-    if (!m) break;
-    found = m.index + m[1]!.length;
-    from = found + m[2]!.length;
+/** Every key and element of the file by its path; the first place wins where a path is written twice. */
+class Spots {
+  private readonly at = new Map<string, Position>();
+  put(path: readonly PathKey[], position: Position): void {
+    const id = JSON.stringify(path);
+    if (!this.at.has(id)) this.at.set(id, position);
   }
-  return found === undefined ? undefined : positionAt(text, found);
+  find(path: readonly PathKey[]): Position | undefined {
+    for (let n = path.length; n > 0; n--) {
+      const found = this.at.get(JSON.stringify(path.slice(0, n)));
+      if (found) return found;
+    }
+    return undefined;
+  }
+}
+
+const tomlPos = (node: AST.HasLocs): Position => ({ line: node.loc.start.line, column: node.loc.start.column + 1 });
+const keyName = (k: AST.TOMLBare | AST.TOMLQuoted) => (k.type === "TOMLBare" ? k.name : k.value);
+
+function tomlSpots(text: string, spots: Spots): void {
+  const value = (node: AST.TOMLContentNode, path: PathKey[]) => {
+    if (node.type === "TOMLInlineTable") keyValues(node.body, path);
+    if (node.type === "TOMLArray") node.elements.forEach((e, i) => (spots.put([...path, i], tomlPos(e)), value(e, [...path, i])));
+  };
+  const keyValues = (body: AST.TOMLKeyValue[], base: PathKey[]) => {
+    for (const kv of body) {
+      const path = [...base];
+      for (const k of kv.key.keys) spots.put((path.push(keyName(k)), path), tomlPos(k));
+      value(kv.value, path);
+    }
+  };
+  for (const node of parseTOML(text).body[0].body) {
+    if (node.type === "TOMLKeyValue") keyValues([node], []);
+    else {
+      // [a.b] or [[a]]: each name at its place in the header; an [[array]] element at the header
+      const parts = [...node.key.keys];
+      node.resolvedKey.forEach((k, i) => spots.put(node.resolvedKey.slice(0, i + 1), typeof k === "number" ? tomlPos(node) : tomlPos(parts.shift()!)));
+      keyValues(node.body, node.resolvedKey);
+    }
+  }
+}
+
+function yamlSpots(text: string, spots: Spots): void {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
+  const put = (path: PathKey[], offset: number | undefined) => {
+    if (offset === undefined) return;
+    const { line, col } = lines.linePos(offset);
+    spots.put(path, { line, column: col });
+  };
+  const walk = (node: unknown, path: PathKey[]): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        put([...path, key], isScalar(pair.key) ? pair.key.range?.[0] : undefined);
+        walk(pair.value, [...path, key]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        put([...path, i], (item as { range?: number[] } | null)?.range?.[0]);
+        walk(item, [...path, i]);
+      });
+    }
+  };
+  walk(doc.contents, []);
+}
+
+function jsonSpots(text: string, spots: Spots): void {
+  const walk = (node: JsonNode | undefined, path: PathKey[]): void => {
+    if (node?.type === "object") {
+      for (const prop of node.children ?? []) {
+        const [key, value] = prop.children ?? [];
+        if (key?.type !== "string") continue;
+        spots.put([...path, key.value as string], positionAt(text, key.offset));
+        walk(value, [...path, key.value as string]);
+      }
+    } else if (node?.type === "array") {
+      (node.children ?? []).forEach((item, i) => (spots.put([...path, i], positionAt(text, item.offset)), walk(item, [...path, i])));
+    }
+  };
+  walk(parseTree(text), []);
+}
+
+/** A function from a path to where the file writes it (see the header). */
+export function locator(text: string, format: DesiredFormat): (path: readonly PathKey[]) => Position | undefined {
+  const spots = new Spots();
+  try {
+    if (format === "toml") tomlSpots(text, spots);
+    else if (format === "yaml") yamlSpots(text, spots);
+    else jsonSpots(text, spots);
+  } catch {
+    // a file the parser refuses has no positions; its syntax error is reported by confbox's parse
+  }
+  return (path) => spots.find(path);
 }
