@@ -17,17 +17,17 @@
 import { join } from "node:path";
 import type { Paths } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
-import { escapeGlob, escapeRegExp } from "../os/text.ts";
+import { escapeGlob } from "../os/text.ts";
 import {
   eolOf,
   insertLine,
-  lineNumberAt,
   lineStartOf,
   onlyIndentBefore,
   parseTomlChecked,
   removeLine,
   scanArray,
   scanTopLevel,
+  tomlKeyLines,
   tomlString,
   topLevelInsertionPoint,
 } from "./toml-text.ts";
@@ -175,13 +175,12 @@ export function userProxyPlugins(text: string, file = "config.toml"): Map<string
   const out = new Map<string, { type?: string; address?: string; line: number }>();
   const table = parsed.proxy_plugins;
   if (!table || typeof table !== "object") return out;
+  const lines = tomlKeyLines(text);
   for (const [name, def] of Object.entries(table as Record<string, Record<string, unknown>>)) {
-    const esc = escapeRegExp(name);
-    const m = new RegExp(`^[ \\t]*\\[[ \\t]*proxy_plugins[ \\t]*\\.[ \\t]*(?:"${esc}"|'${esc}'|${esc})[ \\t]*\\]`, "m").exec(text);
     out.set(name, {
       type: typeof def?.type === "string" ? def.type : undefined,
       address: typeof def?.address === "string" ? def.address : undefined,
-      line: m ? lineNumberAt(text, m.index) : 0,
+      line: lines.get(JSON.stringify(["proxy_plugins", name]))?.line ?? 0,
     });
   }
   return out;

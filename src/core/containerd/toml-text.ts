@@ -1,8 +1,10 @@
 // Minimal, format-preserving edits of a TOML document's text. A user's config file is never
-// round-tripped through a serializer (that drops comments and order): we locate the spans of
-// top-level keys and array elements and splice in the smallest change. The text is always
-// validated first with confbox (parseTomlChecked), so the scanner can assume valid TOML.
+// round-tripped through a serializer (that drops comments and order): the spans of top-level
+// keys and array elements come from a real TOML parser's syntax tree (toml-eslint-parser),
+// and the smallest change is spliced in. The text is always validated first with confbox
+// (parseTomlChecked), which also gives the values.
 import { parseTOML } from "confbox";
+import { parseTOML as parseAst, traverseNodes, type AST } from "toml-eslint-parser";
 import { UserError } from "../os/errors.ts";
 
 export interface TopLevelEntry {
@@ -36,9 +38,21 @@ export function eolOf(text: string): string {
   return i > 0 && text[i - 1] === "\r" ? "\r\n" : "\n";
 }
 
-/** A TOML basic string for any value. */
+/**
+ * A TOML basic string for `value`. JSON's escapes are TOML's too, except that TOML also wants
+ * DEL (U+007F) escaped, and a lone surrogate (half of a UTF-16 pair) is no character at all:
+ * TOML has no way to write it, so it is refused rather than written as an invalid file.
+ */
 export function tomlString(value: string): string {
-  return JSON.stringify(value).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.exec(value);
+  if (lone) {
+    const code = lone[0].charCodeAt(0).toString(16).toUpperCase();
+    throw new UserError(
+      `cannot write ${JSON.stringify(value)} into a TOML file: character ${lone.index + 1} is a lone surrogate (U+${code}), which is not Unicode text and TOML cannot hold`,
+      "Use a value that is valid Unicode text (e.g. rename the path). Nothing was changed.",
+    );
+  }
+  return JSON.stringify(value).replace(/[\u007F\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
 }
 
 /** Parses TOML; an invalid document is refused with its line and column. */
@@ -56,53 +70,10 @@ export function parseTomlChecked(text: string, file: string): Record<string, unk
   }
 }
 
-const isWs = (c: string | undefined) => c === " " || c === "\t";
-
-function skipString(text: string, i: number): number {
-  const q = text[i]!;
-  if (text.startsWith(q.repeat(3), i)) {
-    let j = i + 3;
-    while (j < text.length) {
-      if (q === '"' && text[j] === "\\") j += 2;
-      else if (text.startsWith(q.repeat(3), j)) {
-        j += 3;
-        while (text[j] === q) j++; // up to two quotes may close the content
-        return j;
-      } else j++;
-    }
-    return j;
-  }
-  let j = i + 1;
-  while (j < text.length && text[j] !== q && text[j] !== "\n") j += q === '"' && text[j] === "\\" ? 2 : 1;
-  return j + 1;
-}
-
-function skipComment(text: string, i: number): number {
-  const nl = text.indexOf("\n", i);
-  return nl === -1 ? text.length : nl;
-}
-
-/** End offset of the value starting at i (string, array, inline table or scalar). */
-function skipValue(text: string, i: number): number {
-  const c = text[i];
-  if (c === '"' || c === "'") return skipString(text, i);
-  if (c === "[" || c === "{") {
-    const close = c === "[" ? "]" : "}";
-    let j = i + 1;
-    while (j < text.length) {
-      const d = text[j]!;
-      if (d === close) return j + 1;
-      if (d === "#") j = skipComment(text, j);
-      else if (d === '"' || d === "'" || d === "[" || d === "{") j = skipValue(text, j);
-      else j++;
-    }
-    return j;
-  }
-  let j = i;
-  while (j < text.length && !/[\s,\]}#]/.test(text[j]!)) j++;
-  // date-times may hold one space between date and time
-  if (text[j] === " " && /^\d{4}-\d\d-\d\d$/.test(text.slice(i, j)) && /\d/.test(text[j + 1] ?? "")) return skipValue(text, j + 1);
-  return j;
+/** The document's syntax tree with every node's place (toml-eslint-parser); the text must be valid TOML. */
+function syntaxTree(text: string): AST.TOMLProgram {
+  // a byte order mark (which TOML allows) read as a space, so that every offset stays
+  return parseAst(text.replace(/^\uFEFF/, " "), { tomlVersion: "1.1" });
 }
 
 function lineEndAfter(text: string, i: number): number {
@@ -110,70 +81,61 @@ function lineEndAfter(text: string, i: number): number {
   return nl === -1 ? text.length : nl + 1;
 }
 
-function unquoteKey(raw: string): string {
-  return raw
-    .split(/\s*\.\s*(?=(?:[^"']|"[^"]*"|'[^']*')*$)/)
-    .map((part) => {
-      const p = part.trim();
-      if (p.startsWith('"')) return JSON.parse(p) as string;
-      if (p.startsWith("'")) return p.slice(1, -1);
-      return p;
-    })
-    .join(".");
-}
+export const keyName = (k: AST.TOMLBare | AST.TOMLQuoted): string => (k.type === "TOMLBare" ? k.name : k.value);
 
 /** The top-level key/value entries (before the first table header) with their spans. */
 export function scanTopLevel(text: string): TopLevelScan {
   const entries: TopLevelEntry[] = [];
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  while (i < text.length) {
-    const lineStart = i;
-    while (isWs(text[i])) i++;
-    const c = text[i];
-    if (c === undefined) break;
-    if (c === "\r" || c === "\n") {
-      i = lineEndAfter(text, i);
-      continue;
-    }
-    if (c === "#") {
-      i = lineEndAfter(text, i);
-      continue;
-    }
-    if (c === "[") return { entries, firstHeader: lineStart };
-    // key: up to the "=" outside quotes
-    let j = i;
-    while (j < text.length && text[j] !== "=") j = text[j] === '"' || text[j] === "'" ? skipString(text, j) : j + 1;
-    const key = unquoteKey(text.slice(i, j).trim());
-    let v = j + 1;
-    while (isWs(text[v])) v++;
-    const valueEnd = skipValue(text, v);
-    entries.push({ key, lineStart, valueStart: v, valueEnd, lineEnd: lineEndAfter(text, valueEnd) });
-    i = lineEndAfter(text, valueEnd);
+  const lineOf = (i: number) => Math.max(text.charCodeAt(0) === 0xfeff ? 1 : 0, lineStartOf(text, i)); // the first line starts after a BOM
+  for (const node of syntaxTree(text).body[0].body) {
+    if (node.type === "TOMLTable") return { entries, firstHeader: lineOf(node.range[0]) };
+    const [valueStart, valueEnd] = node.value.range;
+    entries.push({ key: node.key.keys.map(keyName).join("."), lineStart: lineOf(node.range[0]), valueStart, valueEnd, lineEnd: lineEndAfter(text, valueEnd) });
   }
   return { entries, firstHeader: null };
 }
 
 /** Elements and commas of the array whose "[" is at `open`. */
 export function scanArray(text: string, open: number): ArrayScan {
-  const elements: ArrayScan["elements"] = [];
-  const commaAfter: number[] = [];
-  let j = open + 1;
-  while (j < text.length) {
-    const c = text[j]!;
-    if (c === "]") return { open, close: j, elements, commaAfter };
-    if (c === "#") j = skipComment(text, j);
-    else if (/\s/.test(c)) j++;
-    else if (c === ",") {
-      commaAfter[elements.length - 1] = j;
-      j++;
-    } else {
-      const end = skipValue(text, j);
-      elements.push({ start: j, end, text: text.slice(j, end) });
-      commaAfter.push(-1);
-      j = end;
+  const tree = syntaxTree(text);
+  let array: AST.TOMLArray | undefined;
+  traverseNodes(tree, { enterNode: (n) => void (n.type === "TOMLArray" && n.range[0] === open && (array ??= n)), leaveNode: () => {} });
+  if (!array) throw new Error(`no array at offset ${open} (the document should have been validated first)`);
+  const close = array.range[1] - 1;
+  const elements = array.elements.map((e) => ({ start: e.range[0], end: e.range[1], text: text.slice(e.range[0], e.range[1]) }));
+  // the comma after an element is the first "," token between it and the next element (or the "]")
+  const commaAfter = elements.map((e, k) => tree.tokens.find((t) => t.type === "Punctuator" && t.value === "," && t.range[0] >= e.end && t.range[0] < (elements[k + 1]?.start ?? close))?.range[0] ?? -1);
+  return { open, close, elements, commaAfter };
+}
+
+/** Every key, [table] and [[array]] element of the document by its path, with its line (first place wins). */
+export function tomlKeyLines(text: string): Map<string, { line: number; column: number }> {
+  const out = new Map<string, { line: number; column: number }>();
+  const put = (path: readonly (string | number)[], node: AST.HasLocs) => {
+    const id = JSON.stringify(path);
+    if (!out.has(id)) out.set(id, { line: node.loc.start.line, column: node.loc.start.column + 1 });
+  };
+  const value = (node: AST.TOMLContentNode, path: (string | number)[]) => {
+    if (node.type === "TOMLInlineTable") keyValues(node.body, path);
+    if (node.type === "TOMLArray") node.elements.forEach((e, i) => (put([...path, i], e), value(e, [...path, i])));
+  };
+  const keyValues = (body: AST.TOMLKeyValue[], base: (string | number)[]) => {
+    for (const kv of body) {
+      const path = [...base];
+      for (const k of kv.key.keys) put((path.push(keyName(k)), path), k);
+      value(kv.value, path);
+    }
+  };
+  for (const node of syntaxTree(text).body[0].body) {
+    if (node.type === "TOMLKeyValue") keyValues([node], []);
+    else {
+      // [a.b] or [[a]]: each name at its place in the header; an [[array]] element at the header
+      const parts = [...node.key.keys];
+      node.resolvedKey.forEach((k, i) => put(node.resolvedKey.slice(0, i + 1), typeof k === "number" ? node : parts.shift()!));
+      keyValues(node.body, node.resolvedKey);
     }
   }
-  throw new Error("unterminated array (the document should have been validated first)");
+  return out;
 }
 
 /** Offset of the start of the line holding offset i. */
@@ -212,11 +174,4 @@ export function removeLine(text: string, lineStart: number): string {
     return text.slice(0, cut);
   }
   return text.slice(0, lineStart) + text.slice(end);
-}
-
-/** 1-based line number of an offset. */
-export function lineNumberAt(text: string, i: number): number {
-  let n = 1;
-  for (let k = 0; k < i && k < text.length; k++) if (text[k] === "\n") n++;
-  return n;
 }

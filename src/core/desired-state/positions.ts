@@ -1,12 +1,13 @@
 // Where a key or a list element sits in a desired-state file, for error messages
-// ("rootless.toml:7:1"), from each parser's own source map: toml-eslint-parser's AST for TOML,
-// yaml's parseDocument with a LineCounter for YAML, jsonc-parser's tree for JSON. confbox
+// ("rootless.toml:7:1"), from each parser's own source map: toml-eslint-parser's syntax tree
+// for TOML (tomlKeyLines, shared with the config.toml editing), yaml's parseDocument with a
+// LineCounter for YAML, jsonc-parser's tree for JSON. confbox
 // gives the values (without positions); these give where each one is written. A path is keys
 // and list indexes (["addons", 1, "worker"]); for a path the file does not have, the position
 // of its longest prefix that it has (a missing key: its table), and with none, no position.
-import { parseTOML, type AST } from "toml-eslint-parser";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import { parseTree, type Node as JsonNode } from "jsonc-parser";
+import { tomlKeyLines } from "../containerd/toml-text.ts";
 import type { DesiredFormat } from "./parse.ts";
 
 export type PathKey = string | number;
@@ -25,7 +26,7 @@ export function positionAt(text: string, offset: number): Position {
 
 /** Every key and element of the file by its path; the first place wins where a path is written twice. */
 class Spots {
-  private readonly at = new Map<string, Position>();
+  constructor(private readonly at = new Map<string, Position>()) {}
   put(path: readonly PathKey[], position: Position): void {
     const id = JSON.stringify(path);
     if (!this.at.has(id)) this.at.set(id, position);
@@ -36,32 +37,6 @@ class Spots {
       if (found) return found;
     }
     return undefined;
-  }
-}
-
-const tomlPos = (node: AST.HasLocs): Position => ({ line: node.loc.start.line, column: node.loc.start.column + 1 });
-const keyName = (k: AST.TOMLBare | AST.TOMLQuoted) => (k.type === "TOMLBare" ? k.name : k.value);
-
-function tomlSpots(text: string, spots: Spots): void {
-  const value = (node: AST.TOMLContentNode, path: PathKey[]) => {
-    if (node.type === "TOMLInlineTable") keyValues(node.body, path);
-    if (node.type === "TOMLArray") node.elements.forEach((e, i) => (spots.put([...path, i], tomlPos(e)), value(e, [...path, i])));
-  };
-  const keyValues = (body: AST.TOMLKeyValue[], base: PathKey[]) => {
-    for (const kv of body) {
-      const path = [...base];
-      for (const k of kv.key.keys) spots.put((path.push(keyName(k)), path), tomlPos(k));
-      value(kv.value, path);
-    }
-  };
-  for (const node of parseTOML(text).body[0].body) {
-    if (node.type === "TOMLKeyValue") keyValues([node], []);
-    else {
-      // [a.b] or [[a]]: each name at its place in the header; an [[array]] element at the header
-      const parts = [...node.key.keys];
-      node.resolvedKey.forEach((k, i) => spots.put(node.resolvedKey.slice(0, i + 1), typeof k === "number" ? tomlPos(node) : tomlPos(parts.shift()!)));
-      keyValues(node.body, node.resolvedKey);
-    }
   }
 }
 
@@ -108,9 +83,9 @@ function jsonSpots(text: string, spots: Spots): void {
 
 /** A function from a path to where the file writes it (see the header). */
 export function locator(text: string, format: DesiredFormat): (path: readonly PathKey[]) => Position | undefined {
-  const spots = new Spots();
+  let spots = new Spots();
   try {
-    if (format === "toml") tomlSpots(text, spots);
+    if (format === "toml") spots = new Spots(tomlKeyLines(text)); // shared with the config.toml editing
     else if (format === "yaml") yamlSpots(text, spots);
     else jsonSpots(text, spots);
   } catch {
