@@ -77,7 +77,9 @@ export default defineCommand({
       return 0;
     }
     reporter.info("containerd.service will be restarted to apply the new settings (running containers stop).");
-    const outcome = await withLock(host, paths, { purpose: "configure" }, () => applyConfigure(host, paths, plan, { signal: ctx.signal }));
+    const outcome = await withLock(host, paths, { purpose: "configure" }, () =>
+      applyConfigure(host, paths, plan, { signal: ctx.signal, onEvent: (e) => e.type === "rollback" && reporter.warn(`Undoing: ${e.description}`) }),
+    );
     reporter.info(plan.after === null ? `Removed ${plan.path}` : `Wrote ${plan.path}`);
     reporter.info(outcome.restarted ? "containerd.service restarted; RootlessKit runs with the new settings." : "containerd.service is not running; the settings apply when it starts.");
     reporter.result({ changed: true, path: plan.path, restarted: outcome.restarted, diff: plan.diff });

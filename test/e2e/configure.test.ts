@@ -39,6 +39,22 @@ test("--detach-netns true on RootlessKit 1.1.0 is refused and nothing changes", 
   expect(readFileSync(override(), "utf8")).toBe(before);
 }, 60_000);
 
+test("a flag RootlessKit refuses: the plan engine restores the drop-in and containerd runs again with the old settings", () => {
+  const before = readFileSync(override(), "utf8");
+  const r = e2e.run(["configure", "--flags=--no-such-rootlesskit-flag", "--yes"], { timeoutMs: 90_000 });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain("containerd did not come up with the new settings");
+  expect(r.stderr).toContain(`the previous ${override()} was restored and containerd restarted with it`);
+  expect(r.stderr).toContain(`[WARNING] Undoing: restore ${override()}`);
+  expect(readFileSync(override(), "utf8")).toBe(before);
+  // the late undo restarted it with the old drop-in: it comes back on its own
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && !(e2e.sb.systemctl("is-active", "containerd.service").stdout.trim() === "active" && rootlesskitArgs().includes("--mtu=1500"))) Bun.sleepSync(100);
+  expect(e2e.sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");
+  expect(rootlesskitArgs()).toContain("--mtu=1500");
+  expect(rootlesskitArgs()).not.toContain("--no-such-rootlesskit-flag");
+}, 120_000);
+
 const dropInDir = () => join(e2e.sb.home, ".config/systemd/user/containerd.service.d");
 
 /** Polls `cond` until it holds or `ms` pass. */

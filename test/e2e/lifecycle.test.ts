@@ -15,7 +15,7 @@ const USER = sandboxUser("crslc-e2e");
 let image: string;
 let imageRef: string;
 
-const e2e = useSandbox(USER, {
+const e2e = useSandbox("crslc-e2e", {
   cliTimeoutMs: 60_000,
   setup: () => {
     image = join(e2e.sb.home, "busybox-oci.tar");

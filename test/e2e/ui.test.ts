@@ -14,7 +14,7 @@ let term: Terminal | null = null;
 afterAll(() => term?.kill());
 
 let withStandins = "";
-const e2e = useSandbox(USER, {
+const e2e = useSandbox("crsui-e2e", {
   setup: () => {
     withStandins = copyStandins(e2e.sb);
   },
@@ -180,7 +180,7 @@ describe("interactive installer in a real terminal", () => {
     // review: files with diffs and commands
     t.keys("Enter");
     s = await t.waitFor((x) => x.split("\n")[22]?.includes("Enter apply") ?? false, 15_000);
-    expect(s.replace(/\n {10}/g, "")).toContain("create    /home/crsui-e2e/.config/systemd/user/containerd.service.d/override.conf");
+    expect(s.replace(/\n {10}/g, "")).toContain(`create    /home/${USER}/.config/systemd/user/containerd.service.d/override.conf`);
     expect(s).toContain('+Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"');
     t.keys("PageDown", "PageDown", "PageDown");
     s = await t.waitFor("systemctl --user start containerd.service");
