@@ -232,8 +232,11 @@ describe("interactive installer in a real terminal", () => {
     let s = await t.waitFor("fuse-overlayfs snapshotter");
     // move to the fuse-overlayfs entry and tick it
     for (let i = 0; i < 6 && !/› \[ \] fuse-overlayfs/.test(t.screen()); i++) {
+      // one key at a time, each until the cursor has moved (a busy machine redraws slowly)
+      const cursorLine = (x: string) => x.split("\n").findIndex((l) => l.startsWith("›"));
+      const from = cursorLine(t.screen());
       t.keys("Down");
-      await Bun.sleep(50);
+      await t.waitFor((x) => cursorLine(x) !== from, 10_000);
     }
     t.keys("Space");
     await t.waitFor("[x] fuse-overlayfs snapshotter");
