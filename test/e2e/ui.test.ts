@@ -229,11 +229,12 @@ describe("interactive installer in a real terminal", () => {
     const t = start({ PATH: withStandins });
     await t.waitFor("a add-ons", 20_000);
     t.keys("a");
-    let s = await t.waitFor("fuse-overlayfs snapshotter");
+    // the status screen lists the add-ons too: wait for the checklist itself, with its cursor
+    const cursorLine = (x: string) => x.split("\n").findIndex((l) => l.startsWith("›"));
+    let s = await t.waitFor((x) => x.includes("Choose what to install") && x.includes("fuse-overlayfs snapshotter") && cursorLine(x) >= 0);
     // move to the fuse-overlayfs entry and tick it
     for (let i = 0; i < 6 && !/› \[ \] fuse-overlayfs/.test(t.screen()); i++) {
       // one key at a time, each until the cursor has moved (a busy machine redraws slowly)
-      const cursorLine = (x: string) => x.split("\n").findIndex((l) => l.startsWith("›"));
       const from = cursorLine(t.screen());
       t.keys("Down");
       await t.waitFor((x) => cursorLine(x) !== from, 10_000);

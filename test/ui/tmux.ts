@@ -22,7 +22,17 @@ export class Terminal {
     tmux(["kill-session", "-t", name], false);
     const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     const wrapper = ["sh", "-c", `"$@"; echo "${EXIT_MARK}$?]"; exec sleep 3600`, "sh", ...argv];
-    tmux(["new-session", "-d", "-s", name, "-x", String(opts.cols ?? 80), "-y", String(opts.rows ?? 24), ...env, ...wrapper]);
+    const args = ["new-session", "-d", "-s", name, "-x", String(opts.cols ?? 80), "-y", String(opts.rows ?? 24), ...env, ...wrapper];
+    // killing the last session ends the server; a new one started while it is still going away
+    // fails with "server exited unexpectedly" (seen on a busy machine): start it again
+    for (let attempt = 1; ; attempt++) {
+      try {
+        tmux(args);
+        break;
+      } catch (e) {
+        if (attempt >= 5 || !/server exited unexpectedly/.test((e as Error).message)) throw e;
+      }
+    }
     return new Terminal(name);
   }
 
