@@ -140,6 +140,17 @@ describe("choose", () => {
     expect(chosen!).toEqual(["buildkit"]);
   });
 
+  test("↓ pressed while the add-ons are still loading leaves the cursor on the first one", async () => {
+    let loaded: (a: typeof ADDONS) => void = () => {};
+    const engine = { ...scriptedEngine(), addons: () => new Promise<typeof ADDONS>((resolve) => (loaded = resolve)) };
+    const h = renderWith(<ChooseScreen initial={[]} onBack={() => {}} onNext={() => {}} />, engine);
+    await h.waitFor("Looking for add-ons");
+    await h.press(KEY.down);
+    loaded(ADDONS);
+    const f = await h.waitFor("BuildKit");
+    expect(f).toContain("› [ ] fuse-overlayfs snapshotter");
+  });
+
   test("Esc goes back instead of quitting", async () => {
     let back = 0;
     const h = renderWith(<ChooseScreen initial={[]} onBack={() => back++} onNext={() => {}} />, scriptedEngine());

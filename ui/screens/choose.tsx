@@ -43,7 +43,7 @@ export function ChooseScreen({ initial, onNext, onBack }: { initial: string[] | 
   useKeys(
     (input, key) => {
       if (key.upArrow || key.downArrow) {
-        cursorRef.current = Math.min(items.length - 1, Math.max(0, cursorRef.current + (key.upArrow ? -1 : 1)));
+        cursorRef.current = Math.max(0, Math.min(items.length - 1, cursorRef.current + (key.upArrow ? -1 : 1))); // 0 while none are listed yet
         setCursor(cursorRef.current);
       } else if (input === " " && items[cursorRef.current] && !items[cursorRef.current]!.disabledReason) {
         const id = items[cursorRef.current]!.id;
