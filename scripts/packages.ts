@@ -4,8 +4,11 @@
 
 /** What rootless containerd needs on the machine, for the product in a sandbox. */
 export const RUNTIME_PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "uidmap", "runc", "fuse-overlayfs", "dbus-user-session", "procps", "util-linux"];
-/** What the tests need besides: a busybox for a test image, tmux for the UI, python3 for the daemon stand-ins. */
-export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "python3"];
+/**
+ * What the tests need besides: a busybox for a test image, tmux for the UI, python3 for the daemon
+ * stand-ins, and Go with containerd's Go sources to build the real proxy snapshotter offline.
+ */
+export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "python3", "golang-go", "golang-github-containerd-containerd-dev"];
 
 function run(argv: string[]): number {
   return Bun.spawnSync(argv, { stdio: ["inherit", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } }).exitCode ?? 1;

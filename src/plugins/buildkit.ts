@@ -7,6 +7,7 @@ import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, r
 import { buildkitCaveat, buildkitFacts, detachNetnsInEffect, ownedBuildkitUnits } from "./kit/buildkit-facts.ts";
 import { backupPath } from "../core/os/paths.ts";
 import type { Step } from "../core/plan/steps.ts";
+import { buildkitProbe } from "../core/containerd/addon-ready.ts";
 
 const requires: Requirement[] = [{ binary: "buildkitd", project: "moby/buildkit", url: "https://github.com/moby/buildkit/releases" }];
 const NS_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -70,18 +71,29 @@ registerPlugin({
     const warnings: string[] = [];
     const steps: Step[] = [];
     const caveat = await buildkitCaveat(ctx);
-    if (caveat) warnings.push(caveat);
-    else if (facts.bridge && (await detachNetnsInEffect(ctx.host, ctx.paths))) {
+    const userToml = await ctx.host.readText(ctx.paths.buildkitConfig);
+    const shown = (text: string) => `${ctx.paths.buildkitConfig}:\n${text.replace(/\n$/, "").split("\n").map((l) => `    ${l}`).join("\n")}`;
+    if (caveat) {
+      warnings.push(caveat);
+      if (userToml !== null) warnings.push(`${shown(userToml)}\nis yours and stays as it is now; the reinstall after the upgrade moves it to the backups only with your yes.`);
+    } else if (facts.bridge && (await detachNetnsInEffect(ctx.host, ctx.paths))) {
       // the seed's fix after an upgrade: the old buildkitd.toml goes (kept as a backup), the unit is rewritten
-      const old = await ctx.host.readText(ctx.paths.buildkitConfig);
+      const old = userToml;
       const previous = await ctx.host.readText(join(ctx.paths.unitDir, layout.unit));
       if (old !== null && previous !== null && !previous.includes("-worker-net=bridge")) {
-        steps.push({ kind: "write", path: backupPath(ctx.paths, ctx.paths.buildkitConfig), content: old, why: "backup before the seed's BuildKit >= 0.13 fix" }, { kind: "remove", path: ctx.paths.buildkitConfig, why: "BuildKit < 0.13 settings; the seed's fix under detach-netns" });
-        warnings.push(`The ${layout.unit} installed for BuildKit < 0.13 is replaced, and ${ctx.paths.buildkitConfig} is removed (backup in ${ctx.paths.backupDir}), as the seed's fix for detach-netns.`);
+        const backup = backupPath(ctx.paths, ctx.paths.buildkitConfig);
+        steps.push({ kind: "write", path: backup, content: old, why: "your buildkitd.toml, moved to the backups (the seed's BuildKit >= 0.13 fix)" }, { kind: "remove", path: ctx.paths.buildkitConfig, why: "BuildKit < 0.13 settings; the seed's fix under detach-netns (kept in the backups)" });
+        warnings.push(
+          `The ${layout.unit} installed for BuildKit < 0.13 is replaced, and, as the seed's fix for detach-netns (its settings were written for BuildKit < 0.13, whose RUN steps could reach the host's loopback), ` +
+            `${shown(old)}\nis moved to ${backup} (not deleted) once you confirm this plan (or with --yes).`,
+        );
       }
     }
     if (worker === "containerd" && !namespace) warnings.push('buildkitd sees the images of the containerd namespace "buildkit" by default; to build into "default", install with --worker=containerd --namespace=default.');
-    steps.push(...daemonInstallSteps(ctx.paths, ctx.host, { name: layout.unit, description: `BuildKit (Rootless)${namespace ? ` for namespace ${namespace}` : ""}`, argv: [bins.buildkitd!, ...layout.args], inNamespace: true }, layout.socket));
+    // restarted with containerd (PartOf=): when the same run restarts containerd, it must answer after that
+    const daemon = await daemonInstallSteps(ctx.paths, ctx.host, { name: layout.unit, description: `BuildKit (Rootless)${namespace ? ` for namespace ${namespace}` : ""}`, argv: [bins.buildkitd!, ...layout.args], inNamespace: true }, buildkitProbe(layout.socket), { afterContainerdRestart: true });
+    steps.push(...daemon.steps);
+    warnings.push(...daemon.warnings);
     const addr = `unix://${layout.socket}`;
     return { steps, warnings, notes: [`buildkitd listens on ${addr}${layout.socket.endsWith("buildkit/buildkitd.sock") ? " (nerdctl finds it)" : ` (use \`nerdctl --namespace=${namespace} build\` or BUILDKIT_HOST=${addr})`}.`] };
   },
@@ -93,7 +105,7 @@ registerPlugin({
   async status(ctx) {
     const units = await ownedBuildkitUnits(ctx.host, ctx.paths);
     if (units.length === 0) return { installed: false, detail: "buildkit.service is not installed" };
-    const all = await Promise.all(units.map((u) => daemonStatus(ctx.host, ctx.paths, u, socketOfUnit(ctx, u))));
+    const all = await Promise.all(units.map((u) => daemonStatus(ctx.host, ctx.paths, u, buildkitProbe(socketOfUnit(ctx, u)))));
     return { installed: all.some((s) => s.installed), enabled: all.some((s) => s.enabled), active: all.some((s) => s.active), detail: all.map((s) => s.detail).join("; ") };
   },
   /** The worker and namespace, read back from the flags in its unit's ExecStart. */

@@ -5,6 +5,8 @@ import { registerPlugin, type PluginContext, type Requirement } from "./registry
 import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, requirementsAvailability, programOutput } from "./kit/daemon-unit.ts";
 import { atLeast, parseVersion } from "../core/os/version.ts";
 import type { Finding } from "../core/checks/findings.ts";
+import { bypass4netnsdProbe } from "../core/containerd/addon-ready.ts";
+import { bypass4netnsPrerequisites } from "./kit/bypass4netns-prereqs.ts";
 
 const UNIT = "bypass4netnsd.service";
 const socket = (ctx: PluginContext) => join(ctx.paths.runtimeDir, "bypass4netnsd.sock");
@@ -34,26 +36,21 @@ registerPlugin({
   runs: "host",
   requires,
   availability: (ctx) => requirementsAvailability(ctx.host, requires),
-  async checks(ctx): Promise<Finding[]> {
-    const release = (await ctx.host.readText("/proc/sys/kernel/osrelease"))?.trim() ?? "";
-    const v = parseVersion(release);
-    if (v && !atLeast(v, "5.9.0")) return [{ id: "bypass4netns.kernel", level: "warning", message: `bypass4netns needs kernel >= 5.9 (seccomp notify addfd); this kernel is ${release}.` }];
-    return [];
-  },
+  checks: (ctx): Promise<Finding[]> => bypass4netnsPrerequisites(ctx.host),
   async installPlan(ctx) {
     const bins = await findRequired(ctx.host, requires);
-    const steps = daemonInstallSteps(ctx.paths, ctx.host, {
+    const daemon = await daemonInstallSteps(ctx.paths, ctx.host, {
       name: UNIT,
       description: "bypass4netnsd (accelerator for rootless containers)",
       argv: [bins.bypass4netnsd!],
       inNamespace: false,
       pathDirs: [dirname(bins.bypass4netns!)],
       comment: ["Runs on the host, not inside containerd's namespace, and is not part of containerd.service."],
-    }, socket(ctx));
-    return { steps, warnings: [], notes: [await usageHint(ctx)] };
+    }, bypass4netnsdProbe(socket(ctx)));
+    return { steps: daemon.steps, warnings: daemon.warnings, notes: [await usageHint(ctx)] };
   },
   async uninstallPlan(ctx) {
     return { steps: await daemonUninstallSteps(ctx.host, ctx.paths, UNIT), warnings: [], notes: [] };
   },
-  status: (ctx) => daemonStatus(ctx.host, ctx.paths, UNIT, socket(ctx)),
+  status: (ctx) => daemonStatus(ctx.host, ctx.paths, UNIT, bypass4netnsdProbe(socket(ctx))),
 });

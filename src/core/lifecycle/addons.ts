@@ -7,9 +7,9 @@ import type { Paths } from "../os/paths.ts";
 import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
 import { isOwned } from "../systemd/units.ts";
 import type { Reporter } from "../plan/reporter.ts";
-import { UsageError } from "../os/errors.ts";
+import { UsageError, UserError } from "../os/errors.ts";
 import type { ApplyResult, Step } from "../plan/steps.ts";
-import { applyPlan, removeEmptyDirs } from "../plan/execute.ts";
+import { applyPlan, ApplyError, removeEmptyDirs } from "../plan/execute.ts";
 import { renderPlan } from "../plan/render.ts";
 import { withLock } from "../os/lock.ts";
 import { interruptedOr } from "../plan/interrupt.ts";
@@ -69,11 +69,22 @@ export function isAddonName(name: string): boolean {
 const isRestart = (s: Step) => s.kind === "systemctl" && s.args[0] === "restart" && s.args.includes(CONTAINERD_UNIT);
 const isContainerdWait = (s: Step) => s.kind === "wait" && s.what === "the containerd API";
 
-/** Concatenates plans; of the containerd restarts (each followed by its readiness wait) only the last stays. */
+/**
+ * Concatenates plans; of the containerd restarts (each followed by its readiness wait) only the
+ * last stays. Every add-on wait that must hold after containerd's restart (an add-on restarted
+ * with it) goes after the last containerd readiness wait, once each, so each add-on is proven
+ * usable after the restart that actually happens, not one that was dropped.
+ */
 export function composeSteps(stepLists: Step[][]): Step[] {
   const all = stepLists.flat();
   const lastRestart = all.findLastIndex(isRestart);
-  return all.filter((s, i) => i === lastRestart || !(isRestart(s) || (isContainerdWait(s) && i < lastRestart)));
+  const kept = all.filter((s, i) => i === lastRestart || !(isRestart(s) || (isContainerdWait(s) && i < lastRestart)));
+  const after = (s: Step) => s.kind === "wait" && s.afterContainerdRestart === true;
+  if (lastRestart < 0) return kept;
+  const moved = kept.filter(after).filter((s, i, list) => list.findIndex((o) => o.kind === "wait" && o.what === (s as { what: string }).what) === i);
+  const rest = kept.filter((s) => !after(s));
+  const at = Math.max(rest.findLastIndex(isContainerdWait), rest.findLastIndex(isRestart)) + 1;
+  return [...rest.slice(0, at), ...moved, ...rest.slice(at)];
 }
 
 /** The steps without any containerd restart (for a plan that stops containerd afterwards anyway). */
@@ -125,16 +136,27 @@ export async function runAddons(ctx: { host: Host; paths: Paths; reporter: Repor
     if (plan.restartsContainerd) reporter.info(`${CONTAINERD_UNIT} will be restarted so that it reads its new configuration (running containers keep running; their management reconnects).`);
     const result = await applyPlan(host, plan.steps, {
       onEvent: (e) => {
-        if (e.type === "done" && e.outcome.changed) reporter.info(e.outcome.description);
+        if (e.type === "done" && (e.outcome.changed || e.step.kind === "wait")) reporter.info(e.outcome.description);
+        if (e.type === "progress" && e.step.kind === "wait") reporter.info(`Still waiting for ${e.step.what} (${Math.round(e.elapsedMs / 1000)} s)`);
         if (e.type === "rollback") reporter.warn(`Rolling back: ${e.description}`);
       },
       signal: ctx.signal,
-    }).catch((e) => Promise.reject(interruptedOr(e)));
+    }).catch((e) => Promise.reject(addonFailure(e)));
     await removeEmptyDirs(host, plan.emptyDirs);
     for (const id of plan.ids) reporter.info(`${action === "install" ? "Installed" : "Removed"} ${resolveAddon(id).title}${result.changed ? "" : " (nothing to change)"}.`);
     for (const n of plan.notes) reporter.info(n);
     return { ...base, changed: result.changed, steps: result.steps };
   });
+}
+
+/**
+ * A failed step as the user sees it: what failed, the add-on's status and its last answer (a
+ * readiness wait's explanation), and what was undone. A cancelled run stays an interruption.
+ */
+function addonFailure(e: unknown): unknown {
+  if (!(e instanceof ApplyError) || e.failure.cancelled) return interruptedOr(e);
+  const lines = [e.message, ...(e.failure.output ? ["", e.failure.output] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."];
+  return new UserError(lines.join("\n"), e.fix ?? "Fix the cause shown above and run the command again.");
 }
 
 /** Add-ons whose files are present (what `uninstall` with no names removes before containerd). */

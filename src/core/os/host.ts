@@ -112,30 +112,63 @@ export class Host extends HostFiles {
     }
   }
 
-  /** True when something accepts a connection on the unix socket at `path` (a daemon answering). */
+  /**
+   * True when a listener accepts a connection on the unix socket at `path`. Only that: a
+   * connection refused or reset is false, and accepting says nothing about the protocol (use
+   * unixSocketExchange for an answer to a real request).
+   */
   async unixSocketAccepts(path: string, timeoutMs = 1000): Promise<boolean> {
-    if (!(await this.exists(path))) return false;
-    const attempt = new Promise<boolean>((resolve) => {
-      Bun.connect({
-        unix: this.path(path),
-        socket: {
-          open(s) {
-            s.end();
-            resolve(true);
-          },
-          data() {},
-          error() {
-            resolve(false);
-          },
-          // ECONNRESET: a listener accepted the connection and closed it at once; it answers
-          connectError(_s, e) {
-            resolve((e as NodeJS.ErrnoException)?.code === "ECONNRESET");
-          },
+    return (await this.unixSocketExchange(path, new Uint8Array(0), { timeoutMs, done: () => true })) !== null;
+  }
+
+  /**
+   * Connects to the unix socket at `path`, writes `request`, and collects what comes back until
+   * `done(received)` holds, the peer closes, or `timeoutMs` passes. Null when the connection
+   * failed (absent, refused, reset before anything was received).
+   */
+  async unixSocketExchange(path: string, request: Uint8Array, opts: { timeoutMs: number; done: (received: Uint8Array) => boolean }): Promise<Uint8Array | null> {
+    if (!(await this.exists(path))) return null;
+    let received = new Uint8Array(0);
+    let settle: (v: Uint8Array | null) => void = () => {};
+    const result = new Promise<Uint8Array | null>((resolve) => (settle = resolve));
+    let socket: { end(): void } | undefined;
+    let finished = false;
+    const finish = (v: Uint8Array | null) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      socket?.end();
+      settle(v);
+    };
+    const timer = setTimeout(() => finish(received.length ? received : null), opts.timeoutMs);
+    timer.unref?.();
+    Bun.connect({
+      unix: this.path(path),
+      socket: {
+        open(s) {
+          socket = s;
+          if (opts.done(received)) return finish(received);
+          if (request.length) s.write(request);
         },
-      }).catch((e) => resolve((e as NodeJS.ErrnoException)?.code === "ECONNRESET"));
-    });
-    const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref?.());
-    return Promise.race([attempt, timer]);
+        data(_s, chunk) {
+          const next = new Uint8Array(received.length + chunk.length);
+          next.set(received);
+          next.set(chunk, received.length);
+          received = next;
+          if (opts.done(received)) finish(received);
+        },
+        close() {
+          finish(received.length ? received : null);
+        },
+        error() {
+          finish(received.length ? received : null);
+        },
+        connectError() {
+          finish(null);
+        },
+      },
+    }).catch(() => finish(null));
+    return result;
   }
 
   // ---- processes ------------------------------------------------------------

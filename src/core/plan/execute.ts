@@ -215,7 +215,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
             onProgress: (elapsedMs) => opts.onEvent?.({ type: "progress", index, step, elapsedMs }),
             signal: opts.signal,
           });
-          if (!r.ok) await fail(index, step, r.reason, undefined, r.cancelled);
+          if (!r.ok) await fail(index, step, r.reason, r.cancelled ? undefined : await step.explain?.(host).catch(() => undefined), r.cancelled);
           changed = false; // waiting changes nothing by itself
           description = `${step.what} answered after ${(r.ms / 1000).toFixed(2)} s`;
           break;

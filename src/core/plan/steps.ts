@@ -16,6 +16,10 @@ export interface WaitStep {
   ready: (host: Host) => Promise<boolean>;
   /** a reason to stop waiting early (e.g. the unit failed); polled with `ready` */
   failed?: (host: Host) => Promise<string | undefined>;
+  /** on failure: the state and last output of what was awaited (e.g. the unit's status and the probe's answer) */
+  explain?: (host: Host) => Promise<string | undefined>;
+  /** must hold after the plan's last containerd restart (an add-on that restarts with containerd); composed plans move it there */
+  afterContainerdRestart?: boolean;
   why?: string;
 }
 

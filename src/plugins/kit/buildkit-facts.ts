@@ -40,7 +40,8 @@ export async function detachNetnsInEffect(host: Host, paths: Paths): Promise<boo
   return v === "true" || v === "1";
 }
 
-export const CAVEAT_FIX = `${BINARY_NAME} uninstall-buildkit && rm -f ~/.config/buildkit/buildkitd.toml && ${BINARY_NAME} install-buildkit`;
+/** The seed's fix, without deleting the user's file: the reinstall moves buildkitd.toml to the backups, with the user's yes. */
+export const CAVEAT_FIX = `${BINARY_NAME} install-buildkit`;
 
 /**
  * The seed's caveat: under detach-netns, BuildKit < 0.13 exposes the host's loopback address
@@ -57,6 +58,6 @@ export async function buildkitCaveat(ctx: { host: Host; paths: Paths }, detach?:
   if (!installed && detach) return undefined;
   return (
     `BuildKit ${facts.version ?? "(unknown version, no bridge networking)"} is older than 0.13: with detach-netns, Dockerfile RUN steps of \`nerdctl build\` can reach the host's loopback (127.0.0.1) and abstract sockets. ` +
-    `Fix: upgrade BuildKit to 0.13 or later, then remove the old unit and config and reinstall: \`${CAVEAT_FIX}\``
+    `Fix: upgrade BuildKit to 0.13 or later, then run \`${CAVEAT_FIX}\` again: it rewrites the unit with bridge networking and, once you confirm the plan (or pass --yes), moves ~/.config/buildkit/buildkitd.toml (the old settings) to the backups; it never deletes it.`
   );
 }

@@ -1,7 +1,7 @@
 // What add-ons with a daemon share: finding their programs (or a clear error naming the
 // upstream project and the distro package), their user unit (ordered after containerd and
 // part of it when the daemon runs inside the RootlessKit namespace), the steps that install,
-// start, and remove it, and "installed" meaning the daemon's socket answers.
+// start, and remove it, and "installed" meaning the add-on answers a real request (its probe).
 import { dirname } from "node:path";
 import type { Host } from "../../core/os/host.ts";
 import type { Paths } from "../../core/os/paths.ts";
@@ -9,6 +9,9 @@ import { CONTAINERD_UNIT, unitPath } from "../../core/os/paths.ts";
 import { UserError } from "../../core/os/errors.ts";
 import type { Step, WaitStep } from "../../core/plan/steps.ts";
 import { isActive, isEnabled, isOwned, renderUnit, serviceUnit, servicePath, unitStates, startFailure, type UnitModel } from "../../core/systemd/units.ts";
+import { diagnoseStart } from "../../core/systemd/diagnose.ts";
+import { backupPath } from "../../core/containerd/proxy-plugins.ts";
+import type { AddonProbe } from "../../core/containerd/addon-ready.ts";
 import type { Availability, PluginStatus, Requirement } from "../registry.ts";
 
 /** Where each required program is; throws one UserError listing every missing one with where to get it. */
@@ -89,29 +92,55 @@ export function daemonUnit(paths: Paths, host: Host, d: DaemonUnit): UnitModel {
   });
 }
 
-/** Waits until something accepts connections on the daemon's socket; stops early when the unit fails. */
-export function socketWait(unit: string, socket: string, timeoutMs = 30_000): WaitStep {
+export interface ReadinessOptions {
+  timeoutMs?: number;
+  /** the daemon restarts with containerd (PartOf=): the wait must hold after the plan's containerd restart */
+  afterContainerdRestart?: boolean;
+}
+
+/**
+ * Waits until the add-on answers a real request (the probe), showing progress; stops early when
+ * the unit fails. On a timeout the failure carries the probe's last answer and the unit's status.
+ */
+export function readinessWait(unit: string, probe: AddonProbe, opts: ReadinessOptions = {}): WaitStep {
+  let last = "not asked yet";
   return {
     kind: "wait",
-    what: `${unit} (${socket})`,
-    timeoutMs,
-    everyMs: 25,
-    ready: (host) => host.unixSocketAccepts(socket),
+    what: `${unit} (${probe.what})`,
+    timeoutMs: opts.timeoutMs ?? 60_000,
+    everyMs: 100,
+    why: "a running unit or an open socket is not enough: the add-on must answer a real request",
+    ...(opts.afterContainerdRestart ? { afterContainerdRestart: true } : {}),
+    ready: async (host) => {
+      const r = await probe.check(host);
+      last = r.detail;
+      return r.ok;
+    },
     failed: async (host) => {
       const [s] = await unitStates(host, [unit]).catch(() => []);
       return s ? startFailure(s) : undefined;
     },
+    explain: async (host) => `last answer: ${last}\n${await diagnoseStart(host, unit)}`,
   };
 }
 
-/** Write the unit, reload, enable and start it, wait for its socket. Rolls back to nothing on failure. */
-export function daemonInstallSteps(paths: Paths, host: Host, d: DaemonUnit, socket: string): Step[] {
-  return [
-    { kind: "write", path: unitPath(paths, d.name), content: renderUnit(daemonUnit(paths, host, d)), why: `the ${d.description} service` },
+/**
+ * Write the unit, reload, enable and start it, wait until it answers. A unit file of the same
+ * name that this tool did not write (e.g. the reference installer's) is replaced only as part
+ * of a plan the user confirms (the plan shows the diff), and kept as a backup; the warning says so.
+ */
+export async function daemonInstallSteps(paths: Paths, host: Host, d: DaemonUnit, probe: AddonProbe, opts: ReadinessOptions = {}): Promise<{ steps: Step[]; warnings: string[] }> {
+  const path = unitPath(paths, d.name);
+  const current = await host.readText(path);
+  const backupTo = current !== null && !isOwned(current) ? backupPath(paths, path) : undefined;
+  const warnings = backupTo ? [`${path} was not written by this tool (e.g. left by the reference installer): it is replaced by ours (the plan's diff shows how) and kept as ${backupTo}.`] : [];
+  const steps: Step[] = [
+    { kind: "write", path, content: renderUnit(daemonUnit(paths, host, d)), ...(backupTo ? { backupTo } : {}), why: `the ${d.description} service` },
     { kind: "systemctl", args: ["daemon-reload"] },
     { kind: "systemctl", args: ["enable", "--now", d.name], undo: ["disable", "--now", d.name] },
-    socketWait(d.name, socket),
+    readinessWait(d.name, probe, opts),
   ];
+  return { steps, warnings };
 }
 
 /** Stop, disable and remove a unit we wrote (a unit without our marker is left alone). */
@@ -127,17 +156,18 @@ export async function daemonUninstallSteps(host: Host, paths: Paths, unit: strin
   ];
 }
 
-/** Installed = our unit exists and its socket answers; enabled/active from systemd. */
-export async function daemonStatus(host: Host, paths: Paths, unit: string, socket: string): Promise<PluginStatus> {
+/** Installed = our unit exists and the add-on answers its probe (the same one install waits for); enabled/active from systemd. */
+export async function daemonStatus(host: Host, paths: Paths, unit: string, probe: AddonProbe): Promise<PluginStatus> {
   const text = await host.readText(unitPath(paths, unit));
   if (text === null) return { installed: false, detail: `${unit} is not installed` };
   const [s] = await unitStates(host, [unit]).catch(() => []);
-  const answers = await host.unixSocketAccepts(socket);
+  const state = { enabled: s ? isEnabled(s) : undefined, active: s ? isActive(s) : undefined };
+  if (!isOwned(text)) return { installed: false, ...state, detail: `${unitPath(paths, unit)} exists but was not written by this tool` };
+  const answer = await probe.check(host);
   return {
-    installed: answers,
-    enabled: s ? isEnabled(s) : undefined,
-    active: s ? isActive(s) : undefined,
-    detail: answers ? `${unit}: ${socket} answers` : `${unit} is ${s ? `${s.activeState}/${s.subState}` : "unknown"}; ${socket} does not answer`,
+    installed: answer.ok,
+    ...state,
+    detail: answer.ok ? `${unit}: ${answer.detail}` : `${unit} is ${s ? `${s.activeState}/${s.subState}` : "unknown"}; ${probe.what} does not answer: ${answer.detail}`,
   };
 }
 

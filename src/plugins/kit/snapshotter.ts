@@ -1,10 +1,12 @@
 // The shape both snapshotter add-ons (fuse-overlayfs, stargz) share: a daemon inside the
-// namespace serving a socket, registered with containerd as a proxy plugin, nerdctl's default.
+// namespace serving a socket, registered with containerd as a proxy plugin, nerdctl's default;
+// installed = containerd lists its snapshots (after the restart that registers it).
 // Shared by src/plugins/fuse-overlayfs.ts and stargz.ts.
 import { dirname, join } from "node:path";
 import { CONTAINERD_UNIT } from "../../core/os/paths.ts";
 import type { Step } from "../../core/plan/steps.ts";
-import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, requirementsAvailability, requireContainerdActive, socketWait, missingFix } from "./daemon-unit.ts";
+import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, readinessWait, requirementsAvailability, requireContainerdActive, missingFix } from "./daemon-unit.ts";
+import { snapshotsServiceProbe, snapshotterProbe } from "../../core/containerd/addon-ready.ts";
 import { registerProxyPlugin, restartContainerdSteps, unregisterProxyPlugin } from "../../core/containerd/proxy-plugins.ts";
 import { isActive, unitStates } from "../../core/systemd/units.ts";
 import { UserError } from "../../core/os/errors.ts";
@@ -83,10 +85,12 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
       const reg = await registerProxyPlugin(ctx.host, ctx.paths, { name: spec.id, address: socket, makeDefault: becomesDefault(ctx, spec.id) });
       const files: Step[] = [];
       for (const f of spec.extraFiles?.(ctx) ?? []) if (!(await ctx.host.exists(f.path))) files.push({ kind: "write", path: f.path, content: f.content, why: "the daemon needs it to exist" });
-      const daemon = daemonInstallSteps(ctx.paths, ctx.host, { name: spec.unit, description: spec.description, argv: [program, ...spec.args(ctx)], inNamespace: true }, socket);
+      // first its own gRPC socket (a daemon that cannot start fails before containerd is restarted),
+      // then, after the restart (which restarts it too: PartOf=), a real call through containerd
+      const daemon = await daemonInstallSteps(ctx.paths, ctx.host, { name: spec.unit, description: spec.description, argv: [program, ...spec.args(ctx)], inNamespace: true }, snapshotsServiceProbe(socket));
       return {
-        steps: [...files, ...daemon, ...reg.steps, ...(await restartContainerdSteps(ctx.host, ctx.paths)), socketWait(spec.unit, socket)],
-        warnings: reg.warnings,
+        steps: [...files, ...daemon.steps, ...reg.steps, ...(await restartContainerdSteps(ctx.host, ctx.paths)), readinessWait(spec.unit, snapshotterProbe(ctx.paths, spec.id), { afterContainerdRestart: true })],
+        warnings: [...daemon.warnings, ...reg.warnings],
         notes: reg.notes,
         restartsContainerd: true,
       };
@@ -105,7 +109,7 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
       return { steps: [...daemon, ...extra, ...reg.steps, ...restart], warnings: reg.warnings, notes: [], restartsContainerd: restart.length > 0, emptyDirs };
     },
     status(ctx) {
-      return daemonStatus(ctx.host, ctx.paths, spec.unit, spec.socket(ctx));
+      return daemonStatus(ctx.host, ctx.paths, spec.unit, snapshotterProbe(ctx.paths, spec.id));
     },
   };
 }

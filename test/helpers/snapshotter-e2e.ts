@@ -1,0 +1,59 @@
+// Putting the real proxy snapshotter (test/helpers/proxy-snapshotter.ts) in a sandbox user's
+// home under the names of both snapshotter daemons, and the checks the snapshotter e2e tests
+// share: listing a snapshotter's snapshots through containerd, importing the busybox image into
+// it, and running a container from it.
+import { copyFileSync, chownSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "bun:test";
+import { SANDBOX_PATH } from "../../scripts/sandbox.ts";
+import { STANDINS, type E2ESandbox } from "./e2e.ts";
+import { buildProxySnapshotter, SNAPSHOTTER_DAEMONS } from "./proxy-snapshotter.ts";
+import { buildBusyboxImage } from "../e2e/oci-image.ts";
+
+export interface SnapshotterHome {
+  /** PATH: the snapshotter daemons, then the stand-ins (buildkitd, bypass4netnsd), then the usual */
+  path: string;
+  /** the busybox OCI tarball in the user's home, and its reference */
+  image: string;
+  imageRef: string;
+}
+
+/** Copies the built snapshotter into ~/snapshotters under both daemon names; builds the test image. */
+export async function installSnapshotters(e2e: E2ESandbox): Promise<SnapshotterHome> {
+  const binary = await buildProxySnapshotter();
+  const dir = join(e2e.sb.home, "snapshotters");
+  mkdirSync(dir, { recursive: true });
+  for (const name of SNAPSHOTTER_DAEMONS) copyFileSync(binary, join(dir, name));
+  expect(Bun.spawnSync(["chmod", "755", ...SNAPSHOTTER_DAEMONS.map((n) => join(dir, n))]).exitCode).toBe(0);
+  const standins = join(e2e.sb.home, "standins");
+  expect(Bun.spawnSync(["cp", "-a", STANDINS, standins]).exitCode).toBe(0);
+  expect(Bun.spawnSync(["chown", "-R", `${e2e.sb.user}:`, dir, standins]).exitCode).toBe(0);
+  const image = join(e2e.sb.home, "busybox-oci.tar");
+  const imageRef = buildBusyboxImage(image);
+  chownSync(image, e2e.sb.uid, e2e.sb.gid);
+  return { path: `${dir}:${standins}:${SANDBOX_PATH}`, image, imageRef };
+}
+
+/** `nsenter -- ctr -n default ARGS` as the user. */
+export function ctr(e2e: E2ESandbox, path: string, args: string[], timeoutMs = 90_000) {
+  return e2e.run(["nsenter", "--", "ctr", "-n", "default", ...args], { env: { PATH: path }, timeoutMs });
+}
+
+/**
+ * Imports the image into `snapshotter` (undefined: containerd's default, overlayfs), runs a
+ * container from it that prints a greeting and the mount table line of its `/`, and returns that line.
+ */
+export function runFromImage(e2e: E2ESandbox, home: SnapshotterHome, snapshotter: string | undefined, id: string): string {
+  const sn = snapshotter ? ["--snapshotter", snapshotter] : [];
+  const imported = ctr(e2e, home.path, ["images", "import", ...sn, home.image]);
+  expect(imported.stderr).toBe("");
+  expect(imported.code).toBe(0);
+  // this cgroup v1 host: runc cannot create the cpuset cgroup, and the default --cpu-shares needs one
+  const r = ctr(e2e, home.path, ["run", "--rm", ...sn, "--cgroup", "", "--cpu-shares", "0", home.imageRef, id, "/bin/busybox", "sh", "-c", `echo hello from ${id}; /bin/busybox awk '$5 == "/"' /proc/self/mountinfo`]);
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain(`hello from ${id}\n`);
+  const root = r.stdout.split("\n").find((l) => / \/ .* - overlay /.test(l));
+  expect(root).toBeDefined();
+  return root!;
+}
