@@ -1,29 +1,32 @@
 // The add-ons for real: the compiled binary as a throwaway user with a real `systemd --user`,
-// RootlessKit and containerd. Debian packages none of the add-on daemons, so the test
-// stand-ins (test/fixtures/standins: serve the real socket path, stop on SIGTERM, no gRPC) are
-// put on the user's PATH. Both snapshotters are installed together and removed in the other
-// order (the user's CRLF config.toml comes back byte for byte); the registration is read back
-// from the real containerd; BuildKit, bypass4netns, the refusals, and `uninstall` removing the
-// add-ons before containerd.
+// RootlessKit and containerd. The snapshotter add-ons run the real gRPC proxy snapshotter
+// (test/helpers/proxy-snapshotter.ts; containers through it: snapshotters.test.ts); Debian
+// packages neither buildkitd nor bypass4netnsd, so their stand-ins (test/fixtures/standins: the
+// real socket paths, just enough protocol for the readiness probe) are on the user's PATH. Both
+// snapshotters are installed together and removed in the other order (the user's CRLF
+// config.toml comes back byte for byte); the registration is read back from the real
+// containerd; BuildKit (a foreign buildkit.service is replaced only with a backup), bypass4netns,
+// the refusals, and `uninstall` removing the add-ons before containerd.
 import { test, expect, describe } from "bun:test";
 import { chmodSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { waitFor, SANDBOX_PATH } from "../../scripts/sandbox.ts";
-import { copyStandins, useSandbox } from "../helpers/e2e.ts";
+import { useSandbox } from "../helpers/e2e.ts";
+import { installSnapshotters } from "../helpers/snapshotter-e2e.ts";
 
 // comments, a blank line and CRLF line endings: all of it must survive install + uninstall
 const USER_CONFIG = "# my containerd settings\r\nversion = 2\r\n\r\n[plugins]\r\n  # keep this comment\r\n";
 
 let withStandins: string;
 const e2e = useSandbox("crsae-addons", {
-  setup: () => {
-    withStandins = copyStandins(e2e.sb);
+  setup: async () => {
+    withStandins = (await installSnapshotters(e2e)).path;
     e2e.sb.writeFile(cfg(), USER_CONFIG);
     expect(Bun.spawnSync(["chown", "-R", `${e2e.sb.user}:`, `${e2e.sb.home}/.config`]).exitCode).toBe(0);
     e2e.mustRun(["install", "--yes"], { env: { PATH: withStandins }, timeoutMs: 90_000 });
   },
-  setupTimeoutMs: 120_000,
+  setupTimeoutMs: 240_000,
 });
 
 const cfg = () => `${e2e.sb.home}/.config/containerd/config.toml`;
@@ -208,9 +211,29 @@ describe("add-ons", () => {
     expect(show("containerd.service", "ActiveState")).toBe("active");
   }, 90_000);
 
-  test("install-buildkit: OCI worker inside containerd's namespace; status shows it", () => {
+  test("a buildkit.service left by the reference installer: shown as a diff and kept by --dry-run; replaced with --yes and kept as a backup", () => {
+    const theirs = "[Unit]\nDescription=BuildKit (Rootless)\n\n[Service]\nExecStart=/usr/local/bin/containerd-rootless-setuptool.sh nsenter -- buildkitd\n";
+    e2e.sb.writeFile(join(unitDir(), "buildkit.service"), theirs);
+    const status = cli(["status"]);
+    expect(status.stdout).toMatch(/^  buildkit +not installed/m);
+    const dry = cli(["install-buildkit", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout + dry.stderr).toContain("buildkit.service was not written by this tool");
+    expect(dry.stdout).toContain("-ExecStart=/usr/local/bin/containerd-rootless-setuptool.sh nsenter -- buildkitd");
+    expect(readFileSync(join(unitDir(), "buildkit.service"), "utf8")).toBe(theirs);
     const r = cli(["install-buildkit", "--yes"]);
     expect(r.code).toBe(0);
+    const kept = /kept as (\S+)\./.exec(r.stdout + r.stderr)?.[1];
+    expect(kept).toBeDefined();
+    expect(readFileSync(kept!, "utf8")).toBe(theirs);
+    expect(cli(["uninstall", "buildkit", "--yes"]).code).toBe(0);
+    expect(existsSync(join(unitDir(), "buildkit.service"))).toBe(false);
+  }, 90_000);
+
+  test("install-buildkit: OCI worker inside containerd's namespace, answering gRPC; status shows it", () => {
+    const r = cli(["install-buildkit", "--yes"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`buildkit.service (buildkitd's gRPC API (${sockets.buildkit()})) answered after`);
     expect(r.stdout).toContain(`buildkitd listens on unix://${sockets.buildkit()}`);
     expect(answers(sockets.buildkit())).toBe(true);
     const pid = show("buildkit.service", "MainPID");
@@ -241,6 +264,7 @@ describe("add-ons", () => {
   test("bypass4netns (the seed's install-bypass4netnsd): on the host, not part of containerd, with both hints when nerdctl is absent", () => {
     const r = cli(["install-bypass4netnsd", "--yes"]);
     expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`bypass4netnsd.service (bypass4netnsd's API (${sockets.bypass()})) answered after`);
     expect(r.stdout).toContain("--annotation nerdctl/bypass4netns=true");
     expect(r.stdout).toContain("--label nerdctl/bypass4netns=true");
     const text = readFileSync(join(unitDir(), "bypass4netnsd.service"), "utf8");

@@ -5,15 +5,17 @@
 import { test, expect } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, STANDINS_PATH, useSandbox } from "../helpers/e2e.ts";
+import { ROOT, useSandbox } from "../helpers/e2e.ts";
+import { installSnapshotters } from "../helpers/snapshotter-e2e.ts";
 
-// Debian packages no stargz or BuildKit daemon: the add-ons helper's stand-ins serve their sockets
-const WITH_STANDINS = { PATH: STANDINS_PATH };
+// the snapshotter add-ons run the real proxy snapshotter; Debian packages no BuildKit: its stand-in
+const WITH_STANDINS = { PATH: "" };
 const e2e = useSandbox("crsap-e2e-apply", {
-  setup: () => {
+  setup: async () => {
     for (const f of ["minimal.toml", "rootless.yaml"]) e2e.sb.writeFile(join(e2e.sb.home, f), readFileSync(join(ROOT, "examples", f), "utf8"));
+    WITH_STANDINS.PATH = (await installSnapshotters(e2e)).path;
   },
-  setupTimeoutMs: 90_000,
+  setupTimeoutMs: 180_000,
 });
 const unitFile = () => join(e2e.sb.home, ".config/systemd/user/containerd.service");
 const override = () => join(e2e.sb.home, ".config/systemd/user/containerd.service.d/override.conf");

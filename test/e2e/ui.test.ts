@@ -5,7 +5,8 @@
 // rolls back; a resize keeps the screen whole; NO_COLOR leaves no colour sequences.
 import { test, expect, afterAll, describe } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { copyStandins, sandboxUser, useSandbox } from "../helpers/e2e.ts";
+import { sandboxUser, useSandbox } from "../helpers/e2e.ts";
+import { installSnapshotters } from "../helpers/snapshotter-e2e.ts";
 import { Terminal } from "../ui/tmux.ts";
 
 const USER = sandboxUser("crsui-e2e");
@@ -15,9 +16,10 @@ afterAll(() => term?.kill());
 
 let withStandins = "";
 const e2e = useSandbox("crsui-e2e", {
-  setup: () => {
-    withStandins = copyStandins(e2e.sb);
+  setup: async () => {
+    withStandins = (await installSnapshotters(e2e)).path; // the real proxy snapshotter as fuse-overlayfs
   },
+  setupTimeoutMs: 180_000,
 });
 
 const unitFile = () => `${e2e.sb.home}/.config/systemd/user/containerd.service`;

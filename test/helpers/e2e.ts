@@ -1,17 +1,15 @@
 // What every end-to-end test file needs: the compiled binary, a throwaway sandbox user with a
 // real `systemd --user` (scripts/sandbox.ts) created before the file's tests and destroyed
 // after them, the binary installed for that user, and a runner for it.
-import { beforeAll, afterAll, expect } from "bun:test";
+import { beforeAll, afterAll } from "bun:test";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { createSandbox, SANDBOX_PATH, type RunAsOptions, type Sandbox, type SandboxRun } from "../../scripts/sandbox.ts";
+import { createSandbox, type RunAsOptions, type Sandbox, type SandboxRun } from "../../scripts/sandbox.ts";
 
 export const ROOT = join(import.meta.dir, "../..");
 export const BINARY = join(ROOT, "dist/containerd-rootless-systemd");
-/** Debian packages none of the add-on daemons: these stand-ins serve their real socket paths. */
+/** Debian packages neither buildkitd nor bypass4netnsd: these stand-ins serve their real socket paths (test/helpers/snapshotter-e2e.ts puts them on PATH). */
 export const STANDINS = join(ROOT, "test/fixtures/standins");
-/** PATH with the stand-ins in front of the sandbox's usual one. */
-export const STANDINS_PATH = `${STANDINS}:${SANDBOX_PATH}`;
 
 export interface SandboxOptions {
   /** default timeout of `run`/`cli` (the sandbox's own default when unset) */
@@ -88,14 +86,6 @@ export function useSandbox(base: string, opts: SandboxOptions = {}): E2ESandbox 
   }, 60_000);
 
   return e2e;
-}
-
-/** Copies the stand-ins into the user's home (theirs to run) and returns a PATH that finds them first. */
-export function copyStandins(sb: Sandbox): string {
-  const dir = join(sb.home, "standins");
-  expect(Bun.spawnSync(["cp", "-a", STANDINS, dir]).exitCode).toBe(0);
-  expect(Bun.spawnSync(["chown", "-R", `${sb.user}:`, dir]).exitCode).toBe(0);
-  return `${dir}:${SANDBOX_PATH}`;
 }
 
 /** The executable of a process ("" once it is gone). */
