@@ -127,3 +127,50 @@ test("EnvironmentFile= overrides Environment=: --show names the file; configurin
     e2e.sb.systemctl("daemon-reload");
   }
 }, 90_000);
+
+/** A free TCP port on the host's loopback (bound to port 0, then released). */
+function freePort(): number {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
+
+/**
+ * busybox httpd started inside RootlessKit's namespace (it daemonizes), a port opened through
+ * RootlessKit's port driver with Debian's rootlessctl, and the page fetched from the host side.
+ */
+async function portThroughRootlessKit(driver: string): Promise<void> {
+  const www = join(e2e.sb.home, "www");
+  e2e.sb.writeFile(join(www, "index.html"), `hello through the ${driver} port driver\n`);
+  const httpd = e2e.run(["nsenter", "--", "busybox", "httpd", "-p", "8080", "-h", www]);
+  expect(httpd.stderr).toBe("");
+  expect(httpd.code).toBe(0);
+  const hostPort = freePort();
+  const api = join(e2e.sb.runtimeDir, "containerd-rootless/api.sock");
+  try {
+    const add = e2e.sb.run(["rootlessctl", "--socket", api, "add-ports", `127.0.0.1:${hostPort}:8080/tcp`]);
+    expect(add.stderr).toBe("");
+    expect(add.code).toBe(0);
+    const info = e2e.sb.run(["rootlessctl", "--socket", api, "info", "--json"]);
+    expect(JSON.parse(info.stdout).portDriver.driver).toBe(driver);
+    const res = await fetch(`http://127.0.0.1:${hostPort}/index.html`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(`hello through the ${driver} port driver\n`);
+  } finally {
+    for (const pid of e2e.sb.pids()) {
+      const cmd = (() => { try { return readFileSync(`/proc/${pid}/cmdline`, "utf8"); } catch { return ""; } })();
+      if (cmd.startsWith("busybox\0httpd\0")) process.kill(pid);
+    }
+  }
+}
+
+test("a port opened through RootlessKit's builtin port driver answers from the host; after `configure --port-driver slirp4netns`, through slirp4netns too", async () => {
+  e2e.sb.systemctl("reset-failed", "containerd.service"); // the earlier tests' restarts count toward StartLimitBurst
+  await portThroughRootlessKit("builtin");
+  const r = e2e.run(["configure", "--port-driver", "slirp4netns", "--yes"], { timeoutMs: 90_000 });
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  expect(rootlesskitArgs()).toContain("--port-driver=slirp4netns");
+  await portThroughRootlessKit("slirp4netns");
+}, 120_000);
