@@ -72,6 +72,22 @@ describe("snapshotter add-ons with a real proxy snapshotter", () => {
     expect(listSnapshots("stargz").code).toBe(0);
   }, 120_000);
 
+  test("a snapshotter that cannot serve: install fails with its status and last answer, and everything is undone", () => {
+    const broken = `${e2e.sb.home}/broken`;
+    e2e.sb.writeFile(`${broken}/containerd-stargz-grpc`, "#!/bin/sh\necho 'stargz: cannot open the root: broken on purpose' >&2\nexit 1\n", 0o755);
+    expect(cli(["uninstall", "stargz", "--yes"]).code).toBe(0);
+    const before = readFileSync(cfg(), "utf8");
+    const r = e2e.run(["install", "stargz", "--yes"], { env: { PATH: `${broken}:${home.path}` }, timeoutMs: 120_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("stargz-snapshotter.service exited and systemd is restarting it");
+    expect(r.stderr).toContain("last answer: no connection (refused, reset, or no socket)");
+    expect(r.stderr).toContain("systemctl --user status stargz-snapshotter.service:");
+    expect(r.stderr).toContain("Undone:");
+    expect(readFileSync(cfg(), "utf8")).toBe(before);
+    expect(existsSync(`${e2e.sb.home}/.config/systemd/user/stargz-snapshotter.service`)).toBe(false);
+    expect(e2e.show("stargz-snapshotter.service", "LoadState")).toBe("not-found");
+  }, 180_000);
+
   for (const order of [["stargz", "fuse-overlayfs"], ["fuse-overlayfs", "stargz"]]) {
     test(`removed in the order ${order.join(", ")}: config.toml byte-identical; after a containerd restart, containers run through the default snapshotter`, () => {
       if (!existsSync(`${confD()}/stargz.toml`) || !existsSync(`${confD()}/fuse-overlayfs.toml`)) {
