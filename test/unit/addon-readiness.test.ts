@@ -129,6 +129,9 @@ describe("add-on files that are the user's", () => {
     expect(write.content.startsWith(OWNED_MARKER)).toBe(true);
     expect(plan.warnings.join("\n")).toContain("buildkit.service was not written by this tool");
     expect(plan.warnings.join("\n")).toContain(`kept as ${write.backupTo}`);
+    // their daemon may be running: it is restarted from our unit, so it is not theirs that answers the probe
+    const labels = plan.steps.map((s) => (s.kind === "systemctl" ? s.args.join(" ") : s.kind));
+    expect(labels).toEqual(["write", "daemon-reload", "enable --now buildkit.service", "restart buildkit.service", "wait"]);
     // removal leaves a foreign unit alone
     await expect(planAddons(host, paths, ["buildkit"], "uninstall")).resolves.toMatchObject({ steps: [] });
   });

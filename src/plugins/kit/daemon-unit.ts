@@ -134,10 +134,13 @@ export async function daemonInstallSteps(paths: Paths, host: Host, d: DaemonUnit
   const current = await host.readText(path);
   const backupTo = current !== null && !isOwned(current) ? backupPath(paths, path) : undefined;
   const warnings = backupTo ? [`${path} was not written by this tool (e.g. left by the reference installer): it is replaced by ours (the plan's diff shows how) and kept as ${backupTo}.`] : [];
+  const content = renderUnit(daemonUnit(paths, host, d));
   const steps: Step[] = [
-    { kind: "write", path, content: renderUnit(daemonUnit(paths, host, d)), ...(backupTo ? { backupTo } : {}), why: `the ${d.description} service` },
+    { kind: "write", path, content, ...(backupTo ? { backupTo } : {}), why: `the ${d.description} service` },
     { kind: "systemctl", args: ["daemon-reload"] },
     { kind: "systemctl", args: ["enable", "--now", d.name], undo: ["disable", "--now", d.name] },
+    // `enable --now` leaves a running daemon as it is: one started from the old (or a foreign) unit must not answer for ours
+    ...(current !== null && current !== content ? [{ kind: "systemctl" as const, args: ["restart", d.name], undo: ["restart", d.name], why: "it runs from the unit as it was before" }] : []),
     readinessWait(d.name, probe, opts),
   ];
   return { steps, warnings };
