@@ -5,12 +5,11 @@
 import { dirname } from "node:path";
 import type { Host } from "../../core/os/host.ts";
 import type { Paths } from "../../core/os/paths.ts";
-import { CONTAINERD_UNIT, unitPath } from "../../core/os/paths.ts";
+import { backupPath, CONTAINERD_UNIT, unitPath } from "../../core/os/paths.ts";
 import { UserError } from "../../core/os/errors.ts";
 import type { Step, WaitStep } from "../../core/plan/steps.ts";
 import { isActive, isEnabled, isOwned, renderUnit, serviceUnit, servicePath, unitStates, startFailure, type UnitModel } from "../../core/systemd/units.ts";
 import { diagnoseStart } from "../../core/systemd/diagnose.ts";
-import { backupPath } from "../../core/containerd/proxy-plugins.ts";
 import type { AddonProbe } from "../../core/containerd/addon-ready.ts";
 import type { Availability, PluginStatus, Requirement } from "../registry.ts";
 
