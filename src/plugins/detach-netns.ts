@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { registerPlugin, type PluginContext, type PluginPlan } from "./registry.ts";
 import { CONTAINERD_UNIT } from "../core/os/paths.ts";
 import { UserError } from "../core/os/errors.ts";
-import { atLeast, parseVersion } from "../core/os/version.ts";
+import { probeRootlessKitFacts, type RootlessKitFacts } from "../core/rootlesskit/facts.ts";
 import { overridePath, updateDropIn, isEmptyDropIn } from "../core/rootlesskit/dropin.ts";
 import { serviceEnvironment } from "../core/systemd/service-environment.ts";
 import { restartContainerdSteps } from "../core/containerd/proxy-plugins.ts";
@@ -16,19 +16,11 @@ import { buildkitCaveat } from "./kit/buildkit-facts.ts";
 import type { Step } from "../core/plan/steps.ts";
 
 const ENV = "CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS";
-const NEEDED = "2.0.0";
 
-async function rootlesskitVersion(ctx: PluginContext): Promise<{ path: string | null; version: string | null }> {
-  const path = await ctx.host.which("rootlesskit");
-  if (!path) return { path, version: null };
-  const r = await ctx.host.run([path, "--version"], { timeoutMs: 10_000 });
-  return { path, version: r.code === 0 ? parseVersion(r.stdout) : null };
-}
-
-function gateReason(rk: { path: string | null; version: string | null }): string | undefined {
-  if (!rk.path) return `needs RootlessKit >= 2.0; rootlesskit is not installed`;
-  if (!rk.version) return `needs RootlessKit >= 2.0; could not read the version of ${rk.path}`;
-  if (!atLeast(rk.version, NEEDED)) return `needs RootlessKit >= 2.0; found ${rk.version} (${rk.path})`;
+/** From the one capability model: `rootlesskit --help` lists --detach-netns, the version is only a label. */
+function gateReason(rk: RootlessKitFacts): string | undefined {
+  if (!rk.rootlesskit) return `needs RootlessKit >= 2.0; rootlesskit is not installed`;
+  if (!rk.detachNetns) return `needs RootlessKit >= 2.0; found ${rk.version ?? "a version"} without --detach-netns (${rk.rootlesskit})`;
   return undefined;
 }
 
@@ -51,15 +43,14 @@ registerPlugin({
   runs: "none",
   requires: [{ binary: "rootlesskit", project: "rootless-containers/rootlesskit (>= 2.0)", url: "https://github.com/rootless-containers/rootlesskit/releases", debianPackage: "rootlesskit" }],
   async availability(ctx) {
-    const reason = gateReason(await rootlesskitVersion(ctx));
+    const reason = gateReason(await probeRootlessKitFacts(ctx.host));
     return reason ? { available: false, reason } : { available: true };
   },
   async checks() {
     return [];
   },
   async installPlan(ctx): Promise<PluginPlan> {
-    const rk = await rootlesskitVersion(ctx);
-    const reason = gateReason(rk);
+    const reason = gateReason(await probeRootlessKitFacts(ctx.host));
     if (reason) throw new UserError(`detach-netns ${reason}`, "Install RootlessKit 2.0 or later (https://github.com/rootless-containers/rootlesskit/releases), then run this again. Nothing was changed.");
     const steps = await settingPlan(ctx, "true");
     const caveat = await buildkitCaveat(ctx, true);

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { parseTOML } from "confbox";
 import { makeTestHost, ok, failed, type TestHost } from "../helpers/test-host.ts";
+import { rootlesskitHandler, rootlesskitHelp } from "../helpers/rootlesskit-help.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
 import { planAddons, composeSteps, resolveAddon, optionsFromFlags } from "../../src/core/lifecycle/addons.ts";
 import { removeEmptyDirs } from "../../src/core/plan/execute.ts";
@@ -223,12 +224,12 @@ describe("bypass4netns", () => {
 
 describe("detach-netns", () => {
   test("refused on RootlessKit < 2.0 with the version found and needed", async () => {
-    const paths = await setup({ rootlesskit: () => ok("rootlesskit version 1.1.0") });
+    const paths = await setup({ rootlesskit: rootlesskitHandler(rootlesskitHelp("1.1.0")) });
     await expect(planAddons(host, paths, ["detach-netns"], "install")).rejects.toThrow("needs RootlessKit >= 2.0; found 1.1.0");
   });
 
-  test("RootlessKit 2.3: the drop-in gets the setting, containerd restarts", async () => {
-    const paths = await setup({ rootlesskit: () => ok("rootlesskit version 2.3.1") }, { [`${HOME}/.config/systemd/user/containerd.service.d/override.conf`]: "[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1500\n" });
+  test("RootlessKit 2.3 (its --help lists --detach-netns): the drop-in gets the setting, containerd restarts", async () => {
+    const paths = await setup({ rootlesskit: rootlesskitHandler(rootlesskitHelp("2.3.6")) }, { [`${HOME}/.config/systemd/user/containerd.service.d/override.conf`]: "[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1500\n" });
     const plan = await planAddons(host, paths, ["detach-netns"], "install");
     const w = plan.steps.find((s) => s.kind === "write") as Extract<Step, { kind: "write" }>;
     expect(w.content).toBe("[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1500\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS=\"true\"\n");

@@ -1,6 +1,7 @@
 import { test, expect, afterEach } from "bun:test";
 import { ok, type TestHost } from "../helpers/test-host.ts";
-import { machine, check, byId, problems } from "./checks-fixture.ts";
+import { machine, slirp4netns, check, byId, problems, SMOKE_STDOUT } from "./checks-fixture.ts";
+import { rootlesskitHandler, rootlesskitHelp } from "../helpers/rootlesskit-help.ts";
 
 let host: TestHost | undefined;
 afterEach(async () => host?.cleanup());
@@ -54,7 +55,7 @@ test("no runc and no crun is an error; crun alone is fine", async () => {
 });
 
 test("slirp4netns older than 0.4.0: error alone, warning when vpnkit can take over", async () => {
-  const old = () => ok("slirp4netns version 0.3.0\n");
+  const old = slirp4netns("0.3.0");
   host = await machine({ commands: { slirp4netns: old } });
   let r = await check(host);
   expect(byId(r, "binaries.slirp4netns.too-old")?.level).toBe("error");
@@ -67,16 +68,19 @@ test("slirp4netns older than 0.4.0: error alone, warning when vpnkit can take ov
   expect(r.facts.networkDriver).toBe("vpnkit");
 });
 
-test("pasta counts only with RootlessKit >= 2.0", async () => {
+test("pasta is never the automatic choice (nerdctl's order: slirp4netns, vpnkit, gvisor-tap-vsock); RootlessKit 3 falls back to its built-in gvisor-tap-vsock", async () => {
   const pasta = () => ok("pasta 0^20231004.gf851084\n");
-  host = await machine({ commands: { slirp4netns: null, pasta, "/usr/bin/pasta": pasta } });
-  expect(byId(await check(host), "binaries.network.missing")?.level).toBe("error");
-  await host.cleanup();
-  const rk2 = (argv: string[]) => (argv[1] === "--version" ? ok("rootlesskit version 2.3.1\n") : ok("crs-smoke-ok\ncrs-overlay-ok\n"));
-  host = await machine({ commands: { slirp4netns: null, pasta, "/usr/bin/pasta": pasta, rootlesskit: rk2 } });
-  const r = await check(host);
-  expect(r.facts.networkDriver).toBe("pasta");
+  host = await machine({ commands: { slirp4netns: null, pasta, rootlesskit: rootlesskitHandler(rootlesskitHelp("2.3.6"), SMOKE_STDOUT) } });
+  let r = await check(host);
+  expect(byId(r, "binaries.network.missing")?.level).toBe("error");
+  expect(r.facts.networkDriver).toBeNull();
   expect(r.facts.detachNetnsSupported).toBe(true);
+  await host.cleanup();
+  host = await machine({ commands: { slirp4netns: null, pasta, rootlesskit: rootlesskitHandler(rootlesskitHelp("3.0.0"), SMOKE_STDOUT) } });
+  r = await check(host);
+  expect(r.ok).toBe(true);
+  expect(r.facts.networkDriver).toBe("gvisor-tap-vsock");
+  expect(byId(r, "binaries.network")?.message).toContain("gvisor-tap-vsock (built into RootlessKit 3.0.0), MTU 65520");
 });
 
 test("newuidmap without setuid and no getcap: error with chmod u+s", async () => {

@@ -5,6 +5,7 @@
 import { chown } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTestHost, ok, type Handler, type TestHost } from "../helpers/test-host.ts";
+import { rootlesskitHandler, rootlesskitHelp } from "../helpers/rootlesskit-help.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
 import { runChecks, type CheckResult } from "../../src/core/checks/index.ts";
 import type { Finding } from "../../src/core/checks/findings.ts";
@@ -35,12 +36,18 @@ export function baseFiles(): Record<string, FileSpec> {
   };
 }
 
+/** slirp4netns answering --version with `version`; >= 0.4.0 lists --netns-type in --help (as nerdctl's script tests). */
+export function slirp4netns(version: string): Handler {
+  const modern = Bun.semver.order(version, "0.4.0") >= 0;
+  return (argv) => (argv[1] === "--help" ? ok(`Usage: slirp4netns [OPTION]... PID|PATH [TAPNAME]\n${modern ? "--netns-type=TYPE \t specify network namespace type ([path|pid], default=pid)\n" : ""}`) : ok(`slirp4netns version ${version}\ncommit: 656041d\n`));
+}
+
 export function baseCommands(): Record<string, Handler> {
   return {
-    rootlesskit: (argv) => (argv[1] === "--version" ? ok("rootlesskit version 1.1.0\n") : ok(SMOKE_STDOUT)),
+    rootlesskit: rootlesskitHandler(rootlesskitHelp("1.1.0"), SMOKE_STDOUT),
     containerd: () => ok("containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+b1\n"),
     runc: () => ok("runc version 1.1.5+ds1\ncommit: 1.1.5+ds1-1\nspec: 1.0.2-dev\n"),
-    slirp4netns: () => ok("slirp4netns version 1.2.0\ncommit: 656041d\n"),
+    slirp4netns: slirp4netns("1.2.0"),
     newuidmap: () => ok(),
     newgidmap: () => ok(),
     nsenter: () => ok(),

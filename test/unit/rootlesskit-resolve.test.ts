@@ -76,8 +76,8 @@ describe("defaults and auto-detection", () => {
     const r = resolve({}, await factsFor({ slirpHelp: "old\n", vpnkit: true }));
     expect([r.net, r.mtu]).toEqual(["vpnkit", 1500]);
   });
-  test("neither -> error naming both", async () => {
-    expect(refusal({}, await factsFor({ slirpHelp: null }))).toContain("either slirp4netns (>= v0.4.0) or vpnkit needs to be installed");
+  test("neither (and no built-in gvisor-tap-vsock) -> error naming what to install", async () => {
+    expect(refusal({}, await factsFor({ slirpHelp: null }))).toContain("slirp4netns (>= 0.4.0) or vpnkit needs to be installed, or RootlessKit >= 3.0");
   });
   test("explicit driver without MTU: 1500, except slirp4netns 65520; explicit MTU wins", async () => {
     const f = await factsFor({ vpnkit: true });
@@ -99,7 +99,7 @@ describe("checked against the machine", () => {
     expect(m).toContain("the installed version is 1.1.0");
   });
   test("pasta on RootlessKit 1.1.0 is unsupported; on 3.0 without the program it is missing", async () => {
-    expect(refusal({ net: "pasta" }, await factsFor({}))).toContain("the installed RootlessKit 1.1.0 does not support this network driver (it supports: slirp4netns, vpnkit, lxc-user-nic); it needs a newer RootlessKit");
+    expect(refusal({ net: "pasta" }, await factsFor({}))).toContain("the installed RootlessKit 1.1.0 does not support this network driver (it supports: slirp4netns, vpnkit, lxc-user-nic); pasta needs RootlessKit >= 2.0");
     expect(refusal({ net: "pasta" }, await factsFor({ version: "3.0.0", help: HELP_3 }))).toContain("the program `pasta` is not installed");
     expect(resolve({ net: "pasta" }, await factsFor({ version: "3.0.0", help: HELP_3, pasta: true })).mtu).toBe(1500);
     expect(resolve({ net: "gvisor-tap-vsock" }, await factsFor({ version: "3.0.0", help: HELP_3 })).net).toBe("gvisor-tap-vsock");

@@ -23,6 +23,7 @@ describe("model", () => {
       ["CONTAINERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX", "--slirp4netns-sandbox"],
       ["CONTAINERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SECCOMP", "--slirp4netns-seccomp"],
       ["CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS", "--detach-netns"],
+      ["CONTAINERD_ROOTLESS_ROOTLESSKIT_IPV6", "--ipv6"],
       ["CONTAINERD_ROOTLESS_ROOTLESSKIT_FLAGS", "--flags"],
     ]);
     for (const s of SETTINGS) expect(s.description.length).toBeGreaterThan(5);

@@ -16,6 +16,7 @@ const LABELS: Record<SettingKey, string> = {
   slirp4netnsSandbox: "slirp4netns sandbox",
   slirp4netnsSeccomp: "slirp4netns seccomp",
   detachNetns: "Detach netns",
+  ipv6: "IPv6",
   flags: "Extra RootlessKit flags",
 };
 
@@ -49,7 +50,7 @@ export function settingFields(facts: RootlessKitFacts, paths: Paths, current: Ra
     label: LABELS[s.key],
     defaultValue: s.key === "detachNetns" ? `auto (${defaults.detachNetns === "true" ? "on" : "off"} here)` : (defaults[s.key] || s.defaultText),
     current: current[s.key],
-    choices: s.key === "net" ? s.values!.filter((v) => facts.netDrivers.includes(v)) : s.key === "detachNetns" ? ["auto", "true", "false"] : s.values ? [...s.values] : undefined,
+    choices: s.key === "net" ? s.values!.filter((v) => facts.netDrivers.includes(v)) : s.key === "portDriver" ? s.values!.filter((v) => facts.portDrivers.includes(v)) : s.key === "ipv6" ? ["true", "false"] : s.key === "detachNetns" ? ["auto", "true", "false"] : s.values ? [...s.values] : undefined,
     validate: (_value: string, all: Readonly<Record<string, string>>) => settingProblem(s.key, all, facts, paths),
   }));
 }

@@ -1,15 +1,12 @@
 // The programs rootless containerd needs, and their versions: rootlesskit, containerd,
-// runc or crun, a network driver (slirp4netns >= 0.4.0, else vpnkit, pasta, lxc-user-nic),
+// runc or crun, the network driver the service will use (network-driver.ts: the launcher's own choice),
 // newuidmap/newgidmap (setuid root or with file capabilities), nsenter and mount.
 import { shellQuote } from "../os/shell.ts";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
-import { atLeast } from "../os/version.ts";
 import { findTool, findToolVersion, type CheckContext, type ProbeResult, type Tool } from "./context.ts";
 import { installFix, readDistro, type Distro } from "./distro.ts";
-import type { FactsPart, NetworkDriver } from "./facts.ts";
-
-const SLIRP_MIN = "0.4.0";
+import { probeNetworkDriver } from "./network-driver.ts";
 
 function describe(t: Tool): string {
   return t.version ? `${t.version} (${t.path})` : `${t.path} (version unknown: ${JSON.stringify(t.versionText)})`;
@@ -42,32 +39,6 @@ async function idmapFinding(ctx: CheckContext, name: "newuidmap" | "newgidmap", 
   };
 }
 
-async function networkDriver(ctx: CheckContext, rkAtLeast2: boolean, distro: Distro): Promise<{ findings: Finding[]; facts: FactsPart }> {
-  const [slirp, vpnkit, pasta, lxc] = await Promise.all([
-    findToolVersion(ctx, "slirp4netns"),
-    findToolVersion(ctx, "vpnkit"),
-    findToolVersion(ctx, "pasta"),
-    findTool(ctx, "lxc-user-nic"),
-  ]);
-  const facts: FactsPart = { tools: { slirp4netns: slirp, vpnkit, pasta } };
-  const slirpOk = slirp?.version ? atLeast(slirp.version, SLIRP_MIN) : false;
-  let driver: NetworkDriver | null = slirpOk ? "slirp4netns" : vpnkit ? "vpnkit" : pasta && rkAtLeast2 ? "pasta" : lxc ? "lxc-user-nic" : null;
-  facts.networkDriver = driver;
-  const findings: Finding[] = [];
-  if (slirp && !slirpOk) {
-    findings.push({
-      id: "binaries.slirp4netns.too-old",
-      level: driver ? "warning" : "error",
-      message: `slirp4netns ${slirp.version ?? "(unknown version)"} is older than ${SLIRP_MIN}${driver ? `; using ${driver} instead` : ""}.`,
-      fix: `Install slirp4netns ${SLIRP_MIN} or newer.`,
-    });
-  }
-  if (driver === "slirp4netns") findings.push(ok("binaries.network", `Network driver: slirp4netns ${describe(slirp!)}`));
-  else if (driver) findings.push({ id: "binaries.network", level: "info", message: `Network driver: ${driver} (slirp4netns >= ${SLIRP_MIN} is preferred)` });
-  else if (!slirp) findings.push(missing("binaries.network.missing", "A network driver (slirp4netns, vpnkit or pasta)", distro, "slirp4netns"));
-  return { findings, facts };
-}
-
 export async function probeBinaries(ctx: CheckContext): Promise<ProbeResult> {
   const distro = await readDistro(ctx);
   const [rootlesskit, containerd, runc, crun, nsenter, mount] = await Promise.all([
@@ -78,13 +49,15 @@ export async function probeBinaries(ctx: CheckContext): Promise<ProbeResult> {
     findTool(ctx, "nsenter"),
     findTool(ctx, "mount"),
   ]);
-  const rkAtLeast2 = rootlesskit?.version ? atLeast(rootlesskit.version, "2.0.0") : false;
-  const [net, uidmap, gidmap, newuidmap, newgidmap] = await Promise.all([
-    networkDriver(ctx, rkAtLeast2, distro),
+  const [net, uidmap, gidmap, newuidmap, newgidmap, slirp4netns, vpnkit, pasta] = await Promise.all([
+    findToolVersion(ctx, "slirp4netns").then((slirp) => probeNetworkDriver(ctx, slirp, distro)),
     idmapFinding(ctx, "newuidmap", distro),
     idmapFinding(ctx, "newgidmap", distro),
     findTool(ctx, "newuidmap"),
     findTool(ctx, "newgidmap"),
+    findToolVersion(ctx, "slirp4netns"),
+    findToolVersion(ctx, "vpnkit"),
+    findToolVersion(ctx, "pasta"),
   ]);
   const findings: Finding[] = [];
   findings.push(rootlesskit ? ok("binaries.rootlesskit", `RootlessKit ${describe(rootlesskit)}`) : missing("binaries.rootlesskit.missing", "rootlesskit", distro, "rootlesskit"));
@@ -98,8 +71,7 @@ export async function probeBinaries(ctx: CheckContext): Promise<ProbeResult> {
     findings,
     facts: {
       ...net.facts,
-      tools: { ...net.facts.tools, rootlesskit, containerd, runc, crun, nsenter, mount, newuidmap, newgidmap },
-      detachNetnsSupported: rkAtLeast2,
+      tools: { rootlesskit, containerd, runc, crun, nsenter, mount, newuidmap, newgidmap, slirp4netns, vpnkit, pasta },
     },
   };
 }

@@ -5,7 +5,7 @@ import type { Tool } from "./context.ts";
 
 export type CgroupVersion = "v2" | "hybrid" | "v1" | "unknown";
 export type Snapshotter = "overlayfs" | "fuse-overlayfs" | "native";
-export type NetworkDriver = "slirp4netns" | "vpnkit" | "pasta" | "lxc-user-nic";
+export type NetworkDriver = "slirp4netns" | "vpnkit" | "pasta" | "lxc-user-nic" | "gvisor-tap-vsock";
 
 export interface EnvironmentFacts {
   user: string;
@@ -36,9 +36,9 @@ export interface EnvironmentFacts {
     nsenter: string | null;
     mount: string | null;
   };
-  /** the driver install should use: slirp4netns >= 0.4.0 first, as the seed says */
+  /** the driver the launcher will use (rootlesskit/network.ts chooses, the service's settings apply) */
   networkDriver: NetworkDriver | null;
-  /** RootlessKit >= 2.0 offers --detach-netns */
+  /** `rootlesskit --help` lists --detach-netns (RootlessKit >= 2.0) */
   detachNetnsSupported: boolean;
   /** the smoke test: null when it could not run (no rootlesskit, or skipped) */
   rootlesskitWorks: boolean | null;

@@ -1,25 +1,42 @@
-// What the installed RootlessKit and network helpers can do, read from the machine:
-// versions, the drivers `rootlesskit --help` lists, --detach-netns, slirp4netns >= 0.4.0.
-// Gathered once through a Host; every decision about settings works on these facts.
+// What the installed RootlessKit and its network helpers can do: ONE capability model, read
+// from `rootlesskit --help` (the drivers it lists, the flags it has). The version is only a
+// label for messages: drivers can be compiled out, so no decision is made from the number.
+// check, the launcher, configure and the add-ons all ask probeRootlessKitFacts.
 import type { Host } from "../os/host.ts";
-import { parseVersion, atLeast } from "../os/version.ts";
+import { parseVersion } from "../os/version.ts";
+import { findProgram } from "../os/programs.ts";
 import type { NetDriver } from "./settings.ts";
 
-export interface RootlessKitFacts {
-  /** absolute path of rootlesskit, or null when it is not on PATH */
-  rootlesskit: string | null;
-  /** "1.1.0", or null when unknown */
+/** What `rootlesskit --help` says the program can do. */
+export interface RootlessKitHelp {
+  /** the VERSION: section of the help, "1.1.0" (a label only) */
   version: string | null;
-  /** network drivers the installed RootlessKit offers */
+  /** network drivers listed for --net ("host" and "none" included) */
   netDrivers: string[];
-  /** port drivers the installed RootlessKit offers */
+  /** port drivers listed for --port-driver */
   portDrivers: string[];
-  /** `rootlesskit --help` lists --detach-netns (RootlessKit >= 2.0) */
+  /** --detach-netns exists (RootlessKit >= 2.0) */
   detachNetns: boolean;
-  /** slirp4netns is installed and >= 0.4.0 (its --help mentions --netns-type) */
+  /** --source-ip-transparent exists: the builtin port driver keeps the client's source IP (RootlessKit >= 3.0) */
+  sourceIpTransparent: boolean;
+  /** --ipv6 exists */
+  ipv6: boolean;
+  /** the network drivers --ipv6 works with ("Only supported for pasta and slirp4netns") */
+  ipv6Drivers: string[];
+}
+
+export interface RootlessKitFacts extends Omit<RootlessKitHelp, "sourceIpTransparent" | "ipv6" | "ipv6Drivers"> {
+  /** absolute path of rootlesskit, or null when it is not installed */
+  rootlesskit: string | null;
+  sourceIpTransparent?: boolean;
+  ipv6?: boolean;
+  ipv6Drivers?: string[];
+  /** slirp4netns is installed and >= 0.4.0 (its --help mentions --netns-type, as nerdctl's script tests) */
   slirp4netnsUsable: boolean;
-  /** network drivers whose helper program is present */
+  /** network drivers whose helper program is present (gvisor-tap-vsock is built in) */
   driverInstalled: Record<NetDriver, boolean>;
+  /** the `pesto` program (passt >= 2026_05_07) that the pesto port driver runs */
+  pestoInstalled?: boolean;
 }
 
 /** The program each network driver runs; gvisor-tap-vsock is built into RootlessKit. */
@@ -38,58 +55,74 @@ const LXC_USER_NIC_PATHS = [
   "/usr/lib/lxc/lxc-user-nic",
 ];
 
-/** The bracketed choices of an option in `rootlesskit --help`, e.g. `--net value  network driver [host, slirp4netns]`. */
+/** The help line of an option, e.g. `    --net value   network driver [host, slirp4netns] (default: "host")`. */
+function optionLine(help: string, option: string): string | undefined {
+  return help.split("\n").find((l) => new RegExp(`^\\s*${option}(?![\\w-])`).test(l));
+}
+
+/** The bracketed choices of an option in `rootlesskit --help`; "(experimental)" and "(for pasta)" dropped. */
 export function helpChoices(help: string, option: string): string[] | null {
-  const line = help.split("\n").find((l) => new RegExp(`^\\s*${option}\\b`).test(l));
-  const m = line && /\[([^\]]+)\]/.exec(line);
+  const m = optionLine(help, option) && /\[([^\]]+)\]/.exec(optionLine(help, option)!);
   if (!m) return null;
   return m[1]!
     .split(",")
-    .map((s) => s.trim().replace(/\(.*\)$/, "").trim())
+    .map((s) => s.replace(/\(.*?\)/g, "").trim())
     .filter(Boolean);
 }
 
-export function netDriversFor(help: string, version: string | null): string[] {
-  const listed = helpChoices(help, "--net");
-  if (listed) return listed;
-  const base = ["host", "slirp4netns", "vpnkit", "lxc-user-nic"];
-  return version && atLeast(version, "3.0.0") ? [...base, "pasta", "gvisor-tap-vsock"] : base;
+/** Drivers every RootlessKit since 0.10 has, for a help text that lists none (not seen in practice). */
+const FALLBACK_NET = ["host", "slirp4netns", "vpnkit", "lxc-user-nic"];
+const FALLBACK_PORT = ["none", "builtin", "slirp4netns"];
+
+export function parseRootlessKitHelp(help: string): RootlessKitHelp {
+  const ipv6Line = optionLine(help, "--ipv6");
+  const only = ipv6Line && /Only supported for ([^.]+)\./.exec(ipv6Line);
+  return {
+    version: /^VERSION:\s*\n\s*(\S+)/m.exec(help) ? parseVersion(/^VERSION:\s*\n\s*(\S+)/m.exec(help)![1]!) : null,
+    netDrivers: helpChoices(help, "--net") ?? FALLBACK_NET,
+    portDrivers: helpChoices(help, "--port-driver") ?? FALLBACK_PORT,
+    detachNetns: optionLine(help, "--detach-netns") !== undefined,
+    sourceIpTransparent: optionLine(help, "--source-ip-transparent") !== undefined,
+    ipv6: ipv6Line !== undefined,
+    ipv6Drivers: only ? only[1]!.split(/,\s*|\s+and\s+/).map((s) => s.trim()).filter(Boolean) : ipv6Line ? ["slirp4netns"] : [],
+  };
 }
 
 export async function probeRootlessKitFacts(host: Host): Promise<RootlessKitFacts> {
-  const rootlesskit = await host.which("rootlesskit");
-  let version: string | null = null;
+  const rootlesskit = await findProgram(host, "rootlesskit");
   let help = "";
+  let versionText = "";
   if (rootlesskit) {
-    const [v, h] = await Promise.all([
-      host.run([rootlesskit, "--version"], { timeoutMs: 10_000 }),
-      host.run([rootlesskit, "--help"], { timeoutMs: 10_000 }),
-    ]);
-    version = v.code === 0 ? parseVersion(v.stdout) : null;
+    const h = await host.run([rootlesskit, "--help"], { timeoutMs: 10_000 });
     help = h.stdout + h.stderr;
+    // the help's VERSION: section is the label; ask --version only when it has none
+    if (!/^VERSION:/m.test(help)) {
+      const v = await host.run([rootlesskit, "--version"], { timeoutMs: 10_000 });
+      versionText = v.code === 0 ? v.stdout : "";
+    }
   }
+  const parsed = parseRootlessKitHelp(help);
   const driverInstalled = {} as Record<NetDriver, boolean>;
   for (const [driver, program] of Object.entries(DRIVER_PROGRAM) as [NetDriver, string | null][]) {
     if (program === null) driverInstalled[driver] = true;
     else if (driver === "lxc-user-nic") {
-      let found = (await host.which(program)) !== null;
+      let found = (await findProgram(host, program)) !== null;
       for (const p of LXC_USER_NIC_PATHS) found ||= await host.exists(p);
       driverInstalled[driver] = found;
-    } else driverInstalled[driver] = (await host.which(program)) !== null;
+    } else driverInstalled[driver] = (await findProgram(host, program)) !== null;
   }
   let slirp4netnsUsable = false;
-  const slirp = await host.which("slirp4netns");
+  const slirp = await findProgram(host, "slirp4netns");
   if (slirp) {
     const r = await host.run([slirp, "--help"], { timeoutMs: 10_000 });
     slirp4netnsUsable = /(^|\s)--netns-type\b/.test(r.stdout + r.stderr);
   }
   return {
+    ...parsed,
     rootlesskit,
-    version,
-    netDrivers: netDriversFor(help, version),
-    portDrivers: helpChoices(help, "--port-driver") ?? ["none", "builtin", "slirp4netns"],
-    detachNetns: /(^|\s)--detach-netns\b/.test(help),
+    version: parsed.version ?? parseVersion(versionText),
     slirp4netnsUsable,
     driverInstalled,
+    pestoInstalled: (await findProgram(host, "pesto")) !== null,
   };
 }

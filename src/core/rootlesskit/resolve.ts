@@ -4,6 +4,7 @@
 import type { Paths } from "../os/paths.ts";
 import type { RootlessKitFacts } from "./facts.ts";
 import { DRIVER_PROGRAM } from "./facts.ts";
+import { chooseNetDriver, defaultMtu } from "./network.ts";
 import { SettingsError, settingName, type NameStyle, type SettingProblem, type SettingsInput, type NetDriver } from "./settings.ts";
 
 export interface ResolvedSettings {
@@ -14,12 +15,14 @@ export interface ResolvedSettings {
   slirp4netnsSandbox: "auto" | "true" | "false";
   slirp4netnsSeccomp: "auto" | "true" | "false";
   detachNetns: boolean;
+  ipv6: boolean;
   flags: string[];
   /** how each auto value was decided, for `configure --show` and the launcher's log */
   notes: string[];
 }
 
 const rkName = (facts: RootlessKitFacts) => `RootlessKit ${facts.version ?? "(unknown version)"}`;
+const supported = (drivers: string[]) => drivers.filter((d) => d !== "host" && d !== "none").join(", ");
 
 /**
  * Applies defaults and auto-detection, then checks the result against the machine.
@@ -36,32 +39,44 @@ export function resolveSettings(input: SettingsInput, facts: RootlessKitFacts, p
   }
 
   let net: NetDriver;
+  let fix: string | undefined;
   if (input.net) {
     net = input.net;
     if (!facts.netDrivers.includes(net)) {
-      say("net", net, `${name("net")}=${net}: the installed ${rkName(facts)} does not support this network driver (it supports: ${facts.netDrivers.filter((d) => d !== "host").join(", ")})${net === "pasta" || net === "gvisor-tap-vsock" ? "; it needs a newer RootlessKit" : ""}`);
+      say("net", net, `${name("net")}=${net}: the installed ${rkName(facts)} does not support this network driver (it supports: ${supported(facts.netDrivers)})${net === "pasta" || net === "gvisor-tap-vsock" ? `; ${net} needs RootlessKit ${net === "pasta" ? ">= 2.0" : ">= 3.0"}` : ""}`);
     } else if (!facts.driverInstalled[net]) {
       say("net", net, `${name("net")}=${net}: the program \`${DRIVER_PROGRAM[net]}\` is not installed (not found on PATH); install it or choose another driver`);
     }
-  } else if (facts.slirp4netnsUsable) {
-    net = "slirp4netns";
-    notes.push("net: slirp4netns (auto: slirp4netns >= 0.4.0 is installed)");
-  } else if (facts.driverInstalled.vpnkit) {
-    net = "vpnkit";
-    notes.push("net: vpnkit (auto: no slirp4netns >= 0.4.0 found)");
   } else {
-    net = "slirp4netns";
-    say("net", "", "no network driver: either slirp4netns (>= v0.4.0) or vpnkit needs to be installed (Debian/Ubuntu: `sudo apt-get install slirp4netns`)");
+    const choice = chooseNetDriver(facts);
+    if (choice.problem === undefined) {
+      net = choice.net;
+      notes.push(choice.note);
+    } else {
+      net = "slirp4netns";
+      fix = choice.fix;
+      say("net", "", choice.problem);
+    }
   }
 
-  const mtu = input.mtu ?? (net === "slirp4netns" ? 65520 : 1500);
+  const mtu = input.mtu ?? defaultMtu(net);
   if (input.mtu === undefined) notes.push(`mtu: ${mtu} (default for ${net})`);
 
   const portDriver = input.portDriver ?? "builtin";
+  const needsNet: Record<string, NetDriver> = { slirp4netns: "slirp4netns", implicit: "pasta", pesto: "pasta", "gvisor-tap-vsock": "gvisor-tap-vsock" };
   if (!facts.portDrivers.includes(portDriver)) {
-    say("portDriver", portDriver, `${name("portDriver")}=${portDriver}: the installed ${rkName(facts)} does not support this port driver (it supports: ${facts.portDrivers.join(", ")})`);
-  } else if (portDriver === "slirp4netns" && net !== "slirp4netns") {
-    say("portDriver", portDriver, `${name("portDriver")}=slirp4netns needs the slirp4netns network driver, but the network driver is ${net}`);
+    say("portDriver", portDriver, `${name("portDriver")}=${portDriver}: the installed ${rkName(facts)} does not support this port driver (it supports: ${supported(facts.portDrivers)})`);
+  } else if (needsNet[portDriver] && net !== needsNet[portDriver]) {
+    say("portDriver", portDriver, `${name("portDriver")}=${portDriver} needs the ${needsNet[portDriver]} network driver, but the network driver is ${net}`);
+  } else if (portDriver === "pesto" && !facts.pestoInstalled) {
+    say("portDriver", portDriver, `${name("portDriver")}=pesto: the program \`pesto\` (passt 2026_05_07 or later) is not installed (not found on PATH)`);
+  }
+
+  const ipv6 = input.ipv6 ?? false;
+  if (ipv6 && !facts.ipv6) {
+    say("ipv6", "true", `${name("ipv6")}=true: the installed ${rkName(facts)} has no --ipv6`);
+  } else if (ipv6 && !(facts.ipv6Drivers ?? []).includes(net)) {
+    say("ipv6", "true", `${name("ipv6")}=true: ${rkName(facts)} supports IPv6 only with ${(facts.ipv6Drivers ?? []).join(", ") || "no driver"}, but the network driver is ${net}`);
   }
 
   const detachSetting = input.detachNetns ?? "auto";
@@ -72,7 +87,7 @@ export function resolveSettings(input: SettingsInput, facts: RootlessKitFacts, p
   } else if (detachSetting === "true") {
     detachNetns = true;
     if (!facts.detachNetns) {
-      say("detachNetns", "true", `${name("detachNetns")}=true needs RootlessKit >= 2.0 (--detach-netns), but the installed version is ${facts.version ?? "unknown"}; upgrade RootlessKit or use auto or false`);
+      say("detachNetns", "true", `${name("detachNetns")}=true needs RootlessKit >= 2.0 (--detach-netns), but the installed version is ${facts.version ?? "unknown"} (its --help has no --detach-netns); upgrade RootlessKit or use auto or false`);
     }
   } else detachNetns = false;
 
@@ -81,7 +96,7 @@ export function resolveSettings(input: SettingsInput, facts: RootlessKitFacts, p
     say("slirp4netnsSandbox", "true", `${name("slirp4netnsSandbox")}=true conflicts with detach-netns; set ${name("slirp4netnsSandbox")} to auto or false, or ${name("detachNetns")} to false`);
   }
 
-  if (problems.length) throw new SettingsError(problems);
+  if (problems.length) throw new SettingsError(problems, fix);
   return {
     stateDir: input.stateDir ?? paths.rootlesskitStateDir,
     net,
@@ -90,6 +105,7 @@ export function resolveSettings(input: SettingsInput, facts: RootlessKitFacts, p
     slirp4netnsSandbox: sandbox,
     slirp4netnsSeccomp: input.slirp4netnsSeccomp ?? "auto",
     detachNetns,
+    ipv6,
     flags: input.flags ?? [],
     notes,
   };
@@ -109,6 +125,7 @@ export function rootlesskitFlags(s: ResolvedSettings): string[] {
     "--copy-up=/run",
     "--copy-up=/var/lib",
     "--propagation=rslave",
+    ...(s.ipv6 ? ["--ipv6"] : []),
     ...(s.detachNetns ? ["--detach-netns"] : []),
     ...s.flags,
   ];

@@ -4,15 +4,16 @@
 // machine (driver installed, RootlessKit version) is decided in resolve.ts.
 import { UserError } from "../os/errors.ts";
 
-export type SettingKey = "stateDir" | "net" | "mtu" | "portDriver" | "slirp4netnsSandbox" | "slirp4netnsSeccomp" | "detachNetns" | "flags";
+export type SettingKey = "stateDir" | "net" | "mtu" | "portDriver" | "slirp4netnsSandbox" | "slirp4netnsSeccomp" | "detachNetns" | "ipv6" | "flags";
 
 export const ENV_PREFIX = "CONTAINERD_ROOTLESS_ROOTLESSKIT_";
 
 export const NET_DRIVERS = ["slirp4netns", "vpnkit", "lxc-user-nic", "pasta", "gvisor-tap-vsock"] as const;
 export type NetDriver = (typeof NET_DRIVERS)[number];
-export const PORT_DRIVERS = ["builtin", "slirp4netns", "implicit", "none"] as const;
+export const PORT_DRIVERS = ["builtin", "slirp4netns", "implicit", "pesto", "gvisor-tap-vsock", "none"] as const;
 export const TRISTATE = ["auto", "true", "false"] as const;
 export const DETACH_VALUES = ["auto", "true", "false", "1", "0"] as const;
+export const BOOL_VALUES = ["true", "false", "1", "0"] as const;
 export const MTU_MIN = 576;
 export const MTU_MAX = 65520;
 
@@ -30,12 +31,13 @@ export interface SettingSpec {
 
 export const SETTINGS: readonly SettingSpec[] = [
   { key: "stateDir", env: `${ENV_PREFIX}STATE_DIR`, flag: "--state-dir", description: "the RootlessKit state dir (absolute path)", defaultText: "$XDG_RUNTIME_DIR/containerd-rootless" },
-  { key: "net", env: `${ENV_PREFIX}NET`, flag: "--net", values: NET_DRIVERS, description: "the RootlessKit network driver", defaultText: "slirp4netns if slirp4netns >= 0.4.0 is installed, else vpnkit" },
-  { key: "mtu", env: `${ENV_PREFIX}MTU`, flag: "--mtu", description: `the MTU of the network driver (${MTU_MIN}-${MTU_MAX})`, defaultText: "65520 for slirp4netns, 1500 for other drivers" },
+  { key: "net", env: `${ENV_PREFIX}NET`, flag: "--net", values: NET_DRIVERS, description: "the RootlessKit network driver", defaultText: "slirp4netns if slirp4netns >= 0.4.0 is installed, else vpnkit, else gvisor-tap-vsock (when RootlessKit has it)" },
+  { key: "mtu", env: `${ENV_PREFIX}MTU`, flag: "--mtu", description: `the MTU of the network driver (${MTU_MIN}-${MTU_MAX})`, defaultText: "65520 for slirp4netns and gvisor-tap-vsock, 1500 for other drivers" },
   { key: "portDriver", env: `${ENV_PREFIX}PORT_DRIVER`, flag: "--port-driver", values: PORT_DRIVERS, description: "the RootlessKit port driver", defaultText: "builtin" },
   { key: "slirp4netnsSandbox", env: `${ENV_PREFIX}SLIRP4NETNS_SANDBOX`, flag: "--slirp4netns-sandbox", values: TRISTATE, description: "protect slirp4netns with a dedicated mount namespace", defaultText: "auto" },
   { key: "slirp4netnsSeccomp", env: `${ENV_PREFIX}SLIRP4NETNS_SECCOMP`, flag: "--slirp4netns-seccomp", values: TRISTATE, description: "protect slirp4netns with seccomp", defaultText: "auto" },
   { key: "detachNetns", env: `${ENV_PREFIX}DETACH_NETNS`, flag: "--detach-netns", values: DETACH_VALUES, description: 'the "detach-netns" mode', defaultText: "auto (on with RootlessKit >= 2.0)" },
+  { key: "ipv6", env: `${ENV_PREFIX}IPV6`, flag: "--ipv6", values: BOOL_VALUES, description: "enable IPv6 inside the network namespace (RootlessKit's --ipv6; slirp4netns and pasta)", defaultText: "false" },
   { key: "flags", env: `${ENV_PREFIX}FLAGS`, flag: "--flags", description: "extra RootlessKit flags, appended verbatim", defaultText: "(none)" },
 ];
 
@@ -64,6 +66,7 @@ export interface SettingsInput {
   slirp4netnsSandbox?: "auto" | "true" | "false";
   slirp4netnsSeccomp?: "auto" | "true" | "false";
   detachNetns?: "auto" | "true" | "false";
+  ipv6?: boolean;
   flags?: string[];
 }
 
@@ -186,6 +189,9 @@ export function parseSettings(raw: RawSettings, style: NameStyle = "env"): Setti
         break;
       case "detachNetns":
         out.detachNetns = value === "1" ? "true" : value === "0" ? "false" : (value as "auto");
+        break;
+      case "ipv6":
+        out.ipv6 = value === "true" || value === "1";
         break;
       case "flags":
         out.flags = splitWords(value);

@@ -1,0 +1,29 @@
+// Which network driver the service uses when none is set, and its MTU: ONE chooser, used by
+// `check` (through resolveSettings) and by the launcher, so check never passes a machine on
+// which the launcher then fails. It follows nerdctl's current extras/rootless/containerd-rootless.sh
+// (containerd/nerdctl@8da50408, 2026-08): slirp4netns if slirp4netns >= 0.4.0 is installed
+// (MTU 65520), else vpnkit if installed (MTU 1500), else gvisor-tap-vsock (built into
+// RootlessKit 3, MTU 65520). Unlike the script, a driver the installed RootlessKit does not
+// list is skipped, so the failure is named here instead of by rootlesskit at start.
+import type { RootlessKitFacts } from "./facts.ts";
+import type { NetDriver } from "./settings.ts";
+
+/** MTU when the user sets none: the script's 65520 for slirp4netns and gvisor-tap-vsock, 1500 for the rest. */
+export function defaultMtu(net: NetDriver): number {
+  return net === "slirp4netns" || net === "gvisor-tap-vsock" ? 65520 : 1500;
+}
+
+export type NetworkChoice = { net: NetDriver; note: string; problem?: undefined } | { net?: undefined; problem: string; fix: string };
+
+export function chooseNetDriver(facts: RootlessKitFacts): NetworkChoice {
+  const listed = (d: NetDriver) => facts.netDrivers.includes(d);
+  const rk = `RootlessKit ${facts.version ?? "(unknown version)"}`;
+  if (facts.slirp4netnsUsable && listed("slirp4netns")) return { net: "slirp4netns", note: "net: slirp4netns (auto: slirp4netns >= 0.4.0 is installed)" };
+  const slirpWhy = facts.driverInstalled.slirp4netns ? (facts.slirp4netnsUsable ? `${rk} has no slirp4netns driver` : "slirp4netns is older than 0.4.0") : "no slirp4netns";
+  if (facts.driverInstalled.vpnkit && listed("vpnkit")) return { net: "vpnkit", note: `net: vpnkit (auto: ${slirpWhy})` };
+  if (listed("gvisor-tap-vsock")) return { net: "gvisor-tap-vsock", note: `net: gvisor-tap-vsock (auto: ${slirpWhy} and no vpnkit; built into ${rk})` };
+  return {
+    problem: `no network driver: ${slirpWhy}, no vpnkit, and ${rk} has no built-in gvisor-tap-vsock; slirp4netns (>= 0.4.0) or vpnkit needs to be installed, or RootlessKit >= 3.0`,
+    fix: "Install slirp4netns (Debian/Ubuntu: `sudo apt-get install slirp4netns`), or RootlessKit 3 (https://github.com/rootless-containers/rootlesskit/releases).",
+  };
+}
