@@ -140,6 +140,23 @@ describe("lifecycle", () => {
     expect(human.stdout).not.toContain("Creating");
   });
 
+  test("install --yes from other PATHs (cron's /usr/bin:/bin, a shell with an extra dir first) changes nothing and keeps containerd running", () => {
+    const pid = show("MainPID");
+    const before = readFileSync(unitFile(), "utf8");
+    const extra = join(e2e.sb.home, "opt-foo/bin");
+    e2e.sb.writeFile(join(extra, "foo"), "#!/bin/sh\n");
+    for (const PATH of ["/usr/bin:/bin", `${extra}:/bin:/usr/bin:/usr/local/bin:/sbin:/usr/sbin`]) {
+      const r = e2e.run(["install", "--yes", "--json"], { env: { PATH } });
+      expect(r.stderr).not.toContain("[ERROR]");
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).changed).toBe(false);
+      expect(readFileSync(unitFile(), "utf8")).toBe(before);
+      expect(show("MainPID")).toBe(pid);
+    }
+    expect(before).not.toContain("opt-foo");
+    expect(before).toMatch(/^Environment=PATH=.*:\/usr\/local\/sbin:\/usr\/local\/bin:\/usr\/sbin:\/usr\/bin:\/sbin:\/bin$/m);
+  });
+
   test("a changed unit is shown as a diff (--dry-run changes nothing), replaced, and containerd restarted", () => {
     const pid = show("MainPID");
     const original = readFileSync(unitFile(), "utf8");
@@ -257,17 +274,16 @@ describe("faults", () => {
     }
   });
 
-  test("a bad RootlessKit setting in override.conf: exit 1, the launcher's own message (run with the drop-in's environment), nothing left behind", () => {
+  test("a bad RootlessKit setting in override.conf: install's checks refuse it with the launcher's own message before anything changes", () => {
     const override = `${e2e.sb.home}/.config/systemd/user/containerd.service.d/override.conf`;
     e2e.sb.writeFile(override, "[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_NET=bogus\n");
     const before = homeTree();
     try {
       const r = cli("install", "--yes");
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain("[ERROR] containerd.service did not come up");
-      expect(r.stderr).toContain("exited with code 1:");
-      expect(r.stderr).toContain('invalid CONTAINERD_ROOTLESS_ROOTLESSKIT_NET="bogus"');
-      expect(r.stderr).not.toContain("containerd successfully booted"); // the run by hand must fail as systemd's did
+      // check resolves the service's settings exactly as the launcher does, so it never starts a unit that cannot run
+      expect(r.stderr).toContain("the launcher would refuse to start: invalid CONTAINERD_ROOTLESS_ROOTLESSKIT_NET=\"bogus\"");
+      expect(r.stderr).not.toContain("did not come up");
       expect(homeTree()).toEqual(before);
       expect(show("LoadState")).toBe("not-found");
       expect(daemonProcesses()).toEqual([]);

@@ -1,13 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { execLine } from "../../src/core/systemd/syntax.ts";
-import { containerdUnit, isOwned, parseShow, renderUnit, serviceUnit, servicePath, startFailure, OWNED_MARKER } from "../../src/core/systemd/units.ts";
+import { containerdUnit, isOwned, parseShow, renderUnit, serviceUnit, startFailure, OWNED_MARKER } from "../../src/core/systemd/units.ts";
+import { servicePath } from "../../src/core/systemd/service-path.ts";
 
 const REFERENCE = `[Unit]
 Description=containerd (Rootless)
 Requires=dbus.socket
 
 [Service]
-Environment=PATH=/home/alice/.local/bin:/sbin:/usr/sbin:/usr/bin:/bin
+Environment=PATH=/home/alice/.local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 ExecStart=/home/alice/.local/bin/containerd-rootless-systemd launch
 ExecReload=/bin/kill -s HUP $MAINPID
 TimeoutSec=0
@@ -28,7 +29,7 @@ WantedBy=default.target
 `;
 
 describe("containerd unit", () => {
-  const opts = { execStart: ["/home/alice/.local/bin/containerd-rootless-systemd", "launch"], path: servicePath("/usr/bin:/bin:/usr/bin", "/home/alice/.local/bin"), dbusSocket: true };
+  const opts = { execStart: ["/home/alice/.local/bin/containerd-rootless-systemd", "launch"], path: servicePath(["/home/alice/.local/bin", "/usr/bin", "/usr/bin"]), dbusSocket: true };
 
   test("is the reference unit behind our marker", () => {
     const text = renderUnit(containerdUnit(opts));

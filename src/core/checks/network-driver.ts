@@ -51,7 +51,7 @@ export async function probeNetworkDriver(ctx: CheckContext, slirp: Tool | null, 
       findings.push({
         id: "binaries.network.settings",
         level: "error",
-        message: `The service's RootlessKit settings do not work with what is installed; the launcher would refuse to start: ${e.message}`,
+        message: `containerd.service's RootlessKit settings (its drop-ins) do not work here; the launcher would refuse to start: ${e.message}`,
         fix: e.fix ?? `Change them with \`${BINARY_NAME} configure\` (see \`${BINARY_NAME} configure --show\`).`,
       });
     }

@@ -12,7 +12,8 @@ import type { Paths } from "../os/paths.ts";
 import { CONTAINERD_UNIT, backupPath, unitPath } from "../os/paths.ts";
 import type { Step } from "../plan/steps.ts";
 import { UserError } from "../os/errors.ts";
-import { containerdUnit, isActive, isEnabled, isOwned, renderUnit, servicePath, unitStates, type UnitState } from "../systemd/units.ts";
+import { containerdUnit, isActive, isEnabled, isOwned, renderUnit, unitStates, type UnitState } from "../systemd/units.ts";
+import { containerdServicePath } from "../systemd/service-path.ts";
 import { containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
 import { bindMounts } from "../containerd/mounts.ts";
 
@@ -65,11 +66,11 @@ async function missingLauncherDirs(host: Host, paths: Paths): Promise<string[]> 
   return [...out];
 }
 
-export async function planInstall(host: Host, paths: Paths, opts: { readyTimeoutMs?: number } = {}): Promise<InstallPlan> {
+export async function planInstall(host: Host, paths: Paths, opts: { readyTimeoutMs?: number; /** bin dirs to put first on the unit's PATH (a component bundle) */ preferredDirs?: string[] } = {}): Promise<InstallPlan> {
   const [state, dbus] = await unitStates(host, [CONTAINERD_UNIT, "dbus.socket"]);
   const where = await launcherLocation(host, paths);
   const execStart = [...where.command, "launch"];
-  const path = servicePath(host.env.PATH, dirname(paths.installedBinary));
+  const path = await containerdServicePath(host, paths, opts.preferredDirs);
   const unitText = renderUnit(containerdUnit({ execStart, path, dbusSocket: dbus!.loadState === "loaded" }));
   const unitFile = unitPath(paths, CONTAINERD_UNIT);
   await refuseLink(host, unitFile);

@@ -80,7 +80,7 @@ export function serviceUnit(o: ServiceUnitOptions): UnitModel {
 
 export interface ContainerdUnitOptions {
   execStart: string[];
-  /** PATH for the service (the installer's PATH plus /sbin:/usr/sbin) */
+  /** PATH for the service (service-path.ts: where its programs are, plus the standard dirs) */
   path: string;
   /** the user has a dbus.socket unit */
   dbusSocket: boolean;
@@ -111,12 +111,6 @@ export function containerdUnit(o: ContainerdUnitOptions): UnitModel {
     ],
     install: [["WantedBy", "default.target"]],
   };
-}
-
-/** PATH for the unit: the caller's PATH with /sbin and /usr/sbin added (as the reference does), deduplicated. */
-export function servicePath(callerPath: string | undefined, binDir?: string): string {
-  const parts = [...(binDir ? [binDir] : []), "/sbin", "/usr/sbin", ...(callerPath ?? "/usr/local/bin:/usr/bin:/bin").split(":")];
-  return [...new Set(parts.filter(Boolean))].join(":");
 }
 
 // ---- systemctl --user ---------------------------------------------------------

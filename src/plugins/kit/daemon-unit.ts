@@ -8,7 +8,8 @@ import type { Paths } from "../../core/os/paths.ts";
 import { backupPath, CONTAINERD_UNIT, unitPath } from "../../core/os/paths.ts";
 import { UserError } from "../../core/os/errors.ts";
 import type { Step, WaitStep } from "../../core/plan/steps.ts";
-import { isActive, isEnabled, isOwned, renderUnit, serviceUnit, servicePath, unitStates, startFailure, type UnitModel } from "../../core/systemd/units.ts";
+import { isActive, isEnabled, isOwned, renderUnit, serviceUnit, unitStates, startFailure, type UnitModel } from "../../core/systemd/units.ts";
+import { servicePath } from "../../core/systemd/service-path.ts";
 import { diagnoseStart } from "../../core/systemd/diagnose.ts";
 import type { AddonProbe } from "../../core/containerd/addon-ready.ts";
 import type { Availability, PluginStatus, Requirement } from "../registry.ts";
@@ -66,8 +67,10 @@ export interface DaemonUnit {
   argv: string[];
   /** inside the RootlessKit namespace (through this binary's nsenter) or on the host */
   inNamespace: boolean;
-  /** directories to put first on the unit's PATH (e.g. where bypass4netns lives) */
+  /** directories of other programs the daemon runs (e.g. where bypass4netns lives) */
   pathDirs?: string[];
+  /** directories to put first on the unit's PATH (a component bundle's bin dir) */
+  preferredDirs?: string[];
   comment?: string[];
 }
 
@@ -85,7 +88,7 @@ export function daemonUnit(paths: Paths, host: Host, d: DaemonUnit): UnitModel {
     name: d.name,
     description: d.description,
     comment: d.comment,
-    env: [["PATH", servicePath(host.env.PATH, [...(d.pathDirs ?? []), binDir].join(":"))]],
+    env: [["PATH", servicePath([dirname(d.argv[0]!), ...(d.pathDirs ?? []), binDir], d.preferredDirs)]],
     execStart: d.inNamespace ? [paths.installedBinary, "nsenter", `--wait=${NAMESPACE_WAIT_S}`, "--", ...d.argv] : d.argv,
     ...(d.inNamespace ? { partOf: [CONTAINERD_UNIT], after: [CONTAINERD_UNIT] } : {}),
   });
