@@ -52,7 +52,7 @@ export function baseCommands(): Record<string, Handler> {
     newgidmap: () => ok(),
     nsenter: () => ok(),
     mount: () => ok(),
-    systemctl: () => ok("HOME=/home/alice\nXDG_RUNTIME_DIR=/run/user/1000\n"),
+    systemctl: (argv) => (argv.includes("ControlGroup") ? ok("/user.slice/user-1000.slice/user@1000.service\n") : ok("HOME=/home/alice\nXDG_RUNTIME_DIR=/run/user/1000\n")),
   };
 }
 

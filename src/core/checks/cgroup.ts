@@ -1,10 +1,22 @@
 // "Checking cgroup v2": unified hierarchy or not, and which controllers systemd delegates to
-// user@UID.service. Without cgroup v2 (or without cpu/memory/pids) resource limits such as
-// `nerdctl run --memory` do not work; containers still run.
+// the user's manager (user@UID.service). Its cgroup is asked from the manager itself
+// (`systemctl --user show -p ControlGroup`, which an unprivileged user may read): WSL 2.9 puts it
+// under /wsl-user/..., not /user.slice/user-UID.slice/...; that fixed path is only the fallback.
+// Without cgroup v2 (or without cpu/memory/pids) resource limits such as `nerdctl run --memory`
+// do not work; containers still run.
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
 import { existsSafe, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
 import type { CgroupVersion } from "./facts.ts";
+import { systemctl } from "../systemd/units.ts";
+
+/** The user manager's cgroup, e.g. "/user.slice/user-1000.slice/user@1000.service" or "/wsl-user/...": from systemd, else the usual place. */
+export async function managerCgroup(ctx: CheckContext): Promise<{ path: string; fromSystemd: boolean }> {
+  const r = await systemctl(ctx.host, ["show", "-p", "ControlGroup", "--value"], 5000).catch(() => null);
+  const value = r?.code === 0 ? r.stdout.trim() : "";
+  if (/^\/\S*$/.test(value) && !value.includes("..")) return { path: value, fromSystemd: true };
+  return { path: `/user.slice/user-${ctx.uid}.slice/user@${ctx.uid}.service`, fromSystemd: false };
+}
 
 export const WANTED_CONTROLLERS = ["cpu", "memory", "pids", "io", "cpuset"] as const;
 const ESSENTIAL = new Set(["cpu", "memory", "pids"]);
@@ -34,7 +46,8 @@ export async function probeCgroup(ctx: CheckContext): Promise<ProbeResult> {
       facts: { cgroup: version, delegatedControllers: [] },
     };
   }
-  const path = `/sys/fs/cgroup/user.slice/user-${ctx.uid}.slice/user@${ctx.uid}.service/cgroup.controllers`;
+  const manager = await managerCgroup(ctx);
+  const path = `/sys/fs/cgroup${manager.path === "/" ? "" : manager.path}/cgroup.controllers`;
   const user = await readSafe(ctx, path);
   if (user.text === null) {
     return {
@@ -43,7 +56,7 @@ export async function probeCgroup(ctx: CheckContext): Promise<ProbeResult> {
         {
           id: "cgroup.delegation.unknown",
           level: "warning",
-          message: `The delegated cgroup controllers cannot be read (${user.error ?? `${path} is missing: is the systemd user manager running?`}).`,
+          message: `The delegated cgroup controllers cannot be read (${user.error ?? `${path} is missing: ${manager.fromSystemd ? "the user manager's cgroup as systemd reports it" : "systemd did not report the user manager's cgroup; is the systemd user manager running?"}`}).`,
         },
       ],
       facts: { cgroup: "v2", delegatedControllers: [] },
@@ -52,7 +65,7 @@ export async function probeCgroup(ctx: CheckContext): Promise<ProbeResult> {
   const have = user.text.trim().split(/\s+/).filter(Boolean);
   const absent = WANTED_CONTROLLERS.filter((c) => !have.includes(c));
   const findings: Finding[] = [ok("cgroup.v2", "cgroup v2 is enabled")];
-  if (absent.length === 0) findings.push(ok("cgroup.delegation", `Delegated controllers: ${have.join(" ")}`));
+  if (absent.length === 0) findings.push(ok("cgroup.delegation", `Delegated controllers: ${have.join(" ")} (${manager.path})`));
   else {
     const essential = absent.some((c) => ESSENTIAL.has(c));
     findings.push({
