@@ -105,3 +105,15 @@ test("a tool printing garbage for --version is found, version unknown, no except
   expect(r.facts.tools.containerd?.version).toBeNull();
   expect(byId(r, "binaries.containerd")?.message).toContain("version unknown");
 });
+
+test("config.toml with `version = 3` and containerd 1.6: check fails, naming both versions (containerd would not start)", async () => {
+  host = await machine({ files: { "/home/alice/.config/containerd/config.toml": "version = 3\n" } });
+  const r = await check(host);
+  const f = byId(r, "binaries.containerd.config-version")!;
+  expect(f.level).toBe("error");
+  expect(f.message).toContain("says `version = 3`, but the installed containerd 1.6.20 reads configuration versions up to 2");
+  expect(r.ok).toBe(false);
+  await host.cleanup();
+  host = await machine({ files: { "/home/alice/.config/containerd/config.toml": "version = 3\n" }, commands: { containerd: () => ok("containerd github.com/containerd/containerd/v2 v2.1.4 abc\n") } });
+  expect(byId(await check(host), "binaries.containerd.config-version")).toBeUndefined();
+});

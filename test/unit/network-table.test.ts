@@ -1,5 +1,5 @@
 // A table of machines: which RootlessKit (its real or reconstructed `--help`), which network
-// helpers exist, what the service is configured with. For every row, `check`'s verdict, the
+// helpers exist, which containerd (1.6/1.7/2.x) with which config.toml, what the service is configured with. For every row, `check`'s verdict, the
 // launcher's argv (or its refusal) and the values `configure` accepts, and the rule that check
 // and the launcher never disagree: check passes exactly when the launcher starts, on the same driver.
 import { describe, expect, test, afterEach } from "bun:test";
@@ -17,6 +17,11 @@ interface Row {
   name: string;
   help: string;
   helpers: Helper[];
+  /** the installed containerd (default 1.6.20, this machine's) and the user's config.toml version line */
+  containerd?: string;
+  config?: string;
+  /** check refuses config.toml for this containerd (version 3 with 1.x), whatever the network */
+  configRefused?: boolean;
   /** the service's drop-in (and so the launcher's environment) */
   configured?: Record<string, string>;
   /** null: check fails and the launcher refuses */
@@ -41,11 +46,11 @@ const ROWS: Row[] = [
   { name: "1.1.0, lxc-user-nic only: not an automatic choice", help: H11, helpers: ["lxc-user-nic"], expect: null, nets: ["lxc-user-nic"] },
   { name: "1.1.0, lxc-user-nic configured", help: H11, helpers: ["lxc-user-nic"], configured: { NET: "lxc-user-nic" }, expect: { net: "lxc-user-nic", mtu: 1500, detach: false }, nets: ["lxc-user-nic"] },
   { name: "1.1.0, vpnkit configured but not installed", help: H11, helpers: ["slirp4netns"], configured: { NET: "vpnkit" }, expect: null, nets: ["slirp4netns"] },
-  { name: "RootlessKit 2.3.6 + slirp4netns", help: H2, helpers: ["slirp4netns"], expect: { net: "slirp4netns", mtu: 65520, detach: true }, nets: ["slirp4netns"], ports: ["builtin", "slirp4netns", "none"], ipv6: true },
+  { name: "RootlessKit 2.3.6 + slirp4netns, containerd 1.7 with a version 2 config", help: H2, helpers: ["slirp4netns"], containerd: "1.7.27", config: "version = 2\n", expect: { net: "slirp4netns", mtu: 65520, detach: true }, nets: ["slirp4netns"], ports: ["builtin", "slirp4netns", "none"], ipv6: true },
   { name: "2.3.6, pasta only: no automatic driver (nerdctl never picks pasta)", help: H2, helpers: ["pasta"], expect: null, nets: ["pasta"] },
   { name: "2.3.6, pasta configured with the implicit port driver", help: H2, helpers: ["pasta"], configured: { NET: "pasta", PORT_DRIVER: "implicit" }, expect: { net: "pasta", mtu: 1500, detach: true }, nets: ["pasta"] },
-  { name: "RootlessKit 3.0.0, no helper: built-in gvisor-tap-vsock", help: H3, helpers: [], expect: { net: "gvisor-tap-vsock", mtu: 65520, detach: true }, nets: ["gvisor-tap-vsock"], ports: ["builtin", "gvisor-tap-vsock", "none"], ipv6: false },
-  { name: "3.0.0 + vpnkit", help: H3, helpers: ["vpnkit"], expect: { net: "vpnkit", mtu: 1500, detach: true }, nets: ["vpnkit", "gvisor-tap-vsock"] },
+  { name: "RootlessKit 3.0.0, no helper, containerd 2.1 with a version 3 config: built-in gvisor-tap-vsock", help: H3, helpers: [], containerd: "2.1.4", config: "version = 3\n", expect: { net: "gvisor-tap-vsock", mtu: 65520, detach: true }, nets: ["gvisor-tap-vsock"], ports: ["builtin", "gvisor-tap-vsock", "none"], ipv6: false },
+  { name: "3.0.0 + vpnkit, containerd 1.7 with a version 3 config: the network is fine, the config is refused", help: H3, helpers: ["vpnkit"], containerd: "1.7.27", config: "version = 3\n", configRefused: true, expect: { net: "vpnkit", mtu: 1500, detach: true }, nets: ["vpnkit", "gvisor-tap-vsock"] },
   { name: "3.0.0 + slirp4netns + pasta", help: H3, helpers: ["slirp4netns", "pasta"], expect: { net: "slirp4netns", mtu: 65520, detach: true }, nets: ["slirp4netns", "pasta", "gvisor-tap-vsock"], ipv6: true },
   { name: "3.0.0 built with no_slirp4netns, slirp4netns installed", help: withoutDriver(H3, "slirp4netns"), helpers: ["slirp4netns"], expect: { net: "gvisor-tap-vsock", mtu: 65520, detach: true }, nets: ["gvisor-tap-vsock"] },
   { name: "3.0.0 built without gvisor-tap-vsock, no helper", help: withoutDriver(H3, "gvisor-tap-vsock\\(experimental\\)"), helpers: [], expect: null, nets: [] },
@@ -68,7 +73,11 @@ async function rowMachine(row: Row): Promise<TestHost> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(row.configured ?? {})) env[`CONTAINERD_ROOTLESS_ROOTLESSKIT_${k}`] = v;
   const dropIn = Object.entries(env).map(([k, v]) => `Environment=${k}=${v}\n`).join("");
-  return machine({ commands, env, files: dropIn ? { "/home/alice/.config/systemd/user/containerd.service.d/override.conf": `[Service]\n${dropIn}` } : {} });
+  if (row.containerd) commands.containerd = () => ok(`containerd github.com/containerd/containerd/v2 v${row.containerd} abc\n`);
+  const files: Record<string, string> = {};
+  if (dropIn) files["/home/alice/.config/systemd/user/containerd.service.d/override.conf"] = `[Service]\n${dropIn}`;
+  if (row.config) files["/home/alice/.config/containerd/config.toml"] = row.config;
+  return machine({ commands, env, files });
 }
 
 async function accepted(h: TestHost, key: "net" | "portDriver" | "ipv6", values: readonly string[]): Promise<string[]> {
@@ -91,8 +100,11 @@ describe("check, launcher and configure agree on every machine", () => {
         (p) => p,
         (e: Error) => e,
       );
-      // never disagree: check passes exactly when the launcher starts, and names its driver
-      expect(r.ok).toBe(!(launcher instanceof Error));
+      // never disagree: check's network verdict passes exactly when the launcher starts, and names its driver
+      const networkOk = !r.findings.some((f) => f.level === "error" && (f.id.startsWith("binaries.network") || f.id.startsWith("binaries.slirp4netns")));
+      expect(networkOk).toBe(!(launcher instanceof Error));
+      expect(r.findings.some((f) => f.id === "binaries.containerd.config-version")).toBe(Boolean(row.configRefused));
+      expect(r.ok).toBe(networkOk && !row.configRefused);
       if (launcher instanceof Error) {
         expect(row.expect).toBeNull();
         const f = r.findings.find((x) => x.level === "error" && x.id.startsWith("binaries.network"))!;

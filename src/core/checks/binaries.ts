@@ -4,7 +4,10 @@
 import { shellQuote } from "../os/shell.ts";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
-import { findTool, findToolVersion, type CheckContext, type ProbeResult, type Tool } from "./context.ts";
+import { findTool, findToolVersion, readSafe, type CheckContext, type ProbeResult, type Tool } from "./context.ts";
+import { UserError } from "../os/errors.ts";
+import { configRules, declaredVersion, requireReadableVersion } from "../containerd/rules.ts";
+import { parseTomlChecked } from "../containerd/toml-text.ts";
 import { installFix, readDistro, type Distro } from "./distro.ts";
 import { probeNetworkDriver } from "./network-driver.ts";
 
@@ -39,6 +42,25 @@ async function idmapFinding(ctx: CheckContext, name: "newuidmap" | "newgidmap", 
   };
 }
 
+/** The user's config.toml declares a version the installed containerd cannot read (e.g. 3 with 1.6): containerd would not start. */
+async function configVersionFinding(ctx: CheckContext, containerd: Tool): Promise<Finding[]> {
+  const { text } = await readSafe(ctx, ctx.paths.containerdConfig);
+  if (text === null) return [];
+  let version: number;
+  try {
+    version = declaredVersion(parseTomlChecked(text, ctx.paths.containerdConfig));
+  } catch {
+    return []; // a broken file is reported where it is edited, with its line and column
+  }
+  try {
+    requireReadableVersion(configRules(containerd.version), version, ctx.paths.containerdConfig);
+    return [];
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return [{ id: "binaries.containerd.config-version", level: "error", message: `${e.message}.`, fix: e.fix }];
+  }
+}
+
 export async function probeBinaries(ctx: CheckContext): Promise<ProbeResult> {
   const distro = await readDistro(ctx);
   const [rootlesskit, containerd, runc, crun, nsenter, mount] = await Promise.all([
@@ -62,6 +84,7 @@ export async function probeBinaries(ctx: CheckContext): Promise<ProbeResult> {
   const findings: Finding[] = [];
   findings.push(rootlesskit ? ok("binaries.rootlesskit", `RootlessKit ${describe(rootlesskit)}`) : missing("binaries.rootlesskit.missing", "rootlesskit", distro, "rootlesskit"));
   findings.push(containerd ? ok("binaries.containerd", `containerd ${describe(containerd)}`) : missing("binaries.containerd.missing", "containerd", distro, "containerd"));
+  if (containerd) findings.push(...(await configVersionFinding(ctx, containerd)));
   const runtime = runc ?? crun;
   findings.push(runtime ? ok("binaries.runtime", `OCI runtime: ${runc ? "runc" : "crun"} ${describe(runtime)}`) : missing("binaries.runtime.missing", "An OCI runtime (runc or crun)", distro, "runc"));
   findings.push(...net.findings, uidmap, gidmap);

@@ -6,12 +6,14 @@
 // the smallest insertion, which removing the last drop-in takes out again byte for byte.
 //
 // Decisions:
-// - drop-ins carry no `version` key: containerd 2.x refuses a drop-in whose version is higher
-//   than the root config's, and proxy_plugins mean the same in versions 1, 2 and 3.
+// - drop-ins carry no `version` key: containerd 2.3 refuses a drop-in whose version is higher
+//   than the root config's (none is never higher), and proxy_plugins mean the same in versions
+//   1 to 4 (2.x migrates a versionless file on load). What each containerd accepts: rules.ts.
 // - a proxy plugin of the same name already defined in the user's config.toml is left alone:
 //   identical type and address -> accepted (the drop-in repeats it); different -> refused,
 //   naming the line, because the drop-in would silently override the user's choice.
-// - a missing config.toml is created as `version = 2` + imports, and deleted again on removal
+// - a missing config.toml is created as `version = N` + imports, N the highest version the
+//   installed containerd reads (2 for 1.6/1.7, 3 for 2.0-2.2, 4 for 2.3), and deleted again on removal
 //   while it is still exactly what we created (recorded at creation: a user's own
 //   `version = 2` file reads the same once our line is in it, and must come back, not go).
 import { join } from "node:path";
@@ -68,8 +70,13 @@ export function hasOwnImportsLine(text: string, glob: string): boolean {
 }
 
 /** What config.toml becomes when it did not exist. */
-export function createdConfig(glob: string): string {
-  return `version = 2\n${importsLine(glob)}\n`;
+export function createdConfig(glob: string, version = 2): string {
+  return `version = ${version}\n${importsLine(glob)}\n`;
+}
+
+/** config.toml is exactly what createdConfig made, for any containerd this tool may have seen. */
+export function isCreatedConfig(text: string, glob: string): boolean {
+  return [2, 3, 4].some((v) => text === createdConfig(glob, v));
 }
 
 function importsEntry(text: string) {
@@ -95,8 +102,8 @@ function elementValue(raw: string): string | undefined {
  * config.toml with the glob added to `imports` (null text = the file does not exist).
  * Returns the same text when the glob is already there.
  */
-export function addImport(text: string | null, glob: string, file = "config.toml"): string {
-  if (text === null) return createdConfig(glob);
+export function addImport(text: string | null, glob: string, file = "config.toml", createVersion = 2): string {
+  if (text === null) return createdConfig(glob, createVersion);
   const parsed = parseTomlChecked(text, file);
   if (parsed.imports !== undefined && !Array.isArray(parsed.imports)) {
     const example = typeof parsed.imports === "string" ? `imports = [${tomlString(parsed.imports)}]` : `imports = ["/path/a.toml"]`;
@@ -200,12 +207,16 @@ export function checkProxyConflict(text: string | null, file: string, name: stri
   );
 }
 
-/** Non-fatal remarks about the user's imports (relative globs containerd 1.6 ignores). */
-export function importWarnings(text: string | null, file: string): string[] {
-  if (text === null) return [];
+/**
+ * Non-fatal remarks about the user's imports: relative globs, which containerd before 1.6.29 /
+ * 1.7.16 silently ignores (later ones and 2.x resolve them against config.toml's directory).
+ */
+export function importWarnings(text: string | null, file: string, rules: { relativeGlobs: boolean; containerd: string | null } = { relativeGlobs: false, containerd: null }): string[] {
+  if (text === null || rules.relativeGlobs) return [];
   const imports = parseTomlChecked(text, file).imports;
   if (!Array.isArray(imports)) return [];
+  const who = rules.containerd ? `the installed containerd ${rules.containerd}` : "containerd before 1.6.29 and 1.7.16";
   return imports
     .filter((p): p is string => typeof p === "string" && !p.startsWith("/") && /[*?[]/.test(p))
-    .map((p) => `${file} imports the relative glob ${JSON.stringify(p)}; containerd 1.6 silently ignores relative globs. Make it absolute.`);
+    .map((p) => `${file} imports the relative glob ${JSON.stringify(p)}; ${who} silently ignores relative globs (1.6.29, 1.7.16 and 2.x resolve them). Make it absolute.`);
 }

@@ -10,7 +10,8 @@ import { BINARY_NAME, CONTAINERD_UNIT, backupPath } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
 import { escapeRegExp } from "../os/text.ts";
 import type { Step } from "../plan/steps.ts";
-import { addImport, checkProxyConflict, createdConfig, dropInPath, hasOwnImportsLine, importGlob, importGlobOf, importWarnings, proxyPluginDropIn, removeImport, replaceImport } from "./config.ts";
+import { addImport, checkProxyConflict, isCreatedConfig, dropInPath, hasOwnImportsLine, importGlob, importGlobOf, importWarnings, proxyPluginDropIn, removeImport, replaceImport } from "./config.ts";
+import { configRules, declaredVersion, installedContainerd, requireDropInVersion, requireReadableVersion } from "./rules.ts";
 import { currentSnapshotter, setSnapshotter, snapshotterExport, unsetSnapshotter } from "./nerdctl-config.ts";
 import { parseTomlChecked } from "./toml-text.ts";
 import { containerdReadyStep, serviceStateDir } from "./ready.ts";
@@ -151,12 +152,18 @@ export async function registerProxyPlugin(host: Host, paths: Paths, plugin: Prox
   if (cfg.via) await refuseLinkOutsideMount(host, paths, file);
   const type = plugin.type ?? "snapshot";
   const glob = importGlob(paths);
-  const warnings = importWarnings(config, file);
+  const rules = configRules((await installedContainerd(host)).version);
+  const rootVersion = config === null ? rules.createVersion : declaredVersion(parseTomlChecked(config, file));
+  if (config !== null) requireReadableVersion(rules, rootVersion, file);
+  const warnings = importWarnings(config, file, rules);
   const same = checkProxyConflict(config, file, plugin.name, plugin.address, type);
   if (same === "same") warnings.push(`${file} already registers ${plugin.name} with the same address; it stays there (the add-on's drop-in repeats it).`);
-  const planned = addImport(config, glob, file);
+  const planned = addImport(config, glob, file, rules.createVersion);
   const dropIns = await currentDropIns(host, paths);
-  for (const [name, text] of dropIns) parseTomlChecked(text, join(paths.containerdConfD, `${name}.toml`));
+  for (const [name, text] of dropIns) {
+    const at = join(paths.containerdConfD, `${name}.toml`);
+    requireDropInVersion(rules, rootVersion, declaredVersion(parseTomlChecked(text, at)), at, file);
+  }
   const dropIn = proxyPluginDropIn(plugin.name, plugin.address, type);
   dropIns.set(plugin.name, dropIn);
   parseTomlChecked(planned, file);
@@ -202,7 +209,7 @@ export async function unregisterProxyPlugin(host: Host, paths: Paths, name: stri
     // only an entry this tool added goes: our marked line or a recorded append
     if (config !== null && (recorded || hasOwnImportsLine(config, glob))) {
       const next = removeImport(config, glob, file);
-      if (recorded && mark === CREATED_MARK && config === createdConfig(glob) && !cfg.via) steps.push({ kind: "remove", path: file, why: "it held only what this tool created" });
+      if (recorded && mark === CREATED_MARK && isCreatedConfig(config, glob) && !cfg.via) steps.push({ kind: "remove", path: file, why: "it held only what this tool created" });
       else if (next !== config) steps.push({ kind: "write", path: file, content: next, mode: 0o644, backupTo: backupPath(paths, file), why: "no add-on drop-ins remain" });
     }
     if (await host.exists(record)) steps.push({ kind: "remove", path: record });
