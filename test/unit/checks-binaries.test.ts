@@ -17,6 +17,7 @@ test("versions and the network driver land in the facts", async () => {
   expect(r.facts.detachNetnsSupported).toBe(false);
   expect(r.facts.distro?.id).toBe("debian");
   expect(byId(r, "binaries.rootlesskit")?.message).toContain("1.1.0");
+  expect(byId(r, "binaries.network")?.message).toBe("Network driver: slirp4netns 1.2.0 (/usr/bin/slirp4netns), MTU 65520, port driver builtin"); // 1.1.0 has no --source-ip-transparent
 });
 
 test("rootlesskit --version runs once although several probes need it", async () => {
@@ -80,7 +81,7 @@ test("pasta is never the automatic choice (nerdctl's order: slirp4netns, vpnkit,
   r = await check(host);
   expect(r.ok).toBe(true);
   expect(r.facts.networkDriver).toBe("gvisor-tap-vsock");
-  expect(byId(r, "binaries.network")?.message).toContain("gvisor-tap-vsock (built into RootlessKit 3.0.0), MTU 65520");
+  expect(byId(r, "binaries.network")?.message).toContain("gvisor-tap-vsock (built into RootlessKit 3.0.0), MTU 65520, port driver builtin (keeps the client's source IP)");
 });
 
 test("newuidmap without setuid and no getcap: error with chmod u+s", async () => {

@@ -29,7 +29,8 @@ async function serviceRaw(ctx: CheckContext): Promise<RawSettings> {
 
 function describeDriver(s: ResolvedSettings, facts: RootlessKitFacts, slirp: Tool | null): string {
   const what = s.net === "slirp4netns" && slirp ? `slirp4netns ${slirp.version ?? ""} (${slirp.path})`.replace("  ", " ") : s.net === "gvisor-tap-vsock" ? `gvisor-tap-vsock (built into RootlessKit ${facts.version ?? ""})` : s.net;
-  return `Network driver: ${what}, MTU ${s.mtu}, port driver ${s.portDriver}`;
+  const keepsSourceIp = s.portDriver === "builtin" && facts.sourceIpTransparent ? " (keeps the client's source IP)" : "";
+  return `Network driver: ${what}, MTU ${s.mtu}, port driver ${s.portDriver}${keepsSourceIp}`;
 }
 
 export async function probeNetworkDriver(ctx: CheckContext, slirp: Tool | null, distro: Distro): Promise<{ findings: Finding[]; facts: FactsPart }> {
