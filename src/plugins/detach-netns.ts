@@ -20,7 +20,7 @@ const ENV = "CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS";
 /** From the one capability model: `rootlesskit --help` lists --detach-netns, the version is only a label. */
 function gateReason(rk: RootlessKitFacts): string | undefined {
   if (!rk.rootlesskit) return `needs RootlessKit >= 2.0; rootlesskit is not installed`;
-  if (!rk.detachNetns) return `needs RootlessKit >= 2.0; found ${rk.version ?? "a version"} without --detach-netns (${rk.rootlesskit})`;
+  if (!rk.detachNetns) return `needs RootlessKit >= 2.0; found ${rk.version ?? "one without --detach-netns"} (${rk.rootlesskit})`;
   return undefined;
 }
 
