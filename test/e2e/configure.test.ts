@@ -55,6 +55,31 @@ test("a flag RootlessKit refuses: the plan engine restores the drop-in and conta
   expect(rootlesskitArgs()).not.toContain("--no-such-rootlesskit-flag");
 }, 120_000);
 
+test("RootlessKit 1.1.0's --help decides: --ipv6 true (listed, for slirp4netns) reaches the running RootlessKit; pasta, gvisor-tap-vsock and implicit are refused", () => {
+  const before = readFileSync(override(), "utf8");
+  const pid = e2e.show("containerd.service", "MainPID");
+  for (const [args, msg] of [
+    [["--net", "pasta"], "--net=pasta: the installed RootlessKit 1.1.0 does not support this network driver (it supports: slirp4netns, vpnkit, lxc-user-nic); pasta needs RootlessKit >= 2.0"],
+    [["--net", "gvisor-tap-vsock"], "gvisor-tap-vsock needs RootlessKit >= 3.0"],
+    [["--port-driver", "implicit"], "--port-driver=implicit: the installed RootlessKit 1.1.0 does not support this port driver (it supports: builtin, slirp4netns)"],
+  ] as const) {
+    const r = e2e.run(["configure", ...args, "--yes"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(msg);
+  }
+  expect(readFileSync(override(), "utf8")).toBe(before);
+  expect(e2e.show("containerd.service", "MainPID")).toBe(pid);
+
+  const on = e2e.run(["configure", "--ipv6", "true", "--yes"], { timeoutMs: 60_000 });
+  expect(on.stderr).toBe("");
+  expect(on.code).toBe(0);
+  expect(rootlesskitArgs()).toContain("--ipv6");
+  const off = e2e.run(["configure", "--reset", "ipv6", "--yes"], { timeoutMs: 60_000 });
+  expect(off.code).toBe(0);
+  expect(rootlesskitArgs()).not.toContain("--ipv6");
+  expect(readFileSync(override(), "utf8")).toBe(before);
+}, 120_000);
+
 const dropInDir = () => join(e2e.sb.home, ".config/systemd/user/containerd.service.d");
 
 /** Polls `cond` until it holds or `ms` pass. */
