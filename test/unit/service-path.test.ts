@@ -44,3 +44,17 @@ test("cron's PATH (/usr/bin:/bin) still finds what lives in the standard sbin di
   expect(await findProgram(h, "runc")).toBe("/usr/sbin/runc");
   expect(await findProgram(h, "nope")).toBeNull();
 });
+
+test("an add-on unit's PATH: the daemon's dir and its helpers' dirs, this tool's dir, the standard dirs; the caller's PATH plays no part", async () => {
+  const { daemonUnit } = await import("../../src/plugins/kit/daemon-unit.ts");
+  const { renderUnit } = await import("../../src/core/systemd/units.ts");
+  const paths = resolvePaths({ HOME: "/home/alice", XDG_RUNTIME_DIR: "/run/user/1000" }, 1000);
+  const d = { name: "containerd-fuse-overlayfs.service", description: "x", argv: ["/opt/fo/bin/containerd-fuse-overlayfs-grpc", "sock"], inNamespace: true, pathDirs: ["/opt/fo/bin", "/usr/bin"] };
+  const units = [];
+  for (const PATH of ["/usr/bin:/bin", "/opt/foo/bin:/home/alice/bin:/usr/local/bin:/usr/bin:/bin"]) {
+    units.push(renderUnit(daemonUnit(paths, await machine([], PATH), d)));
+  }
+  expect(units[0]).toBe(units[1]!);
+  expect(units[0]).toContain(`Environment=PATH=/opt/fo/bin:/home/alice/.local/bin:${STD}\n`);
+  expect(renderUnit(daemonUnit(paths, await machine([], "/usr/bin"), { ...d, preferredDirs: ["/opt/bundle/bin"] }))).toContain(`Environment=PATH=/opt/bundle/bin:/opt/fo/bin:`);
+});

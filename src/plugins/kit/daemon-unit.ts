@@ -12,6 +12,7 @@ import { isActive, isEnabled, isOwned, renderUnit, serviceUnit, unitStates, star
 import { servicePath } from "../../core/systemd/service-path.ts";
 import { diagnoseStart } from "../../core/systemd/diagnose.ts";
 import type { AddonProbe } from "../../core/containerd/addon-ready.ts";
+import { findProgram } from "../../core/os/programs.ts";
 import type { Availability, PluginStatus, Requirement } from "../registry.ts";
 
 /** Where each required program is; throws one UserError listing every missing one with where to get it. */
@@ -19,7 +20,7 @@ export async function findRequired(host: Host, reqs: readonly Requirement[]): Pr
   const found: Record<string, string> = {};
   const missing: Requirement[] = [];
   for (const r of reqs) {
-    const p = await host.which(r.binary);
+    const p = await findProgram(host, r.binary);
     if (p) found[r.binary] = p;
     else missing.push(r);
   }
@@ -67,7 +68,7 @@ export interface DaemonUnit {
   argv: string[];
   /** inside the RootlessKit namespace (through this binary's nsenter) or on the host */
   inNamespace: boolean;
-  /** directories of other programs the daemon runs (e.g. where bypass4netns lives) */
+  /** directories of other programs the daemon runs (e.g. where bypass4netns or fuse-overlayfs lives); with the daemon's own, they and the standard dirs make the unit's PATH (never the caller's PATH) */
   pathDirs?: string[];
   /** directories to put first on the unit's PATH (a component bundle's bin dir) */
   preferredDirs?: string[];

@@ -87,7 +87,7 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
       for (const f of spec.extraFiles?.(ctx) ?? []) if (!(await ctx.host.exists(f.path))) files.push({ kind: "write", path: f.path, content: f.content, why: "the daemon needs it to exist" });
       // first its own gRPC socket (a daemon that cannot start fails before containerd is restarted),
       // then, after the restart (which restarts it too: PartOf=), a real call through containerd
-      const daemon = await daemonInstallSteps(ctx.paths, ctx.host, { name: spec.unit, description: spec.description, argv: [program, ...spec.args(ctx)], inNamespace: true }, snapshotsServiceProbe(socket));
+      const daemon = await daemonInstallSteps(ctx.paths, ctx.host, { name: spec.unit, description: spec.description, argv: [program, ...spec.args(ctx)], inNamespace: true, pathDirs: Object.values(bins).map((b) => dirname(b)) }, snapshotsServiceProbe(socket));
       return {
         steps: [...files, ...daemon.steps, ...reg.steps, ...(await restartContainerdSteps(ctx.host, ctx.paths)), readinessWait(spec.unit, snapshotterProbe(ctx.paths, spec.id), { afterContainerdRestart: true })],
         warnings: [...daemon.warnings, ...reg.warnings],
