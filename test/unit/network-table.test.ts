@@ -132,3 +132,11 @@ test("IPv6 reaches the launcher's argv as nerdctl's script passes it (--ipv6 bef
   expect(at("--ipv6")).toBeGreaterThan(at("--propagation=rslave"));
   expect(at("--detach-netns")).toBe(at("--ipv6") + 1);
 });
+
+test("MTU: gvisor-tap-vsock gets 65520 when chosen automatically (nerdctl's script), 1500 when set without an MTU (as every driver but slirp4netns)", async () => {
+  host = await rowMachine({ name: "", help: H3, helpers: [], configured: { NET: "gvisor-tap-vsock" }, expect: null, nets: [] });
+  expect((await planParent(host, resolvePaths(host.env, host.uid), [])).argv).toContain("--mtu=1500");
+  await host.cleanup();
+  host = await rowMachine({ name: "", help: H3, helpers: ["slirp4netns"], configured: { NET: "slirp4netns" }, expect: null, nets: [] });
+  expect((await planParent(host, resolvePaths(host.env, host.uid), [])).argv).toContain("--mtu=65520");
+});

@@ -8,20 +8,21 @@
 import type { RootlessKitFacts } from "./facts.ts";
 import type { NetDriver } from "./settings.ts";
 
-/** MTU when the user sets none: the script's 65520 for slirp4netns and gvisor-tap-vsock, 1500 for the rest. */
-export function defaultMtu(net: NetDriver): number {
-  return net === "slirp4netns" || net === "gvisor-tap-vsock" ? 65520 : 1500;
+/** MTU for a driver the user set without an MTU: the seed's 65520 for slirp4netns, 1500 for the others. */
+export function explicitDriverMtu(net: NetDriver): number {
+  return net === "slirp4netns" ? 65520 : 1500;
 }
 
-export type NetworkChoice = { net: NetDriver; note: string; problem?: undefined } | { net?: undefined; problem: string; fix: string };
+/** The chosen driver and its MTU: the script's 65520 for slirp4netns and for the gvisor-tap-vsock fallback, 1500 for vpnkit. */
+export type NetworkChoice = { net: NetDriver; mtu: number; note: string; problem?: undefined } | { net?: undefined; problem: string; fix: string };
 
 export function chooseNetDriver(facts: RootlessKitFacts): NetworkChoice {
   const listed = (d: NetDriver) => facts.netDrivers.includes(d);
   const rk = `RootlessKit ${facts.version ?? "(unknown version)"}`;
-  if (facts.slirp4netnsUsable && listed("slirp4netns")) return { net: "slirp4netns", note: "net: slirp4netns (auto: slirp4netns >= 0.4.0 is installed)" };
+  if (facts.slirp4netnsUsable && listed("slirp4netns")) return { net: "slirp4netns", mtu: 65520, note: "net: slirp4netns (auto: slirp4netns >= 0.4.0 is installed)" };
   const slirpWhy = facts.driverInstalled.slirp4netns ? (facts.slirp4netnsUsable ? `${rk} has no slirp4netns driver` : "slirp4netns is older than 0.4.0") : "no slirp4netns";
-  if (facts.driverInstalled.vpnkit && listed("vpnkit")) return { net: "vpnkit", note: `net: vpnkit (auto: ${slirpWhy})` };
-  if (listed("gvisor-tap-vsock")) return { net: "gvisor-tap-vsock", note: `net: gvisor-tap-vsock (auto: ${slirpWhy} and no vpnkit; built into ${rk})` };
+  if (facts.driverInstalled.vpnkit && listed("vpnkit")) return { net: "vpnkit", mtu: 1500, note: `net: vpnkit (auto: ${slirpWhy})` };
+  if (listed("gvisor-tap-vsock")) return { net: "gvisor-tap-vsock", mtu: 65520, note: `net: gvisor-tap-vsock (auto: ${slirpWhy} and no vpnkit; built into ${rk})` };
   return {
     problem: `no network driver: ${slirpWhy}, no vpnkit, and ${rk} has no built-in gvisor-tap-vsock; slirp4netns (>= 0.4.0) or vpnkit needs to be installed, or RootlessKit >= 3.0`,
     fix: "Install slirp4netns (Debian/Ubuntu: `sudo apt-get install slirp4netns`), or RootlessKit 3 (https://github.com/rootless-containers/rootlesskit/releases).",

@@ -4,7 +4,7 @@
 import type { Paths } from "../os/paths.ts";
 import type { RootlessKitFacts } from "./facts.ts";
 import { DRIVER_PROGRAM } from "./facts.ts";
-import { chooseNetDriver, defaultMtu } from "./network.ts";
+import { chooseNetDriver, explicitDriverMtu } from "./network.ts";
 import { SettingsError, settingName, type NameStyle, type SettingProblem, type SettingsInput, type NetDriver } from "./settings.ts";
 
 export interface ResolvedSettings {
@@ -40,6 +40,7 @@ export function resolveSettings(input: SettingsInput, facts: RootlessKitFacts, p
 
   let net: NetDriver;
   let fix: string | undefined;
+  let autoMtu: number | undefined;
   if (input.net) {
     net = input.net;
     if (!facts.netDrivers.includes(net)) {
@@ -51,6 +52,7 @@ export function resolveSettings(input: SettingsInput, facts: RootlessKitFacts, p
     const choice = chooseNetDriver(facts);
     if (choice.problem === undefined) {
       net = choice.net;
+      autoMtu = choice.mtu;
       notes.push(choice.note);
     } else {
       net = "slirp4netns";
@@ -59,7 +61,7 @@ export function resolveSettings(input: SettingsInput, facts: RootlessKitFacts, p
     }
   }
 
-  const mtu = input.mtu ?? defaultMtu(net);
+  const mtu = input.mtu ?? autoMtu ?? explicitDriverMtu(net);
   if (input.mtu === undefined) notes.push(`mtu: ${mtu} (default for ${net})`);
 
   const portDriver = input.portDriver ?? "builtin";

@@ -32,7 +32,7 @@ export interface SettingSpec {
 export const SETTINGS: readonly SettingSpec[] = [
   { key: "stateDir", env: `${ENV_PREFIX}STATE_DIR`, flag: "--state-dir", description: "the RootlessKit state dir (absolute path)", defaultText: "$XDG_RUNTIME_DIR/containerd-rootless" },
   { key: "net", env: `${ENV_PREFIX}NET`, flag: "--net", values: NET_DRIVERS, description: "the RootlessKit network driver", defaultText: "slirp4netns if slirp4netns >= 0.4.0 is installed, else vpnkit, else gvisor-tap-vsock (when RootlessKit has it)" },
-  { key: "mtu", env: `${ENV_PREFIX}MTU`, flag: "--mtu", description: `the MTU of the network driver (${MTU_MIN}-${MTU_MAX})`, defaultText: "65520 for slirp4netns and gvisor-tap-vsock, 1500 for other drivers" },
+  { key: "mtu", env: `${ENV_PREFIX}MTU`, flag: "--mtu", description: `the MTU of the network driver (${MTU_MIN}-${MTU_MAX})`, defaultText: "65520 for slirp4netns and for gvisor-tap-vsock when chosen automatically, 1500 for other drivers" },
   { key: "portDriver", env: `${ENV_PREFIX}PORT_DRIVER`, flag: "--port-driver", values: PORT_DRIVERS, description: "the RootlessKit port driver", defaultText: "builtin" },
   { key: "slirp4netnsSandbox", env: `${ENV_PREFIX}SLIRP4NETNS_SANDBOX`, flag: "--slirp4netns-sandbox", values: TRISTATE, description: "protect slirp4netns with a dedicated mount namespace", defaultText: "auto" },
   { key: "slirp4netnsSeccomp", env: `${ENV_PREFIX}SLIRP4NETNS_SECCOMP`, flag: "--slirp4netns-seccomp", values: TRISTATE, description: "protect slirp4netns with seccomp", defaultText: "auto" },
