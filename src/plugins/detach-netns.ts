@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { registerPlugin, type PluginContext, type PluginPlan } from "./registry.ts";
 import { CONTAINERD_UNIT } from "../core/os/paths.ts";
 import { UserError } from "../core/os/errors.ts";
-import { probeRootlessKitFacts, type RootlessKitFacts } from "../core/rootlesskit/facts.ts";
+import { probeRootlessKitHelp } from "../core/rootlesskit/facts.ts";
 import { overridePath, updateDropIn, isEmptyDropIn } from "../core/rootlesskit/dropin.ts";
 import { serviceEnvironment } from "../core/systemd/service-environment.ts";
 import { restartContainerdSteps } from "../core/containerd/proxy-plugins.ts";
@@ -18,7 +18,7 @@ import type { Step } from "../core/plan/steps.ts";
 const ENV = "CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS";
 
 /** From the one capability model: `rootlesskit --help` lists --detach-netns, the version is only a label. */
-function gateReason(rk: RootlessKitFacts): string | undefined {
+function gateReason(rk: Awaited<ReturnType<typeof probeRootlessKitHelp>>): string | undefined {
   if (!rk.rootlesskit) return `needs RootlessKit >= 2.0; rootlesskit is not installed`;
   if (!rk.detachNetns) return `needs RootlessKit >= 2.0; found ${rk.version ?? "one without --detach-netns"} (${rk.rootlesskit})`;
   return undefined;
@@ -43,14 +43,14 @@ registerPlugin({
   runs: "none",
   requires: [{ binary: "rootlesskit", project: "rootless-containers/rootlesskit (>= 2.0)", url: "https://github.com/rootless-containers/rootlesskit/releases", debianPackage: "rootlesskit" }],
   async availability(ctx) {
-    const reason = gateReason(await probeRootlessKitFacts(ctx.host));
+    const reason = gateReason(await probeRootlessKitHelp(ctx.host));
     return reason ? { available: false, reason } : { available: true };
   },
   async checks() {
     return [];
   },
   async installPlan(ctx): Promise<PluginPlan> {
-    const reason = gateReason(await probeRootlessKitFacts(ctx.host));
+    const reason = gateReason(await probeRootlessKitHelp(ctx.host));
     if (reason) throw new UserError(`detach-netns ${reason}`, "Install RootlessKit 2.0 or later (https://github.com/rootless-containers/rootlesskit/releases), then run this again. Nothing was changed.");
     const steps = await settingPlan(ctx, "true");
     const caveat = await buildkitCaveat(ctx, true);

@@ -88,7 +88,8 @@ export function parseRootlessKitHelp(help: string): RootlessKitHelp {
   };
 }
 
-export async function probeRootlessKitFacts(host: Host): Promise<RootlessKitFacts> {
+/** Only what `rootlesskit --help` says (one process; no helper look-ups), for gates such as detach-netns's. */
+export async function probeRootlessKitHelp(host: Host): Promise<RootlessKitHelp & { rootlesskit: string | null }> {
   const rootlesskit = await findProgram(host, "rootlesskit");
   let help = "";
   let versionText = "";
@@ -102,27 +103,29 @@ export async function probeRootlessKitFacts(host: Host): Promise<RootlessKitFact
     }
   }
   const parsed = parseRootlessKitHelp(help);
-  const driverInstalled = {} as Record<NetDriver, boolean>;
-  for (const [driver, program] of Object.entries(DRIVER_PROGRAM) as [NetDriver, string | null][]) {
-    if (program === null) driverInstalled[driver] = true;
-    else if (driver === "lxc-user-nic") {
-      let found = (await findProgram(host, program)) !== null;
-      for (const p of LXC_USER_NIC_PATHS) found ||= await host.exists(p);
-      driverInstalled[driver] = found;
-    } else driverInstalled[driver] = (await findProgram(host, program)) !== null;
-  }
-  let slirp4netnsUsable = false;
-  const slirp = await findProgram(host, "slirp4netns");
-  if (slirp) {
-    const r = await host.run([slirp, "--help"], { timeoutMs: 10_000 });
-    slirp4netnsUsable = /(^|\s)--netns-type\b/.test(r.stdout + r.stderr);
-  }
-  return {
-    ...parsed,
-    rootlesskit,
-    version: parsed.version ?? parseVersion(versionText),
-    slirp4netnsUsable,
-    driverInstalled,
-    pestoInstalled: (await findProgram(host, "pesto")) !== null,
+  return { ...parsed, rootlesskit, version: parsed.version ?? parseVersion(versionText) };
+}
+
+export async function probeRootlessKitFacts(host: Host): Promise<RootlessKitFacts> {
+  const installed = async (driver: NetDriver, program: string): Promise<boolean> => {
+    if ((await findProgram(host, program)) !== null) return true;
+    if (driver !== "lxc-user-nic") return false;
+    for (const p of LXC_USER_NIC_PATHS) if (await host.exists(p)) return true;
+    return false;
   };
+  const slirpUsable = async (): Promise<boolean> => {
+    const slirp = await findProgram(host, "slirp4netns");
+    if (!slirp) return false;
+    const r = await host.run([slirp, "--help"], { timeoutMs: 10_000 });
+    return /(^|\s)--netns-type\b/.test(r.stdout + r.stderr);
+  };
+  const drivers = Object.entries(DRIVER_PROGRAM) as [NetDriver, string | null][];
+  const [parsed, found, slirp4netnsUsable, pesto] = await Promise.all([
+    probeRootlessKitHelp(host),
+    Promise.all(drivers.map(([d, program]) => (program === null ? true : installed(d, program)))),
+    slirpUsable(),
+    findProgram(host, "pesto"),
+  ]);
+  const driverInstalled = Object.fromEntries(drivers.map(([d], i) => [d, found[i]!])) as Record<NetDriver, boolean>;
+  return { ...parsed, slirp4netnsUsable, driverInstalled, pestoInstalled: pesto !== null };
 }
