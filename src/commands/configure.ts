@@ -7,6 +7,7 @@ import { withLock } from "../core/os/lock.ts";
 import { findSetting, rawSettingsFromFlags, SETTINGS, type SettingKey } from "../core/rootlesskit/settings.ts";
 import { planConfigure, showSettings } from "../core/rootlesskit/configure.ts";
 import { applyConfigure } from "../core/rootlesskit/configure-steps.ts";
+import { proxyWarnings } from "../core/rootlesskit/proxy.ts";
 
 export const examples = [
   "containerd-rootless-systemd configure --show",
@@ -14,6 +15,7 @@ export const examples = [
   "containerd-rootless-systemd configure --detach-netns false --slirp4netns-sandbox true --yes",
   'containerd-rootless-systemd configure --flags="--cidr=10.0.9.0/24" --yes',
   "containerd-rootless-systemd configure --reset mtu --reset net --yes",
+  "containerd-rootless-systemd configure --https-proxy http://proxy.example.com:3128 --no-proxy localhost,.example.com --yes",
 ];
 
 const settingArgs = Object.fromEntries(
@@ -21,7 +23,7 @@ const settingArgs = Object.fromEntries(
 );
 
 export default defineCommand({
-  meta: { name: "configure", description: "Change the RootlessKit settings of rootless containerd (override.conf), restart and verify" },
+  meta: { name: "configure", description: "Change the RootlessKit and proxy settings of rootless containerd (override.conf), restart and verify" },
   args: {
     ...settingArgs,
     reset: { type: "string", description: "Return a setting to its default (e.g. --reset mtu); repeatable or comma-separated" },
@@ -66,6 +68,8 @@ export default defineCommand({
       return 0;
     }
     if (plan.diff) reporter.plain(plan.diff);
+    const warnings = proxyWarnings(plan.effective, plan.settings);
+    for (const w of warnings) reporter.warn(w);
     if (args["dry-run"]) {
       reporter.info("Dry run: nothing changed. Applying would reload systemd and restart containerd.service.");
       reporter.result({ changed: false, dryRun: true, path: plan.path, diff: plan.diff });
@@ -82,7 +86,7 @@ export default defineCommand({
     );
     reporter.info(plan.after === null ? `Removed ${plan.path}` : `Wrote ${plan.path}`);
     reporter.info(outcome.restarted ? "containerd.service restarted; RootlessKit runs with the new settings." : "containerd.service is not running; the settings apply when it starts.");
-    reporter.result({ changed: true, path: plan.path, restarted: outcome.restarted, diff: plan.diff });
+    reporter.result({ changed: true, path: plan.path, restarted: outcome.restarted, diff: plan.diff, ...(warnings.length ? { warnings } : {}) });
     return 0;
   },
 });

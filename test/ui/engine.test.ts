@@ -100,6 +100,16 @@ describe("settings fields", () => {
     expect(f.detachNetns!.validate("true", { detachNetns: "true" })).toMatch(/RootlessKit >= 2.0/);
     expect(f.net!.validate("vpnkit", { net: "vpnkit" })).toMatch(/vpnkit` is not installed/);
   });
+
+  test("containerd's proxy is a field too: checked as a URL with a scheme, planned into the same drop-in", async () => {
+    ({ h: host } = await machine({ active: false, enabled: false }));
+    const f = Object.fromEntries((await createEngine(host).settings()).map((x) => [x.key, x]));
+    expect(f.httpsProxy!.label).toBe("HTTPS proxy (containerd)");
+    expect(f.httpsProxy!.validate("proxy:3128", { httpsProxy: "proxy:3128" })).toMatch(/expected a URL with a scheme/);
+    expect(f.httpsProxy!.validate("http://proxy:3128", { httpsProxy: "http://proxy:3128" })).toBeUndefined();
+    const ui = await createEngine(host).plan({ ...NONE, settings: { httpsProxy: "http://proxy:3128" } });
+    expect(ui.steps[0]).toMatchObject({ kind: "write", path: OVERRIDE, content: '[Service]\nEnvironment=HTTPS_PROXY="http://proxy:3128"\n' });
+  });
 });
 
 describe("apply", () => {

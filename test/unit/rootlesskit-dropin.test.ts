@@ -14,10 +14,10 @@ Description=containerd with my tweaks
 
 [Service]
 ; a semicolon comment
-Environment=HTTP_PROXY="http://proxy:3128" CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1400
+Environment=GODEBUG="netdns=go" CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU=1400
 Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS="false"
 LimitNOFILE=4096
-Environment="NO_PROXY=localhost,127.0.0.1"
+Environment="TZ=Europe/Berlin,UTC"
 
 [Install]
 WantedBy=default.target
@@ -84,13 +84,13 @@ describe("updating keeps every line we do not own", () => {
   test("set an existing key in place, add a new one at the end of [Service]", () => {
     const out = updateDropIn(USER_FILE, { detachNetns: "true", net: "slirp4netns" });
     expect(out).toBe(USER_FILE.replace(`Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS="false"`, `Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS="true"`)
-      .replace(`Environment="NO_PROXY=localhost,127.0.0.1"\n`, `Environment="NO_PROXY=localhost,127.0.0.1"\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_NET="slirp4netns"\n`));
+      .replace(`Environment="TZ=Europe/Berlin,UTC"\n`, `Environment="TZ=Europe/Berlin,UTC"\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_NET="slirp4netns"\n`));
   });
   test("a key on a shared line: the other assignment stays as written, ours moves to its own line", () => {
     const out = updateDropIn(USER_FILE, { mtu: "1500" });
-    expect(out).toContain(`Environment=HTTP_PROXY="http://proxy:3128"\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"\n`);
-    expect(dropInEnvironment(out)).toMatchObject({ HTTP_PROXY: "http://proxy:3128", CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU: "1500", NO_PROXY: "localhost,127.0.0.1" });
-    const untouched = (t: string) => t.split("\n").filter((l) => !l.includes("ROOTLESSKIT") && !l.includes("HTTP_PROXY"));
+    expect(out).toContain(`Environment=GODEBUG="netdns=go"\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"\n`);
+    expect(dropInEnvironment(out)).toMatchObject({ GODEBUG: "netdns=go", CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU: "1500", TZ: "Europe/Berlin,UTC" });
+    const untouched = (t: string) => t.split("\n").filter((l) => !l.includes("ROOTLESSKIT") && !l.includes("GODEBUG"));
     expect(untouched(out)).toEqual(untouched(USER_FILE));
   });
   test("reset removes only our key; other lines byte for byte", () => {

@@ -1,6 +1,6 @@
 import { test, expect, describe } from "bun:test";
 import {
-  SETTINGS, parseSettings, rawSettingsFromEnv, rawSettingsFromFlags, rawSettingsToEnv, splitWords, findSetting, SettingsError,
+  SETTINGS, ROOTLESSKIT_SETTINGS, parseSettings, rawSettingsFromEnv, rawSettingsFromFlags, rawSettingsToEnv, splitWords, findSetting, SettingsError,
 } from "../../src/core/rootlesskit/settings.ts";
 
 const refused = (raw: Record<string, string>, style: "env" | "flag" = "env"): SettingsError => {
@@ -14,8 +14,13 @@ const refused = (raw: Record<string, string>, style: "env" | "flag" = "env"): Se
 };
 
 describe("model", () => {
-  test("one entry per seed variable, with env name and configure flag", () => {
-    expect(SETTINGS.map((s) => [s.env, s.flag])).toEqual([
+  test("one entry per seed variable, with env name and configure flag; then containerd's proxy variables", () => {
+    expect(SETTINGS.filter((s) => s.proxy).map((s) => [s.env, s.flag])).toEqual([
+      ["HTTP_PROXY", "--http-proxy"],
+      ["HTTPS_PROXY", "--https-proxy"],
+      ["NO_PROXY", "--no-proxy"],
+    ]);
+    expect(ROOTLESSKIT_SETTINGS.map((s) => [s.env, s.flag])).toEqual([
       ["CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR", "--state-dir"],
       ["CONTAINERD_ROOTLESS_ROOTLESSKIT_NET", "--net"],
       ["CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU", "--mtu"],

@@ -18,6 +18,9 @@ const LABELS: Record<SettingKey, string> = {
   detachNetns: "Detach netns",
   ipv6: "IPv6",
   flags: "Extra RootlessKit flags",
+  httpProxy: "HTTP proxy (containerd)",
+  httpsProxy: "HTTPS proxy (containerd)",
+  noProxy: "No proxy for",
 };
 
 /** The problem with `key`'s value given all typed values, or undefined. */

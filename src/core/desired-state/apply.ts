@@ -18,6 +18,7 @@ import type { RootlessKitFacts } from "../rootlesskit/facts.ts";
 import type { ParsedDesiredState } from "./parse.ts";
 import { isContainerdRestart, settingsFileSteps } from "../rootlesskit/configure-steps.ts";
 import { decideApply, phaseBSteps, type ApplyDecision, type ApplyItem, type ApplyReport } from "./plan.ts";
+import { proxyWarnings } from "../rootlesskit/proxy.ts";
 
 /** `apply -f`'s own options (not the plan engine's ApplyOptions). */
 export interface RunApplyOptions {
@@ -48,6 +49,9 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
   const d = await decideApply(host, paths, parsed, opts.facts);
   const items = planItems(d);
   const base = { command: "apply" as const, file: parsed.file, format: parsed.format };
+  // a loopback proxy containerd cannot reach is worth saying, but not a reason to refuse the file
+  const proxy = d.settings ? proxyWarnings(d.settings.effective, d.settings.settings) : [];
+  for (const w of proxy) reporter.warn(w);
 
   if (opts.dryRun) {
     reporter.info(`Dry run of ${parsed.file}: nothing is changed.`);
@@ -55,7 +59,7 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
       reporter.info(`${i.item}: ${i.action === "none" ? "as desired" : i.action}${i.detail ? ` (${i.detail})` : ""}`);
       if (i.diff) reporter.plain(i.diff);
     }
-    const warnings: string[] = [];
+    const warnings: string[] = [...proxy];
     if (d.containerd.action === "install") {
       reporter.info("containerd plan (after the checks):");
       reporter.plain(renderPreviews(await previewPlan(host, (await planInstall(host, paths)).steps)));
@@ -105,7 +109,7 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
   }
 
   // phase B: settings of a running containerd, add-ons, snapshotter, at most one restart
-  const warnings: string[] = [];
+  const warnings: string[] = [...proxy];
   const b = await withLock(host, paths, { purpose: "apply" }, async () => {
     const plan = await phaseBSteps(host, paths, d, settingsDone, restartedInA);
     warnings.push(...plan.warnings);

@@ -266,8 +266,13 @@ export function effectiveSettings(service: ServiceEnvironment, resolved?: Resolv
   });
 }
 
-export function resolvedText(r: ResolvedSettings, key: SettingKey): string {
+/** A setting's value in effect; undefined for a proxy variable (no default, nothing to resolve). */
+export function resolvedText(r: ResolvedSettings, key: SettingKey): string | undefined {
   switch (key) {
+    case "httpProxy":
+    case "httpsProxy":
+    case "noProxy":
+      return undefined;
     case "detachNetns":
       return String(r.detachNetns);
     case "flags":

@@ -2,9 +2,14 @@
 // CONTAINERD_ROOTLESS_ROOTLESSKIT_* variable (env name, `configure` flag, allowed values,
 // default), and the syntax check of a value. Whether a valid value also works on this
 // machine (driver installed, RootlessKit version) is decided in resolve.ts.
+// The proxy variables (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) live in the same drop-in and are
+// set, reset, exported and applied the same way, but they are containerd's, not RootlessKit's:
+// marked `proxy`, they are checked as URLs (proxy.ts) and never reach the launcher's argv.
 import { UserError } from "../os/errors.ts";
+import { noProxyProblem, proxyUrlProblem } from "./proxy.ts";
 
-export type SettingKey = "stateDir" | "net" | "mtu" | "portDriver" | "slirp4netnsSandbox" | "slirp4netnsSeccomp" | "detachNetns" | "ipv6" | "flags";
+export type ProxyKey = "httpProxy" | "httpsProxy" | "noProxy";
+export type SettingKey = "stateDir" | "net" | "mtu" | "portDriver" | "slirp4netnsSandbox" | "slirp4netnsSeccomp" | "detachNetns" | "ipv6" | "flags" | ProxyKey;
 
 export const ENV_PREFIX = "CONTAINERD_ROOTLESS_ROOTLESSKIT_";
 
@@ -27,6 +32,8 @@ export interface SettingSpec {
   description: string;
   /** the default as the seed states it (auto-detected ones say so) */
   defaultText: string;
+  /** a proxy variable for containerd itself, not a CONTAINERD_ROOTLESS_ROOTLESSKIT_* one */
+  proxy?: true;
 }
 
 export const SETTINGS: readonly SettingSpec[] = [
@@ -39,7 +46,13 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "detachNetns", env: `${ENV_PREFIX}DETACH_NETNS`, flag: "--detach-netns", values: DETACH_VALUES, description: 'the "detach-netns" mode', defaultText: "auto (on with RootlessKit >= 2.0)" },
   { key: "ipv6", env: `${ENV_PREFIX}IPV6`, flag: "--ipv6", values: BOOL_VALUES, description: "enable IPv6 inside the network namespace (RootlessKit's --ipv6; slirp4netns and pasta)", defaultText: "false" },
   { key: "flags", env: `${ENV_PREFIX}FLAGS`, flag: "--flags", description: "extra RootlessKit flags, appended verbatim", defaultText: "(none)" },
+  { key: "httpProxy", env: "HTTP_PROXY", flag: "--http-proxy", description: "the proxy containerd uses for http:// (a URL with a scheme, e.g. http://proxy.example.com:3128)", defaultText: "(none: the service does not see your shell's variables)", proxy: true },
+  { key: "httpsProxy", env: "HTTPS_PROXY", flag: "--https-proxy", description: "the proxy containerd uses for https://, e.g. pulling from registries (a URL with a scheme)", defaultText: "(none: the service does not see your shell's variables)", proxy: true },
+  { key: "noProxy", env: "NO_PROXY", flag: "--no-proxy", description: "hosts containerd reaches without the proxy (comma-separated names, .domains, IPs, CIDRs)", defaultText: "(none)", proxy: true },
 ];
+
+/** The CONTAINERD_ROOTLESS_ROOTLESSKIT_* settings alone: what the launcher reads. */
+export const ROOTLESSKIT_SETTINGS: readonly SettingSpec[] = SETTINGS.filter((s) => !s.proxy);
 
 export function settingSpec(key: SettingKey): SettingSpec {
   return SETTINGS.find((s) => s.key === key)!;
@@ -150,18 +163,29 @@ export function valueProblem(key: SettingKey, value: string): string | null {
       } catch (e) {
         return (e as Error).message;
       }
+    case "httpProxy":
+    case "httpsProxy":
+      return proxyUrlProblem(value);
+    case "noProxy":
+      return noProxyProblem(value);
     default:
       return spec.values!.includes(value) ? null : `expected one of: ${spec.values!.join(", ")}`;
   }
 }
 
-/** Turns raw strings into typed settings, or throws SettingsError listing every bad value. */
+/**
+ * Turns raw strings into typed RootlessKit settings, or throws SettingsError listing every bad
+ * value. Proxy values are checked when the user gives them (style "flag"); read back from the
+ * service's environment ("env") they are containerd's business, not RootlessKit's, and a
+ * scheme-less proxy in the manager's environment must not stop the launcher or `configure`.
+ */
 export function parseSettings(raw: RawSettings, style: NameStyle = "env"): SettingsInput {
   const problems: SettingProblem[] = [];
   const out: SettingsInput = {};
   for (const spec of SETTINGS) {
     const value = raw[spec.key];
     if (value === undefined || (value === "" && spec.key !== "flags")) continue;
+    if (spec.proxy && style === "env") continue;
     const problem = valueProblem(spec.key, value);
     if (problem) {
       const name = style === "env" ? `${spec.env}="${value}"` : `${spec.flag}=${value}`;
@@ -196,6 +220,8 @@ export function parseSettings(raw: RawSettings, style: NameStyle = "env"): Setti
       case "flags":
         out.flags = splitWords(value);
         break;
+      default:
+        break; // a proxy: valid, and not a RootlessKit input
     }
   }
   if (problems.length) {
@@ -209,10 +235,10 @@ export function parseSettings(raw: RawSettings, style: NameStyle = "env"): Setti
   return out;
 }
 
-/** The CONTAINERD_ROOTLESS_ROOTLESSKIT_* values present in an environment. */
+/** The CONTAINERD_ROOTLESS_ROOTLESSKIT_* values present in an environment (not the proxies). */
 export function rawSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): RawSettings {
   const raw: RawSettings = {};
-  for (const spec of SETTINGS) {
+  for (const spec of ROOTLESSKIT_SETTINGS) {
     const v = env[spec.env];
     if (v !== undefined) raw[spec.key] = v;
   }
