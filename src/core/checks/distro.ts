@@ -48,6 +48,7 @@ const PACKAGES: Record<string, Partial<Record<Family, string>>> = {
   uidmap: { debian: "uidmap", fedora: "shadow-utils", arch: "shadow", suse: "shadow", alpine: "shadow-uidmap" },
   mount: { debian: "mount", fedora: "util-linux", arch: "util-linux", suse: "util-linux", alpine: "util-linux" },
   "dbus-user-session": { debian: "dbus-user-session", fedora: "dbus-daemon", arch: "dbus", suse: "dbus-1", alpine: "dbus" },
+  "containernetworking-plugins": { arch: "cni-plugins", suse: "cni-plugins", alpine: "cni-plugins" },
 };
 
 const INSTALLERS: Record<Family, string> = {

@@ -19,12 +19,21 @@ import { probeCgroup } from "./cgroup.ts";
 import { probeOverlayfs } from "./overlayfs.ts";
 import { probeLinger } from "./linger.ts";
 import { probeConflicts } from "./conflicts.ts";
+import { probeUserns } from "./userns.ts";
+import { probeDataroot } from "./dataroot.ts";
+import { probeUnprivileged } from "./unprivileged.ts";
+import { probeProxy } from "./proxy.ts";
+import { probeCni } from "./cni.ts";
+import { probeDns } from "./dns.ts";
+import { probePasta } from "./pasta.ts";
 
 export type { CheckOptions } from "./context.ts";
 export type { EnvironmentFacts } from "./facts.ts";
 
 /** The probe groups, in report order; every finding's id starts with its group's name. */
-export type ProbeGroup = "session" | "binaries" | "subid" | "sysctl" | "rootlesskit" | "cgroup" | "overlayfs" | "linger" | "conflicts";
+export type ProbeGroup =
+  | "session" | "binaries" | "subid" | "sysctl" | "userns" | "rootlesskit" | "cgroup" | "overlayfs" | "dataroot"
+  | "linger" | "conflicts" | "unprivileged" | "proxy" | "cni" | "dns" | "pasta";
 
 export interface RunChecksOptions extends CheckOptions {
   /** called once per probe group as soon as it finishes, with that group's findings, before runChecks resolves */
@@ -41,10 +50,10 @@ export interface CheckResult {
 
 /** The report's sections, in the seed's order; each finding id starts with one of the prefixes. */
 export const SECTIONS = [
-  { title: "Checking RootlessKit functionality", prefixes: ["session", "binaries", "subid", "sysctl", "rootlesskit"] },
+  { title: "Checking RootlessKit functionality", prefixes: ["session", "binaries", "subid", "sysctl", "userns", "rootlesskit"] },
   { title: "Checking cgroup v2", prefixes: ["cgroup"] },
-  { title: "Checking overlayfs", prefixes: ["overlayfs"] },
-  { title: null, prefixes: ["linger", "conflicts"] },
+  { title: "Checking overlayfs", prefixes: ["overlayfs", "dataroot"] },
+  { title: null, prefixes: ["linger", "conflicts", "unprivileged", "proxy", "cni", "dns", "pasta"] },
 ] as const;
 
 const PROBES: readonly (readonly [ProbeGroup, (ctx: CheckContext) => Promise<ProbeResult>])[] = [
@@ -52,11 +61,19 @@ const PROBES: readonly (readonly [ProbeGroup, (ctx: CheckContext) => Promise<Pro
   ["binaries", probeBinaries],
   ["subid", probeSubids],
   ["sysctl", probeSysctl],
+  ["userns", probeUserns],
   ["rootlesskit", probeSmoke],
   ["cgroup", probeCgroup],
   ["overlayfs", probeOverlayfs],
+  ["dataroot", probeDataroot],
   ["linger", probeLinger],
   ["conflicts", probeConflicts],
+  // what users run into after the basics (behaviour.md, last section): optional or warnings, never fatal
+  ["unprivileged", probeUnprivileged],
+  ["proxy", probeProxy],
+  ["cni", probeCni],
+  ["dns", probeDns],
+  ["pasta", probePasta],
 ];
 
 export const PROBE_GROUPS: readonly ProbeGroup[] = PROBES.map(([g]) => g);

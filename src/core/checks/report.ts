@@ -23,6 +23,8 @@ export function findingText(f: Finding): string {
   const lines = [f.message];
   if (f.fix) lines.push(`  ${f.fix}`);
   if (f.sudoFix?.length && needsAction(f)) lines.push("  (needs root: see the sudo block below)");
+  // an optional fix (a hint's) never joins the sudo block: shown here, for whoever wants it
+  else if (f.sudoFix?.length) lines.push("  optional, as root:", ...f.sudoFix.flatMap((l) => l.split("\n")).map((l) => `    ${l}`));
   if (f.detail) lines.push(...f.detail.split("\n").map((l) => `  | ${l}`));
   return lines.join("\n");
 }
