@@ -6,9 +6,10 @@
 export const RUNTIME_PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "uidmap", "runc", "fuse-overlayfs", "dbus-user-session", "procps", "util-linux"];
 /**
  * What the tests need besides: a busybox for a test image, tmux for the UI, python3 for the daemon
- * stand-ins, and Go with containerd's Go sources to build the real proxy snapshotter offline.
+ * stand-ins, Go with containerd's Go sources to build the real proxy snapshotter offline, and
+ * nerdctl's CNI plugins and iptables for the check probes.
  */
-export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "python3", "golang-go", "golang-github-containerd-containerd-dev"];
+export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "python3", "golang-go", "golang-github-containerd-containerd-dev", "containernetworking-plugins", "iptables"];
 
 function run(argv: string[]): number {
   return Bun.spawnSync(argv, { stdio: ["inherit", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } }).exitCode ?? 1;

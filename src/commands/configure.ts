@@ -56,6 +56,13 @@ export default defineCommand({
       }
     }
     const set = rawSettingsFromFlags(args as Record<string, unknown>);
+    // citty reads `--no-proxy X` as "proxy is false" (and X as a stray word): take it from the raw arguments
+    delete set.noProxy;
+    for (let i = 0; i < rawArgs.length; i++) {
+      const a = rawArgs[i]!;
+      if (a === "--no-proxy") set.noProxy = rawArgs[++i] ?? "";
+      else if (a.startsWith("--no-proxy=")) set.noProxy = a.slice("--no-proxy=".length);
+    }
     for (const k of reset) if (set[k] !== undefined) throw new UsageError(`--${findSetting(k)!.flag.slice(2)} is both set and reset`);
     if (Object.keys(set).length === 0 && reset.length === 0) {
       throw new UsageError("nothing to configure", "Pass a setting (e.g. --mtu 1500), --reset KEY, or --show.");

@@ -124,3 +124,40 @@ test("a real fault: the user's systemd manager stopped (its socket file left beh
   }
   expect(checkJson().doc.ok).toBe(true);
 }, 60_000);
+
+test("the probes beyond the basics, as they apply here: ports < 1024 and ping are optional information, a loopback proxy in the shell a warning, CNI plugins, iptables and the data root fine", () => {
+  const ports = readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").trim();
+  const ping = readFileSync("/proc/sys/net/ipv4/ping_group_range", "utf8").trim().split(/\s+/).map(Number);
+  const r = e2e.run(["check", "--json"], { env: { HTTPS_PROXY: "http://127.0.0.1:3128" } });
+  const doc = JSON.parse(r.stdout) as Doc;
+  expect(r.code).toBe(0);
+  expect(doc.ok).toBe(true);
+  const p = find(doc, "unprivileged.ports")!;
+  if (ports === "0") expect(p.level).toBe("ok");
+  else {
+    expect(p.level).toBe("info");
+    expect(p.message).toContain(`cannot publish ports below ${ports}`);
+    expect(p.fix).toContain("sudo setcap cap_net_bind_service=ep /usr/bin/rootlesskit");
+  }
+  // this machine keeps the kernel default "1 0" unless someone widened it for every gid
+  expect(find(doc, "unprivileged.ping")?.level).toBe(ping[0]! <= 0 && ping[1]! >= 2147483647 ? "ok" : "info");
+  const proxy = find(doc, "proxy.https_proxy.unseen")!;
+  expect(proxy.level).toBe("warning");
+  expect(proxy.message).toContain("HTTPS_PROXY=http://127.0.0.1:3128 is set in your environment, but containerd.service will not see it");
+  expect(proxy.message).toContain("points at this machine's loopback");
+  expect(proxy.fix).toContain("--detach-netns true");
+  expect(find(doc, "cni.plugins")?.message).toContain("/usr/lib/cni");
+  expect(find(doc, "cni.iptables")?.level).toBe("ok");
+  expect(find(doc, "dataroot.filesystem")?.level).toBe("ok");
+  expect(find(doc, "userns.nested")).toBeUndefined();
+  // optional root fixes stay out of the block that must run
+  expect((doc as unknown as { sudoScript: string | null }).sudoScript ?? "").not.toContain("ip_unprivileged_port_start");
+
+  const human = e2e.run(["check"], { env: { HTTPS_PROXY: "http://127.0.0.1:3128" } });
+  expect(human.code).toBe(0);
+  expect(human.stderr).toContain("[WARNING] HTTPS_PROXY=http://127.0.0.1:3128 is set in your environment");
+  if (ports !== "0") expect(human.stdout).toContain("optional, as root:");
+  // without the variable, nothing about proxies is wrong
+  expect(find(checkJson().doc, "proxy")?.level).toBe("ok");
+}, 60_000);
+

@@ -199,3 +199,29 @@ test("a port opened through RootlessKit's builtin port driver answers from the h
   expect(rootlesskitArgs()).toContain("--port-driver=slirp4netns");
   await portThroughRootlessKit("slirp4netns");
 }, 120_000);
+
+test("configure --https-proxy/--no-proxy: they reach `systemctl --user show -p Environment` and the restarted RootlessKit; a loopback proxy is called out; a scheme-less one refused; --reset takes them away", () => {
+  e2e.sb.systemctl("reset-failed", "containerd.service"); // the earlier tests' restarts count toward StartLimitBurst
+  const before = readFileSync(override(), "utf8");
+  const environment = () => e2e.sb.systemctl("show", "-p", "Environment", "containerd.service").stdout;
+  const r = e2e.run(["configure", "--https-proxy", "http://127.0.0.1:3128", "--no-proxy", "localhost,.example.com", "--yes"], { timeoutMs: 60_000 });
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain("[WARNING] HTTPS_PROXY=http://127.0.0.1:3128 points at this machine's loopback, which containerd cannot reach");
+  expect(r.stderr).toContain("--detach-netns true");
+  expect(readFileSync(override(), "utf8")).toBe(`${before}Environment=HTTPS_PROXY="http://127.0.0.1:3128"\nEnvironment=NO_PROXY="localhost,.example.com"\n`);
+  expect(environment()).toContain("HTTPS_PROXY=http://127.0.0.1:3128");
+  expect(environment()).toContain("NO_PROXY=localhost,.example.com");
+  const pid = e2e.show("containerd.service", "MainPID");
+  expect(readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")).toContain("HTTPS_PROXY=http://127.0.0.1:3128");
+  expect(JSON.parse(e2e.run(["status", "--export", "--format", "json"]).stdout).settings).toMatchObject({ "https-proxy": "http://127.0.0.1:3128", "no-proxy": "localhost,.example.com" });
+
+  const bad = e2e.run(["configure", "--http-proxy", "proxy.example.com:3128", "--yes"]);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toContain("invalid --http-proxy=proxy.example.com:3128: expected a URL with a scheme");
+  expect(e2e.show("containerd.service", "MainPID")).toBe(pid);
+
+  const reset = e2e.run(["configure", "--reset", "https-proxy,no-proxy", "--yes"], { timeoutMs: 60_000 });
+  expect(reset.code).toBe(0);
+  expect(readFileSync(override(), "utf8")).toBe(before);
+  expect(environment()).not.toContain("HTTPS_PROXY");
+}, 120_000);

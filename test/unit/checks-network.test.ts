@@ -49,7 +49,7 @@ describe("ping", () => {
 
   test("a range that holds the user's gid but not the sub-gids is named; the full range is fine", async () => {
     host = await machine({ files: { "/proc/sys/net/ipv4/ping_group_range": "0 1000\n" } });
-    expect(byId(await check(host), "unprivileged.ping")?.message).toContain("without gids 100000-165535");
+    expect(byId(await check(host), "unprivileged.ping")?.message).toContain("which leaves out gids 100000-165535");
     await host.cleanup();
     host = await machine({ files: { "/proc/sys/net/ipv4/ping_group_range": "0\t2147483647\n" } });
     expect(byId(await check(host), "unprivileged.ping")?.level).toBe("ok");

@@ -123,12 +123,16 @@ describe("configure", () => {
         slirp4netns: () => ok("  --netns-type=TYPE\n"),
       },
     }));
-    const { result } = await runCommand(configureCommand, { rawArgs: ["--https-proxy", "http://localhost:3128", "--yes", "--json"], data: { host } });
+    const { result } = await runCommand(configureCommand, { rawArgs: ["--https-proxy", "http://localhost:3128", "--no-proxy", "localhost,.corp", "--yes", "--json"], data: { host } });
     expect(result).toBe(0);
-    expect(await host.readText(OVERRIDE)).toBe('[Service]\nEnvironment=HTTPS_PROXY="http://localhost:3128"\n');
+    expect(await host.readText(OVERRIDE)).toBe('[Service]\nEnvironment=HTTPS_PROXY="http://localhost:3128"\nEnvironment=NO_PROXY="localhost,.corp"\n');
     const doc = JSON.parse(host.out);
     expect(doc.changed).toBe(true);
     expect(doc.warnings[0]).toContain("HTTPS_PROXY=http://localhost:3128 points at this machine's loopback");
+    host.out = "";
+    const eq = await runCommand(configureCommand, { rawArgs: ["--no-proxy=example.com", "--yes", "--json"], data: { host } });
+    expect(eq.result).toBe(0);
+    expect(await host.readText(OVERRIDE)).toContain('Environment=NO_PROXY="example.com"\n');
   });
 });
 

@@ -26,13 +26,13 @@ async function cniDir(ctx: CheckContext): Promise<{ dir: string; from: string }>
   const m = /^\s*cni_path\s*=\s*["']([^"']+)["']/m.exec(toml.text ?? "");
   if (m) return { dir: m[1]!, from: `cni_path in ${ctx.paths.nerdctlConfig}` };
   for (const d of cniCandidates(ctx.paths.home)) if (await existsSafe(ctx, d)) return { dir: d, from: "nerdctl's default" };
-  return { dir: "/opt/cni/bin", from: "nerdctl's default (none of its directories exists)" };
+  return { dir: "/opt/cni/bin", from: "nerdctl's default; none of its directories exists" };
 }
 
 export async function probeCni(ctx: CheckContext): Promise<ProbeResult> {
   const [nerdctl, distro, where, iptables] = await Promise.all([findTool(ctx, "nerdctl"), readDistro(ctx), cniDir(ctx), findTool(ctx, "iptables")]);
   const level: Level = nerdctl ? "warning" : "info";
-  const forWhom = nerdctl ? "nerdctl's" : "nerdctl's (when you install it)";
+  const subject = nerdctl ? "nerdctl's bridge network" : "nerdctl's bridge network (for when you install nerdctl)";
   const findings: Finding[] = [];
   const present = await Promise.all(CNI_PLUGINS.map((p) => existsSafe(ctx, join(where.dir, p))));
   const missing = CNI_PLUGINS.filter((_, i) => !present[i]);
@@ -41,7 +41,7 @@ export async function probeCni(ctx: CheckContext): Promise<ProbeResult> {
     findings.push({
       id: "cni.plugins.missing",
       level,
-      message: `${forWhom} bridge network needs the CNI plugins ${missing.join(", ")}, which are not in ${where.dir} (${where.from}): \`nerdctl run\` fails with "failed to find plugin".`,
+      message: `${subject} needs the CNI plugins ${missing.join(", ")}, which are not in ${where.dir} (${where.from}): \`nerdctl run\` fails with "failed to find plugin".`,
       fix: `Install them (Debian/Ubuntu: containernetworking-plugins, into /usr/lib/cni), or point nerdctl at where they are: \`export CNI_PATH=DIR\` or \`cni_path = "DIR"\` in ${ctx.paths.nerdctlConfig}.`,
       sudoFix: installFix(distro, "containernetworking-plugins").sudoFix,
     });
@@ -51,7 +51,7 @@ export async function probeCni(ctx: CheckContext): Promise<ProbeResult> {
     findings.push({
       id: "cni.iptables.missing",
       level,
-      message: `iptables was not found: the CNI bridge and portmap plugins of ${forWhom} bridge network need it inside RootlessKit's namespace.`,
+      message: `iptables was not found: the CNI bridge and portmap plugins of ${subject} need it inside RootlessKit's namespace.`,
       ...installFix(distro, "iptables"),
     });
   }

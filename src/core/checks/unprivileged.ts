@@ -65,7 +65,7 @@ async function pingFinding(ctx: CheckContext): Promise<Finding | null> {
   return {
     id: "unprivileged.ping",
     level: "info",
-    message: `ping inside containers fails: net.ipv4.ping_group_range ${range}, without ${outside.map((g) => (g.start === g.end ? `gid ${g.start}` : `gids ${g.start}-${g.end}`)).join(" and ")}.`,
+    message: `ping inside containers fails: net.ipv4.ping_group_range ${range}, which leaves out ${outside.map((g) => (g.start === g.end ? `gid ${g.start}` : `gids ${g.start}-${g.end}`)).join(" and ")}.`,
     fix: "To allow ping, widen the range with the sysctl.d drop-in below.",
     sudoFix: [`echo "net.ipv4.ping_group_range=${PING_ALL}" > ${PING_CONF}`, `sysctl -w net.ipv4.ping_group_range="${PING_ALL}"`],
   };
