@@ -1,6 +1,6 @@
 // The preflight checks, live: a spinner per probe group, then each finding with its fix,
 // and every root-needing fix gathered into one copy-paste block.
-import { Text } from "ink";
+import { Box, Text } from "ink";
 import { isFatal } from "../../src/core/checks/findings.ts";
 import { Spinner } from "../components/spinner.tsx";
 import { Screen } from "../components/screen.tsx";
@@ -18,7 +18,6 @@ export function ChecksScreen({ onNext, onRerun, onBack }: { onNext: () => void; 
   const engine = useEngine();
   const checks = useChecks();
   const { width, bodyHeight } = useLayout();
-  const height = bodyHeight(0);
   const rows: Row[] = [];
   for (const g of checks.groups) {
     const worst = g.findings.find(isFatal) ?? g.findings.find((f) => f.level === "warning");
@@ -36,13 +35,15 @@ export function ChecksScreen({ onNext, onRerun, onBack }: { onNext: () => void; 
   if (findings) {
     rows.push(blankRow("b1"));
     const block = engine.sudoBlock(findings);
-    if (block) rows.push(...sudoRows(block, width, theme), blankRow("b2"));
-    rows.push(
-      ...(fatal.length
-        ? textRows("sum", `${fatal.length} problem${fatal.length > 1 ? "s" : ""} must be fixed before installing. Fix them, then press r to check again.`, width, { color: theme.error, bold: true })
-        : textRows("sum", "Requirements are satisfied.", width, { color: theme.ok, bold: true })),
-    );
+    if (block) rows.push(...sudoRows(block, width, theme));
   }
+  // the verdict stays in view below the list, however many findings there are to scroll through
+  const verdict: Row[] = !findings
+    ? []
+    : fatal.length
+      ? textRows("sum", `${fatal.length} problem${fatal.length > 1 ? "s" : ""} must be fixed before installing. Fix them, then press r to check again.`, width, { color: theme.error, bold: true })
+      : textRows("sum", "Requirements are satisfied.", width, { color: theme.ok, bold: true });
+  const height = bodyHeight(verdict.length);
   const scroll = useScroll(rows.length, height);
   const ready = findings !== undefined && fatal.length === 0;
   useKeys(
@@ -54,5 +55,6 @@ export function ChecksScreen({ onNext, onRerun, onBack }: { onNext: () => void; 
     { escBack: onBack },
   );
   const keys: [string, string][] = ready ? [["Enter", "choose what to install"]] : findings || checks.error ? [["r", "check again"]] : [];
-  return <Screen title="Checks" rows={rows} height={height} offset={scroll.offset} keys={[...keys, SCROLL_KEYS, ["Esc", "back"], ["q", "quit"]]} />;
+  const footer = verdict.length ? <Box flexDirection="column">{verdict}</Box> : undefined;
+  return <Screen title="Checks" rows={rows} height={height} offset={scroll.offset} footer={footer} keys={[...keys, SCROLL_KEYS, ["Esc", "back"], ["q", "quit"]]} />;
 }
