@@ -31,7 +31,7 @@ export function StatusScreen({ status, onAction }: { status: InstalledState; onA
       </Text>,
     );
   const settings = Object.entries(status.settings);
-  rows.push(blankRow("b1"), <Text key="sh" bold>RootlessKit settings</Text>);
+  rows.push(blankRow("b1"), <Text key="sh" bold>RootlessKit and proxy settings</Text>);
   if (settings.length === 0) rows.push(<Text key="sd" dimColor>  all defaults</Text>);
   for (const [k, v] of settings) rows.push(<Text key={`s.${k}`} wrap="truncate-end">{`  ${k} = ${v}`}</Text>);
   const scroll = useScroll(rows.length, height);
