@@ -109,6 +109,9 @@ describe("settings fields", () => {
     expect(f.httpsProxy!.validate("http://proxy:3128", { httpsProxy: "http://proxy:3128" })).toBeUndefined();
     const ui = await createEngine(host).plan({ ...NONE, settings: { httpsProxy: "http://proxy:3128" } });
     expect(ui.steps[0]).toMatchObject({ kind: "write", path: OVERRIDE, content: '[Service]\nEnvironment=HTTPS_PROXY="http://proxy:3128"\n' });
+    expect(ui.notes.filter((n) => n.includes("loopback"))).toEqual([]);
+    const loop = await createEngine(host).plan({ ...NONE, settings: { httpsProxy: "http://127.0.0.1:3128" } });
+    expect(loop.notes[0]).toContain("Warning: HTTPS_PROXY=http://127.0.0.1:3128 points at this machine's loopback, which containerd cannot reach");
   });
 });
 

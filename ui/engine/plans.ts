@@ -16,6 +16,7 @@ import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
 import type { Choices, PlanView } from "./types.ts";
 import { planView } from "./plan-view.ts";
 import { configuredSnapshotters } from "../../src/core/lifecycle/status.ts";
+import { proxyWarnings } from "../../src/core/rootlesskit/proxy.ts";
 
 /** The user's choices as a desired state, the form `apply -f` converges to. */
 export function desiredState(choices: Choices): ParsedDesiredState {
@@ -45,6 +46,8 @@ export async function planForChoices(host: Host, paths: Paths, choices: Choices)
     if (e instanceof DesiredStateError) throw new UserError(e.problems.map((p) => `${p.key}: ${p.message}`).join("\n"));
     throw e;
   }
+  // a loopback proxy containerd cannot reach: said on the review screen, as `configure` and `apply` say it
+  const proxy = (d.settings ? proxyWarnings(d.settings.effective, d.settings.settings) : []).map((w) => `Warning: ${w}`);
   const adding = d.addons.install.map((a) => a.id);
   const removing = d.addons.remove;
   const addonText = `${adding.length ? `, add ${adding.join(", ")}` : ""}${removing.length ? `, remove ${removing.join(", ")}` : ""}`;
@@ -52,12 +55,13 @@ export async function planForChoices(host: Host, paths: Paths, choices: Choices)
     const install = await planInstall(host, paths);
     const steps = [...(d.settings ? settingsFileSteps(d.settings) : []), ...install.steps];
     const deferred = [...adding, ...removing];
-    const view = { ...(await planView(host, deferred.length ? "Install containerd (add-ons next)" : "Install containerd", steps)), launcherDirs: install.launcherDirs };
+    const base = await planView(host, deferred.length ? "Install containerd (add-ons next)" : "Install containerd", steps);
+    const view = { ...base, notes: [...proxy, ...base.notes], launcherDirs: install.launcherDirs };
     return deferred.length ? { ...view, deferred } : view;
   }
   const b = await phaseBSteps(host, paths, d, false, false);
   const title = d.containerd.action === "update" ? `Update containerd${addonText}` : addonText ? `Change add-ons: ${addonText.slice(2)}` : "Change settings";
-  return { ...(await planView(host, title, b.steps)), notes: [...b.warnings.map((w) => `Warning: ${w}`), ...b.notes] };
+  return { ...(await planView(host, title, b.steps)), notes: [...proxy, ...b.warnings.map((w) => `Warning: ${w}`), ...b.notes] };
 }
 
 /** nerdctl's default snapshotter as configured now (configuredSnapshotters), and where it is set; no `from` = nothing sets it (overlayfs). */
