@@ -84,6 +84,7 @@ describe("proxies", () => {
     const f = byId(await check(host), "proxy.http_proxy.unseen")!;
     expect(f.message).toContain("Passing it on is not enough: HTTP_PROXY=http://127.0.0.1:3128 points at this machine's loopback");
     expect(f.fix).toContain("--detach-netns true");
+    expect(f.fix).toContain("configure --http-proxy http://HOST-ADDRESS:PORT");
   });
 
   test("a loopback proxy in the service: a warning; with detach-netns forced on, none (RootlessKit 2 lists the flag)", async () => {

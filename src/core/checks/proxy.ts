@@ -5,10 +5,8 @@
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
 import { shq, type CheckContext, type ProbeResult } from "./context.ts";
-import { goProxyValue, isLoopbackProxy, loopbackProxyText, LOOPBACK_PROXY_FIX, PROXY_VARIABLES, type ProxyVariable } from "../rootlesskit/proxy.ts";
+import { goProxyValue, isLoopbackProxy, loopbackProxyFix, loopbackProxyText, PROXY_FLAG, PROXY_VARIABLES, type ProxyVariable } from "../rootlesskit/proxy.ts";
 import { serviceDetachNetns, serviceVars } from "./service-view.ts";
-
-const FLAG: Record<ProxyVariable, string> = { HTTP_PROXY: "--http-proxy", HTTPS_PROXY: "--https-proxy", NO_PROXY: "--no-proxy" };
 
 /** The names the user's environment sets for `name` (HTTPS_PROXY, https_proxy), for the message. */
 function spelled(env: Readonly<Record<string, string | undefined>>, name: ProxyVariable): string {
@@ -33,11 +31,11 @@ export async function probeProxy(ctx: CheckContext): Promise<ProbeResult> {
         id: `proxy.${name.toLowerCase()}.unseen`,
         level: "warning",
         message: `${spelled(user, name)}=${mine} is set in your environment, but containerd.service ${what}: ${name === "NO_PROXY" ? "containerd sends these hosts through the proxy" : "containerd pulls images without your proxy"}.${unreachable ? ` Passing it on is not enough: ${loopbackProxyText(name, mine)}` : ""}`,
-        fix: unreachable ? LOOPBACK_PROXY_FIX : `\`containerd-rootless-systemd configure ${FLAG[name]} ${shq(mine)}\` (it writes ${name} into containerd.service's drop-in and restarts containerd).`,
+        fix: unreachable ? loopbackProxyFix(name) : `\`containerd-rootless-systemd configure ${PROXY_FLAG[name]} ${shq(mine)}\` (it writes ${name} into containerd.service's drop-in and restarts containerd).`,
       });
     }
     if (loopback && theirs !== undefined && isLoopbackProxy(theirs)) {
-      findings.push({ id: `proxy.${name.toLowerCase()}.loopback`, level: "warning", message: `containerd.service gets ${loopbackProxyText(name, theirs)}`, fix: LOOPBACK_PROXY_FIX });
+      findings.push({ id: `proxy.${name.toLowerCase()}.loopback`, level: "warning", message: `containerd.service gets ${loopbackProxyText(name, theirs)}`, fix: loopbackProxyFix(name) });
     }
   }
   if (findings.length === 0) {

@@ -62,9 +62,13 @@ export function isLoopbackProxy(value: string): boolean {
   return host !== null && isLoopbackHost(host);
 }
 
-/** What to do about a loopback proxy containerd cannot reach. */
-export const LOOPBACK_PROXY_FIX =
-  "Turn on detach-netns, so that containerd pulls from the host's network namespace (RootlessKit >= 2.0: `containerd-rootless-systemd configure --detach-netns true`), or let the proxy also listen on an address of this machine other than loopback and give containerd that address (`containerd-rootless-systemd configure --https-proxy http://HOST-ADDRESS:PORT`).";
+/** The `configure` flag of each variable. */
+export const PROXY_FLAG: Record<ProxyVariable, string> = { HTTP_PROXY: "--http-proxy", HTTPS_PROXY: "--https-proxy", NO_PROXY: "--no-proxy" };
+
+/** What to do about a loopback proxy in `name` that containerd cannot reach. */
+export function loopbackProxyFix(name: ProxyVariable): string {
+  return `Turn on detach-netns, so that containerd pulls from the host's network namespace (RootlessKit >= 2.0: \`containerd-rootless-systemd configure --detach-netns true\`), or let the proxy also listen on an address of this machine other than loopback and give containerd that address (\`containerd-rootless-systemd configure ${PROXY_FLAG[name]} http://HOST-ADDRESS:PORT\`).`;
+}
 
 /** Why `name=value` is out of containerd's reach without detach-netns. */
 export function loopbackProxyText(name: string, value: string): string {
@@ -72,9 +76,9 @@ export function loopbackProxyText(name: string, value: string): string {
 }
 
 /** The warnings for proxy values containerd will use (name -> value), given whether detach-netns is on. */
-export function unreachableProxies(values: Readonly<Record<string, string | undefined>>, detachNetns: boolean): { name: string; value: string; message: string }[] {
+export function unreachableProxies(values: Readonly<Record<string, string | undefined>>, detachNetns: boolean): { name: ProxyVariable; value: string; message: string }[] {
   if (detachNetns) return [];
-  const out: { name: string; value: string; message: string }[] = [];
+  const out: { name: ProxyVariable; value: string; message: string }[] = [];
   for (const name of ["HTTP_PROXY", "HTTPS_PROXY"] as const) {
     const value = values[name];
     if (value && isLoopbackProxy(value)) out.push({ name, value, message: loopbackProxyText(name, value) });
@@ -88,5 +92,5 @@ export function unreachableProxies(values: Readonly<Record<string, string | unde
  */
 export function proxyWarnings(effective: readonly { env: string; value: string | undefined }[], settings: { detachNetns: boolean }): string[] {
   const values = Object.fromEntries(effective.filter((e) => e.value !== undefined).map((e) => [e.env, e.value]));
-  return unreachableProxies(values, settings.detachNetns).map((u) => `${u.message}\n  ${LOOPBACK_PROXY_FIX}`);
+  return unreachableProxies(values, settings.detachNetns).map((u) => `${u.message}\n  ${loopbackProxyFix(u.name)}`);
 }
