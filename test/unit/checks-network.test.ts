@@ -54,6 +54,14 @@ describe("ping", () => {
     host = await machine({ files: { "/proc/sys/net/ipv4/ping_group_range": "0\t2147483647\n" } });
     expect(byId(await check(host), "unprivileged.ping")?.level).toBe("ok");
   });
+  test("the network driver decides whether the range matters: lxc-user-nic needs none, vpnkit cannot ping", async () => {
+    const override = (net: string) => ({ [OVERRIDE]: `[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_NET=${net}\n`, "/proc/sys/net/ipv4/ping_group_range": "1\t0\n" });
+    host = await machine({ files: override("lxc-user-nic") });
+    expect(byId(await check(host), "unprivileged.ping")?.level).toBe("ok");
+    await host.cleanup();
+    host = await machine({ files: override("vpnkit") });
+    expect(byId(await check(host), "unprivileged.ping")?.message).toContain("does not work with the vpnkit network driver");
+  });
 });
 
 describe("proxies", () => {

@@ -1,13 +1,14 @@
 // What an unprivileged user may do on the host network that containers ask for: publishing
 // ports below 1024 (net.ipv4.ip_unprivileged_port_start, or cap_net_bind_service on
 // RootlessKit, whose builtin port driver binds the host side) and ping
-// (net.ipv4.ping_group_range must hold the user's gid and sub-gids; RootlessKit's
-// docs/network.md, "Supports ICMP Echo (ping) when ping_group_range is configured").
+// (net.ipv4.ping_group_range must hold the user's gid and sub-gids for slirp4netns and pasta;
+// lxc-user-nic needs nothing, vpnkit cannot ping at all: RootlessKit's docs/network.md).
 // Both are optional: information with the fix, never a reason for `check` to fail.
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
 import { findTool, findToolVersion, readSafe, shq, type CheckContext, type ProbeResult } from "./context.ts";
 import { parseSubids } from "./subid.ts";
+import { serviceNetDriver } from "./service-view.ts";
 
 export const PORTS_CONF = "/etc/sysctl.d/99-rootless-unprivileged-ports.conf";
 export const PING_CONF = "/etc/sysctl.d/99-rootless-ping.conf";
@@ -54,6 +55,10 @@ async function containerGids(ctx: CheckContext): Promise<{ start: number; end: n
 }
 
 async function pingFinding(ctx: CheckContext): Promise<Finding | null> {
+  // the range matters to the drivers that send ICMP from the host's side (RootlessKit docs/network.md)
+  const net = await serviceNetDriver(ctx);
+  if (net === "lxc-user-nic") return ok("unprivileged.ping", "ping works in containers with lxc-user-nic (no ping_group_range needed)");
+  if (net === "vpnkit") return { id: "unprivileged.ping", level: "info", message: "ping inside containers does not work with the vpnkit network driver (it forwards only TCP and UDP); slirp4netns or pasta forward it." };
   const r = await readSafe(ctx, "/proc/sys/net/ipv4/ping_group_range");
   const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(r.text ?? "");
   if (!m) return null;
