@@ -2,9 +2,10 @@
 // what containerd.service will see (systemd's view: the manager's environment and the unit's
 // drop-ins, never the shell's), and proxies on the host's loopback, which containerd reaches
 // only with detach-netns. containerd reads them as Go does (rootlesskit/proxy.ts).
+import { shellQuote } from "../os/shell.ts";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
-import { shq, type CheckContext, type ProbeResult } from "./context.ts";
+import type { CheckContext, ProbeResult } from "./context.ts";
 import { goProxyValue, isLoopbackProxy, loopbackProxyFix, loopbackProxyText, PROXY_FLAG, PROXY_VARIABLES, type ProxyVariable } from "../rootlesskit/proxy.ts";
 import { serviceDetachNetns, serviceVars } from "./service-view.ts";
 
@@ -31,7 +32,7 @@ export async function probeProxy(ctx: CheckContext): Promise<ProbeResult> {
         id: `proxy.${name.toLowerCase()}.unseen`,
         level: "warning",
         message: `${spelled(user, name)}=${mine} is set in your environment, but containerd.service ${what}: ${name === "NO_PROXY" ? "containerd sends these hosts through the proxy" : "containerd pulls images without your proxy"}.${unreachable ? ` Passing it on is not enough: ${loopbackProxyText(name, mine)}` : ""}`,
-        fix: unreachable ? loopbackProxyFix(name) : `\`containerd-rootless-systemd configure ${PROXY_FLAG[name]} ${shq(mine)}\` (it writes ${name} into containerd.service's drop-in and restarts containerd).`,
+        fix: unreachable ? loopbackProxyFix(name) : `\`containerd-rootless-systemd configure ${PROXY_FLAG[name]} ${shellQuote(mine)}\` (it writes ${name} into containerd.service's drop-in and restarts containerd).`,
       });
     }
     if (loopback && theirs !== undefined && isLoopbackProxy(theirs)) {

@@ -4,9 +4,10 @@
 // (net.ipv4.ping_group_range must hold the user's gid and sub-gids for slirp4netns and pasta;
 // lxc-user-nic needs nothing, vpnkit cannot ping at all: RootlessKit's docs/network.md).
 // Both are optional: information with the fix, never a reason for `check` to fail.
+import { shellQuote } from "../os/shell.ts";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
-import { findTool, findToolVersion, readSafe, shq, type CheckContext, type ProbeResult } from "./context.ts";
+import { findTool, findToolVersion, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
 import { parseSubids } from "./subid.ts";
 import { serviceNetDriver } from "./service-view.ts";
 
@@ -28,7 +29,7 @@ async function portsFinding(ctx: CheckContext): Promise<Finding> {
   const text = r.text?.trim() ?? "";
   const start = /^\d+$/.test(text) ? Number(text) : null;
   if (start === 0) return ok("unprivileged.ports", "Containers can publish any port (net.ipv4.ip_unprivileged_port_start=0)");
-  const setcap = rkPath ? ` Or, instead, let RootlessKit bind them: \`sudo setcap cap_net_bind_service=ep ${shq(rkPath)}\`, then \`systemctl --user restart containerd.service\` (again after every RootlessKit upgrade).` : "";
+  const setcap = rkPath ? ` Or, instead, let RootlessKit bind them: \`sudo setcap cap_net_bind_service=ep ${shellQuote(rkPath)}\`, then \`systemctl --user restart containerd.service\` (again after every RootlessKit upgrade).` : "";
   const sysctl = [`echo "net.ipv4.ip_unprivileged_port_start=0" > ${PORTS_CONF}`, "sysctl -w net.ipv4.ip_unprivileged_port_start=0"];
   if (start === null) {
     return {
