@@ -38,6 +38,15 @@ describe("data root file system", () => {
       expect(byId(await check(host), "dataroot.filesystem")?.level).toBe(level);
     }
   });
+
+  test("a `root` in the user's config.toml is the data root; root = /var/lib/containerd is the default one", async () => {
+    const seen: string[] = [];
+    host = await machine({ files: { "/home/alice/.config/containerd/config.toml": 'version = 2\nroot = "/scratch/alice/containerd"\n' }, dirs: ["/scratch/alice"], commands: { stat: statSays("xfs", seen) } });
+    expect(byId(await check(host), "dataroot.filesystem")?.message).toBe("containerd's data root /scratch/alice/containerd (its parent /scratch/alice) is on xfs");
+    await host.cleanup();
+    host = await machine({ files: { "/home/alice/.config/containerd/config.toml": 'root = "/var/lib/containerd"\n' }, commands: { stat: statSays("xfs") } });
+    expect(byId(await check(host), "dataroot.filesystem")?.message).toContain("/home/alice/.local/share/containerd");
+  });
 });
 
 describe("inside a user namespace already", () => {

@@ -2,11 +2,13 @@
 // binds onto /var/lib/containerd): rootless overlayfs needs an upper directory that takes
 // user.* xattrs and files owned by sub-ids, which network and FUSE file systems refuse (and
 // NFS maps the ids away). The type comes from `stat -f -c %T` of the directory, or of its
-// nearest existing parent before the first install.
-import { dirname } from "node:path";
+// nearest existing parent before the first install. A `root = "/elsewhere"` in the user's
+// config.toml moves the data root there (the same path inside the namespace).
+import { dirname, join } from "node:path";
+import { parseTOML } from "confbox";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
-import { existsSafe, findTool, type CheckContext, type ProbeResult } from "./context.ts";
+import { existsSafe, findTool, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
 
 /** File systems (as `stat -f -c %T` names them) where the overlayfs snapshotter and sub-id owned files fail. */
 const BROKEN = /^(nfs\d?|cifs|smb\d?|smb2|smb3|9p|v9fs|fuse.*|ecryptfs|overlay(fs)?|aufs|vboxsf|afs|lustre|gpfs|ceph|glusterfs)$/i;
@@ -22,8 +24,20 @@ async function nearestExisting(ctx: CheckContext, path: string): Promise<string>
   return p;
 }
 
+/** containerd's data root: config.toml's `root` when it names another absolute path, else $XDG_DATA_HOME/containerd (bound onto /var/lib/containerd). */
+export async function dataRoot(ctx: CheckContext): Promise<string> {
+  const config = await readSafe(ctx, join(ctx.paths.containerdConfigDir, "config.toml"));
+  try {
+    const root = (parseTOML(config.text ?? "") as { root?: unknown }).root;
+    if (typeof root === "string" && root.startsWith("/") && root.replace(/\/+$/, "") !== "/var/lib/containerd") return root;
+  } catch {
+    // a broken config.toml: containerd itself says so when it starts; the default applies here
+  }
+  return ctx.paths.containerdData;
+}
+
 export async function probeDataroot(ctx: CheckContext): Promise<ProbeResult> {
-  const root = ctx.paths.containerdData;
+  const root = await dataRoot(ctx);
   const stat = await findTool(ctx, "stat");
   if (!stat) return { findings: [] };
   const at = await nearestExisting(ctx, root);
