@@ -1,7 +1,7 @@
 // A Host over a temporary directory with scripted programs, for unit tests of decisions.
 // Files are real (under a temp root that stands for "/"); processes are answered by
 // handlers keyed by program name ("rootlesskit") or full path ("/usr/local/bin/rootlesskit").
-import { mkdtemp, mkdir, writeFile, chmod, rm } from "node:fs/promises";
+import { mkdtemp, mkdir, writeFile, chmod, chown, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, basename } from "node:path";
 import { Host, type Env, type RunOptions, type RunResult, type StopSignal } from "../../src/core/os/host.ts";
@@ -113,5 +113,10 @@ export async function makeTestHost(opts: TestHostOptions = {}): Promise<TestHost
     await writeFile(join(root, path), content);
     if (mode !== undefined) await chmod(join(root, path), mode);
   }
+  // the runtime directory is the user's own and private, as logind makes it (the lock requires it)
+  const uid = opts.uid ?? 1000;
+  await mkdir(join(root, `/run/user/${uid}`), { recursive: true });
+  await chown(join(root, `/run/user/${uid}`), uid, opts.gid ?? 1000).catch(() => {});
+  await chmod(join(root, `/run/user/${uid}`), 0o700);
   return new TestHost(root, opts);
 }

@@ -1,4 +1,6 @@
 import { afterEach, expect, test } from "bun:test";
+import { chmod } from "node:fs/promises";
+import { join } from "node:path";
 import { makeTestHost, type TestHost } from "../helpers/test-host.ts";
 import { acquireLock } from "../../src/core/os/lock.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
@@ -7,7 +9,7 @@ let host: TestHost;
 afterEach(() => host?.cleanup());
 
 test("a second run waits briefly, then fails naming the holder; after release it gets the lock", async () => {
-  host = await makeTestHost({ dirs: ["/run/user/1000"] });
+  host = await makeTestHost();
   const paths = resolvePaths(host.env, host.uid);
   const first = await acquireLock(host, paths, { purpose: "install" });
   let waitedFor = 0;
@@ -16,12 +18,12 @@ test("a second run waits briefly, then fails naming the holder; after release it
   expect(err.message).toContain(`another containerd-rootless-systemd run is in progress (pid ${process.pid}: install)`);
   expect(err.fix).toContain(paths.lockFile);
   await first.release();
-  expect(await host.exists(paths.lockFile)).toBe(false);
-  const again = await acquireLock(host, paths, { waitMs: 100 });
+  const again = await acquireLock(host, paths, { waitMs: 100, purpose: "configure" });
+  expect(await host.readText(paths.lockFile)).toBe(`${process.pid}\nconfigure\n`);
   await again.release();
 });
 
-test("a lock left by a run that no longer exists is taken over", async () => {
+test("a lock file left by a run that was killed holds nothing: the kernel dropped the lock with the process", async () => {
   host = await makeTestHost({ files: { "/run/user/1000/containerd-rootless-systemd.lock": "999999999\ninstall\n" } });
   const paths = resolvePaths(host.env, host.uid);
   const lock = await acquireLock(host, paths, { waitMs: 100 });
@@ -29,11 +31,32 @@ test("a lock left by a run that no longer exists is taken over", async () => {
   await lock.release();
 });
 
-test("release never removes a lock another run holds", async () => {
-  host = await makeTestHost({ dirs: ["/run/user/1000"] });
+test("a lock held by another process (flock in a child) blocks until that process dies", async () => {
+  host = await makeTestHost();
   const paths = resolvePaths(host.env, host.uid);
-  const lock = await acquireLock(host, paths);
-  await host.writeFileAtomic(paths.lockFile, "1\nother\n", 0o600);
+  const file = host.path(paths.lockFile);
+  const child = Bun.spawn(["flock", "-x", "-o", file, "sh", "-c", "echo locked; exec sleep 30"], { stdout: "pipe" });
+  const reader = child.stdout.getReader();
+  await reader.read(); // "locked"
+  const err = await acquireLock(host, paths, { waitMs: 100 }).catch((e) => e);
+  expect(err.message).toContain("another containerd-rootless-systemd run is in progress");
+  child.kill("SIGKILL");
+  await child.exited;
+  const lock = await acquireLock(host, paths, { waitMs: 2000 });
   await lock.release();
-  expect(await host.readText(paths.lockFile)).toBe("1\nother\n");
+});
+
+test("a runtime directory others can enter (mode 0755, or /tmp) is refused before any lock is taken", async () => {
+  host = await makeTestHost();
+  const paths = resolvePaths(host.env, host.uid);
+  await chmod(join(host.root, "/run/user/1000"), 0o755);
+  const err = await acquireLock(host, paths, { waitMs: 100 }).catch((e) => e);
+  expect(err.message).toContain("XDG_RUNTIME_DIR (/run/user/1000) has mode 0755");
+  expect(err.fix).toBe("chmod 700 /run/user/1000");
+  expect(await host.exists(paths.lockFile)).toBe(false);
+  const tmp = await makeTestHost({ env: { ...host.env, XDG_RUNTIME_DIR: "/tmp" }, dirs: ["/tmp"] });
+  const e2 = await acquireLock(tmp, resolvePaths(tmp.env, tmp.uid), { waitMs: 100 }).catch((e) => e);
+  expect(e2.message).toContain("XDG_RUNTIME_DIR (/tmp) belongs to uid 0");
+  expect(e2.fix).toContain("export XDG_RUNTIME_DIR=/run/user/1000");
+  await tmp.cleanup();
 });

@@ -31,11 +31,15 @@ describe("apply", () => {
     expect((await stat(host.path("/home/alice/.local/share/crs/backups"))).mode & 0o777).toBe(0o700);
   });
 
-  test("a write with the same content but another mode is a change", async () => {
+  test("a file that is replaced keeps its mode (0600 stays 0600); the same content is unchanged; no temporary file is left", async () => {
     host = await makeTestHost({ files: { "/etc/f": { content: "x", mode: 0o600 } } });
-    const r = await applyPlan(host, [{ kind: "write", path: "/etc/f", content: "x", mode: 0o644 }]);
+    const same = await applyPlan(host, [{ kind: "write", path: "/etc/f", content: "x", mode: 0o644 }]);
+    expect(same.changed).toBe(false);
+    const r = await applyPlan(host, [{ kind: "write", path: "/etc/f", content: "y", mode: 0o644 }]);
     expect(r.changed).toBe(true);
-    expect((await stat(host.path("/etc/f"))).mode & 0o777).toBe(0o644);
+    expect(await host.readText("/etc/f")).toBe("y");
+    expect((await stat(host.path("/etc/f"))).mode & 0o777).toBe(0o600);
+    expect(await host.readdir("/etc")).toEqual(["f"]);
   });
 
   test("a symlink planted where a file goes is refused, and nothing is changed", async () => {

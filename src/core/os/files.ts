@@ -1,8 +1,28 @@
 // The file half of the Host: every read and write of a file goes through here. Paths are
 // absolute paths of the machine; `root` maps them under a temporary directory in tests.
 import * as fs from "node:fs/promises";
-import { constants as FS } from "node:fs";
+import { constants as FS, openSync, closeSync, ftruncateSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { dirname, join, basename } from "node:path";
+import { tryLockExclusive, unlock } from "./flock.ts";
+
+/** A lock held on an open file (flock): the kernel drops it when this process dies. */
+export interface HeldFileLock {
+  release(): void;
+}
+
+/** `.<name>.<random>.tmp` beside the target: unpredictable, created with O_EXCL, never followed. */
+const tempName = (target: string) => join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+
+/** fsync(2) of a directory, so a rename or create in it survives a power loss. */
+async function syncDir(dir: string): Promise<void> {
+  const h = await fs.open(dir, FS.O_RDONLY | FS.O_DIRECTORY);
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
 
 export interface FileStat {
   mode: number;
@@ -114,46 +134,60 @@ export class HostFiles {
   }
 
   /**
-   * Writes through a temporary file in the same directory and a rename, so a reader sees
-   * the old or the new content, never half. Refuses to replace a symlink: a link planted
-   * where a unit file goes must not redirect the write.
+   * A durable replacement: an exclusive-create temporary file with a random name in the same
+   * directory, written and fsync'ed, renamed over the target, then the directory fsync'ed; a
+   * reader (or a machine that lost power) sees the old or the new content, never half or
+   * none. A file that is replaced keeps its mode and owner (a 0600 config.toml stays 0600);
+   * `mode` is for a new file. Refuses to replace a symlink (a link planted where a unit file
+   * goes must not redirect the write) or a directory.
    */
-  async writeFileAtomic(path: string, content: string, mode = 0o644): Promise<void> {
-    const target = this.path(path);
+  async writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o644): Promise<void> {
     const existing = await this.stat(path);
-    if (existing?.isSymlink) {
-      throw new HostError(`refusing to write ${path}: it is a symbolic link`, path, "ELOOP");
-    }
-    if (existing?.isDirectory) {
-      throw new HostError(`refusing to write ${path}: it is a directory`, path, "EISDIR");
-    }
-    await fs.mkdir(dirname(target), { recursive: true, mode: 0o755 });
-    const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
-    try {
-      await fs.writeFile(tmp, content, { mode, flag: "wx" });
-      await fs.chmod(tmp, mode);
-      await fs.rename(tmp, target);
-    } catch (e) {
-      await fs.rm(tmp, { force: true });
+    if (existing?.isSymlink) throw new HostError(`refusing to write ${path}: it is a symbolic link`, path, "ELOOP");
+    if (existing?.isDirectory) throw new HostError(`refusing to write ${path}: it is a directory`, path, "EISDIR");
+    await this.replaceDurably(path, existing, mode, async (h) => {
+      await h.writeFile(content);
+    }).catch((e) => {
       throw new HostError(`cannot write ${path}: ${(e as Error).message}`, path, errCode(e));
-    }
+    });
   }
 
-  /** Copies a file atomically (used to install the binary itself). */
+  /** Copies a file durably (the binary itself), as writeFileAtomic; keeps the source's mtime (see sameSizeAndMtime). */
   async copyFileAtomic(from: string, to: string, mode = 0o755): Promise<void> {
-    const target = this.path(to);
-    await fs.mkdir(dirname(target), { recursive: true, mode: 0o755 });
-    const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+    const src = this.path(from);
+    const st = await fs.stat(src).catch((e) => {
+      throw new HostError(`cannot copy ${from} to ${to}: ${(e as Error).message}`, to, errCode(e));
+    });
+    await this.replaceDurably(to, null, mode, async (h, tmp) => {
+      await fs.copyFile(src, tmp);
+      await h.utimes(st.atime, st.mtime);
+    }).catch((e) => {
+      throw new HostError(`cannot copy ${from} to ${to}: ${(e as Error).message}`, to, errCode(e));
+    });
+  }
+
+  private async replaceDurably(path: string, existing: FileStat | null, mode: number, fill: (h: fs.FileHandle, tmp: string) => Promise<void>): Promise<void> {
+    const target = this.path(path);
+    const dir = dirname(target);
+    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    const tmp = tempName(target);
+    const h = await fs.open(tmp, FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL | FS.O_NOFOLLOW, 0o600);
     try {
-      await fs.copyFile(this.path(from), tmp);
-      await fs.chmod(tmp, mode);
-      const src = await fs.stat(this.path(from));
-      await fs.utimes(tmp, src.atime, src.mtime); // keep the mtime: see sameSizeAndMtime
+      await fill(h, tmp);
+      // umask narrowed the create mode; set it exactly (and the owner of the file it replaces)
+      await h.chmod(existing?.isFile ? existing.mode & 0o7777 : mode);
+      if (existing?.isFile && (existing.uid !== process.getuid!() || existing.gid !== process.getgid!())) {
+        await h.chown(existing.uid, existing.gid).catch(() => {});
+      }
+      await h.sync();
+      await h.close();
       await fs.rename(tmp, target);
     } catch (e) {
+      await h.close().catch(() => {});
       await fs.rm(tmp, { force: true });
-      throw new HostError(`cannot copy ${from} to ${to}: ${(e as Error).message}`, to, errCode(e));
+      throw e;
     }
+    await syncDir(dir);
   }
 
   /**
@@ -170,25 +204,44 @@ export class HostFiles {
   /** rename(2): moves a file within one filesystem (used to keep a backup for rollback). */
   async rename(from: string, to: string): Promise<void> {
     await fs.rename(this.path(from), this.path(to));
+    await syncDir(dirname(this.path(to)));
+    if (dirname(from) !== dirname(to)) await syncDir(dirname(this.path(from)));
   }
 
   /**
-   * Creates a file only if it does not exist yet (O_EXCL), with `content`. False when it
-   * already exists. Used for the lock file.
+   * Takes the exclusive kernel lock on `path` (created 0600 when missing) without waiting;
+   * null when another process holds it. On success the file holds `content` (who holds it),
+   * for the message another run prints while it waits. The file is never removed: a removed
+   * lock file would let two runs lock two different files.
    */
-  async createExclusive(path: string, content: string, mode = 0o600): Promise<boolean> {
-    await fs.mkdir(dirname(this.path(path)), { recursive: true, mode: 0o700 });
+  tryLockFile(path: string, content: string): HeldFileLock | null {
+    const file = this.path(path);
+    let fd: number;
     try {
-      await fs.writeFile(this.path(path), content, { mode, flag: "wx" });
-      return true;
+      fd = openSync(file, FS.O_RDWR | FS.O_CREAT | FS.O_NOFOLLOW, 0o600); // node opens close-on-exec
     } catch (e) {
-      if (errCode(e) === "EEXIST") return false;
-      throw new HostError(`cannot create ${path}: ${(e as Error).message}`, path, errCode(e));
+      throw new HostError(`cannot open the lock file ${path}: ${(e as Error).message}`, path, errCode(e));
     }
+    let locked = false;
+    try {
+      locked = tryLockExclusive(fd);
+    } finally {
+      if (!locked) closeSync(fd);
+    }
+    if (!locked) return null;
+    ftruncateSync(fd, 0);
+    writeSync(fd, content, 0);
+    return {
+      release: () => {
+        unlock(fd);
+        closeSync(fd);
+      },
+    };
   }
 
   async remove(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
     await fs.rm(this.path(path), { force: true, recursive: opts.recursive ?? false });
+    await syncDir(dirname(this.path(path))).catch(() => {});
   }
 
   /** Removes an empty directory; leaves it when it still has entries. */

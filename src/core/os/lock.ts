@@ -1,10 +1,14 @@
-// One run at a time per user: a lock file created with O_EXCL that holds the owner's PID.
-// A second run waits briefly for it, then fails naming the holder. A lock whose PID is gone
-// (a run that was killed) is stale and taken over.
+// One run at a time per user: an flock(2) on a file in $XDG_RUNTIME_DIR, which the kernel
+// releases when the holder dies (no stale lock to take over, no check-then-remove race). The
+// holder writes its PID and what it is doing into the file; a second run waits briefly, says
+// whom it waits for, then fails naming the holder. Before locking, the runtime directory
+// must be the user's own and private (0700): in a shared one such as /tmp another user
+// could hold or plant the lock and the sockets.
 import type { Host } from "./host.ts";
 import type { Paths } from "./paths.ts";
 import { UserError } from "./errors.ts";
 import { BINARY_NAME } from "./paths.ts";
+import { requirePrivateDir } from "./private-dir.ts";
 
 export interface Lock {
   release(): Promise<void>;
@@ -27,39 +31,31 @@ export function parseLock(text: string | null): LockHolder | null {
   if (text === null) return null;
   const [pidLine = "", purpose = ""] = text.split("\n");
   const pid = Number(pidLine.trim());
-  return Number.isInteger(pid) && pid > 0 ? { pid, purpose: purpose.trim() } : { pid: 0, purpose: "" };
+  return Number.isInteger(pid) && pid > 0 ? { pid, purpose: purpose.trim() } : null;
 }
 
+const describe = (h: LockHolder | null) => (h ? `pid ${h.pid}${h.purpose ? `: ${h.purpose}` : ""}` : "pid unknown");
+
 export async function acquireLock(host: Host, paths: Paths, opts: LockOptions = {}): Promise<Lock> {
+  await requirePrivateDir(host, paths.runtimeDir, "XDG_RUNTIME_DIR", { create: false });
   const file = paths.lockFile;
   const content = `${host.pid}\n${opts.purpose ?? BINARY_NAME}\n`;
   const deadline = host.now() + (opts.waitMs ?? 2000);
   let told = false;
+  let holder: LockHolder | null = null;
   for (;;) {
-    if (await host.createExclusive(file, content)) {
-      return {
-        release: async () => {
-          // only remove our own lock
-          if ((await host.readText(file)) === content) await host.remove(file);
-        },
-      };
-    }
-    const seen = await host.readText(file);
-    const holder = parseLock(seen);
-    if (holder && !host.pidAlive(holder.pid)) {
-      // stale (its run was killed): take it over, unless someone replaced it meanwhile
-      if ((await host.readText(file)) === seen) await host.remove(file);
-      continue;
-    }
-    if (!holder) continue; // vanished between create and read
-    if (!told) {
+    const held = host.tryLockFile(file, content);
+    if (held) return { release: async () => held.release() };
+    // the holder writes its name right after locking: an empty file is a run that just started
+    holder = parseLock(await host.readText(file)) ?? holder;
+    if (!told && holder) {
       opts.onWait?.(holder);
       told = true;
     }
     if (host.now() >= deadline) {
       throw new UserError(
-        `another ${BINARY_NAME} run is in progress (pid ${holder.pid}${holder.purpose ? `: ${holder.purpose}` : ""}); not starting a second one`,
-        `Wait for it to finish and try again. If no such run exists, remove ${file}.`,
+        `another ${BINARY_NAME} run is in progress (${describe(holder)}); not starting a second one`,
+        `Wait for it to finish and try again (the lock is ${file}; it is released when that process ends).`,
       );
     }
     await host.sleep(50);

@@ -110,7 +110,8 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           const mode = step.mode ?? 0o644;
           const before = await host.readText(step.path);
           const st = await host.stat(step.path);
-          if (before === step.content && st && modeOf(st.mode) === mode) {
+          // a file that exists keeps its mode and owner (a 0600 config.toml stays private): same bytes, nothing to do
+          if (before === step.content && st) {
             changed = false;
             description = `${step.path} is unchanged`;
             break;
