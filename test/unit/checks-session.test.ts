@@ -1,4 +1,6 @@
 import { test, expect, afterEach } from "bun:test";
+import { chmod, chown } from "node:fs/promises";
+import { join } from "node:path";
 import { failed } from "../helpers/test-host.ts";
 import { machine, check, byId, problems } from "./checks-fixture.ts";
 import type { TestHost } from "../helpers/test-host.ts";
@@ -62,6 +64,22 @@ test("XDG_RUNTIME_DIR owned by another user (after su)", async () => {
   const f = byId(await check(host), "session.xdg-runtime-dir.owner")!;
   expect(f.level).toBe("error");
   expect(f.message).toContain("uid 0");
+});
+
+test("XDG_RUNTIME_DIR others can enter (0755, or /tmp): an error with the fix", async () => {
+  host = await machine();
+  await chmod(join(host.root, "/run/user/1000"), 0o755);
+  const f = byId(await check(host), "session.xdg-runtime-dir.mode")!;
+  expect(f.level).toBe("error");
+  expect(f.message).toContain("has mode 0755");
+  expect(f.fix).toBe("chmod 700 /run/user/1000");
+  await host.cleanup();
+  host = await machine({ env: { XDG_RUNTIME_DIR: "/tmp" }, dirs: ["/tmp"] });
+  await chown(join(host.root, "/tmp"), 1000, 1000);
+  await chmod(join(host.root, "/tmp"), 0o1777);
+  const t = byId(await check(host), "session.xdg-runtime-dir.mode")!;
+  expect(t.message).toContain("XDG_RUNTIME_DIR (/tmp) has mode 01777");
+  expect(t.fix).toBe("export XDG_RUNTIME_DIR=/run/user/1000");
 });
 
 test("HOME unset, relative, missing, not writable", async () => {

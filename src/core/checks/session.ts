@@ -18,9 +18,10 @@ export function rootRefusal(ctx: CheckContext): Finding | null {
   };
 }
 
-type DirState = "ok" | "unset" | "relative" | "missing" | "not-dir" | "foreign" | "unwritable" | "unreadable";
+type DirState = "ok" | "unset" | "relative" | "missing" | "not-dir" | "foreign" | "open" | "unwritable" | "unreadable";
 
-async function dirState(ctx: CheckContext, value: string | undefined, mustOwn: boolean): Promise<{ state: DirState; owner?: number; error?: string }> {
+/** `mustOwn`: the user's own directory with no access for others (0700), as logind makes the runtime dir. */
+async function dirState(ctx: CheckContext, value: string | undefined, mustOwn: boolean): Promise<{ state: DirState; owner?: number; mode?: number; error?: string }> {
   if (value === undefined || value === "") return { state: "unset" };
   if (!isAbsolute(value)) return { state: "relative" };
   let st;
@@ -38,6 +39,7 @@ async function dirState(ctx: CheckContext, value: string | undefined, mustOwn: b
   }
   if (!st.isDirectory) return { state: "not-dir" };
   if (mustOwn && st.uid !== ctx.uid) return { state: "foreign", owner: st.uid };
+  if (mustOwn && (st.mode & 0o077) !== 0) return { state: "open", mode: st.mode & 0o7777 };
   if (!(await ctx.host.canAccess(value, "w"))) return { state: "unwritable" };
   return { state: "ok" };
 }
@@ -78,6 +80,13 @@ async function runtimeDirFinding(ctx: CheckContext, state: Awaited<ReturnType<ty
         level: "error",
         message: `XDG_RUNTIME_DIR (${v}) belongs to uid ${state.owner}, not to ${ctx.user} (uid ${ctx.uid}): it is another user's session.`,
         fix: `${loginHint} Then XDG_RUNTIME_DIR is ${expected}.`,
+      };
+    case "open":
+      return {
+        id: `${id}.mode`,
+        level: "error",
+        message: `XDG_RUNTIME_DIR (${v}) has mode 0${state.mode!.toString(8)}: other users can reach the lock and containerd's socket in it; it must be 0700.`,
+        fix: v === expected ? `chmod 700 ${expected}` : `export XDG_RUNTIME_DIR=${expected}`,
       };
     case "unwritable":
       return { id: `${id}.unwritable`, level: "error", message: `XDG_RUNTIME_DIR (${v}) is not writable by ${ctx.user}.`, fix: loginHint };

@@ -253,6 +253,10 @@ export class HostFiles {
     }
   }
 
+  async chown(path: string, uid: number, gid: number): Promise<void> {
+    await fs.chown(this.path(path), uid, gid);
+  }
+
   async chmod(path: string, mode: number): Promise<void> {
     await fs.chmod(this.path(path), mode);
   }

@@ -2,6 +2,7 @@
 // sockets) and the state directories this tool creates (journal, backups). A directory that
 // is missing, not a directory, someone else's, or open to others (0755, or /tmp's 1777)
 // stops the run before anything changes, with the fix.
+import { dirname } from "node:path";
 import type { Host } from "./host.ts";
 import { UserError } from "./errors.ts";
 
@@ -32,7 +33,9 @@ export const octal = (mode: number) => `0${mode.toString(8)}`;
 export async function requirePrivateDir(host: Host, path: string, name: string, opts: { create: boolean }): Promise<void> {
   let problem = await privateDirProblem(host, path);
   if (problem?.kind === "missing" && opts.create) {
+    await host.mkdirp(dirname(path), 0o755);
     await host.mkdirp(path, 0o700);
+    await host.chown(path, host.uid, host.gid).catch(() => {}); // ours already; a test host running as root maps its uid
     await host.chmod(path, 0o700);
     problem = await privateDirProblem(host, path);
   }

@@ -9,6 +9,7 @@ import { dirname, basename, join } from "node:path";
 import type { Host, RunResult } from "../os/host.ts";
 import { UserError } from "../os/errors.ts";
 import { shellLine } from "../os/shell.ts";
+import { requirePrivateDir } from "../os/private-dir.ts";
 import { describeStep, stepTarget, type ApplyResult, type Step, type StepOutcome, type WaitStep } from "./steps.ts";
 import { pollUntil } from "../os/wait.ts";
 import { systemctl } from "../systemd/units.ts";
@@ -118,7 +119,8 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           }
           const dirs = await missingDirs(host, step.path);
           if (before !== null && step.backupTo && before !== step.content) {
-            await host.mkdirp(dirname(step.backupTo), 0o700); // our state: private
+            // our state (STATE/backups/FILE): private, created 0700, refused when others can enter it
+            for (const d of [dirname(dirname(step.backupTo)), dirname(step.backupTo)]) await requirePrivateDir(host, d, "the state directory", { create: true });
             await host.writeFileAtomic(step.backupTo, before, modeOf(st!.mode));
           }
           await host.writeFileAtomic(step.path, step.content, mode);
