@@ -40,6 +40,8 @@ function imageList(): string {
 }
 
 /** Every path under ~/.config and ~/.local with its type and mode: what a failed run must leave as it found it. */
+/** Nobody holds the run lock (flock(1) can take it at once). */
+const lockIsFree = () => Bun.spawnSync(["flock", "-n", `${e2e.sb.runtimeDir}/containerd-rootless-systemd.lock`, "true"]).exitCode === 0;
 const homeTree = () => Bun.spawnSync(["find", ".config", ".local", "-printf", "%p %y %m\n"], { cwd: e2e.sb.home }).stdout.toString().split("\n").sort();
 
 /** The lines, each found after the previous one. */
@@ -265,7 +267,7 @@ describe("faults", () => {
       expect(r.stderr).toContain("failed to load TOML"); // containerd's own message, via the launcher
       expect(existsSync(unitFile())).toBe(false);
       expect(existsSync(installed())).toBe(false);
-      expect(existsSync(`${e2e.sb.runtimeDir}/containerd-rootless-systemd.lock`)).toBe(false);
+      expect(lockIsFree()).toBe(true);
       expect(show("LoadState")).toBe("not-found");
       expect(daemonProcesses()).toEqual([]);
       expect(homeTree()).toEqual(before); // not even the empty data directories the launcher made
@@ -292,17 +294,21 @@ describe("faults", () => {
     }
   });
 
-  test("a run holding the lock: install waits briefly, then refuses cleanly and changes nothing", () => {
+  test("a run holding the lock: install waits briefly, then refuses cleanly and changes nothing", async () => {
     const lock = `${e2e.sb.runtimeDir}/containerd-rootless-systemd.lock`;
-    e2e.sb.writeFile(lock, `${process.pid}\ninstall\n`, 0o600); // a live process holds it
+    // a live process holds the kernel lock (flock(1) keeps it itself: -o) and has written who it is
+    const holder = Bun.spawn(["flock", "-x", "-o", lock, "sh", "-c", "echo locked; exec sleep 60"], { stdout: "pipe" });
     try {
+      await holder.stdout.getReader().read();
+      e2e.sb.writeFile(lock, `${holder.pid}\ninstall\n`, 0o600);
       const r = cli("install", "--yes");
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`another containerd-rootless-systemd run is in progress (pid ${process.pid}: install)`);
+      expect(r.stderr).toContain(`another containerd-rootless-systemd run is in progress (pid ${holder.pid}: install)`);
       expect(existsSync(unitFile())).toBe(false);
-      expect(readFileSync(lock, "utf8")).toBe(`${process.pid}\ninstall\n`);
+      expect(readFileSync(lock, "utf8")).toBe(`${holder.pid}\ninstall\n`);
     } finally {
-      rmSync(lock, { force: true });
+      holder.kill("SIGKILL");
+      await holder.exited;
     }
   });
 

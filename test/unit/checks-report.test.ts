@@ -1,8 +1,9 @@
 // linger, conflicts, garbage input, and how `check` prints and exits.
 import { test, expect, afterEach } from "bun:test";
 import { runCommand } from "citty";
-import { failed, type TestHost } from "../helpers/test-host.ts";
+import { failed, ok, type TestHost } from "../helpers/test-host.ts";
 import { machine, check, byId, problems } from "./checks-fixture.ts";
+import { sudoScript } from "../../src/core/checks/report.ts";
 import checkCommand from "../../src/commands/check.ts";
 
 let host: TestHost | undefined;
@@ -147,7 +148,7 @@ test("problems: warnings and errors on stderr with fixes, one sudo block, summar
   const block = host.out.slice(host.out.indexOf("sudo sh -eux <<'EOF'"));
   expect(block.split("\n").slice(0, 5)).toEqual([
     "sudo sh -eux <<'EOF'",
-    'echo "alice:100000:65536" >> /etc/subuid',
+    "echo 'alice:100000:65536' >> /etc/subuid",
     'echo "kernel.unprivileged_userns_clone=1" >> /etc/sysctl.d/99-rootless.conf',
     "sysctl -w kernel.unprivileged_userns_clone=1",
     "EOF",
@@ -179,4 +180,23 @@ test("--skip-smoke-test runs no RootlessKit", async () => {
   host = await machine();
   expect(await runCheck(host, "--skip-smoke-test")).toBe(0);
   expect(host.calls.some((c) => c[0]!.endsWith("rootlesskit") && c[1] !== "--version" && c[1] !== "--help")).toBe(false);
+});
+
+test("a directory user (LDAP/SSSD: not in /etc/passwd) is named as getpwuid sees it, and every value in the sudo block is quoted", async () => {
+  // getent answers through NSS; the name has characters a shell would split or expand
+  const host = await machine({
+    env: { USER: "wrong" },
+    files: { "/etc/subuid": "bob:100000:65536\n", "/etc/passwd": "root:x:0:0:root:/root:/bin/bash\n" },
+    commands: { getent: (argv) => (argv[1] === "passwd" && argv[2] === "1000" ? ok("ad user$x:*:1000:1000::/home/alice:/bin/bash\n") : failed("", 2)) },
+  });
+  try {
+    const r = await check(host);
+    expect(r.facts.user).toBe("ad user$x");
+    const block = sudoScript(r.findings);
+    expect(block).toContain("echo 'ad user$x:");
+    expect(byId(r, "linger.off")?.fix ?? byId(r, "linger")?.fix).toContain("sudo loginctl enable-linger 'ad user$x'");
+    expect(block).not.toContain("wrong");
+  } finally {
+    await host.cleanup();
+  }
 });

@@ -22,7 +22,7 @@ test("no range for the user: error with a free range to add", async () => {
   host = await machine({ files: { "/etc/subuid": "bob:100000:65536\n" } });
   const f = byId(await check(host), "subid.subuid.missing")!;
   expect(f.level).toBe("error");
-  expect(f.sudoFix).toEqual(['echo "alice:196608:65536" >> /etc/subuid']);
+  expect(f.sudoFix).toEqual(["echo 'alice:196608:65536' >> /etc/subuid"]);
 });
 
 test("too small a range", async () => {
@@ -93,7 +93,7 @@ test("parsers", () => {
 test("a file without a final newline: the root lines end the last line first, so no other user's range is damaged", async () => {
   host = await machine({ files: { "/etc/subuid": "bob:100000:65536" } });
   const f = byId(await check(host), "subid.subuid.missing")!;
-  expect(f.sudoFix).toEqual(["echo >> /etc/subuid", 'echo "alice:196608:65536" >> /etc/subuid']);
+  expect(f.sudoFix).toEqual(["echo >> /etc/subuid", "echo 'alice:196608:65536' >> /etc/subuid"]);
 });
 
 test("an unreadable file: no guessed range to append (it could overlap ranges we cannot see)", async () => {
@@ -111,7 +111,7 @@ test("systemd-homed user (uid 60001-60513): ranges below 524288 are flagged, the
   const low = byId(r, "subid.subuid.homed-range")!;
   expect(low.level).toBe("warning");
   expect(low.message).toContain("524288");
-  expect(byId(r, "subid.subgid.missing")!.sudoFix).toEqual(['echo "alice:524288:65536" >> /etc/subgid']);
+  expect(byId(r, "subid.subgid.missing")!.sudoFix).toEqual(["echo 'alice:524288:65536' >> /etc/subgid"]);
   expect(freeStart([], 524288)).toBe(524288);
 });
 

@@ -15,6 +15,7 @@ import type { RawSettings } from "../../src/core/rootlesskit/settings.ts";
 import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
 import type { Choices, PlanView } from "./types.ts";
 import { planView } from "./plan-view.ts";
+import { quoteArg as shq } from "../../src/core/plan/steps.ts";
 import { configuredSnapshotters } from "../../src/core/lifecycle/status.ts";
 import { proxyWarnings } from "../../src/core/rootlesskit/proxy.ts";
 
@@ -81,7 +82,7 @@ export async function snapshotterDefault(host: Host, paths: Paths): Promise<Snap
 export function nextStepsFor(facts: Facts, plan: PlanView | null, snapshotter: SnapshotterDefault = { name: "overlayfs" }): string[] {
   const lines = [
     `To control ${CONTAINERD_UNIT}, run: \`systemctl --user (start|stop|restart) ${CONTAINERD_UNIT}\``,
-    facts.linger ? `Linger is on: ${CONTAINERD_UNIT} starts with the system.` : `To run ${CONTAINERD_UNIT} on system startup, run: \`sudo loginctl enable-linger ${facts.user}\``,
+    facts.linger ? `Linger is on: ${CONTAINERD_UNIT} starts with the system.` : `To run ${CONTAINERD_UNIT} on system startup, run: \`sudo loginctl enable-linger ${shq(facts.user)}\``,
     "Use `nerdctl` to connect to the rootless containerd (no $CONTAINERD_ADDRESS needed), e.g. `nerdctl run -it --rm alpine`.",
   ];
   lines.push(

@@ -98,7 +98,8 @@ function report(onProbe: RunChecksOptions["onProbe"], group: ProbeGroup, r: Prob
 
 export async function runChecks(host: Host, paths: Paths, opts: RunChecksOptions = {}): Promise<CheckResult> {
   const { onProbe, ...checkOpts } = opts;
-  const user = await host.userName().catch(() => String(host.uid));
+  // root is refused before anything runs, even the user-name look-up
+  const user = host.uid === 0 ? "root" : await host.userName().catch(() => String(host.uid));
   const ctx = createContext(host, paths, user, checkOpts);
   const base = emptyFacts(user, host.uid);
   const refusal = rootRefusal(ctx);

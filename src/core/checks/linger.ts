@@ -1,7 +1,7 @@
 // Linger: with it, the user's systemd manager (and containerd.service) starts at boot and
 // survives logout. Off is fine for trying things out, so it is a hint, not a warning.
 import { ok } from "./findings.ts";
-import { lingerEnabled, type CheckContext, type ProbeResult } from "./context.ts";
+import { lingerEnabled, shq, type CheckContext, type ProbeResult } from "./context.ts";
 
 export async function probeLinger(ctx: CheckContext): Promise<ProbeResult> {
   const on = await lingerEnabled(ctx);
@@ -13,7 +13,7 @@ export async function probeLinger(ctx: CheckContext): Promise<ProbeResult> {
             id: "linger.off",
             level: "info",
             message: `Linger is off for ${ctx.user}: containerd.service stops when you log out and does not start on system startup.`,
-            fix: `To run containerd.service on system startup, run: \`sudo loginctl enable-linger ${ctx.user}\``,
+            fix: `To run containerd.service on system startup, run: \`sudo loginctl enable-linger ${shq(ctx.user)}\``,
           },
     ],
     facts: { linger: on },

@@ -59,7 +59,7 @@ async function runtimeDirFinding(ctx: CheckContext, state: Awaited<ReturnType<ty
         level: "error",
         message: "XDG_RUNTIME_DIR is not set: this shell has no login session (su and sudo do not create one).",
         fix: have ? `export XDG_RUNTIME_DIR=${expected}` : loginHint,
-        ...(have || (await lingerEnabled(ctx)) ? {} : { sudoFix: [`loginctl enable-linger ${ctx.user}`] }),
+        ...(have || (await lingerEnabled(ctx)) ? {} : { sudoFix: [`loginctl enable-linger ${shellQuote(ctx.user)}`] }),
       };
     }
     case "relative":
@@ -70,7 +70,7 @@ async function runtimeDirFinding(ctx: CheckContext, state: Awaited<ReturnType<ty
         level: "error",
         message: `XDG_RUNTIME_DIR (${v}) does not exist.`,
         fix: v === expected ? loginHint : `export XDG_RUNTIME_DIR=${expected}`,
-        ...(v === expected && !(await lingerEnabled(ctx)) ? { sudoFix: [`loginctl enable-linger ${ctx.user}`] } : {}),
+        ...(v === expected && !(await lingerEnabled(ctx)) ? { sudoFix: [`loginctl enable-linger ${shellQuote(ctx.user)}`] } : {}),
       };
     case "not-dir":
       return { id: `${id}.not-dir`, level: "error", message: `XDG_RUNTIME_DIR (${v}) is not a directory.`, fix: `export XDG_RUNTIME_DIR=${expected}` };
@@ -95,9 +95,10 @@ async function runtimeDirFinding(ctx: CheckContext, state: Awaited<ReturnType<ty
   }
 }
 
-/** The user's home directory from /etc/passwd, or null. */
+/** The user's home directory as getpwuid(3) sees it (`getent passwd UID`: LDAP and SSSD users too; /etc/passwd without getent), or null. */
 async function passwdHome(ctx: CheckContext): Promise<string | null> {
-  const passwd = (await readSafe(ctx, "/etc/passwd")).text ?? "";
+  const getent = await ctx.host.run(["getent", "passwd", String(ctx.uid)], { timeoutMs: 5000 }).catch(() => null);
+  const passwd = getent?.code === 0 ? getent.stdout : ((await readSafe(ctx, "/etc/passwd")).text ?? "");
   for (const line of passwd.split("\n")) {
     const f = line.split(":");
     if (f.length >= 7 && f[2] === String(ctx.uid)) return f[5] || null;
@@ -121,10 +122,11 @@ async function homeFinding(ctx: CheckContext, state: Awaited<ReturnType<typeof d
       return { id: `${id}.relative`, level: "error", message: `HOME is a relative path (${JSON.stringify(v)}); it must be absolute.`, fix: exportHome };
     case "missing":
     case "not-dir":
-      return { id: `${id}.missing`, level: "error", message: `HOME (${v}) is not an existing directory.`, ...fixIt(`install -d -m 700 -o ${ctx.user} ${shellQuote(v)}`) };
+      return { id: `${id}.missing`, level: "error", message: `HOME (${v}) is not an existing directory.`, ...fixIt(`install -d -m 700 -o ${shellQuote(ctx.user)} ${shellQuote(v)}`) };
     case "foreign":
+    case "open":
     case "unwritable":
-      return { id: `${id}.unwritable`, level: "error", message: `HOME (${v}) is not writable by ${ctx.user}.`, ...fixIt(`chown ${ctx.user} ${shellQuote(v)}`) };
+      return { id: `${id}.unwritable`, level: "error", message: `HOME (${v}) is not writable by ${ctx.user}.`, ...fixIt(`chown ${shellQuote(ctx.user)} ${shellQuote(v)}`) };
     case "unreadable":
       return { id: `${id}.unreadable`, level: "error", message: `HOME cannot be inspected: ${state.error}` };
   }
@@ -151,7 +153,7 @@ async function diagnoseSystemd(ctx: CheckContext, runtimeOk: boolean, stderr: st
       level: "error",
       message: `The systemd user manager is unreachable because this shell has no login session${viaSudo || " (su and sudo do not create one)"}.`,
       fix: `Log in as ${u} with \`ssh ${u}@localhost\` or \`machinectl shell ${u}@\`; or enable linger and \`export XDG_RUNTIME_DIR=/run/user/${ctx.uid}\`.`,
-      ...(linger ? {} : { sudoFix: [`loginctl enable-linger ${u}`] }),
+      ...(linger ? {} : { sudoFix: [`loginctl enable-linger ${shellQuote(u)}`] }),
       detail,
     };
   }
@@ -171,7 +173,7 @@ async function diagnoseSystemd(ctx: CheckContext, runtimeOk: boolean, stderr: st
           level: "error",
           message: `No systemd user manager is running for ${u}${viaSudo}: there is no login session and linger is off.`,
           fix: `After enabling linger, log in again (\`ssh ${u}@localhost\`) or \`export XDG_RUNTIME_DIR=/run/user/${ctx.uid}\`.`,
-          sudoFix: [`loginctl enable-linger ${u}`],
+          sudoFix: [`loginctl enable-linger ${shellQuote(u)}`],
           detail,
         };
   }

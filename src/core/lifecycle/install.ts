@@ -13,7 +13,7 @@ import { acquireLock } from "../os/lock.ts";
 import { planInstall } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "../plan/render.ts";
 import { ApplyError } from "../plan/execute.ts";
-import type { StepOutcome } from "../plan/steps.ts";
+import { quoteArg as shq, type StepOutcome } from "../plan/steps.ts";
 import { diagnoseStart } from "../systemd/diagnose.ts";
 import { environmentValues, serviceEnvironment } from "../systemd/service-environment.ts";
 import { printFindings, stepPrinter } from "./transcript.ts";
@@ -100,7 +100,7 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
     } else {
       reporter.info(`Installed ${CONTAINERD_UNIT} successfully.`);
       reporter.info(`To control ${CONTAINERD_UNIT}, run: \`systemctl --user (start|stop|restart) ${CONTAINERD_UNIT}\``);
-      if (!checks.facts.linger) reporter.info(`To run ${CONTAINERD_UNIT} on system startup, run: \`sudo loginctl enable-linger ${checks.facts.user}\``);
+      if (!checks.facts.linger) reporter.info(`To run ${CONTAINERD_UNIT} on system startup, run: \`sudo loginctl enable-linger ${shq(checks.facts.user)}\``);
       reporter.plain("");
       reporter.info("Use `nerdctl` to connect to the rootless containerd.");
       reporter.info("You do NOT need to specify $CONTAINERD_ADDRESS explicitly.");

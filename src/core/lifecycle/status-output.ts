@@ -3,6 +3,7 @@
 import type { Reporter } from "../plan/reporter.ts";
 import type { StatusReport, UnitReport } from "./status.ts";
 import { CONTAINERD_UNIT } from "../os/paths.ts";
+import { quoteArg as shq } from "../plan/steps.ts";
 
 const KEY_WIDTH = 20;
 
@@ -33,7 +34,7 @@ export function printStatus(reporter: Reporter, r: StatusReport, user = ""): voi
   rows.push(["containerd", `${r.containerd.client ?? "not found"}${r.containerd.server ? `; server ${r.containerd.server} answering` : c.active ? "; server not answering" : ""}`]);
   rows.push(["socket", `${r.containerd.socket}${r.containerd.socketExists ? "" : " (absent)"}`]);
   rows.push(["RootlessKit", rootlesskitLine(r.rootlesskit)]);
-  rows.push(["linger", r.linger ? "on: containerd starts at boot" : `off: containerd starts when you log in (sudo loginctl enable-linger ${user || "$USER"})`]);
+  rows.push(["linger", r.linger ? "on: containerd starts at boot" : `off: containerd starts when you log in (sudo loginctl enable-linger ${user ? shq(user) : "$USER"})`]);
   const proxy = r.snapshotters.proxy.map((p) => p.name);
   rows.push(["snapshotters", `${[...r.snapshotters.builtin, ...proxy].join(", ")}; default ${r.snapshotters.default}`]);
   const lines = rows.map(([k, v]) => `${k.padEnd(KEY_WIDTH)}${v}`);

@@ -263,8 +263,16 @@ export class Host extends HostFiles {
     return Bun.sleep(ms);
   }
 
-  /** The login name of the running uid: $USER when it matches, else /etc/passwd. */
+  /**
+   * The login name of the running uid as getpwuid(3) sees it: `getent passwd UID` (which asks
+   * NSS, so LDAP and SSSD users are found), then `id -un`, then /etc/passwd, then $USER.
+   */
   async userName(): Promise<string> {
+    const getent = await this.run(["getent", "passwd", String(this.uid)], { timeoutMs: 5000 }).catch(() => null);
+    const fromNss = getent?.code === 0 ? getent.stdout.split(":")[0]?.trim() : undefined;
+    if (fromNss) return fromNss;
+    const id = await this.run(["id", "-un"], { timeoutMs: 5000 }).catch(() => null);
+    if (id?.code === 0 && id.stdout.trim()) return id.stdout.trim();
     const passwd = (await this.readText("/etc/passwd").catch(() => null)) ?? "";
     for (const line of passwd.split("\n")) {
       const f = line.split(":");
