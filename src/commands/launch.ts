@@ -7,16 +7,24 @@ import { UserError } from "../core/os/errors.ts";
 import { execve } from "../launcher/exec.ts";
 import { planParent } from "../launcher/parent.ts";
 import { isChild, planChild, prepareNamespace } from "../launcher/child.ts";
+import { validateLaunch } from "../launcher/validate.ts";
 
 export const examples = ["containerd-rootless-systemd launch", "containerd-rootless-systemd launch -- --config /path/to/config.toml"];
 
 export default defineCommand({
   meta: { name: "launch", description: "Run rootless containerd in the foreground (the service's ExecStart)" },
-  args: {},
-  async run({ rawArgs, data }) {
+  args: {
+    validate: { type: "boolean", description: "Only check what the launcher would do (settings, paths, helpers, config.toml); start nothing" },
+  },
+  async run({ rawArgs, args, data }) {
     const { host, paths } = runContext(data, {});
     const dash = rawArgs.indexOf("--");
     const extra = dash === -1 ? [] : rawArgs.slice(dash + 1);
+    if (args.validate) {
+      for (const line of await validateLaunch(host, paths)) host.writeOut(`[INFO] ${line}\n`);
+      host.writeOut("[INFO] The launcher would start containerd with these settings.\n");
+      return;
+    }
     let plan;
     if (isChild(host)) {
       plan = await planChild(host, extra);

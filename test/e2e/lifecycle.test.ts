@@ -264,7 +264,8 @@ describe("faults", () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("[ERROR] containerd.service did not come up");
       expect(r.stderr).toContain("systemctl --user status containerd.service");
-      expect(r.stderr).toContain("failed to load TOML"); // containerd's own message, via the launcher
+      expect(r.stderr).toContain("launch --validate; nothing started) exited with code 1:"); // the launcher's checks, not a second containerd
+      expect(r.stderr).toContain("config.toml is not valid TOML (line 2");
       expect(existsSync(unitFile())).toBe(false);
       expect(existsSync(installed())).toBe(false);
       expect(lockIsFree()).toBe(true);

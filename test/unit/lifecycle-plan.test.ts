@@ -68,9 +68,10 @@ describe("install plan", () => {
     expect(f.verbs).toEqual(["daemon-reload", "start containerd.service", "stop containerd.service", "daemon-reload"]);
   });
 
-  test("the launcher is diagnosed by hand with the service's environment: the drop-ins' settings, not the installer's", async () => {
+  test("a failed start is diagnosed with the launcher's checks only (--validate, nothing started), in the service's environment: the drop-ins' settings, not the installer's", async () => {
     const launcher = "/home/alice/.local/bin/containerd-rootless-systemd";
     let seen: Record<string, string | undefined> = {};
+    let argv: string[] = [];
     let clean = false;
     const f = await fakeSystemd({
       files: {
@@ -78,7 +79,8 @@ describe("install plan", () => {
         "/home/alice/.config/systemd/user/containerd.service.d/override.conf": "[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_NET=bogus\n",
       },
       commands: {
-        [launcher]: (_argv, opts) => {
+        [launcher]: (a, opts) => {
+          argv = a;
           seen = opts.env ?? {};
           clean = Boolean(opts.cleanEnv);
           return failed('[ERROR] invalid CONTAINERD_ROOTLESS_ROOTLESSKIT_NET="bogus"');
@@ -90,7 +92,9 @@ describe("install plan", () => {
     const text = await diagnoseStart(host, "containerd.service", { argv: [launcher, "launch"], env: environmentValues(await serviceEnvironment(host, f.paths)) });
     expect(clean).toBe(true);
     expect(seen).toEqual({ PATH: "/sbin:/usr/bin", CONTAINERD_ROOTLESS_ROOTLESSKIT_NET: "bogus" });
-    expect(text).toContain(`the launcher run once by hand (${launcher} launch) exited with code 1:`);
+    expect(argv).toEqual([launcher, "launch", "--validate"]);
+    expect(text).toContain(`the launcher's checks (${launcher} launch --validate; nothing started) exited with code 1:`);
+    expect(f.h.calls.some((c) => c.includes("stop"))).toBe(false); // the service is left to systemd
     expect(text).toContain('invalid CONTAINERD_ROOTLESS_ROOTLESSKIT_NET="bogus"');
   });
 

@@ -90,7 +90,7 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
     } catch (e) {
       if (!(e instanceof ApplyError) || e.failure.cancelled) throw interruptedOr(e);
       throw new UserError(
-        [`containerd.service did not come up: ${e.failure.step.kind === "wait" ? e.failure.reason : e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."].join("\n"),
+        [`${failedStep(e, plan.steps.length)}: ${e.failure.step.kind === "wait" ? e.failure.reason : e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."].join("\n"),
         "Fix the cause shown above and run install again.",
       );
     }
@@ -109,4 +109,11 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
   } finally {
     await lock?.release();
   }
+}
+
+/** Names the step that failed: the start of containerd, or which other step (a copy, a write) and where in the plan. */
+function failedStep(e: ApplyError, total: number): string {
+  const step = e.failure.step;
+  const starting = step.kind === "wait" || (step.kind === "systemctl" && /start/.test(step.args[0] ?? ""));
+  return starting ? `${CONTAINERD_UNIT} did not come up (step ${e.failure.index + 1} of ${total})` : `install failed at step ${e.failure.index + 1} of ${total}`;
 }

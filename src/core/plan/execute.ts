@@ -12,6 +12,7 @@ import { shellLine } from "../os/shell.ts";
 import { requirePrivateDir } from "../os/private-dir.ts";
 import { describeStep, stepTarget, type ApplyResult, type Step, type StepOutcome, type WaitStep } from "./steps.ts";
 import { pollUntil } from "../os/wait.ts";
+import { preflightSpace } from "./preflight.ts";
 import { systemctl } from "../systemd/units.ts";
 
 export type ApplyEvent =
@@ -82,6 +83,7 @@ function systemctlArgv(args: string[]): string[] {
 }
 
 export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyOptions = {}): Promise<ApplyResult> {
+  await preflightSpace(host, steps);
   const undos: Undo[] = [];
   const commits: (() => Promise<void>)[] = [];
   const outcomes: StepOutcome[] = [];
