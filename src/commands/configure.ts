@@ -3,7 +3,7 @@
 import { defineCommand } from "citty";
 import { outputArgs, applyArgs, runContext, consent } from "./_shared.ts";
 import { UsageError } from "../core/os/errors.ts";
-import { withLock } from "../core/os/lock.ts";
+import { withRunLock } from "../core/plan/recover.ts";
 import { findSetting, rawSettingsFromFlags, SETTINGS, type SettingKey } from "../core/rootlesskit/settings.ts";
 import { planConfigure, showSettings } from "../core/rootlesskit/configure.ts";
 import { applyConfigure } from "../core/rootlesskit/configure-steps.ts";
@@ -88,7 +88,7 @@ export default defineCommand({
       return 0;
     }
     reporter.info("containerd.service will be restarted to apply the new settings (running containers stop).");
-    const outcome = await withLock(host, paths, { purpose: "configure" }, () =>
+    const outcome = await withRunLock(host, paths, { purpose: "configure" }, reporter, () =>
       applyConfigure(host, paths, plan, { signal: ctx.signal, onEvent: (e) => e.type === "rollback" && reporter.warn(`Undoing: ${e.description}`) }),
     );
     reporter.info(plan.after === null ? `Removed ${plan.path}` : `Wrote ${plan.path}`);

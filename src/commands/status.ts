@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { outputArgs, runContext } from "./_shared.ts";
 import { UsageError } from "../core/os/errors.ts";
 import { collectStatus } from "../core/lifecycle/status.ts";
+import { recoverIfIdle } from "../core/plan/recover.ts";
 import { printStatus } from "../core/lifecycle/status-output.ts";
 import { exportDesiredState, exportFormat } from "../core/desired-state/export.ts";
 import "../plugins/index.ts"; // every add-on registers itself: the composition happens here, at the edge
@@ -22,6 +23,7 @@ export default defineCommand({
       host.writeOut(await exportDesiredState(host, paths, exportFormat(args.format)));
       return 0;
     }
+    await recoverIfIdle(host, paths, reporter); // an interrupted run is rolled back before its state is shown
     const report = await collectStatus(host, paths);
     if (reporter.json) reporter.result(report);
     else printStatus(reporter, report, await host.userName());

@@ -4,7 +4,7 @@
 import "../../src/plugins/index.ts"; // every add-on registers itself
 import type { Host } from "../../src/core/os/host.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
-import { withLock } from "../../src/core/os/lock.ts";
+import { withRunLock } from "../../src/core/plan/recover.ts";
 import { unitDiagnostics } from "../../src/core/systemd/units.ts";
 import { CONTAINERD_UNIT } from "../../src/core/os/paths.ts";
 import { probeRootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
@@ -51,7 +51,8 @@ export function createEngine(host: Host): Engine {
     plan: (choices) => planForChoices(host, paths, choices),
     uninstallPlan: (purge) => planForUninstall(host, paths, purge),
     apply: (plan, onProgress, signal) =>
-      withLock(host, paths, { purpose: "interactive installer" }, () =>
+      // an interrupted earlier run is recovered first (its messages are for the headless transcript)
+      withRunLock(host, paths, { purpose: "interactive installer" }, { warn: () => {}, info: () => {} }, () =>
         applyWithProgress(host, plan, onProgress, signal, {
           beforeRollback: async () => {
             const d = await unitDiagnostics(host, CONTAINERD_UNIT).catch(() => null);

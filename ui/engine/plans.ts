@@ -15,7 +15,7 @@ import type { RawSettings } from "../../src/core/rootlesskit/settings.ts";
 import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
 import type { Choices, PlanView } from "./types.ts";
 import { planView } from "./plan-view.ts";
-import { quoteArg as shq } from "../../src/core/plan/steps.ts";
+import { shellQuote as shq } from "../../src/core/os/shell.ts";
 import { configuredSnapshotters } from "../../src/core/lifecycle/status.ts";
 import { proxyWarnings } from "../../src/core/rootlesskit/proxy.ts";
 

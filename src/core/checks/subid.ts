@@ -3,10 +3,11 @@
 // `getsubids` exists it is asked too (it also sees ranges from NSS, e.g. sssd).
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
+import { shellQuote } from "../os/shell.ts";
 
 /** Always single-quoted: the line is pasted into a root shell, whatever the user name holds. */
 const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-import { findTool, readSafe, shq, type CheckContext, type ProbeResult } from "./context.ts";
+import { findTool, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
 
 export const MIN_SUBIDS = 65536;
 /** systemd-homed users (uids 60001-60513) need subordinate ranges at or above this. */
@@ -82,7 +83,7 @@ async function probeFile(ctx: CheckContext, kind: "uid" | "gid", getsubids: stri
   ]);
   const findings: Finding[] = [];
   const parsed = parseSubids(read.text ?? "");
-  if (read.error) findings.push({ id: `${id}.unreadable`, level: nss?.code === 0 ? "warning" : "error", message: `${read.error}`, sudoFix: [`chmod 644 ${shq(file)}`] });
+  if (read.error) findings.push({ id: `${id}.unreadable`, level: nss?.code === 0 ? "warning" : "error", message: `${read.error}`, sudoFix: [`chmod 644 ${shellQuote(file)}`] });
   if (parsed.malformed.length) {
     findings.push({
       id: `${id}.malformed`,
@@ -112,8 +113,8 @@ async function probeFile(ctx: CheckContext, kind: "uid" | "gid", getsubids: stri
     ? { fix: `Once ${file} is readable, run check again for the line to add.` }
     : {
         sudoFix: [
-          ...(read.text && !read.text.endsWith("\n") ? [`echo >> ${shq(file)}`] : []),
-          `echo ${sq(`${ctx.user}:${freeStart(parsed.ranges, homed ? HOMED_MIN_START : undefined)}:${MIN_SUBIDS}`)} >> ${shq(file)}`,
+          ...(read.text && !read.text.endsWith("\n") ? [`echo >> ${shellQuote(file)}`] : []),
+          `echo ${sq(`${ctx.user}:${freeStart(parsed.ranges, homed ? HOMED_MIN_START : undefined)}:${MIN_SUBIDS}`)} >> ${shellQuote(file)}`,
         ],
       };
   if (ranges.length === 0) {

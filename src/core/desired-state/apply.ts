@@ -9,7 +9,7 @@ import { UserError } from "../os/errors.ts";
 import { diagnoseStart } from "../systemd/diagnose.ts";
 import { environmentValues, serviceEnvironment } from "../systemd/service-environment.ts";
 import { previewPlan, renderPlan, renderPreviews, unifiedDiff } from "../plan/render.ts";
-import { withLock } from "../os/lock.ts";
+import { withRunLock } from "../plan/recover.ts";
 import { interruptedOr } from "../plan/interrupt.ts";
 import { planInstall } from "../lifecycle/install-plan.ts";
 import { install } from "../lifecycle/install.ts";
@@ -79,7 +79,7 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
   let restartedInA = false;
   if (d.containerd.action === "install") {
     if (d.settings?.changed) {
-      steps.push(...(await withLock(host, paths, { purpose: "apply" }, () => applyPlan(host, settingsFileSteps(d.settings!), { signal: ctx.signal }).catch((e) => Promise.reject(interruptedOr(e))))).steps);
+      steps.push(...(await withRunLock(host, paths, { purpose: "apply" }, reporter, () => applyPlan(host, settingsFileSteps(d.settings!), { signal: ctx.signal }).catch((e) => Promise.reject(interruptedOr(e))))).steps);
       settingsDone = true;
     }
     try {
@@ -110,7 +110,7 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
 
   // phase B: settings of a running containerd, add-ons, snapshotter, at most one restart
   const warnings: string[] = [...proxy];
-  const b = await withLock(host, paths, { purpose: "apply" }, async () => {
+  const b = await withRunLock(host, paths, { purpose: "apply" }, reporter, async () => {
     const plan = await phaseBSteps(host, paths, d, settingsDone, restartedInA);
     warnings.push(...plan.warnings);
     for (const w of plan.warnings) reporter.warn(w);

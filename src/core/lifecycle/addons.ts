@@ -11,7 +11,7 @@ import { UsageError, UserError } from "../os/errors.ts";
 import type { ApplyResult, Step } from "../plan/steps.ts";
 import { applyPlan, ApplyError, removeEmptyDirs } from "../plan/execute.ts";
 import { renderPlan } from "../plan/render.ts";
-import { withLock } from "../os/lock.ts";
+import { withRunLock } from "../plan/recover.ts";
 import { interruptedOr } from "../plan/interrupt.ts";
 import { getPlugin, plugins, type Plugin, type PluginContext, type PluginStatus } from "../../plugins/registry.ts";
 
@@ -118,7 +118,7 @@ export async function planAddons(host: Host, paths: Paths, names: string[], acti
 export async function runAddons(ctx: { host: Host; paths: Paths; reporter: Reporter; signal?: AbortSignal }, names: string[], action: AddonAction, opts: AddonRunOptions = {}): Promise<AddonRunResult> {
   if (names.length === 0) throw new UsageError(`name the add-ons to ${action}`, `Known add-ons: ${plugins().map((x) => x.id).join(", ")}`);
   const { host, paths, reporter } = ctx;
-  return withLock(host, paths, { purpose: `${action} ${names.join(" ")}` }, async () => {
+  return withRunLock(host, paths, { purpose: `${action} ${names.join(" ")}` }, reporter, async () => {
     const plan = await planAddons(host, paths, names, action, opts.options);
     for (const w of plan.warnings) reporter.warn(w);
     const base = { action, addons: plan.ids, dryRun: Boolean(opts.dryRun), restartsContainerd: plan.restartsContainerd, warnings: plan.warnings, notes: plan.notes };

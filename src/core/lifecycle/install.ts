@@ -9,11 +9,12 @@ import { gatherSudoLines, isFatal, type Finding } from "../checks/findings.ts";
 import { needsAction } from "../checks/report.ts";
 import { CONTAINERD_UNIT } from "../os/paths.ts";
 import { runChecks, type CheckResult } from "../checks/index.ts";
-import { acquireLock } from "../os/lock.ts";
+import { acquireRunLock } from "../plan/recover.ts";
 import { planInstall } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "../plan/render.ts";
 import { ApplyError } from "../plan/execute.ts";
-import { quoteArg as shq, type StepOutcome } from "../plan/steps.ts";
+import type { StepOutcome } from "../plan/steps.ts";
+import { shellQuote as shq } from "../os/shell.ts";
 import { diagnoseStart } from "../systemd/diagnose.ts";
 import { environmentValues, serviceEnvironment } from "../systemd/service-environment.ts";
 import { printFindings, stepPrinter } from "./transcript.ts";
@@ -62,7 +63,7 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
       rootLines.length ? rootLines : undefined,
     );
   }
-  const lock = opts.dryRun ? null : await acquireLock(host, paths, { purpose: "install", onWait: (h) => reporter.info(`Waiting for another run (pid ${h.pid}${h.purpose ? `: ${h.purpose}` : ""}) to finish`) });
+  const lock = opts.dryRun ? null : await acquireRunLock(host, paths, { purpose: "install", onWait: (h) => reporter.info(`Waiting for another run (pid ${h.pid}${h.purpose ? `: ${h.purpose}` : ""}) to finish`) }, reporter);
   try {
     const plan = await planInstall(host, paths, { readyTimeoutMs: opts.readyTimeoutMs });
     const previews = await previewPlan(host, plan.steps);

@@ -3,7 +3,7 @@
 import type { Reporter } from "../plan/reporter.ts";
 import type { StatusReport, UnitReport } from "./status.ts";
 import { CONTAINERD_UNIT } from "../os/paths.ts";
-import { quoteArg as shq } from "../plan/steps.ts";
+import { shellQuote as shq } from "../os/shell.ts";
 
 const KEY_WIDTH = 20;
 

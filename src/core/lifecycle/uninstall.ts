@@ -9,7 +9,7 @@ import type { Paths } from "../os/paths.ts";
 import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
 import type { Step, StepOutcome } from "../plan/steps.ts";
 import { shellLine } from "../os/shell.ts";
-import { acquireLock } from "../os/lock.ts";
+import { acquireRunLock } from "../plan/recover.ts";
 import { isActive, isEnabled, isOwned, unitStates } from "../systemd/units.ts";
 import { launcherLocation } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "../plan/render.ts";
@@ -94,7 +94,7 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
 
 export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): Promise<UninstallResult> {
   const { host, paths, reporter } = ctx;
-  const lock = opts.dryRun ? null : await acquireLock(host, paths, { purpose: "uninstall" });
+  const lock = opts.dryRun ? null : await acquireRunLock(host, paths, { purpose: "uninstall" }, reporter);
   try {
     const { steps, installed, foreign, emptyDirs } = await planUninstall(host, paths, opts);
     const previews = await previewPlan(host, steps);

@@ -86,6 +86,16 @@ export class Host extends HostFiles {
     };
   }
 
+  /** The command line this run was started with, without the program ("install --yes"): named in the journal. */
+  get commandLine(): string {
+    return process.argv.slice(2).join(" ");
+  }
+
+  /** Ends this process at once with SIGKILL, as the kernel's OOM killer or `kill -9` would (the fault tests' CRS_TEST_KILL_AFTER_STEP). */
+  killSelf(): void {
+    process.kill(process.pid, "SIGKILL");
+  }
+
   /** Our own process id (written into the lock file). */
   get pid(): number {
     return process.pid;

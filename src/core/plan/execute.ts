@@ -1,19 +1,24 @@
-// Runs a plan. Every step that changes something is journaled with how to undo it; when a
-// step fails, what THIS run changed is rolled back (commands undone, files restored, systemd
+// Runs a plan. Every step that changes something is journaled with how to undo it, durably
+// (journal.ts) before the change, so a run that is killed is rolled back by the next one
+// (recover.ts); when a step fails, what THIS run changed is rolled back (commands undone, files restored, systemd
 // reloaded, late undos such as restarting the previous unit), then an ApplyError is thrown.
 // An aborted `signal` is honoured between steps and after the last one (never in the middle of
 // one, except a wait, which changes nothing) the same way: rollback, then an ApplyError whose
 // failure is marked `cancelled`. So "Interrupted: ... undoing" always means undone.
 // Writes of identical content are "unchanged", so a second run of the same plan changes nothing.
 import { dirname, basename, join } from "node:path";
-import type { Host, RunResult } from "../os/host.ts";
+import type { Host } from "../os/host.ts";
 import { UserError } from "../os/errors.ts";
 import { shellLine } from "../os/shell.ts";
 import { requirePrivateDir } from "../os/private-dir.ts";
-import { describeStep, stepTarget, type ApplyResult, type Step, type StepOutcome, type WaitStep } from "./steps.ts";
+import { describeStep, stepTarget, type ApplyResult, type Step, type StepOutcome } from "./steps.ts";
 import { pollUntil } from "../os/wait.ts";
 import { preflightSpace } from "./preflight.ts";
 import { systemctl } from "../systemd/units.ts";
+import { Journal, defaultJournalPath } from "./journal.ts";
+import { rollback, type Undo } from "./undo.ts";
+
+export { removeEmptyDirs } from "./undo.ts";
 
 export type ApplyEvent =
   | { type: "start"; index: number; step: Step; description: string }
@@ -43,7 +48,12 @@ export interface ApplyOptions {
   beforeRollback?: (failure: StepFailure) => Promise<string | undefined>;
   /** checked before each step: once aborted, no further step starts and this run is rolled back */
   signal?: AbortSignal;
+  /** the durable journal's path (default: the user's state directory); false: none (a recovery finishing a plan) */
+  journal?: string | false;
 }
+
+/** Steps finished per host (one per process), across plans: CRS_TEST_KILL_AFTER_STEP=N kills the process after the Nth (the fault tests; ignored unless set). */
+const stepsFinished = new WeakMap<Host, number>();
 
 export class ApplyError extends UserError {
   constructor(
@@ -58,16 +68,9 @@ export class ApplyError extends UserError {
   }
 }
 
-type Undo = { late: boolean; files: boolean; description: string; run: () => Promise<void> };
-
 /** Where a replaced or removed file waits until the run ends (restored on rollback, else deleted): beside it, hidden. */
 const rollbackPath = (path: string) => join(dirname(path), `.${basename(path)}.crs-rollback`);
 const modeOf = (m: number) => m & 0o7777;
-
-/** Removes the directories that are empty, deepest first (so an emptied parent goes too); keeps the rest. */
-export async function removeEmptyDirs(host: Host, dirs: readonly string[]): Promise<void> {
-  for (const d of [...dirs].sort((a, b) => b.length - a.length)) await host.removeEmptyDir(d);
-}
 
 async function missingDirs(host: Host, path: string): Promise<string[]> {
   const missing: string[] = [];
@@ -78,28 +81,30 @@ async function missingDirs(host: Host, path: string): Promise<string[]> {
   return missing; // deepest first
 }
 
-function systemctlArgv(args: string[]): string[] {
-  return ["systemctl", "--user", ...args];
-}
-
 export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyOptions = {}): Promise<ApplyResult> {
   await preflightSpace(host, steps);
   const undos: Undo[] = [];
   const commits: (() => Promise<void>)[] = [];
   const outcomes: StepOutcome[] = [];
   let reloaded = false;
+  const journal = opts.journal === false ? null : new Journal(host, opts.journal ?? defaultJournalPath(host), steps.map((step) => ({ description: describeStep(step), step })));
+  const killAfter = Number(host.env.CRS_TEST_KILL_AFTER_STEP ?? NaN);
+  /** Journals how to undo what step `index` is about to change, then keeps it for an in-process rollback. */
+  const willChange = async (index: number, ...list: Undo[]) => {
+    await journal?.willChange(index, list);
+    undos.push(...list);
+  };
 
   const fail = async (index: number, step: Step, reason: string, output?: string, cancelled?: boolean, afterLast?: boolean): Promise<never> => {
     const failure: StepFailure = { step, index, description: describeStep(step), reason, output, ...(cancelled ? { cancelled } : {}), ...(afterLast ? { afterLast } : {}) };
     const diagnostics = await opts.beforeRollback?.(failure).catch((e) => `(could not collect diagnostics: ${(e as Error).message})`);
-    const rolledBack = await rollback(host, undos, reloaded, opts.onEvent);
+    const rolledBack = await rollback(host, undos, reloaded, (description) => opts.onEvent?.({ type: "rollback", description }));
     for (const c of commits) await c().catch(() => {});
+    await journal?.finish();
     throw new ApplyError(failure, outcomes, rolledBack, diagnostics);
   };
 
-  const dirUndos = (dirs: string[], why: string) => {
-    if (dirs.length) undos.push({ late: false, files: true, description: `remove the directories created for ${why}`, run: () => removeEmptyDirs(host, dirs) });
-  };
+  const dirUndo = (dirs: string[], why: string): Undo[] => (dirs.length ? [{ description: `remove the directories created for ${why}`, record: { op: "remove-dirs", dirs } }] : []);
 
   for (const [index, step] of steps.entries()) {
     if (opts.signal?.aborted) await fail(index, step, CANCELLED_REASON, undefined, true);
@@ -120,6 +125,11 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
             break;
           }
           const dirs = await missingDirs(host, step.path);
+          await willChange(
+            index,
+            ...dirUndo(dirs, step.path),
+            before === null ? { description: `remove ${step.path}`, record: { op: "remove", path: step.path } } : { description: `restore ${step.path}`, record: { op: "restore", path: step.path, content: before, mode: modeOf(st!.mode) } },
+          );
           if (before !== null && step.backupTo && before !== step.content) {
             // our state (STATE/backups/FILE): private, created 0700, refused when others can enter it
             for (const d of [dirname(dirname(step.backupTo)), dirname(step.backupTo)]) await requirePrivateDir(host, d, "the state directory", { create: true });
@@ -127,8 +137,6 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           }
           await host.writeFileAtomic(step.path, step.content, mode);
           description = before === null ? `Created ${step.path}` : `Updated ${step.path}`;
-          dirUndos(dirs, step.path);
-          undos.push({ late: false, files: true, description: before === null ? `remove ${step.path}` : `restore ${step.path}`, run: async () => (before === null ? host.remove(step.path) : host.writeFileAtomic(step.path, before, st ? modeOf(st.mode) : 0o644)) });
           break;
         }
         case "copy": {
@@ -140,6 +148,11 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           }
           const dirs = await missingDirs(host, step.path);
           const backup = rollbackPath(step.path);
+          await willChange(
+            index,
+            ...dirUndo(dirs, step.path),
+            exists ? { description: `restore ${step.path}`, record: { op: "rename", from: backup, to: step.path } } : { description: `remove ${step.path}`, record: { op: "remove", path: step.path } },
+          );
           if (exists) await host.rename(step.path, backup);
           try {
             await host.copyFileAtomic(step.from, step.path, step.mode ?? 0o755);
@@ -148,8 +161,6 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
             throw e;
           }
           description = exists ? `Replaced ${step.path}` : `Created ${step.path}`;
-          dirUndos(dirs, step.path);
-          undos.push({ late: false, files: true, description: exists ? `restore ${step.path}` : `remove ${step.path}`, run: async () => (exists ? host.rename(backup, step.path) : host.remove(step.path)) });
           if (exists) commits.push(() => host.remove(backup));
           break;
         }
@@ -160,10 +171,10 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
             break;
           }
           const dirs = [step.path, ...(await missingDirs(host, step.path))];
+          await willChange(index, ...dirUndo(dirs, step.path));
           await host.mkdirp(step.path, step.mode ?? 0o700);
           await host.chmod(step.path, step.mode ?? 0o700);
           description = `Created ${step.path}`;
-          dirUndos(dirs, step.path);
           break;
         }
         case "remove": {
@@ -174,11 +185,12 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
             break;
           }
           if (step.recursive && st.isDirectory) {
-            await host.remove(step.path, { recursive: true }); // irreversible by design (only trees we own)
+            await willChange(index); // irreversible by design (only trees we own): journaled with no undo
+            await host.remove(step.path, { recursive: true });
           } else {
             const backup = rollbackPath(step.path);
+            await willChange(index, { description: `restore ${step.path}`, record: { op: "rename", from: backup, to: step.path } });
             await host.rename(step.path, backup);
-            undos.push({ late: false, files: true, description: `restore ${step.path}`, run: () => host.rename(backup, step.path) });
             commits.push(() => host.remove(backup));
           }
           description = `Removed ${step.path}`;
@@ -190,6 +202,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
             description = `${step.path} is already absent`;
             break;
           }
+          await willChange(index); // irreversible: journaled with no undo
           const r = await host.run(step.argv, { timeoutMs: 120_000 });
           if (r.code !== 0 || (await host.exists(step.path))) await fail(index, step, r.code !== 0 ? `exit code ${r.code}` : `${step.path} is still there`, output(r));
           description = `Removed ${step.path}`;
@@ -197,18 +210,17 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
         }
         case "systemctl":
         case "run": {
+          const undo = step.undo;
+          if (undo) {
+            const late = step.kind === "systemctl" && (step.undoLate ?? bringsUp(undo));
+            const wait = step.kind === "systemctl" ? step.undoWait : undefined;
+            const argv = step.kind === "systemctl" ? ["systemctl", "--user", ...undo] : undo;
+            const record = step.kind === "systemctl" ? ({ op: "systemctl", args: undo, late } as const) : ({ op: "run", argv: undo } as const);
+            await willChange(index, { description: shellLine(argv) + (wait ? ` (until ${wait.what} answers)` : ""), record, wait });
+          } else await willChange(index);
           const r = step.kind === "systemctl" ? await systemctl(host, step.args) : await host.run(step.argv, { env: step.env, timeoutMs: step.timeoutMs ?? 60_000 });
           if (r.code !== 0) await fail(index, step, `exit code ${r.code}`, output(r));
           if (step.kind === "systemctl" && step.args[0] === "daemon-reload") reloaded = true;
-          if (step.undo) {
-            const undo = step.undo;
-            const undoArgv = step.kind === "systemctl" ? systemctlArgv(undo) : undo;
-            const wait = step.kind === "systemctl" ? step.undoWait : undefined;
-            const late = step.kind === "systemctl" && (step.undoLate ?? bringsUp(undo));
-            const description = shellLine(undoArgv) + (wait ? ` (until ${wait.what} answers)` : "");
-            const runUndo = step.kind === "systemctl" ? () => systemctl(host, undo) : () => host.run(undoArgv, { timeoutMs: 60_000 });
-            undos.push({ late, files: false, description, run: () => undoThenWait(host, undoArgv, runUndo, wait) });
-          }
           description = `Ran ${stepTarget(step)}`;
           break;
         }
@@ -232,12 +244,16 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     }
     const outcome: StepOutcome = { kind: step.kind, description, changed, target: stepTarget(step), ms: Math.round(host.now() - started) };
     outcomes.push(outcome);
+    await journal?.done(index);
     opts.onEvent?.({ type: "done", index, step, outcome });
+    stepsFinished.set(host, (stepsFinished.get(host) ?? 0) + 1);
+    if (stepsFinished.get(host) === killAfter) host.killSelf();
   }
   // a signal during the last step: the warning promised an undo, so undo rather than finish
   const last = steps.length - 1;
   if (last >= 0 && opts.signal?.aborted) await fail(last, steps[last]!, CANCELLED_REASON, undefined, true, true);
   for (const c of commits) await c().catch(() => {});
+  await journal?.finish();
   return { changed: outcomes.some((o) => o.changed), steps: outcomes };
 }
 
@@ -250,36 +266,7 @@ function bringsUp(undo: string[]): boolean {
   return ["start", "restart", "try-restart", "reload-or-restart", "enable", "reenable"].includes(undo[0] ?? "");
 }
 
-/** Runs an undo command; with `wait`, then polls until the unit answers (bounded by its timeout). */
-async function undoThenWait(host: Host, argv: string[], run: () => Promise<RunResult>, wait?: WaitStep): Promise<void> {
-  const r = await run();
-  if (r.code !== 0) throw new Error(`${shellLine(argv)}: exit code ${r.code}${output(r) ? `: ${output(r)}` : ""}`);
-  if (!wait) return;
-  const w = await pollUntil(host, () => wait.ready(host), { timeoutMs: wait.timeoutMs, everyMs: wait.everyMs, failed: wait.failed ? () => wait.failed!(host) : undefined });
-  if (!w.ok) throw new Error(`${wait.what} did not answer: ${w.reason}`);
-}
-
-function output(r: RunResult): string | undefined {
+function output(r: { stdout: string; stderr: string }): string | undefined {
   const text = [r.stdout.trim(), r.stderr.trim()].filter(Boolean).join("\n");
   return text || undefined;
-}
-
-/** Undo in the safe order: services first, then files, one daemon-reload, then late undos. */
-async function rollback(host: Host, undos: Undo[], reloaded: boolean, onEvent?: ApplyOptions["onEvent"]): Promise<string[]> {
-  const done: string[] = [];
-  const run = async (u: Undo) => {
-    onEvent?.({ type: "rollback", description: u.description });
-    const error = await u.run().then(() => undefined, (e: Error) => e.message);
-    done.push(error ? `${u.description} (failed: ${error})` : u.description);
-  };
-  const reversed = [...undos].reverse();
-  for (const u of reversed.filter((u) => !u.files && !u.late)) await run(u);
-  for (const u of reversed.filter((u) => u.files)) await run(u);
-  if (reloaded) {
-    onEvent?.({ type: "rollback", description: "systemctl --user daemon-reload" });
-    await systemctl(host, ["daemon-reload"]);
-    done.push("systemctl --user daemon-reload");
-  }
-  for (const u of reversed.filter((u) => u.late)) await run(u);
-  return done;
 }

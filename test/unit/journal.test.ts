@@ -1,0 +1,109 @@
+// The durable journal and the recovery of a run that was killed. On a TestHost "killed" is
+// host.killSelf throwing past applyPlan (no rollback runs, as with SIGKILL); the compiled
+// binary's real SIGKILL is the fault matrix's (test/e2e/faults.test.ts).
+import { afterEach, expect, test } from "bun:test";
+import { stat } from "node:fs/promises";
+import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
+import { applyPlan } from "../../src/core/plan/execute.ts";
+import { recoverInterrupted } from "../../src/core/plan/recover.ts";
+import { journalPath, readJournal } from "../../src/core/plan/journal.ts";
+import { resolvePaths } from "../../src/core/os/paths.ts";
+import type { Step } from "../../src/core/plan/steps.ts";
+
+let host: TestHost;
+afterEach(() => host?.cleanup());
+
+const CONFIG = "/home/alice/.config/containerd/config.toml";
+const UNIT = "/home/alice/.config/systemd/user/containerd.service";
+const BIN = "/home/alice/Downloads/containerd-rootless-systemd";
+const COPY = "/home/alice/.local/bin/containerd-rootless-systemd";
+
+const steps: Step[] = [
+  { kind: "write", path: CONFIG, content: "new\n" },
+  { kind: "copy", from: BIN, path: COPY, mode: 0o755 },
+  { kind: "write", path: UNIT, content: "[Unit]\n" },
+  { kind: "systemctl", args: ["start", "containerd.service"], undo: ["stop", "containerd.service"] },
+];
+
+class Killed extends Error {}
+
+async function killedAfter(n: number) {
+  const systemctl: string[] = [];
+  host = await makeTestHost({
+    env: { HOME: "/home/alice", XDG_RUNTIME_DIR: "/run/user/1000", CRS_TEST_KILL_AFTER_STEP: String(n) },
+    files: { [CONFIG]: { content: "old\n", mode: 0o600 }, [BIN]: "BINARY-two", [COPY]: { content: "BINARY-1", mode: 0o755 } },
+    commands: { systemctl: (argv) => (systemctl.push(argv.slice(2).join(" ")), ok()), stat: () => ok("1000000 4096\n") },
+  });
+  host.killSelf = () => {
+    throw new Killed();
+  };
+  const err = await applyPlan(host, steps).catch((e) => e);
+  expect(err).toBeInstanceOf(Killed);
+  const paths = resolvePaths(host.env, host.uid);
+  const log: string[] = [];
+  const recovery = await recoverInterrupted(host, paths, { warn: (t) => log.push(`W ${t}`), info: (t) => log.push(`I ${t}`) });
+  return { paths, log, recovery, systemctl };
+}
+
+test("killed after each step but the last: the next run rolls everything back, modes kept, journal gone", async () => {
+  for (const n of [1, 2, 3]) {
+    const { paths, log, recovery, systemctl } = await killedAfter(n);
+    expect(recovery?.how).toBe("rolled back");
+    expect(log[0]).toContain(`stopped after ${n} of 4 steps`);
+    expect(await host.readText(CONFIG)).toBe("old\n");
+    expect((await stat(host.path(CONFIG))).mode & 0o777).toBe(0o600);
+    expect(await host.readText(COPY)).toBe("BINARY-1");
+    expect(await host.exists(UNIT)).toBe(false);
+    expect(await host.readdir("/home/alice/.local/bin")).toEqual(["containerd-rootless-systemd"]); // no backup left aside
+    expect(await host.exists(journalPath(paths))).toBe(false);
+    expect(systemctl.filter((c) => c.startsWith("stop"))).toEqual([]); // containerd was never started: nothing to stop
+    await host.cleanup();
+  }
+});
+
+test("killed after the last step: the next run finishes it (rolls forward): the backup it left aside is cleared, nothing undone", async () => {
+  const { systemctl } = await killedAfter(4);
+  // the last step finished: rolled forward instead, nothing undone
+  expect(systemctl).toEqual(["start containerd.service"]);
+  expect(await host.readText(CONFIG)).toBe("new\n");
+  expect(await host.readText(COPY)).toBe("BINARY-two");
+  expect(await host.readdir("/home/alice/.local/bin")).toEqual(["containerd-rootless-systemd"]); // its backup cleared
+});
+
+test("the journal is written before the first change, 0600 in a 0700 state directory, and says what each step undoes", async () => {
+  host = await makeTestHost({
+    env: { HOME: "/home/alice", XDG_RUNTIME_DIR: "/run/user/1000", CRS_TEST_KILL_AFTER_STEP: "1" },
+    files: { [CONFIG]: "old\n", [BIN]: "B" },
+    commands: { stat: () => ok("1000000 4096\n") },
+  });
+  host.killSelf = () => {
+    throw new Killed();
+  };
+  await applyPlan(host, steps).catch(() => {});
+  const paths = resolvePaths(host.env, host.uid);
+  const doc = await readJournal(host, journalPath(paths));
+  if (doc === null || doc === "corrupt") throw new Error("no journal");
+  expect(doc.steps.map((s) => s.description)).toEqual(["Write " + CONFIG, `Copy ${BIN} to ${COPY}`, "Write " + UNIT, "Run systemctl --user start containerd.service"]);
+  expect(doc.done).toEqual([0]);
+  expect(doc.undo["0"]).toEqual([{ description: `restore ${CONFIG}`, record: { op: "restore", path: CONFIG, content: "old\n", mode: 0o644 } }]);
+  expect((await stat(host.path(journalPath(paths)))).mode & 0o777).toBe(0o600);
+  expect((await stat(host.path(paths.stateDir))).mode & 0o777).toBe(0o700);
+});
+
+test("a journal that cannot be read is removed with a warning; no journal: nothing to recover", async () => {
+  host = await makeTestHost();
+  const paths = resolvePaths(host.env, host.uid);
+  expect(await recoverInterrupted(host, paths, { warn: () => {}, info: () => {} })).toBeNull();
+  await host.mkdirp(paths.stateDir, 0o700);
+  await host.writeFileAtomic(journalPath(paths), "{garbage", 0o600);
+  const warned: string[] = [];
+  expect(await recoverInterrupted(host, paths, { warn: (t) => warned.push(t), info: () => {} })).toBeNull();
+  expect(warned[0]).toContain("cannot be read; it is removed");
+  expect(await host.exists(journalPath(paths))).toBe(false);
+});
+
+test("a run that ends, done or rolled back, leaves no journal and no state directory it had to create", async () => {
+  host = await makeTestHost({ files: { [BIN]: "B" }, commands: { stat: () => ok("1000000 4096\n"), systemctl: () => ok() } });
+  await applyPlan(host, steps);
+  expect(await host.exists("/home/alice/.local/share")).toBe(false);
+});
