@@ -1,0 +1,266 @@
+// The fault matrix, on the compiled binary as a throwaway user with a real `systemd --user`,
+// RootlessKit and containerd. CRS_TEST_KILL_AFTER_STEP=N makes the binary SIGKILL itself right
+// after its Nth step; for every step boundary of install, uninstall, apply -f and an add-on
+// install the next run (`status`) must find the journal, say what was interrupted and leave the
+// machine exactly as before the killed run or exactly as the complete run leaves it: every file
+// under ~/.config, ~/.local and the state directory (bytes and mode; containerd's own data
+// under ~/.local/share/{containerd,cni} is its store, not ours, and is left out) and the units'
+// is-active/is-enabled. Then: 20 runs at once, a full disk, a read-only ~/.config, a foreign
+// unit, a garbage config.toml, XDG_RUNTIME_DIR=/tmp, and a 0600 config.toml after an add-on.
+// Each `held(...)` call counts a scenario instance that held, for the README's table.
+import { test, expect, describe, afterAll } from "bun:test";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, chownSync } from "node:fs";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { waitFor } from "../../scripts/sandbox.ts";
+import { copyStandins, useSandbox } from "../helpers/e2e.ts";
+
+let standins: string;
+const e2e = useSandbox("crsflt", {
+  setup: () => void (standins = copyStandins(e2e.sb)),
+  setupTimeoutMs: 90_000,
+});
+
+const counts: Record<string, [number, number]> = {};
+/** Counts one instance of a scenario; `ok` false fails the test after counting. */
+function held(scenario: string, ok: boolean): void {
+  const c = (counts[scenario] ??= [0, 0]);
+  c[1]++;
+  if (ok) c[0]++;
+}
+afterAll(() => {
+  // the figures for the README's "Crash safety" table
+  for (const [s, [ok, all]] of Object.entries(counts)) console.log(`fault-matrix: ${s}: ${ok}/${all} held`);
+});
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  return e2e.run(args, { env: { PATH: standins, ...env }, timeoutMs: 120_000 });
+}
+const mustRun = (...args: string[]) => {
+  const r = cli(args);
+  if (r.code !== 0) throw new Error(`${args.join(" ")} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return r;
+};
+
+const home = () => e2e.sb.home;
+// containerd's own store, and the timestamped copies of config.toml the add-ons keep by design
+const SKIP = new Set([".local/share/containerd", ".local/share/cni", ".local/share/containerd-rootless-systemd/backups"]);
+const STATE = ".local/share/containerd-rootless-systemd";
+
+/** Every file, directory and link under ~/.config and ~/.local (bytes and mode), and the units' states. */
+function machineState(units = ["containerd.service"]): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    if (SKIP.has(rel)) return;
+    const abs = join(home(), rel);
+    if (!existsSync(abs) && !lstatSync(abs, { throwIfNoEntry: false })) return;
+    const st = lstatSync(abs);
+    const mode = (st.mode & 0o7777).toString(8);
+    if (st.isDirectory()) {
+      // our state directory counts by what is in it (an empty one is no state)
+      if (rel === STATE && readdirSync(abs).every((e) => SKIP.has(join(rel, e)))) return;
+      out.push(`${rel}/ ${mode}`);
+      for (const e of readdirSync(abs).sort()) walk(join(rel, e));
+    } else if (st.isSymbolicLink()) out.push(`${rel} -> link`);
+    else out.push(`${rel} ${mode} ${createHash("sha256").update(readFileSync(abs)).digest("hex").slice(0, 16)}`);
+  };
+  walk(".config");
+  walk(".local");
+  for (const u of units) {
+    const state = (verb: string) => e2e.sb.systemctl(verb, u).stdout.trim();
+    // a unit whose file is gone is absent, whether its last stop ended "inactive" or "failed" (containerd's exit status on SIGTERM)
+    if (e2e.show(u, "LoadState") === "not-found") out.push(`${u} absent`);
+    else out.push(`${u} ${state("is-active")} ${state("is-enabled")}`);
+  }
+  return out;
+}
+
+/** Waits for containerd to settle (a rollback's start, a finished restart) before states are compared. */
+async function settled(units = ["containerd.service"]): Promise<void> {
+  await waitFor("the units to settle", () => units.every((u) => !/activating|deactivating|reloading/.test(e2e.sb.systemctl("is-active", u).stdout)), 60_000);
+}
+
+/**
+ * Kills `args` after its 1st, 2nd, ... step until a run gets to its end without being killed
+ * (so every step boundary is tried, whatever the plan's length). After each kill `status`
+ * must recover to exactly `before` or exactly `after`; `reset` puts the machine back to `before`.
+ * Returns how many boundaries were tried.
+ */
+async function killMatrix(name: string, args: string[], before: string[], after: string[], reset: () => void, units?: string[]): Promise<number> {
+  const same = (a: string[], b: string[]) => a.join("\n") === b.join("\n");
+  for (let n = 1; n <= 40; n++) {
+    const run = cli(args, { CRS_TEST_KILL_AFTER_STEP: String(n) });
+    await settled(units);
+    if (run.code === 0) {
+      // fewer than n steps: the run finished; the matrix is complete
+      expect(machineState(units)).toEqual(after);
+      if (!same(machineState(units), before)) reset();
+      return n - 1;
+    }
+    const status = cli(["status"]);
+    await settled(units);
+    const now = machineState(units);
+    const killed = run.code !== 1; // SIGKILL: runuser reports 128+9
+    const told = status.stderr.includes("An earlier run was interrupted") || same(now, before); // a kill before the first change leaves no journal
+    held(`SIGKILL after each step of ${name}`, killed && status.code === 0 && told && (same(now, before) || same(now, after)));
+    expect({ n, killed, told, status: status.code }).toEqual({ n, killed: true, told: true, status: 0 });
+    expect([before.join("\n"), after.join("\n")], `after step ${n} of ${name}:\n${status.stderr}`).toContain(now.join("\n"));
+    if (!same(now, before)) reset();
+  }
+  throw new Error(`${name} did not finish within 40 steps`);
+}
+
+describe("faults", () => {
+  let fresh: string[];
+  let installedState: string[];
+
+  test("SIGKILL after every step of install: the next run rolls it back (or finishes it)", async () => {
+    mustRun("install", "--yes");
+    await settled();
+    installedState = machineState();
+    expect(installedState.at(-1)).toBe("containerd.service active enabled");
+    mustRun("uninstall", "--yes");
+    fresh = machineState(); // what uninstall leaves: the emptied directories stay
+    expect(fresh.at(-1)).toBe("containerd.service absent");
+    expect(fresh.join("\n")).not.toContain("containerd.service 644");
+    expect(await killMatrix("install", ["install", "--yes"], fresh, installedState, () => void mustRun("uninstall", "--yes"))).toBeGreaterThan(3);
+  }, 600_000);
+
+  test("SIGKILL after every step of uninstall: rolled back to the installed state (or finished)", async () => {
+    mustRun("install", "--yes");
+    await settled();
+    expect(machineState()).toEqual(installedState);
+    expect(await killMatrix("uninstall", ["uninstall", "--yes"], installedState, fresh, () => void mustRun("install", "--yes"))).toBeGreaterThan(1);
+  }, 600_000);
+
+  test("SIGKILL after every step of apply -f (a new MTU for a running containerd)", async () => {
+    const file = join(home(), "setup.toml");
+    e2e.sb.writeFile(file, "addons = []\n\n[containerd]\ninstalled = true\n\n[settings]\nmtu = 1400\n");
+    if (machineState().join("\n") !== installedState.join("\n")) mustRun("install", "--yes");
+    await settled();
+    mustRun("apply", "-f", file, "--yes");
+    await settled();
+    const after = machineState();
+    mustRun("configure", "--reset", "mtu", "--yes");
+    await settled();
+    const before = machineState(); // containerd at the default MTU (configure keeps the emptied drop-in directory)
+    expect(after).not.toEqual(before);
+    expect(await killMatrix("apply -f", ["apply", "-f", file, "--yes"], before, after, () => void mustRun("configure", "--reset", "mtu", "--yes"))).toBeGreaterThan(1);
+  }, 600_000);
+
+  test("SIGKILL after every step of an add-on install (stargz); a 0600 config.toml stays 0600", async () => {
+    const config = join(home(), ".config/containerd/config.toml");
+    e2e.sb.writeFile(config, "# mine\nversion = 2\n", 0o600);
+    mustRun("install", "--yes");
+    await settled();
+    const units = ["containerd.service", "stargz-snapshotter.service"];
+    const before = machineState(units);
+    mustRun("install", "stargz", "--yes");
+    await settled(units);
+    const after = machineState(units);
+    const mode = statSync(config).mode & 0o777;
+    held("a 0600 config.toml after `install stargz`", mode === 0o600);
+    expect(mode).toBe(0o600);
+    mustRun("uninstall", "stargz", "--yes");
+    await settled(units);
+    expect(machineState(units)).toEqual(before);
+    expect(await killMatrix("install stargz", ["install", "stargz", "--yes"], before, after, () => void mustRun("uninstall", "stargz", "--yes"), units)).toBeGreaterThan(1);
+    mustRun("uninstall", "stargz", "--yes");
+  }, 600_000);
+
+  test("20 runs started at the same instant: one changes the machine at a time, the others wait or refuse naming it", async () => {
+    mustRun("uninstall", "--yes");
+    rmSync(join(home(), ".config/containerd/config.toml"), { force: true });
+    const runs = await Promise.all(Array.from({ length: 20 }, () => e2e.sb.runAsync([e2e.bin, "install", "--yes", "--json"], { env: { PATH: standins }, timeoutMs: 300_000 })));
+    const codes = runs.map((r) => r.code);
+    const refused = runs.filter((r) => r.code === 1);
+    const changed = runs.filter((r) => r.code === 0 && JSON.parse(r.stdout).changed === true).length;
+    await settled();
+    const ok = codes.every((c) => c === 0 || c === 1) && refused.every((r) => r.stderr.includes("another containerd-rootless-systemd run is in progress (pid ")) && changed === 1;
+    held("20 runs started at once", ok && machineState().at(-1) === "containerd.service active enabled");
+    expect(codes.filter((c) => c !== 0 && c !== 1)).toEqual([]);
+    for (const r of refused) expect(r.stderr).toContain("another containerd-rootless-systemd run is in progress (pid ");
+    expect(changed).toBe(1);
+    expect(machineState()).toEqual(installedState);
+  }, 600_000);
+
+  test("no room for the binary copy (~/.local/bin on a 4 MB tmpfs): exit 1 naming the step, nothing changed", () => {
+    mustRun("uninstall", "--yes");
+    const bin = join(home(), ".local/bin");
+    mkdirSync(bin, { recursive: true });
+    chownSync(bin, e2e.sb.uid, e2e.sb.gid);
+    const before = machineState();
+    expect(Bun.spawnSync(["mount", "-t", "tmpfs", "-o", `size=4m,uid=${e2e.sb.uid},gid=${e2e.sb.gid},mode=0755`, "tmpfs", bin]).exitCode).toBe(0);
+    try {
+      const r = cli(["install", "--yes"]);
+      const ok = r.code === 1 && /step \d+ \(copy .* would not fit/.test(r.stderr) && machineState().join("\n") === before.join("\n");
+      held("ENOSPC: no room for the binary copy", ok);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/step \d+ \(copy .* would not fit: it needs .* MB free\. Nothing was changed\./);
+      expect(machineState()).toEqual(before);
+    } finally {
+      Bun.spawnSync(["umount", bin]);
+    }
+  }, 120_000);
+
+  test("a read-only ~/.config/systemd/user: exit 1 naming the failed step, everything undone", () => {
+    mustRun("uninstall", "--yes");
+    const dir = join(home(), ".config/systemd/user");
+    mkdirSync(dir, { recursive: true });
+    chownSync(dir, e2e.sb.uid, e2e.sb.gid);
+    chmodSync(dir, 0o555);
+    try {
+      const before = machineState();
+      const r = cli(["install", "--yes"]);
+      const ok = r.code === 1 && /install failed at step \d+ of \d+: (Write|Create directory)/.test(r.stderr) && machineState().join("\n") === before.join("\n");
+      held("read-only ~/.config/systemd/user", ok);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/install failed at step \d+ of \d+: (Write|Create directory) .*(EACCES|permission denied)/i);
+      expect(machineState()).toEqual(before);
+    } finally {
+      chmodSync(dir, 0o755);
+    }
+  }, 120_000);
+
+  test("a garbage config.toml: exit 1 with the launcher's checks naming it, nothing changed, nothing started by hand", () => {
+    mustRun("uninstall", "--yes");
+    const config = join(home(), ".config/containerd/config.toml");
+    e2e.sb.writeFile(config, "version = 2\n[plugins\n\u0000\u00ff garbage");
+    try {
+      const before = machineState();
+      const r = cli(["install", "--yes"]);
+      const ok = r.code === 1 && r.stderr.includes("launch --validate; nothing started") && r.stderr.includes("is not valid TOML") && machineState().join("\n") === before.join("\n");
+      held("a garbage config.toml", ok);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("is not valid TOML");
+      expect(machineState()).toEqual(before);
+    } finally {
+      rmSync(config, { force: true });
+    }
+  }, 120_000);
+
+  test("a foreign unit file in the way: replaced with a warning, the original kept beside our state", () => {
+    const unit = join(home(), ".config/systemd/user/containerd.service");
+    const theirs = "[Unit]\nDescription=someone else's containerd\n[Service]\nExecStart=/bin/true\n";
+    e2e.sb.writeFile(unit, theirs);
+    const r = cli(["install", "--yes"]);
+    const kept = /kept as (\S+)/.exec(r.stderr)?.[1];
+    const ok = r.code === 0 && r.stderr.includes("was not created by this tool") && kept !== undefined && readFileSync(kept, "utf8") === theirs;
+    held("a foreign unit file in the way", ok);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("was not created by this tool");
+    expect(readFileSync(kept!, "utf8")).toBe(theirs);
+    mustRun("uninstall", "--yes");
+  }, 120_000);
+
+  test("XDG_RUNTIME_DIR=/tmp: refused with the fix, nothing changed", () => {
+    const before = machineState();
+    const r = cli(["install", "--yes"], { XDG_RUNTIME_DIR: "/tmp" });
+    const ok = r.code === 1 && r.stderr.includes("XDG_RUNTIME_DIR (/tmp)") && (r.stdout + r.stderr).includes(e2e.sb.runtimeDir) && machineState().join("\n") === before.join("\n");
+    held("XDG_RUNTIME_DIR=/tmp", ok);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("XDG_RUNTIME_DIR (/tmp)");
+    expect(r.stdout + r.stderr).toContain(e2e.sb.runtimeDir); // the fix names the session's own directory
+    expect(machineState()).toEqual(before);
+  }, 60_000);
+});
