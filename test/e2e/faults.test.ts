@@ -1,7 +1,7 @@
 // The fault matrix, on the compiled binary as a throwaway user with a real `systemd --user`,
 // RootlessKit and containerd. CRS_TEST_KILL_AFTER_STEP=N makes the binary SIGKILL itself right
-// after its Nth step; for every step boundary of install, uninstall, apply -f and an add-on
-// install the next run (`status`) must find the journal, say what was interrupted and leave the
+// after its Nth step; for every step boundary of install, uninstall, configure, apply -f and an
+// add-on install the next run (`status`) must find the journal, say what was interrupted and leave the
 // machine exactly as before the killed run or exactly as the complete run leaves it: every file
 // under ~/.config, ~/.local and the state directory (bytes and mode; containerd's own data
 // under ~/.local/share/{containerd,cni} is its store, not ours, and is left out) and the units'
@@ -13,12 +13,13 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { waitFor } from "../../scripts/sandbox.ts";
-import { copyStandins, useSandbox } from "../helpers/e2e.ts";
+import { useSandbox } from "../helpers/e2e.ts";
+import { installSnapshotters } from "../helpers/snapshotter-e2e.ts";
 
 let standins: string;
 const e2e = useSandbox("crsflt", {
-  setup: () => void (standins = copyStandins(e2e.sb)),
-  setupTimeoutMs: 90_000,
+  setup: async () => void (standins = (await installSnapshotters(e2e)).path),
+  setupTimeoutMs: 240_000,
 });
 
 const counts: Record<string, [number, number]> = {};
@@ -43,8 +44,9 @@ const mustRun = (...args: string[]) => {
 };
 
 const home = () => e2e.sb.home;
-// containerd's own store, and the timestamped copies of config.toml the add-ons keep by design
-const SKIP = new Set([".local/share/containerd", ".local/share/cni", ".local/share/containerd-rootless-systemd/backups"]);
+// the stores of containerd and of the snapshotter daemons (their data, not our setup), and the
+// timestamped copies of config.toml the add-ons keep by design
+const SKIP = new Set([".local/share/containerd", ".local/share/cni", ".local/share/containerd-stargz-grpc", ".local/share/containerd-fuse-overlayfs", ".local/share/containerd-rootless-systemd/backups"]);
 const STATE = ".local/share/containerd-rootless-systemd";
 
 /** Every file, directory and link under ~/.config and ~/.local (bytes and mode), and the units' states. */
@@ -146,6 +148,18 @@ describe("faults", () => {
     const before = machineState(); // containerd at the default MTU (configure keeps the emptied drop-in directory)
     expect(after).not.toEqual(before);
     expect(await killMatrix("apply -f", ["apply", "-f", file, "--yes"], before, after, () => void mustRun("configure", "--reset", "mtu", "--yes"))).toBeGreaterThan(1);
+  }, 600_000);
+
+  test("SIGKILL after every step of configure (a new MTU, containerd restarted)", async () => {
+    const before = machineState(); // the default MTU, as the apply test left it
+    mustRun("configure", "--mtu", "1400", "--yes");
+    await settled();
+    const after = machineState();
+    expect(after).not.toEqual(before);
+    mustRun("configure", "--reset", "mtu", "--yes");
+    await settled();
+    expect(machineState()).toEqual(before);
+    expect(await killMatrix("configure", ["configure", "--mtu", "1400", "--yes"], before, after, () => void mustRun("configure", "--reset", "mtu", "--yes"))).toBeGreaterThan(1);
   }, 600_000);
 
   test("SIGKILL after every step of an add-on install (stargz); a 0600 config.toml stays 0600", async () => {
