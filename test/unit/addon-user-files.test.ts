@@ -10,6 +10,7 @@ import { installedAddons, planAddons } from "../../src/core/lifecycle/addons.ts"
 import { removeEmptyDirs } from "../../src/core/plan/execute.ts";
 import type { Step } from "../../src/core/plan/steps.ts";
 import { backupPath } from "../../src/core/os/paths.ts";
+import "../../src/plugins/index.ts"; // the add-ons register themselves (the engine does not load them)
 
 let host: TestHost;
 afterEach(() => host?.cleanup());

@@ -12,14 +12,10 @@ import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
 import { previewPlan } from "../../src/core/plan/render.ts";
 import { currentDesiredState, renderDesiredState } from "../../src/core/desired-state/export.ts";
 import { Reporter } from "../../src/core/plan/reporter.ts";
-import type { RootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
+import { DEBIAN_12_ROOTLESSKIT as FACTS } from "../helpers/rootlesskit-facts.ts";
 import type { Step } from "../../src/core/plan/steps.ts";
+import "../../src/plugins/index.ts"; // the add-ons register themselves (the engine does not load them)
 
-const FACTS: RootlessKitFacts = {
-  rootlesskit: "/usr/bin/rootlesskit", version: "1.1.0", netDrivers: ["host", "slirp4netns", "vpnkit", "lxc-user-nic"],
-  portDrivers: ["none", "builtin", "slirp4netns"], detachNetns: false, slirp4netnsUsable: true,
-  driverInstalled: { slirp4netns: true, vpnkit: false, "lxc-user-nic": false, pasta: false, "gvisor-tap-vsock": true },
-};
 const HOME = "/home/alice";
 const UNIT = `${HOME}/.config/systemd/user/containerd.service`;
 const OVERRIDE = `${HOME}/.config/systemd/user/containerd.service.d/override.conf`;

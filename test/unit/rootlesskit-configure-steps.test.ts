@@ -9,13 +9,8 @@ import { applyConfigure, configureSteps } from "../../src/core/rootlesskit/confi
 import { rootlesskitFlags } from "../../src/core/rootlesskit/resolve.ts";
 import { resolvePaths, type Paths } from "../../src/core/os/paths.ts";
 import { InterruptedError } from "../../src/core/plan/interrupt.ts";
-import type { RootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
+import { DEBIAN_12_ROOTLESSKIT as FACTS } from "../helpers/rootlesskit-facts.ts";
 
-const FACTS: RootlessKitFacts = {
-  rootlesskit: "/usr/bin/rootlesskit", version: "1.1.0", netDrivers: ["host", "slirp4netns", "vpnkit", "lxc-user-nic"],
-  portDrivers: ["none", "builtin", "slirp4netns"], detachNetns: false, slirp4netnsUsable: true,
-  driverInstalled: { slirp4netns: true, vpnkit: false, "lxc-user-nic": false, pasta: false, "gvisor-tap-vsock": true },
-};
 const OVERRIDE = "/home/alice/.config/systemd/user/containerd.service.d/override.conf";
 const BEFORE = `# mine\n[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1400"\n`;
 let host: TestHost | undefined;

@@ -2,13 +2,8 @@ import { test, expect, afterEach } from "bun:test";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
 import { planConfigure } from "../../src/core/rootlesskit/configure.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
-import type { RootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
+import { DEBIAN_12_ROOTLESSKIT as FACTS } from "../helpers/rootlesskit-facts.ts";
 
-const FACTS: RootlessKitFacts = {
-  rootlesskit: "/usr/bin/rootlesskit", version: "1.1.0", netDrivers: ["host", "slirp4netns", "vpnkit", "lxc-user-nic"],
-  portDrivers: ["none", "builtin", "slirp4netns"], detachNetns: false, slirp4netnsUsable: true,
-  driverInstalled: { slirp4netns: true, vpnkit: false, "lxc-user-nic": false, pasta: false, "gvisor-tap-vsock": true },
-};
 const OVERRIDE = "/home/alice/.config/systemd/user/containerd.service.d/override.conf";
 let host: TestHost | undefined;
 afterEach(async () => host?.cleanup());

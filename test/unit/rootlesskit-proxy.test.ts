@@ -7,7 +7,7 @@ import { runCommand } from "citty";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
 import { planConfigure } from "../../src/core/rootlesskit/configure.ts";
-import type { RootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
+import { DEBIAN_12_ROOTLESSKIT as FACTS } from "../helpers/rootlesskit-facts.ts";
 import { parseSettings, rawSettingsFromEnv, rawSettingsFromFlags, SettingsError, findSetting } from "../../src/core/rootlesskit/settings.ts";
 import { dropInSettings, updateDropIn } from "../../src/core/rootlesskit/dropin.ts";
 import { goProxyValue, isLoopbackProxy, noProxyProblem, proxyUrlProblem, proxyWarnings } from "../../src/core/rootlesskit/proxy.ts";
@@ -16,11 +16,6 @@ import { currentDesiredState } from "../../src/core/desired-state/export.ts";
 import { fakeSystemd } from "../helpers/fake-systemd.ts";
 import configureCommand from "../../src/commands/configure.ts";
 
-const FACTS: RootlessKitFacts = {
-  rootlesskit: "/usr/bin/rootlesskit", version: "1.1.0", netDrivers: ["host", "slirp4netns", "vpnkit", "lxc-user-nic"],
-  portDrivers: ["none", "builtin", "slirp4netns"], detachNetns: false, slirp4netnsUsable: true,
-  driverInstalled: { slirp4netns: true, vpnkit: false, "lxc-user-nic": false, pasta: false, "gvisor-tap-vsock": true },
-};
 const OVERRIDE = "/home/alice/.config/systemd/user/containerd.service.d/override.conf";
 let host: TestHost | undefined;
 afterEach(async () => host?.cleanup());
