@@ -10,6 +10,11 @@ export const RUNTIME_PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "ui
  * nerdctl's CNI plugins and iptables for the check probes.
  */
 export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "python3", "golang-go", "golang-github-containerd-containerd-dev", "containernetworking-plugins", "iptables"];
+/**
+ * And for the release tests: minisign (a throwaway signing key), qemu-user-static with
+ * libc6-arm64-cross (the arm64 binary on x64), bash-completion (the completion test) and xz-utils.
+ */
+TEST_PACKAGES.push("minisign", "qemu-user-static", "libc6-arm64-cross", "bash-completion", "xz-utils");
 
 function run(argv: string[]): number {
   return Bun.spawnSync(argv, { stdio: ["inherit", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } }).exitCode ?? 1;

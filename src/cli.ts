@@ -11,9 +11,9 @@ import { sudoBlock } from "./core/checks/findings.ts";
 import { InterruptedError } from "./core/plan/interrupt.ts";
 import { BINARY_NAME } from "./core/os/paths.ts";
 import { validateFlags } from "./commands/_strict-args.ts";
-import pkg from "../package.json" with { type: "json" };
+import { VERSION as BUILD_VERSION } from "./core/release/build-info.ts";
 
-const VERSION = pkg.version;
+const VERSION = BUILD_VERSION;
 
 function fail(e: unknown, usage?: string, json = false): number {
   // With --json, scripts still get one JSON document on stdout when a command fails.

@@ -22,6 +22,8 @@ const settingArgs = Object.fromEntries(
   SETTINGS.map((s) => [s.flag.slice(2), { type: "string" as const, description: `${s.description}${s.values ? ` (${s.values.join("|")})` : ""}; default: ${s.defaultText}` }]),
 );
 
+export const completions = Object.fromEntries(SETTINGS.filter((s) => s.values).map((s) => [s.flag.slice(2), () => [...s.values!]]));
+
 export default defineCommand({
   meta: { name: "configure", description: "Change the RootlessKit and proxy settings of rootless containerd (override.conf), restart and verify" },
   args: {

@@ -8,6 +8,8 @@ export interface CommandModule {
   examples?: string[];
   /** the USAGE line after the command name, when the arguments are not citty's (e.g. `-- CMD...`) */
   usage?: string;
+  /** shell completion candidates: an argument's name (a flag or the positional) -> its values */
+  completions?: Record<string, () => string[]>;
 }
 
 export interface CommandEntry {
@@ -49,7 +51,20 @@ export const commands: Record<string, CommandEntry> = {
     description: "List the add-ons (BuildKit, snapshotters, bypass4netns, detach-netns) and whether each can be installed here",
     load: () => import("./plugins.ts"),
   },
+  "self-update": {
+    description: "Replace this binary with a newer signed release (verified), or --rollback to the previous one",
+    load: () => import("./self-update.ts"),
+  },
+  completion: {
+    description: "Print the shell completion script: completion bash|zsh|fish",
+    load: () => import("./completion.ts"),
+  },
   ...addonVerbs(),
+  complete: {
+    description: "Answer the shell completion scripts: complete -- WORDS...",
+    hidden: true,
+    load: () => import("./complete.ts"),
+  },
   launch: {
     description: "Run rootless containerd in the foreground (the service's ExecStart)",
     hidden: true,

@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
 import { install } from "../core/lifecycle/install.ts";
 import { optionsFromFlags, runAddons } from "../core/lifecycle/addons.ts";
+import { plugins } from "../plugins/registry.ts";
 import "../plugins/index.ts"; // every add-on registers itself: the composition happens here, at the edge
 
 export const examples = [
@@ -11,6 +12,8 @@ export const examples = [
   "containerd-rootless-systemd install --dry-run      # show the plan with diffs, change nothing",
   "containerd-rootless-systemd install --yes --json   # { changed, steps, ... }",
 ];
+
+export const completions = { addons: () => plugins().map((p) => p.id) };
 
 export default defineCommand({
   meta: { name: "install", description: "Install rootless containerd as a systemd user service (containerd.service)" },

@@ -40,7 +40,7 @@ describe("the UI plans what the headless commands plan", () => {
     const ui = await createEngine(host).plan(NONE);
     const headless = await planInstall(host, paths);
     expect(await renderPlan(host, ui.steps)).toBe(await renderPlan(host, headless.steps));
-    expect(ui.steps.map((s) => s.kind)).toEqual(["copy", "write", "systemctl", "systemctl", "wait", "systemctl"]);
+    expect(ui.steps.map((s) => s.kind)).toEqual(["copy", "write", "systemctl", "systemctl", "wait", "systemctl", "write", "write"]);
     expect(ui.items[1]).toMatchObject({ kind: "file", path: UNIT, action: "create" });
     expect((ui.items[1] as { diff: string[] }).diff.some((l) => l.startsWith("+ExecStart="))).toBe(true);
     expect(ui.items).toContainEqual({ kind: "command", text: "systemctl --user start containerd.service" });

@@ -22,7 +22,7 @@ describe("install plan", () => {
     const f = await fakeSystemd();
     host = f.h;
     const plan = await planInstall(host, f.paths, { readyTimeoutMs: 2000 });
-    expect(plan.steps.map((s) => (s.kind === "systemctl" ? `systemctl ${s.args[0]}` : s.kind))).toEqual(["copy", "write", "systemctl daemon-reload", "systemctl start", "wait", "systemctl enable"]);
+    expect(plan.steps.map((s) => (s.kind === "systemctl" ? `systemctl ${s.args[0]}` : s.kind))).toEqual(["copy", "write", "systemctl daemon-reload", "systemctl start", "wait", "systemctl enable", "write", "write"]);
     expect(plan.execStart).toEqual(["/home/alice/.local/bin/containerd-rootless-systemd", "launch"]);
     expect(plan.unitText).toContain("Requires=dbus.socket");
     // what the launcher will create, so a failed start can remove it again
@@ -32,9 +32,15 @@ describe("install plan", () => {
     expect(f.verbs).toEqual(["daemon-reload", "start containerd.service", "enable containerd.service"]);
     expect(await host.readText("/home/alice/.local/bin/containerd-rootless-systemd")).toBe("BINARY");
 
-    // nothing changed since: the plan is two unchanged writes, applying it changes nothing
+    // the bash and fish completions, in the XDG places their shells load them from, calling this binary
+    const completion = Object.fromEntries(plan.completionSteps.map((s) => [(s as { path: string }).path, (s as { content: string }).content]));
+    expect(Object.keys(completion)).toEqual(["/home/alice/.local/share/bash-completion/completions/containerd-rootless-systemd", "/home/alice/.config/fish/completions/containerd-rootless-systemd.fish"]);
+    expect(await host.readText("/home/alice/.local/share/bash-completion/completions/containerd-rootless-systemd")).toContain("/home/alice/.local/bin/containerd-rootless-systemd complete -- ");
+    expect(await host.readText("/home/alice/.config/fish/completions/containerd-rootless-systemd.fish")).toContain("/home/alice/.local/bin/containerd-rootless-systemd complete -- ");
+
+    // nothing changed since: the plan is unchanged writes (binary, unit, completions), applying it changes nothing
     const again = await planInstall(host, f.paths);
-    expect(again.steps.map((s) => s.kind)).toEqual(["copy", "write"]);
+    expect(again.steps.map((s) => s.kind)).toEqual(["copy", "write", "write", "write"]);
     expect((await applyPlan(host, again.steps)).changed).toBe(false);
     expect(f.verbs.length).toBe(3);
   });
@@ -50,7 +56,7 @@ describe("install plan", () => {
     await applyPlan(host, changed.steps);
     f.unit.active = false; // stopped out of band
     const stopped = await planInstall(host, f.paths);
-    expect(stopped.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "start", "wait"]);
+    expect(stopped.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "start", "wait", "write", "write"]);
   });
 
   test("a unit that does not come up: the wait stops early and the rollback leaves nothing behind", async () => {
@@ -137,6 +143,9 @@ describe("uninstall plan", () => {
     expect(await host.exists("/home/alice/.config/systemd/user/containerd.service.d/override.conf")).toBe(false);
     expect(await host.readText("/home/alice/.config/systemd/user/containerd.service.d/user.conf")).toContain("A=b");
     expect(await host.exists("/home/alice/.local/bin/containerd-rootless-systemd")).toBe(false);
+    // the completions install wrote are gone too
+    expect(await host.exists("/home/alice/.local/share/bash-completion/completions/containerd-rootless-systemd")).toBe(false);
+    expect(await host.exists("/home/alice/.config/fish/completions/containerd-rootless-systemd.fish")).toBe(false);
     expect(await host.exists("/home/alice/.local/share/containerd/io/x")).toBe(true);
     expect(f.verbs.slice(-2)).toEqual(["disable --no-reload --now containerd.service", "daemon-reload"]);
     expect(f.unit.active).toBe(false);
@@ -230,7 +239,7 @@ describe("a new binary", () => {
     await host.writeFileAtomic("/home/alice/Downloads/containerd-rootless-systemd", "BINARY-2", 0o755);
     const plan = await planInstall(host, f.paths);
     expect(plan.unitChanged).toBe(false);
-    expect(plan.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "restart", "wait"]);
+    expect(plan.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "restart", "wait", "write", "write"]);
     await applyPlan(host, plan.steps);
     expect(await host.readText("/home/alice/.local/bin/containerd-rootless-systemd")).toBe("BINARY-2");
     expect(f.verbs.at(-1)).toBe("restart containerd.service");

@@ -110,7 +110,7 @@ export async function decideApply(host: Host, paths: Paths, parsed: ParsedDesire
   let action: ApplyDecision["containerd"]["action"] = "none";
   if (state.containerd?.installed === true) {
     if (!installed || !active) action = "install";
-    else if ((await previewPlan(host, (await planInstall(host, paths)).steps)).some((p) => p.willChange)) action = "update";
+    else if (await serviceDiffers(host, paths)) action = "update";
   } else if (state.containerd?.installed === false && installed) action = "uninstall";
 
   let settings: ConfigurePlan | undefined;
@@ -221,4 +221,10 @@ export interface ApplyReport {
   items: ApplyItem[];
   steps: StepOutcome[];
   warnings: string[];
+}
+
+/** Whether install would change the service (shell completion files alone are no reason to update it). */
+async function serviceDiffers(host: Host, paths: Paths): Promise<boolean> {
+  const plan = await planInstall(host, paths);
+  return (await previewPlan(host, plan.steps.filter((s) => !plan.completionSteps.includes(s)))).some((p) => p.willChange);
 }

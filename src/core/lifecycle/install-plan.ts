@@ -11,6 +11,8 @@ import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { CONTAINERD_UNIT, backupPath, unitPath } from "../os/paths.ts";
 import type { Step } from "../plan/steps.ts";
+import { shellLine } from "../os/shell.ts";
+import { completionSteps } from "../completion/scripts.ts";
 import { UserError } from "../os/errors.ts";
 import { containerdUnit, isActive, isEnabled, isOwned, renderUnit, unitStates, type UnitState } from "../systemd/units.ts";
 import { containerdServicePath } from "../systemd/service-path.ts";
@@ -43,6 +45,8 @@ async function refuseLink(host: Host, path: string): Promise<void> {
 
 export interface InstallPlan {
   steps: Step[];
+  /** the shell completion writes at the end of `steps` */
+  completionSteps: Step[];
   unitFile: string;
   unitText: string;
   execStart: string[];
@@ -99,5 +103,8 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   }
   if (starting) steps.push(containerdReadyStep(paths, stateDir, opts.readyTimeoutMs));
   if (!isEnabled(state!)) steps.push({ kind: "systemctl", args: ["enable", CONTAINERD_UNIT], undo: ["disable", CONTAINERD_UNIT], why: "start containerd with the user's session" });
-  return { steps, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, stateDir, replacesForeignUnit: backupTo, launcherDirs: await missingLauncherDirs(host, paths) };
+  // last: shell completion (bash, fish), a convenience that never decides whether the service needs a change
+  const completion = completionSteps(paths, shellLine(where.command));
+  steps.push(...completion);
+  return { steps, completionSteps: completion, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, stateDir, replacesForeignUnit: backupTo, launcherDirs: await missingLauncherDirs(host, paths) };
 }

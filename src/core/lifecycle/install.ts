@@ -20,6 +20,7 @@ import { environmentValues, serviceEnvironment } from "../systemd/service-enviro
 import { printFindings, stepPrinter } from "./transcript.ts";
 import { interruptedOr } from "../plan/interrupt.ts";
 import { applyInstallPlan } from "./first-start.ts";
+import { ZSH_LINE } from "../completion/scripts.ts";
 
 export interface InstallOptions {
   force?: boolean;
@@ -105,6 +106,7 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
       reporter.plain("");
       reporter.info("Use `nerdctl` to connect to the rootless containerd.");
       reporter.info("You do NOT need to specify $CONTAINERD_ADDRESS explicitly.");
+      reporter.info(`Shell completion for bash and fish is installed; for zsh, add to ~/.zshrc: ${ZSH_LINE}`);
     }
     return { ...base, ok: true, changed: result.changed, dryRun: false, steps: result.steps };
   } finally {

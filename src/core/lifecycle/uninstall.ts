@@ -19,6 +19,7 @@ import { installedAddons, planAddons, withoutContainerdRestart } from "./addons.
 import { UserError } from "../os/errors.ts";
 import { interruptedOr } from "../plan/interrupt.ts";
 import { containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
+import { completionRemovals } from "../completion/scripts.ts";
 
 export interface UninstallOptions {
   purge?: boolean;
@@ -83,6 +84,8 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
   const where = await launcherLocation(host, paths);
   // the copy install made; a binary the user runs from that very place is theirs and stays
   if (where.copyTo && (await host.exists(where.copyTo))) steps.push({ kind: "remove", path: where.copyTo, why: "the copy of this binary that the unit ran" });
+  if (where.copyTo && (await host.exists(`${where.copyTo}.old`))) steps.push({ kind: "remove", path: `${where.copyTo}.old`, why: "the previous binary self-update kept" });
+  steps.push(...(await completionRemovals(host, paths)));
   if (opts.purge) {
     const data = [paths.containerdData, paths.cniData];
     for (const d of data) steps.push({ kind: "remove-tree-in-namespace", path: d, argv: await purgeArgv(host, [d]), why: "images, containers and snapshots (owned by sub-UIDs)" });

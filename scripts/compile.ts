@@ -1,0 +1,50 @@
+// Compiles the standalone binary for one target. Shared by `npm run build` (the native
+// linux-x64 binary under dist/) and `npm run release` (every release target, each with the
+// target runtime taken from its npm package, see scripts/release/runtimes.ts). The binary
+// never autoloads .env or bunfig.toml from the user's directory. react-devtools-core
+// (imported by Ink) is a dev dependency so the bundle resolves it.
+//
+// Build-time constants (src/core/release/build-info.ts reads them): CRS_BUILD_VERSION
+// overrides package.json's version, CRS_RELEASE_PUBKEY is the minisign public key that
+// self-update trusts.
+
+export type Target = "bun-linux-x64" | "bun-linux-arm64" | "bun-linux-x64-musl" | "bun-linux-arm64-musl";
+
+export interface CompileOptions {
+  target: Target;
+  outfile: string;
+  /** the target's Bun runtime (from its npm package); Bun downloads it itself when absent */
+  executablePath?: string;
+  /** bytecode cuts startup time (see the README's Release section for the numbers) */
+  bytecode?: boolean;
+  version?: string;
+  /** the text of a minisign .pub file, or its base64 key line */
+  publicKey?: string;
+}
+
+export async function compile(opts: CompileOptions): Promise<{ outfile: string; size: number; seconds: number }> {
+  const started = performance.now();
+  const define: Record<string, string> = {};
+  if (opts.version) define.CRS_BUILD_VERSION = JSON.stringify(opts.version);
+  if (opts.publicKey) define.CRS_RELEASE_PUBKEY = JSON.stringify(opts.publicKey.trim());
+  const result = await Bun.build({
+    entrypoints: ["src/cli.ts"],
+    compile: {
+      target: opts.target,
+      outfile: opts.outfile,
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+      ...(opts.executablePath ? { executablePath: opts.executablePath } : {}),
+    },
+    format: "esm",
+    bytecode: opts.bytecode ?? true,
+    minify: true,
+    sourcemap: "none",
+    define,
+  } as Parameters<typeof Bun.build>[0]);
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    throw new Error(`bun build failed for ${opts.target}`);
+  }
+  return { outfile: opts.outfile, size: Bun.file(opts.outfile).size, seconds: (performance.now() - started) / 1000 };
+}
