@@ -47,6 +47,11 @@ if (only !== "unit") {
     console.error("[test] the end-to-end tests create a throwaway user with a real systemd --user and need root: run `sudo npm test`.");
     process.exit(1);
   }
+  // the release artifacts the release, installer and self-update tests use: built here, once per source state (cached)
+  console.log("\n[test] release artifacts (npm run release --fast, cached by source hash)");
+  const started = performance.now();
+  const { testRelease } = await import("../test/helpers/release.ts");
+  console.log(`[test] release ready in ${testRelease().dir} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   suites.push(["end-to-end tests (compiled binary, real systemd --user)", ["test/e2e"], 300_000]);
 }
 for (const [label, paths, timeout] of suites) {

@@ -30,7 +30,7 @@ export async function openSource(host: Host, from: string | undefined, version: 
 export function parseSums(text: string): Map<string, string> {
   const sums = new Map<string, string>();
   for (const line of text.split("\n")) {
-    const m = /^([0-9a-f]{64}) [ *]([^/\s][^\n]*)$/.exec(line.trim());
+    const m = /^([0-9a-f]{64}) [ *]([^/\s]+)$/.exec(line.trim()); // a bare file name: nothing outside the release
     if (m) sums.set(m[2]!, m[1]!);
   }
   return sums;
