@@ -9,6 +9,7 @@ import { fakeSystemd, SOCKET, UNIT } from "../helpers/fake-systemd.ts";
 import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
 import { planUninstall } from "../../src/core/lifecycle/uninstall.ts";
 import { applyPlan, ApplyError } from "../../src/core/plan/execute.ts";
+import { previewPlan } from "../../src/core/plan/render.ts";
 import { collectStatus, flagsFromCmdline, flattenInfo, configuredSnapshotters } from "../../src/core/lifecycle/status.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
 import { diagnoseStart } from "../../src/core/systemd/diagnose.ts";
@@ -27,6 +28,8 @@ describe("install plan", () => {
     expect(plan.unitText).toContain("Requires=dbus.socket");
     // what the launcher will create, so a failed start can remove it again
     expect(plan.launcherDirs.sort()).toEqual(["/home/alice/.config", "/home/alice/.config/containerd", "/home/alice/.local", "/home/alice/.local/share", "/home/alice/.local/share/cni", "/home/alice/.local/share/containerd", "/run/user/1000/containerd"]);
+    // shown in the plan as files to create, without the generated script as a diff
+    expect((await previewPlan(host, plan.completionSteps)).map((p) => [p.description.split(" ")[0], p.diff])).toEqual([["Create", undefined], ["Create", undefined]]);
     const r = await applyPlan(host, plan.steps);
     expect(r.changed).toBe(true);
     expect(f.verbs).toEqual(["daemon-reload", "start containerd.service", "enable containerd.service"]);

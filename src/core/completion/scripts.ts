@@ -38,7 +38,7 @@ export function completionFiles(paths: Paths): { shell: Shell; path: string }[] 
 
 /** install: write the bash and fish completions (unchanged when identical). */
 export function completionSteps(paths: Paths, exe: string): Step[] {
-  return completionFiles(paths).map(({ shell, path }) => ({ kind: "write", path, content: completionScript(shell, exe), mode: 0o644, why: `${shell} completion for ${BINARY_NAME}` }));
+  return completionFiles(paths).map(({ shell, path }) => ({ kind: "write", path, content: completionScript(shell, exe), mode: 0o644, noDiff: true, why: `${shell} completion for ${BINARY_NAME}` }));
 }
 
 /** uninstall: remove the completion files install wrote (only ours: they call `complete --` on this binary). */
@@ -46,7 +46,7 @@ export async function completionRemovals(host: Host, paths: Paths): Promise<Step
   const steps: Step[] = [];
   for (const { shell, path } of completionFiles(paths)) {
     const text = await host.readText(path);
-    if (text?.includes(`${BINARY_NAME}`) && text.includes("complete --")) steps.push({ kind: "remove", path, why: `the ${shell} completion install wrote` });
+    if (text?.includes(`${BINARY_NAME}`) && text.includes("complete --")) steps.push({ kind: "remove", path, noDiff: true, why: `the ${shell} completion install wrote` });
   }
   return steps;
 }

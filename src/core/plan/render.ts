@@ -38,7 +38,7 @@ export async function previewStep(host: Host, step: Step): Promise<StepPreview> 
       const sameMode = st ? modeOf(st.mode) === (step.mode ?? 0o644) : false;
       const willChange = before !== step.content || !sameMode;
       const verb = before === null ? "Create" : willChange ? "Update" : "Keep";
-      const diff = before !== step.content ? unifiedDiff(step.path, before, step.content) : undefined;
+      const diff = before !== step.content && !step.noDiff ? unifiedDiff(step.path, before, step.content) : undefined;
       return { ...base, description: `${verb} ${step.path}${before !== null && before === step.content && !sameMode ? " (permissions)" : ""}`, willChange, diff };
     }
     case "copy": {
@@ -55,7 +55,7 @@ export async function previewStep(host: Host, step: Step): Promise<StepPreview> 
       const st = await host.stat(step.path);
       if (!st) return { ...base, description: `${step.path} is already absent`, willChange: false };
       // a diff only for small text files (a unit, a drop-in), never for a binary
-      const text = st.isFile && step.kind === "remove" && st.size <= MAX_DIFF_BYTES ? await host.readText(step.path) : null;
+      const text = st.isFile && step.kind === "remove" && !step.noDiff && st.size <= MAX_DIFF_BYTES ? await host.readText(step.path) : null;
       const before = text !== null && !text.includes("\0") ? text : null;
       return { ...base, description: describeStep(step), willChange: true, diff: before !== null ? unifiedDiff(step.path, before, null) : undefined };
     }

@@ -24,13 +24,13 @@ export interface WaitStep {
 }
 
 export type Step =
-  /** a file with this exact content; unchanged when identical. `backupTo` keeps the old content. */
-  | { kind: "write"; path: string; content: string; mode?: number; backupTo?: string; why?: string }
+  /** a file with this exact content; unchanged when identical. `backupTo` keeps the old content. `noDiff`: a generated file (a completion script) shown without its diff in plans. */
+  | { kind: "write"; path: string; content: string; mode?: number; backupTo?: string; why?: string; noDiff?: boolean }
   /** a copy of a file (the binary itself); unchanged when the bytes are identical */
   | { kind: "copy"; from: string; path: string; mode?: number; why?: string }
   | { kind: "mkdir"; path: string; mode?: number; why?: string }
   /** a file (or, with `recursive`, a tree we own); unchanged when absent. Irreversible when recursive. */
-  | { kind: "remove"; path: string; recursive?: boolean; why?: string }
+  | { kind: "remove"; path: string; recursive?: boolean; why?: string; noDiff?: boolean }
   /**
    * `systemctl --user ARGS`; `undo` runs on rollback. `undoLate`: after files are restored and systemd
    * reloaded (the default for an undo that brings a unit up: start, restart, enable). `undoWait`: after
