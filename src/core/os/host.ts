@@ -1,8 +1,7 @@
 // The only door to the operating system: files (files.ts), processes, environment,
 // ids and the terminal. Everything else receives a Host, so every decision can be tested on
 // a temporary directory (see test/helpers/test-host.ts) with scripted processes.
-import { basename, dirname, join } from "node:path";
-import * as fsp from "node:fs/promises";
+import { join } from "node:path";
 import { HostFiles, HostError, errCode } from "./files.ts";
 
 export { HostError, type FileStat } from "./files.ts";
@@ -261,34 +260,6 @@ export class Host extends HostFiles {
     if (res.status === 404) return null;
     if (!res.ok) throw new HostError(`cannot download ${url}: HTTP ${res.status}`, url);
     return new Uint8Array(await res.arrayBuffer());
-  }
-
-  async readBytes(path: string): Promise<Uint8Array | null> {
-    return fsp.readFile(this.path(path)).then((b) => new Uint8Array(b), (e) => (errCode(e) === "ENOENT" ? null : Promise.reject(new HostError(`cannot read ${path}: ${(e as Error).message}`, path, errCode(e)))));
-  }
-
-  /** Writes `bytes` to a new (O_EXCL) file beside `path`, synced to disk; returns its name for replaceKeepingOld. */
-  async stageBeside(path: string, bytes: Uint8Array, mode = 0o755): Promise<string> {
-    const tmp = join(dirname(path), `.${basename(path)}.new.${process.pid}`);
-    await fsp.rm(this.path(tmp), { force: true });
-    const fh = await fsp.open(this.path(tmp), "wx", mode);
-    try {
-      await fh.writeFile(bytes);
-      await fh.chmod(mode);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    return tmp;
-  }
-
-  /** `path` becomes `staged` by one rename(2); the previous file stays as `keep` (a hard link, else a copy). */
-  async replaceKeepingOld(path: string, staged: string, keep: string): Promise<void> {
-    await fsp.rm(this.path(keep), { force: true });
-    await fsp.link(this.path(path), this.path(keep)).catch(() => fsp.copyFile(this.path(path), this.path(keep)));
-    await fsp.rename(this.path(staged), this.path(path));
-    const dir = await fsp.open(this.path(dirname(path)), "r");
-    await dir.sync().finally(() => dir.close());
   }
 
   // ---- terminal and time ----------------------------------------------------
