@@ -92,6 +92,18 @@ describe("self-update", () => {
     expect(await version(running)).toBe(NEXT_VERSION);
   });
 
+  test("an unreachable release server: a clear error, nothing changed", async () => {
+    const server = serveDir(rel.next);
+    const url = server.url;
+    server.stop(); // nothing listens on that port any more
+    const r = await run(running, ["self-update", "--yes", "--from", url]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`[ERROR] cannot download ${url}/SHA256SUMS`);
+    expect(r.err).toContain("Nothing was changed.");
+    expect(r.err).not.toContain("unexpected failure");
+    expect(digest(running)).toBe(digest(pristine));
+  });
+
   const refused = (name: string, override: () => Record<string, Uint8Array | string>, message: string) =>
     test(name, async () => {
       const server = serveDir(rel.next, override());

@@ -17,7 +17,11 @@ export interface ReleaseSource {
 export async function openSource(host: Host, from: string | undefined, version: string | undefined): Promise<ReleaseSource> {
   if (from === undefined || /^https?:\/\//.test(from)) {
     const base = (from ?? releaseBase(version)).replace(/\/+$/, "");
-    return { where: base, get: (name) => host.fetchBytes(`${base}/${name}`) };
+    const get = (name: string) =>
+      host.fetchBytes(`${base}/${name}`).catch((e) => {
+        throw new UserError((e as Error).message, "Check the network connection and the URL (--from, --version). Nothing was changed.");
+      });
+    return { where: base, get };
   }
   let dir = resolve(host.cwd(), from);
   const st = await host.stat(dir);
