@@ -70,7 +70,7 @@ describe("self-update", () => {
       expect(await version(`${running}.old`)).toBe(VERSION);
       expect(await version(`${copy}.old`)).toBe(VERSION);
       // no temporary files left beside them
-      expect(Bun.spawnSync(["sh", "-c", `ls -a "${join(home, "opt")}" "${join(home, ".local/bin")}" | grep -c '\\.new\\.' || true`]).stdout.toString().trim()).toBe("0");
+      expect(Bun.spawnSync(["sh", "-c", `ls -a "${join(home, "opt")}" "${join(home, ".local/bin")}" | grep -c '\\.new' || true`]).stdout.toString().trim()).toBe("0");
     } finally {
       server.stop();
     }

@@ -1,4 +1,5 @@
-// The file half of the Host: every read and write of a file goes through here. Paths are
+// The file half of the Host: every read and write of a file goes through here (and the
+// downloads self-update makes). Paths are
 // absolute paths of the machine; `root` maps them under a temporary directory in tests.
 import * as fs from "node:fs/promises";
 import { constants as FS, openSync, closeSync, ftruncateSync, writeSync } from "node:fs";
@@ -261,33 +262,19 @@ export class HostFiles {
     await fs.chmod(this.path(path), mode);
   }
 
-  // ---- binaries (self-update) ------------------------------------------------
+  // ---- downloads (self-update) ---------------------------------------------
+
+  /** The bytes at an http(s) URL, or null on 404; other failures throw HostError. */
+  async fetchBytes(url: string): Promise<Uint8Array | null> {
+    const res = await fetch(url, { redirect: "follow" }).catch((e) => {
+      throw new HostError(`cannot download ${url}: ${(e as Error).message}`, url);
+    });
+    if (res.status === 404) return null;
+    if (!res.ok) throw new HostError(`cannot download ${url}: HTTP ${res.status}`, url);
+    return new Uint8Array(await res.arrayBuffer());
+  }
 
   async readBytes(path: string): Promise<Uint8Array | null> {
     return fs.readFile(this.path(path)).then((b) => new Uint8Array(b), (e) => (errCode(e) === "ENOENT" ? null : Promise.reject(new HostError(`cannot read ${path}: ${(e as Error).message}`, path, errCode(e)))));
-  }
-
-  /** Writes `bytes` to a new (O_EXCL) file beside `path`, synced to disk; returns its name for replaceKeepingOld. */
-  async stageBeside(path: string, bytes: Uint8Array, mode = 0o755): Promise<string> {
-    const tmp = join(dirname(path), `.${basename(path)}.new.${process.pid}`);
-    await fs.rm(this.path(tmp), { force: true });
-    const fh = await fs.open(this.path(tmp), "wx", mode);
-    try {
-      await fh.writeFile(bytes);
-      await fh.chmod(mode);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    return tmp;
-  }
-
-  /** `path` becomes `staged` by one rename(2); the previous file stays as `keep` (a hard link, else a copy). */
-  async replaceKeepingOld(path: string, staged: string, keep: string): Promise<void> {
-    await fs.rm(this.path(keep), { force: true });
-    await fs.link(this.path(path), this.path(keep)).catch(() => fs.copyFile(this.path(path), this.path(keep)));
-    await fs.rename(this.path(staged), this.path(path));
-    const dir = await fs.open(this.path(dirname(path)), "r");
-    await dir.sync().finally(() => dir.close());
   }
 }

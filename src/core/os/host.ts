@@ -2,7 +2,7 @@
 // ids and the terminal. Everything else receives a Host, so every decision can be tested on
 // a temporary directory (see test/helpers/test-host.ts) with scripted processes.
 import { join } from "node:path";
-import { HostFiles, HostError, errCode } from "./files.ts";
+import { HostFiles, errCode } from "./files.ts";
 
 export { HostError, type FileStat } from "./files.ts";
 
@@ -248,18 +248,6 @@ export class Host extends HostFiles {
       this.writeErr(`${argv[0]}: ${(e as Error).message}\n`);
       return 127;
     }
-  }
-
-  // ---- binaries and downloads (self-update) ---------------------------------
-
-  /** The bytes at an http(s) URL, or null on 404; other failures throw HostError. */
-  async fetchBytes(url: string): Promise<Uint8Array | null> {
-    const res = await fetch(url, { redirect: "follow" }).catch((e) => {
-      throw new HostError(`cannot download ${url}: ${(e as Error).message}`, url);
-    });
-    if (res.status === 404) return null;
-    if (!res.ok) throw new HostError(`cannot download ${url}: HTTP ${res.status}`, url);
-    return new Uint8Array(await res.arrayBuffer());
   }
 
   // ---- terminal and time ----------------------------------------------------

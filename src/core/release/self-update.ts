@@ -79,21 +79,22 @@ export async function selfUpdate(ctx: RunContext, opts: SelfUpdateOptions): Prom
   if (got !== want) throw new UserError(`checksum mismatch for ${name}: SHA256SUMS says ${want}, the download is ${got}`, `The download is damaged or was tampered with. ${NOTHING}`);
   const binary = Bun.gunzipSync(packed as Uint8Array<ArrayBuffer>);
 
+  // each target: the new binary written durably beside it (NAME.new) and run; then the current
+  // one copied to NAME.old, and NAME.new renamed over it (one rename(2): never a missing binary)
   const targets = await binaryTargets(host, ctx.paths);
-  const staged: [target: string, tmp: string][] = [];
   try {
     for (const target of targets) {
-      const tmp = await host.stageBeside(target, binary);
-      staged.push([target, tmp]);
-      const ran = await host.run([tmp, "--version"], { timeoutMs: 60_000 });
+      await host.writeFileAtomic(`${target}.new`, binary, 0o755);
+      const ran = await host.run([`${target}.new`, "--version"], { timeoutMs: 60_000 });
       if (ran.code !== 0 || ran.stdout.trim() !== available) throw new UserError(`the new binary does not run here (${(ran.stdout + ran.stderr).trim() || `exit ${ran.code}`})`, NOTHING);
     }
-    for (const [target, tmp] of staged) {
-      await host.replaceKeepingOld(target, tmp, `${target}.old`);
+    for (const target of targets) {
+      await host.copyFileAtomic(target, `${target}.old`);
+      await host.rename(`${target}.new`, target);
       reporter.info(`Replaced ${target} (${VERSION} -> ${available}); the previous one is ${target}.old`);
     }
   } finally {
-    for (const [, tmp] of staged) await host.remove(tmp);
+    for (const target of targets) await host.remove(`${target}.new`);
   }
   const restart = await serviceRestart(ctx);
   return { ...base, changed: true, updateAvailable, replaced: targets, kept: targets.map((t) => `${t}.old`), restart };
