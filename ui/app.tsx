@@ -24,9 +24,9 @@ type View =
   | { name: "checks"; run: number }
   | { name: "choose" }
   | { name: "settings"; back: "choose" | "home" }
-  | { name: "review"; request: PlanRequest }
-  | { name: "apply"; plan: PlanView }
-  | { name: "done"; outcome: ApplyOutcome; plan: PlanView };
+  | { name: "review"; request: PlanRequest; earlier?: string[] }
+  | { name: "apply"; plan: PlanView; earlier?: string[] }
+  | { name: "done"; outcome: ApplyOutcome; plan: PlanView; earlier?: string[] };
 
 export function App({ context, onExit, quitRequests }: { context: AppContextValue; onExit: (code: number) => void; quitRequests?: EventTarget }) {
   const { exit } = useApp();
@@ -100,7 +100,7 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
         <ReviewScreen
           request={view.request}
           onBack={() => (view.request.kind === "uninstall" ? home() : setView({ name: "settings", back: installed.installed && addons.length === 0 ? "home" : "choose" }))}
-          onApply={(plan) => setView({ name: "apply", plan })}
+          onApply={(plan) => setView({ name: "apply", plan, earlier: view.earlier })}
         />
       );
     case "apply":
@@ -110,12 +110,15 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
           onExit={onExit}
           onDone={(outcome) =>
             // containerd is up: now plan the add-ons that were waiting for it
-            view.plan.deferred?.length && choices ? setView({ name: "review", request: { kind: "choices", choices: { ...choices } } }) : setView({ name: "done", outcome, plan: view.plan })
+            // (what this first part changed is carried to the done screen's summary)
+            view.plan.deferred?.length && choices
+              ? setView({ name: "review", request: { kind: "choices", choices: { ...choices } }, earlier: [...(view.earlier ?? []), ...(view.plan.summary ?? [])] })
+              : setView({ name: "done", outcome, plan: view.plan, earlier: view.earlier })
           }
         />
       );
     case "done":
-      return <DoneScreen outcome={view.outcome} plan={view.plan} onExit={onExit} />;
+      return <DoneScreen outcome={view.outcome} plan={view.plan} earlier={view.earlier} onExit={onExit} />;
   }
 
   function onStatusAction(a: StatusAction) {

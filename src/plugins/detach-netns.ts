@@ -8,6 +8,7 @@ import { CONTAINERD_UNIT } from "../core/os/paths.ts";
 import { UserError } from "../core/os/errors.ts";
 import { probeRootlessKitHelp } from "../core/rootlesskit/facts.ts";
 import { overridePath, updateDropIn, isEmptyDropIn } from "../core/rootlesskit/dropin.ts";
+import { settingChangesNote } from "../core/rootlesskit/changes.ts";
 import { serviceEnvironment } from "../core/systemd/service-environment.ts";
 import { restartContainerdSteps } from "../core/containerd/proxy-plugins.ts";
 import { serviceStateDir } from "../core/containerd/ready.ts";
@@ -29,7 +30,7 @@ async function settingPlan(ctx: PluginContext, value: string): Promise<Step[]> {
   const before = (await ctx.host.readText(path)) ?? "";
   const next = updateDropIn(before, { detachNetns: value });
   if (next === before) return [];
-  const steps: Step[] = [isEmptyDropIn(next) ? { kind: "remove", path } : { kind: "write", path, content: next, why: `${ENV}=${value}` }, { kind: "systemctl", args: ["daemon-reload"] }];
+  const steps: Step[] = [isEmptyDropIn(next) ? { kind: "remove", path, note: `detach-netns ${value}` } : { kind: "write", path, content: next, note: settingChangesNote(before, next), why: `${ENV}=${value}` }, { kind: "systemctl", args: ["daemon-reload"], why: "so systemd reads the changed drop-in" }];
   const [s] = await unitStates(ctx.host, [CONTAINERD_UNIT]).catch(() => []);
   if (s && isActive(s)) steps.push(...(await restartContainerdSteps(ctx.host, ctx.paths)));
   return steps;

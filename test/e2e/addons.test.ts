@@ -146,7 +146,7 @@ describe("add-ons", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("containerd.service will be restarted");
-    expect(r.stdout.match(/Ran systemctl --user restart containerd.service/g)).toHaveLength(1);
+    expect(r.stdout.match(/\[INFO\] Restart containerd\.service\n/g)).toHaveLength(1);
     expect(show("containerd.service", "MainPID")).not.toBe(before);
     const ns = containerdNs();
     for (const [unit, socket, daemon] of [
@@ -282,10 +282,10 @@ describe("add-ons", () => {
     expect(e2e.sb.systemctl("stop", "bypass4netnsd.service").code).toBe(0);
     const r = cli(["uninstall", "--yes"]);
     expect(r.code).toBe(0);
-    const containerdAt = r.stdout.indexOf("Stopping and disabling containerd.service");
+    const containerdAt = r.stdout.indexOf("Stop and disable containerd.service");
     expect(containerdAt).toBeGreaterThan(0);
     for (const unit of ["buildkit.service", "default-buildkit.service", "containerd-fuse-overlayfs.service", "bypass4netnsd.service"]) {
-      const at = r.stdout.indexOf(`Stopping and disabling ${unit}`);
+      const at = r.stdout.indexOf(`Stop and disable ${unit}`);
       expect(at).toBeGreaterThanOrEqual(0);
       expect(at).toBeLessThan(containerdAt);
       expect(existsSync(join(unitDir(), unit))).toBe(false);

@@ -171,7 +171,7 @@ describe("lifecycle", () => {
     expect(show("MainPID")).toBe(pid);
     const r = cli("install", "--yes");
     expect(r.code).toBe(0);
-    expectInOrder(r.stdout, [`[INFO] Updating ${unitFile()}`, "-RestartSec=5", "+RestartSec=2", "[INFO] Restarting containerd.service", "[INFO] The containerd API answered", "[INFO] Installed containerd.service successfully."]);
+    expectInOrder(r.stdout, ["[INFO] Write ~/.config/systemd/user/containerd.service\n", "-RestartSec=5", "+RestartSec=2", "[INFO] Restart containerd.service\n", "[INFO] The containerd API answered", "[INFO] Installed containerd.service successfully."]);
     expect(readFileSync(unitFile(), "utf8")).toBe(original);
     expect(show("MainPID")).not.toBe(pid);
     expect(cli("nsenter", "--", "ctr", "version").code).toBe(0);

@@ -73,7 +73,7 @@ describe("app", () => {
     expect(a.engine.calls).toContain(`plan ${JSON.stringify({ addons: ["buildkit"], addonOptions: {}, settings: { mtu: "1500" } })}`);
     await a.waitFor("Enter apply");
     await a.press(KEY.enter);
-    await a.waitFor("Done. The plan was applied.");
+    await a.waitFor("Done: containerd installed and running; nothing else touched.");
     await a.press(KEY.enter);
     expect(a.exits).toEqual([0]);
   });
@@ -85,7 +85,7 @@ describe("app", () => {
     await a.waitFor("Uninstall: 3 steps.");
     expect(a.engine.calls).toContain("uninstall false");
     await a.press(KEY.enter);
-    await a.waitFor("Done.");
+    await a.waitFor("Done: ");
   });
 
   test("Esc from the review goes back to the settings, q quits with 0", async () => {
@@ -226,7 +226,7 @@ describe("app: other paths", () => {
     await a.press(KEY.enter);
     await a.waitFor("Install containerd, add buildkit");
     await a.press(KEY.enter);
-    await a.waitFor("Done. The plan was applied.");
+    await a.waitFor("Done: containerd installed and running; nothing else touched.");
     expect(engine.calls.filter((c) => c === "apply").length).toBe(2);
   });
 });

@@ -1,6 +1,7 @@
 // The UI's engine adapter against the real engine on a TestHost (a temp dir with a scripted
 // systemd --user and RootlessKit): the UI and the headless path produce the same plan for
 // the same choices; cancelling an apply rolls back; settings are validated by the model.
+import { previewPlan } from "../../src/core/plan/render.ts";
 import { afterEach, describe, expect, test } from "bun:test";
 import { ok, type TestHost } from "../helpers/test-host.ts";
 import { fakeSystemd, UNIT } from "../helpers/fake-systemd.ts";
@@ -40,10 +41,12 @@ describe("the UI plans what the headless commands plan", () => {
     const ui = await createEngine(host).plan(NONE);
     const headless = await planInstall(host, paths);
     expect(await renderPlan(host, ui.steps)).toBe(await renderPlan(host, headless.steps));
-    expect(ui.steps.map((s) => s.kind)).toEqual(["copy", "write", "systemctl", "systemctl", "wait", "systemctl", "write", "write"]);
-    expect(ui.items[1]).toMatchObject({ kind: "file", path: UNIT, action: "create" });
-    expect((ui.items[1] as { diff: string[] }).diff.some((l) => l.startsWith("+ExecStart="))).toBe(true);
-    expect(ui.items).toContainEqual({ kind: "command", text: "systemctl --user start containerd.service" });
+    expect(ui.steps.map((s) => s.kind)).toEqual(["copy", "write", "systemctl", "systemctl", "wait", "write", "write"]);
+    expect(ui.items[1]).toMatchObject({ kind: "file", label: "Write ~/.config/systemd/user/containerd.service", effect: "create" });
+    expect(ui.items[1]!.diff.some((l) => l.startsWith("+ExecStart="))).toBe(true);
+    expect(ui.items).toContainEqual(expect.objectContaining({ kind: "command", label: "Start containerd.service", effect: "act" }));
+    // the labels are the ones --dry-run prints, in the same order
+    expect(ui.items.map((i) => i.label)).toEqual((await previewPlan(host, headless.steps)).map((p) => p.label));
   });
 
   test("settings: the override drop-in is exactly what `configure --mtu 1500` writes, before the unit starts", async () => {
@@ -52,10 +55,18 @@ describe("the UI plans what the headless commands plan", () => {
     const ui = await createEngine(host).plan({ ...NONE, settings: { mtu: "1500" } });
     const configure = await planConfigure(host, paths, { set: { mtu: "1500" }, reset: [] });
     expect(ui.steps[0]).toMatchObject({ kind: "write", path: OVERRIDE, content: configure.after! });
-    const start = ui.steps.findIndex((s) => s.kind === "systemctl" && s.args[0] === "start");
-    const reload = ui.steps.findIndex((s) => s.kind === "systemctl" && s.args[0] === "daemon-reload");
-    expect(reload).toBeGreaterThan(0);
-    expect(reload).toBeLessThan(start);
+    const start = (steps: typeof ui.steps) => steps.findIndex((s) => s.kind === "systemctl" && s.args[0] === "start");
+    const reloads = (steps: typeof ui.steps) => steps.flatMap((s, i) => (s.kind === "systemctl" && s.args[0] === "daemon-reload" ? [i] : []));
+    // systemd has not loaded the unit: its start reads the unit and the drop-in, no reload at all
+    expect(start(ui.steps)).toBeGreaterThan(0);
+    expect(reloads(ui.steps)).toEqual([]);
+    await host.cleanup();
+    // a unit systemd has loaded (installed, stopped): one reload, after the drop-in and before the start
+    ({ h: host } = await machine({ active: false, enabled: true, files: { [UNIT]: "# Created by containerd-rootless-systemd\n[Service]\n" } }));
+    const loaded = await createEngine(host).plan({ ...NONE, settings: { mtu: "1500" } });
+    expect(loaded.steps[0]).toMatchObject({ kind: "write", path: OVERRIDE });
+    expect(reloads(loaded.steps)).toHaveLength(1);
+    expect(reloads(loaded.steps)[0]).toBeLessThan(start(loaded.steps));
   });
 
   test("installed and running: the same steps as `apply -f` of a file with the same settings", async () => {
@@ -66,8 +77,9 @@ describe("the UI plans what the headless commands plan", () => {
     const d = await decideApply(host, paths, parseDesiredState(file, "/etc/rootless.toml"));
     const headless = await phaseBSteps(host, paths, d, false, false);
     expect(await renderPlan(host, ui.steps)).toBe(await renderPlan(host, headless.steps));
-    expect(ui.items[0]).toMatchObject({ kind: "file", path: OVERRIDE, action: "update" });
-    expect(ui.items).toContainEqual({ kind: "command", text: "systemctl --user restart containerd.service" });
+    expect(ui.items[0]).toMatchObject({ kind: "file", label: "Write ~/.config/systemd/user/containerd.service.d/override.conf (MTU 1400)", effect: "update" });
+    expect(ui.items).toContainEqual(expect.objectContaining({ kind: "command", label: "Restart containerd.service" }));
+    expect(ui.summary).toEqual(["containerd updated and restarted", "1 setting changed", "1 other file changed"]); // the shell completion
   });
 
   test("an invalid combination is refused by the engine with its message", async () => {
@@ -81,8 +93,9 @@ describe("the UI plans what the headless commands plan", () => {
     const ui = await createEngine(host).uninstallPlan(false);
     const headless = await planUninstall(host, paths, { purge: false });
     expect(await renderPlan(host, ui.steps)).toBe(await renderPlan(host, headless.steps));
-    expect(ui.items).toContainEqual(expect.objectContaining({ kind: "file", path: UNIT, action: "remove" }));
-    expect(ui.items.some((i) => i.kind === "command" && /containerd\.service/.test(i.text))).toBe(true);
+    expect(ui.items).toContainEqual(expect.objectContaining({ kind: "file", label: "Remove ~/.config/systemd/user/containerd.service", effect: "remove" }));
+    expect(ui.items.some((i) => i.kind === "command" && /containerd\.service/.test(i.label))).toBe(true);
+    expect(ui.summary).toEqual(["containerd uninstalled"]);
   });
 });
 

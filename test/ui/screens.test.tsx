@@ -234,29 +234,27 @@ describe("review", () => {
     const engine = scriptedEngine();
     const h = renderWith(<ReviewScreen request={{ kind: "choices", choices: { addons: [], addonOptions: {}, settings: {} } }} onBack={() => {}} onApply={() => applied++} />, engine);
     const f = await h.waitFor("Install containerd: 3 steps.");
-    expect(f).toContain("create    /home/alice/.config/systemd/user/containerd.service");
+    expect(f).toContain("Write ~/.config/systemd/user/containerd.service — new");
+    expect(f).toContain("  the systemd user unit that runs containerd");
     expect(f).toContain("+[Unit]");
-    expect(f).toContain("$ systemctl --user daemon-reload");
+    expect(f).toContain("Reload systemd");
     expect(f).toContain("Enter apply");
     fits(f);
     await h.press(KEY.enter);
     expect(applied).toBe(1);
   });
 
-  test("file, command and wait rows start in the same column; a wrapped command continues under its text", async () => {
-    const long = `systemctl --user start containerd.service ${"--some-long-option=value ".repeat(4).trim()}`;
-    const plan = { ...PLAN, items: [PLAN.items[0]!, { kind: "command" as const, text: long }, { kind: "wait" as const, text: "the containerd API" }] };
+  test("each label starts the row, its why is indented under it; a long label continues under its text", async () => {
+    const long = `Run ${"some-long-program --with-an-option=value ".repeat(3).trim()}`;
+    const plan = { ...PLAN, items: [PLAN.items[0]!, { kind: "command" as const, label: long, effect: "act" as const, diff: [] }, { kind: "wait" as const, label: "Wait for the containerd API", effect: "act" as const, diff: [] }] };
     const h = renderWith(<ReviewScreen request={{ kind: "choices", choices: { addons: [], addonOptions: {}, settings: {} } }} onBack={() => {}} onApply={() => {}} />, scriptedEngine({ plan }));
-    const f = await h.waitFor("the containerd API");
+    const f = await h.waitFor("Wait for the containerd API");
     const lines = f.split("\n");
-    const file = lines.find((l) => l.startsWith("create "))!;
-    const run = lines.findIndex((l) => l.startsWith("run "));
-    const wait = lines.find((l) => l.startsWith("wait "))!;
-    const column = file.indexOf("/home/alice");
-    expect(lines[run]!.indexOf("$ systemctl")).toBe(column);
-    expect(wait.indexOf("the containerd API")).toBe(column);
-    // the command's second row starts under "systemctl", not under "$"
-    expect(lines[run + 1]!.search(/\S/)).toBe(column + 2);
+    const label = lines.findIndex((l) => l.startsWith("Write ~/"));
+    expect(lines[label + 1]).toStartWith("  the systemd user unit");
+    const run = lines.findIndex((l) => l.startsWith("Run some-long-program"));
+    expect(lines[run + 1]!.search(/\S/)).toBe(2);
+    expect(lines.some((l) => l.startsWith("Wait for the containerd API"))).toBe(true);
   });
 
   test("a plan that changes nothing says so and cannot be applied", async () => {
@@ -282,7 +280,7 @@ describe("review", () => {
 
   test("a diff line wider than the terminal is wrapped, not cut: every character can be read", async () => {
     const long = "+Environment=PATH=/home/alice/.local/bin:/sbin:/usr/sbin:/home/alice/standins:/usr/local/sbin:/usr/local/bin:/END";
-    const items = [{ kind: "file" as const, path: "/home/alice/.config/systemd/user/containerd.service", action: "create" as const, diff: ["@@ -0,0 +1 @@", long] }];
+    const items = [{ kind: "file" as const, label: "Write ~/.config/systemd/user/containerd.service", effect: "create" as const, diff: ["@@ -0,0 +1 @@", long] }];
     const h = renderWith(<ReviewScreen request={{ kind: "uninstall", purge: false }} onBack={() => {}} onApply={() => {}} />, scriptedEngine({ plan: { ...PLAN, items } }));
     const f = await h.waitFor("+Environment");
     fits(f);
@@ -291,7 +289,7 @@ describe("review", () => {
   });
 
   test("long plans scroll at 80x24", async () => {
-    const items = Array.from({ length: 60 }, (_, i) => ({ kind: "command" as const, text: `step number ${i}` }));
+    const items = Array.from({ length: 60 }, (_, i) => ({ kind: "command" as const, label: `step number ${i}`, effect: "act" as const, diff: [] }));
     const h = renderWith(<ReviewScreen request={{ kind: "uninstall", purge: true }} onBack={() => {}} onApply={() => {}} />, scriptedEngine({ plan: { ...PLAN, items } }));
     const f = await h.waitFor("↓ more");
     expect(f).not.toContain("step number 59");
@@ -306,7 +304,7 @@ describe("apply", () => {
     const engine = scriptedEngine({ manualApply: true });
     let done = 0;
     const h = renderWith(<ApplyScreen plan={PLAN} onDone={() => done++} onExit={() => {}} />, engine);
-    await h.waitFor(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] containerd\.service|Write/);
+    await h.waitFor(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Write ~\/\.config/);
     expect(h.lastFrame()).toContain("0/3");
     engine.nextStep();
     await h.waitFor("1/3");
@@ -343,12 +341,12 @@ describe("apply", () => {
       onProgress({ index: 0, state: "done" });
       onProgress({ index: 1, state: "failed" });
       onProgress({ index: 0, state: "undone" });
-      return { ok: false, changed: false, rolledBack: true, error: "Run systemctl --user daemon-reload failed: exit code 1", diagnostics: ["Failed to connect to bus"] };
+      return { ok: false, changed: false, rolledBack: true, error: "Reload systemd failed: exit code 1", diagnostics: ["Failed to connect to bus"] };
     };
     let exit: number | null = null;
     const h = renderWith(<ApplyScreen plan={PLAN} onDone={() => {}} onExit={(c) => (exit = c)} />, engine);
-    const f = await h.waitFor("Failed: Run systemctl");
-    expect(f).toContain("✗ systemctl --user daemon-reload");
+    const f = await h.waitFor("Failed: Reload systemd");
+    expect(f).toContain("✗ Reload systemd");
     expect(f).toContain("Failed to connect to bus");
     await h.press(KEY.enter);
     expect(exit!).toBe(1);
@@ -364,7 +362,7 @@ describe("done", () => {
     let exit: number | null = null;
     const h = renderWith(<DoneScreen outcome={{ ok: true, changed: true }} plan={PLAN} onExit={(c) => (exit = c)} />, scriptedEngine());
     const f = await h.waitFor("nerdctl run -it --rm alpine");
-    expect(f).toContain("Done. The plan was applied.");
+    expect(f).toContain("Done: containerd installed and running; nothing else touched.");
     expect(f).toContain("sudo loginctl enable-linger alice");
     await h.press(KEY.enter);
     expect(exit!).toBe(0);

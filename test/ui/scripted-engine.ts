@@ -31,10 +31,11 @@ export const PLAN: PlanView = {
     { kind: "systemctl", args: ["start", "containerd.service"] },
   ],
   items: [
-    { kind: "file", path: "/home/alice/.config/systemd/user/containerd.service", action: "create", diff: ["@@ -0,0 +1 @@", "+[Unit]"] },
-    { kind: "command", text: "systemctl --user daemon-reload" },
-    { kind: "command", text: "systemctl --user start containerd.service" },
+    { kind: "file", label: "Write ~/.config/systemd/user/containerd.service", detail: "the systemd user unit that runs containerd", effect: "create", diff: ["@@ -0,0 +1 @@", "+[Unit]"] },
+    { kind: "command", label: "Reload systemd", effect: "act", diff: [] },
+    { kind: "command", label: "Start containerd.service", effect: "act", diff: [] },
   ],
+  summary: ["containerd installed and running"],
   unchanged: false,
   notes: [],
 };

@@ -13,7 +13,8 @@ import type { Env } from "../../src/core/os/host.ts";
 
 type FileSpec = string | { content: string; mode?: number };
 
-export const SMOKE_STDOUT = "crs-smoke-ok\ncrs-overlay-ok\n";
+/** what the RootlessKit run prints when it and its overlay mount work: nothing (exit 0) */
+export const SMOKE_STDOUT = "";
 
 export function baseFiles(): Record<string, FileSpec> {
   return {

@@ -5,7 +5,8 @@ import type { TestHost } from "../helpers/test-host.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
 import { runChecks, PROBE_GROUPS, type ProbeGroup } from "../../src/core/checks/index.ts";
 import type { Finding } from "../../src/core/checks/findings.ts";
-import { machine, machineWithHeldSmoke } from "./checks-fixture.ts";
+import { baseCommands, machine, machineWithHeldSmoke } from "./checks-fixture.ts";
+import type { Handler } from "../helpers/test-host.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());
@@ -46,6 +47,15 @@ describe("runChecks onProbe", () => {
     const r = await run;
     expect(heard.indexOf("rootlesskit")).toBeGreaterThan(heard.indexOf("cgroup"));
     expect(r.findings.find((f) => f.id === "rootlesskit.smoke")?.level).toBe("ok");
+  });
+
+  test("the slowest probe, the RootlessKit run, is the first process started", async () => {
+    const started: string[] = [];
+    const commands = Object.fromEntries(Object.entries(baseCommands()).map(([name, h]) => [name, ((argv, o) => (started.push(`${name} ${argv[1] ?? ""}`), h(argv, o))) as Handler]));
+    host = await machine({ commands });
+    await runChecks(host, resolvePaths(host.env, host.uid));
+    expect(started[0]).toBe("rootlesskit --disable-host-loopback");
+    expect(started.length).toBeGreaterThan(3);
   });
 
   test("a listener that throws does not break the checks", async () => {

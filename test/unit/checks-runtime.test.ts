@@ -14,7 +14,10 @@ test("the smoke test runs RootlessKit with the seed's flags and reports success"
   const r = await check(host);
   const run = host.calls.find((c) => c[0]!.endsWith("rootlesskit") && c[1] !== "--version" && c[1] !== "--help")!;
   expect(run.slice(1, 5)).toEqual(["--disable-host-loopback", "--copy-up=/etc", "--copy-up=/run", "--copy-up=/var/lib"]);
-  expect(run.at(-1)).toBe("/run/user/1000");
+  // the child is the overlay mount itself, on throwaway directories in the runtime dir (removed after)
+  expect(run.slice(5, 8)).toEqual(["mount", "-t", "overlay"]);
+  expect(run.at(-1)).toStartWith("/run/user/1000/.crs-overlay.");
+  expect(await host.exists(run.at(-1)!)).toBe(false);
   expect(byId(r, "rootlesskit.smoke")?.level).toBe("ok");
   expect(r.facts.rootlesskitWorks).toBe(true);
   expect(r.facts.overlayMountWorks).toBe(true);
@@ -38,11 +41,14 @@ test("a failing smoke test shows RootlessKit's own stderr", async () => {
 test("the temp dir falls back to /tmp without a usable XDG_RUNTIME_DIR", async () => {
   host = await machine({ env: { XDG_RUNTIME_DIR: "relative" } });
   await check(host);
-  expect(host.calls.find((c) => c[0]!.endsWith("rootlesskit") && c[1] !== "--version" && c[1] !== "--help")!.at(-1)).toBe("/tmp");
+  expect(host.calls.find((c) => c[0]!.endsWith("rootlesskit") && c[1] !== "--version" && c[1] !== "--help")!.at(-1)).toStartWith("/tmp/.crs-overlay.");
 });
 
 test("overlay mount failing: fuse-overlayfs recommended when usable, else native with a fix", async () => {
-  const noOverlay = rk(() => ok("crs-smoke-ok\ncrs-overlay-failed: mount: permission denied\n"));
+  // RootlessKit 1.1.0's words when its child (the mount) fails, as a real run here printed them
+  const noOverlay = rk((argv) =>
+    failed(`mount: permission denied\n[rootlesskit:child ] error: command [${argv.slice(5).join(" ")}] exited: exit status 32\n[rootlesskit:parent] error: child exited: exit status 32\n`, 32),
+  );
   const fuse = () => ok("fuse-overlayfs: version 1.10\n");
   host = await machine({ commands: { rootlesskit: noOverlay, "fuse-overlayfs": fuse, "/usr/bin/fuse-overlayfs": fuse }, files: { "/dev/fuse": "" } });
   let r = await check(host);

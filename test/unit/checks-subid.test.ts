@@ -67,9 +67,11 @@ test("an unreadable /etc/subuid becomes a finding", async () => {
   expect(byId(r, "subid.subuid.missing")?.level).toBe("error");
 });
 
-test("getsubids is used when present: ranges from NSS satisfy an empty file", async () => {
+const NSS_SUBID = { "/etc/nsswitch.conf": "passwd: files\nsubid: sss\n" };
+
+test("getsubids is used when NSS has a subid source: ranges from NSS satisfy an empty file", async () => {
   const getsubids = (argv: string[]) => ok(`0: ${argv.at(-1)} 200000 65536\n`);
-  host = await machine({ files: { "/etc/subuid": "", "/etc/subgid": "" }, commands: { getsubids, "/usr/bin/getsubids": getsubids } });
+  host = await machine({ files: { ...NSS_SUBID, "/etc/subuid": "", "/etc/subgid": "" }, commands: { getsubids, "/usr/bin/getsubids": getsubids } });
   const r = await check(host);
   expect(byId(r, "subid.subuid")?.message).toContain("getsubids");
   expect(byId(r, "subid.subgid")?.level).toBe("ok");
@@ -78,8 +80,15 @@ test("getsubids is used when present: ranges from NSS satisfy an empty file", as
 
 test("getsubids failing falls back to the file", async () => {
   const getsubids = () => failed("Error fetching ranges");
-  host = await machine({ commands: { getsubids, "/usr/bin/getsubids": getsubids } });
+  host = await machine({ files: NSS_SUBID, commands: { getsubids, "/usr/bin/getsubids": getsubids } });
   expect(byId(await check(host), "subid.subuid")?.level).toBe("ok");
+});
+
+test("without a subid line in nsswitch.conf getsubids would read the same files: it is not run", async () => {
+  const getsubids = (argv: string[]) => ok(`0: ${argv.at(-1)} 200000 65536\n`);
+  host = await machine({ files: { "/etc/nsswitch.conf": "passwd: files systemd\ngroup: files\n" }, commands: { getsubids, "/usr/bin/getsubids": getsubids } });
+  expect(byId(await check(host), "subid.subuid")?.message).toContain("(/etc/subuid)");
+  expect(host.calls.some((c) => c[0]!.endsWith("getsubids"))).toBe(false);
 });
 
 test("parsers", () => {

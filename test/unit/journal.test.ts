@@ -83,7 +83,9 @@ test("the journal is written before the first change, 0600 in a 0700 state direc
   const paths = resolvePaths(host.env, host.uid);
   const doc = await readJournal(host, journalPath(paths));
   if (doc === null || doc === "corrupt") throw new Error("no journal");
-  expect(doc.steps.map((s) => s.description)).toEqual(["Write " + CONFIG, `Copy ${BIN} to ${COPY}`, "Write " + UNIT, "Run systemctl --user start containerd.service"]);
+  // each step's label (plan/label.ts), home as ~
+  const home = (p: string) => p.replace("/home/alice", "~");
+  expect(doc.steps.map((s) => s.description)).toEqual(["Write " + home(CONFIG), `Copy ${home(BIN)} to ${home(COPY)}`, "Write " + home(UNIT), "Start containerd.service"]);
   expect(doc.done).toEqual([0]);
   expect(doc.undo["0"]).toEqual([{ description: `restore ${CONFIG}`, record: { op: "restore", path: CONFIG, content: "old\n", mode: 0o644 } }]);
   expect((await stat(host.path(journalPath(paths)))).mode & 0o777).toBe(0o600);

@@ -19,20 +19,20 @@ let host: TestHost;
 afterEach(() => host?.cleanup());
 
 describe("install plan", () => {
-  test("fresh: copy the binary, write the unit, reload, start, wait for the API, enable", async () => {
+  test("fresh: copy the binary, write the unit, enable it (no reload of its own), start (systemd reads the new files: no reload), wait for the API", async () => {
     const f = await fakeSystemd();
     host = f.h;
     const plan = await planInstall(host, f.paths, { readyTimeoutMs: 2000 });
-    expect(plan.steps.map((s) => (s.kind === "systemctl" ? `systemctl ${s.args[0]}` : s.kind))).toEqual(["copy", "write", "systemctl daemon-reload", "systemctl start", "wait", "systemctl enable", "write", "write"]);
+    expect(plan.steps.map((s) => (s.kind === "systemctl" ? `systemctl ${s.args[0]}` : s.kind))).toEqual(["copy", "write", "systemctl enable", "systemctl start", "wait", "write", "write"]);
     expect(plan.execStart).toEqual(["/home/alice/.local/bin/containerd-rootless-systemd", "launch"]);
     expect(plan.unitText).toContain("Requires=dbus.socket");
     // what the launcher will create, so a failed start can remove it again
     expect(plan.launcherDirs.sort()).toEqual(["/home/alice/.config", "/home/alice/.config/containerd", "/home/alice/.local", "/home/alice/.local/share", "/home/alice/.local/share/cni", "/home/alice/.local/share/containerd", "/run/user/1000/containerd"]);
     // shown in the plan as files to create, without the generated script as a diff
-    expect((await previewPlan(host, plan.completionSteps)).map((p) => [p.description.split(" ")[0], p.diff])).toEqual([["Create", undefined], ["Create", undefined]]);
+    expect((await previewPlan(host, plan.completionSteps)).map((p) => [p.effect, p.diff])).toEqual([["create", undefined], ["create", undefined]]);
     const r = await applyPlan(host, plan.steps);
     expect(r.changed).toBe(true);
-    expect(f.verbs).toEqual(["daemon-reload", "start containerd.service", "enable containerd.service"]);
+    expect(f.verbs).toEqual(["enable --no-reload containerd.service", "start containerd.service"]);
     expect(await host.readText("/home/alice/.local/bin/containerd-rootless-systemd")).toBe("BINARY");
 
     // the bash and fish completions, in the XDG places their shells load them from, calling this binary
@@ -45,7 +45,7 @@ describe("install plan", () => {
     const again = await planInstall(host, f.paths);
     expect(again.steps.map((s) => s.kind)).toEqual(["copy", "write", "write", "write"]);
     expect((await applyPlan(host, again.steps)).changed).toBe(false);
-    expect(f.verbs.length).toBe(3);
+    expect(f.verbs.length).toBe(2);
   });
 
   test("a changed unit is replaced and containerd restarted; a stopped one is started without a reload", async () => {
@@ -74,7 +74,8 @@ describe("install plan", () => {
     expect(await host.exists(UNIT)).toBe(false);
     expect(await host.exists("/home/alice/.local")).toBe(false);
     expect(await host.exists("/home/alice/.config")).toBe(false);
-    expect(f.verbs).toEqual(["daemon-reload", "start containerd.service", "stop containerd.service", "daemon-reload"]);
+    // the start loaded the unit: once its file is gone, one reload makes systemd forget it
+    expect(f.verbs).toEqual(["enable --no-reload containerd.service", "start containerd.service", "stop containerd.service", "disable --no-reload containerd.service", "daemon-reload"]);
   });
 
   test("a failed start is diagnosed with the launcher's checks only (--validate, nothing started), in the service's environment: the drop-ins' settings, not the installer's", async () => {

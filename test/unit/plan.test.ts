@@ -21,7 +21,8 @@ describe("apply", () => {
     expect((await stat(host.path("/home/alice/.config/x.conf"))).mode & 0o777).toBe(0o644);
     const second = await applyPlan(host, steps);
     expect(second.changed).toBe(false);
-    expect(second.steps[0]!.description).toContain("unchanged");
+    expect(second.steps[0]!.description).toBe("Write ~/.config/x.conf");
+    expect(second.steps[0]!.result).toContain("unchanged");
   });
 
   test("a write with backupTo keeps the old content in a private (0700) directory", async () => {
@@ -152,12 +153,12 @@ describe("render", () => {
       { kind: "write", path: "/u/new", content: "n\n" },
       { kind: "systemctl", args: ["restart", "x.service"] },
     ]);
-    expect(text).toContain(" 1. Update /u/x.service");
+    expect(text).toContain(" 1. Write /u/x.service — changed");
     expect(text).toContain("-RestartSec=5");
     expect(text).toContain("+RestartSec=2");
-    expect(text).toContain(" 2. Keep /u/same (unchanged)");
-    expect(text).toContain(" 3. Create /u/new");
-    expect(text).toContain(" 4. Run systemctl --user restart x.service");
+    expect(text).toContain(" 2. Write /u/same — unchanged");
+    expect(text).toContain(" 3. Write /u/new — new");
+    expect(text).toContain(" 4. Restart x.service");
     // rendering touched nothing
     expect(await host.readText("/u/x.service")).toBe("[Service]\nRestartSec=5\n");
     expect(await host.exists("/u/new")).toBe(false);

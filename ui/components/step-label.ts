@@ -1,19 +1,8 @@
-// How a plan step reads on screen.
-import type { Step } from "../../src/core/plan/steps.ts";
+// How a plan step reads on the apply screen: the label the engine gave it (src/core/plan/label.ts),
+// the same words as the review, --dry-run and the headless transcript.
+import { stepLabel } from "../../src/core/plan/label.ts";
+import type { PlanView } from "../engine/types.ts";
 
-export function stepLabel(step: Step): string {
-  switch (step.kind) {
-    case "write":
-      return step.why ? `${step.why}` : `Write ${step.path}`;
-    case "remove":
-      return step.why ? `${step.why}` : `Remove ${step.path}`;
-    case "systemctl":
-      return `systemctl --user ${step.args.join(" ")}`;
-    case "wait":
-      return `Wait for ${step.what}`;
-    default: {
-      const s = step as { kind: string; why?: string; what?: string };
-      return s.why ?? s.what ?? s.kind;
-    }
-  }
+export function planStepLabel(plan: PlanView, index: number): string {
+  return plan.items[index]?.label ?? stepLabel(plan.steps[index]!);
 }

@@ -7,8 +7,7 @@ import type { Paths } from "../../src/core/os/paths.ts";
 import { BINARY_NAME, CONTAINERD_UNIT } from "../../src/core/os/paths.ts";
 import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
 import { planUninstall } from "../../src/core/lifecycle/uninstall.ts";
-import { decideApply, phaseBSteps } from "../../src/core/desired-state/plan.ts";
-import { settingsFileSteps } from "../../src/core/rootlesskit/configure-steps.ts";
+import { decideApply, phaseASteps, phaseBSteps } from "../../src/core/desired-state/plan.ts";
 import { DesiredStateError, type ParsedDesiredState } from "../../src/core/desired-state/parse.ts";
 import { UserError } from "../../src/core/os/errors.ts";
 import type { RawSettings } from "../../src/core/rootlesskit/settings.ts";
@@ -54,7 +53,7 @@ export async function planForChoices(host: Host, paths: Paths, choices: Choices)
   const addonText = `${adding.length ? `, add ${adding.join(", ")}` : ""}${removing.length ? `, remove ${removing.join(", ")}` : ""}`;
   if (d.containerd.action === "install") {
     const install = await planInstall(host, paths);
-    const steps = [...(d.settings ? settingsFileSteps(d.settings) : []), ...install.steps];
+    const steps = phaseASteps(d.settings, install);
     const deferred = [...adding, ...removing];
     const base = await planView(host, deferred.length ? "Install containerd (add-ons next)" : "Install containerd", steps);
     const view = { ...base, notes: [...proxy, ...base.notes], launcherDirs: install.launcherDirs };
@@ -62,7 +61,7 @@ export async function planForChoices(host: Host, paths: Paths, choices: Choices)
   }
   const b = await phaseBSteps(host, paths, d, false, false);
   const title = d.containerd.action === "update" ? `Update containerd${addonText}` : addonText ? `Change add-ons: ${addonText.slice(2)}` : "Change settings";
-  return { ...(await planView(host, title, b.steps)), notes: [...proxy, ...b.warnings.map((w) => `Warning: ${w}`), ...b.notes] };
+  return { ...(await planView(host, title, b.steps, { added: adding, removed: removing })), notes: [...proxy, ...b.warnings.map((w) => `Warning: ${w}`), ...b.notes] };
 }
 
 /** nerdctl's default snapshotter as configured now (configuredSnapshotters), and where it is set; no `from` = nothing sets it (overlayfs). */

@@ -3,6 +3,7 @@
 // the UI only chooses and shows; component tests can hand screens a scripted Engine.
 import type { Finding } from "../../src/core/checks/findings.ts";
 import type { Step } from "../../src/core/plan/steps.ts";
+import type { StepEffect } from "../../src/core/plan/render.ts";
 
 export interface EnvironmentFacts {
   user: string;
@@ -60,10 +61,14 @@ export interface Choices {
   settings: Record<string, string>;
 }
 
-export type PlanItem =
-  | { kind: "file"; path: string; action: "create" | "update" | "remove" | "unchanged"; diff: string[] }
-  | { kind: "command"; text: string }
-  | { kind: "wait"; text: string };
+/** One step as the review shows it: its label (src/core/plan/label.ts), why it is there, what it does to its object, a diff for files. */
+export interface PlanItem {
+  kind: "file" | "command" | "wait";
+  label: string;
+  detail?: string;
+  effect: StepEffect;
+  diff: string[];
+}
 
 export interface PlanView {
   title: string;
@@ -73,6 +78,8 @@ export interface PlanView {
   unchanged: boolean;
   /** what to tell the user after it is applied (add-on hints) */
   notes: string[];
+  /** what applying it changes, as summary parts (src/core/lifecycle/summary.ts); absent: worked out from the steps */
+  summary?: string[];
   /** add-on changes planned only once this plan has run (they need a running containerd) */
   deferred?: string[];
   /** a plan that starts containerd for the first time: the directories its launcher will create (removed while empty after a failure) */

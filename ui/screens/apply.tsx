@@ -4,7 +4,7 @@ import { Text } from "ink";
 import { Screen } from "../components/screen.tsx";
 import { Spinner } from "../components/spinner.tsx";
 import { blankRow, textRows, type Row } from "../components/line.tsx";
-import { stepLabel } from "../components/step-label.ts";
+import { planStepLabel } from "../components/step-label.ts";
 import { SCROLL_KEYS } from "../components/help-line.tsx";
 import { useTheme } from "../contexts/app-context.tsx";
 import { useApply } from "../hooks/use-apply.ts";
@@ -33,11 +33,11 @@ export function ApplyScreen({ plan, onDone, onExit }: { plan: PlanView; onDone: 
     </Text>,
     blankRow("b0"),
   ];
-  plan.steps.forEach((step, i) => {
+  plan.steps.forEach((_, i) => {
     const s = apply.states[i]!;
     rows.push(
       <Text key={`s.${i}`} wrap="truncate-end" dimColor={s === "pending"}>
-        {s === "running" ? <Spinner color={theme.accent} /> : <Text color={markColor(s, theme)}>{MARK[s]}</Text>} {stepLabel(step)}
+        {s === "running" ? <Spinner color={theme.accent} /> : <Text color={markColor(s, theme)}>{MARK[s]}</Text>} {planStepLabel(plan, i)}
         {apply.details[i] ? <Text dimColor>{`  ${apply.details[i]}`}</Text> : null}
       </Text>,
     );

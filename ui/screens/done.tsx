@@ -10,14 +10,16 @@ import { useLayout } from "../hooks/use-layout.ts";
 import { useScroll } from "../hooks/use-scroll.ts";
 import { SCROLL_KEYS } from "../components/help-line.tsx";
 import type { ApplyOutcome, PlanView } from "../engine/types.ts";
+import { summaryLine } from "../../src/core/lifecycle/summary.ts";
 
-export function DoneScreen({ outcome, plan, onExit }: { outcome: ApplyOutcome; plan: PlanView; onExit: (code: number) => void }) {
+/** `earlier`: summary parts of plans applied before this one in the same run (containerd, before its deferred add-ons). */
+export function DoneScreen({ outcome, plan, earlier = [], onExit }: { outcome: ApplyOutcome; plan: PlanView; earlier?: string[]; onExit: (code: number) => void }) {
   const theme = useTheme();
   const engine = useEngine();
   const next = useAsync(() => engine.nextSteps(plan), [engine, plan]);
   const { width, bodyHeight } = useLayout();
   const height = bodyHeight(0);
-  const rows: Row[] = textRows("t", outcome.changed ? "Done. The plan was applied." : "Done. Nothing needed to change.", width, { color: theme.ok, bold: true });
+  const rows: Row[] = textRows("t", outcome.changed || earlier.length ? `Done: ${summaryLine([...earlier, ...(plan.summary ?? [])])}.` : "Done. Nothing needed to change.", width, { color: theme.ok, bold: true });
   rows.push(blankRow("b0"));
   if (next.loading) rows.push(<Text key="l"><Spinner color={theme.accent} /> …</Text>);
   for (const [i, l] of (next.value ?? []).entries()) rows.push(...textRows(`n.${i}`, l, width, {}, "    "));

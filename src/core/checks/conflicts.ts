@@ -7,6 +7,7 @@ import { ok } from "./findings.ts";
 import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
 import { existsSafe, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
 import { serviceStateDir } from "../containerd/ready.ts";
+import { managerEnvironmentOf } from "./session.ts";
 
 export const ROOTFUL_SOCKET = "/run/containerd/containerd.sock";
 
@@ -26,7 +27,7 @@ async function rootful(ctx: CheckContext): Promise<Finding | null> {
 /** The rootless containerd (if any) behind a RootlessKit state dir, and whether our unit started it. */
 async function rootless(ctx: CheckContext): Promise<{ finding: Finding | null; running: boolean }> {
   // the service's view (its drop-ins, environment files, manager environment), not this process's
-  const stateDir = await serviceStateDir(ctx.host, ctx.paths).catch(() => ctx.paths.rootlesskitStateDir);
+  const stateDir = await serviceStateDir(ctx.host, ctx.paths, { manager: await managerEnvironmentOf(ctx) }).catch(() => ctx.paths.rootlesskitStateDir);
   const [pidFile, socket, unit] = await Promise.all([
     readSafe(ctx, join(stateDir, "child_pid")),
     existsSafe(ctx, ctx.paths.containerdSocket),

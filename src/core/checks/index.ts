@@ -14,7 +14,7 @@ import { probeSession, rootRefusal } from "./session.ts";
 import { probeBinaries } from "./binaries.ts";
 import { probeSubids } from "./subid.ts";
 import { probeSysctl } from "./sysctl.ts";
-import { probeSmoke } from "./smoke.ts";
+import { probeSmoke, runSmoke, smokeCommand } from "./smoke.ts";
 import { probeCgroup } from "./cgroup.ts";
 import { probeOverlayfs } from "./overlayfs.ts";
 import { probeLinger } from "./linger.ts";
@@ -105,6 +105,8 @@ export async function runChecks(host: Host, paths: Paths, opts: RunChecksOptions
   const refusal = rootRefusal(ctx);
   if (refusal) return { ok: false, refused: true, findings: [refusal], facts: base };
 
+  // the slowest probe, the RootlessKit run, starts first (memoised: probeSmoke and the overlayfs probe share it)
+  if (checkOpts.smokeTest !== false) void runSmoke(ctx, await smokeCommand(ctx));
   const [results, distro] = await Promise.all([Promise.all(PROBES.map(([g, p]) => guarded(g, p, ctx).then((r) => report(onProbe, g, r)))), readDistro(ctx).catch(() => null)]);
   const findings = results.flatMap((r) => r.findings);
   const facts = mergeFacts({ ...base, distro }, results.map((r) => r.facts));

@@ -2,6 +2,7 @@
 // manager (and, when it is not, why: no systemd at all, su/sudo without a login session,
 // no linger) and a dbus user session.
 import { shellQuote } from "../os/shell.ts";
+import { parseShowEnvironment } from "../systemd/service-environment.ts";
 import { isAbsolute, join } from "node:path";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
@@ -216,6 +217,19 @@ async function dbusFinding(ctx: CheckContext, runtimeOk: boolean): Promise<{ fin
   };
 }
 
+/** `systemctl --user show-environment`, once per check run: the session probe and the conflicts probe both read it. */
+function showEnvironment(ctx: CheckContext, systemctl: string) {
+  return ctx.memo("show-environment", () => ctx.host.run([systemctl, "--user", "show-environment"], { timeoutMs: 5000 }));
+}
+
+/** The user manager's environment ({} when it does not answer), from the same one run. */
+export async function managerEnvironmentOf(ctx: CheckContext): Promise<Record<string, string>> {
+  const systemctl = await findTool(ctx, "systemctl");
+  if (!systemctl) return {};
+  const r = await showEnvironment(ctx, systemctl);
+  return r.code === 0 ? parseShowEnvironment(r.stdout) : {};
+}
+
 export async function probeSession(ctx: CheckContext): Promise<ProbeResult> {
   const env = ctx.host.env;
   const [rtState, homeState, systemctl] = await Promise.all([
@@ -230,7 +244,7 @@ export async function probeSession(ctx: CheckContext): Promise<ProbeResult> {
   if (!systemctl) {
     findings.push({ id: "session.systemd.missing", level: "error", message: "systemctl was not found: rootless containerd runs as a systemd user service.", fix: "Use a distribution with systemd." });
   } else {
-    const r = await ctx.host.run([systemctl, "--user", "show-environment"], { timeoutMs: 5000 });
+    const r = await showEnvironment(ctx, systemctl);
     systemdUser = r.code === 0;
     findings.push(systemdUser ? ok("session.systemd", "The systemd user manager is reachable") : await diagnoseSystemd(ctx, runtimeOk, r.stderr));
   }

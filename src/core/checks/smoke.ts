@@ -1,31 +1,17 @@
 // "Checking RootlessKit functionality": one real RootlessKit run with the seed's flags. Its
-// child also tries a real overlay mount (for "Checking overlayfs"), so both cost one process.
-// The child prints markers; RootlessKit's own stderr is kept for the diagnosis.
-import { isAbsolute } from "node:path";
+// child is a real overlay mount (for "Checking overlayfs"), so both cost one process and no
+// shell: the directories are made before and removed after. RootlessKit says whether the
+// child ran ("[rootlesskit:child ] error: command [mount ...] exited: exit status 32" when
+// the mount failed, seen with RootlessKit 1.1.0 here); any other failure is RootlessKit's own.
+import { isAbsolute, join } from "node:path";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
 import { findTool, findToolVersion, type CheckContext, type ProbeResult } from "./context.ts";
 
 export const SMOKE_FLAGS = ["--disable-host-loopback", "--copy-up=/etc", "--copy-up=/run", "--copy-up=/var/lib"];
 
-const SMOKE_OK = "crs-smoke-ok";
-const OVERLAY_OK = "crs-overlay-ok";
-const OVERLAY_FAILED = "crs-overlay-failed:";
-
-/**
- * Runs inside the namespace as the mapped root: mount a throwaway overlay, report, clean up.
- * Few programs on purpose (mkdir, mount, umount, rm): each exec costs time on a small VM.
- */
-const CHILD_SCRIPT = `echo ${SMOKE_OK}
-d="$1/.crs-overlay.$$"
-mkdir -p "$d/lower" "$d/upper" "$d/work" "$d/merged" || { echo "${OVERLAY_FAILED} cannot create $d"; exit 0; }
-echo x > "$d/lower/probe"
-if out=$(mount -t overlay overlay -o "lowerdir=$d/lower,upperdir=$d/upper,workdir=$d/work" "$d/merged" 2>&1) && [ -f "$d/merged/probe" ]; then
-  echo ${OVERLAY_OK}; umount "$d/merged"
-else
-  echo "${OVERLAY_FAILED} $out"
-fi
-rm -rf "$d"`;
+/** RootlessKit's line when the child command ran and exited non-zero: RootlessKit itself worked. */
+const CHILD_EXITED = /^\[rootlesskit:child ?\] error: command \[mount [^\]]*\] exited: exit status \d+$/m;
 
 export interface SmokeResult {
   /** false when rootlesskit is missing or the test was skipped */
@@ -39,26 +25,53 @@ export interface SmokeResult {
   argv: string[];
 }
 
-export function runSmoke(ctx: CheckContext): Promise<SmokeResult> {
-  return ctx.memo("smoke", async () => {
+interface SmokeCommand {
+  argv: string[];
+  /** the throwaway lower/upper/work/merged directories, made before the run */
+  dir: string;
+}
+
+/** The RootlessKit run's command line, its directories made; null when rootlesskit is missing or the test is off. */
+export function smokeCommand(ctx: CheckContext): Promise<SmokeCommand | null> {
+  return ctx.memo("smoke-command", async () => {
     const rk = await findTool(ctx, "rootlesskit"); // the path is enough: don't wait for --version
-    const none: SmokeResult = { ran: false, smokeOk: false, overlayOk: null, overlayError: "", stderr: "", code: -1, argv: [] };
-    if (!rk || ctx.opts.smokeTest === false) return none;
+    if (!rk || ctx.opts.smokeTest === false) return null;
     const rt = ctx.host.env.XDG_RUNTIME_DIR;
     const base = rt && isAbsolute(rt) && (await ctx.host.canAccess(rt, "w")) ? rt : "/tmp";
-    const argv = [rk, ...SMOKE_FLAGS, "/bin/sh", "-c", CHILD_SCRIPT, "sh", base];
-    const r = await ctx.host.run(argv, { timeoutMs: 20000 });
-    const lines = r.stdout.split("\n");
-    const smokeOk = lines.includes(SMOKE_OK);
-    const failed = lines.find((l) => l.startsWith(OVERLAY_FAILED));
+    const dir = join(base, `.crs-overlay.${process.pid}`);
+    await Promise.all(["lower", "upper", "work", "merged"].map((d) => ctx.host.mkdirp(join(dir, d), 0o700)));
+    const options = `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`;
+    return { argv: [rk, ...SMOKE_FLAGS, "mount", "-t", "overlay", "-o", options, "overlay", join(dir, "merged")], dir };
+  });
+}
+
+/**
+ * The RootlessKit run, once per check run. Given its command (runChecks does, before any other
+ * probe starts), the process is spawned within this call: the slowest probe starts first.
+ */
+export function runSmoke(ctx: CheckContext, prepared?: SmokeCommand | null): Promise<SmokeResult> {
+  return ctx.memo("smoke", async () => {
+    const cmd = prepared !== undefined ? prepared : await smokeCommand(ctx);
+    const none: SmokeResult = { ran: false, smokeOk: false, overlayOk: null, overlayError: "", stderr: "", code: -1, argv: [] };
+    if (!cmd) return none;
+    const r = await ctx.host.run(cmd.argv, { timeoutMs: 20000 });
+    // the mount died with the namespace; overlay's work/work is mode 000
+    await ctx.host.chmod(join(cmd.dir, "work", "work"), 0o700).catch(() => {});
+    await ctx.host.remove(cmd.dir, { recursive: true }).catch(() => {});
+    const smokeOk = r.code === 0 || CHILD_EXITED.test(r.stderr);
+    const mountSaid = r.stderr
+      .split("\n")
+      .filter((l) => !l.startsWith("[rootlesskit:"))
+      .join("\n")
+      .trim();
     return {
       ran: true,
       smokeOk,
-      overlayOk: !smokeOk ? null : lines.includes(OVERLAY_OK) ? true : failed !== undefined ? false : null,
-      overlayError: failed?.slice(OVERLAY_FAILED.length).trim() ?? "",
+      overlayOk: r.code === 0 ? true : smokeOk ? false : null,
+      overlayError: r.code === 0 ? "" : mountSaid,
       stderr: r.stderr.trim(),
       code: r.code,
-      argv,
+      argv: cmd.argv,
     };
   });
 }

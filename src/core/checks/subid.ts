@@ -147,8 +147,17 @@ async function probeFile(ctx: CheckContext, kind: "uid" | "gid", getsubids: stri
   return findings;
 }
 
+/**
+ * libsubid (behind getsubids) asks NSS only when /etc/nsswitch.conf has a `subid:` line; without
+ * one it reads the same /etc/subuid and /etc/subgid this probe reads, so there is nothing to run.
+ */
+async function nssNamesSubid(ctx: CheckContext): Promise<boolean> {
+  const text = (await readSafe(ctx, "/etc/nsswitch.conf")).text ?? "";
+  return /^\s*subid\s*:\s*\S/m.test(text);
+}
+
 export async function probeSubids(ctx: CheckContext): Promise<ProbeResult> {
-  const getsubids = await findTool(ctx, "getsubids");
+  const getsubids = (await nssNamesSubid(ctx)) ? await findTool(ctx, "getsubids") : null;
   const [uids, gids] = await Promise.all([probeFile(ctx, "uid", getsubids), probeFile(ctx, "gid", getsubids)]);
   return { findings: [...uids, ...gids] };
 }

@@ -6,12 +6,12 @@ import type { Paths } from "../os/paths.ts";
 import { CONTAINERD_UNIT } from "../os/paths.ts";
 import type { WaitStep } from "../plan/steps.ts";
 import { nsenterArgv } from "../rootlesskit/nsenter.ts";
-import { serviceEnvironment } from "../systemd/service-environment.ts";
+import { serviceEnvironment, type ServiceEnvironmentOptions } from "../systemd/service-environment.ts";
 import { startFailure, unitStates } from "../systemd/units.ts";
 
 /** The RootlessKit state dir the service uses: its environment's setting (serviceEnvironment), else the default. */
-export async function serviceStateDir(host: Host, paths: Paths): Promise<string> {
-  const dir = (await serviceEnvironment(host, paths)).vars.CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR?.value;
+export async function serviceStateDir(host: Host, paths: Paths, opts: ServiceEnvironmentOptions = {}): Promise<string> {
+  const dir = (await serviceEnvironment(host, paths, opts)).vars.CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR?.value;
   return dir && dir.startsWith("/") ? dir : paths.rootlesskitStateDir;
 }
 
@@ -39,7 +39,10 @@ export async function serverVersion(host: Host, paths: Paths, stateDir: string, 
  * Gives up early when systemd reports the unit failed or restarting. Without `ctr` on PATH
  * the socket alone counts.
  */
-export function containerdReadyStep(paths: Paths, stateDir: string, timeoutMs = 30_000): WaitStep {
+export function containerdReadyStep(paths: Paths, stateDir: string | ((host: Host) => Promise<string>), timeoutMs = 30_000): WaitStep {
+  // a function: the state dir is read only if the wait runs (an uninstall's undo, rarely)
+  let dir: Promise<string> | undefined;
+  const resolveDir = (host: Host) => (typeof stateDir === "string" ? stateDir : (dir ??= stateDir(host)));
   return {
     kind: "wait",
     what: "the containerd API",
@@ -49,7 +52,7 @@ export function containerdReadyStep(paths: Paths, stateDir: string, timeoutMs = 
     ready: async (host) => {
       if (!(await host.exists(paths.containerdSocket))) return false;
       if (!(await host.which("ctr"))) return true;
-      return (await serverVersion(host, paths, stateDir, 3000)) !== null;
+      return (await serverVersion(host, paths, await resolveDir(host), 3000)) !== null;
     },
     failed: async (host) => {
       const [s] = await unitStates(host, [CONTAINERD_UNIT]).catch(() => []);

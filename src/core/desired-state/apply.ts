@@ -17,7 +17,7 @@ import { uninstall } from "../lifecycle/uninstall.ts";
 import type { RootlessKitFacts } from "../rootlesskit/facts.ts";
 import type { ParsedDesiredState } from "./parse.ts";
 import { isContainerdRestart, settingsFileSteps } from "../rootlesskit/configure-steps.ts";
-import { decideApply, phaseBSteps, type ApplyDecision, type ApplyItem, type ApplyReport } from "./plan.ts";
+import { decideApply, phaseASteps, phaseBSteps, type ApplyDecision, type ApplyItem, type ApplyReport } from "./plan.ts";
 import { proxyWarnings } from "../rootlesskit/proxy.ts";
 
 /** `apply -f`'s own options (not the plan engine's ApplyOptions). */
@@ -62,7 +62,7 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
     const warnings: string[] = [...proxy];
     if (d.containerd.action === "install") {
       reporter.info("containerd plan (after the checks):");
-      reporter.plain(renderPreviews(await previewPlan(host, (await planInstall(host, paths)).steps)));
+      reporter.plain(renderPreviews(await previewPlan(host, phaseASteps(d.settings, await planInstall(host, paths)))));
       if (d.addons.install.length) reporter.info(`The add-ons' steps are planned once containerd runs: ${d.addons.install.map((a) => a.id).join(", ")}.`);
     } else if ((d.containerd.action === "none" || d.containerd.action === "update") && d.containerd.active) {
       const b = await phaseBSteps(host, paths, d, false, false);

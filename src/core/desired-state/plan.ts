@@ -159,6 +159,17 @@ export async function decideApply(host: Host, paths: Paths, parsed: ParsedDesire
   return { file: parsed.file, containerd: { action, installed, active }, settings, addons, snapshotter, snapshotterDefault };
 }
 
+/**
+ * Phase A's plan as one list (the UI's review and `apply --dry-run` show it): the settings
+ * drop-in, then `install`'s own plan. Its daemon-reload covers the drop-in, as does the start of a
+ * unit systemd has not loaded yet (it reads the drop-ins then): at most one reload.
+ */
+export function phaseASteps(settings: ConfigurePlan | undefined, install: { steps: readonly Step[]; loadsFresh: boolean }): Step[] {
+  const reloads = install.loadsFresh || install.steps.some((s) => s.kind === "systemctl" && s.args[0] === "daemon-reload");
+  const first = settings ? settingsFileSteps(settings) : [];
+  return [...(reloads ? first.filter((s) => s.kind !== "systemctl") : first), ...install.steps];
+}
+
 /** Polls the add-on's own status until it is installed and answering (null for add-ons outside containerd). */
 function addonAnswersStep(paths: Paths, id: string): Step | null {
   const plugin = getPlugin(id);

@@ -10,7 +10,8 @@ import type { Reporter } from "../plan/reporter.ts";
 import { UsageError, UserError } from "../os/errors.ts";
 import type { ApplyResult, Step } from "../plan/steps.ts";
 import { applyPlan, ApplyError, removeEmptyDirs } from "../plan/execute.ts";
-import { renderPlan } from "../plan/render.ts";
+import { previewPlan, renderPlan } from "../plan/render.ts";
+import { changeParts, summaryLine } from "./summary.ts";
 import { withRunLock } from "../plan/recover.ts";
 import { interruptedOr } from "../plan/interrupt.ts";
 import { getPlugin, plugins, type Plugin, type PluginContext, type PluginStatus } from "../../plugins/registry.ts";
@@ -133,6 +134,7 @@ export async function runAddons(ctx: { host: Host; paths: Paths; reporter: Repor
         return { ...base, changed: false, steps: [] };
       }
     }
+    const previews = await previewPlan(host, plan.steps);
     if (plan.restartsContainerd) reporter.info(`${CONTAINERD_UNIT} will be restarted so that it reads its new configuration (running containers keep running; their management reconnects).`);
     const result = await applyPlan(host, plan.steps, {
       onEvent: (e) => {
@@ -145,6 +147,7 @@ export async function runAddons(ctx: { host: Host; paths: Paths; reporter: Repor
     await removeEmptyDirs(host, plan.emptyDirs);
     for (const id of plan.ids) reporter.info(`${action === "install" ? "Installed" : "Removed"} ${resolveAddon(id).title}${result.changed ? "" : " (nothing to change)"}.`);
     for (const n of plan.notes) reporter.info(n);
+    if (result.changed) reporter.info(`Summary: ${summaryLine(changeParts({ steps: plan.steps, previews, ...(action === "install" ? { addonsAdded: plan.ids } : { addonsRemoved: plan.ids }) }))}.`);
     return { ...base, changed: result.changed, steps: result.steps };
   });
 }

@@ -47,6 +47,8 @@ export interface InstallPlan {
   steps: Step[];
   /** the shell completion writes at the end of `steps` */
   completionSteps: Step[];
+  /** systemd has not loaded the unit: starting it reads the files, no daemon-reload needed */
+  loadsFresh: boolean;
   unitFile: string;
   unitText: string;
   execStart: string[];
@@ -70,8 +72,20 @@ async function missingLauncherDirs(host: Host, paths: Paths): Promise<string[]> 
   return [...out];
 }
 
-export async function planInstall(host: Host, paths: Paths, opts: { readyTimeoutMs?: number; /** bin dirs to put first on the unit's PATH (a component bundle) */ preferredDirs?: string[] } = {}): Promise<InstallPlan> {
-  const [state, dbus] = await unitStates(host, [CONTAINERD_UNIT, "dbus.socket"]);
+/** What planInstall asks systemd, asked early (install starts it with its checks, off the critical path). */
+export interface InstallFacts {
+  states: UnitState[];
+  stateDir: string;
+}
+
+export async function readInstallFacts(host: Host, paths: Paths): Promise<InstallFacts> {
+  const [states, stateDir] = await Promise.all([unitStates(host, [CONTAINERD_UNIT, "dbus.socket"]), serviceStateDir(host, paths)]);
+  return { states, stateDir };
+}
+
+export async function planInstall(host: Host, paths: Paths, opts: { readyTimeoutMs?: number; /** bin dirs to put first on the unit's PATH (a component bundle) */ preferredDirs?: string[]; facts?: InstallFacts } = {}): Promise<InstallPlan> {
+  const facts = opts.facts ?? (await readInstallFacts(host, paths));
+  const [state, dbus] = facts.states;
   const where = await launcherLocation(host, paths);
   const execStart = [...where.command, "launch"];
   const path = await containerdServicePath(host, paths, opts.preferredDirs);
@@ -82,19 +96,24 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   const current = await host.readText(unitFile);
   const unitChanged = current !== unitText;
   const binaryChanged = where.copyFrom ? !(await host.sameSizeAndMtime(where.copyFrom, where.copyTo!)) : false;
-  const stateDir = await serviceStateDir(host, paths);
+  const stateDir = facts.stateDir;
 
   const steps: Step[] = [];
-  if (where.copyFrom) steps.push({ kind: "copy", from: where.copyFrom, path: where.copyTo!, mode: 0o755, why: "the unit runs this copy, so deleting the download does not break the service" });
+  if (where.copyFrom) steps.push({ kind: "copy", from: where.copyFrom, path: where.copyTo!, mode: 0o755, what: "the binary", why: "the unit runs this copy, so deleting the download does not break the service" });
   // a unit someone else wrote (e.g. the reference installer) is replaced, but kept as a backup
   const foreign = current !== null && !isOwned(current);
   const backupTo = foreign ? backupPath(paths, unitPath(paths, CONTAINERD_UNIT)) : undefined;
-  steps.push({ kind: "write", path: unitFile, content: unitText, mode: 0o644, backupTo, why: "the containerd user unit" });
-  if (unitChanged || state!.needDaemonReload) steps.push({ kind: "systemctl", args: ["daemon-reload"], why: "load the new unit file" });
+  steps.push({ kind: "write", path: unitFile, content: unitText, mode: 0o644, backupTo, why: "the systemd user unit that runs containerd (through RootlessKit)" });
+  // enabled before the reload, which it then needs no reload of its own for (`enable` alone reloads systemd a second time)
+  if (!isEnabled(state!)) steps.push({ kind: "systemctl", args: ["enable", "--no-reload", CONTAINERD_UNIT], undo: ["disable", "--no-reload", CONTAINERD_UNIT], why: "so containerd starts with your session" });
+  // a unit systemd has not loaded is read from its files (unit and drop-ins) when it is started: a reload
+  // would only repeat that (checked with systemd 252: start, then is-enabled, with no reload at all)
+  const loadsFresh = state!.loadState === "not-found";
+  if ((unitChanged || state!.needDaemonReload) && !loadsFresh) steps.push({ kind: "systemctl", args: ["daemon-reload"], why: "so systemd reads the new unit file" });
   let starting = false;
   if (!isActive(state!)) {
     if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT], why: "clear the earlier failure and its start limit" });
-    steps.push({ kind: "systemctl", args: ["start", CONTAINERD_UNIT], undo: ["stop", CONTAINERD_UNIT], why: "start containerd" });
+    steps.push({ kind: "systemctl", args: ["start", CONTAINERD_UNIT], undo: ["stop", CONTAINERD_UNIT], ...(loadsFresh ? { loadsUnit: true } : {}), why: "runs containerd now" });
     starting = true;
   } else if (unitChanged || binaryChanged) {
     // undone late: after the old unit file is back and systemd reloaded, run the old one again
@@ -102,9 +121,8 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
     starting = true;
   }
   if (starting) steps.push(containerdReadyStep(paths, stateDir, opts.readyTimeoutMs));
-  if (!isEnabled(state!)) steps.push({ kind: "systemctl", args: ["enable", CONTAINERD_UNIT], undo: ["disable", CONTAINERD_UNIT], why: "start containerd with the user's session" });
   // last: shell completion (bash, fish), a convenience that never decides whether the service needs a change
   const completion = completionSteps(paths, shellLine(where.command));
   steps.push(...completion);
-  return { steps, completionSteps: completion, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, stateDir, replacesForeignUnit: backupTo, launcherDirs: await missingLauncherDirs(host, paths) };
+  return { steps, completionSteps: completion, loadsFresh, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, stateDir, replacesForeignUnit: backupTo, launcherDirs: await missingLauncherDirs(host, paths) };
 }

@@ -10,8 +10,10 @@ import { needsAction } from "../checks/report.ts";
 import { CONTAINERD_UNIT } from "../os/paths.ts";
 import { runChecks, type CheckResult } from "../checks/index.ts";
 import { acquireRunLock } from "../plan/recover.ts";
-import { planInstall } from "./install-plan.ts";
+import { planInstall, readInstallFacts, type InstallFacts } from "./install-plan.ts";
+import { installedAsPlanned } from "./unchanged.ts";
 import { previewPlan, renderPreviews } from "../plan/render.ts";
+import { changeParts, summaryLine } from "./summary.ts";
 import { ApplyError } from "../plan/execute.ts";
 import type { StepOutcome } from "../plan/steps.ts";
 import { shellQuote as shq } from "../os/shell.ts";
@@ -50,6 +52,18 @@ export function applyForce(findings: Finding[], force: boolean): Finding[] {
 }
 
 export async function install(ctx: RunContext, opts: InstallOptions = {}): Promise<InstallResult> {
+  // nothing to change, as files alone show: no checks, no plan, no process
+  const same = opts.dryRun ? null : await installedAsPlanned(ctx.host, ctx.paths).catch(() => null);
+  if (same) {
+    ctx.reporter.info(`${CONTAINERD_UNIT} is installed, enabled and running; nothing changed.`);
+    return { command: "install", ok: true, changed: false, dryRun: false, unit: same.unitFile, execStart: same.execStart, steps: [], findings: [] };
+  }
+  // systemd's answers the plan needs are read while the checks run (again if another run held the lock meanwhile)
+  const early = readInstallFacts(ctx.host, ctx.paths).catch(() => undefined);
+  return checkAndInstall(ctx, opts, early);
+}
+
+async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Promise<InstallFacts | undefined>): Promise<InstallResult> {
   const { host, paths, reporter } = ctx;
   // the checks only read (and run RootlessKit in a throwaway namespace): they need no lock
   const checks: CheckResult = await runChecks(host, paths, { smokeTest: !opts.skipSmokeTest });
@@ -64,16 +78,30 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
       rootLines.length ? rootLines : undefined,
     );
   }
-  const lock = opts.dryRun ? null : await acquireRunLock(host, paths, { purpose: "install", onWait: (h) => reporter.info(`Waiting for another run (pid ${h.pid}${h.purpose ? `: ${h.purpose}` : ""}) to finish`) }, reporter);
+  let waited = false;
+  const lock = opts.dryRun
+    ? null
+    : await acquireRunLock(
+        host,
+        paths,
+        {
+          purpose: "install",
+          onWait: (h) => {
+            waited = true;
+            reporter.info(`Waiting for another run (pid ${h.pid}${h.purpose ? `: ${h.purpose}` : ""}) to finish`);
+          },
+        },
+        reporter,
+      );
   try {
-    const plan = await planInstall(host, paths, { readyTimeoutMs: opts.readyTimeoutMs });
+    const plan = await planInstall(host, paths, { readyTimeoutMs: opts.readyTimeoutMs, facts: waited ? undefined : await early });
     const previews = await previewPlan(host, plan.steps);
     if (plan.replacesForeignUnit) reporter.warn(`${plan.unitFile} was not created by this tool; it is replaced (the diff shows how) and kept as ${plan.replacesForeignUnit}`);
     const base = { command: "install" as const, ok: true, changed: false, dryRun: false, unit: plan.unitFile, execStart: plan.execStart, steps: [] as InstallResult["steps"], findings };
     if (opts.dryRun) {
       reporter.info("Dry run: this is the plan; nothing was changed.");
       reporter.plain(renderPreviews(previews));
-      return { ...base, ok: true, changed: false, dryRun: true, steps: previews.map(({ description, willChange, diff }) => ({ description, willChange, diff })) };
+      return { ...base, ok: true, changed: false, dryRun: true, steps: previews.map(({ label, detail, effect, willChange, diff }) => ({ description: label, detail, effect, willChange, diff })) };
     }
     if (opts.confirm && previews.some((p) => p.willChange) && !(await opts.confirm(renderPreviews(previews)))) {
       throw new UserError("cancelled; nothing was changed");
@@ -107,6 +135,7 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
       reporter.info("Use `nerdctl` to connect to the rootless containerd.");
       reporter.info("You do NOT need to specify $CONTAINERD_ADDRESS explicitly.");
       reporter.info(`Shell completion for bash and fish is installed; for zsh, add to ~/.zshrc: ${ZSH_LINE}`);
+      reporter.info(`Summary: ${summaryLine(changeParts({ steps: plan.steps, previews }))}.`);
     }
     return { ...base, ok: true, changed: result.changed, dryRun: false, steps: result.steps };
   } finally {

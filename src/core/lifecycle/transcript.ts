@@ -22,47 +22,25 @@ export function printFindings(reporter: Reporter, findings: readonly Finding[]):
   });
 }
 
-const VERBS: Record<string, string> = { start: "Starting", restart: "Restarting", stop: "Stopping", enable: "Enabling", disable: "Disabling" };
-
+/**
+ * One `[INFO]` line per step as it starts. A new file is the seed's own line ("Creating <path>",
+ * full path, exactly as the seed prints it); every other step says its label (plan/label.ts), the
+ * same words as --dry-run, --json and the UI. Steps that change nothing are only in --verbose.
+ */
 export function stepPrinter(reporter: Reporter, previews: readonly StepPreview[]): (e: ApplyEvent) => void {
   return (e) => {
     if (e.type === "rollback") return reporter.warn(`Undoing: ${e.description}`);
     const { step } = e;
     if (e.type === "progress") return reporter.info(`Still waiting for ${stepTarget(step)} (${Math.round(e.elapsedMs / 1000)} s)`);
     if (e.type === "done") {
-      if (step.kind === "wait") reporter.info(`${e.outcome.description[0]!.toUpperCase()}${e.outcome.description.slice(1)}`);
-      else reporter.debug(`${e.outcome.description} (${e.outcome.changed ? "changed" : "unchanged"}, ${e.outcome.ms} ms)`);
+      if (step.kind === "wait") reporter.info(`${e.outcome.result[0]!.toUpperCase()}${e.outcome.result.slice(1)}`);
+      else reporter.debug(`${e.outcome.result} (${e.outcome.changed ? "changed" : "unchanged"}, ${e.outcome.ms} ms)`);
       return;
     }
     const p = previews[e.index];
-    switch (step.kind) {
-      case "write":
-      case "copy":
-        if (!p?.willChange) return;
-        if (p.description.startsWith("Create")) reporter.info(`Creating ${step.path}`);
-        else {
-          reporter.info(`Updating ${step.path}`);
-          if (p.diff) reporter.plain(p.diff);
-        }
-        return;
-      case "remove":
-      case "remove-tree-in-namespace":
-        if (p?.willChange) reporter.info(step.kind === "remove" ? `Removing ${step.path}` : `Removing ${step.path} (from inside the user namespace)`);
-        return;
-      case "mkdir":
-        if (p?.willChange) reporter.info(`Creating ${step.path}`);
-        return;
-      case "systemctl": {
-        const verb = VERBS[step.args[0]!];
-        const units = step.args.slice(1).filter((a) => !a.startsWith("--"));
-        if (verb) reporter.info(`${step.args.includes("--now") ? `Stopping and ${verb.toLowerCase()}` : verb} ${units.join(" ")}`);
-        else reporter.debug(`Running ${stepTarget(step)}`);
-        return;
-      }
-      case "run":
-        return reporter.info(`Running ${stepTarget(step)}`);
-      case "wait":
-        return reporter.info(`Waiting for ${step.what}`);
-    }
+    if (p && !p.willChange) return reporter.debug(`${e.description} (unchanged)`);
+    if (p?.effect === "create" && "path" in step) return reporter.info(`Creating ${step.path}`);
+    reporter.info(e.description);
+    if (p?.effect === "update" && p.diff) reporter.plain(p.diff);
   };
 }

@@ -13,6 +13,7 @@ import { acquireRunLock } from "../plan/recover.ts";
 import { isActive, isEnabled, isOwned, unitStates } from "../systemd/units.ts";
 import { launcherLocation } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "../plan/render.ts";
+import { changeParts, summaryLine } from "./summary.ts";
 import { applyPlan, removeEmptyDirs } from "../plan/execute.ts";
 import { stepPrinter } from "./transcript.ts";
 import { installedAddons, planAddons, withoutContainerdRestart } from "./addons.ts";
@@ -69,7 +70,7 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
     const running = isActive(state!) || state!.activeState === "activating";
     // one systemctl call for both (the daemon-reload below follows anyway)
     // undone after the unit file is back and systemd reloaded (plan-apply), then until containerd answers again
-    const undoWait = running ? containerdReadyStep(paths, await serviceStateDir(host, paths)) : undefined;
+    const undoWait = running ? containerdReadyStep(paths, (h) => serviceStateDir(h, paths)) : undefined;
     if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", "--no-reload", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undo: ["enable", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undoWait, why: running ? "stop containerd, and do not start it with the session" : "do not start it with the session" });
     else if (running) steps.push({ kind: "systemctl", args: ["stop", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait, why: "stop containerd" });
     steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
@@ -112,7 +113,7 @@ export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): P
     if (opts.dryRun) {
       reporter.info("Dry run: this is the plan; nothing was changed.");
       reporter.plain(renderPreviews(previews));
-      return { ...base, ok: true, changed: false, dryRun: true, steps: previews.map(({ description, willChange }) => ({ description, willChange })), kept: [] };
+      return { ...base, ok: true, changed: false, dryRun: true, steps: previews.map(({ label, detail, effect, willChange }) => ({ description: label, detail, effect, willChange })), kept: [] };
     }
     if (opts.confirm && !(await opts.confirm(renderPreviews(previews)))) throw new UserError("cancelled; nothing was changed");
     const result = await applyPlan(host, steps, { onEvent: stepPrinter(reporter, previews), signal: ctx.signal }).catch((e) => Promise.reject(interruptedOr(e)));
@@ -125,6 +126,7 @@ export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): P
       const data = kept.filter((d) => d === paths.containerdData || d === paths.cniData);
       reporter.info(`To remove them too, run: \`${purgeCommand}\`${data.length ? ` (the data is owned by sub-UIDs; it runs \`${shellLine(await purgeArgv(host, data))}\`)` : ""}`);
     }
+    reporter.info(`Summary: ${summaryLine(changeParts({ steps, previews }))}.`);
     return { ...base, ok: true, changed: result.changed, dryRun: false, steps: result.steps, kept };
   } finally {
     await lock?.release();

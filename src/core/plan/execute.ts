@@ -11,7 +11,8 @@ import type { Host } from "../os/host.ts";
 import { UserError } from "../os/errors.ts";
 import { shellLine } from "../os/shell.ts";
 import { requirePrivateDir } from "../os/private-dir.ts";
-import { describeStep, stepTarget, type ApplyResult, type Step, type StepOutcome } from "./steps.ts";
+import { stepTarget, type ApplyResult, type Step, type StepOutcome } from "./steps.ts";
+import { stepLabel } from "./label.ts";
 import { pollUntil } from "../os/wait.ts";
 import { preflightSpace } from "./preflight.ts";
 import { systemctl } from "../systemd/units.ts";
@@ -87,7 +88,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
   const commits: (() => Promise<void>)[] = [];
   const outcomes: StepOutcome[] = [];
   let reloaded = false;
-  const journal = opts.journal === false ? null : new Journal(host, opts.journal ?? defaultJournalPath(host), steps.map((step) => ({ description: describeStep(step), step })));
+  const journal = opts.journal === false ? null : new Journal(host, opts.journal ?? defaultJournalPath(host), steps.map((step) => ({ description: stepLabel(step, host.env.HOME), step })));
   const killAfter = Number(host.env.CRS_TEST_KILL_AFTER_STEP ?? NaN);
   /** Journals how to undo what step `index` is about to change, then keeps it for an in-process rollback. */
   const willChange = async (index: number, ...list: Undo[]) => {
@@ -96,7 +97,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
   };
 
   const fail = async (index: number, step: Step, reason: string, output?: string, cancelled?: boolean, afterLast?: boolean): Promise<never> => {
-    const failure: StepFailure = { step, index, description: describeStep(step), reason, output, ...(cancelled ? { cancelled } : {}), ...(afterLast ? { afterLast } : {}) };
+    const failure: StepFailure = { step, index, description: stepLabel(step, host.env.HOME), reason, output, ...(cancelled ? { cancelled } : {}), ...(afterLast ? { afterLast } : {}) };
     const diagnostics = await opts.beforeRollback?.(failure).catch((e) => `(could not collect diagnostics: ${(e as Error).message})`);
     const rolledBack = await rollback(host, undos, reloaded, (description) => opts.onEvent?.({ type: "rollback", description }));
     for (const c of commits) await c().catch(() => {});
@@ -109,9 +110,10 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
   for (const [index, step] of steps.entries()) {
     if (opts.signal?.aborted) await fail(index, step, CANCELLED_REASON, undefined, true);
     const started = host.now();
-    opts.onEvent?.({ type: "start", index, step, description: describeStep(step) });
+    const label = stepLabel(step, host.env.HOME);
+    opts.onEvent?.({ type: "start", index, step, description: label });
     let changed = true;
-    let description = describeStep(step);
+    let description = label;
     try {
       switch (step.kind) {
         case "write": {
@@ -221,6 +223,8 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           const r = step.kind === "systemctl" ? await systemctl(host, step.args) : await host.run(step.argv, { env: step.env, timeoutMs: step.timeoutMs ?? 60_000 });
           if (r.code !== 0) await fail(index, step, `exit code ${r.code}`, output(r));
           if (step.kind === "systemctl" && step.args[0] === "daemon-reload") reloaded = true;
+          // systemd read the unit's files for this step: a rollback that takes them away reloads it
+          if (step.kind === "systemctl" && step.loadsUnit) reloaded = true;
           description = `Ran ${stepTarget(step)}`;
           break;
         }
@@ -242,7 +246,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
       if (e instanceof ApplyError) throw e;
       await fail(index, step, (e as Error).message);
     }
-    const outcome: StepOutcome = { kind: step.kind, description, changed, target: stepTarget(step), ms: Math.round(host.now() - started) };
+    const outcome: StepOutcome = { kind: step.kind, description: label, result: description, changed, target: stepTarget(step), ms: Math.round(host.now() - started) };
     outcomes.push(outcome);
     await journal?.done(index);
     opts.onEvent?.({ type: "done", index, step, outcome });

@@ -2,7 +2,8 @@
 // `[WARNING] ...` and `[ERROR] ...` on stderr; colour only on a terminal and never with
 // NO_COLOR. With --json, human lines are kept off stdout (warnings and errors still go to
 // stderr) and the command prints one JSON document at the end.
-import { createConsola, type ConsolaInstance, type LogObject } from "consola";
+// consola/core: the logger without its default reporters and prompts (we bring our own reporter), less to load on every command
+import { createConsola, type ConsolaInstance, type LogObject } from "consola/core";
 import type { Host } from "../os/host.ts";
 
 export interface OutputOptions {

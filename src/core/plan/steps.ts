@@ -21,26 +21,36 @@ export interface WaitStep {
   /** must hold after the plan's last containerd restart (an add-on that restarts with containerd); composed plans move it there */
   afterContainerdRestart?: boolean;
   why?: string;
+  note?: string;
+}
+
+/** Words every step may carry: `why` (the detail line under the label) and `note`, a short
+ * qualifier appended to the label in parentheses ("MTU 1500"). The label itself is derived in label.ts. */
+interface Words {
+  why?: string;
+  note?: string;
 }
 
 export type Step =
   /** a file with this exact content; unchanged when identical. `backupTo` keeps the old content. `noDiff`: a generated file (a completion script) shown without its diff in plans. */
-  | { kind: "write"; path: string; content: string; mode?: number; backupTo?: string; why?: string; noDiff?: boolean }
+  | ({ kind: "write"; path: string; content: string; mode?: number; backupTo?: string; noDiff?: boolean } & Words)
   /** a copy of a file (the binary itself); unchanged when the bytes are identical */
-  | { kind: "copy"; from: string; path: string; mode?: number; why?: string }
-  | { kind: "mkdir"; path: string; mode?: number; why?: string }
+  | ({ kind: "copy"; from: string; path: string; mode?: number; /** what is copied, for the label ("the binary"); the source path otherwise */ what?: string } & Words)
+  | ({ kind: "mkdir"; path: string; mode?: number } & Words)
   /** a file (or, with `recursive`, a tree we own); unchanged when absent. Irreversible when recursive. */
-  | { kind: "remove"; path: string; recursive?: boolean; why?: string; noDiff?: boolean }
+  | ({ kind: "remove"; path: string; recursive?: boolean; noDiff?: boolean } & Words)
   /**
    * `systemctl --user ARGS`; `undo` runs on rollback. `undoLate`: after files are restored and systemd
    * reloaded (the default for an undo that brings a unit up: start, restart, enable). `undoWait`: after
    * the undo, polled until the unit answers again (e.g. the containerd API), so the rollback ends with it back.
+   * `loadsUnit`: systemd loads the unit from its files for this step (the start of a unit it had not
+   * loaded, instead of a daemon-reload), so a rollback that removes those files reloads systemd.
    */
-  | { kind: "systemctl"; args: string[]; undo?: string[]; undoLate?: boolean; undoWait?: WaitStep; why?: string }
+  | ({ kind: "systemctl"; args: string[]; undo?: string[]; undoLate?: boolean; undoWait?: WaitStep; loadsUnit?: boolean } & Words)
   /** any program; `undo` is another argv */
-  | { kind: "run"; argv: string[]; undo?: string[]; env?: Record<string, string>; timeoutMs?: number; why?: string }
+  | ({ kind: "run"; argv: string[]; undo?: string[]; env?: Record<string, string>; timeoutMs?: number } & Words)
   /** a tree owned by sub-UIDs, removed from inside the user namespace by `argv`; unchanged when absent */
-  | { kind: "remove-tree-in-namespace"; path: string; argv: string[]; why?: string }
+  | ({ kind: "remove-tree-in-namespace"; path: string; argv: string[] } & Words)
   | WaitStep;
 
 export type StepKind = Step["kind"];
@@ -48,7 +58,10 @@ export type StepKind = Step["kind"];
 /** What one applied step did. */
 export interface StepOutcome {
   kind: StepKind;
+  /** the step's label (label.ts) */
   description: string;
+  /** what happened: "Created /path", "/path is unchanged", "the containerd API answered after 0.31 s" */
+  result: string;
   changed: boolean;
   /** the path or command the step is about */
   target: string;
@@ -77,26 +90,5 @@ export function stepTarget(step: Step): string {
       return shellLine(step.argv);
     case "wait":
       return step.what;
-  }
-}
-
-/** One line saying what the step does, before knowing whether it changes anything. */
-export function describeStep(step: Step): string {
-  switch (step.kind) {
-    case "write":
-      return `Write ${step.path}`;
-    case "copy":
-      return `Copy ${step.from} to ${step.path}`;
-    case "mkdir":
-      return `Create directory ${step.path}`;
-    case "remove":
-      return `Remove ${step.path}${step.recursive ? " (and everything in it)" : ""}`;
-    case "remove-tree-in-namespace":
-      return `Remove ${step.path} from inside the user namespace: ${shellLine(step.argv)}`;
-    case "systemctl":
-    case "run":
-      return `Run ${stepTarget(step)}`;
-    case "wait":
-      return `Wait until ${step.what} answers (at most ${Math.round(step.timeoutMs / 1000)} s)`;
   }
 }

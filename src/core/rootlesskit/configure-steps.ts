@@ -12,6 +12,7 @@ import { InterruptedError } from "../plan/interrupt.ts";
 import { isActive, startFailure, unitDiagnostics, unitStates } from "../systemd/units.ts";
 import { rootlesskitFlags } from "./resolve.ts";
 import type { ConfigurePlan } from "./configure.ts";
+import { settingChangesNote } from "./changes.ts";
 
 /** The leading arguments (as many as `flags` has) of the RootlessKit running as `pid`, and whether they are exactly `flags`. */
 export async function runningFlags(host: Host, pid: number, flags: string[]): Promise<{ running: string[]; same: boolean }> {
@@ -22,10 +23,12 @@ export async function runningFlags(host: Host, pid: number, flags: string[]): Pr
 /** Writes (or removes) the planned override.conf and reloads systemd; nothing when it is unchanged. */
 export function settingsFileSteps(plan: ConfigurePlan): Step[] {
   if (!plan.changed) return [];
+  // the label's note names what changes ("MTU 1500"): plan/label.ts
+  const note = settingChangesNote(plan.before, plan.after);
   const file: Step =
     plan.after === null
-      ? { kind: "remove", path: plan.path, why: "no settings left in it" }
-      : { kind: "write", path: plan.path, content: plan.after, mode: 0o644, why: "the RootlessKit settings" };
+      ? { kind: "remove", path: plan.path, note, why: "no settings left in it" }
+      : { kind: "write", path: plan.path, content: plan.after, mode: 0o644, note, why: "RootlessKit reads these settings when containerd starts" };
   return [file, { kind: "systemctl", args: ["daemon-reload"], why: "the service reads its drop-ins on reload" }];
 }
 

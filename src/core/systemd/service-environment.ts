@@ -32,9 +32,13 @@ export interface ServiceEnvironment {
 /** `systemctl --user show-environment`: the manager's environment, inherited by the service. */
 export async function managerEnvironment(host: Host): Promise<Record<string, string>> {
   const r = await systemctl(host, ["show-environment"], 10_000);
+  return r.code === 0 ? parseShowEnvironment(r.stdout) : {};
+}
+
+/** The lines `systemctl --user show-environment` prints, as a map. */
+export function parseShowEnvironment(stdout: string): Record<string, string> {
   const env: Record<string, string> = {};
-  if (r.code !== 0) return env;
-  for (const line of r.stdout.split("\n")) {
+  for (const line of stdout.split("\n")) {
     const eq = line.indexOf("=");
     if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1).replace(/^\$'(.*)'$/, "$1");
   }
