@@ -63,7 +63,7 @@ test("running: the drop-in is written, systemd reloaded, containerd restarted an
   const plan = await planConfigure(host!, paths, { set: { mtu: "1500" }, reset: [] }, FACTS);
   expect(configureSteps(paths, plan, true).steps.map((x) => x.kind)).toEqual(["write", "systemctl", "systemctl", "wait"]);
   const events: string[] = [];
-  const outcome = await applyConfigure(host!, paths, plan, { timeoutMs: 5000, onEvent: (e) => e.type === "done" && events.push(e.outcome.description) });
+  const outcome = await applyConfigure(host!, paths, plan, { timeoutMs: 5000, onEvent: (e) => e.type === "done" && events.push(e.outcome.result) });
   expect(outcome).toEqual({ restarted: true, rolledBack: false });
   expect(await host!.readText(OVERRIDE)).toBe(plan.after!);
   expect(s.verbs).toEqual(["daemon-reload", "restart containerd.service"]);
