@@ -138,7 +138,8 @@ export async function runAddons(ctx: { host: Host; paths: Paths; reporter: Repor
     if (plan.restartsContainerd) reporter.info(`${CONTAINERD_UNIT} will be restarted so that it reads its new configuration (running containers keep running; their management reconnects).`);
     const result = await applyPlan(host, plan.steps, {
       onEvent: (e) => {
-        if (e.type === "done" && (e.outcome.changed || e.step.kind === "wait")) reporter.info(e.outcome.description);
+        // a step's label; a wait says what it found ("… answered after 0.42 s")
+        if (e.type === "done" && (e.outcome.changed || e.step.kind === "wait")) reporter.info(e.step.kind === "wait" ? e.outcome.result : e.outcome.description);
         if (e.type === "progress" && e.step.kind === "wait") reporter.info(`Still waiting for ${e.step.what} (${Math.round(e.elapsedMs / 1000)} s)`);
         if (e.type === "rollback") reporter.warn(`Rolling back: ${e.description}`);
       },
