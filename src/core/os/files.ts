@@ -277,4 +277,48 @@ export class HostFiles {
   async readBytes(path: string): Promise<Uint8Array | null> {
     return fs.readFile(this.path(path)).then((b) => new Uint8Array(b), (e) => (errCode(e) === "ENOENT" ? null : Promise.reject(new HostError(`cannot read ${path}: ${(e as Error).message}`, path, errCode(e)))));
   }
+
+  // ---- streams (bundles: never a whole tarball in memory) -----------------------
+
+  /** A new file (O_EXCL: never an existing file or a planted symlink) written chunk by chunk. */
+  async createWriter(path: string, mode = 0o644): Promise<FileWriter> {
+    const fh = await fs.open(this.path(path), "wx", mode).catch((e) => {
+      throw new HostError(`cannot create ${path}: ${(e as Error).message}`, path, errCode(e));
+    });
+    return {
+      write: async (chunk) => {
+        for (let off = 0; off < chunk.byteLength; ) off += (await fh.write(chunk, off)).bytesWritten;
+      },
+      close: async () => {
+        await fh.chmod(mode);
+        await fh.close();
+      },
+    };
+  }
+
+  /** The file's bytes in chunks of up to 1 MiB. */
+  async *readChunks(path: string): AsyncGenerator<Uint8Array> {
+    const fh = await fs.open(this.path(path), "r").catch((e) => {
+      throw new HostError(`cannot read ${path}: ${(e as Error).message}`, path, errCode(e));
+    });
+    try {
+      for (;;) {
+        const buf = new Uint8Array(1 << 20);
+        const { bytesRead } = await fh.read(buf, 0, buf.length);
+        if (bytesRead === 0) return;
+        yield buf.subarray(0, bytesRead);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async symlink(target: string, path: string): Promise<void> {
+    await fs.symlink(target, this.path(path));
+  }
+}
+
+export interface FileWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  close(): Promise<void>;
 }

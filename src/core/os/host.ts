@@ -21,6 +21,16 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+/** One HTTP response, its body not yet read (redirects are not followed: the caller decides). */
+export interface HttpResponse {
+  status: number;
+  location: string | null;
+  contentLength: number | null;
+  body: AsyncIterable<Uint8Array>;
+  /** stop reading and close the connection */
+  cancel(): void;
+}
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** The signals that ask a run to stop: Ctrl+C, a service manager's or fleet tool's stop, a closed terminal. */
@@ -94,6 +104,33 @@ export class Host extends HostFiles {
   /** Ends this process at once with SIGKILL, as the kernel's OOM killer or `kill -9` would (the fault tests' CRS_TEST_KILL_AFTER_STEP). */
   killSelf(): void {
     process.kill(process.pid, "SIGKILL");
+  }
+
+  /** The machine's architecture as Node names it (x64, arm64). */
+  get arch(): string {
+    return process.arch;
+  }
+
+  /** GET `url` (through `proxy` when given), without following redirects; aborted by `signal`. */
+  async httpGet(url: string, opts: { proxy?: string; signal?: AbortSignal } = {}): Promise<HttpResponse> {
+    const res = await fetch(url, { redirect: "manual", signal: opts.signal, ...(opts.proxy ? { proxy: opts.proxy } : {}), headers: { "user-agent": "containerd-rootless-systemd" } });
+    const len = res.headers.get("content-length");
+    const reader = res.body?.getReader();
+    return {
+      status: res.status,
+      location: res.headers.get("location"),
+      contentLength: len !== null && /^\d+$/.test(len) ? Number(len) : null,
+      body: {
+        async *[Symbol.asyncIterator]() {
+          for (;;) {
+            const r = await reader?.read();
+            if (!r || r.done) return;
+            yield r.value;
+          }
+        },
+      },
+      cancel: () => void reader?.cancel().catch(() => {}),
+    };
   }
 
   /** Our own process id (written into the lock file). */

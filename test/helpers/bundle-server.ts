@@ -1,0 +1,51 @@
+// A real HTTP server on 127.0.0.1 (port 0) serving bundles from a directory, and the ways a
+// server goes wrong: /slow/ (throttled), /truncate/ (cut off mid-body), /404, /500, /loop
+// (redirects to itself), /stall/ (headers, then silence), /redirect/ (one hop to /files/).
+import { join } from "node:path";
+
+export interface BundleServer {
+  url: string;
+  /** requests seen, by path */
+  hits: string[];
+  stop(): void;
+}
+
+export function startBundleServer(dir: string, opts: { slowBytesPerSec?: number } = {}): BundleServer {
+  const hits: string[] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    async fetch(req) {
+      const path = new URL(req.url).pathname;
+      hits.push(path);
+      const [, route, ...rest] = path.split("/");
+      const file = Bun.file(join(dir, rest.join("/")));
+      if (route === "404") return new Response("not found", { status: 404 });
+      if (route === "500") return new Response("boom", { status: 500 });
+      if (route === "loop") return new Response(null, { status: 302, headers: { location: path } });
+      if (route === "redirect") return new Response(null, { status: 301, headers: { location: `/files/${rest.join("/")}` } });
+      if (!(await file.exists())) return new Response("not found", { status: 404 });
+      if (route === "files") return new Response(file);
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      if (route === "truncate" || route === "stall" || route === "slow") {
+        const rate = opts.slowBytesPerSec ?? 256 * 1024;
+        let off = 0;
+        const stream = new ReadableStream<Uint8Array>({
+          async pull(ctl) {
+            if (route === "truncate" && off >= bytes.length / 2) return ctl.error(new Error("cut"));
+            if (route === "stall" && off >= bytes.length / 2) return new Promise<void>(() => {});
+            if (off >= bytes.length) return ctl.close();
+            const n = Math.min(route === "slow" ? Math.max(1024, rate / 10) : 64 * 1024, bytes.length - off);
+            ctl.enqueue(bytes.subarray(off, off + n));
+            off += n;
+            if (route === "slow") await Bun.sleep(100);
+          },
+        });
+        return new Response(stream, { headers: { "content-length": String(bytes.length) } });
+      }
+      return new Response("unknown route", { status: 400 });
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}`, hits, stop: () => server.stop(true) };
+}
