@@ -49,3 +49,25 @@ export function startBundleServer(dir: string, opts: { slowBytesPerSec?: number 
   });
   return { url: `http://127.0.0.1:${server.port}`, hits, stop: () => server.stop(true) };
 }
+
+/**
+ * The server in a process of its own: the end-to-end tests run the binary synchronously
+ * (spawnSync), which would block a server living in the test's own event loop.
+ */
+export async function spawnBundleServer(dir: string): Promise<{ url: string; stop(): void }> {
+  const proc = Bun.spawn([process.execPath, import.meta.path, dir], { stdout: "pipe", stderr: "inherit" });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const r = await reader.read();
+    if (r.done) throw new Error("the bundle server exited before printing its URL");
+    text += new TextDecoder().decode(r.value);
+  }
+  reader.releaseLock();
+  return { url: text.trim(), stop: () => proc.kill() };
+}
+
+if (import.meta.main) {
+  const s = startBundleServer(process.argv[2]!);
+  process.stdout.write(`${s.url}\n`);
+}

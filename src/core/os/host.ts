@@ -220,10 +220,13 @@ export class Host extends HostFiles {
 
   // ---- processes ------------------------------------------------------------
 
-  /** Finds an executable on PATH (the host's PATH, not ours). */
+  /** Directories searched before PATH by which() (the active bundle's bin, set per run). */
+  preferDirs: string[] = [];
+
+  /** Finds an executable in preferDirs, then on PATH (the host's PATH, not ours). */
   async which(name: string): Promise<string | null> {
     if (name.includes("/")) return (await this.canAccess(name, "x")) ? name : null;
-    for (const dir of (this.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
+    for (const dir of [...this.preferDirs, ...(this.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(":")]) {
       if (!dir) continue;
       const candidate = join(dir, name);
       const st = await this.stat(candidate).catch(() => null);
