@@ -3,7 +3,7 @@
 // user. install -> the service runs from the bundle (/proc/PID/exe) -> upgrade to a second
 // bundle -> an upgrade to a bundle whose containerd exits at once is rolled back -> remove
 // refuses while the service uses the bundle. Bad input changes nothing under ~/.local and ~/.config.
-import { test, expect, describe, beforeAll, afterAll } from "bun:test";
+import { test, expect, describe, afterAll } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, chmodSync, existsSync, readlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
