@@ -6,7 +6,7 @@ import { basename, dirname, join } from "node:path";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
-import { downloadToFile, type Progress } from "./download.ts";
+import { downloadToFile, GC_EVERY, type Progress } from "./download.ts";
 import { bundleArch, bundleFileName, checkHex, DEFAULT_VERSION, normalizeVersion, PINNED, releaseUrl, sumFor, versionFromName } from "./release.ts";
 import { componentsDir, metaFile, readMeta, versionDir, type BundleMeta } from "./store.ts";
 import { unpackInto } from "./unpack.ts";
@@ -62,9 +62,11 @@ async function mkdirTracked(host: Host, dir: string): Promise<string[]> {
 async function hashFile(host: Host, path: string): Promise<{ sha256: string; bytes: number }> {
   const h = new Bun.CryptoHasher("sha256");
   let bytes = 0;
+  let collected = 0;
   for await (const c of host.readChunks(path)) {
     h.update(c);
     bytes += c.byteLength;
+    if (bytes - collected >= GC_EVERY) collected = (Bun.gc(false), bytes);
   }
   return { sha256: h.digest("hex"), bytes };
 }
@@ -112,6 +114,7 @@ export async function provision(host: Host, paths: Paths, req: BundleRequest): P
     if (got.sha256 !== expected.sha) {
       throw new UserError(`checksum mismatch for ${source}: expected ${expected.sha} (${expected.trust}), got ${got.sha256}; nothing was unpacked`, "Download it again; if it still differs, the file is not the release it claims to be.");
     }
+    Bun.gc(true); // the transfer's buffers, before the unpacker allocates its own
     await unpackInto(host, local ? source : download, tmp);
     if (!(await host.exists(join(tmp, "bin/containerd")))) throw new UserError(`${source} is not a nerdctl-full bundle (it has no bin/containerd)`, "Use nerdctl-full-<version>-linux-<arch>.tar.gz, not the minimal nerdctl tarball.");
     const meta: BundleMeta = { version, sha256: got.sha256, source, installedAt: new Date().toISOString() };
