@@ -4,7 +4,7 @@
 // bundle -> an upgrade to a bundle whose containerd exits at once is rolled back -> remove
 // refuses while the service uses the bundle. Bad input changes nothing under ~/.local and ~/.config.
 import { test, expect, describe, afterAll } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, chmodSync, existsSync, readlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, chownSync, rmSync, chmodSync, existsSync, readlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exeOf, useSandbox } from "../helpers/e2e.ts";
@@ -96,11 +96,25 @@ describe("components", () => {
     expect(serverVersion().code).toBe(0);
   });
 
+  test("apply -f with [components] switches the running service to that bundle; status --export writes it back", () => {
+    const file = `${e2e.sb.home}/setup.toml`;
+    writeFileSync(file, `[components]\nversion = "1.0.0"\nfrom = "${url("1.0.0")}"\nsha256 = "${bundles["1.0.0"]!.sha256}"\ninsecure-http = true\n`);
+    chownSync(file, e2e.sb.uid, e2e.sb.gid);
+    const r = cli("apply", "-f", file, "--yes");
+    expect(r.code).toBe(0);
+    expect(readlinkSync(`${componentsDir()}/current`)).toBe("1.0.0");
+    expect(serviceExes()).toContain(`${componentsDir()}/1.0.0/bin/containerd`);
+    expect(serverVersion().code).toBe(0);
+    const exported = cli("status", "--export");
+    expect(exported.stdout).toContain(`sha256 = "${bundles["1.0.0"]!.sha256}"`);
+    expect(cli("apply", "-f", file, "--yes", "--json").stdout).toContain('"changed": false');
+  });
+
   test("components remove refuses while the service runs from the bundle, and works after uninstall", () => {
     const r = cli("components", "remove", "--yes");
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("in use by containerd.service");
-    expect(existsSync(`${componentsDir()}/1.1.0/bin/containerd`)).toBe(true);
+    expect(existsSync(`${componentsDir()}/1.0.0/bin/containerd`)).toBe(true);
     expect(cli("uninstall", "--yes").code).toBe(0);
     const ok = cli("components", "remove", "--yes");
     expect(ok.code).toBe(0);

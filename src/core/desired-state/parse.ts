@@ -27,7 +27,7 @@ export type Snapshotter = (typeof SNAPSHOTTERS)[number];
 /** snapshotters served by an add-on (the others are built into containerd) */
 export const ADDON_SNAPSHOTTERS: readonly string[] = ["fuse-overlayfs", "stargz"];
 const TOP_KEYS = ["containerd", "settings", "addons", "snapshotter", "components"];
-const COMPONENT_KEYS = ["version", "from", "sha256"] as const;
+const COMPONENT_KEYS = ["version", "from", "sha256", "insecure-http"] as const;
 
 export interface DesiredAddon {
   id: string;
@@ -44,7 +44,7 @@ export interface DesiredState {
   addons?: DesiredAddon[];
   snapshotter?: Snapshotter;
   /** the nerdctl-full bundle to fetch and make active (as `components install`) */
-  components?: { version?: string; from?: string; sha256?: string };
+  components?: { version?: string; from?: string; sha256?: string; insecureHttp?: boolean };
 }
 
 export interface ParsedDesiredState {
@@ -224,10 +224,13 @@ export function parseDesiredState(text: string, file: string, format = detectFor
       for (const [k, v] of Object.entries(c)) {
         const path = ["components", k];
         if (!(COMPONENT_KEYS as readonly string[]).includes(k)) bad(`components.${k}`, path, `unknown key; expected one of: ${COMPONENT_KEYS.join(", ")}`);
-        else if (typeof v !== "string") bad(`components.${k}`, path, `expected a string, found ${typeName(v)}`);
+        else if (k === "insecure-http") {
+          if (typeof v === "boolean") out.insecureHttp = v;
+          else bad(`components.${k}`, path, `expected true or false, found ${typeName(v)}`);
+        } else if (typeof v !== "string") bad(`components.${k}`, path, `expected a string, found ${typeName(v)}`);
         else {
           try {
-            out[k as (typeof COMPONENT_KEYS)[number]] = k === "version" ? normalizeVersion(v) : k === "sha256" ? checkHex(v) : v;
+            out[k as "version" | "from" | "sha256"] = k === "version" ? normalizeVersion(v) : k === "sha256" ? checkHex(v) : v;
           } catch (e) {
             bad(`components.${k}`, path, (e as Error).message);
           }
