@@ -76,6 +76,21 @@ describe("components", () => {
     expect(serverVersion().code).toBe(0);
   });
 
+  test("a container runs through the bundle's containerd, shim and runc (spec without cgroups, as in lifecycle.test.ts)", () => {
+    const spec = JSON.parse(cli("nsenter", "--", "ctr", "-n", "default", "oci", "spec").stdout);
+    delete spec.linux.resources;
+    delete spec.linux.cgroupsPath;
+    spec.process.terminal = false;
+    spec.process.args = ["/bin/busybox", "echo", "hello from the bundle"];
+    spec.root = { path: `${e2e.sb.home}/rootfs`, readonly: false };
+    e2e.sb.run(["mkdir", "-p", `${e2e.sb.home}/rootfs/bin`]);
+    e2e.sb.run(["cp", "/bin/busybox", `${e2e.sb.home}/rootfs/bin/busybox`]);
+    e2e.sb.writeFile(`${e2e.sb.home}/spec.json`, JSON.stringify(spec));
+    const r = cli("nsenter", "--", "ctr", "-n", "default", "run", "--rm", "--config", `${e2e.sb.home}/spec.json`, "crs-bundle-hello");
+    expect(r.stdout).toContain("hello from the bundle");
+    expect(r.code).toBe(0);
+  });
+
   test("components upgrade to a second bundle: the new version answers, the old one is removed", () => {
     const r = cli("components", "upgrade", "--from", url("1.1.0"), "--sha256", bundles["1.1.0"]!.sha256, "--insecure-http", "--yes");
     expect(r.code).toBe(0);
