@@ -44,9 +44,11 @@ async function find(host: Host, name: string, dirs: string[]): Promise<string | 
 }
 
 async function versionOf(host: Host, path: string, cni: boolean): Promise<string | null> {
-  const r = await host.run(cni ? [path] : [path, "--version"], { timeoutMs: 5000, env: cni ? { CNI_COMMAND: "VERSION" } : {} }).catch(() => null);
+  // the shim knows -v only; a CNI plugin run without CNI_COMMAND prints "CNI bridge plugin v1.4.0"
+  const flag = cni ? [] : path.endsWith("containerd-shim-runc-v2") ? ["-v"] : ["--version"];
+  const r = await host.run([path, ...flag], { timeoutMs: 5000 }).catch(() => null);
   const text = `${r?.stdout ?? ""}\n${r?.stderr ?? ""}`;
-  if (cni) return /"cniVersion"/.test(text) ? (/CNI \w+ plugin v?(\S+)/.exec(text)?.[1] ?? "present") : null;
+  if (cni) return /CNI \w+ plugin (?:version )?v?(\d\S*)/.exec(text)?.[1] ?? (/CNI \w+ plugin/.test(text) ? "unknown" : null);
   return /\bv?(\d+\.\d+(?:\.\d+)?(?:[-~+][\w.~+-]*)?)/.exec(text)?.[1] ?? null;
 }
 
@@ -76,7 +78,10 @@ export async function inventory(host: Host, paths: Paths): Promise<ProgramInfo[]
   for (const name of PROGRAMS) found.push([name, await find(host, name, dirs), false]);
   found.push(["CNI plugins (bridge)", await find(host, "bridge", cniDirs), true]);
   const inBundle = (p: string) => p.startsWith(componentsDir(paths) + "/");
-  const pkgs = await owners(host, found.map(([, p]) => p).filter((p): p is string => !!p && !inBundle(p)));
+  // dpkg knows /usr/sbin/runc, not /sbin/runc through the merged-/usr symlink: ask for the real path
+  const reals = new Map<string, string>();
+  for (const [, p] of found) if (p && !inBundle(p)) reals.set(p, (await host.realpath(p)) ?? p);
+  const pkgs = await owners(host, [...new Set(reals.values())]);
   const out: ProgramInfo[] = [];
   for (const [name, path, cni] of found) {
     if (!path) {
@@ -84,7 +89,7 @@ export async function inventory(host: Host, paths: Paths): Promise<ProgramInfo[]
       continue;
     }
     const real = (await host.realpath(path)) ?? path;
-    const pkg = pkgs.get(path);
+    const pkg = pkgs.get(reals.get(path) ?? path);
     out.push({ name, path: inBundle(path) ? real : path, version: await versionOf(host, path, cni), origin: inBundle(path) ? "bundle" : pkg ? "distribution" : "path", ...(pkg ? { package: pkg } : {}) });
   }
   return out;
