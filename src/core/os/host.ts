@@ -3,8 +3,10 @@
 // a temporary directory (see test/helpers/test-host.ts) with scripted processes.
 import { join } from "node:path";
 import { HostFiles, errCode } from "./files.ts";
+import { httpGet, type HttpGetOptions, type HttpResponse } from "./http.ts";
 
 export { HostError, type FileStat } from "./files.ts";
+export type { HttpResponse } from "./http.ts";
 
 export interface RunResult {
   code: number;
@@ -19,16 +21,6 @@ export interface RunOptions {
   input?: string;
   cwd?: string;
   timeoutMs?: number;
-}
-
-/** One HTTP response, its body not yet read (redirects are not followed: the caller decides). */
-export interface HttpResponse {
-  status: number;
-  location: string | null;
-  contentLength: number | null;
-  body: AsyncIterable<Uint8Array>;
-  /** stop reading and close the connection */
-  cancel(): void;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -111,26 +103,9 @@ export class Host extends HostFiles {
     return process.arch;
   }
 
-  /** GET `url` (through `proxy` when given), without following redirects; aborted by `signal`. */
-  async httpGet(url: string, opts: { proxy?: string; signal?: AbortSignal } = {}): Promise<HttpResponse> {
-    const res = await fetch(url, { redirect: "manual", signal: opts.signal, ...(opts.proxy ? { proxy: opts.proxy } : {}), headers: { "user-agent": "containerd-rootless-systemd" } });
-    const len = res.headers.get("content-length");
-    const reader = res.body?.getReader();
-    return {
-      status: res.status,
-      location: res.headers.get("location"),
-      contentLength: len !== null && /^\d+$/.test(len) ? Number(len) : null,
-      body: {
-        async *[Symbol.asyncIterator]() {
-          for (;;) {
-            const r = await reader?.read();
-            if (!r || r.done) return;
-            yield r.value;
-          }
-        },
-      },
-      cancel: () => void reader?.cancel().catch(() => {}),
-    };
+  /** GET `url` (through `proxy` when given), without following redirects (http.ts). */
+  httpGet(url: string, opts: HttpGetOptions = {}): Promise<HttpResponse> {
+    return httpGet(url, opts);
   }
 
   /** Our own process id (written into the lock file). */
