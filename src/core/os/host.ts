@@ -2,11 +2,10 @@
 // ids and the terminal. Everything else receives a Host, so every decision can be tested on
 // a temporary directory (see test/helpers/test-host.ts) with scripted processes.
 import { join } from "node:path";
-import { HostFiles, errCode } from "./files.ts";
-import { httpGet, type HttpGetOptions, type HttpResponse } from "./http.ts";
+import { errCode } from "./files.ts";
+import { HostStreams } from "./streams.ts";
 
 export { HostError, type FileStat } from "./files.ts";
-export type { HttpResponse } from "./http.ts";
 
 export interface RunResult {
   code: number;
@@ -44,7 +43,7 @@ export interface HostOptions {
   stderrIsTTY?: boolean;
 }
 
-export class Host extends HostFiles {
+export class Host extends HostStreams {
   readonly env: Env;
   readonly uid: number;
   readonly gid: number;
@@ -96,16 +95,6 @@ export class Host extends HostFiles {
   /** Ends this process at once with SIGKILL, as the kernel's OOM killer or `kill -9` would (the fault tests' CRS_TEST_KILL_AFTER_STEP). */
   killSelf(): void {
     process.kill(process.pid, "SIGKILL");
-  }
-
-  /** The machine's architecture as Node names it (x64, arm64). */
-  get arch(): string {
-    return process.arch;
-  }
-
-  /** GET `url` (through `proxy` when given), without following redirects (http.ts). */
-  httpGet(url: string, opts: HttpGetOptions = {}): Promise<HttpResponse> {
-    return httpGet(url, opts);
   }
 
   /** Our own process id (written into the lock file). */
@@ -194,9 +183,6 @@ export class Host extends HostFiles {
   }
 
   // ---- processes ------------------------------------------------------------
-
-  /** Directories searched before PATH by which() (the active bundle's bin, set per run). */
-  preferDirs: string[] = [];
 
   /** Finds an executable in preferDirs, then on PATH (the host's PATH, not ours). */
   async which(name: string): Promise<string | null> {
