@@ -68,7 +68,7 @@ describe("components", () => {
 
   test("install runs the service from the bundle: its processes' executables are the bundle's", () => {
     const r = cli("install", "--yes");
-    expect(r.code).toBe(0);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(readFileUnit()).toContain(`${componentsDir()}/current/bin:`);
     const exes = serviceExes();
     expect(exes).toContain(`${componentsDir()}/1.0.0/bin/containerd`);

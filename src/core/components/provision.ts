@@ -55,7 +55,7 @@ async function removeCreated(host: Host, created: string[]): Promise<void> {
 async function mkdirTracked(host: Host, dir: string): Promise<string[]> {
   const missing: string[] = [];
   for (let d = dir; d !== "/" && !(await host.exists(d)); d = dirname(d)) missing.unshift(d);
-  await host.mkdirp(dir, 0o755);
+  await host.mkdirp(dir, 0o700); // the state directory must stay private (0700): check refuses anything else
   return missing;
 }
 
