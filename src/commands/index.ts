@@ -59,6 +59,10 @@ export const commands: Record<string, CommandEntry> = {
     description: "Print the shell completion script: completion bash|zsh|fish",
     load: () => import("./completion.ts"),
   },
+  components: {
+    description: "Fetch, verify, upgrade or remove the nerdctl-full bundle (containerd, RootlessKit, BuildKit...) the service runs",
+    load: () => import("./components.ts"),
+  },
   ...addonVerbs(),
   complete: {
     description: "Answer the shell completion scripts: complete -- WORDS...",

@@ -3,12 +3,14 @@ import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
 import { install } from "../core/lifecycle/install.ts";
 import { optionsFromFlags, runAddons } from "../core/lifecycle/addons.ts";
 import { plugins } from "../plugins/registry.ts";
+import { installComponents } from "../core/components/actions.ts";
 import "../plugins/index.ts"; // every add-on registers itself: the composition happens here, at the edge
 
 export const examples = [
   "containerd-rootless-systemd install buildkit stargz --yes   # add-ons by name",
   "containerd-rootless-systemd install buildkit --worker=containerd --namespace=default --yes",
   "containerd-rootless-systemd install --yes",
+  "containerd-rootless-systemd install --components --yes   # fetch nerdctl-full first and run containerd from it",
   "containerd-rootless-systemd install --dry-run      # show the plan with diffs, change nothing",
   "containerd-rootless-systemd install --yes --json   # { changed, steps, ... }",
 ];
@@ -25,6 +27,11 @@ export default defineCommand({
     "skip-smoke-test": { type: "boolean", description: "Do not run RootlessKit during the checks" },
     worker: { type: "string", description: "With buildkit: its worker, oci (default) or containerd", valueHint: "oci|containerd" },
     namespace: { type: "string", description: "With buildkit --worker=containerd: the containerd namespace (unit NS-buildkit.service)" },
+    components: { type: "boolean", description: "First fetch, verify and activate the nerdctl-full bundle, and run containerd from it (see `components`)" },
+    "components-version": { type: "string", description: "With --components: the nerdctl-full version" },
+    "components-from": { type: "string", description: "With --components: a mirror URL or a local tarball" },
+    "components-sha256": { type: "string", description: "With --components: the tarball's expected SHA-256" },
+    "insecure-http": { type: "boolean", description: "With --components-from: allow a plain http:// mirror" },
   },
   async run({ args, data }) {
     const ctx = runContext(data, args);
@@ -33,6 +40,11 @@ export default defineCommand({
     if (args._.length > 0) {
       ctx.reporter.result(await runAddons(ctx, args._.map(String), "install", { dryRun: args["dry-run"], confirm, options }));
       return 0;
+    }
+    const bundle = { version: args["components-version"], from: args["components-from"], sha256: args["components-sha256"], insecureHttp: args["insecure-http"] };
+    if (args.components || Object.values(bundle).some((v) => v !== undefined)) {
+      if (args["dry-run"]) ctx.reporter.info(`Dry run: the nerdctl-full bundle (${bundle.version ?? bundle.from ?? "default version"}) would be fetched, verified and activated first`);
+      else await installComponents(ctx, bundle);
     }
     const result = await install(ctx, {
       force: args.force,

@@ -16,6 +16,9 @@ import { install } from "../lifecycle/install.ts";
 import { uninstall } from "../lifecycle/uninstall.ts";
 import type { RootlessKitFacts } from "../rootlesskit/facts.ts";
 import type { ParsedDesiredState } from "./parse.ts";
+import { installComponents } from "../components/actions.ts";
+import { resolveRequest } from "../components/provision.ts";
+import { activeVersion } from "../components/store.ts";
 import { isContainerdRestart, settingsFileSteps } from "../rootlesskit/configure-steps.ts";
 import { decideApply, phaseASteps, phaseBSteps, type ApplyDecision, type ApplyItem, type ApplyReport } from "./plan.ts";
 import { proxyWarnings } from "../rootlesskit/proxy.ts";
@@ -46,8 +49,14 @@ const restartedContainerd = (steps: StepOutcome[]) => steps.some((s) => s.change
 
 export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts: RunApplyOptions = {}): Promise<ApplyReport> {
   const { host, paths, reporter } = ctx;
-  const d = await decideApply(host, paths, parsed, opts.facts);
+  let d = await decideApply(host, paths, parsed, opts.facts);
   const items = planItems(d);
+  const components = parsed.state.components;
+  if (components) {
+    const want = resolveRequest(host, components).version;
+    const active = await activeVersion(host, paths);
+    items.unshift({ item: "components", action: active === want ? "none" : "install", changed: active !== want, detail: active === want ? `nerdctl-full ${want}` : `nerdctl-full ${active ?? "(none)"} -> ${want}` });
+  }
   const base = { command: "apply" as const, file: parsed.file, format: parsed.format };
   // a loopback proxy containerd cannot reach is worth saying, but not a reason to refuse the file
   const proxy = d.settings ? proxyWarnings(d.settings.effective, d.settings.settings) : [];
@@ -73,8 +82,16 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
     return { ...base, dryRun: true, changed: false, restartedContainerd: false, items, steps: [], warnings };
   }
 
-  // phase A: containerd itself
+  // phase 0: the bundle the service runs (fetched, verified, switched with rollback), so that
+  // phase A writes a unit with it on PATH
   const steps: StepOutcome[] = [];
+  if (components && items[0]!.changed) {
+    const r = await installComponents(ctx, components);
+    steps.push({ kind: "run", description: `nerdctl-full ${r.active} active`, changed: r.changed, target: "components", ms: 0 });
+    d = await decideApply(host, paths, parsed, opts.facts); // the unit's PATH now names the bundle
+  }
+
+  // phase A: containerd itself
   let settingsDone = false;
   let restartedInA = false;
   if (d.containerd.action === "install") {

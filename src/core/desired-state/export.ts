@@ -13,6 +13,8 @@ import { getPlugin } from "../../plugins/registry.ts";
 import { currentSnapshotter } from "../containerd/nerdctl-config.ts";
 import { settingFileKey, type DesiredFormat } from "./parse.ts";
 import { UsageError } from "../os/errors.ts";
+import { activeVersion, readMeta } from "../components/store.ts";
+import { bundleArch, releaseUrl } from "../components/release.ts";
 
 export const EXPORT_FORMATS: readonly DesiredFormat[] = ["toml", "yaml", "json"];
 
@@ -23,6 +25,8 @@ export interface ExportDocument {
   settings: Record<string, string | number | boolean>;
   addons: AddonEntry[];
   snapshotter: string;
+  /** the active nerdctl-full bundle, pinned by its SHA-256 (absent when none is active) */
+  components?: { version: string; sha256: string; from?: string };
 }
 
 /** A setting's text as the file writes it: MTU a number, true/false booleans, the rest strings. */
@@ -54,7 +58,10 @@ export async function currentDesiredState(host: Host, paths: Paths): Promise<Exp
   } catch {
     /* an unreadable nerdctl.toml: nerdctl itself would fail; export the default */
   }
-  return { containerd: { installed }, settings, addons, snapshotter };
+  const active = await activeVersion(host, paths);
+  const meta = active ? await readMeta(host, paths, active) : null;
+  const components = meta ? { version: meta.version, sha256: meta.sha256, ...(meta.source !== releaseUrl(meta.version, bundleArch(host.arch)) ? { from: meta.source } : {}) } : undefined;
+  return { containerd: { installed }, settings, addons, snapshotter, ...(components ? { components } : {}) };
 }
 
 /** The document as text in `format`; TOML and YAML start with a comment saying how to use it. */
@@ -62,7 +69,7 @@ export function renderDesiredState(doc: ExportDocument, format: DesiredFormat): 
   const header = `# The setup of rootless containerd, written by \`${BINARY_NAME} status --export\`.\n# Apply it on any machine with: ${BINARY_NAME} apply -f FILE --yes\n`;
   // TOML cannot mix strings and tables in one array as confbox writes it: use tables throughout then
   const addons = doc.addons.some((a) => typeof a !== "string") ? doc.addons.map((a) => (typeof a === "string" ? { name: a } : a)) : doc.addons;
-  const ordered = { containerd: doc.containerd, settings: doc.settings, addons, snapshotter: doc.snapshotter };
+  const ordered = { containerd: doc.containerd, settings: doc.settings, addons, snapshotter: doc.snapshotter, ...(doc.components ? { components: doc.components } : {}) };
   switch (format) {
     case "json":
       return stringifyJSON(ordered, { indent: 2 }) + "\n";

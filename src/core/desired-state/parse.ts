@@ -5,6 +5,7 @@
 //                           slirp4netns-sandbox, slirp4netns-seccomp, detach-netns, state-dir, flags
 //   addons = [...]          add-on ids, or tables { name = "buildkit", worker = "containerd" }
 //   snapshotter = "..."     nerdctl's default: overlayfs | fuse-overlayfs | stargz | native
+//   [components]            version, from, sha256: the nerdctl-full bundle the service runs
 //
 // A section that is present is the whole truth for what it covers (settings not named return
 // to their defaults, add-ons not listed are removed); a section left out is not managed.
@@ -18,13 +19,15 @@ import { plugins } from "../../plugins/registry.ts";
 import { locator, positionAt, type PathKey, type Position } from "./positions.ts";
 import { checkJson } from "./json.ts";
 import { shellLine } from "../os/shell.ts";
+import { checkHex, normalizeVersion } from "../components/release.ts";
 
 export type DesiredFormat = "toml" | "yaml" | "json";
 export const SNAPSHOTTERS = ["overlayfs", "fuse-overlayfs", "stargz", "native"] as const;
 export type Snapshotter = (typeof SNAPSHOTTERS)[number];
 /** snapshotters served by an add-on (the others are built into containerd) */
 export const ADDON_SNAPSHOTTERS: readonly string[] = ["fuse-overlayfs", "stargz"];
-const TOP_KEYS = ["containerd", "settings", "addons", "snapshotter"];
+const TOP_KEYS = ["containerd", "settings", "addons", "snapshotter", "components"];
+const COMPONENT_KEYS = ["version", "from", "sha256", "insecure-http"] as const;
 
 export interface DesiredAddon {
   id: string;
@@ -40,6 +43,8 @@ export interface DesiredState {
   settings?: RawSettings;
   addons?: DesiredAddon[];
   snapshotter?: Snapshotter;
+  /** the nerdctl-full bundle to fetch and make active (as `components install`) */
+  components?: { version?: string; from?: string; sha256?: string; insecureHttp?: boolean };
 }
 
 export interface ParsedDesiredState {
@@ -103,7 +108,7 @@ export function parseDesiredState(text: string, file: string, format = detectFor
   const at = locator(text, format);
   const bad = (key: string, path: readonly PathKey[], message: string) => problems.push({ key, position: at(path), message });
 
-  if (text.trim() === "") throw new DesiredStateError(file, [{ key: "(file)", message: "the file is empty; name at least one of: containerd, settings, addons, snapshotter" }]);
+  if (text.trim() === "") throw new DesiredStateError(file, [{ key: "(file)", message: `the file is empty; name at least one of: ${TOP_KEYS.join(", ")}` }]);
   if (format === "json") {
     // JSON.parse names no position and keeps the last of duplicate keys: check strictly first
     const found = checkJson(text);
@@ -209,6 +214,30 @@ export function parseDesiredState(text: string, file: string, format = detectFor
     const s = doc.snapshotter;
     if (typeof s !== "string" || !(SNAPSHOTTERS as readonly string[]).includes(s)) bad("snapshotter", ["snapshotter"], `expected one of: ${SNAPSHOTTERS.join(", ")} (found ${typeName(s)})`);
     else state.snapshotter = s as Snapshotter;
+  }
+
+  if (doc.components !== undefined) {
+    const c = doc.components;
+    if (!isTable(c)) bad("components", ["components"], `expected a table with ${COMPONENT_KEYS.join(", ")}, found ${typeName(c)}`);
+    else {
+      const out: NonNullable<DesiredState["components"]> = {};
+      for (const [k, v] of Object.entries(c)) {
+        const path = ["components", k];
+        if (!(COMPONENT_KEYS as readonly string[]).includes(k)) bad(`components.${k}`, path, `unknown key; expected one of: ${COMPONENT_KEYS.join(", ")}`);
+        else if (k === "insecure-http") {
+          if (typeof v === "boolean") out.insecureHttp = v;
+          else bad(`components.${k}`, path, `expected true or false, found ${typeName(v)}`);
+        } else if (typeof v !== "string") bad(`components.${k}`, path, `expected a string, found ${typeName(v)}`);
+        else {
+          try {
+            out[k as "version" | "from" | "sha256"] = k === "version" ? normalizeVersion(v) : k === "sha256" ? checkHex(v) : v;
+          } catch (e) {
+            bad(`components.${k}`, path, (e as Error).message);
+          }
+        }
+      }
+      state.components = out;
+    }
   }
 
   // the whole: combinations that cannot work

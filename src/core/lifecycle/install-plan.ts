@@ -18,6 +18,7 @@ import { containerdUnit, isActive, isEnabled, isOwned, renderUnit, unitStates, t
 import { containerdServicePath } from "../systemd/service-path.ts";
 import { containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
 import { bindMounts } from "../containerd/mounts.ts";
+import { preferredBinDirs } from "../components/inventory.ts";
 
 export interface LauncherLocation {
   /** ExecStart without the "launch" argument */
@@ -88,7 +89,8 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   const [state, dbus] = facts.states;
   const where = await launcherLocation(host, paths);
   const execStart = [...where.command, "launch"];
-  const path = await containerdServicePath(host, paths, opts.preferredDirs);
+  // the active nerdctl-full bundle (components/current/bin) comes before everything else
+  const path = await containerdServicePath(host, paths, [...(opts.preferredDirs ?? []), ...(await preferredBinDirs(host, paths))]);
   const unitText = renderUnit(containerdUnit({ execStart, path, dbusSocket: dbus!.loadState === "loaded" }));
   const unitFile = unitPath(paths, CONTAINERD_UNIT);
   await refuseLink(host, unitFile);

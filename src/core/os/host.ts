@@ -2,7 +2,8 @@
 // ids and the terminal. Everything else receives a Host, so every decision can be tested on
 // a temporary directory (see test/helpers/test-host.ts) with scripted processes.
 import { join } from "node:path";
-import { HostFiles, errCode } from "./files.ts";
+import { errCode } from "./files.ts";
+import { HostStreams } from "./streams.ts";
 
 export { HostError, type FileStat } from "./files.ts";
 
@@ -42,7 +43,7 @@ export interface HostOptions {
   stderrIsTTY?: boolean;
 }
 
-export class Host extends HostFiles {
+export class Host extends HostStreams {
   readonly env: Env;
   readonly uid: number;
   readonly gid: number;
@@ -183,10 +184,10 @@ export class Host extends HostFiles {
 
   // ---- processes ------------------------------------------------------------
 
-  /** Finds an executable on PATH (the host's PATH, not ours). */
+  /** Finds an executable in preferDirs, then on PATH (the host's PATH, not ours). */
   async which(name: string): Promise<string | null> {
     if (name.includes("/")) return (await this.canAccess(name, "x")) ? name : null;
-    for (const dir of (this.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
+    for (const dir of [...this.preferDirs, ...(this.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(":")]) {
       if (!dir) continue;
       const candidate = join(dir, name);
       const st = await this.stat(candidate).catch(() => null);

@@ -4,6 +4,7 @@ import type { Host } from "../os/host.ts";
 import { resolvePaths, type Paths } from "../os/paths.ts";
 import { Reporter } from "./reporter.ts";
 import { abortOnStopSignals } from "./interrupt.ts";
+import { currentBin } from "../components/store.ts";
 
 export interface RunContext {
   host: Host;
@@ -20,10 +21,13 @@ export interface RunContext {
 /** What every command needs: the Host, the paths, the reporter and the run's stop signal. */
 export function createRunContext(host: Host, output: { json?: boolean; verbose?: boolean }): RunContext {
   const reporter = new Reporter(host, { json: output.json, verbose: output.verbose });
+  const paths = resolvePaths(host.env, host.uid);
+  // the active nerdctl-full bundle's programs come first, as on the units' PATH
+  host.preferDirs = [currentBin(paths)];
   let signal: AbortSignal | undefined;
   return {
     host,
-    paths: resolvePaths(host.env, host.uid),
+    paths,
     reporter,
     get signal() {
       return (signal ??= abortOnStopSignals(host, reporter));

@@ -14,6 +14,7 @@ import { diagnoseStart } from "../../core/systemd/diagnose.ts";
 import type { AddonProbe } from "../../core/containerd/addon-ready.ts";
 import { findProgram } from "../../core/os/programs.ts";
 import type { Availability, PluginStatus, Requirement } from "../registry.ts";
+import { currentBin } from "../../core/components/store.ts";
 
 /** Where each required program is; throws one UserError listing every missing one with where to get it. */
 export async function findRequired(host: Host, reqs: readonly Requirement[]): Promise<Record<string, string>> {
@@ -89,7 +90,8 @@ export function daemonUnit(paths: Paths, host: Host, d: DaemonUnit): UnitModel {
     name: d.name,
     description: d.description,
     comment: d.comment,
-    env: [["PATH", servicePath([dirname(d.argv[0]!), ...(d.pathDirs ?? []), binDir], d.preferredDirs)]],
+    // a daemon run from the active nerdctl-full bundle finds its helpers (runc, CNI, ...) there first
+    env: [["PATH", servicePath([dirname(d.argv[0]!), ...(d.pathDirs ?? []), binDir], [...(d.preferredDirs ?? []), ...(d.argv[0]?.startsWith(currentBin(paths) + "/") ? [currentBin(paths)] : [])])]],
     execStart: d.inNamespace ? [paths.installedBinary, "nsenter", `--wait=${NAMESPACE_WAIT_S}`, "--", ...d.argv] : d.argv,
     ...(d.inNamespace ? { partOf: [CONTAINERD_UNIT], after: [CONTAINERD_UNIT] } : {}),
   });

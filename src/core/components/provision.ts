@@ -1,0 +1,132 @@
+// Fetch, verify, unpack: a bundle from a URL, a local file or the default release becomes
+// components/<version>/, or nothing changes at all. The SHA-256 is checked before a single
+// entry is unpacked; the tree is unpacked beside the others under a temporary name and
+// renamed into place; every file and directory this created is removed on failure.
+import { basename, dirname, join } from "node:path";
+import type { Host } from "../os/host.ts";
+import type { Paths } from "../os/paths.ts";
+import { UserError } from "../os/errors.ts";
+import { downloadToFile, GC_EVERY, type Progress } from "./download.ts";
+import { bundleArch, bundleFileName, checkHex, DEFAULT_VERSION, normalizeVersion, PINNED, releaseUrl, sumFor, versionFromName } from "./release.ts";
+import { componentsDir, metaFile, readMeta, versionDir, type BundleMeta } from "./store.ts";
+import { unpackInto } from "./unpack.ts";
+
+export interface BundleRequest {
+  version?: string;
+  /** a URL (mirror) or a local file (air-gapped) */
+  from?: string;
+  sha256?: string;
+  insecureHttp?: boolean;
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+  /** download tuning (tests) */
+  stallMs?: number;
+  retries?: number;
+}
+
+export interface Provisioned extends BundleMeta {
+  dir: string;
+  /** false when this version was already unpacked */
+  changed: boolean;
+  /** where the expected checksum came from */
+  trust: "pinned" | "--sha256" | "SHA256SUMS" | "verified earlier";
+  bytes: number;
+  ms: number;
+}
+
+const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
+
+/** The version and the source a request names. */
+export function resolveRequest(host: Host, req: BundleRequest): { version: string; source: string; local: boolean } {
+  const arch = bundleArch(host.arch);
+  const fromName = req.from ? versionFromName(basename(req.from.split("?")[0]!)) : undefined;
+  if (req.from && !req.version && !fromName) throw new UserError(`cannot tell the version of ${req.from} from its name`, "Pass --version too (e.g. --version 2.2.2).");
+  const version = normalizeVersion(req.version ?? fromName ?? DEFAULT_VERSION);
+  const source = req.from ?? releaseUrl(version, arch);
+  return { version, source, local: !isUrl(source) };
+}
+
+/** Removes the directories in `created` that are still empty, deepest first. */
+async function removeCreated(host: Host, created: string[]): Promise<void> {
+  for (const d of [...created].reverse()) await host.removeEmptyDir(d);
+}
+
+/** Creates `dir` and returns the directories that did not exist before (outermost first). */
+async function mkdirTracked(host: Host, dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let d = dir; d !== "/" && !(await host.exists(d)); d = dirname(d)) missing.unshift(d);
+  await host.mkdirp(dir, 0o700); // the state directory must stay private (0700): check refuses anything else
+  return missing;
+}
+
+async function hashFile(host: Host, path: string): Promise<{ sha256: string; bytes: number }> {
+  const h = new Bun.CryptoHasher("sha256");
+  let bytes = 0;
+  let collected = 0;
+  for await (const c of host.readChunks(path)) {
+    h.update(c);
+    bytes += c.byteLength;
+    if (bytes - collected >= GC_EVERY) collected = (Bun.gc(false), bytes);
+  }
+  return { sha256: h.digest("hex"), bytes };
+}
+
+/** The expected SHA-256 and where it came from: --sha256, the pinned table, or the release's SHA256SUMS. */
+async function expectedSum(host: Host, req: BundleRequest, version: string, source: string, local: boolean, scratch: string): Promise<{ sha: string; trust: Provisioned["trust"] }> {
+  if (req.sha256) return { sha: checkHex(req.sha256), trust: "--sha256" };
+  const name = basename(local ? source : new URL(source).pathname);
+  const pinned = name === bundleFileName(version, bundleArch(host.arch)) ? PINNED[version]?.[bundleArch(host.arch)] : undefined;
+  if (pinned) return { sha: pinned, trust: "pinned" };
+  let sums: string | null;
+  if (local) sums = await host.readText(join(dirname(source), "SHA256SUMS"));
+  else {
+    const file = join(scratch, ".SHA256SUMS.download");
+    try {
+      await downloadToFile(host, new URL("SHA256SUMS", source).href, file, { insecureHttp: req.insecureHttp, maxBytes: 1 << 20, stallMs: req.stallMs, retries: req.retries, signal: req.signal });
+      sums = await host.readText(file);
+    } catch {
+      sums = null;
+    } finally {
+      await host.remove(file);
+    }
+  }
+  const sha = sums ? sumFor(sums, name) : undefined;
+  if (!sha) throw new UserError(`no checksum to verify ${name} against: no pinned value for ${version}, no --sha256, and ${sums ? `the release's SHA256SUMS does not list it` : "no SHA256SUMS beside it"}`, "Pass --sha256 HEX (from the release page's SHA256SUMS), or put SHA256SUMS beside the file.");
+  return { sha, trust: "SHA256SUMS" };
+}
+
+/** Fetches (or reads), verifies and unpacks a bundle into components/<version>/. Does not activate it. */
+export async function provision(host: Host, paths: Paths, req: BundleRequest): Promise<Provisioned> {
+  const { version, source, local } = resolveRequest(host, req);
+  const dir = versionDir(paths, version);
+  const existing = await readMeta(host, paths, version);
+  if (existing && (!req.sha256 || checkHex(req.sha256) === existing.sha256)) return { ...existing, dir, changed: false, trust: "verified earlier", bytes: 0, ms: 0 };
+  if (existing) throw new UserError(`version ${version} is already unpacked, from a tarball with SHA-256 ${existing.sha256}, not ${req.sha256}`, `Remove it first (components remove --version ${version}), or use another version.`);
+  if (local && !(await host.exists(source))) throw new UserError(`${source} does not exist`, "Give the path of a downloaded nerdctl-full-*.tar.gz to --from.");
+  const root = componentsDir(paths);
+  const created = await mkdirTracked(host, root);
+  const download = join(root, `.download-${version}-${host.pid}.tar.gz`);
+  const tmp = join(root, `.unpack-${version}-${host.pid}`);
+  const t0 = host.now();
+  try {
+    const expected = await expectedSum(host, req, version, source, local, root);
+    const got = local ? await hashFile(host, source) : await downloadToFile(host, source, download, { insecureHttp: req.insecureHttp, onProgress: req.onProgress, signal: req.signal, stallMs: req.stallMs, retries: req.retries });
+    if (got.sha256 !== expected.sha) {
+      throw new UserError(`checksum mismatch for ${source}: expected ${expected.sha} (${expected.trust}), got ${got.sha256}; nothing was unpacked`, "Download it again; if it still differs, the file is not the release it claims to be.");
+    }
+    Bun.gc(true); // the transfer's buffers, before the unpacker allocates its own
+    await unpackInto(host, local ? source : download, tmp);
+    if (!(await host.exists(join(tmp, "bin/containerd")))) throw new UserError(`${source} is not a nerdctl-full bundle (it has no bin/containerd)`, "Use nerdctl-full-<version>-linux-<arch>.tar.gz, not the minimal nerdctl tarball.");
+    const meta: BundleMeta = { version, sha256: got.sha256, source, installedAt: new Date().toISOString() };
+    await host.writeFileAtomic(metaFile(tmp), JSON.stringify(meta, null, 2) + "\n", 0o644);
+    await host.rename(tmp, dir);
+    return { ...meta, dir, changed: true, trust: expected.trust, bytes: got.bytes, ms: host.now() - t0 };
+  } catch (e) {
+    await host.remove(tmp, { recursive: true });
+    await host.remove(download);
+    await removeCreated(host, created);
+    throw e;
+  } finally {
+    await host.remove(download);
+  }
+}

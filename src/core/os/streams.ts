@@ -1,0 +1,70 @@
+// The Host's streams: files read and written chunk by chunk, so a 250 MB bundle never sits in
+// memory (a download streams to disk while it is hashed; an unpacked entry streams from the
+// decompressor to its file), and HTTP GET (http.ts). Split from files.ts and host.ts to keep
+// each short; like them it is one of the Host's own files that touch the file system.
+import * as fs from "node:fs/promises";
+import { HostError, HostFiles, errCode } from "./files.ts";
+import { httpGet, type HttpGetOptions, type HttpResponse } from "./http.ts";
+
+export type { HttpResponse } from "./http.ts";
+
+export interface FileWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class HostStreams extends HostFiles {
+  /** Directories which() searches before PATH: the active bundle's bin (set per run, run-context.ts). */
+  preferDirs: string[] = [];
+
+  /** The machine's architecture as Node names it (x64, arm64). */
+  get arch(): string {
+    return process.arch;
+  }
+
+  /** GET `url` (through `proxy` when given), without following redirects (http.ts). */
+  httpGet(url: string, opts: HttpGetOptions = {}): Promise<HttpResponse> {
+    return httpGet(url, opts);
+  }
+
+  /** A new file (O_EXCL: never an existing file or a planted symlink) written chunk by chunk. */
+  async createWriter(path: string, mode = 0o644): Promise<FileWriter> {
+    const fh = await fs.open(this.path(path), "wx", mode).catch((e) => {
+      throw new HostError(`cannot create ${path}: ${(e as Error).message}`, path, errCode(e));
+    });
+    // Bun's native file sink copies each chunk into its own 256 KiB buffer and writes it out when
+    // full: the chunk is garbage at once, and nothing queues behind a pending write.
+    const sink = Bun.file(fh.fd).writer({ highWaterMark: 256 << 10 });
+    return {
+      write: async (chunk) => {
+        sink.write(chunk);
+      },
+      close: async () => {
+        await sink.end();
+        await fh.chmod(mode);
+        await fh.close();
+      },
+    };
+  }
+
+  /** The file's bytes in chunks of up to 256 KiB (each a new buffer: the consumer may keep it). */
+  async *readChunks(path: string): AsyncGenerator<Uint8Array> {
+    const fh = await fs.open(this.path(path), "r").catch((e) => {
+      throw new HostError(`cannot read ${path}: ${(e as Error).message}`, path, errCode(e));
+    });
+    try {
+      for (;;) {
+        const buf = new Uint8Array(1 << 18);
+        const { bytesRead } = await fh.read(buf, 0, buf.length);
+        if (bytesRead === 0) return;
+        yield buf.subarray(0, bytesRead);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async symlink(target: string, path: string): Promise<void> {
+    await fs.symlink(target, this.path(path));
+  }
+}
