@@ -87,7 +87,7 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
   const steps: StepOutcome[] = [];
   if (components && items[0]!.changed) {
     const r = await installComponents(ctx, components);
-    steps.push({ kind: "run", description: `nerdctl-full ${r.active} active`, changed: r.changed, target: "components", ms: 0 });
+    steps.push({ kind: "run", description: `Activate nerdctl-full ${r.active}`, result: r.changed ? `nerdctl-full ${r.active} is active` : `nerdctl-full ${r.active} was already active`, changed: r.changed, target: "components", ms: 0 });
     d = await decideApply(host, paths, parsed, opts.facts); // the unit's PATH now names the bundle
   }
 
