@@ -54,7 +54,15 @@ test("apply -f examples/minimal.toml installs containerd with MTU 1500; the seco
   const human = e2e.run(["apply", "-f", "minimal.toml", "--yes"], { timeoutMs: 60_000 });
   expect(human.code).toBe(0);
   expect(human.stdout).toContain("everything is already as desired; nothing changed");
-}, 180_000);
+
+  // a change ends with the same one-line summary as install and the add-ons (issue 16)
+  e2e.sb.writeFile(join(e2e.sb.home, "mtu1400.toml"), "[settings]\nmtu = 1400\n");
+  const changedRun = e2e.run(["apply", "-f", "mtu1400.toml", "--yes"], { timeoutMs: 90_000 });
+  expect(changedRun.code).toBe(0);
+  expect(changedRun.stdout).toContain("[INFO] Applied mtu1400.toml. Summary: 1 setting changed; nothing else touched.");
+  expect(e2e.run(["apply", "-f", "minimal.toml", "--yes"], { timeoutMs: 90_000 }).code).toBe(0);
+  expect(rootlesskitArgs()).toContain("--mtu=1500");
+}, 240_000);
 
 test("status --export writes back a file that applies with no change, in each format", () => {
   for (const format of ["toml", "yaml", "json"]) {

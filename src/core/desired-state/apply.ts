@@ -22,6 +22,7 @@ import { activeVersion } from "../components/store.ts";
 import { isContainerdRestart, settingsFileSteps } from "../rootlesskit/configure-steps.ts";
 import { decideApply, phaseASteps, phaseBSteps, type ApplyDecision, type ApplyItem, type ApplyReport } from "./plan.ts";
 import { proxyWarnings } from "../rootlesskit/proxy.ts";
+import { changedSettings, plural, summaryLine } from "../lifecycle/summary.ts";
 
 /** `apply -f`'s own options (not the plan engine's ApplyOptions). */
 export interface RunApplyOptions {
@@ -43,6 +44,21 @@ export function planItems(d: ApplyDecision): ApplyItem[] {
     items.push({ item: "snapshotter", action: from === to ? "none" : "set", changed: from !== to, detail: from === to ? to : `${from} -> ${to}`, diff: unifiedDiff(d.snapshotter.path, before, after) || undefined });
   }
   return items;
+}
+
+/** What the run changed, in the words of the other commands' summary line (lifecycle/summary.ts). */
+export function applyParts(items: readonly ApplyItem[]): string[] {
+  const parts: string[] = [];
+  for (const i of items.filter((x) => x.changed)) {
+    if (i.item === "components") parts.push(`nerdctl-full ${(i.detail ?? "").replace(/^nerdctl-full /, "").split(" -> ").at(-1)} active`);
+    else if (i.item === "containerd") parts.push({ install: "containerd installed and running", uninstall: "containerd uninstalled", update: "containerd updated and restarted" }[i.action as string] ?? "containerd changed");
+    else if (i.item === "settings") parts.push(`${plural(Math.max(1, changedSettings(i.diff ?? "").length), "setting")} changed`);
+    else if (i.item === "snapshotter") parts.push(`nerdctl's default snapshotter ${i.detail}`);
+  }
+  const addons = (action: string) => items.filter((x) => x.changed && x.action === action && x.item.startsWith("addon:")).map((x) => x.item.slice("addon:".length));
+  if (addons("install").length) parts.push(`${addons("install").join(", ")} added`);
+  if (addons("remove").length) parts.push(`${addons("remove").join(", ")} removed`);
+  return parts;
 }
 
 const restartedContainerd = (steps: StepOutcome[]) => steps.some((s) => s.changed && /^systemctl --user (re)?start containerd\.service$/.test(s.target));
@@ -146,7 +162,7 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
         // containerd did not come back: say why while the failed state is still there
         beforeRollback: async (f) => {
           if (f.cancelled || (f.step.kind !== "wait" && !(f.step.kind === "systemctl" && f.step.args.includes(CONTAINERD_UNIT)))) return undefined;
-          // run by hand with the service's environment, as systemd ran it (none of ours)
+          // what systemd recorded, and the launcher's checks with the service's environment (nothing started)
           return diagnoseStart(host, CONTAINERD_UNIT, { argv: launch.execStart, env: environmentValues(await serviceEnvironment(host, paths)) });
         },
       });
@@ -163,6 +179,6 @@ export async function runApply(ctx: RunContext, parsed: ParsedDesiredState, opts
   steps.push(...b.steps);
 
   const changed = steps.some((s) => s.changed);
-  reporter.info(changed ? `Applied ${parsed.file}.` : `${parsed.file}: everything is already as desired; nothing changed.`);
+  reporter.info(changed ? `Applied ${parsed.file}. Summary: ${summaryLine(applyParts(items))}.` : `${parsed.file}: everything is already as desired; nothing changed.`);
   return { ...base, dryRun: false, changed, restartedContainerd: restartedContainerd(steps), items, steps, warnings };
 }

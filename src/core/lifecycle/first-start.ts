@@ -11,7 +11,7 @@ export async function applyInstallPlan(host: Host, steps: readonly Step[], launc
   try {
     return await applyPlan(host, steps, opts);
   } catch (e) {
-    // made by the launcher (or its run by hand for the diagnosis), empty unless containerd wrote data
+    // made by the launcher (or by `launch --validate` for the diagnosis), empty unless containerd wrote data
     if (e instanceof ApplyError) await removeEmptyDirs(host, launcherDirs);
     throw e;
   }

@@ -7,9 +7,15 @@ import { BINARY_NAME, CONTAINERD_UNIT } from "../os/paths.ts";
 import type { StepPreview } from "../plan/render.ts";
 import type { Step } from "../plan/steps.ts";
 
-const SETTING_LINE = /^[+-]Environment="?CONTAINERD_ROOTLESS_ROOTLESSKIT_(\w+)=/;
+const SETTING_LINE = /^[+-]Environment="?(CONTAINERD_ROOTLESS_ROOTLESSKIT_\w+|HTTPS?_PROXY|NO_PROXY)=/;
 const isUnitFile = (target: string) => target.endsWith(`/systemd/user/${CONTAINERD_UNIT}`);
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** The settings (RootlessKit's and the proxy variables) whose drop-in lines a diff changes. */
+export function changedSettings(diff: string): string[] {
+  const keys = diff.split("\n").flatMap((l) => SETTING_LINE.exec(l)?.[1] ?? []);
+  return [...new Set(keys)];
+}
 
 export interface SummaryInput {
   steps: readonly Step[];
@@ -28,7 +34,7 @@ export function changeParts({ steps, previews, addonsAdded = [], addonsRemoved =
   let others = 0;
   previews.forEach((p, i) => {
     if (!p.willChange || p.effect === "act") return;
-    const keys = (p.diff ?? "").split("\n").flatMap((l) => SETTING_LINE.exec(l)?.[1] ?? []);
+    const keys = changedSettings(p.diff ?? "");
     keys.forEach((k) => settings.add(k));
     const step = steps[i];
     // the unit and the binary it runs are containerd's own part of the run
