@@ -8,7 +8,6 @@
 import { mkdtempSync, rmSync, chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createHash } from "node:crypto";
 import type { Sandbox } from "./sandbox.ts";
 import { asUser, rowOf, sample, type Row, type Sample } from "./bench.ts";
 import { spawnBundleServer } from "../test/helpers/bundle-server.ts";
@@ -25,9 +24,8 @@ function bigBundle(dir: string, mb: number): { name: string; sha256: string } {
   for (let i = 0; i < mb / 50; i++) Bun.spawnSync(["head", "-c", "50M", "/dev/urandom"], { stdout: Bun.file(join(src, `share/blob/part${i}`)) });
   const name = `nerdctl-full-9.0.0-linux-${ARCH}.tar.gz`;
   Bun.spawnSync(["sh", "-c", `tar -C '${src}' -cf - bin share | gzip -1 > '${join(dir, name)}'`]);
-  const hash = createHash("sha256");
-  hash.update(new Uint8Array(Bun.spawnSync(["cat", join(dir, name)]).stdout));
-  return { name, sha256: hash.digest("hex") };
+  const sha256 = Bun.spawnSync(["sha256sum", join(dir, name)]).stdout.toString().split(" ")[0]!;
+  return { name, sha256 };
 }
 
 export async function bench(sb: Sandbox, bin: string): Promise<Row[]> {

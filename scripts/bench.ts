@@ -11,6 +11,7 @@
 import { existsSync, statSync, readdirSync } from "node:fs";
 import { createSandbox, SANDBOX_PATH, type Sandbox } from "./sandbox.ts";
 import { BINARY_NAME } from "../src/core/os/paths.ts";
+import { ensurePackages } from "./packages.ts";
 
 export interface Sample {
   ms: number;
@@ -62,11 +63,17 @@ export function asUser(sb: Sandbox, argv: string[], env: Record<string, string> 
   return ["setpriv", `--reuid=${sb.uid}`, `--regid=${sb.gid}`, "--clear-groups", "env", "-i", ...vars, ...argv];
 }
 
+/**
+ * One timed run. The peak RSS is GNU time's %M for this process tree alone: Bun's
+ * resourceUsage.maxRSS kept the largest child the bench had ever reaped (a 262 MB bundle
+ * build showed up as every later row's peak).
+ */
 export function sample(argv: string[], cwd?: string): Sample {
   const t0 = performance.now();
-  const p = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe", cwd });
+  const p = Bun.spawnSync(["/usr/bin/time", "-f", "crs-bench-maxrss-kb=%M", ...argv], { stdout: "pipe", stderr: "pipe", cwd });
   const ms = performance.now() - t0;
-  return { ms, rssMB: (p.resourceUsage?.maxRSS ?? 0) / 1e6, code: p.exitCode ?? -1 };
+  const kb = Number(/crs-bench-maxrss-kb=(\d+)\s*$/.exec(p.stderr.toString())?.[1] ?? 0);
+  return { ms, rssMB: (kb * 1024) / 1e6, code: p.exitCode ?? -1 };
 }
 
 export function measure(name: string, argv: string[], opts: { runs?: number; cwd?: string; budget?: string } = {}): Row {
@@ -112,6 +119,7 @@ async function main(): Promise<void> {
     console.error("bench needs root: it measures `check` as a throwaway sandbox user");
     process.exit(1);
   }
+  ensurePackages(["time"], "bench"); // GNU time measures each run's peak RSS
   if (Bun.spawnSync([process.execPath, "scripts/build.ts"], { stdio: ["inherit", "inherit", "inherit"] }).exitCode !== 0) process.exit(1);
   const sb = await createSandbox("crsbench" + (process.env.CRS_E2E_SUFFIX ?? ""));
   try {
