@@ -72,6 +72,26 @@ describe("the UI plans what the headless commands plan", () => {
     expect(offer.choices.map((c) => c.label)).toEqual(["use the distribution's", "nerdctl-full v2.2.2 (already fetched)"]);
   });
 
+  test("applying the fetch: a download that fails is the apply's failure, and nothing is activated", async () => {
+    ({ h: host } = await machine({ active: false, enabled: false }));
+    await host.chmod("/run/user/1000", 0o700);
+    // a loopback proxy nobody listens on: the download is refused at once (no outside traffic)
+    const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = server.port;
+    server.stop(true);
+    (host.env as Record<string, string>).HTTPS_PROXY = `http://127.0.0.1:${port}`;
+    const paths = resolvePaths(host.env, host.uid);
+    const engine = createEngine(host);
+    const plan = await engine.plan({ ...NONE, components: true });
+    const progress: string[] = [];
+    const outcome = await engine.apply(plan, (p) => progress.push(`${p.index} ${p.state}`), new AbortController().signal);
+    expect(outcome.ok).toBe(false);
+    expect(outcome.error).toMatch(/download of https:\/\/github.com\/containerd\/nerdctl\/releases\/download\/v2.2.2\/nerdctl-full-2.2.2-linux-\w+.tar.gz failed/);
+    expect(progress).toEqual(["0 running", "0 failed"]);
+    expect(await host.readlink(join(componentsDir(paths), "current"))).toBeNull();
+    expect(await host.exists(versionDir(paths, "2.2.2"))).toBe(false);
+  }, 30_000);
+
   test("settings: the override drop-in is exactly what `configure --mtu 1500` writes, before the unit starts", async () => {
     ({ h: host } = await machine({ active: false, enabled: false }));
     const paths = resolvePaths(host.env, host.uid);
