@@ -71,9 +71,11 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
         <ChooseScreen
           initial={choices?.addons ?? null}
           onBack={installed.installed ? home : () => setView({ name: "checks", run: 0 })}
-          onNext={(ids, all) => {
+          initialComponents={choices?.components}
+          onNext={(ids, all, components) => {
             setAddons(all.filter((a) => ids.includes(a.id)));
-            setChoices({ ...(choices ?? base()), addons: ids });
+            const { components: _was, ...rest } = choices ?? base();
+            setChoices({ ...rest, addons: ids, ...(components ? { components } : {}) });
             setView({ name: "settings", back: "choose" });
           }}
         />
@@ -109,9 +111,9 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
           plan={view.plan}
           onExit={onExit}
           onDone={(outcome) =>
-            // containerd is up: now plan the add-ons that were waiting for it
+            // containerd is up (or the bundle is active): now plan what was waiting for it
             // (what this first part changed is carried to the done screen's summary)
-            view.plan.deferred?.length && choices
+            (view.plan.deferred?.length || view.plan.components) && choices
               ? setView({ name: "review", request: { kind: "choices", choices: { ...choices } }, earlier: [...(view.earlier ?? []), ...(view.plan.summary ?? [])] })
               : setView({ name: "done", outcome, plan: view.plan, earlier: view.earlier })
           }

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { outputArgs, runContext } from "./_shared.ts";
+import "../plugins/index.ts"; // every add-on registers itself (the switch waits on their probes): the composition happens here, at the edge
 import { UsageError } from "../core/os/errors.ts";
 import { componentsStatus, installComponents, removeComponents } from "../core/components/actions.ts";
 import { DEFAULT_VERSION } from "../core/components/release.ts";

@@ -108,6 +108,9 @@ registerPlugin({
     const all = await Promise.all(units.map((u) => daemonStatus(ctx.host, ctx.paths, u, buildkitProbe(socketOfUnit(ctx, u)))));
     return { installed: all.some((s) => s.installed), enabled: all.some((s) => s.enabled), active: all.some((s) => s.active), detail: all.map((s) => s.detail).join("; ") };
   },
+  async probes(ctx) {
+    return (await ownedBuildkitUnits(ctx.host, ctx.paths)).map((unit) => ({ unit, probe: buildkitProbe(socketOfUnit(ctx, unit)) }));
+  },
   /** The worker and namespace, read back from the flags in its unit's ExecStart. */
   async currentOptions(ctx) {
     const [unit] = await ownedBuildkitUnits(ctx.host, ctx.paths);

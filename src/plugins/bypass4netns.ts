@@ -53,4 +53,5 @@ registerPlugin({
     return { steps: await daemonUninstallSteps(ctx.host, ctx.paths, UNIT), warnings: [], notes: [] };
   },
   status: (ctx) => daemonStatus(ctx.host, ctx.paths, UNIT, bypass4netnsdProbe(socket(ctx))),
+  probes: async (ctx) => [{ unit: UNIT, probe: bypass4netnsdProbe(socket(ctx)) }],
 });

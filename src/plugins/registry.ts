@@ -5,6 +5,7 @@ import type { Host } from "../core/os/host.ts";
 import type { Paths } from "../core/os/paths.ts";
 import type { Finding } from "../core/checks/findings.ts";
 import type { Step } from "../core/plan/steps.ts";
+import type { AddonProbe } from "../core/containerd/addon-ready.ts";
 
 export interface PluginContext {
   host: Host;
@@ -65,6 +66,12 @@ export interface PluginStatus {
   detail?: string;
 }
 
+/** A unit of an add-on and the request it must answer to count as working. */
+export interface UnitProbe {
+  unit: string;
+  probe: AddonProbe;
+}
+
 export interface Plugin {
   id: string;
   title: string;
@@ -85,6 +92,8 @@ export interface Plugin {
   installPlan(ctx: PluginContext, options: Record<string, string>): Promise<PluginPlan>;
   uninstallPlan(ctx: PluginContext): Promise<PluginPlan>;
   status(ctx: PluginContext): Promise<PluginStatus>;
+  /** its installed units and the probe that tells each answers (the one install waits for and status asks): a components switch waits on them */
+  probes?(ctx: PluginContext): Promise<UnitProbe[]>;
   /** the options the installed add-on runs with (read back for `status --export`); none when absent */
   currentOptions?(ctx: PluginContext): Promise<Record<string, string>>;
 }

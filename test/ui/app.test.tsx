@@ -10,6 +10,8 @@ import { KEY, renderWith } from "./harness.tsx";
 import { scriptedEngine, FINDINGS } from "./scripted-engine.ts";
 import { WelcomeScreen } from "../../ui/screens/welcome.tsx";
 import { ReviewScreen } from "../../ui/screens/review.tsx";
+import { fakeSystemd } from "../helpers/fake-systemd.ts";
+import { createEngine } from "../../ui/engine/create-engine.ts";
 
 afterEach(() => cleanup());
 
@@ -202,6 +204,36 @@ describe("app: other paths", () => {
     await a.press(KEY.enter);
     await a.waitFor("Enter apply");
     expect(engine.calls).toContain(`plan ${JSON.stringify({ addons: [], addonOptions: {}, settings: {} })}`);
+  });
+
+  test("containerd from the nerdctl-full bundle: the real engine puts the fetch first in the reviewed plan, containerd's plan after it", async () => {
+    const { h } = await fakeSystemd();
+    try {
+      const real = createEngine(h);
+      const engine = scriptedEngine();
+      const plans: unknown[] = [];
+      engine.components = real.components;
+      engine.plan = async (c) => {
+        plans.push(c);
+        return real.plan(c);
+      };
+      const a = app(engine);
+      await toChoose(a);
+      // the engine's wording: no size is pinned for the tarballs, so none is shown
+      await a.waitFor("( ) fetch nerdctl-full v2.2.2");
+      expect(a.inst.lastFrame()).not.toContain("MB");
+      await a.press("c", KEY.enter);
+      await a.waitFor("Leave a value empty");
+      await a.press(KEY.enter);
+      const f = await a.waitFor("Enter apply");
+      expect(plans).toEqual([{ addons: [], addonOptions: {}, settings: {}, components: true }]);
+      expect(f).toContain("Fetch nerdctl-full 2.2.2 (containerd next): 1 step.");
+      expect(f).toContain("Fetch, verify and activate nerdctl-full 2.2.2");
+      expect(f).toContain("https://github.com/containerd/nerdctl/releases/download/v2.2.2/nerdctl-full-2.2.2-linux-");
+      expect(f).toContain("Then containerd: its plan is made once the bundle is active");
+    } finally {
+      await h.cleanup();
+    }
   });
 
   test("a plan with deferred add-ons: after containerd is applied, the add-ons' plan is reviewed", async () => {

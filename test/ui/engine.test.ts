@@ -12,6 +12,8 @@ import { planConfigure } from "../../src/core/rootlesskit/configure.ts";
 import { renderPlan } from "../../src/core/plan/render.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
 import type { PlanView } from "../../ui/engine/types.ts";
+import { join } from "node:path";
+import { activate, componentsDir, metaFile, versionDir } from "../../src/core/components/store.ts";
 import { parseDesiredState } from "../../src/core/desired-state/parse.ts";
 import { decideApply, phaseBSteps } from "../../src/core/desired-state/plan.ts";
 
@@ -48,6 +50,47 @@ describe("the UI plans what the headless commands plan", () => {
     // the labels are the ones --dry-run prints, in the same order
     expect(ui.items.map((i) => i.label)).toEqual((await previewPlan(host, headless.steps)).map((p) => p.label));
   });
+
+  test("the nerdctl-full bundle chosen: fetched first (install --components' order); once active, containerd's plan is install's", async () => {
+    ({ h: host } = await machine({ active: false, enabled: false }));
+    const paths = resolvePaths(host.env, host.uid);
+    const engine = createEngine(host);
+    const fetch = await engine.plan({ ...NONE, components: true });
+    expect(fetch.components).toEqual({ version: "2.2.2" });
+    expect(fetch.steps).toEqual([]);
+    expect(fetch.items.map((i) => i.label)).toEqual(["Fetch, verify and activate nerdctl-full 2.2.2"]);
+    expect((await engine.components()).selected).toBe("distribution");
+    // the bundle is active (as after the fetch): the next plan is `install`'s, as `install --components` runs it
+    await host.mkdirp(join(componentsDir(paths), "2.2.2"));
+    await host.writeFileAtomic(metaFile(versionDir(paths, "2.2.2")), JSON.stringify({ version: "2.2.2" }));
+    await activate(host, paths, "2.2.2");
+    const next = await engine.plan({ ...NONE, components: true });
+    expect(next.components).toBeUndefined();
+    expect(await renderPlan(host, next.steps)).toBe(await renderPlan(host, (await planInstall(host, paths)).steps));
+    const offer = await engine.components();
+    expect(offer.selected).toBe("bundle");
+    expect(offer.choices.map((c) => c.label)).toEqual(["use the distribution's", "nerdctl-full v2.2.2 (already fetched)"]);
+  });
+
+  test("applying the fetch: a download that fails is the apply's failure, and nothing is activated", async () => {
+    ({ h: host } = await machine({ active: false, enabled: false }));
+    await host.chmod("/run/user/1000", 0o700);
+    // a loopback proxy nobody listens on: the download is refused at once (no outside traffic)
+    const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = server.port;
+    server.stop(true);
+    (host.env as Record<string, string>).HTTPS_PROXY = `http://127.0.0.1:${port}`;
+    const paths = resolvePaths(host.env, host.uid);
+    const engine = createEngine(host);
+    const plan = await engine.plan({ ...NONE, components: true });
+    const progress: string[] = [];
+    const outcome = await engine.apply(plan, (p) => progress.push(`${p.index} ${p.state}`), new AbortController().signal);
+    expect(outcome.ok).toBe(false);
+    expect(outcome.error).toMatch(/download of https:\/\/github.com\/containerd\/nerdctl\/releases\/download\/v2.2.2\/nerdctl-full-2.2.2-linux-\w+.tar.gz failed/);
+    expect(progress).toEqual(["0 running", "0 failed"]);
+    expect(await host.readlink(join(componentsDir(paths), "current"))).toBeNull();
+    expect(await host.exists(versionDir(paths, "2.2.2"))).toBe(false);
+  }, 30_000);
 
   test("settings: the override drop-in is exactly what `configure --mtu 1500` writes, before the unit starts", async () => {
     ({ h: host } = await machine({ active: false, enabled: false }));

@@ -151,6 +151,33 @@ describe("choose", () => {
     expect(f).toContain("› [ ] fuse-overlayfs snapshotter");
   });
 
+  test("containerd and RootlessKit: the distribution's or the nerdctl-full bundle; `c` switches, Enter passes the choice", async () => {
+    let chosen: boolean | null = null;
+    const h = renderWith(<ChooseScreen initial={[]} onBack={() => {}} onNext={(_ids, _all, components) => (chosen = components)} />, scriptedEngine());
+    const f = await h.waitFor("fetch nerdctl-full");
+    expect(f).toContain("containerd and RootlessKit:");
+    expect(f).toContain("(•) use the distribution's");
+    expect(f).toContain("( ) fetch nerdctl-full v2.2.2 (230 MB)");
+    expect(f).toContain("c containerd from");
+    fits(f);
+    await h.press("c");
+    await h.waitFor("(•) fetch nerdctl-full v2.2.2 (230 MB)");
+    expect(h.lastFrame()).toContain("( ) use the distribution's");
+    await h.press(KEY.enter);
+    expect(chosen!).toBe(true);
+  });
+
+  test("the bundle's size unknown: no size is shown; a bundle already active is preselected", async () => {
+    const components = { version: "2.2.2", selected: "bundle" as const, choices: [{ id: "distribution" as const, label: "use the distribution's" }, { id: "bundle" as const, label: "fetch nerdctl-full v2.2.2" }] };
+    let chosen: boolean | null = null;
+    const h = renderWith(<ChooseScreen initial={[]} onBack={() => {}} onNext={(_ids, _all, c) => (chosen = c)} />, scriptedEngine({ components }));
+    const f = await h.waitFor("fetch nerdctl-full");
+    expect(f).toContain("(•) fetch nerdctl-full v2.2.2\n");
+    expect(f).not.toContain("MB");
+    await h.press(KEY.enter);
+    expect(chosen!).toBe(true);
+  });
+
   test("Esc goes back instead of quitting", async () => {
     let back = 0;
     const h = renderWith(<ChooseScreen initial={[]} onBack={() => back++} onNext={() => {}} />, scriptedEngine());

@@ -2,7 +2,7 @@
 // and an apply whose steps advance when the test says so (to test cancelling mid-apply).
 // The real adapter is tested against the engine on a TestHost (engine.test.ts).
 import type { Finding } from "../../src/core/checks/findings.ts";
-import type { Addon, ApplyOutcome, ApplyProgress, CheckGroup, Engine, InstalledState, PlanView, SettingField } from "../../ui/engine/types.ts";
+import type { Addon, ApplyOutcome, ComponentsOffer, ApplyProgress, CheckGroup, Engine, InstalledState, PlanView, SettingField } from "../../ui/engine/types.ts";
 
 export const FACTS = { user: "alice (uid 1000)", distro: "Debian GNU/Linux 12 (bookworm)", kernel: "6.1.0-13-amd64", cgroup: "v2", rootlesskit: "1.1.0", containerd: "1.6.20" };
 
@@ -51,7 +51,16 @@ export interface Scripted extends Engine {
   lastSignal?: AbortSignal;
 }
 
-export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?: Addon[]; fields?: SettingField[]; plan?: PlanView; manualApply?: boolean; checkGroups?: string[] } = {}): Scripted {
+export const COMPONENTS: ComponentsOffer = {
+  version: "2.2.2",
+  selected: "distribution",
+  choices: [
+    { id: "distribution", label: "use the distribution's" },
+    { id: "bundle", label: "fetch nerdctl-full v2.2.2 (230 MB)" },
+  ],
+};
+
+export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?: Addon[]; components?: ComponentsOffer; fields?: SettingField[]; plan?: PlanView; manualApply?: boolean; checkGroups?: string[] } = {}): Scripted {
   const titles = over.checkGroups ?? ["Checking RootlessKit functionality"];
   let finish: (f: Finding[]) => void = () => {};
   let finishOne: (i: number, f: Finding[]) => void = () => {};
@@ -84,6 +93,7 @@ export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?
       return lines.length ? ["sudo sh -eux <<'EOF'", ...lines, "EOF"].join("\n") : "";
     },
     addons: async () => over.addons ?? ADDONS,
+    components: async () => over.components ?? COMPONENTS,
     settings: async () => over.fields ?? FIELDS,
     status: async () => ({ installed: false, active: false, detail: [], addons: [], settings: {}, ...over.status }),
     plan: async (choices) => {

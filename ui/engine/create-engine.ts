@@ -18,10 +18,14 @@ import { settingFields } from "./settings.ts";
 import { installedState } from "./status.ts";
 import { planForChoices, planForUninstall, nextStepsFor, snapshotterDefault } from "./plans.ts";
 import { applyWithProgress } from "./apply.ts";
+import { applyComponents, componentsOffer } from "./components.ts";
+import { currentBin } from "../../src/core/components/store.ts";
 import type { Engine } from "./types.ts";
 
 export function createEngine(host: Host): Engine {
   const paths = resolvePaths(host.env, host.uid);
+  // the active nerdctl-full bundle's programs come first, as on the units' PATH (as every command's run context)
+  host.preferDirs = [currentBin(paths)];
   let facts: Promise<Facts> | null = null;
   const getFacts = () => (facts ??= environmentFacts(host, paths).then((r) => r.facts));
   return {
@@ -43,6 +47,7 @@ export function createEngine(host: Host): Engine {
         installed: a.status?.installed ?? false,
         options: a.options,
       })),
+    components: () => componentsOffer(host, paths),
     settings: async () => {
       const [rk, current] = await Promise.all([probeRootlessKitFacts(host), unitSettings(host, paths)]);
       return settingFields(rk, paths, current);
@@ -51,6 +56,8 @@ export function createEngine(host: Host): Engine {
     plan: (choices) => planForChoices(host, paths, choices),
     uninstallPlan: (purge) => planForUninstall(host, paths, purge),
     apply: (plan, onProgress, signal) =>
+      // the bundle takes its own lock, as `components install` does
+      plan.components ? applyComponents(host, paths, plan, onProgress, signal) :
       // an interrupted earlier run is recovered first (its messages are for the headless transcript)
       withRunLock(host, paths, { purpose: "interactive installer" }, { warn: () => {}, info: () => {} }, () =>
         applyWithProgress(host, plan, onProgress, signal, {

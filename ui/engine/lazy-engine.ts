@@ -19,6 +19,7 @@ export function lazyEngine(host: Host): Engine {
       return loaded.sudoBlock(findings);
     },
     addons: later("addons") as Engine["addons"],
+    components: later("components") as Engine["components"],
     settings: later("settings") as Engine["settings"],
     status: later("status") as Engine["status"],
     plan: later("plan") as Engine["plan"],

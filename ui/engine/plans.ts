@@ -17,6 +17,7 @@ import { planView } from "./plan-view.ts";
 import { shellQuote as shq } from "../../src/core/os/shell.ts";
 import { configuredSnapshotters } from "../../src/core/lifecycle/status.ts";
 import { proxyWarnings } from "../../src/core/rootlesskit/proxy.ts";
+import { componentsPlan } from "./components.ts";
 
 /** The user's choices as a desired state, the form `apply -f` converges to. */
 export function desiredState(choices: Choices): ParsedDesiredState {
@@ -39,6 +40,9 @@ export function desiredState(choices: Choices): ParsedDesiredState {
  * add-ons, one restart, the checks that the new settings are in effect and add-ons answer).
  */
 export async function planForChoices(host: Host, paths: Paths, choices: Choices): Promise<PlanView> {
+  // the bundle first (as `install --components`): containerd's plan then finds its programs
+  const fetch = await componentsPlan(host, paths, choices);
+  if (fetch) return fetch;
   let d;
   try {
     d = await decideApply(host, paths, desiredState(choices));

@@ -59,6 +59,16 @@ export interface Choices {
   addonOptions: Record<string, Record<string, string>>;
   /** only the settings the user set; the rest keep their defaults */
   settings: Record<string, string>;
+  /** containerd and RootlessKit from the nerdctl-full bundle (`install --components`) instead of the distribution's */
+  components?: boolean;
+}
+
+/** Where containerd and RootlessKit come from: the choices the choose screen offers, worded by the engine. */
+export interface ComponentsOffer {
+  /** the bundle's version */
+  version: string;
+  selected: "distribution" | "bundle";
+  choices: { id: "distribution" | "bundle"; label: string; disabledReason?: string }[];
 }
 
 /** One step as the review shows it: its label (src/core/plan/label.ts), why it is there, what it does to its object, a diff for files. */
@@ -82,6 +92,8 @@ export interface PlanView {
   summary?: string[];
   /** add-on changes planned only once this plan has run (they need a running containerd) */
   deferred?: string[];
+  /** the nerdctl-full bundle this plan fetches, verifies and activates (its one item); containerd's plan follows once it is active */
+  components?: { version: string };
   /** a plan that starts containerd for the first time: the directories its launcher will create (removed while empty after a failure) */
   launcherDirs?: string[];
 }
@@ -118,6 +130,8 @@ export interface Engine {
   checks(onGroup: (group: CheckGroup) => void): Promise<Finding[]>;
   sudoBlock(findings: readonly Finding[]): string;
   addons(): Promise<Addon[]>;
+  /** containerd and RootlessKit: the distribution's, or the nerdctl-full bundle */
+  components(): Promise<ComponentsOffer>;
   settings(): Promise<SettingField[]>;
   status(): Promise<InstalledState>;
   /** the plan that brings the machine to what was chosen */

@@ -18,8 +18,8 @@ export function useApply(plan: PlanView): ApplyState {
   const quit = useQuit();
   const started = useRef(false);
   const [state, setState] = useState<ApplyState>(() => ({
-    states: plan.steps.map(() => "pending"),
-    details: plan.steps.map(() => undefined),
+    states: plan.items.map(() => "pending"),
+    details: plan.items.map(() => undefined),
   }));
   useEffect(() => {
     if (started.current) return;

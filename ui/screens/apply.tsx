@@ -29,11 +29,11 @@ export function ApplyScreen({ plan, onDone, onExit }: { plan: PlanView; onDone: 
   const finished = apply.states.filter((s) => s === "done").length;
   const rows: Row[] = [
     <Text key="progress" wrap="truncate-end">
-      {progressBar(finished, plan.steps.length, Math.min(30, width - 20))} {finished}/{plan.steps.length}
+      {progressBar(finished, plan.items.length, Math.min(30, width - 20))} {finished}/{plan.items.length}
     </Text>,
     blankRow("b0"),
   ];
-  plan.steps.forEach((_, i) => {
+  plan.items.forEach((_, i) => {
     const s = apply.states[i]!;
     rows.push(
       <Text key={`s.${i}`} wrap="truncate-end" dimColor={s === "pending"}>

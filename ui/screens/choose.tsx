@@ -1,4 +1,5 @@
-// Choose what to install: containerd (always) and the add-ons, each with its availability.
+// Choose what to install: containerd (always, from the distribution or the nerdctl-full bundle:
+// `c` switches) and the add-ons, each with its availability.
 import { useRef, useState } from "react";
 import { Text } from "ink";
 import { Screen } from "../components/screen.tsx";
@@ -7,13 +8,18 @@ import { blankRow, textRows, type Row } from "../components/line.tsx";
 import { followCursor, multiSelectRows } from "../components/multi-select.tsx";
 import { useTheme } from "../contexts/app-context.tsx";
 import { useAddons } from "../hooks/use-addons.ts";
+import { useComponents } from "../hooks/use-components.ts";
 import { useKeys } from "../hooks/use-keys.ts";
 import { useLayout } from "../hooks/use-layout.ts";
 import type { Addon } from "../engine/types.ts";
 
-export function ChooseScreen({ initial, onNext, onBack }: { initial: string[] | null; onNext: (addons: string[], all: Addon[]) => void; onBack: () => void }) {
+export function ChooseScreen({ initial, initialComponents, onNext, onBack }: { initial: string[] | null; initialComponents?: boolean; onNext: (addons: string[], all: Addon[], components: boolean) => void; onBack: () => void }) {
   const theme = useTheme();
   const addons = useAddons();
+  const offer = useComponents();
+  const [bundle, setBundle] = useState<boolean | undefined>(initialComponents);
+  const useBundle = bundle ?? offer.value?.selected === "bundle";
+  const bundleChoice = offer.value?.choices.find((c) => c.id === "bundle");
   const { width, bodyHeight } = useLayout();
   const height = bodyHeight(0);
   const [cursor, setCursor] = useState(0);
@@ -25,8 +31,20 @@ export function ChooseScreen({ initial, onNext, onBack }: { initial: string[] | 
       {"  [x] containerd"}
       <Text dimColor> (always: the rootless daemon as containerd.service)</Text>
     </Text>,
-    blankRow("b0"),
   ];
+  if (offer.value) {
+    rows.push(<Text key="cs" wrap="truncate-end">{"      containerd and RootlessKit:"}<Text dimColor> (c switches)</Text></Text>);
+    for (const c of offer.value.choices) {
+      const on = (c.id === "bundle") === useBundle;
+      rows.push(
+        <Text key={`c.${c.id}`} wrap="truncate-end" dimColor={Boolean(c.disabledReason)}>
+          {`        (${on ? "•" : " "}) ${c.label}`}
+          {c.disabledReason ? <Text dimColor>{` — not available: ${c.disabledReason}`}</Text> : null}
+        </Text>,
+      );
+    }
+  }
+  rows.push(blankRow("b0"));
   if (addons.loading) rows.push(<Text key="l"><Spinner color={theme.accent} /> Looking for add-ons…</Text>);
   if (addons.error) rows.push(...textRows("err", `Could not list the add-ons: ${addons.error}`, width, { color: theme.error }));
   if (addons.value && list.length === 0) rows.push(...textRows("none", "No add-ons are registered in this build.", width, { dimColor: true }));
@@ -34,7 +52,7 @@ export function ChooseScreen({ initial, onNext, onBack }: { initial: string[] | 
   const ms = multiSelectRows(items, selected, cursor, width, theme);
   rows.push(...ms.rows);
   const [offset, setOffset] = useState(0);
-  const shown = followCursor(offset, ms.cursorRow + 2, height);
+  const shown = followCursor(offset, ms.cursorRow + rows.length - ms.rows.length, height);
   if (shown !== offset) setOffset(shown);
   // several keys may arrive in one chunk: cursor and ticks from refs, not this render's state
   const cursorRef = useRef(cursor);
@@ -52,7 +70,9 @@ export function ChooseScreen({ initial, onNext, onBack }: { initial: string[] | 
         else next.add(id);
         pickedRef.current = next;
         setPicked(next);
-      } else if (key.return && addons.value) onNext(list.filter((a) => pickedRef.current.has(a.id)).map((a) => a.id), list);
+      } else if (input === "c" && bundleChoice && !bundleChoice.disabledReason) {
+        setBundle(!useBundle);
+      } else if (key.return && addons.value && !offer.loading) onNext(list.filter((a) => pickedRef.current.has(a.id)).map((a) => a.id), list, useBundle);
     },
     { escBack: onBack },
   );
@@ -62,7 +82,7 @@ export function ChooseScreen({ initial, onNext, onBack }: { initial: string[] | 
       rows={rows}
       height={height}
       offset={shown}
-      keys={[["↑↓", "move"], ["Space", "tick"], ["Enter", "settings"], ["Esc", "back"], ["q", "quit"]]}
+      keys={[["↑↓", "move"], ["Space", "tick"], ["c", "containerd from"], ["Enter", "settings"], ["Esc", "back"], ["q", "quit"]]}
     />
   );
 }

@@ -22,8 +22,9 @@ export function ReviewScreen({ request, onApply, onBack }: { request: PlanReques
   if (plan.error) rows.push(...textRows("err", plan.error, width, { color: theme.error }));
   const p = plan.value;
   if (p) {
-    rows.push(...textRows("t", p.unchanged ? `${p.title}: nothing to change, the machine is already like this.` : `${p.title}: ${p.steps.length} step${p.steps.length === 1 ? "" : "s"}.`, width, { bold: true }));
+    rows.push(...textRows("t", p.unchanged ? `${p.title}: nothing to change, the machine is already like this.` : `${p.title}: ${p.items.length} step${p.items.length === 1 ? "" : "s"}.`, width, { bold: true }));
     rows.push(blankRow("b0"), ...planRows(p, width, theme));
+    if (p.components) rows.push(blankRow("bc"), ...textRows("cmp", "Then containerd: its plan is made once the bundle is active (its programs come first on the service's PATH), and shown here before it is applied.", width, { color: theme.accent }));
     if (p.deferred?.length) rows.push(blankRow("b1"), ...textRows("def", `Then the add-ons (${p.deferred.join(", ")}): they run inside containerd's namespace, so their plan is made once containerd runs, and shown here before it is applied.`, width, { color: theme.accent }));
   }
   const scroll = useScroll(rows.length, height);

@@ -6,8 +6,10 @@ import { UserError } from "../os/errors.ts";
 import { inventory, type ProgramInfo } from "./inventory.ts";
 import { provision, type BundleRequest, type Provisioned } from "./provision.ts";
 import { summaryLine, terminalProgress } from "./progress.ts";
+import type { AddonProbe } from "../containerd/addon-ready.ts";
 import { activeVersion, componentsDir, currentLink, deactivate, installedVersions, readMeta, versionDir, type BundleMeta } from "./store.ts";
-import { switchBundle, unitsUsingBundle } from "./switch.ts";
+import { switchBundle, unitsUsingBundle, type UnitProbes } from "./switch.ts";
+import { plugins } from "../../plugins/registry.ts";
 import { normalizeVersion } from "./release.ts";
 
 export interface ComponentsResult {
@@ -33,6 +35,13 @@ async function fetchWithProgress(ctx: RunContext, req: BundleRequest): Promise<P
   }
 }
 
+/** Every installed add-on unit's probe (the request install waits for and status asks), for the switch to wait on. */
+export async function addonProbes(ctx: Pick<RunContext, "host" | "paths">): Promise<UnitProbes> {
+  const out = new Map<string, AddonProbe>();
+  for (const p of plugins()) for (const { unit, probe } of (await p.probes?.({ host: ctx.host, paths: ctx.paths })) ?? []) out.set(unit, probe);
+  return out;
+}
+
 const strip = ({ dir: _d, ...rest }: Provisioned) => rest;
 
 /** Fetches, verifies and unpacks a bundle and makes it active (restarting what runs from it). */
@@ -48,7 +57,7 @@ export async function installComponents(ctx: RunContext, req: BundleRequest, opt
     }
     let restarted: string[];
     try {
-      ({ restarted } = await switchBundle(host, paths, previous, p.version, (m) => reporter.info(m)));
+      ({ restarted } = await switchBundle(host, paths, previous, p.version, (m) => reporter.info(m), { probes: await addonProbes(ctx) }));
     } catch (e) {
       if (p.changed) await host.remove(p.dir, { recursive: true });
       throw e;

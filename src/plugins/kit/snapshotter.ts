@@ -111,5 +111,8 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
     status(ctx) {
       return daemonStatus(ctx.host, ctx.paths, spec.unit, snapshotterProbe(ctx.paths, spec.id));
     },
+    async probes(ctx) {
+      return [{ unit: spec.unit, probe: snapshotterProbe(ctx.paths, spec.id) }];
+    },
   };
 }
