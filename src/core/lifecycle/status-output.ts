@@ -44,6 +44,7 @@ export function printStatus(reporter: Reporter, r: StatusReport, user = ""): voi
     lines.push(`  ${a.id.padEnd(KEY_WIDTH - 2)}${state}${a.installed && a.detail ? ` (${a.detail})` : ""}`);
   }
   reporter.plain(lines.join("\n"));
-  if (c.installed && !c.active) reporter.warn(`containerd is not running; start it with \`systemctl --user start ${CONTAINERD_UNIT}\``);
+  for (const u of r.units) if (u.failure) reporter.warn(`${u.failure.reason}.\nFix: ${u.failure.fix}.`);
+  if (c.installed && !c.active && !c.failure) reporter.warn(`containerd is not running; start it with \`systemctl --user start ${CONTAINERD_UNIT}\``);
   if (!c.installed) reporter.info("containerd is not installed; run `containerd-rootless-systemd install`.");
 }

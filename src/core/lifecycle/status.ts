@@ -7,7 +7,7 @@ import { parseTOML } from "confbox";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
-import { isActive, isEnabled, isOwned, unitStates, type UnitState } from "../systemd/units.ts";
+import { isActive, isEnabled, isOwned, startLimitHit, unitStates, type UnitState } from "../systemd/units.ts";
 import { serverVersion, serviceStateDir } from "../containerd/ready.ts";
 import { parseVersion } from "../os/version.ts";
 import { plugins, type PluginStatus } from "../../plugins/registry.ts";
@@ -23,6 +23,12 @@ export interface UnitReport {
   state: string;
   pid: number | null;
   since: string | null;
+  /** how systemd recorded the last run's end (Result=), e.g. "exit-code", "start-limit-hit" */
+  result: string | null;
+  /** times systemd restarted it since it was last started by hand (NRestarts=) */
+  restarts: number;
+  /** why it is down and how to bring it back, when systemd gave up on it (start-limit-hit) */
+  failure: { reason: string; fix: string } | null;
 }
 
 export interface StatusReport {
@@ -53,6 +59,9 @@ export function unitReport(name: string, fileText: string | null, s: UnitState):
     state: `${s.activeState} (${s.subState})`,
     pid: s.mainPid > 0 ? s.mainPid : null,
     since: isActive(s) && s.activeSince ? s.activeSince : null,
+    result: s.result || null,
+    restarts: s.nRestarts,
+    failure: startLimitHit(s) ?? null,
   };
 }
 

@@ -144,9 +144,11 @@ export interface UnitState {
   fragmentPath: string;
   needDaemonReload: boolean;
   nRestarts: number;
+  /** how the last run ended: success, exit-code, signal, start-limit-hit, ... ("" when unknown) */
+  result?: string;
 }
 
-export const UNIT_PROPERTIES = ["Id", "LoadState", "ActiveState", "SubState", "MainPID", "ActiveEnterTimestamp", "UnitFileState", "FragmentPath", "NeedDaemonReload", "NRestarts"];
+export const UNIT_PROPERTIES = ["Id", "LoadState", "ActiveState", "SubState", "MainPID", "ActiveEnterTimestamp", "UnitFileState", "FragmentPath", "NeedDaemonReload", "NRestarts", "Result"];
 
 /** Parses `systemctl show -p ...` output for one or more units (blocks separated by blank lines). */
 export function parseShow(text: string, names: readonly string[]): UnitState[] {
@@ -171,6 +173,7 @@ export function parseShow(text: string, names: readonly string[]): UnitState[] {
       fragmentPath: p.FragmentPath ?? "",
       needDaemonReload: p.NeedDaemonReload === "yes",
       nRestarts: Number(p.NRestarts ?? 0) || 0,
+      result: p.Result ?? "",
     };
   });
 }
@@ -196,6 +199,20 @@ export function startFailure(s: UnitState): string | undefined {
   if (s.subState === "auto-restart" || s.nRestarts > 0) return `${s.name} exited and systemd is restarting it (${s.activeState}/${s.subState})`;
   if (s.activeState === "inactive") return `${s.name} stopped (${s.subState})`;
   return undefined;
+}
+
+/**
+ * systemd gave up restarting the unit: it crashed StartLimitBurst times within
+ * StartLimitInterval (3 in 60 s for containerd) and stays "failed" until the limit is cleared.
+ * Returns the explanation and the fix, or undefined when the unit is not in that state.
+ */
+export function startLimitHit(s: UnitState): { reason: string; fix: string } | undefined {
+  if (s.activeState !== "failed" || s.result !== "start-limit-hit") return undefined;
+  const restarts = s.nRestarts > 0 ? ` after ${s.nRestarts} restart${s.nRestarts === 1 ? "" : "s"}` : "";
+  return {
+    reason: `${s.name} kept exiting right after it started, so systemd stopped restarting it${restarts} (Result=start-limit-hit: its start limit was hit)`,
+    fix: `find the cause with \`journalctl --user -u ${s.name}\` or \`containerd-rootless-systemd check\`, then clear the limit and start it: \`systemctl --user reset-failed ${s.name} && systemctl --user start ${s.name}\` (or re-run \`containerd-rootless-systemd install\`)`,
+  };
 }
 
 /** `systemctl --user status` and the journal tail, for a failure message. The journal may be empty (no journald). */

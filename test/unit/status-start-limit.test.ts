@@ -1,0 +1,71 @@
+// `status` when systemd gave up on containerd: a crash loop hit StartLimitBurst=3 in 60 s, the
+// unit is "failed" with Result=start-limit-hit and stays down until the limit is cleared. The
+// `systemctl --user show` text below is what systemd 252 prints for such a unit (the same
+// properties the e2e in test/e2e/faults.test.ts reads from the real user manager).
+import { afterEach, expect, test } from "bun:test";
+import { ok, type TestHost } from "../helpers/test-host.ts";
+import { fakeSystemd } from "../helpers/fake-systemd.ts";
+import { applyPlan } from "../../src/core/plan/execute.ts";
+import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
+import { collectStatus } from "../../src/core/lifecycle/status.ts";
+import { printStatus } from "../../src/core/lifecycle/status-output.ts";
+import { Reporter } from "../../src/core/plan/reporter.ts";
+import { parseShow, startLimitHit } from "../../src/core/systemd/units.ts";
+
+let host: TestHost;
+afterEach(() => host?.cleanup());
+
+const SHOW_LIMIT_HIT = [
+  "Id=containerd.service",
+  "LoadState=loaded",
+  "ActiveState=failed",
+  "SubState=failed",
+  "MainPID=0",
+  "ActiveEnterTimestamp=Mon 2026-11-30 03:02:45 UTC",
+  "UnitFileState=enabled",
+  "FragmentPath=/home/alice/.config/systemd/user/containerd.service",
+  "NeedDaemonReload=no",
+  "NRestarts=3",
+  "Result=start-limit-hit",
+  "",
+].join("\n");
+
+test("a failed unit with Result=start-limit-hit is explained with the fix; other failures are not called that", () => {
+  const [s] = parseShow(SHOW_LIMIT_HIT, ["containerd.service"]);
+  expect(s).toMatchObject({ activeState: "failed", result: "start-limit-hit", nRestarts: 3 });
+  const hit = startLimitHit(s!)!;
+  expect(hit.reason).toContain("systemd stopped restarting it after 3 restarts (Result=start-limit-hit");
+  expect(hit.fix).toContain("systemctl --user reset-failed containerd.service && systemctl --user start containerd.service");
+  expect(hit.fix).toContain("containerd-rootless-systemd install");
+  expect(startLimitHit({ ...s!, result: "exit-code" })).toBeUndefined();
+  expect(startLimitHit({ ...s!, activeState: "activating", subState: "auto-restart" })).toBeUndefined();
+});
+
+test("status (human and JSON) says systemd gave up, why, and how to clear it", async () => {
+  const f = await fakeSystemd();
+  host = f.h;
+  await applyPlan(host, (await planInstall(host, f.paths)).steps);
+  const real = host.commands.systemctl!;
+  host.commands.systemctl = (argv, opts) => (argv[2] === "show" && argv.includes("containerd.service") ? ok(SHOW_LIMIT_HIT) : real(argv, opts));
+  const report = await collectStatus(host, f.paths);
+  expect(report.units[0]).toMatchObject({ name: "containerd.service", active: false, state: "failed (failed)", result: "start-limit-hit", restarts: 3 });
+  expect(report.units[0]!.failure?.fix).toContain("systemctl --user reset-failed containerd.service");
+  expect(JSON.parse(JSON.stringify(report)).units[0].failure.reason).toContain("start-limit-hit");
+  printStatus(new Reporter(host), report, "alice");
+  expect(host.err).toContain("[WARNING] containerd.service kept exiting right after it started, so systemd stopped restarting it after 3 restarts");
+  expect(host.err).toContain("Fix: find the cause with `journalctl --user -u containerd.service`");
+  expect(host.err).toContain("`systemctl --user reset-failed containerd.service && systemctl --user start containerd.service` (or re-run `containerd-rootless-systemd install`)");
+  expect(host.err).not.toContain("start it with `systemctl --user start containerd.service`"); // not the plain "not running" hint
+});
+
+test("a unit that is simply stopped keeps the plain hint and no failure", async () => {
+  const f = await fakeSystemd();
+  host = f.h;
+  await applyPlan(host, (await planInstall(host, f.paths)).steps);
+  f.unit.active = false;
+  const report = await collectStatus(host, f.paths);
+  expect(report.units[0]!.failure).toBeNull();
+  printStatus(new Reporter(host), report, "alice");
+  expect(host.err).toContain("containerd is not running; start it with `systemctl --user start containerd.service`");
+  expect(host.err).not.toContain("start-limit-hit");
+});
