@@ -3,6 +3,7 @@
 // daemon-reload, start, wait until the containerd API answers, enable; then the seed's
 // closing lines. A failure shows why (systemctl status, journal, the launcher's stderr),
 // rolls back what this run changed and exits 1. Nothing to change: says so, changed=false.
+import { refuseBrokenDropIns } from "../systemd/dropin-syntax.ts";
 import type { RunContext } from "../plan/run-context.ts";
 import { UserError } from "../os/errors.ts";
 import { gatherSudoLines, isFatal, type Finding } from "../checks/findings.ts";
@@ -52,6 +53,8 @@ export function applyForce(findings: Finding[], force: boolean): Finding[] {
 }
 
 export async function install(ctx: RunContext, opts: InstallOptions = {}): Promise<InstallResult> {
+  // a drop-in line systemd cannot read would silently not apply: refused before anything else
+  await refuseBrokenDropIns(ctx.host, ctx.paths);
   // nothing to change, as files alone show: no checks, no plan, no process
   const same = opts.dryRun ? null : await installedAsPlanned(ctx.host, ctx.paths).catch(() => null);
   if (same) {

@@ -2,6 +2,7 @@
 // Plan: validate the requested values and the resulting whole against the installed
 // RootlessKit before touching anything, and compute the new drop-in text. The change itself
 // (write, daemon-reload, restart, verify, roll back) is plan steps: configure-steps.ts.
+import { refuseBrokenDropIns } from "../systemd/dropin-syntax.ts";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
@@ -61,6 +62,7 @@ function refuseEnvironmentFileKeys(effective: EffectiveSetting[], keys: SettingK
 /** Validates everything and computes the new override.conf; touches nothing. */
 export async function planConfigure(host: Host, paths: Paths, req: ConfigureRequest, facts?: RootlessKitFacts): Promise<ConfigurePlan> {
   parseSettings(req.set, "flag");
+  await refuseBrokenDropIns(host, paths); // editing around a line systemd cannot read would hide it
   const path = overridePath(paths);
   const before = await host.readText(path);
   const changes: Partial<Record<SettingKey, string | null>> = { ...req.set };
