@@ -6,7 +6,9 @@
 // under ~/.config, ~/.local and the state directory (bytes and mode; containerd's own data
 // under ~/.local/share/{containerd,cni} is its store, not ours, and is left out) and the units'
 // is-active/is-enabled. Then: 20 runs at once, a full disk, a read-only ~/.config, a foreign
-// unit, a garbage config.toml, XDG_RUNTIME_DIR=/tmp, and a 0600 config.toml after an add-on.
+// unit, a garbage config.toml, containerd crash-looping into systemd's start limit, a corrupted
+// override.conf, the user manager stopping mid-run, XDG_RUNTIME_DIR=/tmp, and a 0600
+// config.toml after an add-on.
 // Each `held(...)` call counts a scenario instance that held, for the README's table.
 import { test, expect, describe, afterAll } from "bun:test";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, chownSync } from "node:fs";
@@ -274,6 +276,101 @@ describe("faults", () => {
       rmSync(config, { force: true });
     }
   }, 120_000);
+
+  test("containerd crash-looping into systemd's start limit: status explains it and the fix; re-running install clears it", async () => {
+    mustRun("install", "--yes");
+    await settled();
+    const complete = machineState();
+    expect(complete.at(-1)).toBe("containerd.service active enabled");
+    const config = join(home(), ".config/containerd/config.toml");
+    e2e.sb.writeFile(config, "version = 2\n[plugins\n\u0000\u00ff garbage"); // containerd now exits at every start
+    let ok = false;
+    try {
+      e2e.sb.systemctl("restart", "containerd.service");
+      // systemd gave up: "failed" after StartLimitBurst-1 automatic restarts (Result stays exit-code; see units.ts)
+      const limitHit = () => e2e.show("containerd.service", "ActiveState") === "failed" && Number(e2e.show("containerd.service", "NRestarts")) >= 2;
+      await waitFor("containerd.service to hit its start limit", limitHit, 180_000, 200);
+      const before = machineState();
+      const text = cli(["status"]);
+      const json = cli(["status", "--json"]);
+      const unit = JSON.parse(json.stdout).units[0];
+      expect(machineState()).toEqual(before); // status explains; it changes nothing
+      ok = text.code === 0 && text.stderr.includes("its start limit (StartLimitBurst=3 within StartLimitInterval) was hit") && text.stderr.includes("systemctl --user reset-failed containerd.service") && json.code === 0 && unit.failure?.fix.includes("reset-failed");
+      expect(text.code).toBe(0);
+      expect(text.stderr).toContain("containerd.service kept exiting right after it started, so systemd stopped restarting it");
+      expect(text.stderr).toContain("after 2 restarts: its start limit (StartLimitBurst=3 within StartLimitInterval) was hit (Result=exit-code)");
+      expect(text.stderr).toContain("`systemctl --user reset-failed containerd.service && systemctl --user start containerd.service` (or re-run `containerd-rootless-systemd install`)");
+      expect(unit).toMatchObject({ name: "containerd.service", active: false, result: "exit-code", restarts: 2 });
+      expect(unit.failure.reason).toContain("its start limit");
+      // and systemd does refuse a start now (Type=simple: a start it runs succeeds at once), so the limit is real
+      const start = e2e.sb.systemctl("start", "containerd.service");
+      ok &&= start.code !== 0 && e2e.show("containerd.service", "ActiveState") === "failed";
+      expect(start.code).not.toBe(0);
+      expect(e2e.show("containerd.service", "ActiveState")).toBe("failed");
+    } finally {
+      rmSync(config, { force: true });
+    }
+    const again = cli(["install", "--yes"]); // the cause is gone: install clears the limit and starts it
+    await settled();
+    ok &&= again.code === 0 && machineState().join("\n") === complete.join("\n");
+    held("containerd crash-looping into the start limit", ok);
+    expect(again.code).toBe(0);
+    expect(machineState()).toEqual(complete);
+    mustRun("uninstall", "--yes");
+  }, 420_000);
+
+  test("a corrupted override.conf (an unterminated quote, a garbage line): install and configure exit 1 naming file, line and fix; nothing changed", async () => {
+    mustRun("install", "--yes");
+    await settled();
+    const override = join(home(), ".config/systemd/user/containerd.service.d/override.conf");
+    e2e.sb.writeFile(override, '# mine\n[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1400\nthis is garbage\n');
+    try {
+      const before = machineState();
+      const runs = [cli(["install", "--yes"]), cli(["configure", "--mtu", "1500", "--yes"])];
+      const after = machineState();
+      const ok = runs.every((r) => r.code === 1 && r.stderr.includes(`${override}, line 3: `) && r.stderr.includes(`${override}, line 4: `) && r.stderr.includes("Fix or remove those lines")) && after.join("\n") === before.join("\n");
+      held("a corrupted override.conf (install, configure)", ok);
+      for (const r of runs) {
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`${override}, line 3: \`CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1400\` is not a NAME=VALUE assignment systemd can read: an unterminated quote`);
+        expect(r.stderr).toContain(`${override}, line 4: no \`=\``);
+        expect(r.stderr).toContain(`Fix or remove those lines (\`$EDITOR ${override}\`)`);
+      }
+      expect(after).toEqual(before);
+    } finally {
+      rmSync(override, { force: true });
+    }
+    mustRun("uninstall", "--yes");
+  }, 240_000);
+
+  test("the user manager stops in the middle of install: exit 1 saying so; once it is back, the next run converges", async () => {
+    mustRun("install", "--yes");
+    await settled();
+    const complete = machineState();
+    mustRun("uninstall", "--yes");
+    const journal = join(home(), STATE, "journal.json");
+    const run = e2e.sb.runAsync([e2e.bin, "install", "--yes"], { env: { PATH: standins }, timeoutMs: 300_000 });
+    let ok = false;
+    try {
+      // mid-run: the journal is written before the first change and cleared at the end
+      await waitFor("install to be under way", () => existsSync(journal), 120_000, 20);
+      await e2e.sb.stopManager();
+      const r = await run;
+      ok = r.code === 1 && r.stderr.includes("the systemd user manager stopped during the run") && r.stderr.includes("run install again");
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stderr).toContain("the systemd user manager stopped during the run");
+      expect(r.stderr).toContain(`Once your user manager runs again (log in again; as root: \`systemctl start user@${e2e.sb.uid}.service\`), run install again`);
+    } finally {
+      await e2e.sb.startManager();
+    }
+    const next = cli(["install", "--yes"]);
+    await settled();
+    ok &&= next.code === 0 && machineState().join("\n") === complete.join("\n");
+    held("the user manager stopping mid-run", ok);
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(machineState()).toEqual(complete);
+    mustRun("uninstall", "--yes");
+  }, 420_000);
 
   test("a foreign unit file in the way: replaced with a warning, the original kept beside our state", () => {
     const unit = join(home(), ".config/systemd/user/containerd.service");

@@ -1,7 +1,8 @@
 // `status` when systemd gave up on containerd: a crash loop hit StartLimitBurst=3 in 60 s, the
 // unit is "failed" with Result=start-limit-hit and stays down until the limit is cleared. The
 // `systemctl --user show` text below is what systemd 252 prints for such a unit (the same
-// properties the e2e in test/e2e/faults.test.ts reads from the real user manager).
+// properties the e2e in test/e2e/faults.test.ts reads from the real user manager). After an
+// automatic restart the limit refused, systemd 252 shows Result=exit-code with NRestarts=2.
 import { afterEach, expect, test } from "bun:test";
 import { ok, type TestHost } from "../helpers/test-host.ts";
 import { fakeSystemd } from "../helpers/fake-systemd.ts";
@@ -27,6 +28,8 @@ const SHOW_LIMIT_HIT = [
   "NeedDaemonReload=no",
   "NRestarts=3",
   "Result=start-limit-hit",
+  "Restart=always",
+  "StartLimitBurst=3",
   "",
 ].join("\n");
 
@@ -34,10 +37,14 @@ test("a failed unit with Result=start-limit-hit is explained with the fix; other
   const [s] = parseShow(SHOW_LIMIT_HIT, ["containerd.service"]);
   expect(s).toMatchObject({ activeState: "failed", result: "start-limit-hit", nRestarts: 3 });
   const hit = startLimitHit(s!)!;
-  expect(hit.reason).toContain("systemd stopped restarting it after 3 restarts (Result=start-limit-hit");
+  expect(hit.reason).toContain("systemd stopped restarting it after 3 restarts: its start limit (StartLimitBurst=3 within StartLimitInterval) was hit (Result=start-limit-hit)");
   expect(hit.fix).toContain("systemctl --user reset-failed containerd.service && systemctl --user start containerd.service");
   expect(hit.fix).toContain("containerd-rootless-systemd install");
-  expect(startLimitHit({ ...s!, result: "exit-code" })).toBeUndefined();
+  // an automatic restart refused by the limit: systemd 252 keeps the first Result (exit-code)
+  expect(startLimitHit({ ...s!, result: "exit-code", nRestarts: 2 })?.reason).toContain("after 2 restarts: its start limit (StartLimitBurst=3 within StartLimitInterval) was hit (Result=exit-code)");
+  // a unit stopped by hand after one crash, or one without Restart=, is not "gave up"
+  expect(startLimitHit({ ...s!, result: "exit-code", nRestarts: 1 })).toBeUndefined();
+  expect(startLimitHit({ ...s!, result: "exit-code", restart: "no" })).toBeUndefined();
   expect(startLimitHit({ ...s!, activeState: "activating", subState: "auto-restart" })).toBeUndefined();
 });
 

@@ -4,6 +4,7 @@
 // closing lines. A failure shows why (systemctl status, journal, the launcher's stderr),
 // rolls back what this run changed and exits 1. Nothing to change: says so, changed=false.
 import { refuseBrokenDropIns } from "../systemd/dropin-syntax.ts";
+import { managerGone } from "../systemd/units.ts";
 import type { RunContext } from "../plan/run-context.ts";
 import { UserError } from "../os/errors.ts";
 import { gatherSudoLines, isFatal, type Finding } from "../checks/findings.ts";
@@ -122,9 +123,12 @@ async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Pro
       });
     } catch (e) {
       if (!(e instanceof ApplyError) || e.failure.cancelled) throw interruptedOr(e);
+      const gone = managerGone(`${e.message}\n${e.failure.output ?? ""}`);
       throw new UserError(
-        [`${failedStep(e, plan.steps.length)}: ${e.failure.step.kind === "wait" ? e.failure.reason : e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."].join("\n"),
-        "Fix the cause shown above and run install again.",
+        [...(gone ? ["the systemd user manager stopped during the run (systemctl --user: Failed to connect to bus)"] : []), `${failedStep(e, plan.steps.length)}: ${e.failure.step.kind === "wait" ? e.failure.reason : e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."].join("\n"),
+        gone
+          ? `Once your user manager runs again (log in again; as root: \`systemctl start user@${host.uid}.service\`), run install again: it finishes or rolls back what is left.`
+          : "Fix the cause shown above and run install again.",
       );
     }
 

@@ -146,9 +146,12 @@ export interface UnitState {
   nRestarts: number;
   /** how the last run ended: success, exit-code, signal, start-limit-hit, ... ("" when unknown) */
   result?: string;
+  /** Restart= (no, always, on-failure, ...) and StartLimitBurst=, when asked for */
+  restart?: string;
+  startLimitBurst?: number;
 }
 
-export const UNIT_PROPERTIES = ["Id", "LoadState", "ActiveState", "SubState", "MainPID", "ActiveEnterTimestamp", "UnitFileState", "FragmentPath", "NeedDaemonReload", "NRestarts", "Result"];
+export const UNIT_PROPERTIES = ["Id", "LoadState", "ActiveState", "SubState", "MainPID", "ActiveEnterTimestamp", "UnitFileState", "FragmentPath", "NeedDaemonReload", "NRestarts", "Result", "Restart", "StartLimitBurst"];
 
 /** Parses `systemctl show -p ...` output for one or more units (blocks separated by blank lines). */
 export function parseShow(text: string, names: readonly string[]): UnitState[] {
@@ -174,6 +177,8 @@ export function parseShow(text: string, names: readonly string[]): UnitState[] {
       needDaemonReload: p.NeedDaemonReload === "yes",
       nRestarts: Number(p.NRestarts ?? 0) || 0,
       result: p.Result ?? "",
+      restart: p.Restart ?? "",
+      startLimitBurst: Number(p.StartLimitBurst ?? 0) || 0,
     };
   });
 }
@@ -204,16 +209,27 @@ export function startFailure(s: UnitState): string | undefined {
 /**
  * systemd gave up restarting the unit: it crashed StartLimitBurst times within
  * StartLimitInterval (3 in 60 s for containerd) and stays "failed" until the limit is cleared.
- * Returns the explanation and the fix, or undefined when the unit is not in that state.
+ * systemd 252 keeps the first failure's Result (exit-code) when it is an automatic restart that
+ * the limit refuses (service_enter_dead sets Result only while it is "success"), and says
+ * start-limit-hit only for a start it refuses later; so a restarting unit that ended "failed"
+ * with StartLimitBurst-1 restarts behind it counts too. Returns the explanation and the fix,
+ * or undefined when the unit is not in that state.
  */
 export function startLimitHit(s: UnitState): { reason: string; fix: string } | undefined {
-  if (s.activeState !== "failed" || s.result !== "start-limit-hit") return undefined;
+  if (s.activeState !== "failed") return undefined;
+  const burst = s.startLimitBurst ?? 0;
+  const gaveUp = Boolean(s.restart) && s.restart !== "no" && burst > 0 && s.nRestarts >= burst - 1;
+  if (s.result !== "start-limit-hit" && !gaveUp) return undefined;
   const restarts = s.nRestarts > 0 ? ` after ${s.nRestarts} restart${s.nRestarts === 1 ? "" : "s"}` : "";
+  const limit = burst > 0 ? `StartLimitBurst=${burst}` : "StartLimitBurst";
   return {
-    reason: `${s.name} kept exiting right after it started, so systemd stopped restarting it${restarts} (Result=start-limit-hit: its start limit was hit)`,
+    reason: `${s.name} kept exiting right after it started, so systemd stopped restarting it${restarts}: its start limit (${limit} within StartLimitInterval) was hit (Result=${s.result || "?"})`,
     fix: `find the cause with \`journalctl --user -u ${s.name}\` or \`containerd-rootless-systemd check\`, then clear the limit and start it: \`systemctl --user reset-failed ${s.name} && systemctl --user start ${s.name}\` (or re-run \`containerd-rootless-systemd install\`)`,
   };
 }
+
+/** systemctl's words when the user manager is gone (stopped, or the session ended) during a run. */
+export const managerGone = (text: string): boolean => /Failed to connect to (the )?bus|Transport endpoint is not connected/i.test(text);
 
 /** `systemctl --user status` and the journal tail, for a failure message. The journal may be empty (no journald). */
 export async function unitDiagnostics(host: Host, unit: string): Promise<{ status: string; journal: string }> {
