@@ -209,10 +209,10 @@ export function startFailure(s: UnitState): string | undefined {
 /**
  * systemd gave up restarting the unit: it crashed StartLimitBurst times within
  * StartLimitInterval (3 in 60 s for containerd) and stays "failed" until the limit is cleared.
- * systemd 252 keeps the first failure's Result (exit-code) when it is an automatic restart that
- * the limit refuses (service_enter_dead sets Result only while it is "success"), and says
- * start-limit-hit only for a start it refuses later; so a restarting unit that ended "failed"
- * with StartLimitBurst-1 restarts behind it counts too. Returns the explanation and the fix,
+ * systemd 252 keeps the first failure's Result (exit-code) when the limit refuses an automatic
+ * restart (service_enter_dead sets Result only while it is "success"), and a manual start it
+ * refuses then leaves it so too (seen in test/e2e/faults.test.ts); so a restarting unit that
+ * ended "failed" with StartLimitBurst-1 restarts behind it counts as well as start-limit-hit. Returns the explanation and the fix,
  * or undefined when the unit is not in that state.
  */
 export function startLimitHit(s: UnitState): { reason: string; fix: string } | undefined {
