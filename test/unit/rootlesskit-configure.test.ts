@@ -1,17 +1,8 @@
-import { test, expect, afterEach } from "bun:test";
-import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
+import { test, expect } from "bun:test";
 import { planConfigure } from "../../src/core/rootlesskit/configure.ts";
-import { resolvePaths } from "../../src/core/os/paths.ts";
-import { DEBIAN_12_ROOTLESSKIT as FACTS } from "../helpers/rootlesskit-facts.ts";
+import { DEBIAN_12_ROOTLESSKIT as FACTS, OVERRIDE, configureTestHost } from "../helpers/rootlesskit-facts.ts";
 
-const OVERRIDE = "/home/alice/.config/systemd/user/containerd.service.d/override.conf";
-let host: TestHost | undefined;
-afterEach(async () => host?.cleanup());
-
-async function setup(files: Record<string, string> = {}, managerEnv = "") {
-  host = await makeTestHost({ files, commands: { systemctl: () => ok(managerEnv) } });
-  return { host, paths: resolvePaths(host.env, 1000) };
-}
+const setup = configureTestHost();
 
 test("plans the new text and the settings it leads to; writes nothing", async () => {
   const { host, paths } = await setup({ [OVERRIDE]: "# mine\n[Service]\nEnvironment=FOO=bar\n" });

@@ -2,12 +2,11 @@
 // settings of the same model as the RootlessKit ones (configure flags, drop-in, apply, export),
 // validated as URLs with a scheme, never handed to the launcher, and a loopback proxy without
 // detach-netns is called out with what to do.
-import { test, expect, afterEach, describe } from "bun:test";
+import { test, expect, describe, onTestFinished } from "bun:test";
 import { runCommand } from "citty";
-import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
-import { resolvePaths } from "../../src/core/os/paths.ts";
+import { ok } from "../helpers/test-host.ts";
 import { planConfigure } from "../../src/core/rootlesskit/configure.ts";
-import { DEBIAN_12_ROOTLESSKIT as FACTS } from "../helpers/rootlesskit-facts.ts";
+import { DEBIAN_12_ROOTLESSKIT as FACTS, OVERRIDE, configureTestHost } from "../helpers/rootlesskit-facts.ts";
 import { parseSettings, rawSettingsFromEnv, rawSettingsFromFlags, SettingsError, findSetting } from "../../src/core/rootlesskit/settings.ts";
 import { dropInSettings, updateDropIn } from "../../src/core/rootlesskit/dropin.ts";
 import { goProxyValue, isLoopbackProxy, noProxyProblem, proxyUrlProblem, proxyWarnings } from "../../src/core/rootlesskit/proxy.ts";
@@ -16,14 +15,7 @@ import { currentDesiredState } from "../../src/core/desired-state/export.ts";
 import { fakeSystemd } from "../helpers/fake-systemd.ts";
 import configureCommand from "../../src/commands/configure.ts";
 
-const OVERRIDE = "/home/alice/.config/systemd/user/containerd.service.d/override.conf";
-let host: TestHost | undefined;
-afterEach(async () => host?.cleanup());
-
-async function setup(files: Record<string, string> = {}, managerEnv = "") {
-  host = await makeTestHost({ files, commands: { systemctl: () => ok(managerEnv) } });
-  return { host, paths: resolvePaths(host.env, 1000) };
-}
+const setup = configureTestHost();
 
 describe("syntax", () => {
   test("a proxy is a URL with a scheme containerd accepts and a host", () => {
@@ -112,12 +104,13 @@ describe("configure", () => {
   });
 
   test("the command: --https-proxy with a loopback URL warns, writes the drop-in and reports the warning in --json", async () => {
-    ({ h: host } = await fakeSystemd({
+    const { h: host } = await fakeSystemd({
       commands: {
         rootlesskit: (argv) => (argv[1] === "--version" ? ok("rootlesskit version 1.1.0\n") : ok("--net value  network driver [host, slirp4netns]\n")),
         slirp4netns: () => ok("  --netns-type=TYPE\n"),
       },
-    }));
+    });
+    onTestFinished(() => host.cleanup());
     const { result } = await runCommand(configureCommand, { rawArgs: ["--https-proxy", "http://localhost:3128", "--no-proxy", "localhost,.corp", "--yes", "--json"], data: { host } });
     expect(result).toBe(0);
     expect(await host.readText(OVERRIDE)).toBe('[Service]\nEnvironment=HTTPS_PROXY="http://localhost:3128"\nEnvironment=NO_PROXY="localhost,.corp"\n');
