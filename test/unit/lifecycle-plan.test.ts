@@ -75,7 +75,7 @@ describe("install plan", () => {
     expect(await host.exists("/home/alice/.local")).toBe(false);
     expect(await host.exists("/home/alice/.config")).toBe(false);
     // the start loaded the unit: once its file is gone, one reload makes systemd forget it
-    expect(f.verbs).toEqual(["enable --no-reload containerd.service", "start containerd.service", "stop containerd.service", "disable --no-reload containerd.service", "daemon-reload"]);
+    expect(f.verbs).toEqual(["enable --no-reload containerd.service", "start containerd.service", "stop containerd.service", "reset-failed containerd.service", "disable --no-reload containerd.service", "daemon-reload"]);
   });
 
   test("a failed start is diagnosed with the launcher's checks only (--validate, nothing started), in the service's environment: the drop-ins' settings, not the installer's", async () => {

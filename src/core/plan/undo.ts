@@ -58,6 +58,10 @@ export async function runUndo(host: Host, u: Undo): Promise<void> {
       const argv = r.op === "systemctl" ? ["systemctl", "--user", ...r.args] : r.argv;
       const res = r.op === "systemctl" ? await systemctl(host, r.args) : await host.run(r.argv, { timeoutMs: 60_000 });
       if (res.code !== 0) throw new Error(`${shellLine(argv)}: exit code ${res.code}${output(res) ? `: ${output(res)}` : ""}`);
+      // Undoing a start: a unit stopped while it was still starting (RootlessKit killed before its
+      // child is up) exits non-zero and systemd keeps it "failed". Before the run it was not
+      // failed, so the undo clears that too; a unit that is not failed or not loaded is left as is.
+      if (r.op === "systemctl" && r.args[0] === "stop") await systemctl(host, ["reset-failed", ...r.args.slice(1).filter((a) => !a.startsWith("-"))]);
       if (!u.wait) return;
       const w = u.wait;
       const p = await pollUntil(host, () => w.ready(host), { timeoutMs: w.timeoutMs, everyMs: w.everyMs, failed: w.failed ? () => w.failed!(host) : undefined });
