@@ -5,6 +5,7 @@ import { useCallback, useState } from "react";
 import { useApp } from "ink";
 import { AppProvider, type AppContextValue } from "./contexts/app-context.tsx";
 import { QuitProvider } from "./contexts/quit-context.tsx";
+import { KeysProvider } from "./contexts/keys-context.tsx";
 import { useStatus } from "./hooks/use-status.ts";
 import { WelcomeScreen } from "./screens/welcome.tsx";
 import { ChecksScreen } from "./screens/checks.tsx";
@@ -40,7 +41,9 @@ export function App({ context, onExit, quitRequests }: { context: AppContextValu
   return (
     <AppProvider value={context}>
       <QuitProvider onQuit={leave} external={quitRequests}>
-        <Flow onExit={leave} />
+        <KeysProvider>
+          <Flow onExit={leave} />
+        </KeysProvider>
       </QuitProvider>
     </AppProvider>
   );

@@ -4,6 +4,7 @@ import type { ReactElement } from "react";
 import { render } from "ink-testing-library";
 import { AppProvider } from "../../ui/contexts/app-context.tsx";
 import { QuitProvider } from "../../ui/contexts/quit-context.tsx";
+import { KeysProvider } from "../../ui/contexts/keys-context.tsx";
 import { themeFor } from "../../ui/theme.ts";
 import type { Engine } from "../../ui/engine/types.ts";
 
@@ -18,13 +19,26 @@ export interface Harness {
   unmount(): void;
 }
 
-export function renderWith(node: ReactElement, engine: Engine, opts: { cols?: number; rows?: number; env?: Record<string, string> } = {}): Harness {
+/**
+ * `onFrame` sees every frame as Ink writes it (a key sent from there arrives the moment the
+ * frame is out, as from a fast user or a script).
+ */
+export function renderWith(node: ReactElement, engine: Engine, opts: { cols?: number; rows?: number; env?: Record<string, string>; onFrame?: (frame: string, stdin: { write(s: string): void }) => void } = {}): Harness {
   const quits: number[] = [];
   const inst = render(
     <AppProvider value={{ engine, theme: themeFor(opts.env ?? {}), version: "9.9.9" }}>
-      <QuitProvider onQuit={(c) => quits.push(c)}>{node}</QuitProvider>
+      <QuitProvider onQuit={(c) => quits.push(c)}>
+        <KeysProvider>{node}</KeysProvider>
+      </QuitProvider>
     </AppProvider>,
   );
+  if (opts.onFrame) {
+    const write = inst.stdout.write.bind(inst.stdout);
+    inst.stdout.write = (frame: string) => {
+      write(frame);
+      opts.onFrame!(frame, inst.stdin);
+    };
+  }
   const resize = (cols: number, rows: number) => {
     Object.defineProperty(inst.stdout, "columns", { value: cols, configurable: true });
     Object.defineProperty(inst.stdout, "rows", { value: rows, configurable: true });
@@ -46,7 +60,7 @@ export function renderWith(node: ReactElement, engine: Engine, opts: { cols?: nu
     // Ink reads input asynchronously: leave a short gap between keys
     press: async (...keys) => {
       for (const k of keys) {
-        await Bun.sleep(15); // let a new screen attach its input handler
+        await Bun.sleep(15); // one key per chunk, as typed
         inst.stdin.write(k);
         await Bun.sleep(k === KEY.esc ? 80 : 15);
       }

@@ -210,6 +210,22 @@ describe("settings", () => {
     expect(h.quits).toEqual([]);
   });
 
+  test("Enter typed the moment the form shows (before React's passive effects) is not lost", async () => {
+    let values: Record<string, string> | null = null;
+    let sent = false;
+    const h = renderWith(<SettingsScreen addons={[]} initial={{}} onBack={() => {}} onNext={(v) => (values = v)} />, scriptedEngine(), {
+      // the fields load asynchronously; Enter goes out in the microtask after their first frame
+      onFrame: (frame, stdin) => {
+        if (sent || !frame.includes("65520 (default)")) return;
+        sent = true;
+        queueMicrotask(() => stdin.write(KEY.enter));
+      },
+    });
+    await h.waitFor(() => values !== null);
+    expect(sent).toBe(true);
+    expect(values!).toEqual({});
+  });
+
   test("several keys in one chunk (fast typing, paste) go to the right field", async () => {
     let values: Record<string, string> | null = null;
     const h = renderWith(<SettingsScreen addons={[]} initial={{ mtu: "1500" }} onBack={() => {}} onNext={(v) => (values = v)} />, scriptedEngine());
