@@ -21,10 +21,11 @@ export interface ComponentsResult {
   removed?: string[];
 }
 
+/** The caller's onProgress (the UI's bar) when it gives one, else the terminal's live line. */
 async function fetchWithProgress(ctx: RunContext, req: BundleRequest): Promise<Provisioned> {
   const progress = terminalProgress(ctx.host, "Downloading", ctx.reporter.json);
   try {
-    const p = await provision(ctx.host, ctx.paths, { ...req, onProgress: progress.onProgress, signal: ctx.signal });
+    const p = await provision(ctx.host, ctx.paths, { ...req, onProgress: req.onProgress ?? progress.onProgress, signal: ctx.signal });
     progress.done();
     if (p.changed) ctx.reporter.info(`${p.source.includes("://") ? "Downloaded" : "Read"} nerdctl-full ${p.version}: ${summaryLine(p.bytes, p.ms)}, SHA-256 ${p.sha256} verified (${p.trust}); unpacked into ${p.dir}`);
     else ctx.reporter.info(`nerdctl-full ${p.version} is already unpacked in ${p.dir}`);

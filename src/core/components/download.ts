@@ -49,7 +49,8 @@ export const GC_EVERY = 8 << 20;
 /** A failure worth another attempt (connection refused or reset, a 5xx, a stall). */
 class Transient extends Error {}
 
-function checkScheme(url: string, insecureHttp: boolean | undefined): URL {
+/** The URL, when its scheme may be fetched: https, or http with `insecureHttp`. */
+export function checkScheme(url: string, insecureHttp: boolean | undefined): URL {
   let u: URL;
   try {
     u = new URL(url);

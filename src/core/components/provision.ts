@@ -6,7 +6,7 @@ import { basename, dirname, join } from "node:path";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
-import { downloadToFile, GC_EVERY, type Progress } from "./download.ts";
+import { checkScheme, downloadToFile, GC_EVERY, type Progress } from "./download.ts";
 import { bundleArch, bundleFileName, checkHex, DEFAULT_VERSION, normalizeVersion, PINNED, releaseUrl, sumFor, versionFromName } from "./release.ts";
 import { componentsDir, metaFile, readMeta, versionDir, type BundleMeta } from "./store.ts";
 import { unpackInto } from "./unpack.ts";
@@ -44,6 +44,27 @@ export function resolveRequest(host: Host, req: BundleRequest): { version: strin
   const version = normalizeVersion(req.version ?? fromName ?? DEFAULT_VERSION);
   const source = req.from ?? releaseUrl(version, arch);
   return { version, source, local: !isUrl(source) };
+}
+
+const missingFile = (source: string) => new UserError(`${source} does not exist`, "Give the path of a downloaded nerdctl-full-*.tar.gz to --from.");
+
+/**
+ * What a request can be refused for before anything is fetched, without touching the disk:
+ * the version, the --sha256 syntax, the URL's scheme (--insecure-http). The UI's form asks it
+ * on every keystroke; the same errors the commands give.
+ */
+export function checkRequestSyntax(host: Host, req: BundleRequest): { version: string; source: string; local: boolean } {
+  const r = resolveRequest(host, req);
+  if (req.sha256) checkHex(req.sha256);
+  if (!r.local) checkScheme(r.source, req.insecureHttp);
+  return r;
+}
+
+/** checkRequestSyntax, and a local file must exist: what the UI checks before it plans a fetch. */
+export async function checkRequest(host: Host, req: BundleRequest): Promise<{ version: string; source: string; local: boolean }> {
+  const r = checkRequestSyntax(host, req);
+  if (r.local && !(await host.exists(r.source))) throw missingFile(r.source);
+  return r;
 }
 
 /** Removes the directories in `created` that are still empty, deepest first. */
@@ -102,7 +123,7 @@ export async function provision(host: Host, paths: Paths, req: BundleRequest): P
   const existing = await readMeta(host, paths, version);
   if (existing && (!req.sha256 || checkHex(req.sha256) === existing.sha256)) return { ...existing, dir, changed: false, trust: "verified earlier", bytes: 0, ms: 0 };
   if (existing) throw new UserError(`version ${version} is already unpacked, from a tarball with SHA-256 ${existing.sha256}, not ${req.sha256}`, `Remove it first (components remove --version ${version}), or use another version.`);
-  if (local && !(await host.exists(source))) throw new UserError(`${source} does not exist`, "Give the path of a downloaded nerdctl-full-*.tar.gz to --from.");
+  if (local && !(await host.exists(source))) throw missingFile(source);
   const root = componentsDir(paths);
   const created = await mkdirTracked(host, root);
   const download = join(root, `.download-${version}-${host.pid}.tar.gz`);
