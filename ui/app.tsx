@@ -17,7 +17,8 @@ import { DoneScreen } from "./screens/done.tsx";
 import { StatusScreen, type StatusAction } from "./screens/status.tsx";
 import { LoadingScreen } from "./screens/loading.tsx";
 import type { PlanRequest } from "./hooks/use-plan.ts";
-import type { Addon, ApplyOutcome, Choices, InstalledState, PlanView } from "./engine/types.ts";
+import type { Addon, ApplyOutcome, Choices, InstalledState, PlanView, SettingField } from "./engine/types.ts";
+import { componentsSource, componentsValues, isComponentsKey } from "./engine/components-source.ts";
 
 type View =
   | { name: "start" }
@@ -53,6 +54,8 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
   const status = useStatus();
   const [view, setView] = useState<View>({ name: "start" });
   const [addons, setAddons] = useState<Addon[]>([]);
+  // the bundle's version / source / checksum fields, when the bundle is chosen
+  const [bundleFields, setBundleFields] = useState<SettingField[]>([]);
   const [choices, setChoices] = useState<Choices | null>(null);
 
   if (status.loading) return <LoadingScreen text="Reading the current state…" />;
@@ -75,8 +78,9 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
           initial={choices?.addons ?? null}
           onBack={installed.installed ? home : () => setView({ name: "checks", run: 0 })}
           initialComponents={choices?.components}
-          onNext={(ids, all, components) => {
+          onNext={(ids, all, components, fields) => {
             setAddons(all.filter((a) => ids.includes(a.id)));
+            setBundleFields(components ? fields : []);
             const { components: _was, ...rest } = choices ?? base();
             setChoices({ ...rest, addons: ids, ...(components ? { components } : {}) });
             setView({ name: "settings", back: "choose" });
@@ -87,7 +91,8 @@ function Flow({ onExit }: { onExit: (code: number) => void }) {
       return (
         <SettingsScreen
           addons={addons}
-          initial={{ ...(choices ?? base()).settings, ...flattenOptions((choices ?? base()).addonOptions) }}
+          bundleFields={view.back === "choose" ? bundleFields : []}
+          initial={{ ...(choices ?? base()).settings, ...flattenOptions((choices ?? base()).addonOptions), ...componentsValues((choices ?? base()).componentsSource) }}
           onBack={(values) => {
             if (view.back === "home") return home();
             if (values) setChoices(splitValues(choices ?? base(), values));
@@ -142,16 +147,20 @@ function flattenOptions(opts: Choices["addonOptions"]): Record<string, string> {
 }
 
 /**
- * Form values back into choices: "addon.option" keys are add-on options (dropped when that
- * add-on is no longer chosen), the rest settings (whose keys have no dot).
+ * Form values back into choices: "components.*" keys are the bundle's source, "addon.option"
+ * keys are add-on options (dropped when that add-on is no longer chosen), the rest settings
+ * (whose keys have no dot).
  */
 function splitValues(base: Choices, values: Record<string, string>): Choices {
   const settings: Record<string, string> = {};
   const addonOptions: Choices["addonOptions"] = {};
   for (const [k, v] of Object.entries(values)) {
     const dot = k.indexOf(".");
+    if (isComponentsKey(k)) continue;
     if (dot < 0) settings[k] = v;
     else if (base.addons.includes(k.slice(0, dot))) (addonOptions[k.slice(0, dot)] ??= {})[k.slice(dot + 1)] = v;
   }
-  return { ...base, settings, addonOptions };
+  const { componentsSource: _was, ...rest } = base;
+  const source = componentsSource(values);
+  return { ...rest, settings, addonOptions, ...(source ? { componentsSource: source } : {}) };
 }

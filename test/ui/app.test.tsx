@@ -209,6 +209,10 @@ describe("app: other paths", () => {
   test("containerd from the nerdctl-full bundle: the real engine puts the fetch first in the reviewed plan, containerd's plan after it", async () => {
     const { h } = await fakeSystemd();
     try {
+      // the size is asked through a loopback proxy nobody listens on: refused at once (no outside traffic)
+      const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+      closed.stop(true);
+      (h.env as Record<string, string>).HTTPS_PROXY = `http://127.0.0.1:${closed.port}`;
       const real = createEngine(h);
       const engine = scriptedEngine();
       const plans: unknown[] = [];
@@ -219,11 +223,13 @@ describe("app: other paths", () => {
       };
       const a = app(engine);
       await toChoose(a);
-      // the engine's wording: no size is pinned for the tarballs, so none is shown
-      await a.waitFor("( ) fetch nerdctl-full v2.2.2");
+      // the engine's wording: no size is pinned for the tarballs, and the server cannot be asked here
+      await a.waitFor("( ) fetch nerdctl-full v2.2.2 (size unknown)");
       expect(a.inst.lastFrame()).not.toContain("MB");
       await a.press("c", KEY.enter);
-      await a.waitFor("Leave a value empty");
+      // the bundle chosen: its version, source and checksum come first in the settings
+      await a.waitFor("nerdctl-full version (--version)");
+      expect(a.inst.lastFrame()).toContain("From: URL or file (--from)");
       await a.press(KEY.enter);
       const f = await a.waitFor("Enter apply");
       expect(plans).toEqual([{ addons: [], addonOptions: {}, settings: {}, components: true }]);

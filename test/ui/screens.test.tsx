@@ -168,7 +168,7 @@ describe("choose", () => {
   });
 
   test("the bundle's size unknown: no size is shown; a bundle already active is preselected", async () => {
-    const components = { version: "2.2.2", selected: "bundle" as const, choices: [{ id: "distribution" as const, label: "use the distribution's" }, { id: "bundle" as const, label: "fetch nerdctl-full v2.2.2" }] };
+    const components = { version: "2.2.2", selected: "bundle" as const, choices: [{ id: "distribution" as const, label: "use the distribution's" }, { id: "bundle" as const, label: "fetch nerdctl-full v2.2.2" }], fields: [] };
     let chosen: boolean | null = null;
     const h = renderWith(<ChooseScreen initial={[]} onBack={() => {}} onNext={(_ids, _all, c) => (chosen = c)} />, scriptedEngine({ components }));
     const f = await h.waitFor("fetch nerdctl-full");

@@ -48,6 +48,8 @@ export interface Scripted extends Engine {
   finishGroup(index: number, findings: Finding[]): void;
   /** lets the apply run its next step */
   nextStep(): void;
+  /** sends a progress event from the apply under way (a download's figures, say) */
+  emit(p: ApplyProgress): void;
   lastSignal?: AbortSignal;
 }
 
@@ -58,6 +60,7 @@ export const COMPONENTS: ComponentsOffer = {
     { id: "distribution", label: "use the distribution's" },
     { id: "bundle", label: "fetch nerdctl-full v2.2.2 (230 MB)" },
   ],
+  fields: [],
 };
 
 export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?: Addon[]; components?: ComponentsOffer; fields?: SettingField[]; plan?: PlanView; manualApply?: boolean; checkGroups?: string[] } = {}): Scripted {
@@ -66,11 +69,13 @@ export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?
   let finishOne: (i: number, f: Finding[]) => void = () => {};
   const gates: (() => void)[] = [];
   let pendingSteps = 0;
+  let emitTo: (p: ApplyProgress) => void = () => {};
   const e: Scripted = {
     calls: [],
     finishChecks: (f = FINDINGS) => finish(f),
     finishGroup: (i, f) => finishOne(i, f),
     nextStep: () => (gates.length ? gates.shift()!() : pendingSteps++),
+    emit: (p) => emitTo(p),
     environment: async () => FACTS,
     checks: (onGroup: (g: CheckGroup) => void) => {
       e.calls.push("checks");
@@ -93,7 +98,10 @@ export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?
       return lines.length ? ["sudo sh -eux <<'EOF'", ...lines, "EOF"].join("\n") : "";
     },
     addons: async () => over.addons ?? ADDONS,
-    components: async () => over.components ?? COMPONENTS,
+    components: async (opts) => {
+      e.calls.push(`components${opts?.size ? " size" : ""}`);
+      return over.components ?? COMPONENTS;
+    },
     settings: async () => over.fields ?? FIELDS,
     status: async () => ({ installed: false, active: false, detail: [], addons: [], settings: {}, ...over.status }),
     plan: async (choices) => {
@@ -107,6 +115,7 @@ export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?
     apply: async (plan, onProgress: (p: ApplyProgress) => void, signal): Promise<ApplyOutcome> => {
       e.calls.push("apply");
       e.lastSignal = signal;
+      emitTo = onProgress;
       for (let i = 0; i < plan.steps.length; i++) {
         if (i > 0 && signal.aborted) {
           for (let j = 0; j < i; j++) onProgress({ index: j, state: "undone" });

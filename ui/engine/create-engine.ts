@@ -47,7 +47,7 @@ export function createEngine(host: Host): Engine {
         installed: a.status?.installed ?? false,
         options: a.options,
       })),
-    components: () => componentsOffer(host, paths),
+    components: (opts) => componentsOffer(host, paths, opts),
     settings: async () => {
       const [rk, current] = await Promise.all([probeRootlessKitFacts(host), unitSettings(host, paths)]);
       return settingFields(rk, paths, current);

@@ -4,6 +4,7 @@
 import type { Finding } from "../../src/core/checks/findings.ts";
 import type { Step } from "../../src/core/plan/steps.ts";
 import type { StepEffect } from "../../src/core/plan/render.ts";
+import type { ProgressFigures } from "../../src/core/components/progress.ts";
 
 export interface EnvironmentFacts {
   user: string;
@@ -61,6 +62,16 @@ export interface Choices {
   settings: Record<string, string>;
   /** containerd and RootlessKit from the nerdctl-full bundle (`install --components`) instead of the distribution's */
   components?: boolean;
+  /** where the bundle comes from when it is chosen (`--version`, `--from`, `--sha256`, `--insecure-http`); absent: the default release */
+  componentsSource?: ComponentsSource;
+}
+
+export interface ComponentsSource {
+  version?: string;
+  /** a mirror URL or a local file */
+  from?: string;
+  sha256?: string;
+  insecureHttp?: boolean;
 }
 
 /** Where containerd and RootlessKit come from: the choices the choose screen offers, worded by the engine. */
@@ -69,6 +80,8 @@ export interface ComponentsOffer {
   version: string;
   selected: "distribution" | "bundle";
   choices: { id: "distribution" | "bundle"; label: string; disabledReason?: string }[];
+  /** the bundle's version, source and checksum as settings fields (keys "components.*"), checked by the commands' own code */
+  fields: SettingField[];
 }
 
 /** One step as the review shows it: its label (src/core/plan/label.ts), why it is there, what it does to its object, a diff for files. */
@@ -93,7 +106,7 @@ export interface PlanView {
   /** add-on changes planned only once this plan has run (they need a running containerd) */
   deferred?: string[];
   /** the nerdctl-full bundle this plan fetches, verifies and activates (its one item); containerd's plan follows once it is active */
-  components?: { version: string };
+  components?: ComponentsSource & { version: string };
   /** a plan that starts containerd for the first time: the directories its launcher will create (removed while empty after a failure) */
   launcherDirs?: string[];
 }
@@ -104,6 +117,8 @@ export interface ApplyProgress {
   index: number;
   state: StepState;
   detail?: string;
+  /** a download under way in this step: its figures, worded by the engine (src/core/components/progress.ts) */
+  download?: ProgressFigures;
 }
 
 export interface ApplyOutcome {
@@ -130,8 +145,8 @@ export interface Engine {
   checks(onGroup: (group: CheckGroup) => void): Promise<Finding[]>;
   sudoBlock(findings: readonly Finding[]): string;
   addons(): Promise<Addon[]>;
-  /** containerd and RootlessKit: the distribution's, or the nerdctl-full bundle */
-  components(): Promise<ComponentsOffer>;
+  /** containerd and RootlessKit: the distribution's, or the nerdctl-full bundle; with `size`, its download size asked from the server (a few seconds at most) */
+  components(opts?: { size?: boolean }): Promise<ComponentsOffer>;
   settings(): Promise<SettingField[]>;
   status(): Promise<InstalledState>;
   /** the plan that brings the machine to what was chosen */

@@ -4,12 +4,14 @@
 import { useEffect, useRef, useState } from "react";
 import { useEngine } from "../contexts/app-context.tsx";
 import { useQuit } from "../contexts/quit-context.tsx";
-import type { ApplyOutcome, PlanView, StepState } from "../engine/types.ts";
+import type { ApplyOutcome, ApplyProgress, PlanView, StepState } from "../engine/types.ts";
 import { errorText } from "./use-async.ts";
 
 export interface ApplyState {
   states: StepState[];
   details: (string | undefined)[];
+  /** the download under way in a step (its index), while it runs */
+  download?: { index: number; figures: NonNullable<ApplyProgress["download"]> };
   outcome?: ApplyOutcome;
 }
 
@@ -33,6 +35,8 @@ export function useApply(plan: PlanView): ApplyState {
             ...s,
             states: s.states.map((x, i) => (i === p.index ? p.state : x)),
             details: s.details.map((x, i) => (i === p.index ? (p.detail ?? x) : x)),
+            // a download's figures stay while its step runs; its end (done, failed) clears them
+            download: p.download ? { index: p.index, figures: p.download } : p.state === "running" ? s.download : undefined,
           })),
         signal,
       )

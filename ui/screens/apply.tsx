@@ -5,6 +5,7 @@ import { Screen } from "../components/screen.tsx";
 import { Spinner } from "../components/spinner.tsx";
 import { blankRow, textRows, type Row } from "../components/line.tsx";
 import { planStepLabel } from "../components/step-label.ts";
+import { bar, downloadRow } from "../components/download-bar.tsx";
 import { SCROLL_KEYS } from "../components/help-line.tsx";
 import { useTheme } from "../contexts/app-context.tsx";
 import { useApply } from "../hooks/use-apply.ts";
@@ -29,7 +30,7 @@ export function ApplyScreen({ plan, onDone, onExit }: { plan: PlanView; onDone: 
   const finished = apply.states.filter((s) => s === "done").length;
   const rows: Row[] = [
     <Text key="progress" wrap="truncate-end">
-      {progressBar(finished, plan.items.length, Math.min(30, width - 20))} {finished}/{plan.items.length}
+      {bar(plan.items.length === 0 ? 1 : finished / plan.items.length, Math.min(30, width - 20))} {finished}/{plan.items.length}
     </Text>,
     blankRow("b0"),
   ];
@@ -41,6 +42,7 @@ export function ApplyScreen({ plan, onDone, onExit }: { plan: PlanView; onDone: 
         {apply.details[i] ? <Text dimColor>{`  ${apply.details[i]}`}</Text> : null}
       </Text>,
     );
+    if (s === "running" && apply.download?.index === i) rows.push(downloadRow(`dl.${i}`, apply.download.figures, width, theme));
   });
   const o = apply.outcome;
   if (o && !o.ok) {
@@ -70,9 +72,4 @@ export function ApplyScreen({ plan, onDone, onExit }: { plan: PlanView; onDone: 
       : { text: "Cancelled, but not all of what this run changed could be undone: see above.", color: theme.error }
     : undefined;
   return <Screen title="Applying" rows={rows} height={height} offset={scroll.offset} keys={keys} status={status} />;
-}
-
-function progressBar(done: number, total: number, width: number): string {
-  const filled = total === 0 ? width : Math.round((done / total) * width);
-  return "█".repeat(filled) + "░".repeat(Math.max(0, width - filled));
 }

@@ -11,9 +11,9 @@ import { useAddons } from "../hooks/use-addons.ts";
 import { useComponents } from "../hooks/use-components.ts";
 import { useKeys } from "../hooks/use-keys.ts";
 import { useLayout } from "../hooks/use-layout.ts";
-import type { Addon } from "../engine/types.ts";
+import type { Addon, SettingField } from "../engine/types.ts";
 
-export function ChooseScreen({ initial, initialComponents, onNext, onBack }: { initial: string[] | null; initialComponents?: boolean; onNext: (addons: string[], all: Addon[], components: boolean) => void; onBack: () => void }) {
+export function ChooseScreen({ initial, initialComponents, onNext, onBack }: { initial: string[] | null; initialComponents?: boolean; onNext: (addons: string[], all: Addon[], components: boolean, bundleFields: SettingField[]) => void; onBack: () => void }) {
   const theme = useTheme();
   const addons = useAddons();
   const offer = useComponents();
@@ -72,7 +72,7 @@ export function ChooseScreen({ initial, initialComponents, onNext, onBack }: { i
         setPicked(next);
       } else if (input === "c" && bundleChoice && !bundleChoice.disabledReason) {
         setBundle(!useBundle);
-      } else if (key.return && addons.value && !offer.loading) onNext(list.filter((a) => pickedRef.current.has(a.id)).map((a) => a.id), list, useBundle);
+      } else if (key.return && addons.value && !offer.loading) onNext(list.filter((a) => pickedRef.current.has(a.id)).map((a) => a.id), list, useBundle, offer.value?.fields ?? []);
     },
     { escBack: onBack },
   );

@@ -31,8 +31,8 @@ type Values = Record<string, string>;
 /** the values the user set (empty fields keep their defaults) */
 const setValues = (values: Values): Values => Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ""));
 
-/** `onBack` gets the values typed so far, so coming back to this screen shows them again. */
-export function SettingsScreen(props: { addons: Addon[]; initial: Values; onNext: (values: Values) => void; onBack: (values?: Values) => void }) {
+/** `onBack` gets the values typed so far, so coming back to this screen shows them again. The bundle's fields (when it is chosen) come first. */
+export function SettingsScreen({ bundleFields = [], ...props }: { addons: Addon[]; bundleFields?: SettingField[]; initial: Values; onNext: (values: Values) => void; onBack: (values?: Values) => void }) {
   const settings = useSettingsFields();
   const theme = useTheme();
   if (!settings.value) {
@@ -41,7 +41,7 @@ export function SettingsScreen(props: { addons: Addon[]; initial: Values; onNext
       : [<Text key="l"><Spinner color={theme.accent} /> Reading the current settings…</Text>];
     return <SettingsFrame rows={rows} offset={0} onBack={props.onBack} />;
   }
-  return <SettingsForm {...props} fields={[...settings.value, ...addonFields(props.addons)]} />;
+  return <SettingsForm {...props} fields={[...bundleFields, ...settings.value, ...addonFields(props.addons)]} />;
 }
 
 function SettingsFrame({ rows, offset, onBack }: { rows: Row[]; offset: number; onBack: () => void }) {
