@@ -68,6 +68,17 @@ describe("apply: the download bar", () => {
     expect(f).not.toContain("MB/s");
   });
 
+  test("in the first half second (a burst of buffered chunks): the bar and the bytes, no rate or ETA yet", async () => {
+    const engine = scriptedEngine({ manualApply: true });
+    const h = renderWith(<ApplyScreen plan={FETCH} onDone={() => {}} onExit={() => {}} />, engine);
+    await h.waitFor("Fetch, verify and activate");
+    engine.emit({ index: 0, state: "running", download: progressFigures({ bytes: 2e6, total: 40e6, ms: 5 }) });
+    const f = await h.waitFor("2.0 MB / 40.0 MB (5%)");
+    const line = f.split("\n").find((l) => l.includes("2.0 MB / 40.0 MB"))!;
+    expect(line).toMatch(/^ +█*░+ 2\.0 MB \/ 40\.0 MB \(5%\)$/);
+    engine.nextStep();
+  });
+
   test("without a Content-Length: the bytes and the rate, no bar and no ETA", async () => {
     const engine = scriptedEngine({ manualApply: true });
     const h = renderWith(<ApplyScreen plan={FETCH} onDone={() => {}} onExit={() => {}} />, engine);

@@ -15,10 +15,13 @@ export function downloadText(f: ProgressFigures): string {
   return [f.total ? `${f.done} / ${f.total} (${f.percent}%)` : f.done, f.rate, f.eta].filter(Boolean).join(" · ");
 }
 
+/** "999.9 MB / 999.9 MB (100%) · 99.9 MB/s · ETA 999 s" */
+const LONGEST = 50;
+
 export function downloadRow(key: string, f: ProgressFigures, width: number, theme: Theme) {
   const text = downloadText(f);
-  // the bar takes what the text leaves, between 10 and 30 columns
-  const w = Math.max(10, Math.min(30, width - text.length - 6));
+  // the bar keeps one width while the text changes: what the longest text leaves, 10 to 30 columns
+  const w = Math.max(10, Math.min(30, width - LONGEST - 4));
   return (
     <Text key={key} wrap="truncate-end">
       {"  "}

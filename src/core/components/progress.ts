@@ -6,6 +6,8 @@ import type { Progress } from "./download.ts";
 
 export const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 const rate = (bytes: number, ms: number) => (ms > 0 ? bytes / 1e6 / (ms / 1000) : 0);
+/** Before this much of the transfer, the rate is noise (the first chunks arrive in a burst: "768 MB/s, ETA 1 s"): not shown. */
+export const RATE_AFTER_MS = 500;
 
 /** One progress event in words: what the headless line prints and the UI's bar shows. */
 export interface ProgressFigures {
@@ -17,28 +19,28 @@ export interface ProgressFigures {
   fraction: number | null;
   /** whole percent, or null without a total */
   percent: number | null;
-  /** "3.2 MB/s" */
-  rate: string;
-  /** "ETA 11 s", or null without a total or before any byte arrived */
+  /** "3.2 MB/s", or null in the transfer's first half second */
+  rate: string | null;
+  /** "ETA 11 s", or null without a total or a rate */
   eta: string | null;
 }
 
 export function progressFigures(p: Progress): ProgressFigures {
-  const r = rate(p.bytes, p.ms);
+  const r = p.ms >= RATE_AFTER_MS ? rate(p.bytes, p.ms) : 0;
   const fraction = p.total ? Math.min(1, p.bytes / p.total) : null;
   return {
     done: mb(p.bytes),
     total: p.total ? mb(p.total) : null,
     fraction,
     percent: p.total ? Math.floor((100 * p.bytes) / p.total) : null,
-    rate: `${r.toFixed(1)} MB/s`,
+    rate: p.ms >= RATE_AFTER_MS ? `${r.toFixed(1)} MB/s` : null,
     eta: p.total && r > 0 ? `ETA ${Math.max(0, Math.ceil((p.total - p.bytes) / 1e6 / r))} s` : null,
   };
 }
 
 export function progressLine(p: Progress): string {
   const f = progressFigures(p);
-  return `${f.done}${f.total ? ` / ${f.total} (${f.percent}%)` : ""}  ${f.rate}${f.eta ? ` ${f.eta}` : ""}`;
+  return `${f.done}${f.total ? ` / ${f.total} (${f.percent}%)` : ""}${f.rate ? `  ${f.rate}` : ""}${f.eta ? ` ${f.eta}` : ""}`;
 }
 
 export function summaryLine(bytes: number, ms: number): string {
