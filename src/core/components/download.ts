@@ -6,6 +6,7 @@
 import type { Host } from "../os/host.ts";
 import { UserError } from "../os/errors.ts";
 import { proxyFor } from "./proxy.ts";
+import { Reclaimer } from "./memory.ts";
 
 export interface Progress {
   bytes: number;
@@ -38,13 +39,6 @@ export interface Downloaded {
   /** the URL the bytes finally came from (after redirects) */
   url: string;
 }
-
-/**
- * Chunks the runtime hands over are garbage as soon as they are written, but a fast transfer
- * makes them faster than the collector's own pace: a minor collection every 8 MB keeps the
- * compiled binary's peak RSS for a 262 MB bundle at about 75 MB (`npm run bench`; 28 MB idle).
- */
-export const GC_EVERY = 8 << 20;
 
 /** A failure worth another attempt (connection refused or reset, a 5xx, a stall). */
 class Transient extends Error {}
@@ -123,8 +117,8 @@ async function streamBody(host: Host, res: Awaited<ReturnType<Host["httpGet"]>>,
   const hasher = new Bun.CryptoHasher("sha256");
   const out = await host.createWriter(dest, 0o600);
   const t0 = host.now();
+  const reclaim = new Reclaimer();
   let bytes = 0;
-  let collected = 0;
   try {
     try {
       for await (const chunk of res.body) {
@@ -133,7 +127,7 @@ async function streamBody(host: Host, res: Awaited<ReturnType<Host["httpGet"]>>,
         if (bytes > maxBytes) throw (res.cancel(), new UserError(`${url} sent more than the ${maxBytes}-byte limit`, "Check that the URL points at a nerdctl-full tarball."));
         hasher.update(chunk);
         await out.write(chunk);
-        if (bytes - collected >= GC_EVERY) collected = (Bun.gc(false), bytes);
+        reclaim.add(chunk.byteLength);
         onProgress?.({ bytes, total: res.contentLength, ms: host.now() - t0 });
       }
     } catch (e) {

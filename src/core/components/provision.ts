@@ -6,7 +6,8 @@ import { basename, dirname, join } from "node:path";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
-import { checkScheme, downloadToFile, GC_EVERY, type Progress } from "./download.ts";
+import { checkScheme, downloadToFile, type Progress } from "./download.ts";
+import { Reclaimer } from "./memory.ts";
 import { bundleArch, bundleFileName, checkHex, DEFAULT_VERSION, normalizeVersion, PINNED, releaseUrl, sumFor, versionFromName } from "./release.ts";
 import { componentsDir, metaFile, readMeta, versionDir, type BundleMeta } from "./store.ts";
 import { unpackInto } from "./unpack.ts";
@@ -82,12 +83,12 @@ async function mkdirTracked(host: Host, dir: string): Promise<string[]> {
 
 async function hashFile(host: Host, path: string): Promise<{ sha256: string; bytes: number }> {
   const h = new Bun.CryptoHasher("sha256");
+  const reclaim = new Reclaimer();
   let bytes = 0;
-  let collected = 0;
   for await (const c of host.readChunks(path)) {
     h.update(c);
     bytes += c.byteLength;
-    if (bytes - collected >= GC_EVERY) collected = (Bun.gc(false), bytes);
+    reclaim.add(c.byteLength);
   }
   return { sha256: h.digest("hex"), bytes };
 }

@@ -9,7 +9,7 @@ import { dirname, join, posix } from "node:path";
 import type { Host } from "../os/host.ts";
 import { UserError } from "../os/errors.ts";
 import { readTar, TarFormatError, type TarEntry } from "./tar.ts";
-import { GC_EVERY } from "./download.ts";
+import { Reclaimer } from "./memory.ts";
 
 /** Programs that need root: never taken from a bundle. */
 export const ROOT_PROGRAMS = ["newuidmap", "newgidmap"];
@@ -78,8 +78,7 @@ export async function unpackInto(host: Host, tarball: string, into: string): Pro
   const links = new Set<string>();
   let files = 0;
   let bytes = 0;
-  let written = 0;
-  let collected = 0;
+  const reclaim = new Reclaimer();
   await host.mkdirp(into, 0o755);
   try {
     for await (const { entry, body } of readTar(gunzip(host, tarball))) {
@@ -102,8 +101,7 @@ export async function unpackInto(host: Host, tarball: string, into: string): Pro
       try {
         for await (const chunk of body) {
           await out.write(chunk);
-          written += chunk.byteLength;
-          if (written - collected >= GC_EVERY) collected = (Bun.gc(false), written);
+          reclaim.add(chunk.byteLength);
         }
       } finally {
         await out.close();

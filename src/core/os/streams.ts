@@ -33,11 +33,13 @@ export class HostStreams extends HostFiles {
       throw new HostError(`cannot create ${path}: ${(e as Error).message}`, path, errCode(e));
     });
     // Bun's native file sink copies each chunk into its own 256 KiB buffer and writes it out when
-    // full: the chunk is garbage at once, and nothing queues behind a pending write.
+    // full: the chunk is garbage at once. When the sink cannot write at once it returns a promise,
+    // and write() waits for it, so a caller that awaits each write never runs ahead of the disk.
     const sink = Bun.file(fh.fd).writer({ highWaterMark: 256 << 10 });
     return {
       write: async (chunk) => {
-        sink.write(chunk);
+        const pending = sink.write(chunk);
+        if (typeof pending !== "number") await pending;
       },
       close: async () => {
         await sink.end();
