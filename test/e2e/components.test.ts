@@ -1,19 +1,29 @@
 // Components for real: bundles in nerdctl-full's layout built from the Debian programs,
 // served by a real HTTP server on 127.0.0.1, fetched by the compiled binary as the sandbox
-// user. install -> the service runs from the bundle (/proc/PID/exe) -> upgrade to a second
-// bundle -> an upgrade to a bundle whose containerd exits at once is rolled back -> remove
-// refuses while the service uses the bundle. Bad input changes nothing under ~/.local and ~/.config.
+// user. install -> the service runs from the bundle (/proc/PID/exe) -> the stargz add-on runs
+// the bundle's snapshotter (the real gRPC proxy snapshotter, under the daemon's name) ->
+// upgrade to a second bundle -> an upgrade to a bundle whose containerd exits at once is
+// rolled back -> remove refuses while the service uses the bundle. Bad input (HTTP errors,
+// a truncated or stalled transfer, a wrong checksum, a `../` entry, an escaping symlink, a
+// setuid file) exits 1 and changes nothing under ~/.local and ~/.config.
 import { test, expect, describe, afterAll } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync, chownSync, rmSync, chmodSync, existsSync, readlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exeOf, useSandbox } from "../helpers/e2e.ts";
 import { spawnBundleServer } from "../helpers/bundle-server.ts";
-import { writeBundle } from "../helpers/tarball.ts";
+import { writeBundle, type Entry } from "../helpers/tarball.ts";
+import { buildProxySnapshotter } from "../helpers/proxy-snapshotter.ts";
 
 let dir: string;
 let server: { url: string; stop(): void };
 const bundles: Record<string, { name: string; sha256: string }> = {};
+/** Tarballs the unpacker must refuse, by version: each is the small bundle plus one bad entry. */
+const EVIL: Record<string, [Entry, RegExp]> = {
+  "6.6.1": [{ path: "bin/../../escape", content: "x" }, /entry "bin\/..\/..\/escape" contains `..`; nothing was unpacked/],
+  "6.6.2": [{ path: "bin/evil", type: "symlink", linkpath: "../../../.bashrc" }, /symbolic link to ..\/..\/..\/.bashrc, which leaves the bundle/],
+  "6.6.3": [{ path: "bin/suid", mode: 0o4755, content: "#!/bin/sh\n" }, /entry "bin\/suid" has the setuid bit \(mode 4755\)/],
+};
 
 const e2e = useSandbox("crscomp-e2e", {
   cliTimeoutMs: 120_000,
@@ -21,8 +31,10 @@ const e2e = useSandbox("crscomp-e2e", {
   setup: async () => {
     dir = mkdtempSync(join(tmpdir(), "crs-bundles-e2e-"));
     chmodSync(dir, 0o755);
-    for (const v of ["1.0.0", "1.1.0"]) bundles[v] = writeBundle(join(dir, v), { version: v });
-    bundles["1.2.0"] = writeBundle(join(dir, "1.2.0"), { version: "1.2.0", containerd: "#!/bin/sh\necho 'containerd: this build exits at once' >&2\nexit 3\n" });
+    const snapshotter = await buildProxySnapshotter();
+    for (const v of ["1.0.0", "1.1.0"]) bundles[v] = writeBundle(join(dir, v), { version: v, snapshotter });
+    bundles["1.2.0"] = writeBundle(join(dir, "1.2.0"), { version: "1.2.0", snapshotter, containerd: "#!/bin/sh\necho 'containerd: this build exits at once' >&2\nexit 3\n" });
+    for (const [v, [entry]] of Object.entries(EVIL)) bundles[v] = writeBundle(join(dir, v), { version: v, tiny: true, extra: [entry] });
     server = await spawnBundleServer(dir);
   },
 });
@@ -33,19 +45,24 @@ afterAll(() => {
 const cli = e2e.cli;
 const url = (v: string, route = "files") => `${server.url}/${route}/${v}/${bundles[v]!.name}`;
 const componentsDir = () => `${e2e.sb.home}/.local/share/containerd-rootless-systemd/components`;
-const homeTree = () => Bun.spawnSync(["find", ".config", ".local", "-printf", "%p %y %m %s\n"], { cwd: e2e.sb.home }).stdout.toString().split("\n").sort();
+const homeTree = (...dirs: string[]) => Bun.spawnSync(["find", ...(dirs.length ? dirs : [".config", ".local"]), "-printf", "%p %y %m %s\n"], { cwd: e2e.sb.home }).stdout.toString().split("\n").sort();
 /** Executables of the service's processes (RootlessKit, containerd). */
 const serviceExes = () => e2e.sb.pids().map(exeOf).filter((x) => /\/(rootlesskit|containerd)$/.test(x));
 const serverVersion = () => cli("nsenter", "--", "ctr", "version");
+const stargzExes = () => e2e.sb.pids().map(exeOf).filter((x) => x.endsWith("/containerd-stargz-grpc"));
 
 describe("components", () => {
-  test("bad input (404, wrong checksum, stall, http without --insecure-http) exits 1 with the reason and changes nothing", () => {
+  test("bad input (404, wrong checksum, stall, truncated, http without --insecure-http, `../`, escaping symlink, setuid) exits 1 with the reason and changes nothing", () => {
     const before = homeTree();
+    const sha = bundles["1.0.0"]!.sha256;
     const cases: [string[], RegExp][] = [
-      [["--from", url("1.0.0", "404"), "--sha256", bundles["1.0.0"]!.sha256, "--insecure-http"], /answered HTTP 404/],
+      [["--from", url("1.0.0", "404"), "--sha256", sha, "--insecure-http"], /answered HTTP 404/],
       [["--from", url("1.0.0"), "--sha256", "a".repeat(64), "--insecure-http"], /checksum mismatch/],
-      [["--from", url("1.0.0", "stall"), "--sha256", bundles["1.0.0"]!.sha256, "--insecure-http", "--stall-timeout", "1", "--retries", "1"], /stalled/],
-      [["--from", url("1.0.0"), "--sha256", bundles["1.0.0"]!.sha256], /refusing plain HTTP/],
+      [["--from", url("1.0.0", "stall"), "--sha256", sha, "--insecure-http", "--stall-timeout", "1", "--retries", "1"], /stalled/],
+      [["--from", url("1.0.0", "truncate"), "--sha256", sha, "--insecure-http", "--retries", "1"], /download of .* failed after 2 attempts: the transfer from .* (broke off after \d+ bytes|was truncated)/],
+      [["--from", url("1.0.0"), "--sha256", sha], /refusing plain HTTP/],
+      // verified (the SHA-256 is right), then refused entry by entry
+      ...Object.entries(EVIL).map(([v, [, message]]): [string[], RegExp] => [["--from", url(v), "--sha256", bundles[v]!.sha256, "--insecure-http"], message]),
     ];
     for (const [args, message] of cases) {
       const r = cli("components", "install", ...args, "--yes");
@@ -91,6 +108,33 @@ describe("components", () => {
     expect(r.code).toBe(0);
   });
 
+  test("install stargz runs the bundle's snapshotter, usable through containerd at once; status says it came from the bundle", () => {
+    const r = cli("install", "stargz", "--yes");
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const listed = cli("nsenter", "--", "ctr", "-n", "default", "snapshots", "--snapshotter", "stargz", "ls"); // no wait, no retry
+    expect(listed.stderr).toBe("");
+    expect(listed.code).toBe(0);
+    expect(stargzExes()).toEqual([`${componentsDir()}/1.0.0/bin/containerd-stargz-grpc`]);
+    const s = e2e.cliJson("components", "status", "--json");
+    const stargz = s.doc.programs.find((p: { name: string }) => p.name === "containerd-stargz-grpc");
+    expect(stargz).toMatchObject({ origin: "bundle", path: `${componentsDir()}/1.0.0/bin/containerd-stargz-grpc` });
+  });
+
+  test("bad bundles offered as an upgrade leave the running one alone: same files, same processes", () => {
+    // containerd's own data under ~/.local/share/containerd changes while it runs: compare the rest
+    const tree = () => homeTree(".config", ".local/share/containerd-rootless-systemd");
+    const before = { tree: tree(), pid: e2e.show("containerd.service", "MainPID"), stargz: e2e.show("stargz-snapshotter.service", "MainPID") };
+    const cases: [string, RegExp][] = [["1.1.0", /failed after 2 attempts: the transfer from .* (broke off|was truncated)/], ...Object.entries(EVIL).map(([v, [, m]]): [string, RegExp] => [v, m])];
+    for (const [v, message] of cases) {
+      const r = cli("components", "upgrade", "--from", url(v, v === "1.1.0" ? "truncate" : "files"), "--sha256", bundles[v]!.sha256, "--insecure-http", "--retries", "1", "--yes");
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(tree()).toEqual(before.tree);
+    }
+    expect({ tree: tree(), pid: e2e.show("containerd.service", "MainPID"), stargz: e2e.show("stargz-snapshotter.service", "MainPID") }).toEqual(before);
+    expect(serverVersion().code).toBe(0);
+  });
+
   test("components upgrade to a second bundle: the new version answers, the old one is removed", () => {
     const r = cli("components", "upgrade", "--from", url("1.1.0"), "--sha256", bundles["1.1.0"]!.sha256, "--insecure-http", "--yes");
     expect(r.code).toBe(0);
@@ -98,6 +142,7 @@ describe("components", () => {
     expect(readlinkSync(`${componentsDir()}/current`)).toBe("1.1.0");
     expect(serviceExes()).toContain(`${componentsDir()}/1.1.0/bin/containerd`);
     expect(serverVersion().code).toBe(0);
+    expect(stargzExes()).toEqual([`${componentsDir()}/1.1.0/bin/containerd-stargz-grpc`]); // the add-on restarted from the new bundle
     expect(existsSync(`${componentsDir()}/1.0.0`)).toBe(false);
   });
 
@@ -109,6 +154,7 @@ describe("components", () => {
     expect(existsSync(`${componentsDir()}/1.2.0`)).toBe(false);
     expect(serviceExes()).toContain(`${componentsDir()}/1.1.0/bin/containerd`);
     expect(serverVersion().code).toBe(0);
+    expect(stargzExes()).toEqual([`${componentsDir()}/1.1.0/bin/containerd-stargz-grpc`]);
   });
 
   test("apply -f with [components] switches the running service to that bundle; status --export writes it back", () => {

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, existsSync, readdirSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { SNAPSHOTTER_DAEMONS } from "./proxy-snapshotter.ts";
 
 export interface Entry {
   path: string;
@@ -62,6 +63,8 @@ export interface BundleOptions {
   containerd?: string;
   /** small stand-ins instead of the real programs (unit tests) */
   tiny?: boolean;
+  /** a built proxy snapshotter (test/helpers/proxy-snapshotter.ts), carried as bin/<daemon> under each snapshotter daemon's name, as the release carries them */
+  snapshotter?: string;
 }
 
 /** Entries in nerdctl-full's layout: bin/, libexec/cni/, share/doc/nerdctl-full/, with a bin -> libexec link as the release has. */
@@ -71,6 +74,10 @@ export function bundleEntries(o: BundleOptions): Entry[] {
     const src = ["/usr/bin", "/usr/sbin"].map((d) => join(d, p)).find((f) => existsSync(f));
     const content = p === "containerd" && o.containerd !== undefined ? o.containerd : o.tiny || !src ? `#!/bin/sh\necho ${p} ${o.version}\n` : readFileSync(src);
     out.push({ path: `bin/${p}`, mode: 0o755, content });
+  }
+  if (o.snapshotter) {
+    const binary = readFileSync(o.snapshotter);
+    for (const name of SNAPSHOTTER_DAEMONS) out.push({ path: `bin/${name}`, mode: 0o755, content: binary });
   }
   out.push({ path: "libexec/", type: "dir" }, { path: "libexec/cni/", type: "dir" });
   const cni = existsSync("/usr/lib/cni") && !o.tiny ? readdirSync("/usr/lib/cni").slice(0, 3) : ["bridge"];
