@@ -1,6 +1,7 @@
 // A real HTTP server on 127.0.0.1 (port 0) serving bundles from a directory, and the ways a
 // server goes wrong: /slow/ (throttled), /truncate/ (cut off mid-body), /404, /500, /loop
-// (redirects to itself), /stall/ (headers, then silence), /redirect/ (one hop to /files/).
+// (redirects to itself), /stall/ (headers, then silence), /redirect/ (one hop to /files/),
+// /chunked/ (throttled like /slow/, without Content-Length: the size is known only at the end).
 import { join } from "node:path";
 
 export interface BundleServer {
@@ -28,7 +29,7 @@ export function startBundleServer(dir: string, opts: { slowBytesPerSec?: number 
       if (!(await file.exists())) return new Response("not found", { status: 404 });
       if (route === "files") return new Response(file);
       const bytes = new Uint8Array(await file.arrayBuffer());
-      if (route === "truncate" || route === "stall" || route === "slow") {
+      if (route === "truncate" || route === "stall" || route === "slow" || route === "chunked") {
         const rate = opts.slowBytesPerSec ?? 256 * 1024;
         let off = 0;
         const stream = new ReadableStream<Uint8Array>({
@@ -36,13 +37,14 @@ export function startBundleServer(dir: string, opts: { slowBytesPerSec?: number 
             if (route === "truncate" && off >= bytes.length / 2) return ctl.error(new Error("cut"));
             if (route === "stall" && off >= bytes.length / 2) return new Promise<void>(() => {});
             if (off >= bytes.length) return ctl.close();
-            const n = Math.min(route === "slow" ? Math.max(1024, rate / 10) : 64 * 1024, bytes.length - off);
+            const throttled = route === "slow" || route === "chunked";
+            const n = Math.min(throttled ? Math.max(1024, rate / 10) : 64 * 1024, bytes.length - off);
             ctl.enqueue(bytes.subarray(off, off + n));
             off += n;
-            if (route === "slow") await Bun.sleep(100);
+            if (throttled) await Bun.sleep(100);
           },
         });
-        return new Response(stream, { headers: { "content-length": String(bytes.length) } });
+        return new Response(stream, { headers: route === "chunked" ? {} : { "content-length": String(bytes.length) } });
       }
       return new Response("unknown route", { status: 400 });
     },

@@ -139,7 +139,7 @@ describe("choose: the bundle's size", () => {
     host.httpGet = async (url) => {
       asked.push(url);
       const redirect = url.startsWith("https://github.com/");
-      return { status: redirect ? 302 : 200, location: redirect ? "https://objects.example/tarball" : null, contentLength: redirect ? null : 262_400_000, body: (async function* () {})(), cancel: () => {} };
+      return { status: redirect ? 302 : 200, location: redirect ? "https://objects.example/tarball" : null, contentLength: redirect ? null : 262_400_000, saveTo: async () => 0, cancel: () => {} };
     };
     const sized = await componentsOffer(host, paths, { size: true });
     expect(sized.choices[1]!.label).toBe("fetch nerdctl-full v2.2.2 (262 MB)");

@@ -1,12 +1,15 @@
-// Downloads a URL to a file while hashing it: the body streams from the socket through
-// SHA-256 to the disk, chunk by chunk, so a 250 MB bundle never sits in memory. The policy
+// Downloads a URL to a file and hashes it: the runtime pipes the body from the socket to the
+// disk (http.ts: no chunk passes through JavaScript, so memory stays flat whatever the speed),
+// a watcher reports progress and notices stalls and the size cap, then the file is hashed
+// from the page cache through one buffer. A 250 MB bundle never sits in memory. The policy
 // lives here (HTTPS only unless the user says otherwise, a bounded number of redirects, a
 // size cap, a stall timeout, retries with backoff on network errors only, HTTPS_PROXY and
 // NO_PROXY); the Host does the I/O (httpGet, createWriter).
 import type { Host } from "../os/host.ts";
+import type { HttpResponse } from "../os/streams.ts";
+import { HostError } from "../os/files.ts";
 import { UserError } from "../os/errors.ts";
 import { proxyFor } from "./proxy.ts";
-import { Reclaimer } from "./memory.ts";
 
 export interface Progress {
   bytes: number;
@@ -105,7 +108,7 @@ async function attemptDownload(host: Host, start: string, dest: string, opts: Do
       if (res.status >= 500) throw (res.cancel(), new Transient(`${url.href} answered HTTP ${res.status}`));
       if (res.status !== 200) throw (res.cancel(), new UserError(`${url.href} answered HTTP ${res.status}`, res.status === 404 ? "Check the version and architecture (see `components install --help`), or the mirror's URL." : "Check the URL and your access to it."));
       if (res.contentLength !== null && res.contentLength > maxBytes) throw (res.cancel(), new UserError(`${url.href} is ${res.contentLength} bytes, more than the ${maxBytes}-byte limit`, "Check that the URL points at a nerdctl-full tarball."));
-      return await streamBody(host, res, dest, url.href, maxBytes, bump, () => stalled, stallMs, opts.onProgress);
+      return await saveBody(host, res, dest, url.href, maxBytes, () => ctl.abort(), bump, () => stalled, stallMs, opts.onProgress);
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
@@ -113,30 +116,33 @@ async function attemptDownload(host: Host, start: string, dest: string, opts: Do
   }
 }
 
-async function streamBody(host: Host, res: Awaited<ReturnType<Host["httpGet"]>>, dest: string, url: string, maxBytes: number, bump: () => void, stalled: () => boolean, stallMs: number, onProgress?: (p: Progress) => void): Promise<Downloaded> {
-  const hasher = new Bun.CryptoHasher("sha256");
-  const out = await host.createWriter(dest, 0o600);
+/** Progress and stall checks while the body streams to disk: this often (at most), in ms. */
+const TICK_MS = 100;
+
+async function saveBody(host: Host, res: HttpResponse, dest: string, url: string, maxBytes: number, abort: () => void, bump: () => void, stalled: () => boolean, stallMs: number, onProgress?: (p: Progress) => void): Promise<Downloaded> {
   const t0 = host.now();
-  const reclaim = new Reclaimer();
-  let bytes = 0;
+  const progress = (bytes: number) => onProgress?.({ bytes, total: res.contentLength, ms: host.now() - t0 });
+  let seen = 0;
+  let over = false;
+  const tooBig = () => new UserError(`${url} sent more than the ${maxBytes}-byte limit`, "Check that the URL points at a nerdctl-full tarball.");
+  let bytes: number;
   try {
-    try {
-      for await (const chunk of res.body) {
-        bump();
-        bytes += chunk.byteLength;
-        if (bytes > maxBytes) throw (res.cancel(), new UserError(`${url} sent more than the ${maxBytes}-byte limit`, "Check that the URL points at a nerdctl-full tarball."));
-        hasher.update(chunk);
-        await out.write(chunk);
-        reclaim.add(chunk.byteLength);
-        onProgress?.({ bytes, total: res.contentLength, ms: host.now() - t0 });
-      }
-    } catch (e) {
-      if (e instanceof UserError) throw e;
-      throw new Transient(stalled() ? `the transfer from ${url} stalled (no data for ${stallMs / 1000} s)` : `the transfer from ${url} broke off after ${bytes} bytes: ${(e as Error).message}`);
-    }
-  } finally {
-    await out.close();
+    bytes = await res.saveTo(dest, 0o600, (written) => {
+      if (written === seen) return;
+      seen = written;
+      bump();
+      if (written > maxBytes) return ((over = true), abort());
+      progress(written);
+    }, Math.min(TICK_MS, stallMs / 4));
+  } catch (e) {
+    if (over) throw tooBig();
+    if (e instanceof HostError) throw e;
+    throw new Transient(stalled() ? `the transfer from ${url} stalled (no data for ${stallMs / 1000} s)` : `the transfer from ${url} broke off after ${seen} bytes: ${(e as Error).message}`);
   }
+  if (bytes > maxBytes) throw tooBig();
   if (res.contentLength !== null && bytes !== res.contentLength) throw new Transient(`the transfer from ${url} was truncated: ${bytes} of ${res.contentLength} bytes`);
-  return { sha256: hasher.digest("hex"), bytes, ms: host.now() - t0, url };
+  progress(bytes);
+  // hashed from the disk (the page cache), through one buffer: what is verified is what gets unpacked
+  const { sha256 } = await host.sha256File(dest);
+  return { sha256, bytes, ms: host.now() - t0, url };
 }

@@ -7,7 +7,6 @@ import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
 import { checkScheme, downloadToFile, type Progress } from "./download.ts";
-import { Reclaimer } from "./memory.ts";
 import { bundleArch, bundleFileName, checkHex, DEFAULT_VERSION, normalizeVersion, PINNED, releaseUrl, sumFor, versionFromName } from "./release.ts";
 import { componentsDir, metaFile, readMeta, versionDir, type BundleMeta } from "./store.ts";
 import { unpackInto } from "./unpack.ts";
@@ -81,18 +80,6 @@ async function mkdirTracked(host: Host, dir: string): Promise<string[]> {
   return missing;
 }
 
-async function hashFile(host: Host, path: string): Promise<{ sha256: string; bytes: number }> {
-  const h = new Bun.CryptoHasher("sha256");
-  const reclaim = new Reclaimer();
-  let bytes = 0;
-  for await (const c of host.readChunks(path)) {
-    h.update(c);
-    bytes += c.byteLength;
-    reclaim.add(c.byteLength);
-  }
-  return { sha256: h.digest("hex"), bytes };
-}
-
 /** The expected SHA-256 and where it came from: --sha256, the pinned table, or the release's SHA256SUMS. */
 async function expectedSum(host: Host, req: BundleRequest, version: string, source: string, local: boolean, scratch: string): Promise<{ sha: string; trust: Provisioned["trust"] }> {
   if (req.sha256) return { sha: checkHex(req.sha256), trust: "--sha256" };
@@ -132,7 +119,7 @@ export async function provision(host: Host, paths: Paths, req: BundleRequest): P
   const t0 = host.now();
   try {
     const expected = await expectedSum(host, req, version, source, local, root);
-    const got = local ? await hashFile(host, source) : await downloadToFile(host, source, download, { insecureHttp: req.insecureHttp, onProgress: req.onProgress, signal: req.signal, stallMs: req.stallMs, retries: req.retries });
+    const got = local ? await host.sha256File(source) : await downloadToFile(host, source, download, { insecureHttp: req.insecureHttp, onProgress: req.onProgress, signal: req.signal, stallMs: req.stallMs, retries: req.retries });
     if (got.sha256 !== expected.sha) {
       throw new UserError(`checksum mismatch for ${source}: expected ${expected.sha} (${expected.trust}), got ${got.sha256}; nothing was unpacked`, "Download it again; if it still differs, the file is not the release it claims to be.");
     }

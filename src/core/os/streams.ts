@@ -1,8 +1,9 @@
 // The Host's streams: files read and written chunk by chunk, so a 250 MB bundle never sits in
 // memory (a download streams to disk while it is hashed; an unpacked entry streams from the
-// decompressor to its file), and HTTP GET (http.ts). Split from files.ts and host.ts to keep
+// decompressor to its file), and HTTP GET (http.ts), and a file's SHA-256. Split from files.ts and host.ts to keep
 // each short; like them it is one of the Host's own files that touch the file system.
 import * as fs from "node:fs/promises";
+import { fstatSync } from "node:fs";
 import { HostError, HostFiles, errCode } from "./files.ts";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http.ts";
 
@@ -23,8 +24,41 @@ export class HostStreams extends HostFiles {
   }
 
   /** GET `url` (through `proxy` when given), without following redirects (http.ts). */
-  httpGet(url: string, opts: HttpGetOptions = {}): Promise<HttpResponse> {
-    return httpGet(url, opts);
+  async httpGet(url: string, opts: HttpGetOptions = {}): Promise<HttpResponse> {
+    const { pipeTo, ...res } = await httpGet(url, opts);
+    return {
+      ...res,
+      saveTo: async (path, mode, watch, everyMs) => {
+        const fh = await fs.open(this.path(path), "wx", mode).catch((e) => {
+          throw new HostError(`cannot create ${path}: ${(e as Error).message}`, path, errCode(e));
+        });
+        const tick = setInterval(() => watch(fstatSync(fh.fd).size), everyMs);
+        try {
+          const written = await pipeTo(fh.fd);
+          await fh.chmod(mode);
+          return written;
+        } finally {
+          clearInterval(tick);
+          await fh.close();
+        }
+      },
+    };
+  }
+
+  /** The SHA-256 and size of a file, read through one reused 1 MiB buffer (no garbage per chunk). */
+  async sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+    const fh = await fs.open(this.path(path), "r").catch((e) => {
+      throw new HostError(`cannot read ${path}: ${(e as Error).message}`, path, errCode(e));
+    });
+    const hasher = new Bun.CryptoHasher("sha256");
+    const buf = new Uint8Array(1 << 20);
+    let bytes = 0;
+    try {
+      for (let n; (n = (await fh.read(buf, 0, buf.length)).bytesRead) > 0; bytes += n) hasher.update(buf.subarray(0, n));
+    } finally {
+      await fh.close();
+    }
+    return { sha256: hasher.digest("hex"), bytes };
   }
 
   /** A new file (O_EXCL: never an existing file or a planted symlink) written chunk by chunk. */
