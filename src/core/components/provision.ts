@@ -31,7 +31,10 @@ export interface Provisioned extends BundleMeta {
   /** where the expected checksum came from */
   trust: "pinned" | "--sha256" | "SHA256SUMS" | "verified earlier";
   bytes: number;
+  /** the whole provisioning: fetch (or read), verify, unpack */
   ms: number;
+  /** of which fetching (or reading) and hashing the tarball */
+  fetchMs: number;
 }
 
 const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
@@ -109,7 +112,7 @@ export async function provision(host: Host, paths: Paths, req: BundleRequest): P
   const { version, source, local } = resolveRequest(host, req);
   const dir = versionDir(paths, version);
   const existing = await readMeta(host, paths, version);
-  if (existing && (!req.sha256 || checkHex(req.sha256) === existing.sha256)) return { ...existing, dir, changed: false, trust: "verified earlier", bytes: 0, ms: 0 };
+  if (existing && (!req.sha256 || checkHex(req.sha256) === existing.sha256)) return { ...existing, dir, changed: false, trust: "verified earlier", bytes: 0, ms: 0, fetchMs: 0 };
   if (existing) throw new UserError(`version ${version} is already unpacked, from a tarball with SHA-256 ${existing.sha256}, not ${req.sha256}`, `Remove it first (components remove --version ${version}), or use another version.`);
   if (local && !(await host.exists(source))) throw missingFile(source);
   const root = componentsDir(paths);
@@ -120,6 +123,7 @@ export async function provision(host: Host, paths: Paths, req: BundleRequest): P
   try {
     const expected = await expectedSum(host, req, version, source, local, root);
     const got = local ? await host.sha256File(source) : await downloadToFile(host, source, download, { insecureHttp: req.insecureHttp, onProgress: req.onProgress, signal: req.signal, stallMs: req.stallMs, retries: req.retries });
+    const fetchMs = host.now() - t0;
     if (got.sha256 !== expected.sha) {
       throw new UserError(`checksum mismatch for ${source}: expected ${expected.sha} (${expected.trust}), got ${got.sha256}; nothing was unpacked`, "Download it again; if it still differs, the file is not the release it claims to be.");
     }
@@ -129,7 +133,7 @@ export async function provision(host: Host, paths: Paths, req: BundleRequest): P
     const meta: BundleMeta = { version, sha256: got.sha256, source, installedAt: new Date().toISOString() };
     await host.writeFileAtomic(metaFile(tmp), JSON.stringify(meta, null, 2) + "\n", 0o644);
     await host.rename(tmp, dir);
-    return { ...meta, dir, changed: true, trust: expected.trust, bytes: got.bytes, ms: host.now() - t0 };
+    return { ...meta, dir, changed: true, trust: expected.trust, bytes: got.bytes, ms: host.now() - t0, fetchMs };
   } catch (e) {
     await host.remove(tmp, { recursive: true });
     await host.remove(download);
