@@ -4,7 +4,7 @@
 // from the page cache through one buffer. A 250 MB bundle never sits in memory. The policy
 // lives here (HTTPS only unless the user says otherwise, a bounded number of redirects, a
 // size cap, a stall timeout, retries with backoff on network errors only, HTTPS_PROXY and
-// NO_PROXY); the Host does the I/O (httpGet, createWriter).
+// NO_PROXY); the Host does the I/O (httpGet and its saveTo, sha256File).
 import type { Host } from "../os/host.ts";
 import type { HttpResponse } from "../os/streams.ts";
 import { HostError } from "../os/files.ts";
