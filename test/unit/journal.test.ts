@@ -49,7 +49,9 @@ test("killed after each step but the last: the next run rolls everything back, m
   for (const n of [1, 2, 3]) {
     const { paths, log, recovery, systemctl } = await killedAfter(n);
     expect(recovery?.how).toBe("rolled back");
-    expect(log[0]).toContain(`stopped after ${n} of 4 steps`);
+    // step n's finish rides on the next write (journal.ts), so the journal holds the n-1 before it, and step n as the one it was at
+    const labels = ["Write ~/.config/containerd/config.toml", "Copy ~/Downloads/containerd-rootless-systemd to ~/.local/bin/containerd-rootless-systemd", "Write ~/.config/systemd/user/containerd.service"];
+    expect(log[0]).toContain(`stopped after ${n - 1} of 4 steps, at: ${labels[n - 1]}.`);
     expect(await host.readText(CONFIG)).toBe("old\n");
     expect((await stat(host.path(CONFIG))).mode & 0o777).toBe(0o600);
     expect(await host.readText(COPY)).toBe("BINARY-1");
@@ -86,10 +88,31 @@ test("the journal is written before the first change, 0600 in a 0700 state direc
   // each step's label (plan/label.ts), home as ~
   const home = (p: string) => p.replace("/home/alice", "~");
   expect(doc.steps.map((s) => s.description)).toEqual(["Write " + home(CONFIG), `Copy ${home(BIN)} to ${home(COPY)}`, "Write " + home(UNIT), "Start containerd.service"]);
-  expect(doc.done).toEqual([0]);
+  expect(doc.done).toEqual([]); // step 0's finish is written with step 1's undo (one write, two fsyncs, fewer)
   expect(doc.undo["0"]).toEqual([{ description: `restore ${CONFIG}`, record: { op: "restore", path: CONFIG, content: "old\n", mode: 0o644 } }]);
   expect((await stat(host.path(journalPath(paths)))).mode & 0o777).toBe(0o600);
   expect((await stat(host.path(paths.stateDir))).mode & 0o777).toBe(0o700);
+});
+
+test("a finished step is recorded with the next change's undo; an irreversible step's finish at once (recovery rolls forward from it)", async () => {
+  const TREE = "/home/alice/.local/share/containerd";
+  host = await makeTestHost({
+    env: { HOME: "/home/alice", XDG_RUNTIME_DIR: "/run/user/1000", CRS_TEST_KILL_AFTER_STEP: "3" },
+    files: { [CONFIG]: "old\n", [BIN]: "B", [`${TREE}/x`]: "data" },
+    commands: { stat: () => ok("1000000 4096\n") },
+  });
+  host.killSelf = () => {
+    throw new Killed();
+  };
+  const plan: Step[] = [steps[0]!, steps[1]!, { kind: "remove", path: TREE, recursive: true }, steps[2]!];
+  await applyPlan(host, plan).catch(() => {});
+  const paths = resolvePaths(host.env, host.uid);
+  const doc = await readJournal(host, journalPath(paths));
+  if (doc === null || doc === "corrupt") throw new Error("no journal");
+  expect(doc.done).toEqual([0, 1, 2]);
+  const log: string[] = [];
+  expect((await recoverInterrupted(host, paths, { warn: (t) => log.push(t), info: () => {} }))?.how).toBe("finished");
+  expect(await host.readText(UNIT)).toBe("[Unit]\n");
 });
 
 test("a journal that cannot be read is removed with a warning; no journal: nothing to recover", async () => {

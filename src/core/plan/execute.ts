@@ -16,7 +16,7 @@ import { stepLabel } from "./label.ts";
 import { pollUntil } from "../os/wait.ts";
 import { preflightSpace } from "./preflight.ts";
 import { systemctl } from "../systemd/units.ts";
-import { Journal, defaultJournalPath } from "./journal.ts";
+import { Journal, defaultJournalPath, irreversible } from "./journal.ts";
 import { rollback, type Undo } from "./undo.ts";
 
 export { removeEmptyDirs } from "./undo.ts";
@@ -100,7 +100,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     const failure: StepFailure = { step, index, description: stepLabel(step, host.env.HOME), reason, output, ...(cancelled ? { cancelled } : {}), ...(afterLast ? { afterLast } : {}) };
     const diagnostics = await opts.beforeRollback?.(failure).catch((e) => `(could not collect diagnostics: ${(e as Error).message})`);
     const rolledBack = await rollback(host, undos, reloaded, (description) => opts.onEvent?.({ type: "rollback", description }));
-    for (const c of commits) await c().catch(() => {});
+    await commitAll(commits);
     await journal?.finish();
     throw new ApplyError(failure, outcomes, rolledBack, diagnostics);
   };
@@ -248,7 +248,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     }
     const outcome: StepOutcome = { kind: step.kind, description: label, result: description, changed, target: stepTarget(step), ms: Math.round(host.now() - started) };
     outcomes.push(outcome);
-    await journal?.done(index);
+    await journal?.done(index, index === steps.length - 1 || irreversible(step));
     opts.onEvent?.({ type: "done", index, step, outcome });
     stepsFinished.set(host, (stepsFinished.get(host) ?? 0) + 1);
     if (stepsFinished.get(host) === killAfter) host.killSelf();
@@ -256,9 +256,14 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
   // a signal during the last step: the warning promised an undo, so undo rather than finish
   const last = steps.length - 1;
   if (last >= 0 && opts.signal?.aborted) await fail(last, steps[last]!, CANCELLED_REASON, undefined, true, true);
-  for (const c of commits) await c().catch(() => {});
+  await commitAll(commits);
   await journal?.finish();
   return { changed: outcomes.some((o) => o.changed), steps: outcomes };
+}
+
+/** Removes the backups set aside (independent files, so at once: each unlink and directory fsync overlaps the others); before the journal goes. */
+async function commitAll(commits: (() => Promise<void>)[]): Promise<void> {
+  await Promise.all(commits.map((c) => c().catch(() => {})));
 }
 
 /**

@@ -3,7 +3,10 @@
 // recorded. The file ($XDG_DATA_HOME/containerd-rootless-systemd/journal.json, 0600 in a 0700
 // directory) is replaced durably on every update, so after a SIGKILL or a power loss the next
 // run finds exactly what was interrupted (recover.ts). A run that ends — done, or rolled back
-// by itself — removes it.
+// by itself — removes it. A finished step is recorded with the next write (the next change's
+// undo) rather than in a write of its own, except where recovery decides on it: the last step
+// (finished: roll forward) and an irreversible one (roll forward from there). Each write costs
+// two fsyncs; a step not yet recorded as finished is rolled back with the rest, as it would be.
 import { dirname, join } from "node:path";
 import type { Host } from "../os/host.ts";
 import { resolvePaths, type Paths } from "../os/paths.ts";
@@ -23,6 +26,9 @@ export interface JournalDoc {
   /** indexes of the finished steps */
   done: number[];
 }
+
+/** A step that cannot be undone: once it has finished, recovery rolls the run forward. */
+export const irreversible = (s: Step) => (s.kind === "remove" && Boolean(s.recursive)) || s.kind === "remove-tree-in-namespace";
 
 export const journalPath = (paths: Paths) => join(paths.stateDir, "journal.json");
 
@@ -69,9 +75,10 @@ export class Journal {
     await this.write();
   }
 
-  async done(index: number): Promise<void> {
+  /** Step `index` finished; written now when `recoveryNeedsIt` (see the top), else with the next write. */
+  async done(index: number, recoveryNeedsIt: boolean): Promise<void> {
     this.finished.push(index);
-    if (this.doc) await this.write();
+    if (this.doc && recoveryNeedsIt) await this.write();
   }
 
   /** The run ended (done, or rolled back): nothing is left to recover. */

@@ -7,10 +7,9 @@
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { acquireLock, type Lock, type LockOptions } from "../os/lock.ts";
-import { journalPath, readJournal, type JournalDoc } from "./journal.ts";
+import { irreversible, journalPath, readJournal, type JournalDoc } from "./journal.ts";
 import { rollback, type Undo } from "./undo.ts";
 import { applyPlan } from "./execute.ts";
-import type { Step } from "./steps.ts";
 
 export interface RecoveryLog {
   warn(text: string): void;
@@ -25,7 +24,6 @@ export interface Recovery {
   actions: string[];
 }
 
-const irreversible = (s: Step) => (s.kind === "remove" && Boolean(s.recursive)) || s.kind === "remove-tree-in-namespace";
 
 function undosOf(doc: JournalDoc): Undo[] {
   return Object.keys(doc.undo)
