@@ -165,20 +165,22 @@ function addonFailure(e: unknown): unknown {
 
 /** Add-ons whose files are present (what `uninstall` with no names removes before containerd). */
 export async function installedAddons(host: Host, paths: Paths): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of plugins()) {
-    if (p.runs === "none") continue; // settings of containerd.service go with its own removal
-    const plan = await p.uninstallPlan({ host, paths }).catch((e: Error) => e);
-    if (plan instanceof Error) {
-      // a unit that is not ours: not installed by us. Our unit whose removal cannot be planned
-      // (e.g. config.toml no longer parses): refused, rather than left behind while containerd goes
-      const unit = p.unit ? await host.readText(unitPath(paths, p.unit)).catch(() => null) : null;
-      if (isOwned(unit)) throw plan;
-      continue;
-    }
-    if (plan.steps.some((s) => s.kind === "remove" || s.kind === "write")) out.push(p.id);
-  }
-  return out;
+  // each add-on's removal planned at once (they only read), kept in the registry's order
+  const found = await Promise.all(
+    plugins().map(async (p) => {
+      if (p.runs === "none") return null; // settings of containerd.service go with its own removal
+      const plan = await p.uninstallPlan({ host, paths }).catch((e: Error) => e);
+      if (plan instanceof Error) {
+        // a unit that is not ours: not installed by us. Our unit whose removal cannot be planned
+        // (e.g. config.toml no longer parses): refused, rather than left behind while containerd goes
+        const unit = p.unit ? await host.readText(unitPath(paths, p.unit)).catch(() => null) : null;
+        if (isOwned(unit)) throw plan;
+        return null;
+      }
+      return plan.steps.some((s) => s.kind === "remove" || s.kind === "write") ? p.id : null;
+    }),
+  );
+  return found.filter((id): id is string => id !== null);
 }
 
 export interface AddonListing {

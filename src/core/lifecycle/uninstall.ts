@@ -57,14 +57,22 @@ export async function dropInsOf(host: Host, paths: Paths, unit: string, onlyOurs
 
 export async function planUninstall(host: Host, paths: Paths, opts: { purge?: boolean }): Promise<{ steps: Step[]; installed: boolean; foreign: boolean; emptyDirs: string[] }> {
   const unitFile = unitPath(paths, CONTAINERD_UNIT);
-  const text = await host.readText(unitFile);
+  // everything the plan reads, at once: the one systemctl call overlaps the file reads
+  const [text, [state], addonIds, where, completion, dropIns] = await Promise.all([
+    host.readText(unitFile),
+    unitStates(host, [CONTAINERD_UNIT]),
+    installedAddons(host, paths),
+    launcherLocation(host, paths),
+    completionRemovals(host, paths),
+    // the user's own drop-ins (override.conf with RootlessKit settings) are config: kept unless --purge
+    dropInsOf(host, paths, CONTAINERD_UNIT, !opts.purge),
+  ]);
   const ours = isOwned(text);
-  const [state] = await unitStates(host, [CONTAINERD_UNIT]);
   const steps: Step[] = [];
 
   // add-ons first (every one whose files are ours, running or not): they are PartOf containerd
   // and run inside its namespace; composed into one plan, and no containerd restart when it stops anyway
-  const addons = await planAddons(host, paths, await installedAddons(host, paths), "uninstall");
+  const addons = await planAddons(host, paths, addonIds, "uninstall");
   steps.push(...(ours ? withoutContainerdRestart(addons.steps) : addons.steps));
   if (ours) {
     const running = isActive(state!) || state!.activeState === "activating";
@@ -75,18 +83,16 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
     else if (running) steps.push({ kind: "systemctl", args: ["stop", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait, why: "stop containerd" });
     steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
   }
-  // the user's own drop-ins (override.conf with RootlessKit settings) are config: kept unless --purge
-  const dropIns = await dropInsOf(host, paths, CONTAINERD_UNIT, !opts.purge);
   for (const d of dropIns) steps.push({ kind: "remove", path: d, why: "a drop-in this tool created" });
   if (ours || dropIns.length) {
     steps.push({ kind: "systemctl", args: ["daemon-reload"], why: "forget the removed unit" });
     if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT] });
   }
-  const where = await launcherLocation(host, paths);
   // the copy install made; a binary the user runs from that very place is theirs and stays
-  if (where.copyTo && (await host.exists(where.copyTo))) steps.push({ kind: "remove", path: where.copyTo, why: "the copy of this binary that the unit ran" });
-  if (where.copyTo && (await host.exists(`${where.copyTo}.old`))) steps.push({ kind: "remove", path: `${where.copyTo}.old`, why: "the previous binary self-update kept" });
-  steps.push(...(await completionRemovals(host, paths)));
+  const [copy, old] = where.copyTo ? await Promise.all([host.exists(where.copyTo), host.exists(`${where.copyTo}.old`)]) : [false, false];
+  if (copy) steps.push({ kind: "remove", path: where.copyTo!, why: "the copy of this binary that the unit ran" });
+  if (old) steps.push({ kind: "remove", path: `${where.copyTo}.old`, why: "the previous binary self-update kept" });
+  steps.push(...completion);
   if (opts.purge) {
     const data = [paths.containerdData, paths.cniData];
     for (const d of data) steps.push({ kind: "remove-tree-in-namespace", path: d, argv: await purgeArgv(host, [d]), why: "images, containers and snapshots (owned by sub-UIDs)" });
@@ -117,9 +123,8 @@ export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): P
     }
     if (opts.confirm && !(await opts.confirm(renderPreviews(previews)))) throw new UserError("cancelled; nothing was changed");
     const result = await applyPlan(host, steps, { onEvent: stepPrinter(reporter, previews), signal: ctx.signal }).catch((e) => Promise.reject(interruptedOr(e)));
-    await removeEmptyDirs(host, [join(paths.unitDir, `${CONTAINERD_UNIT}.d`), ...emptyDirs]);
-    const kept: string[] = [];
-    for (const d of dataDirs) if (await host.exists(d)) kept.push(d);
+    const [, present] = await Promise.all([removeEmptyDirs(host, [join(paths.unitDir, `${CONTAINERD_UNIT}.d`), ...emptyDirs]), Promise.all(dataDirs.map((d) => host.exists(d)))]);
+    const kept = dataDirs.filter((_, i) => present[i]);
     if (installed) reporter.info(`Uninstalled ${CONTAINERD_UNIT}.`);
     if (kept.length) {
       reporter.info(`Kept images, containers and configuration: ${kept.join(", ")}`);
