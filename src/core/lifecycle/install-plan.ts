@@ -19,6 +19,7 @@ import { containerdServicePath } from "../systemd/service-path.ts";
 import { containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
 import { bindMounts } from "../containerd/mounts.ts";
 import { preferredBinDirs } from "../components/inventory.ts";
+import { stageCopy } from "../plan/staging.ts";
 
 export interface LauncherLocation {
   /** ExecStart without the "launch" argument */
@@ -35,6 +36,14 @@ export async function launcherLocation(host: Host, paths: Paths): Promise<Launch
   if (self === ((await host.realpath(target)) ?? target)) return { command: [target] };
   return { command: [target], copyFrom: self, copyTo: target };
 }
+
+/** The binary's copy, started now (beside the checks) when the plan will copy it: its copy step then only renames it (plan/staging.ts). */
+export async function stageLauncherCopy(host: Host, paths: Paths): Promise<void> {
+  const where = await launcherLocation(host, paths);
+  if (where.copyFrom) await stageCopy(host, where.copyFrom, where.copyTo!, BINARY_MODE);
+}
+
+const BINARY_MODE = 0o755;
 
 /** A symlink or directory where install writes a file: refused before anything changes (never written through, never replaced). */
 async function refuseLink(host: Host, path: string): Promise<void> {
@@ -101,7 +110,7 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   const stateDir = facts.stateDir;
 
   const steps: Step[] = [];
-  if (where.copyFrom) steps.push({ kind: "copy", from: where.copyFrom, path: where.copyTo!, mode: 0o755, what: "the binary", why: "the unit runs this copy, so deleting the download does not break the service" });
+  if (where.copyFrom) steps.push({ kind: "copy", from: where.copyFrom, path: where.copyTo!, mode: BINARY_MODE, what: "the binary", why: "the unit runs this copy, so deleting the download does not break the service" });
   // a unit someone else wrote (e.g. the reference installer) is replaced, but kept as a backup
   const foreign = current !== null && !isOwned(current);
   const backupTo = foreign ? backupPath(paths, unitPath(paths, CONTAINERD_UNIT)) : undefined;

@@ -12,7 +12,8 @@ import { needsAction } from "../checks/report.ts";
 import { CONTAINERD_UNIT } from "../os/paths.ts";
 import { runChecks, type CheckResult } from "../checks/index.ts";
 import { acquireRunLock } from "../plan/recover.ts";
-import { planInstall, readInstallFacts, type InstallFacts } from "./install-plan.ts";
+import { planInstall, readInstallFacts, stageLauncherCopy, type InstallFacts } from "./install-plan.ts";
+import { discardStaged } from "../plan/staging.ts";
 import { installedAsPlanned } from "./unchanged.ts";
 import { previewPlan, renderPreviews } from "../plan/render.ts";
 import { changeParts, summaryLine } from "./summary.ts";
@@ -64,7 +65,13 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
   }
   // systemd's answers the plan needs are read while the checks run (again if another run held the lock meanwhile)
   const early = readInstallFacts(ctx.host, ctx.paths).catch(() => undefined);
-  return checkAndInstall(ctx, opts, early);
+  // the binary's copy (115 MB, written to disk) runs beside the checks instead of after them
+  if (!opts.dryRun) await stageLauncherCopy(ctx.host, ctx.paths).catch(() => {});
+  try {
+    return await checkAndInstall(ctx, opts, early);
+  } finally {
+    await discardStaged(ctx.host);
+  }
 }
 
 async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Promise<InstallFacts | undefined>): Promise<InstallResult> {

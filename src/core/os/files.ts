@@ -13,10 +13,10 @@ export interface HeldFileLock {
 }
 
 /** `.<name>.<random>.tmp` beside the target: unpredictable, created with O_EXCL, never followed. */
-const tempName = (target: string) => join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+export const tempName = (target: string) => join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
 
 /** fsync(2) of a directory, so a rename or create in it survives a power loss. */
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   const h = await fs.open(dir, FS.O_RDONLY | FS.O_DIRECTORY);
   try {
     await h.sync();
@@ -153,28 +153,14 @@ export class HostFiles {
     });
   }
 
-  /** Copies a file durably (the binary itself), as writeFileAtomic; keeps the source's mtime (see sameSizeAndMtime). */
-  async copyFileAtomic(from: string, to: string, mode = 0o755): Promise<void> {
-    const src = this.path(from);
-    const st = await fs.stat(src).catch((e) => {
-      throw new HostError(`cannot copy ${from} to ${to}: ${(e as Error).message}`, to, errCode(e));
-    });
-    await this.replaceDurably(to, null, mode, async (h, tmp) => {
-      await fs.copyFile(src, tmp);
-      await h.utimes(st.atime, st.mtime);
-    }).catch((e) => {
-      throw new HostError(`cannot copy ${from} to ${to}: ${(e as Error).message}`, to, errCode(e));
-    });
-  }
-
-  private async replaceDurably(path: string, existing: FileStat | null, mode: number, fill: (h: fs.FileHandle, tmp: string) => Promise<void>): Promise<void> {
+  private async replaceDurably(path: string, existing: FileStat | null, mode: number, fill: (h: fs.FileHandle) => Promise<void>): Promise<void> {
     const target = this.path(path);
     const dir = dirname(target);
     await fs.mkdir(dir, { recursive: true, mode: 0o755 });
     const tmp = tempName(target);
     const h = await fs.open(tmp, FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL | FS.O_NOFOLLOW, 0o600);
     try {
-      await fill(h, tmp);
+      await fill(h);
       // umask narrowed the create mode; set it exactly (and the owner of the file it replaces)
       await h.chmod(existing?.isFile ? existing.mode & 0o7777 : mode);
       if (existing?.isFile && (existing.uid !== process.getuid!() || existing.gid !== process.getgid!())) {

@@ -1,10 +1,13 @@
 // The Host's streams: files read and written chunk by chunk, so a 250 MB bundle never sits in
 // memory (a download streams to disk while it is hashed; an unpacked entry streams from the
-// decompressor to its file), and HTTP GET (http.ts), and a file's SHA-256. Split from files.ts and host.ts to keep
-// each short; like them it is one of the Host's own files that touch the file system.
+// decompressor to its file), and HTTP GET (http.ts), and a file's SHA-256, and the durable
+// copy of a large file (the binary: staged beside its target, possibly ahead of time, then
+// renamed into place). Split from files.ts and host.ts to keep each short; like them it is one
+// of the Host's own files that touch the file system.
 import * as fs from "node:fs/promises";
-import { fstatSync } from "node:fs";
-import { HostError, HostFiles, errCode } from "./files.ts";
+import { constants as FS, fstatSync } from "node:fs";
+import { basename, dirname } from "node:path";
+import { HostError, HostFiles, errCode, syncDir, tempName } from "./files.ts";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http.ts";
 
 export type { HttpResponse } from "./http.ts";
@@ -98,6 +101,50 @@ export class HostStreams extends HostFiles {
     } finally {
       await fh.close();
     }
+  }
+
+  /** Copies a file durably (the binary itself), as writeFileAtomic: stageCopy, then commitCopy. */
+  async copyFileAtomic(from: string, to: string, mode = 0o755): Promise<void> {
+    await this.commitCopy(await this.stageCopy(from, to, mode), to);
+  }
+
+  /**
+   * The first half of copyFileAtomic: `from` copied into a new hidden temporary file beside `to`
+   * (exclusive create, random name), `mode` set exactly, the source's mtime kept (see
+   * sameSizeAndMtime), written to disk (fsync). Returns its path; commitCopy puts it in place.
+   * The copy itself is the kernel's (Bun tries a reflink, then copy_file_range).
+   */
+  async stageCopy(from: string, to: string, mode = 0o755): Promise<string> {
+    const staged = tempName(to);
+    const tmp = this.path(staged);
+    try {
+      const st = await fs.stat(this.path(from));
+      await fs.mkdir(dirname(tmp), { recursive: true, mode: 0o755 });
+      const h = await fs.open(tmp, FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL | FS.O_NOFOLLOW, 0o600);
+      try {
+        await fs.copyFile(this.path(from), tmp);
+        await h.utimes(st.atime, st.mtime);
+        await h.chmod(mode); // umask narrowed the create mode
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      throw new HostError(`cannot copy ${from} to ${to}: ${(e as Error).message}`, to, errCode(e));
+    }
+    return staged;
+  }
+
+  /** The second half of copyFileAtomic: the staged copy renamed over `to`, the directory fsync'ed. */
+  async commitCopy(staged: string, to: string): Promise<void> {
+    if (dirname(staged) !== dirname(to) || !basename(staged).startsWith(`.${basename(to)}.`)) throw new HostError(`${staged} is not a staged copy of ${to}`, to);
+    try {
+      await fs.rename(this.path(staged), this.path(to));
+    } catch (e) {
+      throw new HostError(`cannot copy to ${to}: ${(e as Error).message}`, to, errCode(e));
+    }
+    await syncDir(this.path(dirname(to)));
   }
 
   async symlink(target: string, path: string): Promise<void> {

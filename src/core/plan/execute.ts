@@ -18,6 +18,7 @@ import { preflightSpace } from "./preflight.ts";
 import { systemctl } from "../systemd/units.ts";
 import { Journal, defaultJournalPath, irreversible } from "./journal.ts";
 import { rollback, type Undo } from "./undo.ts";
+import { takeStaged } from "./staging.ts";
 
 export { removeEmptyDirs } from "./undo.ts";
 
@@ -157,7 +158,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           );
           if (exists) await host.rename(step.path, backup);
           try {
-            await host.copyFileAtomic(step.from, step.path, step.mode ?? 0o755);
+            await placeCopy(host, step.from, step.path, step.mode ?? 0o755);
           } catch (e) {
             if (exists) await host.rename(backup, step.path);
             throw e;
@@ -259,6 +260,15 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
   await commitAll(commits);
   await journal?.finish();
   return { changed: outcomes.some((o) => o.changed), steps: outcomes };
+}
+
+/** The copy step's copy: the one staged ahead of time (staging.ts) renamed into place, else a durable copy now. */
+async function placeCopy(host: Host, from: string, to: string, mode: number): Promise<void> {
+  const staged = await takeStaged(host, from, to, mode);
+  // still the source's copy (same size and mtime: the download was not replaced meanwhile), then renamed over `to`
+  if (staged && (await host.sameSizeAndMtime(from, staged)) && (await host.commitCopy(staged, to).then(() => true, () => false))) return;
+  if (staged) await host.remove(staged).catch(() => {});
+  await host.copyFileAtomic(from, to, mode);
 }
 
 /** Removes the backups set aside (independent files, so at once: each unlink and directory fsync overlaps the others); before the journal goes. */

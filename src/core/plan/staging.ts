@@ -1,0 +1,46 @@
+// A copy started ahead of its step. `install` starts copying the binary (115 MB: the copy and
+// its fsync are most of what install adds to containerd's own start-up) while its checks run;
+// the plan's copy step then only renames the staged file into place (execute.ts). The staged
+// file is the same durable copy the step would make (host.stageCopy: exclusive create, mode,
+// mtime, fsync), hidden beside its target. Staged only into a directory that exists: nothing is
+// created before the run holds its lock and journals what it changes. A staged copy the plan
+// did not use (the checks failed, nothing to copy, cancelled) is removed by discardStaged.
+import type { Host } from "../os/host.ts";
+
+interface Staged {
+  from: string;
+  mode: number;
+  /** the staged file's path, or null when staging failed (the step then copies as usual) */
+  file: Promise<string | null>;
+}
+
+const staged = new WeakMap<Host, Map<string, Staged>>();
+
+/** Starts copying `from` beside `to` when `to`'s directory exists and `to` is not already the same file; returns at once. */
+export async function stageCopy(host: Host, from: string, to: string, mode: number): Promise<void> {
+  const dir = to.slice(0, to.lastIndexOf("/")) || "/";
+  if (!(await host.stat(dir).catch(() => null))?.isDirectory || (await host.sameSizeAndMtime(from, to))) return;
+  const map = staged.get(host) ?? new Map<string, Staged>();
+  staged.set(host, map);
+  if (map.has(to)) return;
+  map.set(to, { from, mode, file: host.stageCopy(from, to, mode).catch(() => null) });
+}
+
+/** The staged copy of `from` for `to` with `mode`, taken (the caller puts it in place); null when there is none. */
+export async function takeStaged(host: Host, from: string, to: string, mode: number): Promise<string | null> {
+  const s = staged.get(host)?.get(to);
+  if (!s || s.from !== from || s.mode !== mode) return null;
+  staged.get(host)!.delete(to);
+  return s.file;
+}
+
+/** Removes every staged copy no step took (after the run, whatever its outcome). */
+export async function discardStaged(host: Host): Promise<void> {
+  const map = staged.get(host);
+  if (!map) return;
+  staged.delete(host);
+  await Promise.all([...map.values()].map(async (s) => {
+    const file = await s.file;
+    if (file) await host.remove(file).catch(() => {});
+  }));
+}

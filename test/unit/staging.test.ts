@@ -1,0 +1,81 @@
+// The binary's copy staged ahead of its step (plan/staging.ts): install starts it beside its
+// checks, and the plan's copy step renames that very file into place instead of copying again.
+import { afterEach, expect, test } from "bun:test";
+import { stat, utimes } from "node:fs/promises";
+import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
+import { applyPlan } from "../../src/core/plan/execute.ts";
+import { discardStaged, stageCopy } from "../../src/core/plan/staging.ts";
+import type { Step } from "../../src/core/plan/steps.ts";
+
+let host: TestHost;
+afterEach(() => host?.cleanup());
+
+const BIN = "/home/alice/Downloads/containerd-rootless-systemd";
+const DIR = "/home/alice/.local/bin";
+const COPY = `${DIR}/containerd-rootless-systemd`;
+const copyStep: Step = { kind: "copy", from: BIN, path: COPY, mode: 0o755 };
+
+async function setup(dirs: string[] = [DIR]) {
+  host = await makeTestHost({ files: { [BIN]: "BINARY-v2" }, dirs, commands: { stat: () => ok("1000000 4096\n"), systemctl: () => ok() } });
+}
+
+/** The hidden temporary files beside the copy's target. */
+async function stagedFiles(): Promise<string[]> {
+  return ((await host.readdir(DIR)) ?? []).filter((n) => n.endsWith(".tmp"));
+}
+
+test("the copy step renames the staged copy into place: the same file (inode), mode 0755, the source's mtime; nothing left beside it", async () => {
+  await setup();
+  await stageCopy(host, BIN, COPY, 0o755);
+  // the staged file appears (exclusive create) while the copy runs in the background
+  for (let i = 0; i < 200 && (await stagedFiles()).length === 0; i++) await Bun.sleep(5);
+  const [tmp] = await stagedFiles();
+  expect(tmp).toMatch(/^\.containerd-rootless-systemd\.[0-9a-f]{12}\.tmp$/);
+  const stagedIno = (await stat(host.path(`${DIR}/${tmp}`))).ino;
+  const result = await applyPlan(host, [copyStep]);
+  expect(result.steps[0]!.result).toBe(`Created ${COPY}`);
+  const [src, dst] = await Promise.all([stat(host.path(BIN)), stat(host.path(COPY))]);
+  expect(await host.readText(COPY)).toBe("BINARY-v2");
+  expect(dst.ino).toBe(stagedIno); // renamed, not copied again
+  expect(dst.mode & 0o7777).toBe(0o755);
+  expect(Math.trunc(dst.mtimeMs)).toBe(Math.trunc(src.mtimeMs));
+  expect(await stagedFiles()).toEqual([]);
+  await discardStaged(host);
+  expect(await host.readdir(DIR)).toEqual(["containerd-rootless-systemd"]);
+});
+
+test("a staged copy is the one put in place only while the source is unchanged: a download replaced meanwhile is copied anew", async () => {
+  await setup();
+  await stageCopy(host, BIN, COPY, 0o755);
+  await host.writeFileAtomic(BIN, "BINARY-v3-longer", 0o755);
+  await utimes(host.path(BIN), new Date(), new Date(Date.now() + 5000));
+  await applyPlan(host, [copyStep]);
+  expect(await host.readText(COPY)).toBe("BINARY-v3-longer");
+  expect(await stagedFiles()).toEqual([]);
+});
+
+test("nothing is staged into a directory that does not exist (created only by the plan, journaled), nor for a copy already in place", async () => {
+  await setup([]);
+  await stageCopy(host, BIN, COPY, 0o755);
+  await discardStaged(host);
+  expect(await host.exists(DIR)).toBe(false);
+
+  await setup();
+  await host.copyFileAtomic(BIN, COPY, 0o755);
+  await stageCopy(host, BIN, COPY, 0o755);
+  await discardStaged(host);
+  expect(await host.readdir(DIR)).toEqual(["containerd-rootless-systemd"]);
+});
+
+test("a staged copy no step took (the checks failed, the run was cancelled) is removed by discardStaged", async () => {
+  await setup();
+  await stageCopy(host, BIN, COPY, 0o755);
+  await discardStaged(host);
+  expect(await host.readdir(DIR)).toEqual([]);
+  // a different mode than staged: not taken, copied as usual
+  await stageCopy(host, BIN, COPY, 0o755);
+  await applyPlan(host, [{ ...copyStep, mode: 0o700 }]);
+  expect((await stat(host.path(COPY))).mode & 0o7777).toBe(0o700);
+  await discardStaged(host);
+  expect(await host.readdir(DIR)).toEqual(["containerd-rootless-systemd"]);
+});
