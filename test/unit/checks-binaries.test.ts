@@ -26,6 +26,19 @@ test("rootlesskit --version runs once although several probes need it", async ()
   expect(host.calls.filter((c) => c[0]!.endsWith("rootlesskit") && c[1] === "--version")).toHaveLength(1);
 });
 
+test("the user manager's environment is asked once per check run (the session, conflicts, network and service-environment probes share it)", async () => {
+  host = await machine();
+  await check(host);
+  expect(host.calls.filter((c) => c[0]!.endsWith("systemctl") && c.includes("show-environment"))).toHaveLength(1);
+});
+
+test("the RootlessKit run is the first process a check starts (before even the user-name look-up)", async () => {
+  host = await machine();
+  await check(host);
+  expect(host.calls[0]![0]).toEndWith("rootlesskit");
+  expect(host.calls[0]).toContain("--copy-up=/etc");
+});
+
 for (const [name, id, pkg] of [
   ["rootlesskit", "binaries.rootlesskit.missing", "rootlesskit"],
   ["containerd", "binaries.containerd.missing", "containerd"],

@@ -99,14 +99,15 @@ function report(onProbe: RunChecksOptions["onProbe"], group: ProbeGroup, r: Prob
 export async function runChecks(host: Host, paths: Paths, opts: RunChecksOptions = {}): Promise<CheckResult> {
   const { onProbe, ...checkOpts } = opts;
   // root is refused before anything runs, even the user-name look-up
-  const user = host.uid === 0 ? "root" : await host.userName().catch(() => String(host.uid));
-  const ctx = createContext(host, paths, user, checkOpts);
-  const base = emptyFacts(user, host.uid);
+  const ctx = createContext(host, paths, "root", checkOpts);
   const refusal = rootRefusal(ctx);
-  if (refusal) return { ok: false, refused: true, findings: [refusal], facts: base };
+  if (refusal) return { ok: false, refused: true, findings: [refusal], facts: emptyFacts("root", host.uid) };
 
-  // the slowest probe, the RootlessKit run, starts first (memoised: probeSmoke and the overlayfs probe share it)
+  // the slowest probe, the RootlessKit run, starts first, before the user-name look-up it does not need
+  // (memoised: probeSmoke and the overlayfs probe share it)
   if (checkOpts.smokeTest !== false) void runSmoke(ctx, await smokeCommand(ctx));
+  const user = (ctx.user = await host.userName().catch(() => String(host.uid)));
+  const base = emptyFacts(user, host.uid);
   const [results, distro] = await Promise.all([Promise.all(PROBES.map(([g, p]) => guarded(g, p, ctx).then((r) => report(onProbe, g, r)))), readDistro(ctx).catch(() => null)]);
   const findings = results.flatMap((r) => r.findings);
   const facts = mergeFacts({ ...base, distro }, results.map((r) => r.facts));

@@ -11,7 +11,7 @@ import { probeRootlessKitFacts, type RootlessKitFacts } from "../rootlesskit/fac
 import { resolveSettings, type ResolvedSettings } from "../rootlesskit/resolve.ts";
 import { parseSettings, SettingsError, type RawSettings } from "../rootlesskit/settings.ts";
 import { effectiveSettings } from "../rootlesskit/dropin.ts";
-import { serviceEnvironment } from "../systemd/service-environment.ts";
+import { serviceEnvironmentOf } from "./session.ts";
 import { BINARY_NAME } from "../os/paths.ts";
 
 /** The capability model, probed once per check run. */
@@ -22,7 +22,7 @@ export function rootlesskitFacts(ctx: CheckContext): Promise<RootlessKitFacts> {
 /** The CONTAINERD_ROOTLESS_ROOTLESSKIT_* values the service will get from its unit and drop-ins. */
 async function serviceRaw(ctx: CheckContext): Promise<RawSettings> {
   const raw: RawSettings = {};
-  const service = await serviceEnvironment(ctx.host, ctx.paths).catch(() => null);
+  const service = await serviceEnvironmentOf(ctx).catch(() => null);
   for (const e of service ? effectiveSettings(service) : []) if (e.value !== undefined) raw[e.key] = e.value;
   return raw;
 }

@@ -2,7 +2,8 @@
 // environment (systemd's view: the manager's, the unit's and its drop-ins'), the network driver
 // and whether detach-netns is on, decided from the same capability model and chooser as the
 // launcher (network-driver.ts, rootlesskit/network.ts). Memoised per check run.
-import { environmentValues, serviceEnvironment } from "../systemd/service-environment.ts";
+import { environmentValues } from "../systemd/service-environment.ts";
+import { serviceEnvironmentOf } from "./session.ts";
 import { settingSpec } from "../rootlesskit/settings.ts";
 import { chooseNetDriver } from "../rootlesskit/network.ts";
 import type { CheckContext } from "./context.ts";
@@ -10,7 +11,7 @@ import { rootlesskitFacts } from "./network-driver.ts";
 
 /** The variables containerd.service's processes get ({} when systemd cannot be asked). */
 export function serviceVars(ctx: CheckContext): Promise<Record<string, string>> {
-  return ctx.memo("service-vars", () => serviceEnvironment(ctx.host, ctx.paths).then(environmentValues, () => ({})));
+  return ctx.memo("service-vars", () => serviceEnvironmentOf(ctx).then(environmentValues, () => ({})));
 }
 
 /** The network driver the service will use: its setting, else the launcher's automatic choice. */

@@ -2,7 +2,7 @@
 // manager (and, when it is not, why: no systemd at all, su/sudo without a login session,
 // no linger) and a dbus user session.
 import { shellQuote } from "../os/shell.ts";
-import { parseShowEnvironment } from "../systemd/service-environment.ts";
+import { parseShowEnvironment, serviceEnvironment, type ServiceEnvironment } from "../systemd/service-environment.ts";
 import { isAbsolute, join } from "node:path";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
@@ -228,6 +228,11 @@ export async function managerEnvironmentOf(ctx: CheckContext): Promise<Record<st
   if (!systemctl) return {};
   const r = await showEnvironment(ctx, systemctl);
   return r.code === 0 ? parseShowEnvironment(r.stdout) : {};
+}
+
+/** What containerd.service's processes get (serviceEnvironment), once per check run, from that same one show-environment. */
+export function serviceEnvironmentOf(ctx: CheckContext): Promise<ServiceEnvironment> {
+  return ctx.memo("service-environment", async () => serviceEnvironment(ctx.host, ctx.paths, { manager: await managerEnvironmentOf(ctx) }));
 }
 
 export async function probeSession(ctx: CheckContext): Promise<ProbeResult> {
