@@ -18,7 +18,7 @@ import { preflightSpace } from "./preflight.ts";
 import { systemctl } from "../systemd/units.ts";
 import { Journal, defaultJournalPath, irreversible } from "./journal.ts";
 import { rollback, type Undo } from "./undo.ts";
-import { takeStaged } from "./staging.ts";
+import { placeCopy } from "./staging.ts";
 
 export { removeEmptyDirs } from "./undo.ts";
 
@@ -97,7 +97,12 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     undos.push(...list);
   };
 
+  /** removals running while the next steps do (a remove step's `restoreFrom`): joined before the run ends or rolls back */
+  const background: { index: number; step: Step; done: Promise<string | null> }[] = [];
+  const joinBackground = () => Promise.all(background.splice(0).map(async (b) => ({ ...b, error: await b.done })));
+
   const fail = async (index: number, step: Step, reason: string, output?: string, cancelled?: boolean, afterLast?: boolean): Promise<never> => {
+    await joinBackground(); // its undo needs it finished
     const failure: StepFailure = { step, index, description: stepLabel(step, host.env.HOME), reason, output, ...(cancelled ? { cancelled } : {}), ...(afterLast ? { afterLast } : {}) };
     const diagnostics = await opts.beforeRollback?.(failure).catch((e) => `(could not collect diagnostics: ${(e as Error).message})`);
     const rolledBack = await rollback(host, undos, reloaded, (description) => opts.onEvent?.({ type: "rollback", description }));
@@ -187,7 +192,11 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
             description = `${step.path} is already absent`;
             break;
           }
-          if (step.recursive && st.isDirectory) {
+          if (step.restoreFrom && st.isFile) {
+            await willChange(index, { description: `restore ${step.path}`, record: { op: "copy", from: step.restoreFrom, to: step.path, mode: modeOf(st.mode) } });
+            const done = host.remove(step.path).then(() => null, (e: Error) => e.message);
+            background.push({ index, step, done });
+          } else if (step.recursive && st.isDirectory) {
             await willChange(index); // irreversible by design (only trees we own): journaled with no undo
             await host.remove(step.path, { recursive: true });
           } else {
@@ -249,10 +258,15 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     }
     const outcome: StepOutcome = { kind: step.kind, description: label, result: description, changed, target: stepTarget(step), ms: Math.round(host.now() - started) };
     outcomes.push(outcome);
-    await journal?.done(index, index === steps.length - 1 || irreversible(step));
+    // a removal still running is recorded finished once it is (below)
+    if (!background.some((b) => b.index === index)) await journal?.done(index, index === steps.length - 1 || irreversible(step));
     opts.onEvent?.({ type: "done", index, step, outcome });
     stepsFinished.set(host, (stepsFinished.get(host) ?? 0) + 1);
     if (stepsFinished.get(host) === killAfter) host.killSelf();
+  }
+  for (const b of await joinBackground()) {
+    if (b.error !== null) await fail(b.index, b.step, b.error);
+    await journal?.done(b.index, true);
   }
   // a signal during the last step: the warning promised an undo, so undo rather than finish
   const last = steps.length - 1;
@@ -260,15 +274,6 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
   await commitAll(commits);
   await journal?.finish();
   return { changed: outcomes.some((o) => o.changed), steps: outcomes };
-}
-
-/** The copy step's copy: the one staged ahead of time (staging.ts) renamed into place, else a durable copy now. */
-async function placeCopy(host: Host, from: string, to: string, mode: number): Promise<void> {
-  const staged = await takeStaged(host, from, to, mode);
-  // still the source's copy (same size and mtime: the download was not replaced meanwhile), then renamed over `to`
-  if (staged && (await host.sameSizeAndMtime(from, staged)) && (await host.commitCopy(staged, to).then(() => true, () => false))) return;
-  if (staged) await host.remove(staged).catch(() => {});
-  await host.copyFileAtomic(from, to, mode);
 }
 
 /** Removes the backups set aside (independent files, so at once: each unlink and directory fsync overlaps the others); before the journal goes. */

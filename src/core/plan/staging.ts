@@ -44,3 +44,12 @@ export async function discardStaged(host: Host): Promise<void> {
     if (file) await host.remove(file).catch(() => {});
   }));
 }
+
+/** The copy step's copy: the one staged ahead of time renamed into place, else a durable copy now. */
+export async function placeCopy(host: Host, from: string, to: string, mode: number): Promise<void> {
+  const staged = await takeStaged(host, from, to, mode);
+  // still the source's copy (same size and mtime: the download was not replaced meanwhile), then renamed over `to`
+  if (staged && (await host.sameSizeAndMtime(from, staged)) && (await host.commitCopy(staged, to).then(() => true, () => false))) return;
+  if (staged) await host.remove(staged).catch(() => {});
+  await host.copyFileAtomic(from, to, mode);
+}

@@ -37,8 +37,13 @@ export type Step =
   /** a copy of a file (the binary itself); unchanged when the bytes are identical */
   | ({ kind: "copy"; from: string; path: string; mode?: number; /** what is copied, for the label ("the binary"); the source path otherwise */ what?: string } & Words)
   | ({ kind: "mkdir"; path: string; mode?: number } & Words)
-  /** a file (or, with `recursive`, a tree we own); unchanged when absent. Irreversible when recursive. */
-  | ({ kind: "remove"; path: string; recursive?: boolean; noDiff?: boolean } & Words)
+  /**
+   * a file (or, with `recursive`, a tree we own); unchanged when absent. Irreversible when recursive.
+   * `restoreFrom`: a file identical to it (same size and mtime: the binary it was copied from); no
+   * backup is kept — the undo copies that file back — and the unlink runs while the next steps do
+   * (freeing 115 MB takes 20-130 ms on a file system that discards freed blocks).
+   */
+  | ({ kind: "remove"; path: string; recursive?: boolean; noDiff?: boolean; restoreFrom?: string } & Words)
   /**
    * `systemctl --user ARGS`; `undo` runs on rollback. `undoLate`: after files are restored and systemd
    * reloaded (the default for an undo that brings a unit up: start, restart, enable). `undoWait`: after

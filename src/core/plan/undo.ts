@@ -15,6 +15,8 @@ export type UndoRecord =
   | { op: "remove"; path: string }
   /** put back a file moved aside (a replaced binary, a removed file), when it is still aside */
   | { op: "rename"; from: string; to: string }
+  /** put back a removed file by copying an identical one (mode as it was), when it is missing */
+  | { op: "copy"; from: string; to: string; mode: number }
   /** the directories a step created, removed while empty */
   | { op: "remove-dirs"; dirs: string[] }
   /** `late`: after files are restored and systemd reloaded (an undo that brings a unit up) */
@@ -50,6 +52,9 @@ export async function runUndo(host: Host, u: Undo): Promise<void> {
       return host.remove(r.path);
     case "rename":
       if (await host.exists(r.from)) await host.rename(r.from, r.to);
+      return;
+    case "copy":
+      if (!(await host.exists(r.to))) await host.copyFileAtomic(r.from, r.to, r.mode);
       return;
     case "remove-dirs":
       return removeEmptyDirs(host, r.dirs);

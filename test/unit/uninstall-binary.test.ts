@@ -1,0 +1,76 @@
+// uninstall and the binary copy install made: when it is the running binary's copy (same size and
+// mtime) no backup is kept beside it — the undo copies the running binary back — and its unlink
+// (slow on a file system that discards freed blocks) runs while the next steps do (plan/execute.ts).
+import { afterEach, expect, test } from "bun:test";
+import { stat } from "node:fs/promises";
+import { failed, ok, type TestHost } from "../helpers/test-host.ts";
+import { fakeSystemd } from "../helpers/fake-systemd.ts";
+import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
+import { planUninstall } from "../../src/core/lifecycle/uninstall.ts";
+import { applyPlan, ApplyError } from "../../src/core/plan/execute.ts";
+import { recoverInterrupted } from "../../src/core/plan/recover.ts";
+
+let host: TestHost;
+afterEach(() => host?.cleanup());
+
+const COPY = "/home/alice/.local/bin/containerd-rootless-systemd";
+const BIN = "/home/alice/Downloads/containerd-rootless-systemd";
+
+async function installed(reload: () => ReturnType<typeof ok> = () => ok()) {
+  const f = await fakeSystemd({ unit: { active: false, enabled: false } });
+  host = f.h;
+  const installSteps = (await planInstall(host, f.paths)).steps;
+  await applyPlan(host, installSteps);
+  const systemctl = host.commands.systemctl!;
+  host.commands.systemctl = (argv, o) => (argv[2] === "daemon-reload" ? reload() : systemctl(argv, o));
+  const before = await stat(host.path(COPY));
+  return { f, before, installSteps: installSteps.length };
+}
+
+test("the running binary's copy: removed after the stop, with no backup left, its undo a copy from the running binary", async () => {
+  const { f } = await installed();
+  const plan = await planUninstall(host, f.paths, {});
+  const at = plan.steps.findIndex((s) => s.kind === "remove" && s.path === COPY);
+  expect(plan.steps[at]).toMatchObject({ kind: "remove", path: COPY, restoreFrom: BIN });
+  expect(plan.steps.slice(0, at).map((s) => s.kind)).toEqual(["systemctl"]); // after the stop, before the unit file and the reload
+  await applyPlan(host, plan.steps);
+  expect(await host.exists(COPY)).toBe(false);
+  expect(await host.readdir("/home/alice/.local/bin")).toEqual([]); // no .crs-rollback beside it
+});
+
+test("a later step fails: the binary is copied back from the running one (content, mode, mtime), and the rest undone", async () => {
+  const { f, before } = await installed(() => failed("Failed to reload daemon: Connection reset by peer"));
+  const err = (await applyPlan(host, (await planUninstall(host, f.paths, {})).steps).catch((e) => e)) as ApplyError;
+  expect(err).toBeInstanceOf(ApplyError);
+  expect(err.failure.step).toMatchObject({ kind: "systemctl", args: ["daemon-reload"] });
+  expect(err.rolledBack).toContain(`restore ${COPY}`);
+  const after = await stat(host.path(COPY));
+  expect(await host.readText(COPY)).toBe("BINARY");
+  expect(after.mode & 0o7777).toBe(before.mode & 0o7777);
+  expect(Math.trunc(after.mtimeMs)).toBe(Math.trunc(before.mtimeMs));
+  expect(await host.exists("/home/alice/.config/systemd/user/containerd.service")).toBe(true);
+});
+
+test("killed right after removing it: the next run copies it back from the binary the journal names", async () => {
+  const { f, before, installSteps } = await installed();
+  const plan = await planUninstall(host, f.paths, {});
+  const n = plan.steps.findIndex((s) => s.kind === "remove" && s.path === COPY) + 1;
+  // steps are counted per process (this host), the install's included
+  Object.assign(host, { env: { ...host.env, CRS_TEST_KILL_AFTER_STEP: String(installSteps + n) } });
+  host.killSelf = () => {
+    throw new Error("killed");
+  };
+  expect(((await applyPlan(host, plan.steps).catch((e) => e)) as Error).message).toBe("killed");
+  const recovery = await recoverInterrupted(host, f.paths, { warn: () => {}, info: () => {} });
+  expect(recovery?.how).toBe("rolled back");
+  expect(await host.readText(COPY)).toBe("BINARY");
+  expect((await stat(host.path(COPY))).mode & 0o7777).toBe(before.mode & 0o7777);
+});
+
+test("a copy that differs from the running binary (another version) keeps the backup way: renamed aside, put back by rename", async () => {
+  const { f } = await installed();
+  await host.writeFileAtomic(BIN, "BINARY-newer", 0o755);
+  const plan = await planUninstall(host, f.paths, {});
+  const step = plan.steps.find((s) => s.kind === "remove" && s.path === COPY)!;
+  expect(step).not.toHaveProperty("restoreFrom");
+});
