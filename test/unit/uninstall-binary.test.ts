@@ -32,7 +32,10 @@ test("the running binary's copy: removed after the stop, with no backup left, it
   const plan = await planUninstall(host, f.paths, {});
   const at = plan.steps.findIndex((s) => s.kind === "remove" && s.path === COPY);
   expect(plan.steps[at]).toMatchObject({ kind: "remove", path: COPY, restoreFrom: BIN });
-  expect(plan.steps.slice(0, at).map((s) => s.kind)).toEqual(["systemctl"]); // after the stop, before the unit file and the reload
+  // after the stop and every other file, right before the reload that its unlink overlaps
+  expect(plan.steps[0]).toMatchObject({ kind: "systemctl", args: ["disable", "--no-reload", "--now", "containerd.service"] });
+  expect(plan.steps[at + 1]).toMatchObject({ kind: "systemctl", args: ["daemon-reload"] });
+  expect(plan.steps.slice(at + 2)).toEqual([]);
   await applyPlan(host, plan.steps);
   expect(await host.exists(COPY)).toBe(false);
   expect(await host.readdir("/home/alice/.local/bin")).toEqual([]); // no .crs-rollback beside it

@@ -82,19 +82,19 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
     if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", "--no-reload", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undo: ["enable", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undoWait, why: running ? "stop containerd, and do not start it with the session" : "do not start it with the session" });
     else if (running) steps.push({ kind: "systemctl", args: ["stop", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait, why: "stop containerd" });
   }
-  // the copy install made; a binary the user runs from that very place is theirs and stays. When it
-  // is the running binary's copy, that one can put it back: no backup, and its slow unlink overlaps
-  // the reload (after the stop: the unit never runs without its binary)
-  const [copy, old, same] = where.copyTo ? await Promise.all([host.exists(where.copyTo), host.exists(`${where.copyTo}.old`), host.sameSizeAndMtime(where.copyFrom!, where.copyTo)]) : [false, false, false];
-  if (copy) steps.push({ kind: "remove", path: where.copyTo!, ...(same ? { restoreFrom: where.copyFrom } : {}), why: "the copy of this binary that the unit ran" });
   if (ours) steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
   for (const d of dropIns) steps.push({ kind: "remove", path: d, why: "a drop-in this tool created" });
+  // the copy install made; a binary the user runs from that very place is theirs and stays. When it
+  // is the running binary's copy, that one can put it back: no backup, and its slow unlink runs
+  // during the reload (plan/execute.ts), so it goes last before it, after the stop
+  const [copy, old, same] = where.copyTo ? await Promise.all([host.exists(where.copyTo), host.exists(`${where.copyTo}.old`), host.sameSizeAndMtime(where.copyFrom!, where.copyTo)]) : [false, false, false];
+  if (old) steps.push({ kind: "remove", path: `${where.copyTo}.old`, why: "the previous binary self-update kept" });
+  steps.push(...completion);
+  if (copy) steps.push({ kind: "remove", path: where.copyTo!, ...(same ? { restoreFrom: where.copyFrom } : {}), why: "the copy of this binary that the unit ran" });
   if (ours || dropIns.length) {
     steps.push({ kind: "systemctl", args: ["daemon-reload"], why: "forget the removed unit" });
     if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT] });
   }
-  if (old) steps.push({ kind: "remove", path: `${where.copyTo}.old`, why: "the previous binary self-update kept" });
-  steps.push(...completion);
   if (opts.purge) {
     const data = [paths.containerdData, paths.cniData];
     for (const d of data) steps.push({ kind: "remove-tree-in-namespace", path: d, argv: await purgeArgv(host, [d]), why: "images, containers and snapshots (owned by sub-UIDs)" });

@@ -97,9 +97,10 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     undos.push(...list);
   };
 
-  /** removals running while the next steps do (a remove step's `restoreFrom`): joined before the run ends or rolls back */
-  const background: { index: number; step: Step; done: Promise<string | null> }[] = [];
-  const joinBackground = () => Promise.all(background.splice(0).map(async (b) => ({ ...b, error: await b.done })));
+  /** Removals (a remove step's `restoreFrom`) started when the next program runs, after its journal write (an fsync meanwhile would wait for the unlink's freeing); joined before the run ends or rolls back. */
+  const background: { index: number; step: Step; start: () => Promise<string | null>; done?: Promise<string | null> }[] = [];
+  const kick = () => background.forEach((b) => (b.done ??= b.start()));
+  const joinBackground = () => Promise.all(background.splice(0).map(async (b) => ({ ...b, error: await (b.done ?? b.start()) })));
 
   const fail = async (index: number, step: Step, reason: string, output?: string, cancelled?: boolean, afterLast?: boolean): Promise<never> => {
     await joinBackground(); // its undo needs it finished
@@ -194,8 +195,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           }
           if (step.restoreFrom && st.isFile) {
             await willChange(index, { description: `restore ${step.path}`, record: { op: "copy", from: step.restoreFrom, to: step.path, mode: modeOf(st.mode) } });
-            const done = host.remove(step.path).then(() => null, (e: Error) => e.message);
-            background.push({ index, step, done });
+            background.push({ index, step, start: () => host.remove(step.path).then(() => null, (e: Error) => e.message) });
           } else if (step.recursive && st.isDirectory) {
             await willChange(index); // irreversible by design (only trees we own): journaled with no undo
             await host.remove(step.path, { recursive: true });
@@ -230,6 +230,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
             const record = step.kind === "systemctl" ? ({ op: "systemctl", args: undo, late } as const) : ({ op: "run", argv: undo } as const);
             await willChange(index, { description: shellLine(argv) + (wait ? ` (until ${wait.what} answers)` : ""), record, wait });
           } else await willChange(index);
+          kick();
           const r = step.kind === "systemctl" ? await systemctl(host, step.args) : await host.run(step.argv, { env: step.env, timeoutMs: step.timeoutMs ?? 60_000 });
           if (r.code !== 0) await fail(index, step, `exit code ${r.code}`, output(r));
           if (step.kind === "systemctl" && step.args[0] === "daemon-reload") reloaded = true;
