@@ -10,7 +10,8 @@ import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
 import type { Step, StepOutcome } from "../plan/steps.ts";
 import { shellLine } from "../os/shell.ts";
 import { acquireRunLock } from "../plan/recover.ts";
-import { isActive, isEnabled, isOwned, unitStates } from "../systemd/units.ts";
+import { journalPath } from "../plan/journal.ts";
+import { isActive, isEnabled, isOwned, unitStates, type UnitState } from "../systemd/units.ts";
 import { launcherLocation } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "../plan/render.ts";
 import { changeParts, summaryLine } from "./summary.ts";
@@ -55,12 +56,12 @@ export async function dropInsOf(host: Host, paths: Paths, unit: string, onlyOurs
   return out;
 }
 
-export async function planUninstall(host: Host, paths: Paths, opts: { purge?: boolean }): Promise<{ steps: Step[]; installed: boolean; foreign: boolean; emptyDirs: string[] }> {
+export async function planUninstall(host: Host, paths: Paths, opts: { purge?: boolean; /** asked before the run lock was taken (when it was free) */ states?: Promise<UnitState[]> }): Promise<{ steps: Step[]; installed: boolean; foreign: boolean; emptyDirs: string[] }> {
   const unitFile = unitPath(paths, CONTAINERD_UNIT);
   // everything the plan reads, at once: the one systemctl call overlaps the file reads
   const [text, [state], addonIds, where, completion, dropIns] = await Promise.all([
     host.readText(unitFile),
-    unitStates(host, [CONTAINERD_UNIT]),
+    opts.states ?? unitStates(host, [CONTAINERD_UNIT]),
     installedAddons(host, paths),
     launcherLocation(host, paths),
     completionRemovals(host, paths),
@@ -106,9 +107,14 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
 
 export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): Promise<UninstallResult> {
   const { host, paths, reporter } = ctx;
-  const lock = opts.dryRun ? null : await acquireRunLock(host, paths, { purpose: "uninstall" }, reporter);
+  // systemd's answer is asked while the lock is taken; asked again if another run held it meanwhile
+  // or left a journal (the recovery under the lock changes what systemd runs)
+  const early = unitStates(host, [CONTAINERD_UNIT]);
+  early.catch(() => {});
+  let waited = await host.exists(journalPath(paths));
+  const lock = opts.dryRun ? null : await acquireRunLock(host, paths, { purpose: "uninstall", onWait: () => void (waited = true) }, reporter);
   try {
-    const { steps, installed, foreign, emptyDirs } = await planUninstall(host, paths, opts);
+    const { steps, installed, foreign, emptyDirs } = await planUninstall(host, paths, { ...opts, states: waited ? undefined : early });
     const previews = await previewPlan(host, steps);
     const purgeCommand = `${BINARY_NAME} uninstall --purge`;
     const dataDirs = [paths.containerdData, paths.cniData, paths.containerdConfigDir, ...(await dropInsOf(host, paths, CONTAINERD_UNIT, false))];
