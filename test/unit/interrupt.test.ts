@@ -126,7 +126,7 @@ describe("a stop signal during uninstall (the command)", () => {
     const err = (await runCommand(uninstallCommand, { rawArgs: ["--yes"], data: { host } }).catch((e) => e)) as InterruptedError;
     expect(err).toBeInstanceOf(InterruptedError);
     expect(err.exitCode).toBe(130);
-    expect(sd.s.verbs).toEqual(["disable --no-reload --now containerd.service", "enable --now containerd.service"]);
+    expect(sd.s.verbs).toEqual(["disable --no-reload --now --no-block containerd.service", "enable --now containerd.service"]);
     expect(sd.s).toMatchObject({ active: true, enabled: true });
     // the undo waited for the API and it answered: nothing in the rollback failed
     expect(host.err).not.toContain("failed");

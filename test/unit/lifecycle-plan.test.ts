@@ -151,7 +151,7 @@ describe("uninstall plan", () => {
     expect(await host.exists("/home/alice/.local/share/bash-completion/completions/containerd-rootless-systemd")).toBe(false);
     expect(await host.exists("/home/alice/.config/fish/completions/containerd-rootless-systemd.fish")).toBe(false);
     expect(await host.exists("/home/alice/.local/share/containerd/io/x")).toBe(true);
-    expect(f.verbs.slice(-2)).toEqual(["disable --no-reload --now containerd.service", "daemon-reload"]);
+    expect(f.verbs.slice(-2)).toEqual(["disable --no-reload --now --no-block containerd.service", "daemon-reload"]); // the stop runs during the reload, then is waited for
     expect(f.unit.active).toBe(false);
 
     const nothing = await planUninstall(host, f.paths, {});

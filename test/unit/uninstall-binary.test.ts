@@ -33,9 +33,10 @@ test("the running binary's copy: removed after the stop, with no backup left, it
   const at = plan.steps.findIndex((s) => s.kind === "remove" && s.path === COPY);
   expect(plan.steps[at]).toMatchObject({ kind: "remove", path: COPY, restoreFrom: BIN });
   // after the stop and every other file, right before the reload that its unlink overlaps
-  expect(plan.steps[0]).toMatchObject({ kind: "systemctl", args: ["disable", "--no-reload", "--now", "containerd.service"] });
+  expect(plan.steps[0]).toMatchObject({ kind: "systemctl", args: ["disable", "--no-reload", "--now", "--no-block", "containerd.service"] });
   expect(plan.steps[at + 1]).toMatchObject({ kind: "systemctl", args: ["daemon-reload"] });
-  expect(plan.steps.slice(at + 2)).toEqual([]);
+  // the stop, only queued, went on while systemd reloaded: waited for last
+  expect(plan.steps.slice(at + 2)).toMatchObject([{ kind: "wait", what: "containerd.service to stop" }]);
   await applyPlan(host, plan.steps);
   expect(await host.exists(COPY)).toBe(false);
   expect(await host.readdir("/home/alice/.local/bin")).toEqual([]); // no .crs-rollback beside it
@@ -76,4 +77,23 @@ test("a copy that differs from the running binary (another version) keeps the ba
   const plan = await planUninstall(host, f.paths, {});
   const step = plan.steps.find((s) => s.kind === "remove" && s.path === COPY)!;
   expect(step).not.toHaveProperty("restoreFrom");
+});
+
+test("the stop is only queued, and waited for after the reload: uninstall ends once systemd says containerd is inactive", async () => {
+  const { f } = await installed();
+  const systemctl = host.commands.systemctl!;
+  const log: string[] = [];
+  let stopping = 0;
+  host.commands.systemctl = async (argv, o) => {
+    const r = await systemctl(argv, o);
+    if (argv[2] === "disable") stopping = 3; // still shutting down for the next three looks
+    if (argv[2] !== "show") return log.push(argv[2]!), r;
+    log.push(stopping > 0 ? "show: deactivating" : "show");
+    if (stopping <= 0) return r;
+    stopping--;
+    return { ...r, stdout: r.stdout.replace("ActiveState=inactive", "ActiveState=deactivating") };
+  };
+  const result = await applyPlan(host, (await planUninstall(host, f.paths, {})).steps);
+  expect(log).toEqual(["show", "disable", "daemon-reload", "show: deactivating", "show: deactivating", "show: deactivating", "show"]);
+  expect(result.steps.at(-1)!.result).toMatch(/^Stopped containerd\.service after \d+\.\d\d s$/);
 });

@@ -7,7 +7,7 @@ import type { RunContext } from "../plan/run-context.ts";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
-import type { Step, StepOutcome } from "../plan/steps.ts";
+import type { Step, StepOutcome, WaitStep } from "../plan/steps.ts";
 import { shellLine } from "../os/shell.ts";
 import { acquireRunLock } from "../plan/recover.ts";
 import { journalPath } from "../plan/journal.ts";
@@ -70,6 +70,7 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
   ]);
   const ours = isOwned(text);
   const steps: Step[] = [];
+  let stopped: WaitStep | undefined;
 
   // add-ons first (every one whose files are ours, running or not): they are PartOf containerd
   // and run inside its namespace; composed into one plan, and no containerd restart when it stops anyway
@@ -77,11 +78,14 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
   steps.push(...(ours ? withoutContainerdRestart(addons.steps) : addons.steps));
   if (ours) {
     const running = isActive(state!) || state!.activeState === "activating";
-    // one systemctl call for both (the daemon-reload below follows anyway)
+    // one systemctl call for both (the daemon-reload below follows anyway); the stop is only
+    // queued (--no-block): containerd shuts down while systemd reloads, and the plan waits for it after
     // undone after the unit file is back and systemd reloaded (plan-apply), then until containerd answers again
     const undoWait = running ? containerdReadyStep(paths, (h) => serviceStateDir(h, paths)) : undefined;
-    if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", "--no-reload", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undo: ["enable", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undoWait, why: running ? "stop containerd, and do not start it with the session" : "do not start it with the session" });
-    else if (running) steps.push({ kind: "systemctl", args: ["stop", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait, why: "stop containerd" });
+    const stop = running ? ["--now", "--no-block"] : [];
+    if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", "--no-reload", ...stop, CONTAINERD_UNIT], undo: ["enable", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undoWait, why: running ? "stop containerd, and do not start it with the session" : "do not start it with the session" });
+    else if (running) steps.push({ kind: "systemctl", args: ["stop", "--no-block", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait, why: "stop containerd" });
+    if (running) stopped = { kind: "wait", what: `${CONTAINERD_UNIT} to stop`, settled: `Stopped ${CONTAINERD_UNIT}`, timeoutMs: 90_000, everyMs: 10, ready: async (h) => ["inactive", "failed"].includes((await unitStates(h, [CONTAINERD_UNIT]))[0]!.activeState) };
   }
   if (ours) steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
   for (const d of dropIns) steps.push({ kind: "remove", path: d, why: "a drop-in this tool created" });
@@ -94,6 +98,7 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
   if (copy) steps.push({ kind: "remove", path: where.copyTo!, ...(same ? { restoreFrom: where.copyFrom } : {}), why: "the copy of this binary that the unit ran" });
   if (ours || dropIns.length) {
     steps.push({ kind: "systemctl", args: ["daemon-reload"], why: "forget the removed unit" });
+    if (stopped) steps.push(stopped);
     if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT] });
   }
   if (opts.purge) {

@@ -249,7 +249,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           });
           if (!r.ok) await fail(index, step, r.reason, r.cancelled ? undefined : await step.explain?.(host).catch(() => undefined), r.cancelled);
           changed = false; // waiting changes nothing by itself
-          description = `${step.what} answered after ${(r.ms / 1000).toFixed(2)} s`;
+          description = `${step.settled ?? `${step.what} answered`} after ${(r.ms / 1000).toFixed(2)} s`;
           break;
         }
       }

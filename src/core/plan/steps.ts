@@ -13,6 +13,8 @@ export interface WaitStep {
   timeoutMs: number;
   /** how often to poll (default 25 ms) */
   everyMs?: number;
+  /** what it reports once the condition holds ("… after 0.42 s"); default "<what> answered" */
+  settled?: string;
   ready: (host: Host) => Promise<boolean>;
   /** a reason to stop waiting early (e.g. the unit failed); polled with `ready` */
   failed?: (host: Host) => Promise<string | undefined>;
