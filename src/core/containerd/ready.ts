@@ -7,7 +7,7 @@ import { CONTAINERD_UNIT } from "../os/paths.ts";
 import type { WaitStep } from "../plan/steps.ts";
 import { nsenterArgv } from "../rootlesskit/nsenter.ts";
 import { serviceEnvironment, type ServiceEnvironmentOptions } from "../systemd/service-environment.ts";
-import { startFailure, unitStates } from "../systemd/units.ts";
+import { managerGone, startFailure, unitStates } from "../systemd/units.ts";
 
 /** The RootlessKit state dir the service uses: its environment's setting (serviceEnvironment), else the default. */
 export async function serviceStateDir(host: Host, paths: Paths, opts: ServiceEnvironmentOptions = {}): Promise<string> {
@@ -55,8 +55,10 @@ export function containerdReadyStep(paths: Paths, stateDir: string | ((host: Hos
       return (await serverVersion(host, paths, await resolveDir(host), 3000)) !== null;
     },
     failed: async (host) => {
-      const [s] = await unitStates(host, [CONTAINERD_UNIT]).catch(() => []);
-      return s ? startFailure(s) : undefined;
+      // the user manager gone (logged out, stopped) is a failure too, said as such (install names it)
+      const states = await unitStates(host, [CONTAINERD_UNIT]).catch((e: Error) => e);
+      if (states instanceof Error) return managerGone(states.message) ? states.message : undefined;
+      return states[0] ? startFailure(states[0]) : undefined;
     },
   };
 }
