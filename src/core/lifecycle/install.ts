@@ -130,7 +130,8 @@ async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Pro
       });
     } catch (e) {
       if (!(e instanceof ApplyError) || e.failure.cancelled) throw interruptedOr(e);
-      const gone = managerGone(`${e.message}\n${e.failure.output ?? ""}`);
+      // a job canceled by a manager going down says only "canceled": systemctl status, asked for the diagnosis, then cannot connect
+      const gone = managerGone(`${e.message}\n${e.failure.output ?? ""}\n${e.diagnostics ?? ""}`);
       throw new UserError(
         [...(gone ? ["the systemd user manager stopped during the run (systemctl --user: Failed to connect to bus)"] : []), `${failedStep(e, plan.steps.length)}: ${e.failure.step.kind === "wait" ? e.failure.reason : e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."].join("\n"),
         gone
