@@ -5,6 +5,7 @@ import type { Host, RunResult } from "../os/host.ts";
 import { BINARY_NAME } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
 import { environmentAssignment, execLine } from "./syntax.ts";
+import { runStopping } from "./stop-watch.ts";
 
 /** Marks files this tool wrote; uninstall removes only files that carry it. */
 export const OWNED_MARKER = `# Created by ${BINARY_NAME}`;
@@ -118,14 +119,15 @@ export function containerdUnit(o: ContainerdUnitOptions): UnitModel {
 /**
  * `systemctl --user ARGS`. A restart this tool asks for is deliberate, so it first clears the
  * unit's start rate limit (`reset-failed`): StartLimitBurst=3 in 60 s is meant to stop a crash
- * loop, not a user who changes three settings in a minute.
+ * loop, not a user who changes three settings in a minute. A call that stops units is watched
+ * for RootlessKit's hang on a stop during its start (stop-watch.ts).
  */
 export async function systemctl(host: Host, args: string[], timeoutMs = 60_000): Promise<RunResult> {
   if (args[0] === "restart") {
     const units = args.slice(1).filter((a) => !a.startsWith("-"));
     if (units.length) await host.run(["systemctl", "--user", "reset-failed", ...units], { timeoutMs });
   }
-  return host.run(["systemctl", "--user", ...args], { timeoutMs });
+  return runStopping(host, args, timeoutMs);
 }
 
 export interface UnitState {
