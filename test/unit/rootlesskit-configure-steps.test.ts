@@ -111,7 +111,7 @@ test("Ctrl+C during the restart: rolled back and InterruptedError (exit 130) nam
   const err = await applyConfigure(host!, paths, plan, { timeoutMs: 5000, signal: controller.signal }).catch((e) => e);
   expect(err).toBeInstanceOf(InterruptedError);
   expect((err as InterruptedError).exitCode).toBe(130);
-  expect((err as InterruptedError).rolledBack).toEqual([`restore ${OVERRIDE}`, "systemctl --user daemon-reload", "systemctl --user restart containerd.service"]);
+  expect((err as InterruptedError).rolledBack).toEqual([`restore ${OVERRIDE}`, "systemctl --user daemon-reload", "systemctl --user restart containerd.service (until the containerd API answers)"]);
   expect(await host!.readText(OVERRIDE)).toBe(BEFORE);
   expect(s.verbs).toEqual(["daemon-reload", "restart containerd.service", "daemon-reload", "restart containerd.service"]);
 });

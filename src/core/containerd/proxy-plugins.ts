@@ -14,7 +14,7 @@ import { addImport, checkProxyConflict, isCreatedConfig, dropInPath, hasOwnImpor
 import { configRules, declaredVersion, installedContainerd, requireDropInVersion, requireReadableVersion } from "./rules.ts";
 import { currentSnapshotter, setSnapshotter, snapshotterExport, unsetSnapshotter } from "./nerdctl-config.ts";
 import { parseTomlChecked } from "./toml-text.ts";
-import { containerdReadyStep, serviceStateDir } from "./ready.ts";
+import { containerdBackStep, containerdReadyStep, serviceStateDir } from "./ready.ts";
 
 export interface ProxyPlugin {
   name: string;
@@ -140,7 +140,7 @@ export async function validateWithContainerd(host: Host, paths: Paths, configTex
 export async function restartContainerdSteps(host: Host, paths: Paths): Promise<Step[]> {
   return [
     // on rollback, restarted again once the old configuration is back (late: after the files)
-    { kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, why: "containerd reads its configuration only when it starts" },
+    { kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, undoWait: containerdBackStep(paths), why: "containerd reads its configuration only when it starts" },
     containerdReadyStep(paths, await serviceStateDir(host, paths)),
   ];
 }

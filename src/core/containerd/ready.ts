@@ -35,6 +35,15 @@ export async function serverVersion(host: Host, paths: Paths, stateDir: string, 
 }
 
 /**
+ * The wait an undo that restarts containerd runs after the restart: containerd answered before
+ * the run, so a rollback is done once it answers again (with the restored settings' state dir,
+ * read when the undo runs). Without it the rollback ends while RootlessKit is still starting.
+ */
+export function containerdBackStep(paths: Paths): WaitStep {
+  return containerdReadyStep(paths, (h) => serviceStateDir(h, paths));
+}
+
+/**
  * The readiness wait after start/restart: the socket, then `ctr version` through nsenter.
  * Gives up early when systemd reports the unit failed or restarting. Without `ctr` on PATH
  * the socket alone counts.

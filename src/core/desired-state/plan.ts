@@ -209,7 +209,7 @@ export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, se
   const [s] = await unitStates(host, [CONTAINERD_UNIT]);
   const running = Boolean(s && isActive(s));
   if (settingsChanged && running && !restartedInA) {
-    lists.push([restartContainerdStep(), containerdReadyStep(paths, await serviceStateDir(host, paths))]);
+    lists.push([restartContainerdStep(paths), containerdReadyStep(paths, await serviceStateDir(host, paths))]);
   }
   if (d.snapshotter) {
     const { path, before, after, to } = d.snapshotter;

@@ -16,7 +16,7 @@ import { completionSteps } from "../completion/scripts.ts";
 import { UserError } from "../os/errors.ts";
 import { containerdUnit, isActive, isEnabled, isOwned, renderUnit, unitStates, type UnitState } from "../systemd/units.ts";
 import { containerdServicePath } from "../systemd/service-path.ts";
-import { containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
+import { containerdBackStep, containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
 import { bindMounts } from "../containerd/mounts.ts";
 import { preferredBinDirs } from "../components/inventory.ts";
 import { stageCopy } from "../plan/staging.ts";
@@ -128,7 +128,7 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
     starting = true;
   } else if (unitChanged || binaryChanged) {
     // undone late: after the old unit file is back and systemd reloaded, run the old one again
-    steps.push({ kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, why: "run the changed unit" });
+    steps.push({ kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, undoWait: containerdBackStep(paths), why: "run the changed unit" });
     starting = true;
   }
   if (starting) steps.push(containerdReadyStep(paths, stateDir, opts.readyTimeoutMs));

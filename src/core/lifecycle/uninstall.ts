@@ -20,7 +20,7 @@ import { stepPrinter } from "./transcript.ts";
 import { installedAddons, planAddons, withoutContainerdRestart } from "./addons.ts";
 import { UserError } from "../os/errors.ts";
 import { interruptedOr } from "../plan/interrupt.ts";
-import { containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
+import { containerdBackStep } from "../containerd/ready.ts";
 import { completionRemovals } from "../completion/scripts.ts";
 
 export interface UninstallOptions {
@@ -81,7 +81,7 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
     // one systemctl call for both (the daemon-reload below follows anyway); the stop is only
     // queued (--no-block): containerd shuts down while systemd reloads, and the plan waits for it after
     // undone after the unit file is back and systemd reloaded (plan-apply), then until containerd answers again
-    const undoWait = running ? containerdReadyStep(paths, (h) => serviceStateDir(h, paths)) : undefined;
+    const undoWait = running ? containerdBackStep(paths) : undefined;
     const stop = running ? ["--now", "--no-block"] : [];
     if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", "--no-reload", ...stop, CONTAINERD_UNIT], undo: ["enable", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undoWait, why: running ? "stop containerd, and do not start it with the session" : "do not start it with the session" });
     else if (running) steps.push({ kind: "systemctl", args: ["stop", "--no-block", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait, why: "stop containerd" });

@@ -11,6 +11,7 @@ import { applyPlan, ApplyError, type ApplyEvent } from "../plan/execute.ts";
 import { InterruptedError } from "../plan/interrupt.ts";
 import { isActive, startFailure, unitDiagnostics, unitStates } from "../systemd/units.ts";
 import { rootlesskitFlags } from "./resolve.ts";
+import { containerdBackStep } from "../containerd/ready.ts";
 import type { ConfigurePlan } from "./configure.ts";
 import { settingChangesNote } from "./changes.ts";
 
@@ -33,8 +34,8 @@ export function settingsFileSteps(plan: ConfigurePlan): Step[] {
 }
 
 /** Restarting containerd, undone by restarting it again once the old drop-in is back (a late undo). */
-export function restartContainerdStep(): Step {
-  return { kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, why: "RootlessKit reads its settings when containerd starts" };
+export function restartContainerdStep(paths: Paths): Step {
+  return { kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, undoWait: containerdBackStep(paths), why: "RootlessKit reads its settings when containerd starts" };
 }
 
 export const isContainerdRestart = (s: Step) => s.kind === "systemctl" && s.args[0] === "restart" && s.args.includes(CONTAINERD_UNIT);
@@ -79,7 +80,7 @@ export function configureSteps(paths: Paths, plan: ConfigurePlan, running: boole
   const file = settingsFileSteps(plan);
   if (!file.length || !running) return { steps: file };
   const wait = settingsInEffectStep(paths, rootlesskitFlags(plan.settings), timeoutMs);
-  return { steps: [...file, restartContainerdStep(), wait], wait };
+  return { steps: [...file, restartContainerdStep(paths), wait], wait };
 }
 
 export interface ConfigureOutcome {
