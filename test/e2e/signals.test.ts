@@ -10,8 +10,8 @@ import { useSandbox } from "../helpers/e2e.ts";
 const e2e = useSandbox("crsf2-sig", { cliTimeoutMs: 180_000 });
 
 /** Starts the binary as the user in the background; its output accumulates as it comes. */
-function start(args: string[]) {
-  const env = Object.entries(e2e.sb.baseEnv()).map(([k, v]) => `${k}=${v}`);
+function start(args: string[], extra: Record<string, string> = {}) {
+  const env = Object.entries({ ...e2e.sb.baseEnv(), ...extra }).map(([k, v]) => `${k}=${v}`);
   const proc = Bun.spawn(["runuser", "-u", e2e.sb.user, "--", "env", "-i", ...env, e2e.bin, ...args], { cwd: e2e.sb.home, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const out = { stdout: "", stderr: "" };
   const collect = async (s: ReadableStream<Uint8Array>, key: "stdout" | "stderr") => {
@@ -27,6 +27,16 @@ function binaryPid(runuserPid: number): number {
   const children = readFileSync(`/proc/${runuserPid}/task/${runuserPid}/children`, "utf8").trim().split(/\s+/).map(Number);
   expect(children).toHaveLength(1);
   return children[0]!;
+}
+
+/** runuser's child, stopped (SIGSTOP: /proc/PID/stat's state is T), or 0 while there is none. */
+function stoppedChild(runuserPid: number): number {
+  try {
+    const [child] = readFileSync(`/proc/${runuserPid}/task/${runuserPid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    return child && /^\d+ \(.*\) T /.test(readFileSync(`/proc/${child}/stat`, "utf8")) ? child : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Nobody holds the run lock (flock(1) can take it at once). */
@@ -68,10 +78,16 @@ describe("a signal during uninstall", () => {
   test("SIGTERM once the unit file is gone: the file is restored, systemd reloaded, containerd enabled and answering again, exit 130", async () => {
     const unit = `${e2e.sb.home}/.config/systemd/user/containerd.service`;
     if (e2e.show("containerd.service", "ActiveState") !== "active") expect(e2e.cli("install", "--yes").code).toBe(0);
-    const run = start(["uninstall", "--yes"]);
-    // past the stop: the unit file removed, the run still going (daemon-reload, the binary copy)
-    await waitFor("the unit file removed", () => !existsSync(unit) || run.out.stdout.includes("Uninstalled"), 60_000, 1);
-    process.kill(binaryPid(run.proc.pid), "SIGTERM");
+    // frozen right after its 2nd step (1: disable --now, 2: remove the unit file), so the signal
+    // comes at that boundary however busy the machine is, with daemon-reload and the binary copy still to go
+    const run = start(["uninstall", "--yes"], { CRS_TEST_PAUSE_AFTER_STEP: "2" });
+    await waitFor("uninstall paused after its 2nd step", () => stoppedChild(run.proc.pid) > 0, 120_000, 20);
+    const pid = binaryPid(run.proc.pid);
+    expect(run.out.stdout).toContain("Remove ~/.config/systemd/user/containerd.service");
+    expect(existsSync(unit)).toBe(false);
+    process.kill(pid, "SIGTERM");
+    process.kill(pid, "SIGCONT");
+    process.kill(run.proc.pid, "SIGCONT"); // runuser stops itself when its child stops (job control, as su does)
     const code = await run.done;
     const all = `${run.out.stdout}\n${run.out.stderr}`;
     expect(code, all).toBe(130);

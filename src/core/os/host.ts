@@ -92,9 +92,9 @@ export class Host extends HostStreams {
     return process.argv.slice(2).join(" ");
   }
 
-  /** Ends this process at once with SIGKILL, as the kernel's OOM killer or `kill -9` would (the fault tests' CRS_TEST_KILL_AFTER_STEP). */
-  killSelf(): void {
-    process.kill(process.pid, "SIGKILL");
+  /** Ends this process at once with SIGKILL, as the kernel's OOM killer or `kill -9` would (the fault tests' CRS_TEST_KILL_AFTER_STEP); SIGSTOP freezes it (CRS_TEST_PAUSE_AFTER_STEP). */
+  killSelf(signal: "SIGKILL" | "SIGSTOP" = "SIGKILL"): void {
+    process.kill(process.pid, signal);
   }
 
   /** Our own process id (written into the lock file). */

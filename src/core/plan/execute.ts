@@ -54,7 +54,11 @@ export interface ApplyOptions {
   journal?: string | false;
 }
 
-/** Steps finished per host (one per process), across plans: CRS_TEST_KILL_AFTER_STEP=N kills the process after the Nth (the fault tests; ignored unless set). */
+/**
+ * Steps finished per host (one per process), across plans: CRS_TEST_KILL_AFTER_STEP=N kills the
+ * process after the Nth (the fault tests), CRS_TEST_PAUSE_AFTER_STEP=N stops it with SIGSTOP there
+ * (a signal test sends its signal at that exact step boundary, then SIGCONT). Ignored unless set.
+ */
 const stepsFinished = new WeakMap<Host, number>();
 
 export class ApplyError extends UserError {
@@ -91,6 +95,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
   let reloaded = false;
   const journal = opts.journal === false ? null : new Journal(host, opts.journal ?? defaultJournalPath(host), steps.map((step) => ({ description: stepLabel(step, host.env.HOME), step })));
   const killAfter = Number(host.env.CRS_TEST_KILL_AFTER_STEP ?? NaN);
+  const pauseAfter = Number(host.env.CRS_TEST_PAUSE_AFTER_STEP ?? NaN);
   /** Journals how to undo what step `index` is about to change, then keeps it for an in-process rollback. */
   const willChange = async (index: number, ...list: Undo[]) => {
     await journal?.willChange(index, list);
@@ -264,6 +269,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     opts.onEvent?.({ type: "done", index, step, outcome });
     stepsFinished.set(host, (stepsFinished.get(host) ?? 0) + 1);
     if (stepsFinished.get(host) === killAfter) host.killSelf();
+    if (stepsFinished.get(host) === pauseAfter) host.killSelf("SIGSTOP");
   }
   for (const b of await joinBackground()) {
     if (b.error !== null) await fail(b.index, b.step, b.error);
