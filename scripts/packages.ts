@@ -16,6 +16,12 @@ export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "py
  */
 TEST_PACKAGES.push("minisign", "qemu-user-static", "libc6-arm64-cross", "bash-completion", "xz-utils");
 
+/**
+ * A fresh machine is often still running unattended-upgrades or cloud-init's apt when CI starts:
+ * wait for dpkg's lock instead of failing at once, and retry each download.
+ */
+const APT_OPTIONS = ["-o", "DPkg::Lock::Timeout=300", "-o", "Acquire::Retries=3"];
+
 function run(argv: string[]): number {
   return Bun.spawnSync(argv, { stdio: ["inherit", "inherit", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } }).exitCode ?? 1;
 }
@@ -33,8 +39,12 @@ export function ensurePackages(packages: readonly string[], tag: string): void {
     process.exit(1);
   }
   console.log(`[${tag}] installing ${missing.join(" ")}`);
-  if (run(["apt-get", "update", "-qq"]) !== 0 || run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing]) !== 0) {
-    console.error(`[${tag}] apt-get failed`);
-    process.exit(1);
+  for (let attempt = 1; ; attempt++) {
+    if (run(["apt-get", ...APT_OPTIONS, "update", "-qq"]) === 0 && run(["apt-get", ...APT_OPTIONS, "install", "-y", "-qq", "--no-install-recommends", ...missing]) === 0) return;
+    if (attempt === 3) break;
+    console.error(`[${tag}] apt-get failed (attempt ${attempt} of 3); trying again`);
+    Bun.sleepSync(attempt * 10_000); // a mirror's hiccup: back off before the next try
   }
+  console.error(`[${tag}] apt-get failed`);
+  process.exit(1);
 }
