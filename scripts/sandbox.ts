@@ -44,14 +44,17 @@ function must(argv: string[]): string {
 
 /**
  * useradd/userdel, retried while another one holds /etc/passwd's lock (exit 10 for useradd,
- * 10 for userdel too), so that several suites may create their users at the same time.
+ * 10 for userdel too), so that several suites may create their users at the same time; and
+ * userdel while a process of the user is still going away (exit 8, "currently used by
+ * process"), after `beforeRetry` (which kills them again).
  */
-async function accountsChange(argv: string[]): Promise<void> {
+async function accountsChange(argv: string[], beforeRetry?: () => void): Promise<void> {
   let last: SandboxRun | undefined;
   for (let i = 0; i < 100; i++) {
     last = sh(argv);
     if (last.code === 0) return;
-    if (!/lock/i.test(last.stderr)) break;
+    if (beforeRetry && /currently used by process/i.test(last.stderr)) beforeRetry();
+    else if (!/lock/i.test(last.stderr)) break;
     await Bun.sleep(100);
   }
   throw new Error(`${argv.join(" ")} failed (${last?.code}): ${last?.stderr || last?.stdout}`);
@@ -254,7 +257,8 @@ export async function destroySandbox(name: string): Promise<void> {
   }
   rmSync(sb.runtimeDir, { recursive: true, force: true });
   // Files under the home owned by sub-uids (containerd data) are removed by root here.
-  await accountsChange(["userdel", "-r", name]).catch(() => {});
+  // a user left behind would make the next useradd of this name fail ("already exists")
+  await accountsChange(["userdel", "-r", name], () => sh(["pkill", "-KILL", "-u", String(ids.uid)])).catch(() => {});
   rmSync(sb.home, { recursive: true, force: true });
   rmSync(`/var/lib/systemd/linger/${name}`, { force: true });
 }
