@@ -18,6 +18,7 @@ import { preflightSpace } from "./preflight.ts";
 import { systemctl } from "../systemd/units.ts";
 import { Journal, defaultJournalPath, irreversible } from "./journal.ts";
 import { rollback, type Undo } from "./undo.ts";
+import { stepFinished } from "./test-hooks.ts";
 import { placeCopy } from "./staging.ts";
 
 export { removeEmptyDirs } from "./undo.ts";
@@ -54,12 +55,6 @@ export interface ApplyOptions {
   journal?: string | false;
 }
 
-/**
- * Steps finished per host (one per process), across plans: CRS_TEST_KILL_AFTER_STEP=N kills the
- * process after the Nth (the fault tests), CRS_TEST_PAUSE_AFTER_STEP=N stops it with SIGSTOP there
- * (a signal test sends its signal at that exact step boundary, then SIGCONT). Ignored unless set.
- */
-const stepsFinished = new WeakMap<Host, number>();
 
 export class ApplyError extends UserError {
   constructor(
@@ -94,8 +89,6 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
   const outcomes: StepOutcome[] = [];
   let reloaded = false;
   const journal = opts.journal === false ? null : new Journal(host, opts.journal ?? defaultJournalPath(host), steps.map((step) => ({ description: stepLabel(step, host.env.HOME), step })));
-  const killAfter = Number(host.env.CRS_TEST_KILL_AFTER_STEP ?? NaN);
-  const pauseAfter = Number(host.env.CRS_TEST_PAUSE_AFTER_STEP ?? NaN);
   /** Journals how to undo what step `index` is about to change, then keeps it for an in-process rollback. */
   const willChange = async (index: number, ...list: Undo[]) => {
     await journal?.willChange(index, list);
@@ -267,9 +260,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     // a removal still running is recorded finished once it is (below)
     if (!background.some((b) => b.index === index)) await journal?.done(index, index === steps.length - 1 || irreversible(step));
     opts.onEvent?.({ type: "done", index, step, outcome });
-    stepsFinished.set(host, (stepsFinished.get(host) ?? 0) + 1);
-    if (stepsFinished.get(host) === killAfter) host.killSelf();
-    if (stepsFinished.get(host) === pauseAfter) host.killSelf("SIGSTOP");
+    stepFinished(host);
   }
   for (const b of await joinBackground()) {
     if (b.error !== null) await fail(b.index, b.step, b.error);

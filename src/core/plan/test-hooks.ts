@@ -1,0 +1,15 @@
+// Step-boundary hooks for the fault and signal tests, ignored unless their variable is set:
+// CRS_TEST_KILL_AFTER_STEP=N kills the process after the Nth finished step (the fault matrix),
+// CRS_TEST_PAUSE_AFTER_STEP=N stops it with SIGSTOP there (a signal test sends its signal at
+// that exact boundary, then SIGCONT). Steps are counted per host (one per process), across plans.
+import type { Host } from "../os/host.ts";
+
+const stepsFinished = new WeakMap<Host, number>();
+
+/** Called once per finished step. */
+export function stepFinished(host: Host): void {
+  const n = (stepsFinished.get(host) ?? 0) + 1;
+  stepsFinished.set(host, n);
+  if (n === Number(host.env.CRS_TEST_KILL_AFTER_STEP ?? NaN)) host.killSelf();
+  if (n === Number(host.env.CRS_TEST_PAUSE_AFTER_STEP ?? NaN)) host.killSelf("SIGSTOP");
+}
