@@ -55,7 +55,6 @@ export interface ApplyOptions {
   journal?: string | false;
 }
 
-
 export class ApplyError extends UserError {
   constructor(
     readonly failure: StepFailure,
