@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
 import { systemctl } from "../../src/core/systemd/units.ts";
-import { unitsStopped } from "../../src/core/systemd/stop-watch.ts";
+import { stuckStopKiller, unitsStopped } from "../../src/core/systemd/stop-watch.ts";
 import { rootlesskitOrphaned } from "../../src/core/rootlesskit/stuck.ts";
 
 let host: TestHost | undefined;
@@ -82,5 +82,21 @@ describe("a stop that RootlessKit's hang would block for good", () => {
     expect(unitsStopped(["disable", "--no-reload", "a.service"])).toEqual([]);
     expect(unitsStopped(["start", "a.service"])).toEqual([]);
     expect(unitsStopped(["show", "-P", "MainPID", "a.service"])).toEqual([]);
+  });
+
+  test("a wait that polls fast (uninstall's queued stop) looks once per interval and kills after the second sighting", async () => {
+    const h = await machine(true);
+    let clock = 0;
+    h.now = () => clock;
+    const unstick = stuckStopKiller("containerd.service", 1000);
+    for (let i = 0; i < 50; i++) await unstick(h, 100); // 50 polls within the same second: one look
+    expect(kills(h)).toEqual([]);
+    clock = 1000;
+    await unstick(h, 100);
+    expect(kills(h)).toEqual([["systemctl", "--user", "kill", "--signal=SIGKILL", "containerd.service"]]);
+    const healthy = await machine(false);
+    const leave = stuckStopKiller("containerd.service", 0);
+    for (let i = 0; i < 5; i++) await leave(healthy, 100);
+    expect(kills(healthy)).toEqual([]);
   });
 });

@@ -21,6 +21,7 @@ import { installedAddons, planAddons, withoutContainerdRestart } from "./addons.
 import { UserError } from "../os/errors.ts";
 import { interruptedOr } from "../plan/interrupt.ts";
 import { containerdBackStep } from "../containerd/ready.ts";
+import { stuckStopKiller } from "../systemd/stop-watch.ts";
 import { completionRemovals } from "../completion/scripts.ts";
 
 export interface UninstallOptions {
@@ -85,7 +86,14 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
     const stop = running ? ["--now", "--no-block"] : [];
     if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", "--no-reload", ...stop, CONTAINERD_UNIT], undo: ["enable", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undoWait, why: running ? "stop containerd, and do not start it with the session" : "do not start it with the session" });
     else if (running) steps.push({ kind: "systemctl", args: ["stop", "--no-block", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait, why: "stop containerd" });
-    if (running) stopped = { kind: "wait", what: `${CONTAINERD_UNIT} to stop`, settled: `Stopped ${CONTAINERD_UNIT}`, timeoutMs: 90_000, everyMs: 10, ready: async (h) => ["inactive", "failed"].includes((await unitStates(h, [CONTAINERD_UNIT]))[0]!.activeState) };
+    // the stop was only queued, so this wait is what unsticks a RootlessKit that cannot finish stopping (systemd/stop-watch.ts)
+    const unstick = stuckStopKiller(CONTAINERD_UNIT);
+    if (running) stopped = { kind: "wait", what: `${CONTAINERD_UNIT} to stop`, settled: `Stopped ${CONTAINERD_UNIT}`, timeoutMs: 90_000, everyMs: 10, ready: async (h) => {
+      const s = (await unitStates(h, [CONTAINERD_UNIT]))[0]!;
+      if (["inactive", "failed"].includes(s.activeState)) return true;
+      await unstick(h, s.mainPid);
+      return false;
+    } };
   }
   if (ours) steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
   for (const d of dropIns) steps.push({ kind: "remove", path: d, why: "a drop-in this tool created" });

@@ -21,6 +21,22 @@ async function mainPid(host: Host, unit: string): Promise<number> {
   return Number(r?.stdout.trim() ?? 0) || 0;
 }
 
+/**
+ * Kills `unit` once its main process has been seen twice, at least `everyMs` apart, as a
+ * RootlessKit that cannot finish stopping. Call it as often as you like with the unit's MainPID
+ * (a wait that polls faster looks only once per `everyMs`).
+ */
+export function stuckStopKiller(unit: string, everyMs = 1000): (host: Host, pid: number) => Promise<void> {
+  let sightings = 0;
+  let lastLook = -Infinity;
+  return async (host, pid) => {
+    if (host.now() - lastLook < everyMs) return;
+    lastLook = host.now();
+    sightings = pid > 0 && (await rootlesskitOrphaned(host, pid)) ? sightings + 1 : 0;
+    if (sightings === 2) await host.run(["systemctl", "--user", "kill", "--signal=SIGKILL", unit], { timeoutMs: 15_000 });
+  };
+}
+
 /** Runs `systemctl --user ARGS`, unsticking the units it stops from RootlessKit's hang. */
 export async function runStopping(host: Host, args: string[], timeoutMs: number, everyMs = 1000): Promise<RunResult> {
   const units = unitsStopped(args);
@@ -28,16 +44,11 @@ export async function runStopping(host: Host, args: string[], timeoutMs: number,
   if (units.length === 0) return call;
   let finished = false;
   void call.then(() => (finished = true), () => (finished = true));
-  const sightings = new Map<string, number>();
+  const killers = units.map((unit) => ({ unit, unstick: stuckStopKiller(unit, 0) }));
   while (!finished) {
     await Promise.race([call.catch(() => undefined), host.sleep(everyMs)]);
     if (finished) break;
-    for (const unit of units) {
-      const pid = await mainPid(host, unit);
-      const seen = pid > 0 && (await rootlesskitOrphaned(host, pid)) ? (sightings.get(unit) ?? 0) + 1 : 0;
-      sightings.set(unit, seen);
-      if (seen === 2) await host.run(["systemctl", "--user", "kill", "--signal=SIGKILL", unit], { timeoutMs: 15_000 });
-    }
+    for (const k of killers) await k.unstick(host, await mainPid(host, k.unit));
   }
   return call;
 }
