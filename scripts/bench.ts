@@ -34,7 +34,10 @@ export interface Row {
 
 /** samples per measurement (BENCH_RUNS); never fewer than 7, so every figure is a median of at least 7 */
 export const RUNS = Math.max(7, Number(process.env.BENCH_RUNS ?? 15));
-const binary = `dist/${BINARY_NAME}`;
+/** BENCH_BINARY: measure an already built binary (e.g. main's, to alternate with a branch's) instead of building dist/ */
+const binary = process.env.BENCH_BINARY ?? `dist/${BINARY_NAME}`;
+/** BENCH_ONLY=lifecycle,ui: only the scripts/bench-<name>.ts sections named (the check rows always run) */
+const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
 
 /** The reference installer's directory, when given and complete. */
 export function referenceDir(): string | undefined {
@@ -120,7 +123,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   ensurePackages(["time"], "bench"); // GNU time measures each run's peak RSS
-  if (Bun.spawnSync([process.execPath, "scripts/build.ts"], { stdio: ["inherit", "inherit", "inherit"] }).exitCode !== 0) process.exit(1);
+  if (!process.env.BENCH_BINARY && Bun.spawnSync([process.execPath, "scripts/build.ts"], { stdio: ["inherit", "inherit", "inherit"] }).exitCode !== 0) process.exit(1);
   const sb = await createSandbox("crsbench" + (process.env.CRS_E2E_SUFFIX ?? ""));
   try {
     const bin = sb.installBinary(binary);
@@ -131,7 +134,7 @@ async function main(): Promise<void> {
     const reference = refDir ? measure("reference: setuptool.sh check", referenceArgv(sb, refDir, "check"), { cwd: sb.home }) : documented("reference: setuptool.sh check", 70);
     rows.push({ ...measure("check --json", asUser(sb, [bin, "check", "--json"]), { cwd: sb.home, budget: "<= 0.8x reference, <= 60 MB" }), reference }, reference);
     // Sections from other scripts: each exports `bench(sb, bin): Promise<Row[]>`.
-    for (const file of readdirSync("scripts").filter((f) => /^bench-.+\.ts$/.test(f)).sort()) {
+    for (const file of readdirSync("scripts").filter((f) => /^bench-.+\.ts$/.test(f) && (!only || only.includes(f.slice(6, -3)))).sort()) {
       const mod = await import(`./${file}`);
       if (typeof mod.bench === "function") rows.push(...(await mod.bench(sb, bin)));
     }
