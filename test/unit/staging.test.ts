@@ -4,7 +4,7 @@ import { afterEach, expect, test } from "bun:test";
 import { stat, utimes } from "node:fs/promises";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
 import { applyPlan } from "../../src/core/plan/execute.ts";
-import { discardStaged, stageCopy } from "../../src/core/plan/staging.ts";
+import { discardStaged, removeAbandonedCopies, stageCopy } from "../../src/core/plan/staging.ts";
 import type { Step } from "../../src/core/plan/steps.ts";
 
 let host: TestHost;
@@ -78,4 +78,38 @@ test("a staged copy no step took (the checks failed, the run was cancelled) is r
   expect((await stat(host.path(COPY))).mode & 0o7777).toBe(0o700);
   await discardStaged(host);
   expect(await host.readdir(DIR)).toEqual(["containerd-rootless-systemd"]);
+});
+
+test("a staged copy a killed run left behind is removed by a later run; one a live run is still staging (its flock held) is kept", async () => {
+  await setup();
+  const abandoned = `${DIR}/.containerd-rootless-systemd.0123456789ab.tmp`;
+  const otherRun = `${DIR}/.containerd-rootless-systemd.ba9876543210.tmp`;
+  const unrelated = [`${DIR}/.containerd-rootless-systemd.bak`, `${DIR}/.nerdctl.0123456789ab.tmp`, `${DIR}/.containerd-rootless-systemd.xyz.tmp`];
+  for (const f of [abandoned, otherRun, ...unrelated]) await host.writeFileAtomic(f, "PARTIAL", 0o600);
+  // another live run staging its copy: a separate process holding the flock, as stageCopy does (-o: only flock itself holds it)
+  const holder = Bun.spawn(["flock", "-x", "-o", host.path(otherRun), "-c", "echo locked; exec cat"], { stdin: "pipe", stdout: "pipe" });
+  try {
+    const reader = holder.stdout.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("locked");
+    // and this run's own copy, still being staged
+    await stageCopy(host, BIN, COPY, 0o755);
+    const ownOf = async () => (await stagedFiles()).find((n) => /^\.containerd-rootless-systemd\.[0-9a-f]{12}\.tmp$/.test(n) && ![abandoned, otherRun].some((f) => f.endsWith(n)));
+    for (let i = 0; i < 200 && !(await ownOf()); i++) await Bun.sleep(5);
+    const own = await ownOf();
+    expect(own).toBeDefined();
+    expect(await removeAbandonedCopies(host, COPY)).toEqual([abandoned]);
+    expect(await host.exists(abandoned)).toBe(false);
+    expect(await host.exists(otherRun)).toBe(true);
+    for (const f of unrelated) expect(await host.exists(f)).toBe(true);
+    // this run's staged copy survives and is still the one put in place
+    await applyPlan(host, [copyStep]);
+    expect(await host.readText(COPY)).toBe("BINARY-v2");
+    expect(await host.exists(`${DIR}/${own}`)).toBe(false);
+  } finally {
+    holder.stdin.end(); // cat ends, then flock, which lets go of the lock
+    await holder.exited;
+  }
+  // once its run is gone, a later run removes that one too
+  expect(await removeAbandonedCopies(host, COPY)).toEqual([otherRun]);
+  expect((await stagedFiles()).sort()).toEqual([".containerd-rootless-systemd.xyz.tmp", ".nerdctl.0123456789ab.tmp"]);
 });

@@ -13,7 +13,7 @@ import { CONTAINERD_UNIT } from "../os/paths.ts";
 import { runChecks, type CheckResult } from "../checks/index.ts";
 import { acquireRunLock } from "../plan/recover.ts";
 import { planInstall, readInstallFacts, stageLauncherCopy, type InstallFacts } from "./install-plan.ts";
-import { discardStaged } from "../plan/staging.ts";
+import { discardStaged, removeAbandonedCopies } from "../plan/staging.ts";
 import { installedAsPlanned } from "./unchanged.ts";
 import { previewPlan, renderPreviews } from "../plan/render.ts";
 import { changeParts, summaryLine } from "./summary.ts";
@@ -104,8 +104,11 @@ async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Pro
         },
         reporter,
       );
+  // staged copies of the binary a killed run left beside it go, now that this run holds the lock (beside the planning)
+  const abandoned = lock ? removeAbandonedCopies(host, paths.installedBinary) : Promise.resolve([]);
   try {
     const plan = await planInstall(host, paths, { readyTimeoutMs: opts.readyTimeoutMs, facts: waited ? undefined : await early });
+    for (const file of await abandoned) reporter.info(`Removed ${file}, a partial copy of the binary left by a run that was killed`);
     const previews = await previewPlan(host, plan.steps);
     if (plan.replacesForeignUnit) reporter.warn(`${plan.unitFile} was not created by this tool; it is replaced (the diff shows how) and kept as ${plan.replacesForeignUnit}`);
     const base = { command: "install" as const, ok: true, changed: false, dryRun: false, unit: plan.unitFile, execStart: plan.execStart, steps: [] as InstallResult["steps"], findings };

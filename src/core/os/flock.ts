@@ -1,7 +1,7 @@
 // flock(2) through bun:ffi and libc (as the launcher's execve): the kernel holds the lock for
 // the open file and drops it when the process dies, however it dies (SIGKILL, OOM, power
 // loss of the session), so a killed run never leaves a lock behind for the next one to guess
-// about. Only files.ts calls this, with a descriptor it opened (close-on-exec, so programs we
+// about. Only files.ts and streams.ts (a staged copy's owner mark) call this, with a descriptor it opened (close-on-exec, so programs we
 // start never inherit the lock).
 import { dlopen, FFIType, read } from "bun:ffi";
 

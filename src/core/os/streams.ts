@@ -8,6 +8,7 @@ import * as fs from "node:fs/promises";
 import { constants as FS, fstatSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { HostError, HostFiles, errCode, syncDir, tempName } from "./files.ts";
+import { tryLockExclusive } from "./flock.ts";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http.ts";
 
 export type { HttpResponse } from "./http.ts";
@@ -108,43 +109,92 @@ export class HostStreams extends HostFiles {
     await this.commitCopy(await this.stageCopy(from, to, mode), to);
   }
 
+  /** staged copies this process is still writing or holding (their flock marks them as a live run's) */
+  private readonly stagedHeld = new Map<string, fs.FileHandle>();
+
   /**
    * The first half of copyFileAtomic: `from` copied into a new hidden temporary file beside `to`
    * (exclusive create, random name), `mode` set exactly, the source's mtime kept (see
-   * sameSizeAndMtime), written to disk (fsync). Returns its path; commitCopy puts it in place.
+   * sameSizeAndMtime), written to disk (fsync). Returns its path; commitCopy puts it in place,
+   * dropStaged removes it. Until then this process holds an flock on it: a staged copy nobody
+   * holds is one a run that died left behind (removeAbandonedStaged).
    * The copy itself is the kernel's (Bun tries a reflink, then copy_file_range).
    */
   async stageCopy(from: string, to: string, mode = 0o755): Promise<string> {
     const staged = tempName(to);
     const tmp = this.path(staged);
+    let h: fs.FileHandle | undefined;
     try {
       const st = await fs.stat(this.path(from));
       await fs.mkdir(dirname(tmp), { recursive: true, mode: 0o755 });
-      const h = await fs.open(tmp, FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL | FS.O_NOFOLLOW, 0o600);
-      try {
-        await fs.copyFile(this.path(from), tmp);
-        await h.utimes(st.atime, st.mtime);
-        await h.chmod(mode); // umask narrowed the create mode
-        await h.sync();
-      } finally {
-        await h.close();
-      }
+      h = await fs.open(tmp, FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL | FS.O_NOFOLLOW, 0o600);
+      this.stagedHeld.set(staged, h);
+      // taken at once; missed only when a run clearing abandoned copies took it first (and removes it)
+      if (!tryLockExclusive(h.fd)) throw new Error("another run is removing it");
+      await fs.copyFile(this.path(from), tmp);
+      await h.utimes(st.atime, st.mtime);
+      await h.chmod(mode); // umask narrowed the create mode
+      await h.sync();
     } catch (e) {
-      await fs.rm(tmp, { force: true });
+      if (h) await this.dropStaged(staged); // not when the exclusive create failed: the file is not ours
       throw new HostError(`cannot copy ${from} to ${to}: ${(e as Error).message}`, to, errCode(e));
     }
     return staged;
   }
 
+  /** Closes the staged copy's descriptor (its flock goes with it), when this process still holds it. */
+  private async releaseStaged(staged: string): Promise<void> {
+    const h = this.stagedHeld.get(staged);
+    this.stagedHeld.delete(staged);
+    await h?.close().catch(() => {});
+  }
+
+  /** A staged copy not used: removed, then let go. */
+  async dropStaged(staged: string): Promise<void> {
+    await fs.rm(this.path(staged), { force: true });
+    await this.releaseStaged(staged);
+  }
+
   /** The second half of copyFileAtomic: the staged copy renamed over `to`, the directory fsync'ed. */
   async commitCopy(staged: string, to: string): Promise<void> {
     if (dirname(staged) !== dirname(to) || !basename(staged).startsWith(`.${basename(to)}.`)) throw new HostError(`${staged} is not a staged copy of ${to}`, to);
+    // closed first: a program (the installed binary itself) cannot be run while a writer holds it open
+    await this.releaseStaged(staged);
     try {
       await fs.rename(this.path(staged), this.path(to));
     } catch (e) {
       throw new HostError(`cannot copy to ${to}: ${(e as Error).message}`, to, errCode(e));
     }
     await syncDir(this.path(dirname(to)));
+  }
+
+  /**
+   * Removes the staged copies of `to` (`.<name>.<12 hex>.tmp` beside it) that no live process
+   * holds: left by a run killed while it copied. A copy another run is still staging is held
+   * (its flock, taken right after its exclusive create) and kept. Returns the paths removed.
+   */
+  async removeAbandonedStaged(to: string): Promise<string[]> {
+    const dir = dirname(to);
+    const prefix = `.${basename(to)}.`;
+    const removed: string[] = [];
+    for (const name of (await this.readdir(dir)) ?? []) {
+      if (!name.startsWith(prefix) || !/^[0-9a-f]{12}\.tmp$/.test(name.slice(prefix.length))) continue;
+      const file = `${dir === "/" ? "" : dir}/${name}`;
+      if (this.stagedHeld.has(file)) continue;
+      const h = await fs.open(this.path(file), FS.O_RDONLY | FS.O_NOFOLLOW).catch(() => null);
+      if (!h) continue;
+      try {
+        // held by nobody: its run is gone (removed while locked, so no run can take it meanwhile)
+        if (tryLockExclusive(h.fd)) {
+          await fs.rm(this.path(file), { force: true });
+          removed.push(file);
+        }
+      } finally {
+        await h.close();
+      }
+    }
+    if (removed.length) await syncDir(this.path(dir)).catch(() => {});
+    return removed;
   }
 
   async symlink(target: string, path: string): Promise<void> {

@@ -41,8 +41,17 @@ export async function discardStaged(host: Host): Promise<void> {
   staged.delete(host);
   await Promise.all([...map.values()].map(async (s) => {
     const file = await s.file;
-    if (file) await host.remove(file).catch(() => {});
+    if (file) await host.dropStaged(file).catch(() => {});
   }));
+}
+
+/**
+ * Removes staged copies of `to` left by a run that died while it copied (a hidden 115 MB file in
+ * ~/.local/bin otherwise stays forever). Called while holding the run lock; a copy another run is
+ * staging right now (before it takes the lock) is held by that run and kept (host.removeAbandonedStaged).
+ */
+export async function removeAbandonedCopies(host: Host, to: string): Promise<string[]> {
+  return host.removeAbandonedStaged(to).catch(() => []);
 }
 
 /** The copy step's copy: the one staged ahead of time renamed into place, else a durable copy now. */
@@ -50,6 +59,6 @@ export async function placeCopy(host: Host, from: string, to: string, mode: numb
   const staged = await takeStaged(host, from, to, mode);
   // still the source's copy (same size and mtime: the download was not replaced meanwhile), then renamed over `to`
   if (staged && (await host.sameSizeAndMtime(from, staged)) && (await host.commitCopy(staged, to).then(() => true, () => false))) return;
-  if (staged) await host.remove(staged).catch(() => {});
+  if (staged) await host.dropStaged(staged).catch(() => {});
   await host.copyFileAtomic(from, to, mode);
 }
