@@ -20,10 +20,22 @@ test("versions and the network driver land in the facts", async () => {
   expect(byId(r, "binaries.network")?.message).toBe("Network driver: slirp4netns 1.2.0 (/usr/bin/slirp4netns), MTU 65520, port driver builtin"); // 1.1.0 has no --source-ip-transparent
 });
 
-test("rootlesskit --version runs once although several probes need it", async () => {
+test("RootlessKit's version is read from the --help the check runs anyway: --help once, no --version process, though several probes need the version", async () => {
   host = await machine();
-  await check(host);
+  const r = await check(host);
+  expect(host.calls.filter((c) => c[0]!.endsWith("rootlesskit") && c[1] === "--help")).toHaveLength(1);
+  expect(host.calls.filter((c) => c[0]!.endsWith("rootlesskit") && c[1] === "--version")).toHaveLength(0);
+  expect(r.facts.tools.rootlesskit?.version).toBe("1.1.0");
+});
+
+test("a RootlessKit whose --help has no VERSION section: --version runs once although several probes need it", async () => {
+  const help = rootlesskitHelp("1.1.0").replace(/^VERSION:\s*\n\s*\S+\s*\n/m, "");
+  expect(help).not.toContain("VERSION:");
+  const base = rootlesskitHandler(help, SMOKE_STDOUT);
+  host = await machine({ commands: { rootlesskit: (argv, o) => (argv[1] === "--version" ? ok("rootlesskit version 1.1.0\n") : base(argv, o)) } });
+  const r = await check(host);
   expect(host.calls.filter((c) => c[0]!.endsWith("rootlesskit") && c[1] === "--version")).toHaveLength(1);
+  expect(r.facts.tools.rootlesskit?.version).toBe("1.1.0");
 });
 
 test("the user manager's environment is asked once per check run (the session, conflicts, network and service-environment probes share it)", async () => {

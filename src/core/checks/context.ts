@@ -6,6 +6,7 @@ import type { Paths } from "../os/paths.ts";
 import type { Finding } from "./findings.ts";
 import { parseVersion } from "../os/version.ts";
 import type { FactsPart } from "./facts.ts";
+import { probeRootlessKitHelp } from "../rootlesskit/facts.ts";
 
 export interface CheckOptions {
   /** run the real RootlessKit smoke test and overlay mount (default true) */
@@ -69,11 +70,23 @@ export function findTool(ctx: CheckContext, name: string): Promise<string | null
   });
 }
 
-/** A tool with its version (one `--version` run per tool per check), or null when missing. */
+/** `rootlesskit --help`, once per check: the network-driver probe parses it, and its VERSION section is RootlessKit's version. */
+export function rootlessKitHelp(ctx: CheckContext): ReturnType<typeof probeRootlessKitHelp> {
+  return ctx.memo("rootlesskit-help", () => probeRootlessKitHelp(ctx.host));
+}
+
+/**
+ * A tool with its version (one `--version` run per tool per check), or null when missing.
+ * RootlessKit's comes from the --help the check runs anyway (a process fewer), when it is the same program.
+ */
 export function findToolVersion(ctx: CheckContext, name: string, args = ["--version"]): Promise<Tool | null> {
   return ctx.memo(`version:${name}`, async () => {
     const path = await findTool(ctx, name);
     if (!path) return null;
+    if (name === "rootlesskit" && args.join(" ") === "--version") {
+      const help = await rootlessKitHelp(ctx);
+      if (help.rootlesskit === path && help.version) return { path, version: help.version, versionText: `rootlesskit version ${help.version}` };
+    }
     const r = await ctx.host.run([path, ...args], { timeoutMs: 5000 });
     const text = `${r.stdout}\n${r.stderr}`.trim();
     return { path, version: r.code === 0 ? parseVersion(text) : null, versionText: text.split("\n")[0] ?? "" };

@@ -8,6 +8,7 @@ import type { CheckContext, Tool } from "./context.ts";
 import { installFix, type Distro } from "./distro.ts";
 import type { FactsPart, NetworkDriver } from "./facts.ts";
 import { probeRootlessKitFacts, type RootlessKitFacts } from "../rootlesskit/facts.ts";
+import { rootlessKitHelp } from "./context.ts";
 import { resolveSettings, type ResolvedSettings } from "../rootlesskit/resolve.ts";
 import { parseSettings, SettingsError, type RawSettings } from "../rootlesskit/settings.ts";
 import { effectiveSettings } from "../rootlesskit/dropin.ts";
@@ -16,7 +17,7 @@ import { BINARY_NAME } from "../os/paths.ts";
 
 /** The capability model, probed once per check run. */
 export function rootlesskitFacts(ctx: CheckContext): Promise<RootlessKitFacts> {
-  return ctx.memo("rootlesskit-facts", () => probeRootlessKitFacts(ctx.host));
+  return ctx.memo("rootlesskit-facts", () => probeRootlessKitFacts(ctx.host, rootlessKitHelp(ctx)));
 }
 
 /** The CONTAINERD_ROOTLESS_ROOTLESSKIT_* values the service will get from its unit and drop-ins. */

@@ -106,7 +106,8 @@ export async function probeRootlessKitHelp(host: Host): Promise<RootlessKitHelp 
   return { ...parsed, rootlesskit, version: parsed.version ?? parseVersion(versionText) };
 }
 
-export async function probeRootlessKitFacts(host: Host): Promise<RootlessKitFacts> {
+/** `help`: the --help probe already under way (check shares one for RootlessKit's version too). */
+export async function probeRootlessKitFacts(host: Host, help?: ReturnType<typeof probeRootlessKitHelp>): Promise<RootlessKitFacts> {
   const installed = async (driver: NetDriver, program: string): Promise<boolean> => {
     if ((await findProgram(host, program)) !== null) return true;
     if (driver !== "lxc-user-nic") return false;
@@ -121,7 +122,7 @@ export async function probeRootlessKitFacts(host: Host): Promise<RootlessKitFact
   };
   const drivers = Object.entries(DRIVER_PROGRAM) as [NetDriver, string | null][];
   const [parsed, found, slirp4netnsUsable, pesto] = await Promise.all([
-    probeRootlessKitHelp(host),
+    help ?? probeRootlessKitHelp(host),
     Promise.all(drivers.map(([d, program]) => (program === null ? true : installed(d, program)))),
     slirpUsable(),
     findProgram(host, "pesto"),
