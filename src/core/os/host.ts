@@ -1,6 +1,7 @@
 // The only door to the operating system: files (files.ts), processes, environment,
 // ids and the terminal. Everything else receives a Host, so every decision can be tested on
 // a temporary directory (see test/helpers/test-host.ts) with scripted processes.
+import { passwdFilesFirst, passwdName } from "./passwd.ts";
 import { join } from "node:path";
 import { errCode } from "./files.ts";
 import { HostStreams } from "./streams.ts";
@@ -275,21 +276,20 @@ export class Host extends HostStreams {
   }
 
   /**
-   * The login name of the running uid as getpwuid(3) sees it: `getent passwd UID` (which asks
-   * NSS, so LDAP and SSSD users are found), then `id -un`, then /etc/passwd, then $USER.
+   * The login name of the running uid as getpwuid(3) sees it: /etc/passwd when NSS reads it
+   * first (os/passwd.ts: no process), else `getent passwd UID` (which asks NSS, so LDAP and
+   * SSSD users are found), then `id -un`, then /etc/passwd, then $USER.
    */
   async userName(): Promise<string> {
+    const [nsswitch, passwd] = await Promise.all(["/etc/nsswitch.conf", "/etc/passwd"].map((f) => this.readText(f).catch(() => null)));
+    const local = passwdFilesFirst(nsswitch) ? passwdName(passwd, this.uid) : undefined;
+    if (local) return local;
     const getent = await this.run(["getent", "passwd", String(this.uid)], { timeoutMs: 5000 }).catch(() => null);
     const fromNss = getent?.code === 0 ? getent.stdout.split(":")[0]?.trim() : undefined;
     if (fromNss) return fromNss;
     const id = await this.run(["id", "-un"], { timeoutMs: 5000 }).catch(() => null);
     if (id?.code === 0 && id.stdout.trim()) return id.stdout.trim();
-    const passwd = (await this.readText("/etc/passwd").catch(() => null)) ?? "";
-    for (const line of passwd.split("\n")) {
-      const f = line.split(":");
-      if (f.length >= 3 && Number(f[2]) === this.uid) return f[0]!;
-    }
-    return this.env.USER ?? this.env.LOGNAME ?? String(this.uid);
+    return passwdName(passwd, this.uid) ?? this.env.USER ?? this.env.LOGNAME ?? String(this.uid);
   }
 }
 
