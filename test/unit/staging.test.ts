@@ -113,3 +113,16 @@ test("a staged copy a killed run left behind is removed by a later run; one a li
   expect(await removeAbandonedCopies(host, COPY)).toEqual([otherRun]);
   expect((await stagedFiles()).sort()).toEqual([".containerd-rootless-systemd.xyz.tmp", ".nerdctl.0123456789ab.tmp"]);
 });
+
+test("the free-space check before the first change asks no `stat -f` for a copy already staged in full (its space is taken); it still does without one", async () => {
+  await setup();
+  await stageCopy(host, BIN, COPY, 0o755);
+  await applyPlan(host, [copyStep]);
+  expect(host.calls.filter((c) => c[0] === "stat")).toEqual([]);
+  expect(await host.readText(COPY)).toBe("BINARY-v2");
+  await host.cleanup();
+  await setup();
+  await applyPlan(host, [copyStep]);
+  expect(host.calls.filter((c) => c[0] === "stat")).toHaveLength(1);
+  expect(await host.readText(COPY)).toBe("BINARY-v2");
+});

@@ -1,11 +1,13 @@
 // Before the first change: every copy in the plan (the 100 MB binary) must fit on its
 // filesystem, so a full disk stops the run with nothing changed instead of failing halfway.
 // Free space comes from statfs(2) as `stat -f` reports it (through the Host, so a test host
-// answers it); when it cannot be learned, the copy's own failure still rolls back.
+// answers it); when it cannot be learned, the copy's own failure still rolls back. A copy
+// already staged in full beside its target (staging.ts) has taken its space: not asked again.
 import { dirname } from "node:path";
 import type { Host } from "../os/host.ts";
 import { UserError } from "../os/errors.ts";
 import type { Step } from "./steps.ts";
+import { stagedComplete } from "./staging.ts";
 
 /** Room to spare beyond the copy itself (the filesystem's own bookkeeping, a unit file or two). */
 const SLACK = 1 << 20;
@@ -29,6 +31,8 @@ export async function preflightSpace(host: Host, steps: readonly Step[]): Promis
     if (!src) continue; // the copy reports a missing source itself
     const old = await host.stat(step.path);
     if (old && old.size === src.size && (await host.sameSizeAndMtime(step.from, step.path))) continue; // unchanged: nothing to write
+    // already copied beside its target while the checks ran (staging.ts): the step only renames it, no `stat -f` process
+    if (await stagedComplete(host, step.from, step.path, step.mode ?? 0o755)) continue;
     const free = await freeBytes(host, dirname(step.path));
     if (free && free.bytes < src.size + SLACK) {
       throw new UserError(

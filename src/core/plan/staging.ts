@@ -34,6 +34,14 @@ export async function takeStaged(host: Host, from: string, to: string, mode: num
   return s.file;
 }
 
+/** Whether a complete staged copy of `from` for `to` is waiting (its bytes are already on disk: the step only renames it); waits for the copy to finish. */
+export async function stagedComplete(host: Host, from: string, to: string, mode: number): Promise<boolean> {
+  const s = staged.get(host)?.get(to);
+  if (!s || s.from !== from || s.mode !== mode) return false;
+  const file = await s.file;
+  return file !== null && (await host.sameSizeAndMtime(from, file));
+}
+
 /** Removes every staged copy no step took (after the run, whatever its outcome). */
 export async function discardStaged(host: Host): Promise<void> {
   const map = staged.get(host);
