@@ -54,11 +54,30 @@ test("a staged copy is the one put in place only while the source is unchanged: 
   expect(await stagedFiles()).toEqual([]);
 });
 
-test("nothing is staged into a directory that does not exist (created only by the plan, journaled), nor for a copy already in place", async () => {
+test("~/.local/bin and ~/.local still to be made (by the plan, journaled): the copy is staged in ~, nothing else is created, and the copy step makes the directories and renames that file in", async () => {
+  await setup([]);
+  const HOME = "/home/alice";
+  const inHome = async () => ((await host.readdir(HOME)) ?? []).filter((n) => /^\.containerd-rootless-systemd\.[0-9a-f]{12}\.tmp$/.test(n));
+  await stageCopy(host, BIN, COPY, 0o755);
+  for (let i = 0; i < 200 && (await inHome()).length === 0; i++) await Bun.sleep(5);
+  const [tmp] = await inHome();
+  expect(tmp).toBeDefined();
+  expect(await host.exists("/home/alice/.local")).toBe(false);
+  const stagedIno = (await stat(host.path(`${HOME}/${tmp}`))).ino;
+  const result = await applyPlan(host, [copyStep]);
+  expect(result.steps[0]!.result).toBe(`Created ${COPY}`);
+  expect((await stat(host.path(COPY))).ino).toBe(stagedIno); // renamed, not copied again
+  expect(await host.readText(COPY)).toBe("BINARY-v2");
+  expect(await inHome()).toEqual([]);
+  expect(host.calls.filter((c) => c[0] === "stat")).toEqual([]); // its space is taken already: no free-space question
+});
+
+test("a staged copy nobody took from ~ is removed; nothing is staged for a copy already in place", async () => {
   await setup([]);
   await stageCopy(host, BIN, COPY, 0o755);
   await discardStaged(host);
   expect(await host.exists(DIR)).toBe(false);
+  expect(await host.readdir("/home/alice")).toEqual(["Downloads"]);
 
   await setup();
   await host.copyFileAtomic(BIN, COPY, 0o755);
@@ -85,7 +104,8 @@ test("a staged copy a killed run left behind is removed by a later run; one a li
   const abandoned = `${DIR}/.containerd-rootless-systemd.0123456789ab.tmp`;
   const otherRun = `${DIR}/.containerd-rootless-systemd.ba9876543210.tmp`;
   const unrelated = [`${DIR}/.containerd-rootless-systemd.bak`, `${DIR}/.nerdctl.0123456789ab.tmp`, `${DIR}/.containerd-rootless-systemd.xyz.tmp`];
-  for (const f of [abandoned, otherRun, ...unrelated]) await host.writeFileAtomic(f, "PARTIAL", 0o600);
+  const abandonedAbove = "/home/alice/.containerd-rootless-systemd.cafe12345678.tmp"; // staged while ~/.local/bin was missing
+  for (const f of [abandoned, abandonedAbove, otherRun, ...unrelated]) await host.writeFileAtomic(f, "PARTIAL", 0o600);
   // another live run staging its copy: a separate process holding the flock, as stageCopy does (-o: only flock itself holds it)
   const holder = Bun.spawn(["flock", "-x", "-o", host.path(otherRun), "-c", "echo locked; exec cat"], { stdin: "pipe", stdout: "pipe" });
   try {
@@ -97,8 +117,9 @@ test("a staged copy a killed run left behind is removed by a later run; one a li
     for (let i = 0; i < 200 && !(await ownOf()); i++) await Bun.sleep(5);
     const own = await ownOf();
     expect(own).toBeDefined();
-    expect(await removeAbandonedCopies(host, COPY)).toEqual([abandoned]);
+    expect(await removeAbandonedCopies(host, COPY)).toEqual([abandoned, abandonedAbove]);
     expect(await host.exists(abandoned)).toBe(false);
+    expect(await host.exists(abandonedAbove)).toBe(false);
     expect(await host.exists(otherRun)).toBe(true);
     for (const f of unrelated) expect(await host.exists(f)).toBe(true);
     // this run's staged copy survives and is still the one put in place

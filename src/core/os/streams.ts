@@ -6,7 +6,7 @@
 // of the Host's own files that touch the file system.
 import * as fs from "node:fs/promises";
 import { constants as FS, fstatSync } from "node:fs";
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { HostError, HostFiles, errCode, syncDir, tempName } from "./files.ts";
 import { tryLockExclusive } from "./flock.ts";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http.ts";
@@ -114,14 +114,14 @@ export class HostStreams extends HostFiles {
 
   /**
    * The first half of copyFileAtomic: `from` copied into a new hidden temporary file beside `to`
-   * (exclusive create, random name), `mode` set exactly, the source's mtime kept (see
+   * (or in `dir`, a directory above it, while `to`'s own is still to be made; exclusive create, random name), `mode` set exactly, the source's mtime kept (see
    * sameSizeAndMtime), written to disk (fsync). Returns its path; commitCopy puts it in place,
    * dropStaged removes it. Until then this process holds an flock on it: a staged copy nobody
    * holds is one a run that died left behind (removeAbandonedStaged).
    * The copy itself is the kernel's (Bun tries a reflink, then copy_file_range).
    */
-  async stageCopy(from: string, to: string, mode = 0o755): Promise<string> {
-    const staged = tempName(to);
+  async stageCopy(from: string, to: string, mode = 0o755, dir = dirname(to)): Promise<string> {
+    const staged = tempName(join(dir, basename(to)));
     const tmp = this.path(staged);
     let h: fs.FileHandle | undefined;
     try {
@@ -155,9 +155,11 @@ export class HostStreams extends HostFiles {
     await this.releaseStaged(staged);
   }
 
-  /** The second half of copyFileAtomic: the staged copy renamed over `to`, the directory fsync'ed. */
+  /** The second half of copyFileAtomic: the staged copy (beside `to` or in a directory above it) renamed over `to`, the directories fsync'ed. */
   async commitCopy(staged: string, to: string): Promise<void> {
-    if (dirname(staged) !== dirname(to) || !basename(staged).startsWith(`.${basename(to)}.`)) throw new HostError(`${staged} is not a staged copy of ${to}`, to);
+    const from = dirname(staged);
+    const above = from === dirname(to) || dirname(to).startsWith(from === "/" ? "/" : `${from}/`);
+    if (!above || !basename(staged).startsWith(`.${basename(to)}.`)) throw new HostError(`${staged} is not a staged copy of ${to}`, to);
     // closed first: a program (the installed binary itself) cannot be run while a writer holds it open
     await this.releaseStaged(staged);
     try {
@@ -166,16 +168,22 @@ export class HostStreams extends HostFiles {
       throw new HostError(`cannot copy to ${to}: ${(e as Error).message}`, to, errCode(e));
     }
     await syncDir(this.path(dirname(to)));
+    if (from !== dirname(to)) await syncDir(this.path(from));
   }
 
   /**
-   * Removes the staged copies of `to` (`.<name>.<12 hex>.tmp` beside it) that no live process
-   * holds: left by a run killed while it copied. A copy another run is still staging is held
-   * (its flock, taken right after its exclusive create) and kept. Returns the paths removed.
+   * Removes the staged copies of `to` (`.<name>.<12 hex>.tmp` in `dirs`: beside it, and the
+   * directories above it a copy is staged in) that no live process holds: left by a run killed
+   * while it copied. A copy another run is still staging is held (its flock, taken right after
+   * its exclusive create) and kept. Returns the paths removed.
    */
-  async removeAbandonedStaged(to: string): Promise<string[]> {
-    const dir = dirname(to);
-    const prefix = `.${basename(to)}.`;
+  async removeAbandonedStaged(to: string, dirs = [dirname(to)]): Promise<string[]> {
+    const removed: string[] = [];
+    for (const dir of dirs) removed.push(...(await this.removeAbandonedIn(dir, `.${basename(to)}.`)));
+    return removed;
+  }
+
+  private async removeAbandonedIn(dir: string, prefix: string): Promise<string[]> {
     const removed: string[] = [];
     for (const name of (await this.readdir(dir)) ?? []) {
       if (!name.startsWith(prefix) || !/^[0-9a-f]{12}\.tmp$/.test(name.slice(prefix.length))) continue;

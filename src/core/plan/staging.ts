@@ -2,9 +2,11 @@
 // its fsync are most of what install adds to containerd's own start-up) while its checks run;
 // the plan's copy step then only renames the staged file into place (execute.ts). The staged
 // file is the same durable copy the step would make (host.stageCopy: exclusive create, mode,
-// mtime, fsync), hidden beside its target. Staged only into a directory that exists: nothing is
-// created before the run holds its lock and journals what it changes. A staged copy the plan
+// mtime, fsync), hidden beside its target (or in the nearest existing directory above it, while
+// the target's directory is still to be made). Staged only into a directory that exists: nothing
+// but the hidden file is created before the run holds its lock and journals what it changes. A staged copy the plan
 // did not use (the checks failed, nothing to copy, cancelled) is removed by discardStaged.
+import { dirname } from "node:path";
 import type { Host } from "../os/host.ts";
 
 interface Staged {
@@ -16,14 +18,37 @@ interface Staged {
 
 const staged = new WeakMap<Host, Map<string, Staged>>();
 
-/** Starts copying `from` beside `to` when `to`'s directory exists and `to` is not already the same file; returns at once. */
+/** The directories a copy for `to` may be staged in: its own, then the ones above it (at most STAGE_UP), nearest first. */
+function stageDirs(to: string): string[] {
+  const dirs = [dirname(to)];
+  while (dirs.length <= STAGE_UP && dirs.at(-1) !== "/") dirs.push(dirname(dirs.at(-1)!));
+  return dirs;
+}
+
+/** ~/.local/bin may be missing with ~/.local too: the copy is staged in ~ then (the plan makes both). */
+const STAGE_UP = 2;
+
+/**
+ * Starts copying `from` for `to`, unless `to` is already the same file; returns at once. Staged
+ * beside `to`, or, while `to`'s directory is still to be made (by the plan, journaled), in the
+ * nearest existing directory above it: the same file system as the directory made in it, so the
+ * copy step still only renames (and copies anew if the rename cannot: placeCopy).
+ */
 export async function stageCopy(host: Host, from: string, to: string, mode: number): Promise<void> {
-  const dir = to.slice(0, to.lastIndexOf("/")) || "/";
-  if (!(await host.stat(dir).catch(() => null))?.isDirectory || (await host.sameSizeAndMtime(from, to))) return;
+  if (await host.sameSizeAndMtime(from, to)) return;
+  let dir: string | undefined;
+  for (const d of stageDirs(to)) {
+    const st = await host.stat(d).catch(() => null);
+    if (st) {
+      dir = st.isDirectory && !st.isSymlink ? d : undefined;
+      break;
+    }
+  }
+  if (!dir) return;
   const map = staged.get(host) ?? new Map<string, Staged>();
   staged.set(host, map);
   if (map.has(to)) return;
-  map.set(to, { from, mode, file: host.stageCopy(from, to, mode).catch(() => null) });
+  map.set(to, { from, mode, file: host.stageCopy(from, to, mode, dir).catch(() => null) });
 }
 
 /** The staged copy of `from` for `to` with `mode`, taken (the caller puts it in place); null when there is none. */
@@ -59,14 +84,16 @@ export async function discardStaged(host: Host): Promise<void> {
  * staging right now (before it takes the lock) is held by that run and kept (host.removeAbandonedStaged).
  */
 export async function removeAbandonedCopies(host: Host, to: string): Promise<string[]> {
-  return host.removeAbandonedStaged(to).catch(() => []);
+  return host.removeAbandonedStaged(to, stageDirs(to)).catch(() => []);
 }
 
 /** The copy step's copy: the one staged ahead of time renamed into place, else a durable copy now. */
 export async function placeCopy(host: Host, from: string, to: string, mode: number): Promise<void> {
   const staged = await takeStaged(host, from, to, mode);
   // still the source's copy (same size and mtime: the download was not replaced meanwhile), then renamed over `to`
-  if (staged && (await host.sameSizeAndMtime(from, staged)) && (await host.commitCopy(staged, to).then(() => true, () => false))) return;
+  // staged above `to`: its directories (journaled by the step) are made as the copy would make them
+  const ready = staged && (await host.sameSizeAndMtime(from, staged)) && (dirname(staged) === dirname(to) || (await host.mkdirp(dirname(to), 0o755).then(() => true, () => false)));
+  if (ready && (await host.commitCopy(staged, to).then(() => true, () => false))) return;
   if (staged) await host.dropStaged(staged).catch(() => {});
   await host.copyFileAtomic(from, to, mode);
 }
