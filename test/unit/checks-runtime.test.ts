@@ -15,13 +15,41 @@ test("the smoke test runs RootlessKit with the seed's flags and reports success"
   const run = host.calls.find((c) => c[0]!.endsWith("rootlesskit") && c[1] !== "--version" && c[1] !== "--help")!;
   expect(run.slice(1, 5)).toEqual(["--disable-host-loopback", "--copy-up=/etc", "--copy-up=/run", "--copy-up=/var/lib"]);
   // the child is the overlay mount itself, on throwaway directories in the runtime dir (removed after)
-  expect(run.slice(5, 8)).toEqual(["mount", "-t", "overlay"]);
+  // sub-ids from the files RootlessKit reads itself (no subid: line in nsswitch.conf: getsubids would read the same), no getsubids processes
+  expect(run[5]).toBe("--subid-source=static");
+  expect(run.slice(6, 9)).toEqual(["mount", "-t", "overlay"]);
   expect(run.at(-1)).toStartWith("/run/user/1000/.crs-overlay.");
   expect(await host.exists(run.at(-1)!)).toBe(false);
   expect(byId(r, "rootlesskit.smoke")?.level).toBe("ok");
   expect(r.facts.rootlesskitWorks).toBe(true);
   expect(r.facts.overlayMountWorks).toBe(true);
   expect(r.facts.snapshotter).toBe("overlayfs");
+});
+
+test("sub-ids from another NSS source (nsswitch.conf's subid: line): RootlessKit's own default, getsubids, is what the smoke test runs", async () => {
+  host = await machine({ files: { "/etc/nsswitch.conf": "passwd: files\nsubid: sss\n" } });
+  const r = await check(host);
+  const run = host.calls.find((c) => c[0]!.endsWith("rootlesskit") && c[1] !== "--version" && c[1] !== "--help")!;
+  expect(run).not.toContain("--subid-source=static");
+  expect(byId(r, "rootlesskit.smoke")?.level).toBe("ok");
+});
+
+test("a RootlessKit older than 1.1.0 refuses --subid-source: the smoke test runs again without it and passes", async () => {
+  const runs: string[][] = [];
+  host = await machine({
+    commands: {
+      rootlesskit: rk((argv) => {
+        runs.push(argv);
+        return argv.includes("--subid-source=static") ? failed("Incorrect Usage. flag provided but not defined: -subid-source\n", 1) : ok("");
+      }),
+    },
+  });
+  const r = await check(host);
+  const smoke = runs.filter((a) => a.includes("mount"));
+  expect(smoke).toHaveLength(2);
+  expect(smoke[1]).not.toContain("--subid-source=static");
+  expect(byId(r, "rootlesskit.smoke")?.level).toBe("ok");
+  expect(r.facts.overlayMountWorks).toBe(true);
 });
 
 test("a failing smoke test shows RootlessKit's own stderr", async () => {
@@ -47,7 +75,7 @@ test("the temp dir falls back to /tmp without a usable XDG_RUNTIME_DIR", async (
 test("overlay mount failing: fuse-overlayfs recommended when usable, else native with a fix", async () => {
   // RootlessKit 1.1.0's words when its child (the mount) fails, as a real run here printed them
   const noOverlay = rk((argv) =>
-    failed(`mount: permission denied\n[rootlesskit:child ] error: command [${argv.slice(5).join(" ")}] exited: exit status 32\n[rootlesskit:parent] error: child exited: exit status 32\n`, 32),
+    failed(`mount: permission denied\n[rootlesskit:child ] error: command [${argv.slice(argv.indexOf("mount")).join(" ")}] exited: exit status 32\n[rootlesskit:parent] error: child exited: exit status 32\n`, 32),
   );
   const fuse = () => ok("fuse-overlayfs: version 1.10\n");
   host = await machine({ commands: { rootlesskit: noOverlay, "fuse-overlayfs": fuse, "/usr/bin/fuse-overlayfs": fuse }, files: { "/dev/fuse": "" } });

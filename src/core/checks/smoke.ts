@@ -6,9 +6,19 @@
 import { isAbsolute, join } from "node:path";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
-import { findTool, findToolVersion, type CheckContext, type ProbeResult } from "./context.ts";
+import { findTool, findToolVersion, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
+import { subidFromFilesOnly } from "../os/passwd.ts";
 
 export const SMOKE_FLAGS = ["--disable-host-loopback", "--copy-up=/etc", "--copy-up=/run", "--copy-up=/var/lib"];
+
+/**
+ * Sub-ids read by RootlessKit itself from /etc/subuid and /etc/subgid, when getsubids would
+ * read only those files too (os/passwd.ts): the same ranges without the four getsubids
+ * processes RootlessKit's default (`auto`) runs before the namespace exists. The flag is
+ * RootlessKit >= 1.1.0's (docs/subid.md); an older one refuses it and runs again without.
+ */
+const STATIC_SUBIDS = "--subid-source=static";
+const FLAG_UNKNOWN = /flag provided but not defined: -+subid-source/;
 
 /** RootlessKit's line when the child command ran and exited non-zero: RootlessKit itself worked. */
 const CHILD_EXITED = /^\[rootlesskit:child ?\] error: command \[mount [^\]]*\] exited: exit status \d+$/m;
@@ -34,14 +44,15 @@ interface SmokeCommand {
 /** The RootlessKit run's command line, its directories made; null when rootlesskit is missing or the test is off. */
 export function smokeCommand(ctx: CheckContext): Promise<SmokeCommand | null> {
   return ctx.memo("smoke-command", async () => {
-    const rk = await findTool(ctx, "rootlesskit"); // the path is enough: don't wait for --version
+    const [rk, nsswitch] = await Promise.all([findTool(ctx, "rootlesskit"), readSafe(ctx, "/etc/nsswitch.conf")]); // the path is enough: don't wait for --version
     if (!rk || ctx.opts.smokeTest === false) return null;
+    const subids = subidFromFilesOnly(nsswitch.text) ? [STATIC_SUBIDS] : [];
     const rt = ctx.host.env.XDG_RUNTIME_DIR;
     const base = rt && isAbsolute(rt) && (await ctx.host.canAccess(rt, "w")) ? rt : "/tmp";
     const dir = join(base, `.crs-overlay.${process.pid}`);
     await Promise.all(["lower", "upper", "work", "merged"].map((d) => ctx.host.mkdirp(join(dir, d), 0o700)));
     const options = `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`;
-    return { argv: [rk, ...SMOKE_FLAGS, "mount", "-t", "overlay", "-o", options, "overlay", join(dir, "merged")], dir };
+    return { argv: [rk, ...SMOKE_FLAGS, ...subids, "mount", "-t", "overlay", "-o", options, "overlay", join(dir, "merged")], dir };
   });
 }
 
@@ -54,7 +65,11 @@ export function runSmoke(ctx: CheckContext, prepared?: SmokeCommand | null): Pro
     const cmd = prepared !== undefined ? prepared : await smokeCommand(ctx);
     const none: SmokeResult = { ran: false, smokeOk: false, overlayOk: null, overlayError: "", stderr: "", code: -1, argv: [] };
     if (!cmd) return none;
-    const r = await ctx.host.run(cmd.argv, { timeoutMs: 20000 });
+    let r = await ctx.host.run(cmd.argv, { timeoutMs: 20000 });
+    if (r.code !== 0 && cmd.argv.includes(STATIC_SUBIDS) && FLAG_UNKNOWN.test(r.stderr)) {
+      cmd.argv = cmd.argv.filter((a) => a !== STATIC_SUBIDS);
+      r = await ctx.host.run(cmd.argv, { timeoutMs: 20000 });
+    }
     // the mount died with the namespace; overlay's work/work is mode 000
     await ctx.host.chmod(join(cmd.dir, "work", "work"), 0o700).catch(() => {});
     await ctx.host.remove(cmd.dir, { recursive: true }).catch(() => {});
