@@ -2,6 +2,9 @@
 // src/core/rootlesskit/stuck.ts) is unstuck with SIGKILL; a slow stop of a healthy RootlessKit
 // is left alone. /proc is files under the test Host's root; systemctl is scripted.
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
 import { systemctl } from "../../src/core/systemd/units.ts";
 import { stuckStopKiller, unitsStopped } from "../../src/core/systemd/stop-watch.ts";
@@ -98,5 +101,26 @@ describe("a stop that RootlessKit's hang would block for good", () => {
     const leave = stuckStopKiller("containerd.service", 0);
     for (let i = 0; i < 5; i++) await leave(healthy, 100);
     expect(kills(healthy)).toEqual([]);
+  });
+});
+
+describe("a watched stop that ends quickly", () => {
+  test("leaves no timer behind: the process exits when the call returns, not when the next look was due", async () => {
+    // a real Host in a child process; `systemctl` is a script that returns at once
+    const dir = mkdtempSync(join(tmpdir(), "crs-stopwatch-"));
+    try {
+      writeFileSync(join(dir, "systemctl"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+      const script = `import { Host } from ${JSON.stringify(`${import.meta.dir}/../../src/core/os/host.ts`)};
+import { runStopping } from ${JSON.stringify(`${import.meta.dir}/../../src/core/systemd/stop-watch.ts`)};
+const r = await runStopping(new Host(), ["stop", "containerd.service"], 5000, 30000);
+console.log(r.code);`;
+      writeFileSync(join(dir, "run.ts"), script);
+      const started = performance.now();
+      const child = Bun.spawnSync([process.execPath, join(dir, "run.ts")], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+      expect(child.stdout.toString().trim()).toBe("0");
+      expect(performance.now() - started).toBeLessThan(15_000); // a left-over 30 s pause would hold the exit
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

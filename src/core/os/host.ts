@@ -5,6 +5,7 @@ import { passwdFilesFirst, passwdName } from "./passwd.ts";
 import { join } from "node:path";
 import { errCode } from "./files.ts";
 import { HostStreams } from "./streams.ts";
+import { sleepUnlessAborted } from "./wait.ts";
 
 export { HostError, type FileStat } from "./files.ts";
 
@@ -26,8 +27,8 @@ export interface RunOptions {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** The signals that ask a run to stop: Ctrl+C, a service manager's or fleet tool's stop, a closed terminal. */
-export type StopSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
-export const STOP_SIGNALS: readonly StopSignal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+export const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
 
 export interface HostOptions {
   /** Directory that stands for "/" (tests); defaults to the real root. */
@@ -114,11 +115,10 @@ export class Host extends HostStreams {
     const { createInterface } = await import("node:readline");
     const rl = createInterface({ input: process.stdin, terminal: false });
     try {
-      const line = await new Promise<string>((resolve) => {
+      return await new Promise<string>((resolve) => {
         rl.once("line", resolve);
         rl.once("close", () => resolve(""));
       });
-      return line;
     } finally {
       rl.close();
     }
@@ -271,8 +271,8 @@ export class Host extends HostStreams {
     return performance.now();
   }
 
-  sleep(ms: number): Promise<void> {
-    return Bun.sleep(ms);
+  sleep(ms: number, cancel?: AbortSignal): Promise<void> {
+    return cancel ? sleepUnlessAborted(ms, cancel) : Bun.sleep(ms);
   }
 
   /**

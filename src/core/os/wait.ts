@@ -41,3 +41,17 @@ export async function pollUntil(host: Host, ready: () => Promise<boolean>, opts:
     await host.sleep(every);
   }
 }
+
+/** Resolves after `ms`, or at once when `cancel` aborts; the timer is cleared then, so it does not hold the process's exit. */
+export function sleepUnlessAborted(ms: number, cancel: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      cancel.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    if (cancel.aborted) done();
+    else cancel.addEventListener("abort", done);
+  });
+}

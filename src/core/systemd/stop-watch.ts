@@ -43,10 +43,12 @@ export async function runStopping(host: Host, args: string[], timeoutMs: number,
   const call = host.run(["systemctl", "--user", ...args], { timeoutMs });
   if (units.length === 0) return call;
   let finished = false;
-  void call.then(() => (finished = true), () => (finished = true));
+  // the pause between looks ends with the call: a timer left pending would hold the process's exit up to `everyMs`
+  const ended = new AbortController();
+  void call.then(() => (finished = true), () => (finished = true)).finally(() => ended.abort());
   const killers = units.map((unit) => ({ unit, unstick: stuckStopKiller(unit, 0) }));
   while (!finished) {
-    await Promise.race([call.catch(() => undefined), host.sleep(everyMs)]);
+    await host.sleep(everyMs, ended.signal);
     if (finished) break;
     for (const k of killers) await k.unstick(host, await mainPid(host, k.unit));
   }
