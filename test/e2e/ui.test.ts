@@ -40,16 +40,6 @@ function whole(screen: string, cols = 80) {
   expect(screen).toMatch(/q quit|Ctrl\+C quit|q stop and undo/);
 }
 
-async function exited(t: Terminal, timeoutMs = 15_000): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    const s = t.exitStatus();
-    if (s !== null) return s;
-    await Bun.sleep(20);
-  }
-  throw new Error(`the installer did not exit; screen:\n${t.screen()}`);
-}
-
 /** a foreground colour (not the reset 39) */
 const COLOUR = /\x1b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;[25];)/;
 /** Pages through a scrollable screen from the top until `re` shows. */
@@ -79,7 +69,7 @@ async function expectFuseOverlayfsRegistered(t: Terminal) {
   expect(done.replace(/\s+/g, " ")).toContain(`Snapshotter: nerdctl uses fuse-overlayfs (set in ${e2e.sb.home}/.config/nerdctl/nerdctl.toml).`);
   expect(done).not.toContain("nothing to set");
   t.keys("Enter");
-  expect(await exited(t)).toBe(0);
+  expect(await t.exited()).toBe(0);
   expect(e2e.sb.systemctl("is-active", "containerd-fuse-overlayfs.service").stdout.trim()).toBe("active");
   const plugins = e2e.run(["nsenter", "--", "ctr", "plugins", "ls"], { env: { PATH: withStandins } });
   expect(plugins.stdout).toMatch(/^io\.containerd\.snapshotter\.v1\s+fuse-overlayfs\s/m);
@@ -107,7 +97,7 @@ describe("interactive installer in a real terminal", () => {
     expect(s.split("\n")[0]).toContain("· Welcome");
     expect(t.exitStatus()).toBeNull();
     t.keys("q");
-    expect(await exited(t)).toBe(0);
+    expect(await t.exited()).toBe(0);
     expect(existsSync(unitFile())).toBe(false);
   }, 90_000);
 
@@ -127,7 +117,7 @@ describe("interactive installer in a real terminal", () => {
     t.keys("q");
     const s = await t.waitFor("Cancelled.", 30_000);
     expect(s).toContain("What this run changed was undone");
-    expect(await exited(t)).toBe(130);
+    expect(await t.exited()).toBe(130);
     // the frame left on the terminal says what happened, not "Stopping after the current step"
     const last = t.screen();
     expect(last).not.toContain("Stopping after the current step");
@@ -176,7 +166,7 @@ describe("interactive installer in a real terminal", () => {
     expect(ui).toEqual(headless);
     expect(s).toContain("Then the add-ons (fuse-overlayfs)");
     t.keys("q");
-    expect(await exited(t)).toBe(0);
+    expect(await t.exited()).toBe(0);
     expect(existsSync(unitFile())).toBe(false);
   }, 120_000);
 
@@ -241,7 +231,7 @@ describe("interactive installer in a real terminal", () => {
     expect(text).toContain(`sudo loginctl enable-linger ${USER}`);
     expect(text).toContain("Snapshotter: the default overlayfs works rootless here");
     t.keys("Enter");
-    expect(await exited(t)).toBe(0);
+    expect(await t.exited()).toBe(0);
     // the running containerd, with the chosen MTU
     expect(active()).toBe("active");
     expect(readFileSync(override(), "utf8")).toContain('CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"');
@@ -267,7 +257,7 @@ describe("interactive installer in a real terminal", () => {
     t.keys("Enter");
     await t.waitFor("Done: ", 60_000);
     t.keys("Enter");
-    expect(await exited(t)).toBe(0);
+    expect(await t.exited()).toBe(0);
     expect(e2e.rootlesskitArgs()).toContain("--mtu=1400");
   }, 90_000);
 
@@ -315,7 +305,7 @@ describe("interactive installer in a real terminal", () => {
     s = await t.waitFor((screen) => screen.replace(/\n +/g, " ").includes("uninstall --purge"), 30_000);
     expect(s).toContain("Done: ");
     t.keys("q");
-    expect(await exited(t)).toBe(0);
+    expect(await t.exited()).toBe(0);
     expect(existsSync(unitFile())).toBe(false);
     expect(existsSync(`${e2e.sb.home}/.config/systemd/user/containerd-fuse-overlayfs.service`)).toBe(false);
     expect(active()).not.toBe("active");
@@ -358,7 +348,7 @@ describe("interactive installer in a real terminal", () => {
     await t.waitFor("containerd.service  active", 20_000); // installed by the test before
     expect(t.screen(true)).toMatch(COLOUR);
     t.keys("C-c");
-    expect(await exited(t)).toBe(0);
+    expect(await t.exited()).toBe(0);
   }, 30_000);
 
   test("SIGTERM during apply is a quit request: the step finishes, the change is rolled back, exit 130", async () => {
@@ -383,7 +373,7 @@ describe("interactive installer in a real terminal", () => {
     process.kill(pid, "SIGTERM");
     const s = await t.waitFor("Cancelled.", 30_000);
     expect(s).toContain("What this run changed was undone");
-    expect(await exited(t)).toBe(130);
+    expect(await t.exited()).toBe(130);
     expect(t.screen()).toContain("Cancelled: what this run changed was undone; the machine is as it was before.");
     expect(readFileSync(override(), "utf8")).toContain('CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1400"');
     expect(active()).toBe("active");
@@ -395,6 +385,6 @@ describe("interactive installer in a real terminal", () => {
     await t.waitFor("containerd.service  active", 20_000);
     const pid = installerPid();
     process.kill(pid, "SIGTERM");
-    expect(await exited(t)).toBe(0);
+    expect(await t.exited()).toBe(0);
   }, 30_000);
 });

@@ -73,6 +73,17 @@ export class Terminal {
     throw new Error(`timed out after ${timeoutMs} ms waiting for ${String(what)}; screen:\n${last}`);
   }
 
+  /** Waits until the program has ended and returns its exit status; throws with the screen after the deadline. */
+  async exited(timeoutMs = 15_000): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      const s = this.exitStatus();
+      if (s !== null) return s;
+      await Bun.sleep(20);
+    }
+    throw new Error(`the installer did not exit; screen:\n${this.screen()}`);
+  }
+
   kill(): void {
     tmux(["kill-session", "-t", this.name], false);
   }
