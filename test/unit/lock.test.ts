@@ -2,7 +2,7 @@ import { afterEach, expect, test } from "bun:test";
 import { chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTestHost, type TestHost } from "../helpers/test-host.ts";
-import { acquireLock } from "../../src/core/os/lock.ts";
+import { acquireLock, lockMark } from "../../src/core/os/lock.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
 
 let host: TestHost;
@@ -19,8 +19,49 @@ test("a second run waits briefly, then fails naming the holder; after release it
   expect(err.fix).toContain(paths.lockFile);
   await first.release();
   const again = await acquireLock(host, paths, { waitMs: 100, purpose: "configure" });
-  expect(await host.readText(paths.lockFile)).toBe(`${process.pid}\nconfigure\n`);
+  expect(await host.readText(paths.lockFile)).toMatch(new RegExp(`^${process.pid}\nconfigure\n[0-9a-f-]{36}\n$`));
   await again.release();
+  expect(await host.readText(paths.lockFile)).toEndWith("\nreleased\n");
+});
+
+test("what a run read before taking the lock is reusable only when no other run held the lock since", async () => {
+  host = await makeTestHost();
+  const paths = resolvePaths(host.env, host.uid);
+  // nobody since the mark (no lock file yet, then a released one)
+  let mark = await lockMark(host, paths);
+  let lock = await acquireLock(host, paths, { since: mark });
+  expect(lock.othersSince).toBe(false);
+  await lock.release();
+  mark = await lockMark(host, paths);
+  lock = await acquireLock(host, paths, { since: mark });
+  expect(lock.othersSince).toBe(false);
+  await lock.release();
+  // another run took and released the lock after the mark: what was read is stale
+  mark = await lockMark(host, paths);
+  await (await acquireLock(host, paths, { purpose: "install" })).release();
+  lock = await acquireLock(host, paths, { since: mark });
+  expect(lock.othersSince).toBe(true);
+  await lock.release();
+  // the mark was read while another run held the lock, which then let go: stale too
+  const other = await acquireLock(host, paths, { purpose: "install" });
+  mark = await lockMark(host, paths);
+  await other.release();
+  lock = await acquireLock(host, paths, { since: mark });
+  expect(lock.othersSince).toBe(true);
+  await lock.release();
+  // no mark given: never reusable
+  lock = await acquireLock(host, paths);
+  expect(lock.othersSince).toBe(true);
+  await lock.release();
+});
+
+test("a holder that died holding the lock (no 'released' line) makes what was read before stale", async () => {
+  host = await makeTestHost({ files: { "/run/user/1000/containerd-rootless-systemd.lock": "999999999\ninstall\n0f\n" } });
+  const paths = resolvePaths(host.env, host.uid);
+  const mark = await lockMark(host, paths);
+  const lock = await acquireLock(host, paths, { since: mark });
+  expect(lock.othersSince).toBe(true);
+  await lock.release();
 });
 
 test("a lock file left by a run that was killed holds nothing: the kernel dropped the lock with the process", async () => {

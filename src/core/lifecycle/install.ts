@@ -12,6 +12,7 @@ import { needsAction } from "../checks/report.ts";
 import { CONTAINERD_UNIT } from "../os/paths.ts";
 import { runChecks, type CheckResult } from "../checks/index.ts";
 import { acquireRunLock } from "../plan/recover.ts";
+import { lockMark } from "../os/lock.ts";
 import { planInstall, readInstallFacts, stageLauncherCopy, type InstallFacts } from "./install-plan.ts";
 import { discardStaged, removeAbandonedCopies } from "../plan/staging.ts";
 import { installedAsPlanned } from "./unchanged.ts";
@@ -63,18 +64,19 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
     ctx.reporter.info(`${CONTAINERD_UNIT} is installed, enabled and running; nothing changed.`);
     return { command: "install", ok: true, changed: false, dryRun: false, unit: same.unitFile, execStart: same.execStart, steps: [], findings: [] };
   }
-  // systemd's answers the plan needs are read while the checks run (again if another run held the lock meanwhile)
+  // systemd's answers the plan needs are read while the checks run (again if another run held the lock since: `mark`)
+  const mark = await lockMark(ctx.host, ctx.paths);
   const early = readInstallFacts(ctx.host, ctx.paths).catch(() => undefined);
   // the binary's copy (115 MB, written to disk) runs beside the checks instead of after them
   if (!opts.dryRun) await stageLauncherCopy(ctx.host, ctx.paths).catch(() => {});
   try {
-    return await checkAndInstall(ctx, opts, early);
+    return await checkAndInstall(ctx, opts, early, mark);
   } finally {
     await discardStaged(ctx.host);
   }
 }
 
-async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Promise<InstallFacts | undefined>): Promise<InstallResult> {
+async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Promise<InstallFacts | undefined>, mark: string): Promise<InstallResult> {
   const { host, paths, reporter } = ctx;
   // the checks only read (and run RootlessKit in a throwaway namespace): they need no lock
   const checks: CheckResult = await runChecks(host, paths, { smokeTest: !opts.skipSmokeTest });
@@ -89,7 +91,6 @@ async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Pro
       rootLines.length ? rootLines : undefined,
     );
   }
-  let waited = false;
   const lock = opts.dryRun
     ? null
     : await acquireRunLock(
@@ -97,17 +98,15 @@ async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Pro
         paths,
         {
           purpose: "install",
-          onWait: (h) => {
-            waited = true;
-            reporter.info(`Waiting for another run (pid ${h.pid}${h.purpose ? `: ${h.purpose}` : ""}) to finish`);
-          },
+          since: mark,
+          onWait: (h) => reporter.info(`Waiting for another run (pid ${h.pid}${h.purpose ? `: ${h.purpose}` : ""}) to finish`),
         },
         reporter,
       );
   // staged copies of the binary a killed run left beside it go, now that this run holds the lock (beside the planning)
   const abandoned = lock ? removeAbandonedCopies(host, paths.installedBinary) : Promise.resolve([]);
   try {
-    const plan = await planInstall(host, paths, { readyTimeoutMs: opts.readyTimeoutMs, facts: waited ? undefined : await early });
+    const plan = await planInstall(host, paths, { readyTimeoutMs: opts.readyTimeoutMs, facts: lock?.othersSince === false ? await early : undefined });
     for (const file of await abandoned) reporter.info(`Removed ${file}, a partial copy of the binary left by a run that was killed`);
     const previews = await previewPlan(host, plan.steps);
     if (plan.replacesForeignUnit) reporter.warn(`${plan.unitFile} was not created by this tool; it is replaced (the diff shows how) and kept as ${plan.replacesForeignUnit}`);

@@ -10,7 +10,7 @@ import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
 import type { Step, StepOutcome, WaitStep } from "../plan/steps.ts";
 import { shellLine } from "../os/shell.ts";
 import { acquireRunLock } from "../plan/recover.ts";
-import { journalPath } from "../plan/journal.ts";
+import { lockMark } from "../os/lock.ts";
 import { isActive, isEnabled, isOwned, unitStates, type UnitState } from "../systemd/units.ts";
 import { launcherLocation } from "./install-plan.ts";
 import { previewPlan, renderPreviews } from "../plan/render.ts";
@@ -120,14 +120,14 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
 
 export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): Promise<UninstallResult> {
   const { host, paths, reporter } = ctx;
-  // systemd's answer is asked while the lock is taken; asked again if another run held it meanwhile
-  // or left a journal (the recovery under the lock changes what systemd runs)
+  // systemd's answer is asked while the lock is taken; asked again if another run held it since
+  // `mark` or died holding it (its journal's recovery, under the lock, changes what systemd runs)
+  const mark = await lockMark(host, paths);
   const early = unitStates(host, [CONTAINERD_UNIT]);
   early.catch(() => {});
-  let waited = await host.exists(journalPath(paths));
-  const lock = opts.dryRun ? null : await acquireRunLock(host, paths, { purpose: "uninstall", onWait: () => void (waited = true) }, reporter);
+  const lock = opts.dryRun ? null : await acquireRunLock(host, paths, { purpose: "uninstall", since: mark }, reporter);
   try {
-    const { steps, installed, foreign, emptyDirs } = await planUninstall(host, paths, { ...opts, states: waited ? undefined : early });
+    const { steps, installed, foreign, emptyDirs } = await planUninstall(host, paths, { ...opts, states: lock?.othersSince === false ? early : undefined });
     const previews = await previewPlan(host, steps);
     const purgeCommand = `${BINARY_NAME} uninstall --purge`;
     const dataDirs = [paths.containerdData, paths.cniData, paths.containerdConfigDir, ...(await dropInsOf(host, paths, CONTAINERD_UNIT, false))];

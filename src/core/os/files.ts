@@ -2,15 +2,21 @@
 // downloads self-update makes). Paths are
 // absolute paths of the machine; `root` maps them under a temporary directory in tests.
 import * as fs from "node:fs/promises";
-import { constants as FS, openSync, closeSync, ftruncateSync, writeSync } from "node:fs";
+import { constants as FS, openSync, closeSync, ftruncateSync, readSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join, basename } from "node:path";
 import { tryLockExclusive, unlock } from "./flock.ts";
 
 /** A lock held on an open file (flock): the kernel drops it when this process dies. */
 export interface HeldFileLock {
+  /** writes "released" after the holder's content, then unlocks (a run killed meanwhile leaves no such line) */
   release(): void;
+  /** what the file said when this lock was taken: the last holder's content */
+  previous: string;
 }
+
+/** The line a lock's holder adds when it lets go (os/lock.ts: a run that died has none). */
+export const RELEASED = "released\n";
 
 /** `.<name>.<random>.tmp` beside the target: unpredictable, created with O_EXCL, never followed. */
 export const tempName = (target: string) => join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
@@ -216,10 +222,14 @@ export class HostFiles {
       if (!locked) closeSync(fd);
     }
     if (!locked) return null;
+    const buf = Buffer.alloc(4096);
+    const previous = buf.toString("utf8", 0, readSync(fd, buf, 0, buf.length, 0));
     ftruncateSync(fd, 0);
     writeSync(fd, content, 0);
     return {
+      previous,
       release: () => {
+        writeSync(fd, RELEASED, Buffer.byteLength(content));
         unlock(fd);
         closeSync(fd);
       },

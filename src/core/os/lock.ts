@@ -7,11 +7,18 @@
 import type { Host } from "./host.ts";
 import type { Paths } from "./paths.ts";
 import { UserError } from "./errors.ts";
+import { RELEASED } from "./files.ts";
 import { BINARY_NAME } from "./paths.ts";
 import { requirePrivateDir } from "./private-dir.ts";
 
 export interface Lock {
   release(): Promise<void>;
+  /**
+   * Whether another run may have changed the machine since `since` (LockOptions) was read: the
+   * lock file said something else when this run took it, or its last holder died holding it.
+   * Always true without `since`. What was read before the lock is reusable only when false.
+   */
+  othersSince: boolean;
 }
 
 export interface LockOptions {
@@ -20,6 +27,13 @@ export interface LockOptions {
   /** what this run is, written into the lock for the other run's message */
   purpose?: string;
   onWait?: (holder: LockHolder) => void;
+  /** lockMark() read before looking at the machine (see Lock.othersSince) */
+  since?: string;
+}
+
+/** What the lock file says now (every holder writes its own content, then "released"): read before reading the machine ahead of the lock. */
+export async function lockMark(host: Host, paths: Paths): Promise<string> {
+  return (await host.readText(paths.lockFile).catch(() => null)) ?? "";
 }
 
 export interface LockHolder {
@@ -39,13 +53,17 @@ const describe = (h: LockHolder | null) => (h ? `pid ${h.pid}${h.purpose ? `: ${
 export async function acquireLock(host: Host, paths: Paths, opts: LockOptions = {}): Promise<Lock> {
   await requirePrivateDir(host, paths.runtimeDir, "XDG_RUNTIME_DIR", { create: false });
   const file = paths.lockFile;
-  const content = `${host.pid}\n${opts.purpose ?? BINARY_NAME}\n`;
+  // a token of its own: two holders never leave the same content
+  const content = `${host.pid}\n${opts.purpose ?? BINARY_NAME}\n${crypto.randomUUID()}\n`;
   const deadline = host.now() + (opts.waitMs ?? 2000);
   let told = false;
   let holder: LockHolder | null = null;
   for (;;) {
     const held = host.tryLockFile(file, content);
-    if (held) return { release: async () => held.release() };
+    if (held) {
+      const untouched = held.previous === opts.since && (held.previous === "" || held.previous.endsWith(RELEASED));
+      return { release: async () => held.release(), othersSince: !untouched };
+    }
     // the holder writes its name right after locking: an empty file is a run that just started
     holder = parseLock(await host.readText(file)) ?? holder;
     if (!told && holder) {
