@@ -4,16 +4,15 @@
 // on the units' PATH, so containerd's own plan is made once the bundle is active, like
 // `install --components` and `apply -f [components]`), and applying it through the same
 // installComponents the headless commands call, its download's progress on the step.
-import { basename } from "node:path";
 import type { Host } from "../../src/core/os/host.ts";
 import type { Paths } from "../../src/core/os/paths.ts";
 import { Reporter } from "../../src/core/plan/reporter.ts";
 import { installComponents } from "../../src/core/components/actions.ts";
-import { checkRequest, resolveRequest } from "../../src/core/components/provision.ts";
+import { checkRequest, resolveRequest, trustFor } from "../../src/core/components/provision.ts";
 import { activeVersion } from "../../src/core/components/store.ts";
 import { progressFigures, throttled } from "../../src/core/components/progress.ts";
 import { remoteSize } from "../../src/core/components/size.ts";
-import { PINNED, bundleArch, bundleFileName } from "../../src/core/components/release.ts";
+import { PINNED, bundleArch } from "../../src/core/components/release.ts";
 import { componentsFields } from "./components-form.ts";
 import type { ApplyOutcome, ApplyProgress, Choices, ComponentsOffer, PlanView } from "./types.ts";
 
@@ -52,13 +51,12 @@ export async function componentsOffer(host: Host, paths: Paths, opts: { size?: b
   };
 }
 
-/** What the fetched tarball is checked against, as provision decides it. */
-function trustText(host: Host, version: string, source: string, sha256?: string): string {
-  if (sha256) return "checked against the SHA-256 you gave";
-  const arch = bundleArch(host.arch);
-  if (PINNED[version]?.[arch] && basename(source.split("?")[0]!) === bundleFileName(version, arch)) return "checked against the SHA-256 built into this binary";
-  return "checked against the release's own SHA256SUMS (proves only that the two files agree)";
-}
+/** What the fetched tarball is checked against, in words (provision's trustFor decides). */
+const TRUST_TEXT = {
+  "--sha256": "checked against the SHA-256 you gave",
+  pinned: "checked against the SHA-256 built into this binary",
+  SHA256SUMS: "checked against the release's own SHA256SUMS (proves only that the two files agree)",
+} as const;
 
 /** The plan that fetches the bundle when it was chosen and is not active yet; null otherwise. Bad input (a missing file, a plain http URL...) is refused here, before anything runs. */
 export async function componentsPlan(host: Host, paths: Paths, choices: Choices): Promise<PlanView | null> {
@@ -73,7 +71,7 @@ export async function componentsPlan(host: Host, paths: Paths, choices: Choices)
       {
         kind: "command",
         label: `${local ? "Read" : "Fetch"}, verify and activate nerdctl-full ${version}`,
-        detail: `${source}, ${trustText(host, version, source, req.sha256)}; containerd and RootlessKit then run from it`,
+        detail: `${source}, ${TRUST_TEXT[trustFor(host, req, version, source, local)]}; containerd and RootlessKit then run from it`,
         effect: "create",
         diff: [],
       },

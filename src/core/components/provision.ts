@@ -83,11 +83,22 @@ async function mkdirTracked(host: Host, dir: string): Promise<string[]> {
   return missing;
 }
 
+const fileNameOf = (source: string, local: boolean) => basename(local ? source : new URL(source).pathname);
+
+/** The value pinned in this binary for `source`, when it is the release's own tarball name for this architecture. */
+function pinnedFor(host: Host, version: string, source: string, local: boolean): string | undefined {
+  return fileNameOf(source, local) === bundleFileName(version, bundleArch(host.arch)) ? PINNED[version]?.[bundleArch(host.arch)] : undefined;
+}
+
+/** What a request's tarball will be checked against, decided before anything is fetched (the review says it). */
+export function trustFor(host: Host, req: BundleRequest, version: string, source: string, local: boolean): "--sha256" | "pinned" | "SHA256SUMS" {
+  return req.sha256 ? "--sha256" : pinnedFor(host, version, source, local) ? "pinned" : "SHA256SUMS";
+}
+
 /** The expected SHA-256 and where it came from: --sha256, the pinned table, or the release's SHA256SUMS. */
 async function expectedSum(host: Host, req: BundleRequest, version: string, source: string, local: boolean, scratch: string): Promise<{ sha: string; trust: Provisioned["trust"] }> {
   if (req.sha256) return { sha: checkHex(req.sha256), trust: "--sha256" };
-  const name = basename(local ? source : new URL(source).pathname);
-  const pinned = name === bundleFileName(version, bundleArch(host.arch)) ? PINNED[version]?.[bundleArch(host.arch)] : undefined;
+  const pinned = pinnedFor(host, version, source, local);
   if (pinned) return { sha: pinned, trust: "pinned" };
   let sums: string | null;
   if (local) sums = await host.readText(join(dirname(source), "SHA256SUMS"));
@@ -102,6 +113,7 @@ async function expectedSum(host: Host, req: BundleRequest, version: string, sour
       await host.remove(file);
     }
   }
+  const name = fileNameOf(source, local);
   const sha = sums ? sumFor(sums, name) : undefined;
   if (!sha) throw new UserError(`no checksum to verify ${name} against: no pinned value for ${version}, no --sha256, and ${sums ? `the release's SHA256SUMS does not list it` : "no SHA256SUMS beside it"}`, "Pass --sha256 HEX (from the release page's SHA256SUMS), or put SHA256SUMS beside the file.");
   return { sha, trust: "SHA256SUMS" };
