@@ -37,6 +37,9 @@ export async function compile(opts: CompileOptions): Promise<{ outfile: string; 
       ...(opts.executablePath ? { executablePath: opts.executablePath } : {}),
     },
     format: "esm",
+    // each command's code (and the UI's React and Ink) is its own chunk, loaded when that command runs:
+    // one bundle made every start-up, even --version, parse and load all 1.4 MB of it (9.1 ms against 5.9 ms)
+    splitting: true,
     bytecode: opts.bytecode ?? true,
     minify: true,
     sourcemap: "none",
