@@ -1,7 +1,7 @@
 // What every probe receives: the host, the paths, who we are, and memoised look-ups that
 // several probes share (a tool's path and version, os-release, linger) so each file is read
 // and each process is spawned once per run, even when probes run concurrently.
-import { HostError, type Host } from "../os/host.ts";
+import { HostError, type Host, type RunResult } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import type { Finding } from "./findings.ts";
 import { parseVersion } from "../os/version.ts";
@@ -11,6 +11,8 @@ import { probeRootlessKitHelp } from "../rootlesskit/facts.ts";
 export interface CheckOptions {
   /** run the real RootlessKit smoke test and overlay mount (default true) */
   smokeTest?: boolean;
+  /** `systemctl --user show-environment`, when the caller already started it (install reads it for its plan too) */
+  showEnvironment?: Promise<RunResult>;
 }
 
 export interface CheckContext {

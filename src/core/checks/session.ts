@@ -217,9 +217,15 @@ async function dbusFinding(ctx: CheckContext, runtimeOk: boolean): Promise<{ fin
   };
 }
 
-/** `systemctl --user show-environment`, once per check run: the session probe and the conflicts probe both read it. */
+/**
+ * `systemctl --user show-environment`, once per check run: the session probe and the conflicts probe both read it.
+ * The caller's run, when given, unless it could not find systemctl on PATH (this one may be in an sbin directory).
+ */
 function showEnvironment(ctx: CheckContext, systemctl: string) {
-  return ctx.memo("show-environment", () => ctx.host.run([systemctl, "--user", "show-environment"], { timeoutMs: 5000 }));
+  return ctx.memo("show-environment", async () => {
+    const given = await ctx.opts.showEnvironment;
+    return given && given.code !== 127 ? given : ctx.host.run([systemctl, "--user", "show-environment"], { timeoutMs: 5000 });
+  });
 }
 
 /** The user manager's environment ({} when it does not answer), from the same one run. */

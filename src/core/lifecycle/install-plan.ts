@@ -7,7 +7,8 @@
 // ExecStart is `<that copy> launch`. Run from source (`bun src/cli.ts install`), there is
 // nothing to copy: ExecStart is `<bun> <absolute path of src/cli.ts> launch` (development only).
 import { dirname } from "node:path";
-import type { Host } from "../os/host.ts";
+import type { Host, RunResult } from "../os/host.ts";
+import { managerEnvironment } from "../systemd/service-environment.ts";
 import type { Paths } from "../os/paths.ts";
 import { CONTAINERD_UNIT, backupPath, unitPath } from "../os/paths.ts";
 import type { Step } from "../plan/steps.ts";
@@ -88,8 +89,12 @@ export interface InstallFacts {
   stateDir: string;
 }
 
-export async function readInstallFacts(host: Host, paths: Paths): Promise<InstallFacts> {
-  const [states, stateDir] = await Promise.all([unitStates(host, [CONTAINERD_UNIT, "dbus.socket"]), serviceStateDir(host, paths)]);
+/** `showEnvironment`: the manager's environment, when the caller already asked for it (install's checks read the same run). */
+export async function readInstallFacts(host: Host, paths: Paths, showEnvironment?: Promise<RunResult>): Promise<InstallFacts> {
+  const [states, stateDir] = await Promise.all([
+    unitStates(host, [CONTAINERD_UNIT, "dbus.socket"]),
+    (showEnvironment ? managerEnvironment(host, showEnvironment) : Promise.resolve(undefined)).then((manager) => serviceStateDir(host, paths, { manager })),
+  ]);
   return { states, stateDir };
 }
 

@@ -22,7 +22,8 @@ import { ApplyError } from "../plan/execute.ts";
 import type { StepOutcome } from "../plan/steps.ts";
 import { shellQuote as shq } from "../os/shell.ts";
 import { diagnoseStart } from "../systemd/diagnose.ts";
-import { environmentValues, serviceEnvironment } from "../systemd/service-environment.ts";
+import { environmentValues, runShowEnvironment, serviceEnvironment } from "../systemd/service-environment.ts";
+import type { RunResult } from "../os/host.ts";
 import { printFindings, stepPrinter } from "./transcript.ts";
 import { interruptedOr } from "../plan/interrupt.ts";
 import { applyInstallPlan } from "./first-start.ts";
@@ -66,20 +67,22 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
   }
   // systemd's answers the plan needs are read while the checks run (again if another run held the lock since: `mark`)
   const mark = await lockMark(ctx.host, ctx.paths);
-  const early = readInstallFacts(ctx.host, ctx.paths).catch(() => undefined);
+  // one show-environment for both: the checks' session probe and the plan's state dir
+  const showEnvironment = runShowEnvironment(ctx.host);
+  const early = readInstallFacts(ctx.host, ctx.paths, showEnvironment).catch(() => undefined);
   // the binary's copy (115 MB, written to disk) runs beside the checks instead of after them
   if (!opts.dryRun) await stageLauncherCopy(ctx.host, ctx.paths).catch(() => {});
   try {
-    return await checkAndInstall(ctx, opts, early, mark);
+    return await checkAndInstall(ctx, opts, early, mark, showEnvironment);
   } finally {
     await discardStaged(ctx.host);
   }
 }
 
-async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Promise<InstallFacts | undefined>, mark: string): Promise<InstallResult> {
+async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Promise<InstallFacts | undefined>, mark: string, showEnvironment: Promise<RunResult>): Promise<InstallResult> {
   const { host, paths, reporter } = ctx;
   // the checks only read (and run RootlessKit in a throwaway namespace): they need no lock
-  const checks: CheckResult = await runChecks(host, paths, { smokeTest: !opts.skipSmokeTest });
+  const checks: CheckResult = await runChecks(host, paths, { smokeTest: !opts.skipSmokeTest, showEnvironment });
   const findings = applyForce(checks.findings, Boolean(opts.force));
   printFindings(reporter, findings);
   if (checks.refused || findings.some(isFatal)) {

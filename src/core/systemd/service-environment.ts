@@ -4,7 +4,7 @@
 // EnvironmentFile=, read when the service starts, whose variables override Environment=.
 // The one place that answers "what does the service see" and "what sets X for the service":
 // the readiness wait, status, nsenter, the add-ons, diagnostics and `configure` all ask here.
-import type { Host } from "../os/host.ts";
+import type { Host, RunResult } from "../os/host.ts";
 import { CONTAINERD_UNIT, unitPath, type Paths } from "../os/paths.ts";
 import { systemctl } from "./units.ts";
 import { isEnvName } from "./syntax.ts";
@@ -30,9 +30,14 @@ export interface ServiceEnvironment {
 }
 
 /** `systemctl --user show-environment`: the manager's environment, inherited by the service. */
-export async function managerEnvironment(host: Host): Promise<Record<string, string>> {
-  const r = await systemctl(host, ["show-environment"], 10_000);
+export async function managerEnvironment(host: Host, run: Promise<RunResult> = runShowEnvironment(host)): Promise<Record<string, string>> {
+  const r = await run;
   return r.code === 0 ? parseShowEnvironment(r.stdout) : {};
+}
+
+/** The one `systemctl --user show-environment` run, for a caller that hands it to several readers (install: its checks and its plan). */
+export function runShowEnvironment(host: Host): Promise<RunResult> {
+  return systemctl(host, ["show-environment"], 10_000);
 }
 
 /** The lines `systemctl --user show-environment` prints, as a map. */
