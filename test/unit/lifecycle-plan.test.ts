@@ -19,11 +19,11 @@ let host: TestHost;
 afterEach(() => host?.cleanup());
 
 describe("install plan", () => {
-  test("fresh: copy the binary, write the unit, enable it (no reload of its own), start (systemd reads the new files: no reload), wait for the API", async () => {
+  test("fresh: copy the binary, write the unit, start (systemd reads the new files: no reload), enable it (no reload of its own) and write the completions while containerd starts, then wait for the API", async () => {
     const f = await fakeSystemd();
     host = f.h;
     const plan = await planInstall(host, f.paths, { readyTimeoutMs: 2000 });
-    expect(plan.steps.map((s) => (s.kind === "systemctl" ? `systemctl ${s.args[0]}` : s.kind))).toEqual(["copy", "write", "systemctl enable", "systemctl start", "wait", "write", "write"]);
+    expect(plan.steps.map((s) => (s.kind === "systemctl" ? `systemctl ${s.args[0]}` : s.kind))).toEqual(["copy", "write", "systemctl start", "systemctl enable", "write", "write", "wait"]);
     expect(plan.execStart).toEqual(["/home/alice/.local/bin/containerd-rootless-systemd", "launch"]);
     expect(plan.unitText).toContain("Requires=dbus.socket");
     // what the launcher will create, so a failed start can remove it again
@@ -32,7 +32,7 @@ describe("install plan", () => {
     expect((await previewPlan(host, plan.completionSteps)).map((p) => [p.effect, p.diff])).toEqual([["create", undefined], ["create", undefined]]);
     const r = await applyPlan(host, plan.steps);
     expect(r.changed).toBe(true);
-    expect(f.verbs).toEqual(["enable --no-reload containerd.service", "start containerd.service"]);
+    expect(f.verbs).toEqual(["start containerd.service", "enable --no-reload containerd.service"]);
     expect(await host.readText("/home/alice/.local/bin/containerd-rootless-systemd")).toBe("BINARY");
 
     // the bash and fish completions, in the XDG places their shells load them from, calling this binary
@@ -57,9 +57,15 @@ describe("install plan", () => {
     expect(changed.unitChanged).toBe(true);
     expect(changed.steps.filter((s) => s.kind === "systemctl").map((s) => (s as { args: string[] }).args[0])).toEqual(["daemon-reload", "restart"]);
     await applyPlan(host, changed.steps);
+    // disabled meanwhile and changed again: enabled before the reload, which then reads its link too
+    f.unit.enabled = false;
+    await host.writeFileAtomic(UNIT, (await host.readText(UNIT))!.replace("RestartSec=2", "RestartSec=7"));
+    const disabled = await planInstall(host, f.paths);
+    expect(disabled.steps.filter((s) => s.kind === "systemctl").map((s) => (s as { args: string[] }).args[0])).toEqual(["enable", "daemon-reload", "restart"]);
+    await applyPlan(host, disabled.steps);
     f.unit.active = false; // stopped out of band
     const stopped = await planInstall(host, f.paths);
-    expect(stopped.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "start", "wait", "write", "write"]);
+    expect(stopped.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "start", "write", "write", "wait"]);
   });
 
   test("a unit that does not come up: the wait stops early and the rollback leaves nothing behind", async () => {
@@ -75,7 +81,7 @@ describe("install plan", () => {
     expect(await host.exists("/home/alice/.local")).toBe(false);
     expect(await host.exists("/home/alice/.config")).toBe(false);
     // the start loaded the unit: once its file is gone, one reload makes systemd forget it
-    expect(f.verbs).toEqual(["enable --no-reload containerd.service", "start containerd.service", "stop containerd.service", "reset-failed containerd.service", "disable --no-reload containerd.service", "daemon-reload"]);
+    expect(f.verbs).toEqual(["start containerd.service", "enable --no-reload containerd.service", "disable --no-reload containerd.service", "stop containerd.service", "reset-failed containerd.service", "daemon-reload"]);
   });
 
   test("a failed start is diagnosed with the launcher's checks only (--validate, nothing started), in the service's environment: the drop-ins' settings, not the installer's", async () => {
@@ -243,7 +249,7 @@ describe("a new binary", () => {
     await host.writeFileAtomic("/home/alice/Downloads/containerd-rootless-systemd", "BINARY-2", 0o755);
     const plan = await planInstall(host, f.paths);
     expect(plan.unitChanged).toBe(false);
-    expect(plan.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "restart", "wait", "write", "write"]);
+    expect(plan.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "restart", "write", "write", "wait"]);
     await applyPlan(host, plan.steps);
     expect(await host.readText("/home/alice/.local/bin/containerd-rootless-systemd")).toBe("BINARY-2");
     expect(f.verbs.at(-1)).toBe("restart containerd.service");

@@ -120,12 +120,13 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   const foreign = current !== null && !isOwned(current);
   const backupTo = foreign ? backupPath(paths, unitPath(paths, CONTAINERD_UNIT)) : undefined;
   steps.push({ kind: "write", path: unitFile, content: unitText, mode: 0o644, backupTo, why: "the systemd user unit that runs containerd (through RootlessKit)" });
-  // enabled before the reload, which it then needs no reload of its own for (`enable` alone reloads systemd a second time)
-  if (!isEnabled(state!)) steps.push({ kind: "systemctl", args: ["enable", "--no-reload", CONTAINERD_UNIT], undo: ["disable", "--no-reload", CONTAINERD_UNIT], why: "so containerd starts with your session" });
   // a unit systemd has not loaded is read from its files (unit and drop-ins) when it is started: a reload
   // would only repeat that (checked with systemd 252: start, then is-enabled, with no reload at all)
   const loadsFresh = state!.loadState === "not-found";
-  if ((unitChanged || state!.needDaemonReload) && !loadsFresh) steps.push({ kind: "systemctl", args: ["daemon-reload"], why: "so systemd reads the new unit file" });
+  const reloads = (unitChanged || state!.needDaemonReload) && !loadsFresh;
+  const enable: Step[] = isEnabled(state!) ? [] : [{ kind: "systemctl", args: ["enable", "--no-reload", CONTAINERD_UNIT], undo: ["disable", "--no-reload", CONTAINERD_UNIT], why: "so containerd starts with your session" }];
+  // enabled before a reload, which then reads the new link too (`enable` alone would reload systemd a second time)
+  if (reloads) steps.push(...enable, { kind: "systemctl", args: ["daemon-reload"], why: "so systemd reads the new unit file" });
   let starting = false;
   if (!isActive(state!)) {
     if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT], why: "clear the earlier failure and its start limit" });
@@ -136,9 +137,11 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
     steps.push({ kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, undoWait: containerdBackStep(paths), why: "run the changed unit" });
     starting = true;
   }
-  if (starting) steps.push(containerdReadyStep(paths, stateDir, opts.readyTimeoutMs));
-  // last: shell completion (bash, fish), a convenience that never decides whether the service needs a change
+  // what needs no reload and no running containerd (the link `enable` makes without one, the shell
+  // completion: a convenience that never decides whether the service needs a change) is done while
+  // containerd starts, before the wait for its API, instead of after it
   const completion = completionSteps(paths, shellLine(where.command));
-  steps.push(...completion);
+  steps.push(...(reloads ? [] : enable), ...completion);
+  if (starting) steps.push(containerdReadyStep(paths, stateDir, opts.readyTimeoutMs));
   return { steps, completionSteps: completion, loadsFresh, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, stateDir, replacesForeignUnit: backupTo, launcherDirs: await missingLauncherDirs(host, paths) };
 }
