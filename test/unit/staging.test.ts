@@ -3,7 +3,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { stat, utimes } from "node:fs/promises";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
-import { applyPlan } from "../../src/core/plan/execute.ts";
+import { applyPlan, ApplyError } from "../../src/core/plan/execute.ts";
 import { discardStaged, removeAbandonedCopies, stageCopy } from "../../src/core/plan/staging.ts";
 import type { Step } from "../../src/core/plan/steps.ts";
 
@@ -146,4 +146,43 @@ test("the free-space check before the first change asks no `stat -f` for a copy 
   await applyPlan(host, [copyStep]);
   expect(host.calls.filter((c) => c[0] === "stat")).toHaveLength(1);
   expect(await host.readText(COPY)).toBe("BINARY-v2");
+});
+
+test("the placed copy's fsync runs on while the plan goes on; the run waits for it before it ends, and a copy that cannot reach the disk fails the run, which is rolled back", async () => {
+  await setup();
+  const order: string[] = [];
+  const commit = host.commitCopy.bind(host);
+  let failDisk = false;
+  host.commitCopy = async (staged, to) => {
+    const placed = await commit(staged, to);
+    // the fsync ends only after the next step ran (a slow disk)
+    const durable = placed.durable.then(() => new Promise<void>((resolve) => setTimeout(resolve, 30))).then(() => {
+      order.push("durable");
+      if (failDisk) throw new Error(`cannot write ${to} to disk: EIO`);
+    });
+    durable.catch(() => {});
+    return { durable };
+  };
+  const unit = "/home/alice/.config/systemd/user/containerd.service";
+  const plan: Step[] = [copyStep, { kind: "run", argv: ["systemctl", "--user", "start", "x.service"], undo: ["systemctl", "--user", "stop", "x.service"] }, { kind: "write", path: unit, content: "[Unit]\n" }];
+  const opts = { onEvent: (e: { type: string; index?: number }) => void (e.type === "done" && order.push(`step ${e.index}`)) };
+  await stageCopy(host, BIN, COPY, 0o755);
+  await applyPlan(host, plan, opts);
+  // the steps after the copy did not wait for its fsync; the run did, before its last step was recorded
+  expect(order).toEqual(["step 0", "step 1", "durable", "step 2"]);
+  expect(await host.readText(COPY)).toBe("BINARY-v2");
+
+  // again from scratch, with a disk that fails: the copy step is named, and what the run did is undone
+  await host.remove(COPY);
+  await host.remove(unit);
+  order.length = 0;
+  failDisk = true;
+  await stageCopy(host, BIN, COPY, 0o755);
+  const err = (await applyPlan(host, plan, opts).catch((e) => e)) as ApplyError;
+  expect(err).toBeInstanceOf(ApplyError);
+  expect(err.failure.index).toBe(0);
+  expect(err.failure.reason).toContain("to disk: EIO");
+  expect(await host.exists(COPY)).toBe(false);
+  expect(await host.exists(unit)).toBe(false);
+  expect(err.rolledBack).toContain("systemctl --user stop x.service");
 });

@@ -18,6 +18,16 @@ export interface FileWriter {
   close(): Promise<void>;
 }
 
+/** fsync of a file by a descriptor of its own (read-only: the data written through any descriptor goes to disk). */
+async function syncFile(path: string): Promise<void> {
+  const h = await fs.open(path, FS.O_RDONLY);
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
 export class HostStreams extends HostFiles {
   /** Directories which() searches before PATH: the active bundle's bin (set per run, run-context.ts). */
   preferDirs: string[] = [];
@@ -104,18 +114,20 @@ export class HostStreams extends HostFiles {
     }
   }
 
-  /** Copies a file durably (the binary itself), as writeFileAtomic: stageCopy, then commitCopy. */
+  /** Copies a file durably (the binary itself), as writeFileAtomic: stageCopy, then commitCopy, then on disk. */
   async copyFileAtomic(from: string, to: string, mode = 0o755): Promise<void> {
-    await this.commitCopy(await this.stageCopy(from, to, mode), to);
+    await (await this.commitCopy(await this.stageCopy(from, to, mode), to)).durable;
   }
 
   /** staged copies this process is still writing or holding (their flock marks them as a live run's) */
   private readonly stagedHeld = new Map<string, fs.FileHandle>();
+  /** each staged copy's fsync, started once its bytes are written, on a descriptor of its own (the writer is closed before the file is run) */
+  private readonly stagedSyncs = new Map<string, Promise<void>>();
 
   /**
    * The first half of copyFileAtomic: `from` copied into a new hidden temporary file beside `to`
    * (or in `dir`, a directory above it, while `to`'s own is still to be made; exclusive create, random name), `mode` set exactly, the source's mtime kept (see
-   * sameSizeAndMtime), written to disk (fsync). Returns its path; commitCopy puts it in place,
+   * sameSizeAndMtime), its fsync started (commitCopy's `durable` ends with it). Returns its path; commitCopy puts it in place,
    * dropStaged removes it. Until then this process holds an flock on it: a staged copy nobody
    * holds is one a run that died left behind (removeAbandonedStaged).
    * The copy itself is the kernel's (Bun tries a reflink, then copy_file_range).
@@ -134,7 +146,9 @@ export class HostStreams extends HostFiles {
       await fs.copyFile(this.path(from), tmp);
       await h.utimes(st.atime, st.mtime);
       await h.chmod(mode); // umask narrowed the create mode
-      await h.sync();
+      const sync = syncFile(tmp);
+      sync.catch(() => {}); // awaited by commitCopy or dropStaged
+      this.stagedSyncs.set(staged, sync);
     } catch (e) {
       if (h) await this.dropStaged(staged); // not when the exclusive create failed: the file is not ours
       throw new HostError(`cannot copy ${from} to ${to}: ${(e as Error).message}`, to, errCode(e));
@@ -151,24 +165,40 @@ export class HostStreams extends HostFiles {
 
   /** A staged copy not used: removed, then let go. */
   async dropStaged(staged: string): Promise<void> {
+    const syncing = this.stagedSyncs.get(staged);
+    this.stagedSyncs.delete(staged);
+    await syncing?.catch(() => {}); // the file it writes out goes now
     await fs.rm(this.path(staged), { force: true });
     await this.releaseStaged(staged);
   }
 
-  /** The second half of copyFileAtomic: the staged copy (beside `to` or in a directory above it) renamed over `to`, the directories fsync'ed. */
-  async commitCopy(staged: string, to: string): Promise<void> {
+  /**
+   * The second half of copyFileAtomic: the staged copy (beside `to` or in a directory above it)
+   * renamed over `to`. Resolves once renamed, with `durable`: the copy's bytes and both
+   * directories on disk. Waiting for that can come later (a plan waits before its run ends and
+   * meanwhile starts the program it placed): whoever crashes in between is rolled back by the
+   * journal, which holds the copy's undo from before the rename.
+   */
+  async commitCopy(staged: string, to: string): Promise<{ durable: Promise<void> }> {
     const from = dirname(staged);
     const above = from === dirname(to) || dirname(to).startsWith(from === "/" ? "/" : `${from}/`);
     if (!above || !basename(staged).startsWith(`.${basename(to)}.`)) throw new HostError(`${staged} is not a staged copy of ${to}`, to);
     // closed first: a program (the installed binary itself) cannot be run while a writer holds it open
     await this.releaseStaged(staged);
+    const data = this.stagedSyncs.get(staged) ?? syncFile(this.path(staged));
+    this.stagedSyncs.delete(staged);
     try {
       await fs.rename(this.path(staged), this.path(to));
     } catch (e) {
+      await data.catch(() => {});
       throw new HostError(`cannot copy to ${to}: ${(e as Error).message}`, to, errCode(e));
     }
-    await syncDir(this.path(dirname(to)));
-    if (from !== dirname(to)) await syncDir(this.path(from));
+    const durable = Promise.all([data, syncDir(this.path(dirname(to))), from !== dirname(to) ? syncDir(this.path(from)) : undefined]).then(
+      () => {},
+      (e: Error) => Promise.reject(new HostError(`cannot write ${to} to disk: ${e.message}`, to, errCode(e))),
+    );
+    durable.catch(() => {}); // the caller waits for it, maybe after other work: never an unhandled rejection meanwhile
+    return { durable };
   }
 
   /**

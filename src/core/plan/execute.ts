@@ -94,7 +94,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     undos.push(...list);
   };
 
-  /** Removals (a remove step's `restoreFrom`) started when the next program runs, after its journal write (an fsync meanwhile would wait for the unlink's freeing); joined before the run ends or rolls back. */
+  /** Work a step leaves running (a placed copy's fsync; a removal, started when the next program runs, after its journal write: an fsync meanwhile would wait for the unlink's freeing), joined before the run ends or rolls back. */
   const background: { index: number; step: Step; start: () => Promise<string | null>; done?: Promise<string | null> }[] = [];
   const kick = () => background.forEach((b) => (b.done ??= b.start()));
   const joinBackground = () => Promise.all(background.splice(0).map(async (b) => ({ ...b, error: await (b.done ?? b.start()) })));
@@ -161,7 +161,9 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           );
           if (exists) await host.rename(step.path, backup);
           try {
-            await placeCopy(host, step.from, step.path, step.mode ?? 0o755);
+            // on disk before the run ends; meanwhile the plan goes on (the binary's fsync overlaps containerd's start)
+            const written = (await placeCopy(host, step.from, step.path, step.mode ?? 0o755)).durable.then(() => null, (e: Error) => e.message);
+            background.push({ index, step, start: () => written, done: written });
           } catch (e) {
             if (exists) await host.rename(backup, step.path);
             throw e;
@@ -256,14 +258,16 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     }
     const outcome: StepOutcome = { kind: step.kind, description: label, result: description, changed, target: stepTarget(step), ms: Math.round(host.now() - started) };
     outcomes.push(outcome);
-    // a removal still running is recorded finished once it is (below)
-    if (!background.some((b) => b.index === index)) await journal?.done(index, index === steps.length - 1 || irreversible(step));
+    // a step whose work still runs is recorded finished once it is: at the latest when a step recovery decides on (the last,
+    // an irreversible one) is recorded, in the same journal write, since recovery rolls forward from there
+    const decisive = index === steps.length - 1 || irreversible(step);
+    if (decisive) for (const b of await joinBackground()) {
+      if (b.error !== null) await fail(b.index, b.step, b.error);
+      await journal?.done(b.index, false);
+    }
+    if (!background.some((b) => b.index === index)) await journal?.done(index, decisive);
     opts.onEvent?.({ type: "done", index, step, outcome });
     stepFinished(host);
-  }
-  for (const b of await joinBackground()) {
-    if (b.error !== null) await fail(b.index, b.step, b.error);
-    await journal?.done(b.index, true);
   }
   // a signal during the last step: the warning promised an undo, so undo rather than finish
   const last = steps.length - 1;

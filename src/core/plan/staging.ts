@@ -87,13 +87,18 @@ export async function removeAbandonedCopies(host: Host, to: string): Promise<str
   return host.removeAbandonedStaged(to, stageDirs(to)).catch(() => []);
 }
 
-/** The copy step's copy: the one staged ahead of time renamed into place, else a durable copy now. */
-export async function placeCopy(host: Host, from: string, to: string, mode: number): Promise<void> {
+/**
+ * The copy step's copy: the one staged ahead of time renamed into place, else a durable copy now.
+ * `durable`: the placed copy is on disk (at once for a copy made here; the plan waits for it before its run ends).
+ */
+export async function placeCopy(host: Host, from: string, to: string, mode: number): Promise<{ durable: Promise<void> }> {
   const staged = await takeStaged(host, from, to, mode);
   // still the source's copy (same size and mtime: the download was not replaced meanwhile), then renamed over `to`
   // staged above `to`: its directories (journaled by the step) are made as the copy would make them
   const ready = staged && (await host.sameSizeAndMtime(from, staged)) && (dirname(staged) === dirname(to) || (await host.mkdirp(dirname(to), 0o755).then(() => true, () => false)));
-  if (ready && (await host.commitCopy(staged, to).then(() => true, () => false))) return;
+  const placed = ready ? await host.commitCopy(staged, to).catch(() => null) : null;
+  if (placed) return placed;
   if (staged) await host.dropStaged(staged).catch(() => {});
   await host.copyFileAtomic(from, to, mode);
+  return { durable: Promise.resolve() };
 }
