@@ -22,6 +22,7 @@ import { UserError } from "../os/errors.ts";
 import { interruptedOr } from "../plan/interrupt.ts";
 import { containerdBackStep } from "../containerd/ready.ts";
 import { stuckStopKiller } from "../systemd/stop-watch.ts";
+import { cgroupEmptied } from "../systemd/cgroup-emptied.ts";
 import { completionRemovals } from "../completion/scripts.ts";
 
 export interface UninstallOptions {
@@ -89,6 +90,8 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
     // the stop was only queued, so this wait is what unsticks a RootlessKit that cannot finish stopping (systemd/stop-watch.ts)
     const unstick = stuckStopKiller(CONTAINERD_UNIT);
     if (running) stopped = { kind: "wait", what: `${CONTAINERD_UNIT} to stop`, settled: `Stopped ${CONTAINERD_UNIT}`, timeoutMs: 90_000, everyMs: 10, ready: async (h) => {
+      // its cgroup emptied (a file read) says it as well as systemctl does; else (or cannot tell) ask systemd, which also shows a stuck stop
+      if (await cgroupEmptied(h, state!.controlGroup ?? "")) return true;
       const s = (await unitStates(h, [CONTAINERD_UNIT]))[0]!;
       if (["inactive", "failed"].includes(s.activeState)) return true;
       await unstick(h, s.mainPid);

@@ -151,9 +151,11 @@ export interface UnitState {
   /** Restart= (no, always, on-failure, ...) and StartLimitBurst=, when asked for */
   restart?: string;
   startLimitBurst?: number;
+  /** ControlGroup: the unit's cgroup path ("" when it has no processes) */
+  controlGroup?: string;
 }
 
-export const UNIT_PROPERTIES = ["Id", "LoadState", "ActiveState", "SubState", "MainPID", "ActiveEnterTimestamp", "UnitFileState", "FragmentPath", "NeedDaemonReload", "NRestarts", "Result", "Restart", "StartLimitBurst"];
+export const UNIT_PROPERTIES = ["Id", "LoadState", "ActiveState", "SubState", "MainPID", "ActiveEnterTimestamp", "UnitFileState", "FragmentPath", "NeedDaemonReload", "NRestarts", "Result", "Restart", "StartLimitBurst", "ControlGroup"];
 
 /** Parses `systemctl show -p ...` output for one or more units (blocks separated by blank lines). */
 export function parseShow(text: string, names: readonly string[]): UnitState[] {
@@ -181,6 +183,7 @@ export function parseShow(text: string, names: readonly string[]): UnitState[] {
       result: p.Result ?? "",
       restart: p.Restart ?? "",
       startLimitBurst: Number(p.StartLimitBurst ?? 0) || 0,
+      controlGroup: p.ControlGroup ?? "",
     };
   });
 }
