@@ -12,13 +12,18 @@ export interface FakeUnit {
   enabled: boolean;
   /** `start` leaves it activating (auto-restart) and the API socket never appears */
   failOnStart?: boolean;
+  /**
+   * default.target took it in (a daemon-reload since it was enabled): systemd keeps it loaded once its
+   * file is gone, until a reload; otherwise a unit that is down and whose file is gone is forgotten
+   */
+  held?: boolean;
 }
 
 function showContainerd(name: string, unit: FakeUnit, installed: boolean): string {
   const failing = unit.failOnStart && unit.active;
   return [
     `Id=${name}`,
-    `LoadState=${installed ? "loaded" : "not-found"}`,
+    `LoadState=${installed || unit.active || unit.held ? "loaded" : "not-found"}`,
     `ActiveState=${failing ? "activating" : unit.active ? "active" : "inactive"}`,
     `SubState=${failing ? "auto-restart" : unit.active ? "running" : "dead"}`,
     `MainPID=${unit.active ? 4242 : 0}`,
@@ -52,6 +57,7 @@ export async function fakeSystemd(opts: { unit?: FakeUnit; files?: Record<string
           if (!unit.failOnStart) await h.writeFileAtomic(SOCKET, "");
         }
         if (verb === "stop") unit.active = false;
+        if (verb === "daemon-reload") unit.held = unit.enabled && (await h.exists(UNIT));
         if (verb === "enable") unit.enabled = true;
         if (verb === "disable") {
           unit.enabled = false;

@@ -157,7 +157,9 @@ describe("uninstall plan", () => {
     expect(await host.exists("/home/alice/.local/share/bash-completion/completions/containerd-rootless-systemd")).toBe(false);
     expect(await host.exists("/home/alice/.config/fish/completions/containerd-rootless-systemd.fish")).toBe(false);
     expect(await host.exists("/home/alice/.local/share/containerd/io/x")).toBe(true);
-    expect(f.verbs.slice(-2)).toEqual(["disable --no-reload --now --no-block containerd.service", "daemon-reload"]); // the stop runs during the reload, then is waited for
+    // installed without a reload, so nothing holds the unit: once down and without its file, systemd forgot it, no reload
+    expect(f.verbs.at(-1)).toBe("disable --no-reload --now --no-block containerd.service");
+    expect(r.steps.at(-1)!.result).toBe("Not needed: systemd has already forgotten containerd.service");
     expect(f.unit.active).toBe(false);
 
     const nothing = await planUninstall(host, f.paths, {});
@@ -170,6 +172,17 @@ describe("uninstall plan", () => {
     expect(ns).toMatchObject({ path: "/home/alice/.local/share/containerd", argv: ["/usr/bin/rootlesskit", "rm", "-rf", "/home/alice/.local/share/containerd"] });
     await applyPlan(host, purge.steps);
     expect(await host.exists("/home/alice/.local/share/containerd")).toBe(false);
+  });
+
+  test("a unit systemd still holds after the stop (default.target took it in at a reload since it was enabled): one reload makes it forget it", async () => {
+    const f = await fakeSystemd();
+    host = f.h;
+    await applyPlan(host, (await planInstall(host, f.paths)).steps);
+    f.unit.held = true;
+    const r = await applyPlan(host, (await planUninstall(host, f.paths, {})).steps);
+    expect(f.verbs.slice(-2)).toEqual(["disable --no-reload --now --no-block containerd.service", "daemon-reload"]);
+    expect(r.steps.at(-1)!.result).toBe("Ran systemctl --user daemon-reload");
+    expect(f.unit.held).toBe(false);
   });
 
   test("a containerd.service written by someone else is left alone", async () => {

@@ -16,11 +16,12 @@ afterEach(() => host?.cleanup());
 const COPY = "/home/alice/.local/bin/containerd-rootless-systemd";
 const BIN = "/home/alice/Downloads/containerd-rootless-systemd";
 
-async function installed(reload: () => ReturnType<typeof ok> = () => ok()) {
+async function installed(reload: () => ReturnType<typeof ok> = () => ok(), held = false) {
   const f = await fakeSystemd({ unit: { active: false, enabled: false } });
   host = f.h;
   const installSteps = (await planInstall(host, f.paths)).steps;
   await applyPlan(host, installSteps);
+  f.unit.held = held;
   const systemctl = host.commands.systemctl!;
   host.commands.systemctl = (argv, o) => (argv[2] === "daemon-reload" ? reload() : systemctl(argv, o));
   const before = await stat(host.path(COPY));
@@ -32,18 +33,16 @@ test("the running binary's copy: removed after the stop, with no backup left, it
   const plan = await planUninstall(host, f.paths, {});
   const at = plan.steps.findIndex((s) => s.kind === "remove" && s.path === COPY);
   expect(plan.steps[at]).toMatchObject({ kind: "remove", path: COPY, restoreFrom: BIN });
-  // after the stop and every other file, right before the reload that its unlink overlaps
+  // after the stop was queued and every other file, right before the wait for the stop that its unlink overlaps
   expect(plan.steps[0]).toMatchObject({ kind: "systemctl", args: ["disable", "--no-reload", "--now", "--no-block", "containerd.service"] });
-  expect(plan.steps[at + 1]).toMatchObject({ kind: "systemctl", args: ["daemon-reload"] });
-  // the stop, only queued, went on while systemd reloaded: waited for last
-  expect(plan.steps.slice(at + 2)).toMatchObject([{ kind: "wait", what: "containerd.service to stop" }]);
+  expect(plan.steps.slice(at + 1)).toMatchObject([{ kind: "wait", what: "containerd.service to stop" }, { kind: "systemctl", args: ["daemon-reload"], unlessForgotten: ["containerd.service"] }]);
   await applyPlan(host, plan.steps);
   expect(await host.exists(COPY)).toBe(false);
   expect(await host.readdir("/home/alice/.local/bin")).toEqual([]); // no .crs-rollback beside it
 });
 
 test("a later step fails: the binary is copied back from the running one (content, mode, mtime), and the rest undone", async () => {
-  const { f, before } = await installed(() => failed("Failed to reload daemon: Connection reset by peer"));
+  const { f, before } = await installed(() => failed("Failed to reload daemon: Connection reset by peer"), true);
   const err = (await applyPlan(host, (await planUninstall(host, f.paths, {})).steps).catch((e) => e)) as ApplyError;
   expect(err).toBeInstanceOf(ApplyError);
   expect(err.failure.step).toMatchObject({ kind: "systemctl", args: ["daemon-reload"] });
@@ -79,7 +78,7 @@ test("a copy that differs from the running binary (another version) keeps the ba
   expect(step).not.toHaveProperty("restoreFrom");
 });
 
-test("the stop is only queued, and waited for after the reload: uninstall ends once systemd says containerd is inactive", async () => {
+test("the stop is only queued, then waited for: uninstall ends once systemd says containerd is inactive, and reloads only if systemd still holds the unit", async () => {
   const { f } = await installed();
   const systemctl = host.commands.systemctl!;
   const log: string[] = [];
@@ -94,6 +93,8 @@ test("the stop is only queued, and waited for after the reload: uninstall ends o
     return { ...r, stdout: r.stdout.replace("ActiveState=inactive", "ActiveState=deactivating") };
   };
   const result = await applyPlan(host, (await planUninstall(host, f.paths, {})).steps);
-  expect(log).toEqual(["show", "disable", "daemon-reload", "show: deactivating", "show: deactivating", "show: deactivating", "show"]);
-  expect(result.steps.at(-1)!.result).toMatch(/^Stopped containerd\.service after \d+\.\d\d s$/);
+  // no cgroup files here: each look asks systemctl; the last show asks whether systemd still holds the unit (it does not)
+  expect(log).toEqual(["show", "disable", "show: deactivating", "show: deactivating", "show: deactivating", "show", "show"]);
+  expect(result.steps.at(-2)!.result).toMatch(/^Stopped containerd\.service after \d+\.\d\d s$/);
+  expect(result.steps.at(-1)!.changed).toBe(false);
 });

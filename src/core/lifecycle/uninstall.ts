@@ -101,16 +101,19 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
   if (ours) steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
   for (const d of dropIns) steps.push({ kind: "remove", path: d, why: "a drop-in this tool created" });
   // the copy install made; a binary the user runs from that very place is theirs and stays. When it
-  // is the running binary's copy, that one can put it back: no backup, and its slow unlink runs
-  // during the reload (plan/execute.ts), so it goes last before it, after the stop
+  // is the running binary's copy, that one can put it back: no backup, and its slow unlink (20 ms)
+  // runs during the wait for the stop and what follows (plan/execute.ts), so it goes last before them
   const [copy, old, same] = where.copyTo ? await Promise.all([host.exists(where.copyTo), host.exists(`${where.copyTo}.old`), host.sameSizeAndMtime(where.copyFrom!, where.copyTo)]) : [false, false, false];
   if (old) steps.push({ kind: "remove", path: `${where.copyTo}.old`, why: "the previous binary self-update kept" });
   steps.push(...completion);
   if (copy) steps.push({ kind: "remove", path: where.copyTo!, ...(same ? { restoreFrom: where.copyFrom } : {}), why: "the copy of this binary that the unit ran" });
   if (ours || dropIns.length) {
-    steps.push({ kind: "systemctl", args: ["daemon-reload"], why: "forget the removed unit" });
     if (stopped) steps.push(stopped);
     if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT] });
+    // a unit that is down and that no loaded unit refers to is forgotten by systemd on its own (a fresh
+    // install enables it without a reload, so default.target never took it in): the reload, 30-50 ms of
+    // systemd's generators, runs only when systemd still holds it
+    steps.push({ kind: "systemctl", args: ["daemon-reload"], unlessForgotten: [CONTAINERD_UNIT], why: "forget the removed unit" });
   }
   if (opts.purge) {
     const data = [paths.containerdData, paths.cniData];

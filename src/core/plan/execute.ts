@@ -15,9 +15,9 @@ import { stepTarget, type ApplyResult, type Step, type StepOutcome } from "./ste
 import { stepLabel } from "./label.ts";
 import { pollUntil } from "../os/wait.ts";
 import { preflightSpace } from "./preflight.ts";
-import { systemctl } from "../systemd/units.ts";
+import { systemctl, unitsForgotten } from "../systemd/units.ts";
 import { Journal, defaultJournalPath, irreversible } from "./journal.ts";
-import { rollback, type Undo } from "./undo.ts";
+import { bringsUp, rollback, type Undo } from "./undo.ts";
 import { stepFinished } from "./test-hooks.ts";
 import { placeCopy } from "./staging.ts";
 
@@ -221,6 +221,11 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
         }
         case "systemctl":
         case "run": {
+          if (step.kind === "systemctl" && step.unlessForgotten && (await unitsForgotten(host, step.unlessForgotten))) {
+            changed = false;
+            description = `Not needed: systemd has already forgotten ${step.unlessForgotten.join(", ")}`;
+            break;
+          }
           const undo = step.undo;
           if (undo) {
             const late = step.kind === "systemctl" && (step.undoLate ?? bringsUp(undo));
@@ -239,6 +244,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           break;
         }
         case "wait": {
+          kick(); // waiting writes nothing: a removal left to run goes on meanwhile
           const r = await pollUntil(host, () => step.ready(host), {
             timeoutMs: step.timeoutMs,
             everyMs: step.everyMs,
@@ -280,15 +286,6 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
 /** Removes the backups set aside (independent files, so at once: each unlink and directory fsync overlaps the others); before the journal goes. */
 async function commitAll(commits: (() => Promise<void>)[]): Promise<void> {
   await Promise.all(commits.map((c) => c().catch(() => {})));
-}
-
-/**
- * An undo that brings a unit up (start, restart, enable, with or without --now) needs the unit
- * known to systemd again: it runs after the files are restored and systemd reloaded. Run
- * before them, `enable --now` of a unit file an interrupted uninstall had just removed fails.
- */
-function bringsUp(undo: string[]): boolean {
-  return ["start", "restart", "try-restart", "reload-or-restart", "enable", "reenable"].includes(undo[0] ?? "");
 }
 
 function output(r: { stdout: string; stderr: string }): string | undefined {

@@ -52,8 +52,10 @@ export type Step =
    * the undo, polled until the unit answers again (e.g. the containerd API), so the rollback ends with it back.
    * `loadsUnit`: systemd loads the unit from its files for this step (the start of a unit it had not
    * loaded, instead of a daemon-reload), so a rollback that removes those files reloads systemd.
+   * `unlessForgotten`: not run when systemd has none of these units loaded any more (it forgets a unit
+   * that is down and that no loaded unit refers to): a daemon-reload that would only make it forget them.
    */
-  | ({ kind: "systemctl"; args: string[]; undo?: string[]; undoLate?: boolean; undoWait?: WaitStep; loadsUnit?: boolean } & Words)
+  | ({ kind: "systemctl"; args: string[]; undo?: string[]; undoLate?: boolean; undoWait?: WaitStep; loadsUnit?: boolean; unlessForgotten?: string[] } & Words)
   /** any program; `undo` is another argv */
   | ({ kind: "run"; argv: string[]; undo?: string[]; env?: Record<string, string>; timeoutMs?: number } & Words)
   /** a tree owned by sub-UIDs, removed from inside the user namespace by `argv`; unchanged when absent */

@@ -94,3 +94,12 @@ export async function rollback(host: Host, undos: readonly Undo[], reload: boole
   for (const u of reversed.filter((u) => isLate(u.record))) await run(u);
   return done;
 }
+
+/**
+ * An undo that brings a unit up (start, restart, enable, with or without --now) needs the unit
+ * known to systemd again: it runs after the files are restored and systemd reloaded. Run
+ * before them, `enable --now` of a unit file an interrupted uninstall had just removed fails.
+ */
+export function bringsUp(undo: string[]): boolean {
+  return ["start", "restart", "try-restart", "reload-or-restart", "enable", "reenable"].includes(undo[0] ?? "");
+}

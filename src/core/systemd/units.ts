@@ -200,6 +200,12 @@ export async function unitStates(host: Host, names: readonly string[]): Promise<
   return parseShow(r.stdout, names);
 }
 
+/** Whether systemd has none of `names` loaded (each not-found: it forgot them); a manager it cannot ask has not. */
+export async function unitsForgotten(host: Host, names: readonly string[]): Promise<boolean> {
+  const states = await unitStates(host, names).catch(() => null);
+  return states !== null && states.every((s) => s.loadState === "not-found");
+}
+
 export const isActive = (s: UnitState) => s.activeState === "active" || s.activeState === "reloading";
 export const isEnabled = (s: UnitState) => s.unitFileState === "enabled" || s.unitFileState === "enabled-runtime";
 
