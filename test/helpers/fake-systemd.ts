@@ -6,6 +6,8 @@ import { resolvePaths } from "../../src/core/os/paths.ts";
 
 export const UNIT = "/home/alice/.config/systemd/user/containerd.service";
 export const SOCKET = "/run/user/1000/containerd/containerd.sock";
+/** containerd.service's cgroup while it runs (its files exist only where a test writes them, under /sys/fs/cgroup/unified) */
+export const CONTROL_GROUP = "/user.slice/user-1000.slice/user@1000.service/app.slice/containerd.service";
 
 export interface FakeUnit {
   active: boolean;
@@ -31,6 +33,7 @@ function showContainerd(name: string, unit: FakeUnit, installed: boolean): strin
     `UnitFileState=${installed ? (unit.enabled ? "enabled" : "disabled") : ""}`,
     "NeedDaemonReload=no",
     "NRestarts=0",
+    `ControlGroup=${unit.active ? CONTROL_GROUP : ""}`,
     "",
   ].join("\n");
 }

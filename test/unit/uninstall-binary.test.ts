@@ -4,7 +4,8 @@
 import { afterEach, expect, test } from "bun:test";
 import { stat } from "node:fs/promises";
 import { failed, ok, type TestHost } from "../helpers/test-host.ts";
-import { fakeSystemd } from "../helpers/fake-systemd.ts";
+import { CONTROL_GROUP, fakeSystemd } from "../helpers/fake-systemd.ts";
+import { dirname } from "node:path";
 import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
 import { planUninstall } from "../../src/core/lifecycle/uninstall.ts";
 import { applyPlan, ApplyError } from "../../src/core/plan/execute.ts";
@@ -97,4 +98,27 @@ test("the stop is only queued, then waited for: uninstall ends once systemd says
   expect(log).toEqual(["show", "disable", "show: deactivating", "show: deactivating", "show: deactivating", "show", "show"]);
   expect(result.steps.at(-2)!.result).toMatch(/^Stopped containerd\.service after \d+\.\d\d s$/);
   expect(result.steps.at(-1)!.changed).toBe(false);
+});
+
+test("while the stop runs, each look reads containerd's cgroup.events, not systemctl: systemd is asked only whether it still holds the unit", async () => {
+  const { f } = await installed();
+  f.unit.active = true;
+  const events = `/sys/fs/cgroup/unified${CONTROL_GROUP}/cgroup.events`;
+  await host.writeFileAtomic(`/sys/fs/cgroup/unified${dirname(CONTROL_GROUP)}/cgroup.events`, "populated 1\n");
+  await host.writeFileAtomic(events, "populated 1\nfrozen 0\n");
+  const systemctl = host.commands.systemctl!;
+  const log: string[] = [];
+  let looks = 0;
+  host.commands.systemctl = async (argv, o) => (log.push(argv[2]!), systemctl(argv, o));
+  const plan = (await planUninstall(host, f.paths, {})).steps;
+  const wait = plan.find((s) => s.kind === "wait")!;
+  const ready = (wait as { ready: (h: TestHost) => Promise<boolean> }).ready;
+  (wait as { ready: unknown }).ready = async (h: TestHost) => {
+    if (++looks === 4) await host.writeFileAtomic(events, "populated 0\nfrozen 0\n"); // the last process exits
+    return ready(h);
+  };
+  const result = await applyPlan(host, plan);
+  expect(looks).toBe(4);
+  expect(log).toEqual(["show", "disable", "show"]);
+  expect(result.steps.at(-1)!.result).toBe("Not needed: systemd has already forgotten containerd.service");
 });

@@ -58,6 +58,27 @@ export async function dropInsOf(host: Host, paths: Paths, unit: string, onlyOurs
   return out;
 }
 
+/**
+ * The wait for containerd's stop, which was only queued: it is also what unsticks a RootlessKit that
+ * cannot finish stopping (systemd/stop-watch.ts). Each look reads the unit's cgroup (a file); systemd
+ * is asked (a systemctl, which also shows a stuck stop) once a second while the cgroup still has
+ * processes, and at each look where the cgroup's files cannot tell.
+ */
+function stopWait(state: UnitState): WaitStep {
+  const unstick = stuckStopKiller(CONTAINERD_UNIT);
+  let asked: number | undefined;
+  return { kind: "wait", what: `${CONTAINERD_UNIT} to stop`, settled: `Stopped ${CONTAINERD_UNIT}`, timeoutMs: 90_000, everyMs: 10, ready: async (h) => {
+    const emptied = await cgroupEmptied(h, state.controlGroup ?? "");
+    if (emptied) return true;
+    if (emptied === false && h.now() - (asked ??= h.now()) < 1000) return false;
+    asked = h.now();
+    const s = (await unitStates(h, [CONTAINERD_UNIT]))[0]!;
+    if (["inactive", "failed"].includes(s.activeState)) return true;
+    await unstick(h, s.mainPid);
+    return false;
+  } };
+}
+
 export async function planUninstall(host: Host, paths: Paths, opts: { purge?: boolean; /** asked before the run lock was taken (when it was free) */ states?: Promise<UnitState[]> }): Promise<{ steps: Step[]; installed: boolean; foreign: boolean; emptyDirs: string[] }> {
   const unitFile = unitPath(paths, CONTAINERD_UNIT);
   // everything the plan reads, at once: the one systemctl call overlaps the file reads
@@ -87,16 +108,7 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
     const stop = running ? ["--now", "--no-block"] : [];
     if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", "--no-reload", ...stop, CONTAINERD_UNIT], undo: ["enable", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undoWait, why: running ? "stop containerd, and do not start it with the session" : "do not start it with the session" });
     else if (running) steps.push({ kind: "systemctl", args: ["stop", "--no-block", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait, why: "stop containerd" });
-    // the stop was only queued, so this wait is what unsticks a RootlessKit that cannot finish stopping (systemd/stop-watch.ts)
-    const unstick = stuckStopKiller(CONTAINERD_UNIT);
-    if (running) stopped = { kind: "wait", what: `${CONTAINERD_UNIT} to stop`, settled: `Stopped ${CONTAINERD_UNIT}`, timeoutMs: 90_000, everyMs: 10, ready: async (h) => {
-      // its cgroup emptied (a file read) says it as well as systemctl does; else (or cannot tell) ask systemd, which also shows a stuck stop
-      if (await cgroupEmptied(h, state!.controlGroup ?? "")) return true;
-      const s = (await unitStates(h, [CONTAINERD_UNIT]))[0]!;
-      if (["inactive", "failed"].includes(s.activeState)) return true;
-      await unstick(h, s.mainPid);
-      return false;
-    } };
+    if (running) stopped = stopWait(state!);
   }
   if (ours) steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
   for (const d of dropIns) steps.push({ kind: "remove", path: d, why: "a drop-in this tool created" });
