@@ -21,7 +21,10 @@ export interface FakeUnit {
   held?: boolean;
 }
 
-function showContainerd(name: string, unit: FakeUnit, installed: boolean): string {
+/** The link enabling makes (install writes it itself; `systemctl disable` removes it) */
+export const WANTS_LINK = "/home/alice/.config/systemd/user/default.target.wants/containerd.service";
+
+function showContainerd(name: string, unit: FakeUnit, installed: boolean, linked: boolean): string {
   const failing = unit.failOnStart && unit.active;
   return [
     `Id=${name}`,
@@ -30,7 +33,7 @@ function showContainerd(name: string, unit: FakeUnit, installed: boolean): strin
     `SubState=${failing ? "auto-restart" : unit.active ? "running" : "dead"}`,
     `MainPID=${unit.active ? 4242 : 0}`,
     `ActiveEnterTimestamp=${unit.active ? "Mon 2026-11-30 03:02:45 UTC" : ""}`,
-    `UnitFileState=${installed ? (unit.enabled ? "enabled" : "disabled") : ""}`,
+    `UnitFileState=${installed ? (unit.enabled || linked ? "enabled" : "disabled") : ""}`,
     "NeedDaemonReload=no",
     "NRestarts=0",
     `ControlGroup=${unit.active ? CONTROL_GROUP : ""}`,
@@ -51,8 +54,8 @@ export async function fakeSystemd(opts: { unit?: FakeUnit; files?: Record<string
         if (verb === "show-environment") return ok("PATH=/usr/bin:/bin\n");
         if (verb === "show") {
           const names = rest.slice(rest.indexOf("--") + 1);
-          const installed = await h.exists(UNIT);
-          return ok(names.map((n) => (n === "containerd.service" ? showContainerd(n, unit, installed) : `Id=${n}\nLoadState=loaded\nActiveState=active\nSubState=listening\nMainPID=0\n`)).join("\n"));
+          const [installed, linked] = [await h.exists(UNIT), Boolean(await h.stat(WANTS_LINK))];
+          return ok(names.map((n) => (n === "containerd.service" ? showContainerd(n, unit, installed, linked) : `Id=${n}\nLoadState=loaded\nActiveState=active\nSubState=listening\nMainPID=0\n`)).join("\n"));
         }
         verbs.push([verb, ...rest].join(" "));
         if (verb === "start" || verb === "restart") {
@@ -60,10 +63,11 @@ export async function fakeSystemd(opts: { unit?: FakeUnit; files?: Record<string
           if (!unit.failOnStart) await h.writeFileAtomic(SOCKET, "");
         }
         if (verb === "stop") unit.active = false;
-        if (verb === "daemon-reload") unit.held = unit.enabled && (await h.exists(UNIT));
+        if (verb === "daemon-reload") unit.held = (unit.enabled || Boolean(await h.stat(WANTS_LINK))) && (await h.exists(UNIT));
         if (verb === "enable") unit.enabled = true;
         if (verb === "disable") {
           unit.enabled = false;
+          await h.remove(WANTS_LINK);
           if (rest.includes("--now")) unit.active = false;
         }
         if (verb === "status") return failed("", 3, "● containerd.service - containerd (Rootless)\n   Active: activating (auto-restart)");

@@ -15,12 +15,16 @@ test("installed, enabled and running as install would leave it: yes; any differe
   const f = await fakeSystemd({ files: { "/usr/lib/systemd/user/dbus.socket": "[Socket]\n" } });
   host = f.h;
   await applyPlan(host, (await planInstall(host, f.paths, { readyTimeoutMs: 2000 })).steps);
-  // what the real systemctl enable and RootlessKit leave behind
-  await host.writeFileAtomic("/home/alice/.config/systemd/user/default.target.wants/containerd.service", "");
+  // install made the enabling link itself; what RootlessKit leaves behind
+  const link = "/home/alice/.config/systemd/user/default.target.wants/containerd.service";
+  expect(await host.readlink(link)).toBe(UNIT);
   await host.writeFileAtomic("/run/user/1000/containerd-rootless/child_pid", "4242\n");
   await host.mkdirp("/proc/4242");
   expect(await installedAsPlanned(host, f.paths)).toEqual({ unitFile: UNIT, execStart: ["/home/alice/.local/bin/containerd-rootless-systemd", "launch"] });
 
+  await host.remove(link); // disabled
+  expect(await installedAsPlanned(host, f.paths)).toBeNull();
+  await host.symlink(UNIT, link);
   await host.remove("/proc/4242", { recursive: true }); // RootlessKit's child is gone
   expect(await installedAsPlanned(host, f.paths)).toBeNull();
   await host.mkdirp("/proc/4242");

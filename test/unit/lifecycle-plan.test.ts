@@ -5,7 +5,7 @@ import { mkdir, symlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { UserError } from "../../src/core/os/errors.ts";
 import { failed, makeTestHost, type TestHost } from "../helpers/test-host.ts";
-import { fakeSystemd, SOCKET, UNIT } from "../helpers/fake-systemd.ts";
+import { fakeSystemd, SOCKET, UNIT, WANTS_LINK } from "../helpers/fake-systemd.ts";
 import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
 import { planUninstall } from "../../src/core/lifecycle/uninstall.ts";
 import { applyPlan, ApplyError } from "../../src/core/plan/execute.ts";
@@ -23,7 +23,7 @@ describe("install plan", () => {
     const f = await fakeSystemd();
     host = f.h;
     const plan = await planInstall(host, f.paths, { readyTimeoutMs: 2000 });
-    expect(plan.steps.map((s) => (s.kind === "systemctl" ? `systemctl ${s.args[0]}` : s.kind))).toEqual(["copy", "write", "systemctl start", "systemctl enable", "write", "write", "wait"]);
+    expect(plan.steps.map((s) => (s.kind === "systemctl" ? `systemctl ${s.args[0]}` : s.kind))).toEqual(["copy", "write", "systemctl start", "link", "write", "write", "wait"]);
     expect(plan.execStart).toEqual(["/home/alice/.local/bin/containerd-rootless-systemd", "launch"]);
     expect(plan.unitText).toContain("Requires=dbus.socket");
     // what the launcher will create, so a failed start can remove it again
@@ -32,7 +32,10 @@ describe("install plan", () => {
     expect((await previewPlan(host, plan.completionSteps)).map((p) => [p.effect, p.diff])).toEqual([["create", undefined], ["create", undefined]]);
     const r = await applyPlan(host, plan.steps);
     expect(r.changed).toBe(true);
-    expect(f.verbs).toEqual(["start containerd.service", "enable --no-reload containerd.service"]);
+    // enabled by the link `systemctl enable` would make, without running it
+    expect(f.verbs).toEqual(["start containerd.service"]);
+    expect(await host.readlink(WANTS_LINK)).toBe(UNIT);
+    expect(r.steps.find((o) => o.kind === "link")).toMatchObject({ description: "Enable containerd.service", result: `Created ${WANTS_LINK} → ${UNIT}` });
     expect(await host.readText("/home/alice/.local/bin/containerd-rootless-systemd")).toBe("BINARY");
 
     // the bash and fish completions, in the XDG places their shells load them from, calling this binary
@@ -45,7 +48,7 @@ describe("install plan", () => {
     const again = await planInstall(host, f.paths);
     expect(again.steps.map((s) => s.kind)).toEqual(["copy", "write", "write", "write"]);
     expect((await applyPlan(host, again.steps)).changed).toBe(false);
-    expect(f.verbs.length).toBe(2);
+    expect(f.verbs.length).toBe(1);
   });
 
   test("a changed unit is replaced and containerd restarted; a stopped one is started without a reload", async () => {
@@ -59,9 +62,10 @@ describe("install plan", () => {
     await applyPlan(host, changed.steps);
     // disabled meanwhile and changed again: enabled before the reload, which then reads its link too
     f.unit.enabled = false;
+    await host.remove(WANTS_LINK);
     await host.writeFileAtomic(UNIT, (await host.readText(UNIT))!.replace("RestartSec=2", "RestartSec=7"));
     const disabled = await planInstall(host, f.paths);
-    expect(disabled.steps.filter((s) => s.kind === "systemctl").map((s) => (s as { args: string[] }).args[0])).toEqual(["enable", "daemon-reload", "restart"]);
+    expect(disabled.steps.filter((s) => s.kind === "systemctl" || s.kind === "link").map((s) => (s.kind === "link" ? "link" : s.args[0]))).toEqual(["link", "daemon-reload", "restart"]);
     await applyPlan(host, disabled.steps);
     f.unit.active = false; // stopped out of band
     const stopped = await planInstall(host, f.paths);
@@ -81,7 +85,8 @@ describe("install plan", () => {
     expect(await host.exists("/home/alice/.local")).toBe(false);
     expect(await host.exists("/home/alice/.config")).toBe(false);
     // the start loaded the unit: once its file is gone, one reload makes systemd forget it
-    expect(f.verbs).toEqual(["start containerd.service", "enable --no-reload containerd.service", "disable --no-reload containerd.service", "stop containerd.service", "reset-failed containerd.service", "daemon-reload"]);
+    expect(f.verbs).toEqual(["start containerd.service", "stop containerd.service", "reset-failed containerd.service", "daemon-reload"]);
+    expect(await host.stat(WANTS_LINK)).toBeNull(); // the link undone with the rest
   });
 
   test("a failed start is diagnosed with the launcher's checks only (--validate, nothing started), in the service's environment: the drop-ins' settings, not the installer's", async () => {

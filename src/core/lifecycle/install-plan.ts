@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import type { Host, RunResult } from "../os/host.ts";
 import { managerEnvironment } from "../systemd/service-environment.ts";
 import type { Paths } from "../os/paths.ts";
-import { CONTAINERD_UNIT, backupPath, unitPath } from "../os/paths.ts";
+import { CONTAINERD_UNIT, backupPath, unitPath, wantsLinkPath } from "../os/paths.ts";
 import type { Step } from "../plan/steps.ts";
 import { shellLine } from "../os/shell.ts";
 import { completionSteps } from "../completion/scripts.ts";
@@ -124,8 +124,10 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   // would only repeat that (checked with systemd 252: start, then is-enabled, with no reload at all)
   const loadsFresh = state!.loadState === "not-found";
   const reloads = (unitChanged || state!.needDaemonReload) && !loadsFresh;
-  const enable: Step[] = isEnabled(state!) ? [] : [{ kind: "systemctl", args: ["enable", "--no-reload", CONTAINERD_UNIT], undo: ["disable", "--no-reload", CONTAINERD_UNIT], why: "so containerd starts with your session" }];
-  // enabled before a reload, which then reads the new link too (`enable` alone would reload systemd a second time)
+  // enabled by the link `systemctl --user enable --no-reload` would make (default.target.wants/ pointing at the unit file:
+  // `is-enabled` says "enabled" for both alike, checked with systemd 252), without a systemctl process
+  const enable: Step[] = isEnabled(state!) ? [] : [{ kind: "link", path: wantsLinkPath(paths, CONTAINERD_UNIT), target: unitFile, enables: CONTAINERD_UNIT, why: "so containerd starts with your session" }];
+  // enabled before a reload, which then reads the new link too
   if (reloads) steps.push(...enable, { kind: "systemctl", args: ["daemon-reload"], why: "so systemd reads the new unit file" });
   let starting = false;
   if (!isActive(state!)) {
@@ -137,7 +139,7 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
     steps.push({ kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, undoWait: containerdBackStep(paths), why: "run the changed unit" });
     starting = true;
   }
-  // what needs no reload and no running containerd (the link `enable` makes without one, the shell
+  // what needs no reload and no running containerd (the enabling link without one, the shell
   // completion: a convenience that never decides whether the service needs a change) is done while
   // containerd starts, before the wait for its API, instead of after it
   const completion = completionSteps(paths, shellLine(where.command));

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
-import { CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
+import { CONTAINERD_UNIT, unitPath, wantsLinkPath } from "../os/paths.ts";
 import { containerdUnit, renderUnit } from "../systemd/units.ts";
 import { containerdServicePath } from "../systemd/service-path.ts";
 import { serviceEnvironment } from "../systemd/service-environment.ts";
@@ -30,8 +30,8 @@ export async function installedAsPlanned(host: Host, paths: Paths): Promise<Unch
   // the same PATH install computes (programs found on PATH: file look-ups, no process)
   const expected = renderUnit(containerdUnit({ execStart, path: await containerdServicePath(host, paths), dbusSocket }));
   if ((await host.readText(unitFile)) !== expected) return null;
-  // `systemctl enable` makes this link (WantedBy=default.target)
-  if (!(await host.exists(join(paths.unitDir, "default.target.wants", CONTAINERD_UNIT)))) return null;
+  // the link enabling makes (WantedBy=default.target)
+  if (!(await host.exists(wantsLinkPath(paths, CONTAINERD_UNIT)))) return null;
   // the state dir from the unit and its drop-ins; a manager-wide setting would make this miss, and then the full path decides
   const set = (await serviceEnvironment(host, paths, { manager: {}, environmentFiles: false })).vars.CONTAINERD_ROOTLESS_ROOTLESSKIT_STATE_DIR?.value;
   const stateDir = set && set.startsWith("/") ? set : paths.rootlesskitStateDir;

@@ -127,6 +127,16 @@ export class HostFiles {
     }
   }
 
+  /** Makes `path` a symbolic link holding `target` as written; its directory synced. Fails when `path` exists. */
+  async symlink(target: string, path: string): Promise<void> {
+    try {
+      await fs.symlink(target, this.path(path));
+    } catch (e) {
+      throw new HostError(`cannot create the link ${path}: ${(e as Error).message}`, path, errCode(e));
+    }
+    await syncDir(dirname(this.path(path)));
+  }
+
   async realpath(path: string): Promise<string | null> {
     try {
       const real = await fs.realpath(this.path(path));

@@ -76,6 +76,11 @@ export function unitPath(paths: Paths, unit: string): string {
   return join(paths.unitDir, unit);
 }
 
+/** The link `systemctl --user enable` makes for a unit WantedBy=default.target (pointing at unitPath). */
+export function wantsLinkPath(paths: Paths, unit: string): string {
+  return join(paths.unitDir, "default.target.wants", unit);
+}
+
 export function dropInPath(paths: Paths, unit: string, name = "override.conf"): string {
   return join(paths.unitDir, `${unit}.d`, name);
 }

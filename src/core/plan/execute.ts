@@ -10,7 +10,6 @@ import { dirname, basename, join } from "node:path";
 import type { Host } from "../os/host.ts";
 import { UserError } from "../os/errors.ts";
 import { shellLine } from "../os/shell.ts";
-import { requirePrivateDir } from "../os/private-dir.ts";
 import { stepTarget, type ApplyResult, type Step, type StepOutcome } from "./steps.ts";
 import { stepLabel } from "./label.ts";
 import { pollUntil } from "../os/wait.ts";
@@ -20,6 +19,7 @@ import { Journal, defaultJournalPath, irreversible } from "./journal.ts";
 import { bringsUp, rollback, type Undo } from "./undo.ts";
 import { stepFinished } from "./test-hooks.ts";
 import { placeCopy } from "./staging.ts";
+import { applyLink, applyWrite, dirUndo, missingDirs } from "./file-steps.ts";
 
 export { removeEmptyDirs } from "./undo.ts";
 
@@ -72,15 +72,6 @@ export class ApplyError extends UserError {
 const rollbackPath = (path: string) => join(dirname(path), `.${basename(path)}.crs-rollback`);
 const modeOf = (m: number) => m & 0o7777;
 
-async function missingDirs(host: Host, path: string): Promise<string[]> {
-  const missing: string[] = [];
-  for (let d = dirname(path); d !== "/" && d !== "."; d = dirname(d)) {
-    if (await host.exists(d)) break;
-    missing.push(d);
-  }
-  return missing; // deepest first
-}
-
 export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyOptions = {}): Promise<ApplyResult> {
   await preflightSpace(host, steps);
   const undos: Undo[] = [];
@@ -109,8 +100,6 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     throw new ApplyError(failure, outcomes, rolledBack, diagnostics);
   };
 
-  const dirUndo = (dirs: string[], why: string): Undo[] => (dirs.length ? [{ description: `remove the directories created for ${why}`, record: { op: "remove-dirs", dirs } }] : []);
-
   for (const [index, step] of steps.entries()) {
     if (opts.signal?.aborted) await fail(index, step, CANCELLED_REASON, undefined, true);
     const started = host.now();
@@ -120,31 +109,10 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     let description = label;
     try {
       switch (step.kind) {
-        case "write": {
-          const mode = step.mode ?? 0o644;
-          const before = await host.readText(step.path);
-          const st = await host.stat(step.path);
-          // a file that exists keeps its mode and owner (a 0600 config.toml stays private): same bytes, nothing to do
-          if (before === step.content && st) {
-            changed = false;
-            description = `${step.path} is unchanged`;
-            break;
-          }
-          const dirs = await missingDirs(host, step.path);
-          await willChange(
-            index,
-            ...dirUndo(dirs, step.path),
-            before === null ? { description: `remove ${step.path}`, record: { op: "remove", path: step.path } } : { description: `restore ${step.path}`, record: { op: "restore", path: step.path, content: before, mode: modeOf(st!.mode) } },
-          );
-          if (before !== null && step.backupTo && before !== step.content) {
-            // our state (STATE/backups/FILE): private, created 0700, refused when others can enter it
-            for (const d of [dirname(dirname(step.backupTo)), dirname(step.backupTo)]) await requirePrivateDir(host, d, "the state directory", { create: true });
-            await host.writeFileAtomic(step.backupTo, before, modeOf(st!.mode));
-          }
-          await host.writeFileAtomic(step.path, step.content, mode);
-          description = before === null ? `Created ${step.path}` : `Updated ${step.path}`;
+        case "write":
+        case "link":
+          ({ changed, description } = await (step.kind === "write" ? applyWrite : applyLink)(host, step as never, (...list) => willChange(index, ...list)));
           break;
-        }
         case "copy": {
           const exists = await host.exists(step.path);
           if (exists && (await host.sameSizeAndMtime(step.from, step.path))) {

@@ -36,6 +36,8 @@ function object(step: Step, home: string | undefined): string {
       return `Copy ${step.what ?? t(step.from)} to ${t(step.path)}`;
     case "mkdir":
       return `Create the directory ${t(step.path)}`;
+    case "link":
+      return step.enables ? `Enable ${step.enables}` : `Link ${t(step.path)} to ${t(step.target)}`;
     case "remove":
       return step.recursive ? `Remove ${t(step.path)} and everything in it` : `Remove ${t(step.path)}`;
     case "remove-tree-in-namespace":

@@ -58,6 +58,10 @@ export async function previewStep(host: Host, step: Step): Promise<StepPreview> 
       const exists = (await host.stat(step.path))?.isDirectory ?? false;
       return { ...base, effect: exists ? "unchanged" : "create", willChange: !exists };
     }
+    case "link": {
+      const same = (await host.stat(step.path))?.isSymlink && (await host.readlink(step.path)) === step.target;
+      return { ...base, effect: same ? "unchanged" : "act", willChange: !same };
+    }
     case "remove":
     case "remove-tree-in-namespace": {
       const st = await host.stat(step.path);

@@ -39,6 +39,8 @@ export type Step =
   /** a copy of a file (the binary itself); unchanged when the bytes are identical */
   | ({ kind: "copy"; from: string; path: string; mode?: number; /** what is copied, for the label ("the binary"); the source path otherwise */ what?: string } & Words)
   | ({ kind: "mkdir"; path: string; mode?: number } & Words)
+  /** a symbolic link at `path` holding `target`; `enables`: the unit it enables (systemd's WantedBy= link), for its label */
+  | ({ kind: "link"; path: string; target: string; enables?: string } & Words)
   /**
    * a file (or, with `recursive`, a tree we own); unchanged when absent. Irreversible when recursive.
    * `restoreFrom`: a file identical to it (same size and mtime: the binary it was copied from); no
@@ -90,6 +92,7 @@ export function stepTarget(step: Step): string {
     case "write":
     case "copy":
     case "mkdir":
+    case "link":
     case "remove":
     case "remove-tree-in-namespace":
       return step.path;
