@@ -6,7 +6,7 @@ import type { Host } from "./host.ts";
 export interface PollOptions {
   timeoutMs: number;
   everyMs?: number;
-  /** a reason to give up early, checked at most every `failedEveryMs` */
+  /** a reason to give up early, checked every `failedEveryMs` from then on (a condition that holds at once never asks: the check may cost a process) */
   failed?: () => Promise<string | undefined>;
   failedEveryMs?: number;
   onProgress?: (elapsedMs: number) => void;
@@ -22,7 +22,7 @@ export async function pollUntil(host: Host, ready: () => Promise<boolean>, opts:
   const every = opts.everyMs ?? 25;
   const failedEvery = opts.failedEveryMs ?? 200;
   const progressEvery = opts.progressEveryMs ?? 2000;
-  let lastFailedCheck = -Infinity;
+  let lastFailedCheck = 0;
   let lastProgress = 0;
   for (;;) {
     const elapsed = host.now() - start;
