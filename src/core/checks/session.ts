@@ -2,7 +2,7 @@
 // manager (and, when it is not, why: no systemd at all, su/sudo without a login session,
 // no linger) and a dbus user session.
 import { shellQuote } from "../os/shell.ts";
-import { parseShowEnvironment, serviceEnvironment, type ServiceEnvironment } from "../systemd/service-environment.ts";
+import { parseShowEnvironment, runShowEnvironment, serviceEnvironment, type ServiceEnvironment } from "../systemd/service-environment.ts";
 import { isAbsolute, join } from "node:path";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
@@ -224,7 +224,7 @@ async function dbusFinding(ctx: CheckContext, runtimeOk: boolean): Promise<{ fin
 function showEnvironment(ctx: CheckContext, systemctl: string) {
   return ctx.memo("show-environment", async () => {
     const given = await ctx.opts.showEnvironment;
-    return given && given.code !== 127 ? given : ctx.host.run([systemctl, "--user", "show-environment"], { timeoutMs: 5000 });
+    return given && given.code !== 127 ? given : runShowEnvironment(ctx.host, systemctl);
   });
 }
 

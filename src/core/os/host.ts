@@ -134,11 +134,10 @@ export class Host extends HostStreams {
   }
 
   /**
-   * Connects to the unix socket at `path`, writes `request`, and collects what comes back until
-   * `done(received)` holds, the peer closes, or `timeoutMs` passes. Null when the connection
-   * failed (absent, refused, reset before anything was received).
+   * Connects to the unix socket at `path`, writes `request` (then what `more(received)` returns as data comes), and collects what comes
+   * back until `done(received)` holds, the peer closes, or `timeoutMs` passes. Null when the connection failed (absent, refused, reset before anything was received).
    */
-  async unixSocketExchange(path: string, request: Uint8Array, opts: { timeoutMs: number; done: (received: Uint8Array) => boolean }): Promise<Uint8Array | null> {
+  async unixSocketExchange(path: string, request: Uint8Array, opts: { timeoutMs: number; done: (received: Uint8Array) => boolean; more?: (received: Uint8Array) => Uint8Array | null }): Promise<Uint8Array | null> {
     if (!(await this.exists(path))) return null;
     let received = new Uint8Array(0);
     let settle: (v: Uint8Array | null) => void = () => {};
@@ -152,8 +151,7 @@ export class Host extends HostStreams {
       socket?.end();
       settle(v);
     };
-    const timer = setTimeout(() => finish(received.length ? received : null), opts.timeoutMs);
-    timer.unref?.();
+    const timer = setTimeout(() => finish(received.length ? received : null), opts.timeoutMs).unref();
     Bun.connect({
       unix: this.path(path),
       socket: {
@@ -162,11 +160,13 @@ export class Host extends HostStreams {
           if (opts.done(received)) return finish(received);
           if (request.length) s.write(request);
         },
-        data(_s, chunk) {
+        data(s, chunk) {
           const next = new Uint8Array(received.length + chunk.length);
           next.set(received);
           next.set(chunk, received.length);
           received = next;
+          const more = opts.more?.(received);
+          if (more?.length) s.write(more);
           if (opts.done(received)) finish(received);
         },
         close() {

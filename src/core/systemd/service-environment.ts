@@ -7,6 +7,7 @@
 import type { Host, RunResult } from "../os/host.ts";
 import { CONTAINERD_UNIT, unitPath, type Paths } from "../os/paths.ts";
 import { systemctl } from "./units.ts";
+import { busManagerEnvironment } from "./bus-queries.ts";
 import { isEnvName } from "./syntax.ts";
 import { environmentDirectives, readDropIns, unitSpecifiers, type DropInFile } from "../rootlesskit/dropin.ts";
 import { SETTINGS, type RawSettings } from "../rootlesskit/settings.ts";
@@ -35,9 +36,14 @@ export async function managerEnvironment(host: Host, run: Promise<RunResult> = r
   return r.code === 0 ? parseShowEnvironment(r.stdout) : {};
 }
 
-/** The one `systemctl --user show-environment` run, for a caller that hands it to several readers (install: its checks and its plan). */
-export function runShowEnvironment(host: Host): Promise<RunResult> {
-  return systemctl(host, ["show-environment"], 10_000);
+/**
+ * The manager's environment as `systemctl --user show-environment` prints it, asked on the manager's socket
+ * (bus-queries.ts), else by that systemctl. One run, for a caller that hands it to several readers (install: its checks and its plan).
+ */
+export async function runShowEnvironment(host: Host, systemctlPath = "systemctl"): Promise<RunResult> {
+  const env = await busManagerEnvironment(host).catch(() => null);
+  if (env) return { code: 0, stdout: env.map((e) => `${e}\n`).join(""), stderr: "" };
+  return systemctlPath === "systemctl" ? systemctl(host, ["show-environment"], 10_000) : host.run([systemctlPath, "--user", "show-environment"], { timeoutMs: 10_000 });
 }
 
 /** The lines `systemctl --user show-environment` prints, as a map. */

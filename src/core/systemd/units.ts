@@ -1,6 +1,7 @@
 // systemd user units: a generic unit model rendered to text (containerd and every add-on
 // unit use it), `systemctl --user` and its `show` properties, and diagnostics for a unit
 // that did not start (`systemctl --user status` and the journal tail, which may be empty).
+import { busUnitStates } from "./bus-queries.ts";
 import type { Host, RunResult } from "../os/host.ts";
 import { BINARY_NAME } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
@@ -190,6 +191,9 @@ export function parseShow(text: string, names: readonly string[]): UnitState[] {
 
 /** The state of several units in one `systemctl --user show` call. Throws when the manager is unreachable. */
 export async function unitStates(host: Host, names: readonly string[]): Promise<UnitState[]> {
+  // asked on the manager's socket (no process); systemctl when that cannot be done, which also words the error
+  const fromBus = await busUnitStates(host, names).catch(() => null);
+  if (fromBus) return fromBus;
   const r = await systemctl(host, ["show", ...UNIT_PROPERTIES.flatMap((p) => ["-p", p]), "--", ...names], 15_000);
   if (r.code !== 0) {
     throw new UserError(

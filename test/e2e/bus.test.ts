@@ -1,0 +1,32 @@
+// The user manager asked on its own socket (src/core/systemd/bus*.ts) answers as systemctl does:
+// the same unit states (a running service with its PID, cgroup and start time, a socket, a
+// stopped one, one that does not exist, one that failed) and the same environment, from the
+// real systemd --user; the commands use these answers instead of a systemctl process each.
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { ROOT, useSandbox } from "../helpers/e2e.ts";
+
+const e2e = useSandbox("crsbus");
+
+const UNIT = "[Unit]\nDescription=bus test\n[Service]\nExecStart=/bin/sleep 600\n";
+
+test("unit states and the manager's environment over the bus are systemctl's", () => {
+  const dir = `${e2e.sb.home}/.config/systemd/user`;
+  e2e.sb.writeFile(`${dir}/crs-running.service`, UNIT);
+  e2e.sb.writeFile(`${dir}/crs-stopped.service`, UNIT);
+  e2e.sb.writeFile(`${dir}/crs-failed.service`, "[Service]\nExecStart=/bin/false\n");
+  e2e.sb.systemctl("daemon-reload");
+  e2e.sb.systemctl("set-environment", "CRS_BUS_TEST=a value with spaces");
+  expect(e2e.sb.systemctl("start", "crs-running.service").code).toBe(0);
+  e2e.sb.systemctl("start", "crs-failed.service");
+  const names = ["crs-running.service", "crs-stopped.service", "crs-failed.service", "dbus.socket", "default.target", "no-such.service"];
+  const r = e2e.sb.run([process.execPath, join(ROOT, "test/fixtures/bus/compare.ts"), ...names], { cwd: ROOT });
+  expect(r.code, r.stderr).toBe(0);
+  const doc = JSON.parse(r.stdout);
+  expect(doc.bus).toEqual(doc.show);
+  expect(doc.bus.map((s: { loadState: string; activeState: string }) => `${s.loadState}/${s.activeState}`)).toEqual(["loaded/active", "loaded/inactive", "loaded/failed", "loaded/active", "loaded/active", "not-found/inactive"]);
+  expect(doc.bus[0].mainPid).toBeGreaterThan(0);
+  expect(doc.bus[0].controlGroup).toEndWith("/crs-running.service");
+  expect(doc.environment).toEqual(doc.showEnvironment);
+  expect(doc.environment.CRS_BUS_TEST).toBe("a value with spaces");
+}, 60_000);
