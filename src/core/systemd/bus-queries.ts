@@ -38,13 +38,13 @@ export async function busUnitStates(host: Host, names: readonly string[]): Promi
     const u = props();
     const s = typeInterface(name) ? props() : {};
     const entered = num(u.ActiveEnterTimestamp);
-    return {
+    const state: UnitState = {
       name,
       loadState: str(u.LoadState) || "not-found",
       activeState: str(u.ActiveState) || "inactive",
       subState: str(u.SubState) || "dead",
       mainPid: num(s.MainPID),
-      activeSince: entered > 0 ? formatTimestamp(entered) : "",
+      activeSince: "",
       unitFileState: str(u.UnitFileState),
       fragmentPath: str(u.FragmentPath),
       needDaemonReload: u.NeedDaemonReload === true,
@@ -54,6 +54,9 @@ export async function busUnitStates(host: Host, names: readonly string[]): Promi
       startLimitBurst: num(u.StartLimitBurst),
       controlGroup: str(s.ControlGroup),
     };
+    // formatted only when read (status): the first Intl date format costs 8 ms and 7 MB, which install and uninstall never need
+    if (entered > 0) Object.defineProperty(state, "activeSince", { get: () => formatTimestamp(entered), enumerable: true });
+    return state;
   });
 }
 
