@@ -100,12 +100,12 @@ test("the stop is only queued, then waited for: uninstall ends once systemd says
   expect(result.steps.at(-1)!.changed).toBe(false);
 });
 
-test("while the stop runs, each look reads containerd's cgroup.events, not systemctl: systemd is asked only whether it still holds the unit", async () => {
+test("while the stop runs, each look reads containerd's cgroup, not systemd: emptied is not enough, systemd removing it ends the wait; then systemd is asked whether it still holds the unit", async () => {
   const { f } = await installed();
   f.unit.active = true;
-  const events = `/sys/fs/cgroup/unified${CONTROL_GROUP}/cgroup.events`;
+  const cgroup = `/sys/fs/cgroup/unified${CONTROL_GROUP}`;
   await host.writeFileAtomic(`/sys/fs/cgroup/unified${dirname(CONTROL_GROUP)}/cgroup.events`, "populated 1\n");
-  await host.writeFileAtomic(events, "populated 1\nfrozen 0\n");
+  await host.writeFileAtomic(`${cgroup}/cgroup.events`, "populated 1\nfrozen 0\n");
   const systemctl = host.commands.systemctl!;
   const log: string[] = [];
   let looks = 0;
@@ -114,11 +114,12 @@ test("while the stop runs, each look reads containerd's cgroup.events, not syste
   const wait = plan.find((s) => s.kind === "wait")!;
   const ready = (wait as { ready: (h: TestHost) => Promise<boolean> }).ready;
   (wait as { ready: unknown }).ready = async (h: TestHost) => {
-    if (++looks === 4) await host.writeFileAtomic(events, "populated 0\nfrozen 0\n"); // the last process exits
+    if (++looks === 3) await host.writeFileAtomic(`${cgroup}/cgroup.events`, "populated 0\nfrozen 0\n"); // the last process exits
+    if (looks === 5) await host.remove(cgroup, { recursive: true }); // systemd put the unit down
     return ready(h);
   };
   const result = await applyPlan(host, plan);
-  expect(looks).toBe(4);
+  expect(looks).toBe(5);
   expect(log).toEqual(["show", "disable", "show"]);
   expect(result.steps.at(-1)!.result).toBe("Not needed: systemd has already forgotten containerd.service");
 });

@@ -22,7 +22,7 @@ import { UserError } from "../os/errors.ts";
 import { interruptedOr } from "../plan/interrupt.ts";
 import { containerdBackStep } from "../containerd/ready.ts";
 import { stuckStopKiller } from "../systemd/stop-watch.ts";
-import { cgroupEmptied } from "../systemd/cgroup-emptied.ts";
+import { cgroupState } from "../systemd/cgroup-state.ts";
 import { completionRemovals } from "../completion/scripts.ts";
 
 export interface UninstallOptions {
@@ -60,17 +60,17 @@ export async function dropInsOf(host: Host, paths: Paths, unit: string, onlyOurs
 
 /**
  * The wait for containerd's stop, which was only queued: it is also what unsticks a RootlessKit that
- * cannot finish stopping (systemd/stop-watch.ts). Each look reads the unit's cgroup (a file); systemd
- * is asked (a systemctl, which also shows a stuck stop) once a second while the cgroup still has
- * processes, and at each look where the cgroup's files cannot tell.
+ * cannot finish stopping (systemd/stop-watch.ts). Each look reads the unit's cgroup (files, every
+ * 5 ms): systemd removing it ends the wait. systemd is asked once a second while it is still there
+ * (a stuck stop), and at each look where the cgroup's files cannot tell.
  */
 function stopWait(state: UnitState): WaitStep {
   const unstick = stuckStopKiller(CONTAINERD_UNIT);
   let asked: number | undefined;
-  return { kind: "wait", what: `${CONTAINERD_UNIT} to stop`, settled: `Stopped ${CONTAINERD_UNIT}`, timeoutMs: 90_000, everyMs: 10, ready: async (h) => {
-    const emptied = await cgroupEmptied(h, state.controlGroup ?? "");
-    if (emptied) return true;
-    if (emptied === false && h.now() - (asked ??= h.now()) < 1000) return false;
+  return { kind: "wait", what: `${CONTAINERD_UNIT} to stop`, settled: `Stopped ${CONTAINERD_UNIT}`, timeoutMs: 90_000, everyMs: 5, ready: async (h) => {
+    const cgroup = await cgroupState(h, state.controlGroup ?? "");
+    if (cgroup === "gone") return true;
+    if (cgroup !== null && h.now() - (asked ??= h.now()) < 1000) return false;
     asked = h.now();
     const s = (await unitStates(h, [CONTAINERD_UNIT]))[0]!;
     if (["inactive", "failed"].includes(s.activeState)) return true;
