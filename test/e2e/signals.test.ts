@@ -76,15 +76,16 @@ describe("a signal during install", () => {
 });
 
 describe("a signal during uninstall", () => {
-  test("SIGTERM once the unit file is gone: the file is restored, systemd reloaded, containerd enabled and answering again, exit 130", async () => {
+  test("SIGTERM once the files are gone and the stop is queued: the files are restored, containerd started, enabled and answering again, exit 130", async () => {
     const unit = `${e2e.sb.home}/.config/systemd/user/containerd.service`;
     if (e2e.show("containerd.service", "ActiveState") !== "active") expect(e2e.cli("install", "--yes").code).toBe(0);
-    // frozen right after its 2nd step (1: disable --now, 2: remove the unit file), so the signal
-    // comes at that boundary however busy the machine is, with the binary copy, the wait for the stop and the reload still to go
-    const run = start(["uninstall", "--yes"], { CRS_TEST_PAUSE_AFTER_STEP: "2" });
-    await waitFor("uninstall paused after its 2nd step", () => stoppedChild(run.proc.pid) > 0, 120_000, 20);
+    // frozen right after its 6th step (the unit file, its enabling link, the two completions, the binary's copy,
+    // then the queued stop), so the signal comes at that boundary however busy the machine is
+    const run = start(["uninstall", "--yes"], { CRS_TEST_PAUSE_AFTER_STEP: "6" });
+    await waitFor("uninstall paused after its 6th step", () => stoppedChild(run.proc.pid) > 0, 120_000, 20);
     const pid = binaryPid(run.proc.pid);
-    expect(run.out.stdout).toContain("Remove ~/.config/systemd/user/containerd.service");
+    expect(run.out.stdout).toContain("Disable containerd.service");
+    expect(run.out.stdout).toContain("Stop containerd.service");
     expect(existsSync(unit)).toBe(false);
     process.kill(pid, "SIGTERM");
     process.kill(pid, "SIGCONT");
@@ -93,9 +94,9 @@ describe("a signal during uninstall", () => {
     const all = `${run.out.stdout}\n${run.out.stderr}`;
     expect(code, all).toBe(130);
     expect(run.out.stdout).not.toContain("Uninstalled");
-    // the undo that brings containerd back runs last, after the file is back and systemd reloaded
+    // the undo that brings containerd back runs last, after the files are back
     const undos = run.out.stderr.split("\n").filter((l) => l.startsWith("[WARNING] Undoing: "));
-    expect(undos.at(-1), all).toBe("[WARNING] Undoing: systemctl --user enable --now containerd.service (until the containerd API answers)");
+    expect(undos.at(-1), all).toBe("[WARNING] Undoing: systemctl --user start containerd.service (until the containerd API answers)");
     expect(run.out.stderr).not.toContain("failed:");
     expect(existsSync(unit)).toBe(true);
     expect(e2e.show("containerd.service", "ActiveState")).toBe("active");

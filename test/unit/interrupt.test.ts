@@ -117,17 +117,22 @@ describe("a stop signal during uninstall (the command)", () => {
   test("SIGTERM while containerd is stopped and disabled: it is enabled and started again, the unit file restored, exit 130", async () => {
     let firing = false;
     const sd = await healthyMachine((verb) => {
-      if (firing && verb === "disable") host.fireSignal("SIGTERM");
+      if (firing && verb === "stop") host.fireSignal("SIGTERM");
     });
     const unitText = (await planInstall(host, resolvePaths(host.env, host.uid))).unitText;
     await host.writeFileAtomic(UNIT, unitText);
+    const link = "/home/alice/.config/systemd/user/default.target.wants/containerd.service";
+    await host.mkdirp("/home/alice/.config/systemd/user/default.target.wants");
+    await host.symlink(UNIT, link); // enabled as install enables it
     Object.assign(sd.s, { active: true, enabled: true });
     firing = true;
     sd.s.verbs.length = 0;
     const err = (await runCommand(uninstallCommand, { rawArgs: ["--yes"], data: { host } }).catch((e) => e)) as InterruptedError;
     expect(err).toBeInstanceOf(InterruptedError);
     expect(err.exitCode).toBe(130);
-    expect(sd.s.verbs).toEqual(["disable --no-reload --now --no-block containerd.service", "enable --now containerd.service"]);
+    // disabled by removing its link, then the stop (queued) is the last step: undone by putting the link back and starting it
+    expect(sd.s.verbs).toEqual(["stop --no-block containerd.service", "start containerd.service"]);
+    expect(await host.readlink(link)).toBe(UNIT);
     expect(sd.s).toMatchObject({ active: true, enabled: true });
     // the undo waited for the API and it answered: nothing in the rollback failed
     expect(host.err).not.toContain("failed");

@@ -163,7 +163,9 @@ describe("uninstall plan", () => {
     expect(await host.exists("/home/alice/.config/fish/completions/containerd-rootless-systemd.fish")).toBe(false);
     expect(await host.exists("/home/alice/.local/share/containerd/io/x")).toBe(true);
     // installed without a reload, so nothing holds the unit: once down and without its file, systemd forgot it, no reload
-    expect(f.verbs.at(-1)).toBe("disable --no-reload --now --no-block containerd.service");
+    // disabled by removing the link, no systemctl disable; the stop queued last
+    expect(f.verbs.at(-1)).toBe("stop --no-block containerd.service");
+    expect(await host.stat(WANTS_LINK)).toBeNull();
     expect(r.steps.at(-1)!.result).toBe("Not needed: systemd has already forgotten containerd.service");
     expect(f.unit.active).toBe(false);
 
@@ -185,7 +187,7 @@ describe("uninstall plan", () => {
     await applyPlan(host, (await planInstall(host, f.paths)).steps);
     f.unit.held = true;
     const r = await applyPlan(host, (await planUninstall(host, f.paths, {})).steps);
-    expect(f.verbs.slice(-2)).toEqual(["disable --no-reload --now --no-block containerd.service", "daemon-reload"]);
+    expect(f.verbs.slice(-2)).toEqual(["stop --no-block containerd.service", "daemon-reload"]);
     expect(r.steps.at(-1)!.result).toBe("Ran systemctl --user daemon-reload");
     expect(f.unit.held).toBe(false);
   });

@@ -4,7 +4,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { stat } from "node:fs/promises";
 import { failed, ok, type TestHost } from "../helpers/test-host.ts";
-import { CONTROL_GROUP, fakeSystemd } from "../helpers/fake-systemd.ts";
+import { CONTROL_GROUP, fakeSystemd, WANTS_LINK } from "../helpers/fake-systemd.ts";
 import { dirname } from "node:path";
 import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
 import { planUninstall } from "../../src/core/lifecycle/uninstall.ts";
@@ -34,9 +34,9 @@ test("the running binary's copy: removed after the stop, with no backup left, it
   const plan = await planUninstall(host, f.paths, {});
   const at = plan.steps.findIndex((s) => s.kind === "remove" && s.path === COPY);
   expect(plan.steps[at]).toMatchObject({ kind: "remove", path: COPY, restoreFrom: BIN });
-  // after the stop was queued and every other file, right before the wait for the stop that its unlink overlaps
-  expect(plan.steps[0]).toMatchObject({ kind: "systemctl", args: ["disable", "--no-reload", "--now", "--no-block", "containerd.service"] });
-  expect(plan.steps.slice(at + 1)).toMatchObject([{ kind: "wait", what: "containerd.service to stop" }, { kind: "systemctl", args: ["daemon-reload"], unlessForgotten: ["containerd.service"] }]);
+  // after every other file, right before the stop (queued) and the wait for it, which its unlink overlaps
+  expect(plan.steps.slice(0, 2)).toMatchObject([{ kind: "remove", path: "/home/alice/.config/systemd/user/containerd.service" }, { kind: "remove", path: WANTS_LINK, disables: "containerd.service" }]);
+  expect(plan.steps.slice(at + 1)).toMatchObject([{ kind: "systemctl", args: ["stop", "--no-block", "containerd.service"] }, { kind: "wait", what: "containerd.service to stop" }, { kind: "systemctl", args: ["daemon-reload"], unlessForgotten: ["containerd.service"] }]);
   await applyPlan(host, plan.steps);
   expect(await host.exists(COPY)).toBe(false);
   expect(await host.readdir("/home/alice/.local/bin")).toEqual([]); // no .crs-rollback beside it
@@ -86,7 +86,7 @@ test("the stop is only queued, then waited for: uninstall ends once systemd says
   let stopping = 0;
   host.commands.systemctl = async (argv, o) => {
     const r = await systemctl(argv, o);
-    if (argv[2] === "disable") stopping = 3; // still shutting down for the next three looks
+    if (argv[2] === "stop") stopping = 3; // still shutting down for the next three looks
     if (argv[2] !== "show") return log.push(argv[2]!), r;
     log.push(stopping > 0 ? "show: deactivating" : "show");
     if (stopping <= 0) return r;
@@ -95,7 +95,7 @@ test("the stop is only queued, then waited for: uninstall ends once systemd says
   };
   const result = await applyPlan(host, (await planUninstall(host, f.paths, {})).steps);
   // no cgroup files here: each look asks systemctl; the last show asks whether systemd still holds the unit (it does not)
-  expect(log).toEqual(["show", "disable", "show: deactivating", "show: deactivating", "show: deactivating", "show", "show"]);
+  expect(log).toEqual(["show", "stop", "show: deactivating", "show: deactivating", "show: deactivating", "show", "show"]);
   expect(result.steps.at(-2)!.result).toMatch(/^Stopped containerd\.service after \d+\.\d\d s$/);
   expect(result.steps.at(-1)!.changed).toBe(false);
 });
@@ -120,6 +120,6 @@ test("while the stop runs, each look reads containerd's cgroup, not systemd: emp
   };
   const result = await applyPlan(host, plan);
   expect(looks).toBe(5);
-  expect(log).toEqual(["show", "disable", "show"]);
+  expect(log).toEqual(["show", "stop", "show"]);
   expect(result.steps.at(-1)!.result).toBe("Not needed: systemd has already forgotten containerd.service");
 });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { RunContext } from "../plan/run-context.ts";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
-import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
+import { BINARY_NAME, CONTAINERD_UNIT, unitPath, wantsLinkPath } from "../os/paths.ts";
 import type { Step, StepOutcome, WaitStep } from "../plan/steps.ts";
 import { shellLine } from "../os/shell.ts";
 import { acquireRunLock } from "../plan/recover.ts";
@@ -99,26 +99,28 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
   // and run inside its namespace; composed into one plan, and no containerd restart when it stops anyway
   const addons = await planAddons(host, paths, addonIds, "uninstall");
   steps.push(...(ours ? withoutContainerdRestart(addons.steps) : addons.steps));
-  if (ours) {
-    const running = isActive(state!) || state!.activeState === "activating";
-    // one systemctl call for both (the daemon-reload below follows anyway); the stop is only
-    // queued (--no-block): containerd shuts down while systemd reloads, and the plan waits for it after
-    // undone after the unit file is back and systemd reloaded (plan-apply), then until containerd answers again
-    const undoWait = running ? containerdBackStep(paths) : undefined;
-    const stop = running ? ["--now", "--no-block"] : [];
-    if (isEnabled(state!)) steps.push({ kind: "systemctl", args: ["disable", "--no-reload", ...stop, CONTAINERD_UNIT], undo: ["enable", ...(running ? ["--now"] : []), CONTAINERD_UNIT], undoWait, why: running ? "stop containerd, and do not start it with the session" : "do not start it with the session" });
-    else if (running) steps.push({ kind: "systemctl", args: ["stop", "--no-block", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait, why: "stop containerd" });
-    if (running) stopped = stopWait(state!);
-  }
+  const running = ours && (isActive(state!) || state!.activeState === "activating");
+  // disabled by removing the link enabling makes, a file step like the others; a unit enabled some other
+  // way (another link) by systemctl disable, before its file goes (it reads the file's [Install])
+  const link = wantsLinkPath(paths, CONTAINERD_UNIT);
+  const ownLink = ours && (await host.readlink(link)) === unitFile;
+  if (ours && isEnabled(state!) && !ownLink) steps.push({ kind: "systemctl", args: ["disable", "--no-reload", CONTAINERD_UNIT], undo: ["enable", CONTAINERD_UNIT], why: "do not start it with the session" });
   if (ours) steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
+  if (ownLink) steps.push({ kind: "remove", path: link, disables: CONTAINERD_UNIT, why: "do not start it with the session" });
   for (const d of dropIns) steps.push({ kind: "remove", path: d, why: "a drop-in this tool created" });
   // the copy install made; a binary the user runs from that very place is theirs and stays. When it
   // is the running binary's copy, that one can put it back: no backup, and its slow unlink (20 ms)
-  // runs during the wait for the stop and what follows (plan/execute.ts), so it goes last before them
+  // runs while containerd stops (plan/execute.ts), so it goes last before the stop
   const [copy, old, same] = where.copyTo ? await Promise.all([host.exists(where.copyTo), host.exists(`${where.copyTo}.old`), host.sameSizeAndMtime(where.copyFrom!, where.copyTo)]) : [false, false, false];
   if (old) steps.push({ kind: "remove", path: `${where.copyTo}.old`, why: "the previous binary self-update kept" });
   steps.push(...completion);
   if (copy) steps.push({ kind: "remove", path: where.copyTo!, ...(same ? { restoreFrom: where.copyFrom } : {}), why: "the copy of this binary that the unit ran" });
+  // stopped last, only queued (--no-block): the files are gone meanwhile and the plan waits for it; a stop systemd does
+  // on the unit it holds, whatever the files say. Undone after the files are back and systemd reloaded, then until containerd answers again
+  if (running) {
+    steps.push({ kind: "systemctl", args: ["stop", "--no-block", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait: containerdBackStep(paths), why: "stop containerd" });
+    stopped = stopWait(state!);
+  }
   if (ours || dropIns.length) {
     if (stopped) steps.push(stopped);
     if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT] });

@@ -39,6 +39,7 @@ function object(step: Step, home: string | undefined): string {
     case "link":
       return step.enables ? `Enable ${step.enables}` : `Link ${t(step.path)} to ${t(step.target)}`;
     case "remove":
+      if (step.disables) return `Disable ${step.disables}`;
       return step.recursive ? `Remove ${t(step.path)} and everything in it` : `Remove ${t(step.path)}`;
     case "remove-tree-in-namespace":
       return `Remove ${t(step.path)} from inside the user namespace`;

@@ -47,7 +47,7 @@ export type Step =
    * backup is kept — the undo copies that file back — and the unlink runs while the next steps do
    * (freeing 115 MB takes 20-130 ms on a file system that discards freed blocks).
    */
-  | ({ kind: "remove"; path: string; recursive?: boolean; noDiff?: boolean; restoreFrom?: string } & Words)
+  | ({ kind: "remove"; path: string; recursive?: boolean; noDiff?: boolean; restoreFrom?: string; /** the unit whose enabling link this is, for its label */ disables?: string } & Words)
   /**
    * `systemctl --user ARGS`; `undo` runs on rollback. `undoLate`: after files are restored and systemd
    * reloaded (the default for an undo that brings a unit up: start, restart, enable). `undoWait`: after
