@@ -79,8 +79,8 @@ describe("a signal during uninstall", () => {
   test("SIGTERM once the files are gone and the stop is queued: the files are restored, containerd started, enabled and answering again, exit 130", async () => {
     const unit = `${e2e.sb.home}/.config/systemd/user/containerd.service`;
     if (e2e.show("containerd.service", "ActiveState") !== "active") expect(e2e.cli("install", "--yes").code).toBe(0);
-    // frozen right after its 6th step (the unit file, its enabling link, the two completions, the binary's copy,
-    // then the queued stop), so the signal comes at that boundary however busy the machine is
+    // frozen right after its 6th step (the queued stop, the unit file, its enabling link, the two completions,
+    // the binary's copy), so the signal comes at that boundary however busy the machine is
     const run = start(["uninstall", "--yes"], { CRS_TEST_PAUSE_AFTER_STEP: "6" });
     await waitFor("uninstall paused after its 6th step", () => stoppedChild(run.proc.pid) > 0, 120_000, 20);
     const pid = binaryPid(run.proc.pid);

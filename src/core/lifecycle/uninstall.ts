@@ -100,6 +100,12 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
   const addons = await planAddons(host, paths, addonIds, "uninstall");
   steps.push(...(ours ? withoutContainerdRestart(addons.steps) : addons.steps));
   const running = ours && (isActive(state!) || state!.activeState === "activating");
+  // stopped first, only queued (--no-block): containerd shuts down while the files go, and the plan waits for it after them.
+  // Undone after the files are back and systemd reloaded, then until containerd answers again
+  if (running) {
+    steps.push({ kind: "systemctl", args: ["stop", "--no-block", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait: containerdBackStep(paths), why: "stop containerd" });
+    stopped = stopWait(state!);
+  }
   // disabled by removing the link enabling makes, a file step like the others; a unit enabled some other
   // way (another link) by systemctl disable, before its file goes (it reads the file's [Install])
   const link = wantsLinkPath(paths, CONTAINERD_UNIT);
@@ -110,17 +116,11 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
   for (const d of dropIns) steps.push({ kind: "remove", path: d, why: "a drop-in this tool created" });
   // the copy install made; a binary the user runs from that very place is theirs and stays. When it
   // is the running binary's copy, that one can put it back: no backup, and its slow unlink (20 ms)
-  // runs while containerd stops (plan/execute.ts), so it goes last before the stop
+  // runs while containerd stops (plan/execute.ts: from the wait on), so it goes last before the wait
   const [copy, old, same] = where.copyTo ? await Promise.all([host.exists(where.copyTo), host.exists(`${where.copyTo}.old`), host.sameSizeAndMtime(where.copyFrom!, where.copyTo)]) : [false, false, false];
   if (old) steps.push({ kind: "remove", path: `${where.copyTo}.old`, why: "the previous binary self-update kept" });
   steps.push(...completion);
   if (copy) steps.push({ kind: "remove", path: where.copyTo!, ...(same ? { restoreFrom: where.copyFrom } : {}), why: "the copy of this binary that the unit ran" });
-  // stopped last, only queued (--no-block): the files are gone meanwhile and the plan waits for it; a stop systemd does
-  // on the unit it holds, whatever the files say. Undone after the files are back and systemd reloaded, then until containerd answers again
-  if (running) {
-    steps.push({ kind: "systemctl", args: ["stop", "--no-block", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait: containerdBackStep(paths), why: "stop containerd" });
-    stopped = stopWait(state!);
-  }
   if (ours || dropIns.length) {
     if (stopped) steps.push(stopped);
     if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT] });

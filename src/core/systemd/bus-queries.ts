@@ -3,7 +3,7 @@
 // properties UNIT_PROPERTIES names, from the Unit interface and its type's: Service, Socket, ...)
 // and the manager's environment. Null: ask systemctl (units.ts, service-environment.ts do).
 import type { Host } from "../os/host.ts";
-import { busCalls, getAll, getProperty, unitObjectPath } from "./bus.ts";
+import { busCalls, getProperty, unitObjectPath } from "./bus.ts";
 import type { UnitState } from "./units.ts";
 
 const UNIT = "org.freedesktop.systemd1.Unit";
@@ -24,35 +24,46 @@ export function formatTimestamp(us: number): string {
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 
-/** The state of each unit, or null when the manager could not be asked this way. */
+/** The properties asked, per interface: those UNIT_PROPERTIES names (the type's interface holds the rest). */
+const UNIT_PROPS = ["Id", "LoadState", "ActiveState", "SubState", "ActiveEnterTimestamp", "UnitFileState", "FragmentPath", "NeedDaemonReload", "StartLimitBurst"];
+const TYPE_PROPS = ["MainPID", "NRestarts", "Result", "Restart", "ControlGroup"];
+/** which of TYPE_PROPS each type's interface has (a Get of one it lacks is an error) */
+const TYPE_HAS: Record<string, string[]> = { Service: TYPE_PROPS, Socket: ["Result", "ControlGroup"], Mount: ["Result", "ControlGroup"], Swap: ["Result", "ControlGroup"], Scope: ["Result", "ControlGroup"], Slice: ["ControlGroup"], Timer: ["Result"], Path: ["Result"], Automount: ["Result"] };
+
+/**
+ * The state of each unit, or null when the manager could not be asked this way. One Get per
+ * property (small answers: a GetAll is some 250 properties per unit, all decoded).
+ */
 export async function busUnitStates(host: Host, names: readonly string[]): Promise<UnitState[] | null> {
-  const calls = names.flatMap((n) => [getAll(unitObjectPath(n), UNIT), ...(typeInterface(n) ? [getAll(unitObjectPath(n), `org.freedesktop.systemd1.${typeInterface(n)}`)] : [])]);
-  const answers = await busCalls(host, calls);
+  const asked = names.map((n) => {
+    const type = typeInterface(n);
+    return [...UNIT_PROPS.map((p) => [UNIT, p] as const), ...(type ? TYPE_HAS[type]!.map((p) => [`org.freedesktop.systemd1.${type}`, p] as const) : [])];
+  });
+  const answers = await busCalls(host, names.flatMap((n, i) => asked[i]!.map(([iface, p]) => getProperty(unitObjectPath(n), iface, p))));
   if (!answers || answers.some((a) => !a.ok)) return null;
   let at = 0;
-  const props = (): Record<string, unknown> => {
-    const a = answers[at++]!;
-    return a.ok && a.body[0] && typeof a.body[0] === "object" ? (a.body[0] as Record<string, unknown>) : {};
-  };
-  return names.map((name) => {
-    const u = props();
-    const s = typeInterface(name) ? props() : {};
-    const entered = num(u.ActiveEnterTimestamp);
+  return names.map((name, i) => {
+    const p: Record<string, unknown> = {};
+    for (const [, prop] of asked[i]!) {
+      const a = answers[at++]!;
+      if (a.ok) p[prop] = a.body[0];
+    }
+    const entered = num(p.ActiveEnterTimestamp);
     const state: UnitState = {
       name,
-      loadState: str(u.LoadState) || "not-found",
-      activeState: str(u.ActiveState) || "inactive",
-      subState: str(u.SubState) || "dead",
-      mainPid: num(s.MainPID),
+      loadState: str(p.LoadState) || "not-found",
+      activeState: str(p.ActiveState) || "inactive",
+      subState: str(p.SubState) || "dead",
+      mainPid: num(p.MainPID),
       activeSince: "",
-      unitFileState: str(u.UnitFileState),
-      fragmentPath: str(u.FragmentPath),
-      needDaemonReload: u.NeedDaemonReload === true,
-      nRestarts: num(s.NRestarts),
-      result: str(s.Result),
-      restart: str(s.Restart),
-      startLimitBurst: num(u.StartLimitBurst),
-      controlGroup: str(s.ControlGroup),
+      unitFileState: str(p.UnitFileState),
+      fragmentPath: str(p.FragmentPath),
+      needDaemonReload: p.NeedDaemonReload === true,
+      nRestarts: num(p.NRestarts),
+      result: str(p.Result),
+      restart: str(p.Restart),
+      startLimitBurst: num(p.StartLimitBurst),
+      controlGroup: str(p.ControlGroup),
     };
     // formatted only when read (status): the first Intl date format costs 8 ms and 7 MB, which install and uninstall never need
     if (entered > 0) Object.defineProperty(state, "activeSince", { get: () => formatTimestamp(entered), enumerable: true });
