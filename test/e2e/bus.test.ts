@@ -1,7 +1,8 @@
 // The user manager asked on its own socket (src/core/systemd/bus*.ts) answers as systemctl does:
 // the same unit states (a running service with its PID, cgroup and start time, a socket, a
-// stopped one, one that does not exist, one that failed) and the same environment, from the
-// real systemd --user; the commands use these answers instead of a systemctl process each.
+// stopped one, one that does not exist, one that failed), load states and environment, from the
+// real systemd --user, and a stop queued that way takes the unit down; the commands use these
+// instead of a systemctl process each.
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { ROOT, useSandbox } from "../helpers/e2e.ts";
@@ -10,7 +11,7 @@ const e2e = useSandbox("crsbus");
 
 const UNIT = "[Unit]\nDescription=bus test\n[Service]\nExecStart=/bin/sleep 600\n";
 
-test("unit states and the manager's environment over the bus are systemctl's", () => {
+test("unit states and the manager's environment over the bus are systemctl's; a stop queued over it happens", () => {
   const dir = `${e2e.sb.home}/.config/systemd/user`;
   e2e.sb.writeFile(`${dir}/crs-running.service`, UNIT);
   e2e.sb.writeFile(`${dir}/crs-stopped.service`, UNIT);
@@ -29,4 +30,8 @@ test("unit states and the manager's environment over the bus are systemctl's", (
   expect(doc.bus[0].controlGroup).toEndWith("/crs-running.service");
   expect(doc.environment).toEqual(doc.showEnvironment);
   expect(doc.environment.CRS_BUS_TEST).toBe("a value with spaces");
+  expect(doc.loadStates).toEqual(doc.show.map((s: { loadState: string }) => s.loadState));
+  // `stop --no-block` over the bus: queued, and the unit goes down
+  expect(doc.stopQueued).toBe(true);
+  expect(doc.after).toBe("inactive");
 }, 60_000);

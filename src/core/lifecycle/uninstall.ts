@@ -106,6 +106,12 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
     steps.push({ kind: "systemctl", args: ["stop", "--no-block", CONTAINERD_UNIT], undo: ["start", CONTAINERD_UNIT], undoWait: containerdBackStep(paths), why: "stop containerd" });
     stopped = stopWait(state!);
   }
+  // the copy install made; a binary the user runs from that very place is theirs and stays. When it
+  // is the running binary's copy, that one can put it back: no backup, and its slow unlink (20 ms) runs
+  // on beside what follows (plan/execute.ts), so it goes first, while containerd stops
+  const [copy, old, same] = where.copyTo ? await Promise.all([host.exists(where.copyTo), host.exists(`${where.copyTo}.old`), host.sameSizeAndMtime(where.copyFrom!, where.copyTo)]) : [false, false, false];
+  if (copy) steps.push({ kind: "remove", path: where.copyTo!, ...(same ? { restoreFrom: where.copyFrom } : {}), why: "the copy of this binary that the unit ran" });
+  if (old) steps.push({ kind: "remove", path: `${where.copyTo}.old`, why: "the previous binary self-update kept" });
   // disabled by removing the link enabling makes, a file step like the others; a unit enabled some other
   // way (another link) by systemctl disable, before its file goes (it reads the file's [Install])
   const link = wantsLinkPath(paths, CONTAINERD_UNIT);
@@ -114,13 +120,7 @@ export async function planUninstall(host: Host, paths: Paths, opts: { purge?: bo
   if (ours) steps.push({ kind: "remove", path: unitFile, why: "the unit this tool created" });
   if (ownLink) steps.push({ kind: "remove", path: link, disables: CONTAINERD_UNIT, why: "do not start it with the session" });
   for (const d of dropIns) steps.push({ kind: "remove", path: d, why: "a drop-in this tool created" });
-  // the copy install made; a binary the user runs from that very place is theirs and stays. When it
-  // is the running binary's copy, that one can put it back: no backup, and its slow unlink (20 ms)
-  // runs while containerd stops (plan/execute.ts: from the wait on), so it goes last before the wait
-  const [copy, old, same] = where.copyTo ? await Promise.all([host.exists(where.copyTo), host.exists(`${where.copyTo}.old`), host.sameSizeAndMtime(where.copyFrom!, where.copyTo)]) : [false, false, false];
-  if (old) steps.push({ kind: "remove", path: `${where.copyTo}.old`, why: "the previous binary self-update kept" });
   steps.push(...completion);
-  if (copy) steps.push({ kind: "remove", path: where.copyTo!, ...(same ? { restoreFrom: where.copyFrom } : {}), why: "the copy of this binary that the unit ran" });
   if (ours || dropIns.length) {
     if (stopped) steps.push(stopped);
     if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT] });

@@ -85,10 +85,12 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     undos.push(...list);
   };
 
-  /** Work a step leaves running (a placed copy's fsync; a removal, started when the next program runs, after its journal write: an fsync meanwhile would wait for the unlink's freeing), joined before the run ends or rolls back. */
-  const background: { index: number; step: Step; start: () => Promise<string | null>; done?: Promise<string | null> }[] = [];
-  const kick = () => background.forEach((b) => (b.done ??= b.start()));
-  const joinBackground = () => Promise.all(background.splice(0).map(async (b) => ({ ...b, error: await (b.done ?? b.start()) })));
+  /**
+   * Work a step leaves running once its journal write is done (a placed copy's fsync; the unlink of a file an identical one can
+   * restore, 20 ms for the binary, beside which later small fsyncs barely wait), joined before the run ends or rolls back.
+   */
+  const background: { index: number; step: Step; done: Promise<string | null> }[] = [];
+  const joinBackground = () => Promise.all(background.splice(0).map(async (b) => ({ ...b, error: await b.done })));
 
   const fail = async (index: number, step: Step, reason: string, output?: string, cancelled?: boolean, afterLast?: boolean): Promise<never> => {
     await joinBackground(); // its undo needs it finished
@@ -131,7 +133,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           try {
             // on disk before the run ends; meanwhile the plan goes on (the binary's fsync overlaps containerd's start)
             const written = (await placeCopy(host, step.from, step.path, step.mode ?? 0o755)).durable.then(() => null, (e: Error) => e.message);
-            background.push({ index, step, start: () => written, done: written });
+            background.push({ index, step, done: written });
           } catch (e) {
             if (exists) await host.rename(backup, step.path);
             throw e;
@@ -162,7 +164,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           }
           if (step.restoreFrom && st.isFile) {
             await willChange(index, { description: `restore ${step.path}`, record: { op: "copy", from: step.restoreFrom, to: step.path, mode: modeOf(st.mode) } });
-            background.push({ index, step, start: () => host.remove(step.path).then(() => null, (e: Error) => e.message) });
+            background.push({ index, step, done: host.remove(step.path).then(() => null, (e: Error) => e.message) });
           } else if (step.recursive && st.isDirectory) {
             await willChange(index); // irreversible by design (only trees we own): journaled with no undo
             await host.remove(step.path, { recursive: true });
@@ -202,7 +204,6 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
             const record = step.kind === "systemctl" ? ({ op: "systemctl", args: undo, late } as const) : ({ op: "run", argv: undo } as const);
             await willChange(index, { description: shellLine(argv) + (wait ? ` (until ${wait.what} answers)` : ""), record, wait });
           } else await willChange(index);
-          kick();
           const r = step.kind === "systemctl" ? await systemctl(host, step.args) : await host.run(step.argv, { env: step.env, timeoutMs: step.timeoutMs ?? 60_000 });
           if (r.code !== 0) await fail(index, step, `exit code ${r.code}`, output(r));
           if (step.kind === "systemctl" && step.args[0] === "daemon-reload") reloaded = true;
@@ -212,7 +213,6 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           break;
         }
         case "wait": {
-          kick(); // waiting writes nothing: a removal left to run goes on meanwhile
           const r = await pollUntil(host, () => step.ready(host), {
             timeoutMs: step.timeoutMs,
             everyMs: step.everyMs,

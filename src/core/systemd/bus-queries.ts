@@ -1,7 +1,8 @@
-// The two questions asked of the user manager most, answered over its socket (bus.ts) in the
-// shapes `systemctl --user show` and `show-environment` give them: a unit's state (the
-// properties UNIT_PROPERTIES names, from the Unit interface and its type's: Service, Socket, ...)
-// and the manager's environment. Null: ask systemctl (units.ts, service-environment.ts do).
+// The questions asked of the user manager most, answered over its socket (bus.ts) in the shapes
+// `systemctl --user show` and `show-environment` give them: a unit's state (the properties
+// UNIT_PROPERTIES names, from the Unit interface and its type's: Service, Socket, ...), whether
+// it is loaded at all, and the manager's environment; and the one request uninstall makes
+// (`stop --no-block`: queue a stop). Null or false: ask systemctl (units.ts, service-environment.ts do).
 import type { Host } from "../os/host.ts";
 import { busCalls, getProperty, unitObjectPath } from "./bus.ts";
 import type { UnitState } from "./units.ts";
@@ -77,4 +78,17 @@ export async function busManagerEnvironment(host: Host): Promise<string[] | null
   const a = answers?.[0];
   if (!a?.ok || !Array.isArray(a.body[0])) return null;
   return (a.body[0] as unknown[]).filter((e): e is string => typeof e === "string");
+}
+
+/** Each unit's LoadState alone (whether systemd still holds it), or null. */
+export async function busLoadStates(host: Host, names: readonly string[]): Promise<string[] | null> {
+  const answers = await busCalls(host, names.map((n) => getProperty(unitObjectPath(n), UNIT, "LoadState")));
+  if (!answers || answers.some((a) => !a.ok)) return null;
+  return answers.map((a) => (a.ok ? str(a.body[0]) : ""));
+}
+
+/** `systemctl --user stop --no-block UNITS`: each stop queued (Manager.StopUnit, mode replace); false when it could not be done this way. */
+export async function busQueueStops(host: Host, names: readonly string[]): Promise<boolean> {
+  const answers = await busCalls(host, names.map((n) => ({ path: "/org/freedesktop/systemd1", iface: "org.freedesktop.systemd1.Manager", member: "StopUnit", args: [n, "replace"] })));
+  return answers !== null && answers.every((a) => a.ok);
 }

@@ -1,7 +1,7 @@
 // systemd user units: a generic unit model rendered to text (containerd and every add-on
 // unit use it), `systemctl --user` and its `show` properties, and diagnostics for a unit
 // that did not start (`systemctl --user status` and the journal tail, which may be empty).
-import { busUnitStates } from "./bus-queries.ts";
+import { busLoadStates, busQueueStops, busUnitStates } from "./bus-queries.ts";
 import type { Host, RunResult } from "../os/host.ts";
 import { BINARY_NAME } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
@@ -124,6 +124,9 @@ export function containerdUnit(o: ContainerdUnitOptions): UnitModel {
  * for RootlessKit's hang on a stop during its start (stop-watch.ts).
  */
 export async function systemctl(host: Host, args: string[], timeoutMs = 60_000): Promise<RunResult> {
+  // a stop only queued is asked on the manager's socket (no process); systemctl when that cannot be done
+  const queuedStops = args[0] === "stop" && args.includes("--no-block") ? args.slice(1).filter((a) => !a.startsWith("-")) : [];
+  if (queuedStops.length && (await busQueueStops(host, queuedStops).catch(() => false))) return { code: 0, stdout: "", stderr: "" };
   if (args[0] === "restart") {
     const units = args.slice(1).filter((a) => !a.startsWith("-"));
     if (units.length) await host.run(["systemctl", "--user", "reset-failed", ...units], { timeoutMs });
@@ -206,8 +209,8 @@ export async function unitStates(host: Host, names: readonly string[]): Promise<
 
 /** Whether systemd has none of `names` loaded (each not-found: it forgot them); a manager it cannot ask has not. */
 export async function unitsForgotten(host: Host, names: readonly string[]): Promise<boolean> {
-  const states = await unitStates(host, names).catch(() => null);
-  return states !== null && states.every((s) => s.loadState === "not-found");
+  const loadStates = (await busLoadStates(host, names).catch(() => null)) ?? (await unitStates(host, names).catch(() => null))?.map((s) => s.loadState);
+  return loadStates !== undefined && loadStates.every((s) => s === "not-found");
 }
 
 export const isActive = (s: UnitState) => s.activeState === "active" || s.activeState === "reloading";
