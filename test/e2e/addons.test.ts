@@ -282,7 +282,7 @@ describe("add-ons", () => {
     expect(e2e.sb.systemctl("stop", "bypass4netnsd.service").code).toBe(0);
     const r = cli(["uninstall", "--yes"]);
     expect(r.code).toBe(0);
-    const containerdAt = r.stdout.indexOf("Stop and disable containerd.service");
+    const containerdAt = r.stdout.indexOf("[INFO] Stop containerd.service");
     expect(containerdAt).toBeGreaterThan(0);
     for (const unit of ["buildkit.service", "default-buildkit.service", "containerd-fuse-overlayfs.service", "bypass4netnsd.service"]) {
       const at = r.stdout.indexOf(`Stop and disable ${unit}`);

@@ -25,6 +25,9 @@ describe("step labels", () => {
       [{ kind: "wait", what: "the containerd API", timeoutMs: 1000, ready: async () => true }, "Wait for the containerd API"],
       [{ kind: "remove", path: `${HOME}/.local/share/x`, recursive: true }, "Remove ~/.local/share/x and everything in it"],
       [{ kind: "mkdir", path: "/run/user/1000/x" }, "Create the directory /run/user/1000/x"],
+      [{ kind: "link", path: `${HOME}/.config/systemd/user/default.target.wants/containerd.service`, target: `${HOME}/.config/systemd/user/containerd.service`, enables: "containerd.service" }, "Enable containerd.service"],
+      [{ kind: "link", path: `${HOME}/a`, target: "/b" }, "Link ~/a to /b"],
+      [{ kind: "remove", path: `${HOME}/.config/systemd/user/default.target.wants/containerd.service`, disables: "containerd.service" }, "Disable containerd.service"],
       [{ kind: "run", argv: [`${HOME}/bin/tool`, "a b"] }, "Run ~/bin/tool 'a b'"],
     ];
     for (const [step, label] of cases) expect(stepLabel(step, HOME)).toBe(label);
