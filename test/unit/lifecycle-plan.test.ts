@@ -33,7 +33,7 @@ describe("install plan", () => {
     const r = await applyPlan(host, plan.steps);
     expect(r.changed).toBe(true);
     // enabled by the link `systemctl enable` would make, without running it
-    expect(f.verbs).toEqual(["start containerd.service"]);
+    expect(f.verbs).toEqual(["start --no-block containerd.service"]);
     expect(await host.readlink(WANTS_LINK)).toBe(UNIT);
     expect(r.steps.find((o) => o.kind === "link")).toMatchObject({ description: "Enable containerd.service", result: `Created ${WANTS_LINK} → ${UNIT}` });
     expect(await host.readText("/home/alice/.local/bin/containerd-rootless-systemd")).toBe("BINARY");
@@ -85,7 +85,7 @@ describe("install plan", () => {
     expect(await host.exists("/home/alice/.local")).toBe(false);
     expect(await host.exists("/home/alice/.config")).toBe(false);
     // the start loaded the unit: once its file is gone, one reload makes systemd forget it
-    expect(f.verbs).toEqual(["start containerd.service", "stop containerd.service", "reset-failed containerd.service", "daemon-reload"]);
+    expect(f.verbs).toEqual(["start --no-block containerd.service", "stop containerd.service", "reset-failed containerd.service", "daemon-reload"]);
     expect(await host.stat(WANTS_LINK)).toBeNull(); // the link undone with the rest
   });
 

@@ -132,7 +132,8 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   let starting = false;
   if (!isActive(state!)) {
     if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT], why: "clear the earlier failure and its start limit" });
-    steps.push({ kind: "systemctl", args: ["start", CONTAINERD_UNIT], undo: ["stop", CONTAINERD_UNIT], ...(loadsFresh ? { loadsUnit: true } : {}), why: "runs containerd now" });
+    // only queued (--no-block: systemd forks the launcher on its own): whether it comes up is the wait's to see, failure included
+    steps.push({ kind: "systemctl", args: ["start", "--no-block", CONTAINERD_UNIT], undo: ["stop", CONTAINERD_UNIT], ...(loadsFresh ? { loadsUnit: true } : {}), why: "runs containerd now" });
     starting = true;
   } else if (unitChanged || binaryChanged) {
     // undone late: after the old unit file is back and systemd reloaded, run the old one again

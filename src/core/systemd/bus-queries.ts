@@ -1,8 +1,8 @@
 // The questions asked of the user manager most, answered over its socket (bus.ts) in the shapes
 // `systemctl --user show` and `show-environment` give them: a unit's state (the properties
 // UNIT_PROPERTIES names, from the Unit interface and its type's: Service, Socket, ...), whether
-// it is loaded at all, and the manager's environment; and the one request uninstall makes
-// (`stop --no-block`: queue a stop). Null or false: ask systemctl (units.ts, service-environment.ts do).
+// it is loaded at all, and the manager's environment; and the requests that only queue a job
+// (`start --no-block`, `stop --no-block`). Null or false: ask systemctl (units.ts, service-environment.ts do).
 import type { Host } from "../os/host.ts";
 import { busCalls, getProperty, unitObjectPath } from "./bus.ts";
 import type { UnitState } from "./units.ts";
@@ -87,8 +87,9 @@ export async function busLoadStates(host: Host, names: readonly string[]): Promi
   return answers.map((a) => (a.ok ? str(a.body[0]) : ""));
 }
 
-/** `systemctl --user stop --no-block UNITS`: each stop queued (Manager.StopUnit, mode replace); false when it could not be done this way. */
-export async function busQueueStops(host: Host, names: readonly string[]): Promise<boolean> {
-  const answers = await busCalls(host, names.map((n) => ({ path: "/org/freedesktop/systemd1", iface: "org.freedesktop.systemd1.Manager", member: "StopUnit", args: [n, "replace"] })));
+/** `systemctl --user start|stop --no-block UNITS`: each job queued (Manager.StartUnit/StopUnit, mode replace); false when it could not be done this way. */
+export async function busQueueJobs(host: Host, verb: "start" | "stop", names: readonly string[]): Promise<boolean> {
+  const member = verb === "start" ? "StartUnit" : "StopUnit";
+  const answers = await busCalls(host, names.map((n) => ({ path: "/org/freedesktop/systemd1", iface: "org.freedesktop.systemd1.Manager", member, args: [n, "replace"] })));
   return answers !== null && answers.every((a) => a.ok);
 }

@@ -1,7 +1,7 @@
 // systemd user units: a generic unit model rendered to text (containerd and every add-on
 // unit use it), `systemctl --user` and its `show` properties, and diagnostics for a unit
 // that did not start (`systemctl --user status` and the journal tail, which may be empty).
-import { busLoadStates, busQueueStops, busUnitStates } from "./bus-queries.ts";
+import { busLoadStates, busQueueJobs, busUnitStates } from "./bus-queries.ts";
 import type { Host, RunResult } from "../os/host.ts";
 import { BINARY_NAME } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
@@ -124,9 +124,9 @@ export function containerdUnit(o: ContainerdUnitOptions): UnitModel {
  * for RootlessKit's hang on a stop during its start (stop-watch.ts).
  */
 export async function systemctl(host: Host, args: string[], timeoutMs = 60_000): Promise<RunResult> {
-  // a stop only queued is asked on the manager's socket (no process); systemctl when that cannot be done
-  const queuedStops = args[0] === "stop" && args.includes("--no-block") ? args.slice(1).filter((a) => !a.startsWith("-")) : [];
-  if (queuedStops.length && (await busQueueStops(host, queuedStops).catch(() => false))) return { code: 0, stdout: "", stderr: "" };
+  // a start or stop only queued is asked on the manager's socket (no process); systemctl when that cannot be done
+  const queued = (args[0] === "start" || args[0] === "stop") && args.includes("--no-block") ? args.slice(1).filter((a) => !a.startsWith("-")) : [];
+  if (queued.length && (await busQueueJobs(host, args[0] as "start" | "stop", queued).catch(() => false))) return { code: 0, stdout: "", stderr: "" };
   if (args[0] === "restart") {
     const units = args.slice(1).filter((a) => !a.startsWith("-"));
     if (units.length) await host.run(["systemctl", "--user", "reset-failed", ...units], { timeoutMs });
