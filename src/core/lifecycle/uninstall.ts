@@ -81,7 +81,7 @@ function stopWait(state: UnitState): WaitStep {
 
 export async function planUninstall(host: Host, paths: Paths, opts: { purge?: boolean; /** asked before the run lock was taken (when it was free) */ states?: Promise<UnitState[]> }): Promise<{ steps: Step[]; installed: boolean; foreign: boolean; emptyDirs: string[] }> {
   const unitFile = unitPath(paths, CONTAINERD_UNIT);
-  // everything the plan reads, at once: the one systemctl call overlaps the file reads
+  // everything the plan reads, at once: the one question to systemd overlaps the file reads
   const [text, [state], addonIds, where, completion, dropIns] = await Promise.all([
     host.readText(unitFile),
     opts.states ?? unitStates(host, [CONTAINERD_UNIT]),

@@ -176,8 +176,8 @@ export class HostStreams extends HostFiles {
    * The second half of copyFileAtomic: the staged copy (beside `to` or in a directory above it)
    * renamed over `to`. Resolves once renamed, with `durable`: the copy's bytes and both
    * directories on disk. Waiting for that can come later (a plan waits before its run ends and
-   * meanwhile starts the program it placed): whoever crashes in between is rolled back by the
-   * journal, which holds the copy's undo from before the rename.
+   * meanwhile starts the program it placed): a run that crashes in between is rolled back by
+   * its journal, which holds the copy's undo from before the rename.
    */
   async commitCopy(staged: string, to: string): Promise<{ durable: Promise<void> }> {
     const from = dirname(staged);

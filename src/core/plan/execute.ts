@@ -112,8 +112,10 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
     try {
       switch (step.kind) {
         case "write":
+          ({ changed, description } = await applyWrite(host, step, (...list) => willChange(index, ...list)));
+          break;
         case "link":
-          ({ changed, description } = await (step.kind === "write" ? applyWrite : applyLink)(host, step as never, (...list) => willChange(index, ...list)));
+          ({ changed, description } = await applyLink(host, step, (...list) => willChange(index, ...list)));
           break;
         case "copy": {
           const exists = await host.exists(step.path);

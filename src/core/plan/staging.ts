@@ -2,7 +2,7 @@
 // its fsync are most of what install adds to containerd's own start-up) while its checks run;
 // the plan's copy step then only renames the staged file into place (execute.ts). The staged
 // file is the same durable copy the step would make (host.stageCopy: exclusive create, mode,
-// mtime, fsync), hidden beside its target (or in the nearest existing directory above it, while
+// mtime, its fsync under way, awaited before the run ends), hidden beside its target (or in the nearest existing directory above it, while
 // the target's directory is still to be made). Staged only into a directory that exists: nothing
 // but the hidden file is created before the run holds its lock and journals what it changes. A staged copy the plan
 // did not use (the checks failed, nothing to copy, cancelled) is removed by discardStaged.
