@@ -1,7 +1,8 @@
-// `install`: the seed's order. Checks (fatal findings stop it; --force only downgrades a
-// failed RootlessKit smoke test), then the plan: copy the binary, write containerd.service,
-// daemon-reload, start, wait until the containerd API answers, enable; then the seed's
-// closing lines. A failure shows why (systemctl status, journal, the launcher's stderr),
+// `install`: the seed's steps. Checks (fatal findings stop it; --force only downgrades a
+// failed RootlessKit smoke test), then the plan (install-plan.ts): copy the binary, write
+// containerd.service, daemon-reload only for a unit systemd had loaded, start, enable and the
+// shell completions while containerd starts, wait until the containerd API answers; then the
+// seed's closing lines. A failure shows why (systemctl status, journal, the launcher's stderr),
 // rolls back what this run changed and exits 1. Nothing to change: says so, changed=false.
 import { refuseBrokenDropIns } from "../systemd/dropin-syntax.ts";
 import { managerGone } from "../systemd/units.ts";

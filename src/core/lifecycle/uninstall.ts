@@ -1,5 +1,6 @@
 // `uninstall [--purge]`: stop, disable and remove the units and drop-ins this tool created
-// (files carrying its marker, nothing else), daemon-reload, remove the binary copy it made.
+// (files carrying its marker, nothing else) and the binary copy it made; daemon-reload only when
+// systemd still holds the removed unit.
 // Images, containers and config stay unless --purge, which removes the data from inside the
 // user namespace (it is owned by sub-UIDs) and the config. Says what was kept and how to purge.
 import { join } from "node:path";
