@@ -14,10 +14,10 @@ import { CONTAINERD_UNIT } from "../os/paths.ts";
 import { runChecks, type CheckResult } from "../checks/index.ts";
 import { acquireRunLock } from "../plan/recover.ts";
 import { lockMark } from "../os/lock.ts";
-import { planInstall, readInstallFacts, stageLauncherCopy, type InstallFacts } from "./install-plan.ts";
+import { planInstall, readInstallFacts, stageLauncherCopy, type InstallPlan } from "./install-plan.ts";
 import { discardStaged, removeAbandonedCopies } from "../plan/staging.ts";
 import { installedAsPlanned } from "./unchanged.ts";
-import { previewPlan, renderPreviews } from "../plan/render.ts";
+import { previewPlan, renderPreviews, type StepPreview } from "../plan/render.ts";
 import { changeParts, summaryLine } from "./summary.ts";
 import { ApplyError } from "../plan/execute.ts";
 import type { StepOutcome } from "../plan/steps.ts";
@@ -66,11 +66,13 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
     ctx.reporter.info(`${CONTAINERD_UNIT} is installed, enabled and running; nothing changed.`);
     return { command: "install", ok: true, changed: false, dryRun: false, unit: same.unitFile, execStart: same.execStart, steps: [], findings: [] };
   }
-  // systemd's answers the plan needs are read while the checks run (again if another run held the lock since: `mark`)
+  // the plan (and systemd's answers it needs) is made while the checks run; made again if another run held the lock since: `mark`
   const mark = await lockMark(ctx.host, ctx.paths);
   // one show-environment for both: the checks' session probe and the plan's state dir
   const showEnvironment = runShowEnvironment(ctx.host);
-  const early = readInstallFacts(ctx.host, ctx.paths, showEnvironment).catch(() => undefined);
+  const early = readInstallFacts(ctx.host, ctx.paths, showEnvironment)
+    .then((facts) => planWithPreviews(ctx, { readyTimeoutMs: opts.readyTimeoutMs, facts }))
+    .catch(() => undefined); // a plan that fails (a symlink where the unit goes) is made again under the lock, which says why
   // the binary's copy (115 MB, written to disk) runs beside the checks instead of after them
   if (!opts.dryRun) await stageLauncherCopy(ctx.host, ctx.paths).catch(() => {});
   try {
@@ -80,7 +82,13 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
   }
 }
 
-async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Promise<InstallFacts | undefined>, mark: string, showEnvironment: Promise<RunResult>): Promise<InstallResult> {
+/** The plan and its previews (what each step would change). */
+async function planWithPreviews(ctx: RunContext, opts: Parameters<typeof planInstall>[2]): Promise<{ plan: InstallPlan; previews: StepPreview[] }> {
+  const plan = await planInstall(ctx.host, ctx.paths, opts);
+  return { plan, previews: await previewPlan(ctx.host, plan.steps) };
+}
+
+async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Promise<{ plan: InstallPlan; previews: StepPreview[] } | undefined>, mark: string, showEnvironment: Promise<RunResult>): Promise<InstallResult> {
   const { host, paths, reporter } = ctx;
   // the checks only read (and run RootlessKit in a throwaway namespace): they need no lock
   const checks: CheckResult = await runChecks(host, paths, { smokeTest: !opts.skipSmokeTest, showEnvironment });
@@ -110,9 +118,8 @@ async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Pro
   // staged copies of the binary a killed run left beside it go, now that this run holds the lock (beside the planning)
   const abandoned = lock ? removeAbandonedCopies(host, paths.installedBinary) : Promise.resolve([]);
   try {
-    const plan = await planInstall(host, paths, { readyTimeoutMs: opts.readyTimeoutMs, facts: lock?.othersSince === false ? await early : undefined });
+    const { plan, previews } = (lock?.othersSince === false ? await early : undefined) ?? (await planWithPreviews(ctx, { readyTimeoutMs: opts.readyTimeoutMs }));
     for (const file of await abandoned) reporter.info(`Removed ${file}, a partial copy of the binary left by a run that was killed`);
-    const previews = await previewPlan(host, plan.steps);
     if (plan.replacesForeignUnit) reporter.warn(`${plan.unitFile} was not created by this tool; it is replaced (the diff shows how) and kept as ${plan.replacesForeignUnit}`);
     const base = { command: "install" as const, ok: true, changed: false, dryRun: false, unit: plan.unitFile, execStart: plan.execStart, steps: [] as InstallResult["steps"], findings };
     if (opts.dryRun) {
