@@ -100,6 +100,8 @@ export class TestHost extends Host {
   }
 
   async cleanup(): Promise<void> {
+    // a run a test "killed" mid-plan may still hold a copy it was staging: let go of it as a dead process would
+    await this.releaseAllStaged();
     await rm(this.root, { recursive: true, force: true });
   }
 }

@@ -186,3 +186,29 @@ test("the placed copy's fsync runs on while the plan goes on; the run waits for 
   expect(await host.exists(unit)).toBe(false);
   expect(err.rolledBack).toContain("systemctl --user stop x.service");
 });
+
+test("nothing staged, the same file system: the step links the download at once, and a real copy replaces the link once the run's steps are done; a failure drops that copy, the undo removes the link, the download is untouched", async () => {
+  await setup();
+  const inode = async (p: string) => (await stat(host.path(p))).ino;
+  let seenDuringRun = 0;
+  host.commands.probe = async () => ((seenDuringRun = await inode(COPY)), ok());
+  const plan: Step[] = [copyStep, { kind: "run", argv: ["probe"] }];
+  const result = await applyPlan(host, plan);
+  expect(result.steps[0]!.result).toBe(`Created ${COPY}`);
+  expect(seenDuringRun).toBe(await inode(BIN)); // linked while the next steps ran
+  const [src, dst] = await Promise.all([stat(host.path(BIN)), stat(host.path(COPY))]);
+  expect(dst.ino).not.toBe(src.ino); // a copy of its own by the end
+  expect(src.nlink).toBe(1);
+  expect(dst.mode & 0o7777).toBe(0o755);
+  expect(Math.trunc(dst.mtimeMs)).toBe(Math.trunc(src.mtimeMs));
+  expect(await host.readText(COPY)).toBe("BINARY-v2");
+  expect(await stagedFiles()).toEqual([]);
+
+  await host.remove(COPY);
+  const err = (await applyPlan(host, [copyStep, { kind: "run", argv: ["false-program"] }]).catch((e) => e)) as ApplyError;
+  expect(err).toBeInstanceOf(ApplyError);
+  expect(await host.exists(COPY)).toBe(false);
+  expect(await host.readText(BIN)).toBe("BINARY-v2");
+  expect((await stat(host.path(BIN))).nlink).toBe(1);
+  expect(await stagedFiles()).toEqual([]);
+});

@@ -39,6 +39,8 @@ export interface FileStat {
   isFile: boolean;
   isDirectory: boolean;
   isSymlink: boolean;
+  /** the device (file system) it is on */
+  dev: number;
 }
 
 /** A failure to read or write a file that is not "it does not exist". */
@@ -88,6 +90,7 @@ export class HostFiles {
         isFile: s.isFile(),
         isDirectory: s.isDirectory(),
         isSymlink: s.isSymbolicLink(),
+        dev: s.dev,
       };
     } catch (e) {
       if (errCode(e) === "ENOENT" || errCode(e) === "ENOTDIR") return null;

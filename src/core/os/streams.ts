@@ -114,6 +114,15 @@ export class HostStreams extends HostFiles {
     }
   }
 
+  /** A hard link `to` of `from` (fails when `to` exists, across file systems, or on a file this user may not link). */
+  async linkFile(from: string, to: string): Promise<void> {
+    try {
+      await fs.link(this.path(from), this.path(to));
+    } catch (e) {
+      throw new HostError(`cannot link ${to} to ${from}: ${(e as Error).message}`, to, errCode(e));
+    }
+  }
+
   /** Copies a file durably (the binary itself), as writeFileAtomic: stageCopy, then commitCopy, then on disk. */
   async copyFileAtomic(from: string, to: string, mode = 0o755): Promise<void> {
     await (await this.commitCopy(await this.stageCopy(from, to, mode), to)).durable;
@@ -161,6 +170,11 @@ export class HostStreams extends HostFiles {
     const h = this.stagedHeld.get(staged);
     this.stagedHeld.delete(staged);
     await h?.close().catch(() => {});
+  }
+
+  /** Lets go of every staged copy this process still holds, as its end would (a killed run's copies stay, found by the next run). */
+  async releaseAllStaged(): Promise<void> {
+    await Promise.all([...this.stagedHeld.keys()].map((staged) => this.releaseStaged(staged)));
   }
 
   /** A staged copy not used: removed, then let go. */

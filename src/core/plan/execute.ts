@@ -89,11 +89,16 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
    * Work a step leaves running once its journal write is done (a placed copy's fsync; the unlink of a file an identical one can
    * restore, 20 ms for the binary, beside which later small fsyncs barely wait), joined before the run ends or rolls back.
    */
-  const background: { index: number; step: Step; done: Promise<string | null> }[] = [];
-  const joinBackground = () => Promise.all(background.splice(0).map(async (b) => ({ ...b, error: await b.done })));
+  const background: { index: number; step: Step; done: Promise<string | null>; finish?: (keep: boolean) => Promise<void> }[] = [];
+  // `keep`: the run's steps are done (a copy linked for the while is replaced by its real copy); else it fails (dropped)
+  const joinBackground = (keep = true) =>
+    Promise.all(background.splice(0).map(async (b) => {
+      const error = await b.done;
+      return { ...b, error: b.finish ? await b.finish(keep && error === null).then(() => error, (e: Error) => error ?? e.message) : error };
+    }));
 
   const fail = async (index: number, step: Step, reason: string, output?: string, cancelled?: boolean, afterLast?: boolean): Promise<never> => {
-    await joinBackground(); // its undo needs it finished
+    await joinBackground(false); // its undo needs it finished
     const failure: StepFailure = { step, index, description: stepLabel(step, host.env.HOME), reason, output, ...(cancelled ? { cancelled } : {}), ...(afterLast ? { afterLast } : {}) };
     const diagnostics = await opts.beforeRollback?.(failure).catch((e) => `(could not collect diagnostics: ${(e as Error).message})`);
     const rolledBack = await rollback(host, undos, reloaded, (description) => opts.onEvent?.({ type: "rollback", description }));
@@ -134,8 +139,8 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
           if (exists) await host.rename(step.path, backup);
           try {
             // on disk before the run ends; meanwhile the plan goes on (the binary's fsync overlaps containerd's start)
-            const written = (await placeCopy(host, step.from, step.path, step.mode ?? 0o755)).durable.then(() => null, (e: Error) => e.message);
-            background.push({ index, step, done: written });
+            const placed = await placeCopy(host, step.from, step.path, step.mode ?? 0o755);
+            background.push({ index, step, done: placed.durable.then(() => null, (e: Error) => e.message), finish: placed.finish });
           } catch (e) {
             if (exists) await host.rename(backup, step.path);
             throw e;

@@ -10,6 +10,7 @@ import { acquireLock, type Lock, type LockOptions } from "../os/lock.ts";
 import { irreversible, journalPath, readJournal, type JournalDoc } from "./journal.ts";
 import { rollback, type Undo } from "./undo.ts";
 import { applyPlan } from "./execute.ts";
+import { removeAbandonedCopies } from "./staging.ts";
 
 export interface RecoveryLog {
   warn(text: string): void;
@@ -60,6 +61,8 @@ export async function recoverInterrupted(host: Host, paths: Paths, log: Recovery
     const reload = doc.steps.some((s, i) => i <= started && s.step.kind === "systemctl");
     actions = await rollback(host, undos, reload, (d) => log.warn(`Undoing: ${d}`));
   }
+  // the copy a killed copy step was writing beside its target (no live run holds it any more)
+  for (const { step } of doc.steps) if (step.kind === "copy") await removeAbandonedCopies(host, step.path);
   await host.remove(path);
   log.info(`Recovered from the interrupted \`${doc.command}\` (${forward ? "finished" : "rolled back"}); continuing.`);
   return { command: doc.command, pid: doc.pid, how: forward ? "finished" : "rolled back", actions };

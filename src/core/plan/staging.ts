@@ -87,11 +87,26 @@ export async function removeAbandonedCopies(host: Host, to: string): Promise<str
   return host.removeAbandonedStaged(to, stageDirs(to)).catch(() => []);
 }
 
+/** What the copy step placed: `durable` ends once its bytes are on disk; `finish`, when given, is called once the run's steps are done (keep) or it fails (drop). */
+export interface PlacedCopy {
+  durable: Promise<void>;
+  finish?: (keep: boolean) => Promise<void>;
+}
+
+/** Whether `to` can be a hard link of `from` for a while: the same file system, and `from` this user's own (fs.protected_hardlinks). */
+export async function linkable(host: Host, from: string, to: string): Promise<boolean> {
+  const dir = (await Promise.all(stageDirs(to).map((d) => host.stat(d).catch(() => null)))).find((st) => st?.isDirectory);
+  const src = await host.stat(from).catch(() => null);
+  return Boolean(src && dir && src.isFile && src.dev === dir.dev && src.uid === host.uid);
+}
+
 /**
- * The copy step's copy: the one staged ahead of time renamed into place, else a durable copy now.
- * `durable`: the placed copy is on disk (at once for a copy made here; the plan waits for it before its run ends).
+ * The copy step's copy: the one staged ahead of time renamed into place; else, on the same file
+ * system, a hard link of `from` at once and a real copy staged meanwhile, renamed over it when the
+ * run's steps are done (not before: the launcher resolves its own path while it starts, and a file
+ * renamed over it then leaves it a deleted one to run, seen here); else a durable copy now.
  */
-export async function placeCopy(host: Host, from: string, to: string, mode: number): Promise<{ durable: Promise<void> }> {
+export async function placeCopy(host: Host, from: string, to: string, mode: number): Promise<PlacedCopy> {
   const staged = await takeStaged(host, from, to, mode);
   // still the source's copy (same size and mtime: the download was not replaced meanwhile), then renamed over `to`
   // staged above `to`: its directories (journaled by the step) are made as the copy would make them
@@ -99,6 +114,18 @@ export async function placeCopy(host: Host, from: string, to: string, mode: numb
   const placed = ready ? await host.commitCopy(staged, to).catch(() => null) : null;
   if (placed) return placed;
   if (staged) await host.dropStaged(staged).catch(() => {});
+  if (await host.mkdirp(dirname(to), 0o755).then(() => host.linkFile(from, to)).then(() => true, () => false)) {
+    const copy = host.stageCopy(from, to, mode);
+    copy.catch(() => {});
+    return {
+      durable: copy.then(() => {}),
+      finish: async (keep) => {
+        const file = await copy.catch(() => null);
+        if (keep && file) return (await host.commitCopy(file, to)).durable;
+        if (file) await host.dropStaged(file).catch(() => {});
+      },
+    };
+  }
   await host.copyFileAtomic(from, to, mode);
   return { durable: Promise.resolve() };
 }
