@@ -19,7 +19,7 @@ import { Journal, defaultJournalPath, irreversible } from "./journal.ts";
 import { bringsUp, rollback, type Undo } from "./undo.ts";
 import { stepFinished } from "./test-hooks.ts";
 import { placeCopy } from "./staging.ts";
-import { applyLink, applyWrite, dirUndo, missingDirs } from "./file-steps.ts";
+import { applyLink, applyWrite, dirUndo, missingDirs, modeOf } from "./file-steps.ts";
 
 export { removeEmptyDirs } from "./undo.ts";
 
@@ -70,7 +70,6 @@ export class ApplyError extends UserError {
 
 /** Where a replaced or removed file waits until the run ends (restored on rollback, else deleted): beside it, hidden. */
 const rollbackPath = (path: string) => join(dirname(path), `.${basename(path)}.crs-rollback`);
-const modeOf = (m: number) => m & 0o7777;
 
 export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyOptions = {}): Promise<ApplyResult> {
   await preflightSpace(host, steps);

@@ -17,7 +17,8 @@ export interface FileStepResult {
   description: string;
 }
 
-const modeOf = (m: number) => m & 0o7777;
+/** A mode's permission bits (what a restore puts back). */
+export const modeOf = (m: number) => m & 0o7777;
 
 /** The directories above `path` that do not exist yet, deepest first. */
 export async function missingDirs(host: Host, path: string): Promise<string[]> {

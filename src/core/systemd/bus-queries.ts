@@ -8,9 +8,6 @@ import { busCalls, getProperty, unitObjectPath } from "./bus.ts";
 import type { UnitState } from "./units.ts";
 
 const UNIT = "org.freedesktop.systemd1.Unit";
-/** the interface of each unit type with properties of its own (MainPID, Result, ControlGroup, ...), as systemctl show merges them */
-const TYPE_INTERFACES: Record<string, string> = { service: "Service", socket: "Socket", mount: "Mount", swap: "Swap", timer: "Timer", path: "Path", scope: "Scope", slice: "Slice", automount: "Automount" };
-const typeInterface = (name: string) => TYPE_INTERFACES[name.slice(name.lastIndexOf(".") + 1)];
 
 /** A realtime timestamp (µs) as systemctl prints one: "Mon 2026-11-30 03:02:45 UTC" (local time). */
 export function formatTimestamp(us: number): string {
@@ -25,11 +22,21 @@ export function formatTimestamp(us: number): string {
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 
-/** The properties asked, per interface: those UNIT_PROPERTIES names (the type's interface holds the rest). */
+/** The properties asked: those UNIT_PROPERTIES names on the Unit interface, the rest on the unit type's own. */
 const UNIT_PROPS = ["Id", "LoadState", "ActiveState", "SubState", "ActiveEnterTimestamp", "UnitFileState", "FragmentPath", "NeedDaemonReload", "StartLimitBurst"];
-const TYPE_PROPS = ["MainPID", "NRestarts", "Result", "Restart", "ControlGroup"];
-/** which of TYPE_PROPS each type's interface has (a Get of one it lacks is an error) */
-const TYPE_HAS: Record<string, string[]> = { Service: TYPE_PROPS, Socket: ["Result", "ControlGroup"], Mount: ["Result", "ControlGroup"], Swap: ["Result", "ControlGroup"], Scope: ["Result", "ControlGroup"], Slice: ["ControlGroup"], Timer: ["Result"], Path: ["Result"], Automount: ["Result"] };
+const RESULT_CGROUP = ["Result", "ControlGroup"];
+/** per unit type (its name's suffix): its interface and which of the rest it has (a Get of one it lacks is an error), as systemctl show merges them */
+const TYPE_PROPS: Record<string, [string, string[]]> = {
+  service: ["Service", ["MainPID", "NRestarts", "Result", "Restart", "ControlGroup"]],
+  socket: ["Socket", RESULT_CGROUP],
+  mount: ["Mount", RESULT_CGROUP],
+  swap: ["Swap", RESULT_CGROUP],
+  scope: ["Scope", RESULT_CGROUP],
+  slice: ["Slice", ["ControlGroup"]],
+  timer: ["Timer", ["Result"]],
+  path: ["Path", ["Result"]],
+  automount: ["Automount", ["Result"]],
+};
 
 /**
  * The state of each unit, or null when the manager could not be asked this way. One Get per
@@ -37,8 +44,8 @@ const TYPE_HAS: Record<string, string[]> = { Service: TYPE_PROPS, Socket: ["Resu
  */
 export async function busUnitStates(host: Host, names: readonly string[]): Promise<UnitState[] | null> {
   const asked = names.map((n) => {
-    const type = typeInterface(n);
-    return [...UNIT_PROPS.map((p) => [UNIT, p] as const), ...(type ? TYPE_HAS[type]!.map((p) => [`org.freedesktop.systemd1.${type}`, p] as const) : [])];
+    const [type, props] = TYPE_PROPS[n.slice(n.lastIndexOf(".") + 1)] ?? ["", []];
+    return [...UNIT_PROPS.map((p) => [UNIT, p] as const), ...props.map((p) => [`org.freedesktop.systemd1.${type}`, p] as const)];
   });
   const answers = await busCalls(host, names.flatMap((n, i) => asked[i]!.map(([iface, p]) => getProperty(unitObjectPath(n), iface, p))));
   if (!answers || answers.some((a) => !a.ok)) return null;

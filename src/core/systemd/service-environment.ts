@@ -6,7 +6,6 @@
 // the readiness wait, status, nsenter, the add-ons, diagnostics and `configure` all ask here.
 import type { Host, RunResult } from "../os/host.ts";
 import { CONTAINERD_UNIT, unitPath, type Paths } from "../os/paths.ts";
-import { systemctl } from "./units.ts";
 import { busManagerEnvironment } from "./bus-queries.ts";
 import { isEnvName } from "./syntax.ts";
 import { environmentDirectives, readDropIns, unitSpecifiers, type DropInFile } from "../rootlesskit/dropin.ts";
@@ -43,7 +42,7 @@ export async function managerEnvironment(host: Host, run: Promise<RunResult> = r
 export async function runShowEnvironment(host: Host, systemctlPath = "systemctl"): Promise<RunResult> {
   const env = await busManagerEnvironment(host).catch(() => null);
   if (env) return { code: 0, stdout: env.map((e) => `${e}\n`).join(""), stderr: "" };
-  return systemctlPath === "systemctl" ? systemctl(host, ["show-environment"], 10_000) : host.run([systemctlPath, "--user", "show-environment"], { timeoutMs: 10_000 });
+  return host.run([systemctlPath, "--user", "show-environment"], { timeoutMs: 10_000 });
 }
 
 /** The lines `systemctl --user show-environment` prints, as a map. */

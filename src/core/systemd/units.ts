@@ -192,11 +192,13 @@ export function parseShow(text: string, names: readonly string[]): UnitState[] {
   });
 }
 
-/** The state of several units in one `systemctl --user show` call. Throws when the manager is unreachable. */
+/** The state of several units, asked on the manager's socket (no process), else by `systemctl --user show`. Throws when the manager is unreachable. */
 export async function unitStates(host: Host, names: readonly string[]): Promise<UnitState[]> {
-  // asked on the manager's socket (no process); systemctl when that cannot be done, which also words the error
-  const fromBus = await busUnitStates(host, names).catch(() => null);
-  if (fromBus) return fromBus;
+  return (await busUnitStates(host, names).catch(() => null)) ?? showUnitStates(host, names);
+}
+
+/** The state of several units in one `systemctl --user show` call, whose error words an unreachable manager. */
+async function showUnitStates(host: Host, names: readonly string[]): Promise<UnitState[]> {
   const r = await systemctl(host, ["show", ...UNIT_PROPERTIES.flatMap((p) => ["-p", p]), "--", ...names], 15_000);
   if (r.code !== 0) {
     throw new UserError(
@@ -209,7 +211,7 @@ export async function unitStates(host: Host, names: readonly string[]): Promise<
 
 /** Whether systemd has none of `names` loaded (each not-found: it forgot them); a manager it cannot ask has not. */
 export async function unitsForgotten(host: Host, names: readonly string[]): Promise<boolean> {
-  const loadStates = (await busLoadStates(host, names).catch(() => null)) ?? (await unitStates(host, names).catch(() => null))?.map((s) => s.loadState);
+  const loadStates = (await busLoadStates(host, names).catch(() => null)) ?? (await showUnitStates(host, names).catch(() => null))?.map((s) => s.loadState);
   return loadStates !== undefined && loadStates.every((s) => s === "not-found");
 }
 
