@@ -3,7 +3,7 @@
 // needs the test tools) and `npm start` as root (which runs the product in a sandbox).
 
 /** What rootless containerd needs on the machine, for the product in a sandbox. */
-export const RUNTIME_PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "uidmap", "runc", "fuse-overlayfs", "dbus-user-session", "procps", "util-linux"];
+export const RUNTIME_PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "uidmap", "runc", "fuse-overlayfs", "dbus-user-session", "procps", "util-linux", "iproute2"];
 /**
  * What the tests need besides: a busybox for a test image, tmux for the UI, python3 for the daemon
  * stand-ins, Go with containerd's Go sources to build the real proxy snapshotter offline, and
@@ -14,7 +14,7 @@ export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "py
  * And for the release tests: minisign (a throwaway signing key), qemu-user-static with
  * libc6-arm64-cross (the arm64 binary on x64), bash-completion (the completion test) and xz-utils.
  */
-TEST_PACKAGES.push("minisign", "qemu-user-static", "libc6-arm64-cross", "bash-completion", "xz-utils");
+TEST_PACKAGES.push("minisign", "qemu-user-static", "libc6-arm64-cross", "bash-completion", "xz-utils", "curl");
 
 /**
  * A fresh machine is often still running unattended-upgrades or cloud-init's apt when CI starts:
