@@ -6,6 +6,8 @@
 //
 //   bun scripts/other-debian.ts test [SUITE]   clone this repository into the root and run
 //                                              `npm ci && npm test -- SUITE` there (default: here)
+//   bun scripts/other-debian.ts run -- CMD...  clone as for test, then run CMD in the clone (e.g.
+//                                              sh -c 'npm ci && bun scripts/build.ts && npx bun test test/e2e/check.test.ts')
 //   bun scripts/other-debian.ts shell          a shell in the root
 //   bun scripts/other-debian.ts path           where the root is (built when missing)
 //
@@ -94,10 +96,10 @@ umount -l /.host
 mount --make-rshared /
 exec chroot . "$@"`;
 
-/** The environment inside: a clean one, with the host's proxy variables (a machine behind a proxy). */
+/** The environment inside: a clean one, with the host's proxy variables (a machine behind a proxy) and the e2e users' suffix. */
 function insideEnv(): string[] {
   const env = [`PATH=${PATH}`, "HOME=/root", "LANG=C.UTF-8", `TERM=${process.env.TERM ?? "dumb"}`, "DEBIAN_FRONTEND=noninteractive"];
-  for (const [k, v] of Object.entries(process.env)) if (/^(https?|no|all)_proxy$/i.test(k) && v) env.push(`${k}=${v}`);
+  for (const [k, v] of Object.entries(process.env)) if ((/^(https?|no|all)_proxy$/i.test(k) || k === "CRS_E2E_SUFFIX") && v) env.push(`${k}=${v}`);
   return env;
 }
 
@@ -156,7 +158,8 @@ export async function ensureRoot(release: string): Promise<string> {
  * tracked files included, through `git stash create`) and returns the path inside the root.
  */
 function cloneInto(root: string): string {
-  const inside = "/root/containerd-rootless-systemd";
+  // one clone per checkout, so that two checkouts (worktrees) can use the root at the same time
+  const inside = `/root/crs-${new Bun.CryptoHasher("sha256").update(REPO).digest("hex").slice(0, 8)}`;
   const dest = join(root, inside);
   rmSync(dest, { recursive: true, force: true });
   const head = Bun.spawnSync(["git", "stash", "create"], { cwd: REPO }).stdout.toString().trim() || "HEAD";
@@ -190,9 +193,14 @@ async function cli(argv: string[]): Promise<number> {
     console.log(`\n${passed} passed, ${failed} failed`);
     return code !== 0 || failed > 0 ? 1 : 0;
   }
+  if (verb === "run") {
+    const root = await ensureRoot(otherRelease());
+    const cmd = rest[0] === "--" ? rest.slice(1) : rest;
+    return runInside(root, ["sh", "-c", 'cd "$0" && exec "$@"', cloneInto(root), ...cmd]);
+  }
   if (verb === "shell") return runInside(await ensureRoot(otherRelease()), ["bash", "-l"]);
   if (verb === "path") return console.log(await ensureRoot(otherRelease())), 0;
-  console.error("usage: bun scripts/other-debian.ts test [SUITE] | shell | path");
+  console.error("usage: bun scripts/other-debian.ts test [SUITE] | run -- CMD... | shell | path");
   return 2;
 }
 
