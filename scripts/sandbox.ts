@@ -70,11 +70,7 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-/**
- * What the machine needs once, as root, for any sandbox: device modes, /run/systemd/system, and
- * /run/user as logind makes it (0755: a fresh /run, e.g. a tmpfs, has none, and a runtime
- * directory created with its parents would leave it 0700, closed to the users).
- */
+/** What the machine needs once, as root, for any sandbox: device modes, /run/systemd/system, /run/user 0755 as logind makes it. */
 export function prepareMachine(): void {
   for (const dev of ["/dev/net/tun", "/dev/fuse"]) if (existsSync(dev)) chmodSync(dev, 0o666);
   mkdirSync("/run/systemd/system", { recursive: true });
