@@ -74,8 +74,7 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
 export function prepareMachine(): void {
   for (const dev of ["/dev/net/tun", "/dev/fuse"]) if (existsSync(dev)) chmodSync(dev, 0o666);
   mkdirSync("/run/systemd/system", { recursive: true });
-  mkdirSync("/run/user", { recursive: true });
-  chmodSync("/run/user", 0o755);
+  mkdirSync("/run/user", { recursive: true, mode: 0o755 });
 }
 
 export class Sandbox {
