@@ -8,11 +8,11 @@
 // containerd; BuildKit (a foreign buildkit.service is replaced only with a backup), bypass4netns,
 // the refusals, and `uninstall` removing the add-ons before containerd.
 import { test, expect, describe } from "bun:test";
-import { chmodSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { createHash } from "node:crypto";
 import { waitFor, SANDBOX_PATH } from "../../scripts/sandbox.ts";
 import { useSandbox } from "../helpers/e2e.ts";
+import { snapshotTree } from "../helpers/tree-snapshot.ts";
 import { installSnapshotters } from "../helpers/snapshotter-e2e.ts";
 
 // comments, a blank line and CRLF line endings: all of it must survive install + uninstall
@@ -56,23 +56,8 @@ const cmdline = (pid: number | string) => readFileSync(`/proc/${pid}/cmdline`, "
 /** The user namespace rootless containerd runs in (RootlessKit's child). */
 const containerdNs = () => userNs(readFileSync(`${e2e.sb.runtimeDir}/containerd-rootless/child_pid`, "utf8").trim());
 
-/** Every file under the user's config and our state dir, with a hash of its bytes. */
-function snapshot(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      const st = statSync(p, { throwIfNoEntry: false });
-      if (!st) continue;
-      if (st.isDirectory()) walk(p);
-      else out[p] = st.isFile() ? createHash("sha256").update(readFileSync(p)).digest("hex") : "other";
-    }
-  };
-  walk(`${e2e.sb.home}/.config`);
-  walk(`${e2e.sb.home}/.local/share/containerd-rootless-systemd`);
-  return out;
-}
+/** Every file under the user's config and our state dir, with its mode and a hash of its bytes. */
+const snapshot = () => snapshotTree(`${e2e.sb.home}/.config`, `${e2e.sb.home}/.local/share/containerd-rootless-systemd`);
 
 function ctrPlugins(): string {
   const r = cli(["nsenter", "--", "ctr", "plugins", "ls"]);

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { waitFor } from "../../scripts/sandbox.ts";
 import { exeOf, sandboxUser, useSandbox } from "../helpers/e2e.ts";
 import { buildBusyboxImage } from "./oci-image.ts";
+import { snapshotTree } from "../helpers/tree-snapshot.ts";
 
 const USER = sandboxUser("crslc-e2e");
 let image: string;
@@ -39,10 +40,10 @@ function imageList(): string {
   return r.stdout;
 }
 
-/** Every path under ~/.config and ~/.local with its type and mode: what a failed run must leave as it found it. */
 /** Nobody holds the run lock (flock(1) can take it at once). */
 const lockIsFree = () => Bun.spawnSync(["flock", "-n", `${e2e.sb.runtimeDir}/containerd-rootless-systemd.lock`, "true"]).exitCode === 0;
-const homeTree = () => Bun.spawnSync(["find", ".config", ".local", "-printf", "%p %y %m\n"], { cwd: e2e.sb.home }).stdout.toString().split("\n").sort();
+/** Every path under ~/.config and ~/.local with its mode, size and a hash of its bytes: what a failed run must leave as it found it. */
+const homeTree = () => snapshotTree(`${e2e.sb.home}/.config`, `${e2e.sb.home}/.local`);
 
 /** The lines, each found after the previous one. */
 function expectInOrder(text: string, lines: string[]): void {

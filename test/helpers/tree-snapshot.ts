@@ -1,7 +1,11 @@
-// Every file, directory and link under some directories, with size, mode and link target:
-// compared before and after a failed command to prove that nothing changed.
-import { lstatSync, readdirSync, readlinkSync, existsSync } from "node:fs";
+// Every file, directory and link under some directories, with mode, size, the SHA-256 of each
+// file's bytes and each link's target: compared before and after a failed command to prove that
+// nothing changed. The content hash is the point: a rewrite of the same length (a flipped
+// byte, a setting changed from 1400 to 1500) leaves path, type, mode and size as they were.
+import { lstatSync, readdirSync, readlinkSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+
+const digest = (path: string) => new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex").slice(0, 16);
 
 export function snapshotTree(...dirs: string[]): string[] {
   const out: string[] = [];
@@ -9,7 +13,8 @@ export function snapshotTree(...dirs: string[]): string[] {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       const st = lstatSync(p);
-      out.push(`${p} ${st.mode.toString(8)} ${st.isFile() ? st.size : ""}${st.isSymbolicLink() ? ` -> ${readlinkSync(p)}` : ""}`);
+      const what = st.isFile() ? `${st.size} ${digest(p)}` : st.isSymbolicLink() ? `-> ${readlinkSync(p)}` : st.isDirectory() ? "dir" : "other";
+      out.push(`${p} ${st.mode.toString(8)} ${what}`);
       if (st.isDirectory()) walk(p);
     }
   };
