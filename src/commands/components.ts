@@ -10,8 +10,9 @@ export const usage = "status|install|upgrade|remove [OPTIONS]";
 export const examples = [
   "containerd-rootless-systemd components status",
   `containerd-rootless-systemd components install --yes                  # nerdctl-full ${DEFAULT_VERSION}, checked against the pinned SHA-256`,
-  "containerd-rootless-systemd components install --from ./nerdctl-full-2.2.2-linux-amd64.tar.gz --yes   # air-gapped",
-  "containerd-rootless-systemd components install --from https://mirror.example/nerdctl-full-2.2.2-linux-amd64.tar.gz --sha256 HEX --yes",
+  `containerd-rootless-systemd components install --from ./nerdctl-full-${DEFAULT_VERSION}-linux-amd64.tar.gz --yes   # air-gapped; checked against the pin`,
+  `containerd-rootless-systemd components install --from https://mirror.example/bundle.tar.gz --version ${DEFAULT_VERSION} --yes   # a mirror: still checked against the pin`,
+  "containerd-rootless-systemd components install --from https://mirror.example/nerdctl-full-2.4.0-linux-amd64.tar.gz --sha256 HEX --yes   # a version this binary has no pin for",
   "containerd-rootless-systemd components upgrade --version 2.3.0 --yes  # rolls back when the new version does not answer",
   "containerd-rootless-systemd components remove --yes",
 ];
@@ -25,7 +26,7 @@ export default defineCommand({
     ...outputArgs,
     version: { type: "string", description: `nerdctl-full version (default ${DEFAULT_VERSION})` },
     from: { type: "string", description: "A mirror URL or a local file instead of the GitHub release" },
-    sha256: { type: "string", description: "The tarball's expected SHA-256 (else the pinned value, else the release's SHA256SUMS)" },
+    sha256: { type: "string", description: "The tarball's expected SHA-256; overrides the value pinned for the version (by default a pinned version is checked against its pin, whatever its URL or file name; others against the release's SHA256SUMS)" },
     "insecure-http": { type: "boolean", description: "Allow a plain http:// URL (a mirror on your own network; the SHA-256 is still checked)" },
     "stall-timeout": { type: "string", description: "Give up on a download when no data arrives for this many seconds (default 30)" },
     retries: { type: "string", description: "Attempts after the first on network errors (default 3)" },

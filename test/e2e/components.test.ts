@@ -7,12 +7,14 @@
 // a truncated or stalled transfer, a wrong checksum, a `../` entry, an escaping symlink, a
 // setuid file) exits 1 and changes nothing under ~/.local and ~/.config.
 import { test, expect, describe, afterAll } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync, chownSync, rmSync, chmodSync, existsSync, readlinkSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, chownSync, rmSync, chmodSync, existsSync, readlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exeOf, useSandbox } from "../helpers/e2e.ts";
 import { spawnBundleServer } from "../helpers/bundle-server.ts";
-import { writeBundle, type Entry } from "../helpers/tarball.ts";
+import { snapshotTree } from "../helpers/tree-snapshot.ts";
+import { bundleEntries, makeTarGz, sha256, writeBundle, type Entry } from "../helpers/tarball.ts";
+import { DEFAULT_VERSION, PINNED, bundleArch } from "../../src/core/components/release.ts";
 import { buildProxySnapshotter } from "../helpers/proxy-snapshotter.ts";
 
 let dir: string;
@@ -35,6 +37,12 @@ const e2e = useSandbox("crscomp-e2e", {
     for (const v of ["1.0.0", "1.1.0"]) bundles[v] = writeBundle(join(dir, v), { version: v, snapshotter });
     bundles["1.2.0"] = writeBundle(join(dir, "1.2.0"), { version: "1.2.0", snapshotter, containerd: "#!/bin/sh\necho 'containerd: this build exits at once' >&2\nexit 3\n" });
     for (const [v, [entry]] of Object.entries(EVIL)) bundles[v] = writeBundle(join(dir, v), { version: v, tiny: true, extra: [entry] });
+    // a mirror's copy under a name of its own, with a SHA256SUMS that agrees (the mirror controls both)
+    const gz = makeTarGz(bundleEntries({ version: DEFAULT_VERSION, tiny: true }));
+    mkdirSync(join(dir, "mirror"));
+    writeFileSync(join(dir, "mirror/bundle.tar.gz"), gz);
+    writeFileSync(join(dir, "mirror/SHA256SUMS"), `${sha256(gz)}  bundle.tar.gz\n`);
+    bundles.mirror = { name: "bundle.tar.gz", sha256: sha256(gz) };
     server = await spawnBundleServer(dir);
   },
 });
@@ -45,7 +53,8 @@ afterAll(() => {
 const cli = e2e.cli;
 const url = (v: string, route = "files") => `${server.url}/${route}/${v}/${bundles[v]!.name}`;
 const componentsDir = () => `${e2e.sb.home}/.local/share/containerd-rootless-systemd/components`;
-const homeTree = (...dirs: string[]) => Bun.spawnSync(["find", ...(dirs.length ? dirs : [".config", ".local"]), "-printf", "%p %y %m %s\n"], { cwd: e2e.sb.home }).stdout.toString().split("\n").sort();
+/** Every path under `dirs` (default ~/.config and ~/.local) with mode, size and a hash of its bytes. */
+const homeTree = (...dirs: string[]) => snapshotTree(...(dirs.length ? dirs : [".config", ".local"]).map((d) => join(e2e.sb.home, d)));
 /** Executables of the service's processes (RootlessKit, containerd). */
 const serviceExes = () => e2e.sb.pids().map(exeOf).filter((x) => /\/(rootlesskit|containerd)$/.test(x));
 const serverVersion = () => cli("nsenter", "--", "ctr", "version");
@@ -72,10 +81,28 @@ describe("components", () => {
     }
   });
 
+  test("trust by identity: a pinned version from a mirror (any name, its SHA256SUMS agreeing) is checked against the pin; --sha256 overrides it, and the output says which trust was used", () => {
+    const before = homeTree();
+    const refused = cli("components", "install", "--from", url("mirror"), "--version", DEFAULT_VERSION, "--insecure-http", "--yes");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`checksum mismatch for ${url("mirror")}: expected ${PINNED[DEFAULT_VERSION]![bundleArch(process.arch)]} (the SHA-256 built into this binary for this version)`);
+    expect(refused.stderr).toContain("needs its own --sha256");
+    expect(homeTree()).toEqual(before);
+    const over = e2e.cliJson("components", "install", "--from", url("mirror"), "--version", DEFAULT_VERSION, "--sha256", bundles.mirror!.sha256, "--insecure-http", "--yes", "--json");
+    expect(over.code).toBe(0);
+    expect(over.doc.bundle).toMatchObject({ version: DEFAULT_VERSION, trust: "--sha256", sha256: bundles.mirror!.sha256 });
+    expect(cli("components", "remove", "--yes").code).toBe(0);
+    // a version with no pin: the release's own SHA256SUMS, named as the weaker trust it is
+    const unpinned = cli("components", "install", "--from", url("1.1.0"), "--insecure-http", "--yes");
+    expect(unpinned.code).toBe(0);
+    expect(unpinned.stdout).toContain(`SHA-256 ${bundles["1.1.0"]!.sha256} verified (SHA256SUMS: the release's own SHA256SUMS (proves only that the two files agree))`);
+    expect(cli("components", "remove", "--yes").code).toBe(0);
+  });
+
   test("components install --from URL --sha256: verified, unpacked and active", () => {
     const r = cli("components", "install", "--from", url("1.0.0"), "--sha256", bundles["1.0.0"]!.sha256, "--insecure-http", "--yes");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`SHA-256 ${bundles["1.0.0"]!.sha256} verified (--sha256)`);
+    expect(r.stdout).toContain(`SHA-256 ${bundles["1.0.0"]!.sha256} verified (--sha256: the SHA-256 you gave)`);
     expect(readlinkSync(`${componentsDir()}/current`)).toBe("1.0.0");
     const s = e2e.cliJson("components", "status", "--json");
     expect(s.doc.active).toBe("1.0.0");

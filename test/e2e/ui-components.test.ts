@@ -68,7 +68,7 @@ describe("interactive installer: containerd from the nerdctl-full bundle", () =>
     await t.waitFor("Requirements are satisfied.", 30_000);
     t.keys("Enter");
     // the size cannot be asked here: said so, and the screen did not wait for it
-    let s = await t.waitFor("( ) fetch nerdctl-full v2.2.2 (size unknown)", 20_000);
+    let s = await t.waitFor("( ) fetch nerdctl-full v2.3.5 (size unknown)", 20_000);
     expect(s).toContain("(•) use the distribution's");
     s = await pressThen(t, "c", /\(•\) fetch nerdctl-full v2\.2\.2/);
     s = await pressThen(t, "Enter", /nerdctl-full version \(--version\)/);

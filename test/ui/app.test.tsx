@@ -224,7 +224,7 @@ describe("app: other paths", () => {
       const a = app(engine);
       await toChoose(a);
       // the engine's wording: no size is pinned for the tarballs, and the server cannot be asked here
-      await a.waitFor("( ) fetch nerdctl-full v2.2.2 (size unknown)");
+      await a.waitFor("( ) fetch nerdctl-full v2.3.5 (size unknown)");
       expect(a.inst.lastFrame()).not.toContain("MB");
       await a.press("c", KEY.enter);
       // the bundle chosen: its version, source and checksum come first in the settings
@@ -233,9 +233,9 @@ describe("app: other paths", () => {
       await a.press(KEY.enter);
       const f = await a.waitFor("Enter apply");
       expect(plans).toEqual([{ addons: [], addonOptions: {}, settings: {}, components: true }]);
-      expect(f).toContain("Fetch nerdctl-full 2.2.2 (containerd next): 1 step.");
-      expect(f).toContain("Fetch, verify and activate nerdctl-full 2.2.2");
-      expect(f).toContain("https://github.com/containerd/nerdctl/releases/download/v2.2.2/nerdctl-full-2.2.2-linux-");
+      expect(f).toContain("Fetch nerdctl-full 2.3.5 (containerd next): 1 step.");
+      expect(f).toContain("Fetch, verify and activate nerdctl-full 2.3.5");
+      expect(f).toContain("https://github.com/containerd/nerdctl/releases/download/v2.3.5/nerdctl-full-2.3.5-linux-");
       expect(f).toContain("Then containerd: its plan is made once the bundle is active");
     } finally {
       await h.cleanup();

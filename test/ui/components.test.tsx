@@ -28,12 +28,12 @@ import type { PlanView } from "../../ui/engine/types.ts";
 afterEach(() => cleanup());
 
 const FETCH: PlanView = {
-  title: "Fetch nerdctl-full 2.2.2 (containerd next)",
+  title: "Fetch nerdctl-full 2.3.5 (containerd next)",
   steps: [{ kind: "systemctl", args: ["daemon-reload"] }],
-  items: [{ kind: "command", label: "Fetch, verify and activate nerdctl-full 2.2.2", effect: "create", diff: [] }],
+  items: [{ kind: "command", label: "Fetch, verify and activate nerdctl-full 2.3.5", effect: "create", diff: [] }],
   unchanged: false,
   notes: [],
-  components: { version: "2.2.2" },
+  components: { version: "2.3.5" },
 };
 
 /** The download row of a frame (the line with the rate), and how many cells of its bar are filled. */
@@ -142,21 +142,21 @@ describe("choose: the bundle's size", () => {
       return { status: redirect ? 302 : 200, location: redirect ? "https://objects.example/tarball" : null, contentLength: redirect ? null : 262_400_000, saveTo: async () => 0, cancel: () => {} };
     };
     const sized = await componentsOffer(host, paths, { size: true });
-    expect(sized.choices[1]!.label).toBe("fetch nerdctl-full v2.2.2 (262 MB)");
-    expect(asked[0]).toMatch(/^https:\/\/github\.com\/containerd\/nerdctl\/releases\/download\/v2\.2\.2\/nerdctl-full-2\.2\.2-linux-/);
+    expect(sized.choices[1]!.label).toBe("fetch nerdctl-full v2.3.5 (262 MB)");
+    expect(asked[0]).toMatch(/^https:\/\/github\.com\/containerd\/nerdctl\/releases\/download\/v2\.3\.5\/nerdctl-full-2\.3\.5-linux-/);
     expect(asked[1]).toBe("https://objects.example/tarball");
     // not asked: no size, and no request
     asked.length = 0;
-    expect((await componentsOffer(host, paths)).choices[1]!.label).toBe("fetch nerdctl-full v2.2.2");
+    expect((await componentsOffer(host, paths)).choices[1]!.label).toBe("fetch nerdctl-full v2.3.5");
     expect(asked).toEqual([]);
     // offline (the request fails) or silent (no answer within the limit): size unknown
     host.httpGet = async () => {
       throw new Error("getaddrinfo ENOTFOUND github.com");
     };
-    expect((await componentsOffer(host, paths, { size: true })).choices[1]!.label).toBe("fetch nerdctl-full v2.2.2 (size unknown)");
+    expect((await componentsOffer(host, paths, { size: true })).choices[1]!.label).toBe("fetch nerdctl-full v2.3.5 (size unknown)");
     host.httpGet = (_url, opts) => new Promise((_, reject) => opts?.signal?.addEventListener("abort", () => reject(new Error("aborted"))));
     const t0 = performance.now();
-    expect((await componentsOffer(host, paths, { size: true, sizeTimeoutMs: 200 })).choices[1]!.label).toBe("fetch nerdctl-full v2.2.2 (size unknown)");
+    expect((await componentsOffer(host, paths, { size: true, sizeTimeoutMs: 200 })).choices[1]!.label).toBe("fetch nerdctl-full v2.3.5 (size unknown)");
     expect(performance.now() - t0).toBeLessThan(2000);
   });
 
@@ -164,13 +164,13 @@ describe("choose: the bundle's size", () => {
     const engine = scriptedEngine();
     let answer: (v: typeof COMPONENTS) => void = () => {};
     const sized = new Promise<typeof COMPONENTS>((r) => (answer = r));
-    engine.components = (opts) => (opts?.size ? sized : Promise.resolve({ ...COMPONENTS, choices: [COMPONENTS.choices[0]!, { id: "bundle", label: "fetch nerdctl-full v2.2.2" }] }));
+    engine.components = (opts) => (opts?.size ? sized : Promise.resolve({ ...COMPONENTS, choices: [COMPONENTS.choices[0]!, { id: "bundle", label: "fetch nerdctl-full v2.3.5" }] }));
     let next = 0;
     const h = renderWith(<ChooseScreen initial={[]} onBack={() => {}} onNext={() => next++} />, engine);
-    await h.waitFor("( ) fetch nerdctl-full v2.2.2\n");
+    await h.waitFor("( ) fetch nerdctl-full v2.3.5\n");
     await h.waitFor("BuildKit");
-    answer({ ...COMPONENTS, choices: [COMPONENTS.choices[0]!, { id: "bundle", label: "fetch nerdctl-full v2.2.2 (size unknown)" }] });
-    await h.waitFor("( ) fetch nerdctl-full v2.2.2 (size unknown)");
+    answer({ ...COMPONENTS, choices: [COMPONENTS.choices[0]!, { id: "bundle", label: "fetch nerdctl-full v2.3.5 (size unknown)" }] });
+    await h.waitFor("( ) fetch nerdctl-full v2.3.5 (size unknown)");
     await h.press(KEY.enter);
     expect(next).toBe(1);
   });
@@ -191,12 +191,12 @@ describe("settings: the bundle's version, source and checksum", () => {
   test("the fields come first with their defaults; bad values get the commands' message and fix, and Enter is refused", async () => {
     const { h, submitted } = await form();
     let f = h.lastFrame();
-    expect(f).toContain("2.2.2 (default)");
+    expect(f).toContain("2.3.5 (default)");
     expect(f).toContain("the GitHub release (default)");
-    expect(f).toContain("pinned for 2.2.2, else the release's SHA256SUMS (default)");
+    expect(f).toContain("its pin for 2.2.2, 2.3.5, else the release's SHA256SUMS (default)");
     expect(f).toContain("slirp4netns (default)"); // the RootlessKit settings follow
     await h.press("l", "a", "t", "e", "s", "t");
-    f = await h.waitFor('"latest" is not a nerdctl-full version. Give a version like 2.2.2');
+    f = await h.waitFor('"latest" is not a nerdctl-full version. Give a version like 2.3.5');
     await h.press(KEY.enter);
     expect(submitted).toEqual([]);
     // a URL without the version in its name, and plain http

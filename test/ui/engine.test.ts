@@ -56,20 +56,20 @@ describe("the UI plans what the headless commands plan", () => {
     const paths = resolvePaths(host.env, host.uid);
     const engine = createEngine(host);
     const fetch = await engine.plan({ ...NONE, components: true });
-    expect(fetch.components).toEqual({ version: "2.2.2" });
+    expect(fetch.components).toEqual({ version: "2.3.5" });
     expect(fetch.steps).toEqual([]);
-    expect(fetch.items.map((i) => i.label)).toEqual(["Fetch, verify and activate nerdctl-full 2.2.2"]);
+    expect(fetch.items.map((i) => i.label)).toEqual(["Fetch, verify and activate nerdctl-full 2.3.5"]);
     expect((await engine.components()).selected).toBe("distribution");
     // the bundle is active (as after the fetch): the next plan is `install`'s, as `install --components` runs it
-    await host.mkdirp(join(componentsDir(paths), "2.2.2"));
-    await host.writeFileAtomic(metaFile(versionDir(paths, "2.2.2")), JSON.stringify({ version: "2.2.2" }));
-    await activate(host, paths, "2.2.2");
+    await host.mkdirp(join(componentsDir(paths), "2.3.5"));
+    await host.writeFileAtomic(metaFile(versionDir(paths, "2.3.5")), JSON.stringify({ version: "2.3.5" }));
+    await activate(host, paths, "2.3.5");
     const next = await engine.plan({ ...NONE, components: true });
     expect(next.components).toBeUndefined();
     expect(await renderPlan(host, next.steps)).toBe(await renderPlan(host, (await planInstall(host, paths)).steps));
     const offer = await engine.components();
     expect(offer.selected).toBe("bundle");
-    expect(offer.choices.map((c) => c.label)).toEqual(["use the distribution's", "nerdctl-full v2.2.2 (already fetched)"]);
+    expect(offer.choices.map((c) => c.label)).toEqual(["use the distribution's", "nerdctl-full v2.3.5 (already fetched)"]);
   });
 
   test("applying the fetch: a download that fails is the apply's failure, and nothing is activated", async () => {
@@ -86,10 +86,10 @@ describe("the UI plans what the headless commands plan", () => {
     const progress: string[] = [];
     const outcome = await engine.apply(plan, (p) => progress.push(`${p.index} ${p.state}`), new AbortController().signal);
     expect(outcome.ok).toBe(false);
-    expect(outcome.error).toMatch(/download of https:\/\/github.com\/containerd\/nerdctl\/releases\/download\/v2.2.2\/nerdctl-full-2.2.2-linux-\w+.tar.gz failed/);
+    expect(outcome.error).toMatch(/download of https:\/\/github.com\/containerd\/nerdctl\/releases\/download\/v2.3.5\/nerdctl-full-2.3.5-linux-\w+.tar.gz failed/);
     expect(progress).toEqual(["0 running", "0 failed"]);
     expect(await host.readlink(join(componentsDir(paths), "current"))).toBeNull();
-    expect(await host.exists(versionDir(paths, "2.2.2"))).toBe(false);
+    expect(await host.exists(versionDir(paths, "2.3.5"))).toBe(false);
   }, 30_000);
 
   test("settings: the override drop-in is exactly what `configure --mtu 1500` writes, before the unit starts", async () => {

@@ -157,22 +157,22 @@ describe("choose", () => {
     const f = await h.waitFor("fetch nerdctl-full");
     expect(f).toContain("containerd and RootlessKit:");
     expect(f).toContain("(•) use the distribution's");
-    expect(f).toContain("( ) fetch nerdctl-full v2.2.2 (230 MB)");
+    expect(f).toContain("( ) fetch nerdctl-full v2.3.5 (230 MB)");
     expect(f).toContain("c containerd from");
     fits(f);
     await h.press("c");
-    await h.waitFor("(•) fetch nerdctl-full v2.2.2 (230 MB)");
+    await h.waitFor("(•) fetch nerdctl-full v2.3.5 (230 MB)");
     expect(h.lastFrame()).toContain("( ) use the distribution's");
     await h.press(KEY.enter);
     expect(chosen!).toBe(true);
   });
 
   test("the bundle's size unknown: no size is shown; a bundle already active is preselected", async () => {
-    const components = { version: "2.2.2", selected: "bundle" as const, choices: [{ id: "distribution" as const, label: "use the distribution's" }, { id: "bundle" as const, label: "fetch nerdctl-full v2.2.2" }], fields: [] };
+    const components = { version: "2.3.5", selected: "bundle" as const, choices: [{ id: "distribution" as const, label: "use the distribution's" }, { id: "bundle" as const, label: "fetch nerdctl-full v2.3.5" }], fields: [] };
     let chosen: boolean | null = null;
     const h = renderWith(<ChooseScreen initial={[]} onBack={() => {}} onNext={(_ids, _all, c) => (chosen = c)} />, scriptedEngine({ components }));
     const f = await h.waitFor("fetch nerdctl-full");
-    expect(f).toContain("(•) fetch nerdctl-full v2.2.2\n");
+    expect(f).toContain("(•) fetch nerdctl-full v2.3.5\n");
     expect(f).not.toContain("MB");
     await h.press(KEY.enter);
     expect(chosen!).toBe(true);

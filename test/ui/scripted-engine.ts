@@ -54,11 +54,11 @@ export interface Scripted extends Engine {
 }
 
 export const COMPONENTS: ComponentsOffer = {
-  version: "2.2.2",
+  version: "2.3.5",
   selected: "distribution",
   choices: [
     { id: "distribution", label: "use the distribution's" },
-    { id: "bundle", label: "fetch nerdctl-full v2.2.2 (230 MB)" },
+    { id: "bundle", label: "fetch nerdctl-full v2.3.5 (230 MB)" },
   ],
   fields: [],
 };

@@ -1,5 +1,6 @@
 // Fetching, verifying and unpacking bundles against a real HTTP server on 127.0.0.1: the
-// good paths, and every bad input leaving ~/.local and ~/.config exactly as they were.
+// good paths, a pinned version checked against its pin whatever it is called, and every bad
+// input leaving ~/.local and ~/.config exactly as they were.
 import { afterAll, beforeAll, beforeEach, afterEach, expect, test, describe } from "bun:test";
 import { mkdtempSync, mkdirSync, copyFileSync, rmSync, writeFileSync, readlinkSync, existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +10,7 @@ import { startBundleServer, type BundleServer } from "../helpers/bundle-server.t
 import { makeTarGz, sha256, writeBundle, bundleEntries, type Entry } from "../helpers/tarball.ts";
 import { snapshotTree } from "../helpers/tree-snapshot.ts";
 import { provision, type BundleRequest } from "../../src/core/components/provision.ts";
+import { bundleArch, DEFAULT_VERSION, PINNED } from "../../src/core/components/release.ts";
 import { activate, activeVersion } from "../../src/core/components/store.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
 import { UserError } from "../../src/core/os/errors.ts";
@@ -71,6 +73,46 @@ test("a local file (air-gapped) is verified against SHA256SUMS beside it, withou
   for (const f of [good.name, "SHA256SUMS"]) copyFileSync(join(dir, f), join(host.root, "media", f));
   const r = await run({ from: `/media/${good.name}` });
   expect(r).toMatchObject({ version: "1.2.3", trust: "SHA256SUMS", changed: true });
+});
+
+describe("a pinned version is checked against its pin, whatever its name or source", () => {
+  /** The small test bundle under `name` in `sub`, with a SHA256SUMS beside it that agrees: what a mirror (or a copied file) would serve. */
+  function mirrored(sub: string, name: string): { sha256: string } {
+    const gz = makeTarGz(bundleEntries({ version: "9.9.9", tiny: true }));
+    mkdirSync(join(dir, sub), { recursive: true });
+    writeFileSync(join(dir, sub, name), gz);
+    writeFileSync(join(dir, sub, "SHA256SUMS"), `${sha256(gz)}  ${name}\n`);
+    return { sha256: sha256(gz) };
+  }
+  const pinned = `expected ${PINNED[DEFAULT_VERSION]![bundleArch(process.arch)]} (the SHA-256 built into this binary for this version)`;
+
+  for (const name of ["bundle.tar.gz", `nerdctl-full-${DEFAULT_VERSION}-linux-${bundleArch(process.arch)}.tar.gz`]) {
+    test(`a mirror's ${name} with --version ${DEFAULT_VERSION} (its SHA256SUMS agrees): refused against the pin, nothing changed`, async () => {
+      mirrored("mirror", name);
+      const before = snapshotTree(...home());
+      const err = await run({ from: `${server.url}/files/mirror/${name}`, version: DEFAULT_VERSION }).catch((e) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.message).toContain(pinned);
+      expect(err.fix).toContain("--sha256");
+      expect(server.hits).not.toContain("/files/mirror/SHA256SUMS"); // the mirror's own list is not even asked
+      expect(snapshotTree(...home())).toEqual(before);
+    });
+  }
+
+  test("a local file of any name with a pinned --version: refused against the pin despite the SHA256SUMS beside it", async () => {
+    const { sha256: sum } = mirrored("local", "whatever.tgz");
+    mkdirSync(join(host.root, "media"));
+    for (const f of ["whatever.tgz", "SHA256SUMS"]) copyFileSync(join(dir, "local", f), join(host.root, "media", f));
+    const err = await run({ from: "/media/whatever.tgz", version: DEFAULT_VERSION }).catch((e) => e);
+    expect(err.message).toContain(pinned);
+    // --sha256 overrides the pin explicitly, and says so
+    expect(await run({ from: "/media/whatever.tgz", version: DEFAULT_VERSION, sha256: sum })).toMatchObject({ version: DEFAULT_VERSION, trust: "--sha256", changed: true });
+  });
+
+  test("an unpinned version trusts the release's SHA256SUMS, and says so", async () => {
+    expect(PINNED["1.2.3"]).toBeUndefined();
+    expect(await run({ from: `${server.url}/files/${good.name}` })).toMatchObject({ version: "1.2.3", trust: "SHA256SUMS" });
+  });
 });
 
 describe("bad input: exit with a clear message and nothing changed under ~/.local and ~/.config", () => {

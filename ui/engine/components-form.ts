@@ -5,7 +5,7 @@
 // is made (checkRequest). The labels name the flags, so the commands' fixes read right here.
 import type { Host } from "../../src/core/os/host.ts";
 import { checkRequestSyntax } from "../../src/core/components/provision.ts";
-import { checkHex, DEFAULT_VERSION, normalizeVersion } from "../../src/core/components/release.ts";
+import { checkHex, DEFAULT_VERSION, PINNED, normalizeVersion } from "../../src/core/components/release.ts";
 import { COMPONENT_FIELD, componentsSource } from "./components-source.ts";
 import type { SettingField } from "./types.ts";
 
@@ -45,7 +45,7 @@ export function componentsFields(host: Host): SettingField[] {
     {
       key: COMPONENT_FIELD.sha256,
       label: "SHA-256 (--sha256)",
-      defaultValue: `pinned for ${DEFAULT_VERSION}, else the release's SHA256SUMS`,
+      defaultValue: `its pin for ${Object.keys(PINNED).join(", ")}, else the release's SHA256SUMS`,
       validate: (v) => problemOf(() => checkHex(v)),
     },
     {

@@ -12,7 +12,7 @@ import { checkRequest, resolveRequest, trustFor } from "../../src/core/component
 import { activeVersion } from "../../src/core/components/store.ts";
 import { progressFigures, throttled } from "../../src/core/components/progress.ts";
 import { remoteSize } from "../../src/core/components/size.ts";
-import { PINNED, bundleArch } from "../../src/core/components/release.ts";
+import { PINNED, TRUST_TEXT, bundleArch } from "../../src/core/components/release.ts";
 import { componentsFields } from "./components-form.ts";
 import type { ApplyOutcome, ApplyProgress, Choices, ComponentsOffer, PlanView } from "./types.ts";
 
@@ -51,13 +51,6 @@ export async function componentsOffer(host: Host, paths: Paths, opts: { size?: b
   };
 }
 
-/** What the fetched tarball is checked against, in words (provision's trustFor decides). */
-const TRUST_TEXT = {
-  "--sha256": "checked against the SHA-256 you gave",
-  pinned: "checked against the SHA-256 built into this binary",
-  SHA256SUMS: "checked against the release's own SHA256SUMS (proves only that the two files agree)",
-} as const;
-
 /** The plan that fetches the bundle when it was chosen and is not active yet; null otherwise. Bad input (a missing file, a plain http URL...) is refused here, before anything runs. */
 export async function componentsPlan(host: Host, paths: Paths, choices: Choices): Promise<PlanView | null> {
   if (!choices.components) return null;
@@ -71,7 +64,7 @@ export async function componentsPlan(host: Host, paths: Paths, choices: Choices)
       {
         kind: "command",
         label: `${local ? "Read" : "Fetch"}, verify and activate nerdctl-full ${version}`,
-        detail: `${source}, ${TRUST_TEXT[trustFor(host, req, version, source, local)]}; containerd and RootlessKit then run from it`,
+        detail: `${source}, checked against ${TRUST_TEXT[trustFor(host, req, version)]}; containerd and RootlessKit then run from it`,
         effect: "create",
         diff: [],
       },

@@ -10,7 +10,7 @@ import type { AddonProbe } from "../containerd/addon-ready.ts";
 import { activeVersion, componentsDir, currentLink, deactivate, installedVersions, readMeta, versionDir, type BundleMeta } from "./store.ts";
 import { switchBundle, unitsUsingBundle, type UnitProbes } from "./switch.ts";
 import { plugins } from "../../plugins/registry.ts";
-import { normalizeVersion } from "./release.ts";
+import { normalizeVersion, TRUST_TEXT } from "./release.ts";
 
 export interface ComponentsResult {
   changed: boolean;
@@ -27,7 +27,7 @@ async function fetchWithProgress(ctx: RunContext, req: BundleRequest): Promise<P
   try {
     const p = await provision(ctx.host, ctx.paths, { ...req, onProgress: req.onProgress ?? progress.onProgress, signal: ctx.signal });
     progress.done();
-    if (p.changed) ctx.reporter.info(`${p.source.includes("://") ? "Downloaded" : "Read"} nerdctl-full ${p.version}: ${summaryLine(p.bytes, p.ms)}, SHA-256 ${p.sha256} verified (${p.trust}); unpacked into ${p.dir}`);
+    if (p.changed) ctx.reporter.info(`${p.source.includes("://") ? "Downloaded" : "Read"} nerdctl-full ${p.version}: ${summaryLine(p.bytes, p.ms)}, SHA-256 ${p.sha256} verified (${p.trust}: ${TRUST_TEXT[p.trust]}); unpacked into ${p.dir}`);
     else ctx.reporter.info(`nerdctl-full ${p.version} is already unpacked in ${p.dir}`);
     return p;
   } catch (e) {

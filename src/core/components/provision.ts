@@ -7,7 +7,7 @@ import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
 import { checkScheme, downloadToFile, type Progress } from "./download.ts";
-import { bundleArch, bundleFileName, checkHex, DEFAULT_VERSION, normalizeVersion, PINNED, releaseUrl, sumFor, versionFromName } from "./release.ts";
+import { bundleArch, checkHex, TRUST_TEXT, type Trust, DEFAULT_VERSION, normalizeVersion, PINNED, releaseUrl, sumFor, versionFromName } from "./release.ts";
 import { componentsDir, metaFile, readMeta, versionDir, type BundleMeta } from "./store.ts";
 import { unpackInto } from "./unpack.ts";
 
@@ -29,7 +29,7 @@ export interface Provisioned extends BundleMeta {
   /** false when this version was already unpacked */
   changed: boolean;
   /** where the expected checksum came from */
-  trust: "pinned" | "--sha256" | "SHA256SUMS" | "verified earlier";
+  trust: Trust | "verified earlier";
   bytes: number;
   /** the whole provisioning: fetch (or read), verify, unpack */
   ms: number;
@@ -43,7 +43,7 @@ const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 export function resolveRequest(host: Host, req: BundleRequest): { version: string; source: string; local: boolean } {
   const arch = bundleArch(host.arch);
   const fromName = req.from ? versionFromName(basename(req.from.split("?")[0]!)) : undefined;
-  if (req.from && !req.version && !fromName) throw new UserError(`cannot tell the version of ${req.from} from its name`, "Pass --version too (e.g. --version 2.2.2).");
+  if (req.from && !req.version && !fromName) throw new UserError(`cannot tell the version of ${req.from} from its name`, `Pass --version too (e.g. --version ${DEFAULT_VERSION}).`);
   const version = normalizeVersion(req.version ?? fromName ?? DEFAULT_VERSION);
   const source = req.from ?? releaseUrl(version, arch);
   return { version, source, local: !isUrl(source) };
@@ -85,20 +85,22 @@ async function mkdirTracked(host: Host, dir: string): Promise<string[]> {
 
 const fileNameOf = (source: string, local: boolean) => basename(local ? source : new URL(source).pathname);
 
-/** The value pinned in this binary for `source`, when it is the release's own tarball name for this architecture. */
-function pinnedFor(host: Host, version: string, source: string, local: boolean): string | undefined {
-  return fileNameOf(source, local) === bundleFileName(version, bundleArch(host.arch)) ? PINNED[version]?.[bundleArch(host.arch)] : undefined;
+/**
+ * The value pinned in this binary for (version, this machine's architecture), whatever the
+ * source is called or where it comes from: a mirror's `bundle.tar.gz` of a pinned version is
+ * checked against the pin, never against a SHA256SUMS the same mirror serves.
+ */
+const pinnedFor = (host: Host, version: string) => PINNED[version]?.[bundleArch(host.arch)];
+
+/** What a request's tarball will be checked against, decided before anything is fetched (the review and the output say it). */
+export function trustFor(host: Host, req: BundleRequest, version: string): Trust {
+  return req.sha256 ? "--sha256" : pinnedFor(host, version) ? "pinned" : "SHA256SUMS";
 }
 
-/** What a request's tarball will be checked against, decided before anything is fetched (the review says it). */
-export function trustFor(host: Host, req: BundleRequest, version: string, source: string, local: boolean): "--sha256" | "pinned" | "SHA256SUMS" {
-  return req.sha256 ? "--sha256" : pinnedFor(host, version, source, local) ? "pinned" : "SHA256SUMS";
-}
-
-/** The expected SHA-256 and where it came from: --sha256, the pinned table, or the release's SHA256SUMS. */
-async function expectedSum(host: Host, req: BundleRequest, version: string, source: string, local: boolean, scratch: string): Promise<{ sha: string; trust: Provisioned["trust"] }> {
+/** The expected SHA-256 and where it came from: --sha256, the pinned table, or (a version with no pin) the release's SHA256SUMS. */
+async function expectedSum(host: Host, req: BundleRequest, version: string, source: string, local: boolean, scratch: string): Promise<{ sha: string; trust: Trust }> {
   if (req.sha256) return { sha: checkHex(req.sha256), trust: "--sha256" };
-  const pinned = pinnedFor(host, version, source, local);
+  const pinned = pinnedFor(host, version);
   if (pinned) return { sha: pinned, trust: "pinned" };
   let sums: string | null;
   if (local) sums = await host.readText(join(dirname(source), "SHA256SUMS"));
@@ -137,7 +139,7 @@ export async function provision(host: Host, paths: Paths, req: BundleRequest): P
     const got = local ? await host.sha256File(source) : await downloadToFile(host, source, download, { insecureHttp: req.insecureHttp, onProgress: req.onProgress, signal: req.signal, stallMs: req.stallMs, retries: req.retries });
     const fetchMs = host.now() - t0;
     if (got.sha256 !== expected.sha) {
-      throw new UserError(`checksum mismatch for ${source}: expected ${expected.sha} (${expected.trust}), got ${got.sha256}; nothing was unpacked`, "Download it again; if it still differs, the file is not the release it claims to be.");
+      throw new UserError(`checksum mismatch for ${source}: expected ${expected.sha} (${TRUST_TEXT[expected.trust]}), got ${got.sha256}; nothing was unpacked`, expected.trust === "pinned" ? `This is not nerdctl-full ${version} as released. Download it again; a mirror or a file that is really another build needs its own --sha256 (an explicit override).` : "Download it again; if it still differs, the file is not the release it claims to be.");
     }
     Bun.gc(true); // the transfer's buffers, before the unpacker allocates its own
     await unpackInto(host, local ? source : download, tmp);
