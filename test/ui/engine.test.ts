@@ -16,6 +16,9 @@ import { join } from "node:path";
 import { activate, componentsDir, metaFile, versionDir } from "../../src/core/components/store.ts";
 import { parseDesiredState } from "../../src/core/desired-state/parse.ts";
 import { decideApply, phaseBSteps } from "../../src/core/desired-state/plan.ts";
+import { componentsFailure } from "../../ui/engine/components.ts";
+import { SwitchedBackError } from "../../src/core/components/switch.ts";
+import { UserError } from "../../src/core/os/errors.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());
@@ -88,9 +91,15 @@ describe("the UI plans what the headless commands plan", () => {
     expect(outcome.ok).toBe(false);
     expect(outcome.error).toMatch(/download of https:\/\/github.com\/containerd\/nerdctl\/releases\/download\/v2.3.5\/nerdctl-full-2.3.5-linux-\w+.tar.gz failed/);
     expect(progress).toEqual(["0 running", "0 failed"]);
+    expect(outcome.rolledBack).toBe(false); // nothing was switched, so nothing was undone
     expect(await host.readlink(join(componentsDir(paths), "current"))).toBeNull();
     expect(await host.exists(versionDir(paths, "2.3.5"))).toBe(false);
   }, 30_000);
+
+  test("the UI's outcome says undone only for a switch-back that answers again; never for a refused download or bundle", () => {
+    expect(componentsFailure(new SwitchedBackError("upgrade to 2.3.0 failed: ...; rolled back to 2.2.0, which answers again", "fix", true), [])).toMatchObject({ ok: false, rolledBack: true });
+    expect(componentsFailure(new UserError("checksum mismatch for x: expected a, got b; nothing was unpacked", "fix"), [])).toMatchObject({ ok: false, rolledBack: false, error: "checksum mismatch for x: expected a, got b; nothing was unpacked\nfix" });
+  });
 
   test("settings: the override drop-in is exactly what `configure --mtu 1500` writes, before the unit starts", async () => {
     ({ h: host } = await machine({ active: false, enabled: false }));

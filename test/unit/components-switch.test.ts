@@ -7,9 +7,8 @@ import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
 import { resolvePaths, type Paths } from "../../src/core/os/paths.ts";
 import { OWNED_MARKER } from "../../src/core/systemd/units.ts";
 import { activate, activeVersion, currentBin, metaFile, versionDir } from "../../src/core/components/store.ts";
-import { switchBundle } from "../../src/core/components/switch.ts";
+import { SwitchedBackError, switchBundle } from "../../src/core/components/switch.ts";
 import { addonProbes } from "../../src/core/components/actions.ts";
-import { UserError } from "../../src/core/os/errors.ts";
 import type { AddonProbe } from "../../src/core/containerd/addon-ready.ts";
 import "../../src/plugins/index.ts";
 
@@ -49,11 +48,21 @@ const answersOn = (paths: Paths, good: string): AddonProbe => ({
 });
 
 describe("components switch waits on the add-on probes", () => {
+  test("an add-on that answers on neither version: switched back, and the error says the old one does not answer either", async () => {
+    const { paths } = await setup();
+    const err = await switchBundle(host, paths, "2.2.0", "2.3.0", () => {}, { probes: new Map([[UNIT, answersOn(paths, "none")]]), timeoutMs: 300 }).catch((e) => e);
+    expect(err).toBeInstanceOf(SwitchedBackError);
+    expect(err.answers).toBe(false);
+    expect(err.message).toContain("rolled back to 2.2.0, but that did not answer either");
+    expect(await activeVersion(host, paths)).toBe("2.2.0");
+  });
+
   test("an add-on whose probe fails after the switch (its unit active all along) makes the switch go back", async () => {
     const { paths, restarts } = await setup();
     const log: string[] = [];
     const err = await switchBundle(host, paths, "2.2.0", "2.3.0", (m) => log.push(m), { probes: new Map([[UNIT, answersOn(paths, "2.2.0")]]), timeoutMs: 400 }).catch((e) => e);
-    expect(err).toBeInstanceOf(UserError);
+    expect(err).toBeInstanceOf(SwitchedBackError);
+    expect(err.answers).toBe(true);
     expect(err.message).toContain("upgrade to 2.3.0 failed: bypass4netnsd.service did not come back: bypass4netnsd's API (test) does not answer");
     expect(err.message).toContain("last answer: GET /v1/bypass: connection refused");
     expect(err.message).toContain("rolled back to 2.2.0, which answers again");

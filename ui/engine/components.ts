@@ -10,6 +10,7 @@ import { Reporter } from "../../src/core/plan/reporter.ts";
 import { installComponents } from "../../src/core/components/actions.ts";
 import { checkRequest, resolveRequest, trustFor } from "../../src/core/components/provision.ts";
 import { activeVersion } from "../../src/core/components/store.ts";
+import { SwitchedBackError } from "../../src/core/components/switch.ts";
 import { progressFigures, throttled } from "../../src/core/components/progress.ts";
 import { remoteSize } from "../../src/core/components/size.ts";
 import { PINNED, TRUST_TEXT, bundleArch } from "../../src/core/components/release.ts";
@@ -99,7 +100,16 @@ export async function applyComponents(host: Host, paths: Paths, plan: PlanView, 
     return { ok: true, changed: r.changed };
   } catch (e) {
     onProgress({ index: 0, state: "failed" });
-    const err = e as Error & { fix?: string };
-    return { ok: false, changed: false, error: [err.message, err.fix].filter(Boolean).join("\n"), rolledBack: true, diagnostics: reporter.lines };
+    return componentsFailure(e, reporter.lines);
   }
+}
+
+/**
+ * A failed fetch or switch as the apply screen shows it. "Undone" (rolledBack) only when the
+ * bundle was switched and switched back to a version that answers again: a refused download,
+ * checksum or bundle changed nothing (provision leaves nothing behind), so nothing was undone.
+ */
+export function componentsFailure(e: unknown, diagnostics: string[]): ApplyOutcome {
+  const err = e as Error & { fix?: string };
+  return { ok: false, changed: false, error: [err.message, err.fix].filter(Boolean).join("\n"), rolledBack: e instanceof SwitchedBackError && e.answers, diagnostics };
 }

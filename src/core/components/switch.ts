@@ -68,9 +68,17 @@ export interface SwitchResult {
   restarted: string[];
 }
 
+/** The new version did not answer and `current` was switched back; `answers`: the old version answers again (the machine is as before). */
+export class SwitchedBackError extends UserError {
+  constructor(message: string, fix: string, readonly answers: boolean) {
+    super(message, fix);
+    this.name = "SwitchedBackError";
+  }
+}
+
 /**
  * Makes `to` active and restarts what runs from the bundle; on failure makes `from` active
- * again, restarts, waits, and throws the reason (exit 1).
+ * again, restarts, waits, and throws the reason (exit 1): a SwitchedBackError once it switched back.
  */
 export async function switchBundle(host: Host, paths: Paths, from: string | null, to: string, log: (m: string) => void, opts: { probes?: UnitProbes; timeoutMs?: number } = {}): Promise<SwitchResult> {
   const probes = opts.probes ?? new Map();
@@ -85,8 +93,9 @@ export async function switchBundle(host: Host, paths: Paths, from: string | null
   log(`Rolling back to ${from}: ${failure}`);
   await activate(host, paths, from);
   const back = await restartAndWait(host, paths, running, probes, log, timeoutMs);
-  throw new UserError(
+  throw new SwitchedBackError(
     `upgrade to ${to} failed: ${failure}; rolled back to ${from}${back ? `, but that did not answer either: ${back}` : ", which answers again"}`,
     `See \`journalctl --user -u containerd.service\` for why ${to} failed; ${from} stays active.`,
+    !back,
   );
 }
