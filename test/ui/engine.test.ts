@@ -131,7 +131,7 @@ describe("the UI plans what the headless commands plan", () => {
     expect(await renderPlan(host, ui.steps)).toBe(await renderPlan(host, headless.steps));
     expect(ui.items[0]).toMatchObject({ kind: "file", label: "Write ~/.config/systemd/user/containerd.service.d/override.conf (MTU 1400)", effect: "update" });
     expect(ui.items).toContainEqual(expect.objectContaining({ kind: "command", label: "Restart containerd.service" }));
-    expect(ui.summary).toEqual(["containerd updated and restarted", "1 setting changed", "1 other file changed"]); // the shell completion
+    expect(ui.summary).toEqual(["containerd updated and restarted", "1 setting changed", "2 other files changed (~/.local/share/bash-completion/completions/containerd-rootless-systemd, ~/.config/fish/completions/containerd-rootless-systemd.fish)"]); // the shell completions, named (the bash one was taken for the binary before)
   });
 
   test("an invalid combination is refused by the engine with its message", async () => {
@@ -264,14 +264,47 @@ describe("next steps", () => {
     const { nextStepsFor } = await import("../../ui/engine/plans.ts");
     const { emptyFacts } = await import("../../src/core/checks/facts.ts");
     const facts = { ...emptyFacts("alice", 1000), snapshotter: "overlayfs" as const };
-    const a = nextStepsFor(facts, null).join("\n");
-    expect(a).toContain("nerdctl run -it --rm alpine");
+    const a = nextStepsFor(facts, null, undefined, ["(the client's lines)"]).join("\n");
+    expect(a).toContain("(the client's lines)");
     expect(a).toContain("sudo loginctl enable-linger alice");
     expect(a).toContain("the default overlayfs works rootless here");
     const b = nextStepsFor({ ...facts, linger: true, snapshotter: "fuse-overlayfs" }, { title: "", steps: [], items: [], unchanged: false, notes: ["Use --annotation nerdctl/bypass4netns=true"] });
     expect(b.join("\n")).not.toContain("enable-linger");
     expect(b.join("\n")).toContain("export CONTAINERD_SNAPSHOTTER=fuse-overlayfs");
     expect(b.at(-1)).toBe("Use --annotation nerdctl/bypass4netns=true");
+  });
+});
+
+describe("next steps name the client the user has", () => {
+  const nerdctlAt = async (path: string) => {
+    await host.mkdirp(path.slice(0, path.lastIndexOf("/")));
+    await host.writeFileAtomic(path, "#!/bin/sh\n", 0o755);
+  };
+
+  test("no nerdctl anywhere (Debian has none): how to get it, and the ctr line that works now; never \"Use `nerdctl`\"", async () => {
+    ({ h: host } = await machine({ active: true, enabled: true }));
+    const lines = (await createEngine(host).nextSteps(null)).join("\n");
+    expect(lines).not.toContain("Use `nerdctl`");
+    expect(lines).toContain("nerdctl is not installed (Debian has no package for it): `containerd-rootless-systemd components install` fetches nerdctl-full, which has it.");
+    expect(lines).toContain("Until then, reach containerd with ctr: `containerd-rootless-systemd nsenter -- ctr version`.");
+  });
+
+  test("nerdctl on the user's PATH: the seed's lines", async () => {
+    ({ h: host } = await machine({ active: true, enabled: true }));
+    await nerdctlAt("/usr/bin/nerdctl");
+    const lines = await createEngine(host).nextSteps(null);
+    expect(lines).toContain("Use `nerdctl` to connect to the rootless containerd.");
+    expect(lines).toContain("You do NOT need to specify $CONTAINERD_ADDRESS explicitly.");
+  });
+
+  test("nerdctl only in the active bundle: the PATH line that makes it usable", async () => {
+    ({ h: host } = await machine({ active: true, enabled: true }));
+    const paths = resolvePaths(host.env, host.uid);
+    await nerdctlAt(join(versionDir(paths, "2.3.5"), "bin/nerdctl"));
+    await activate(host, paths, "2.3.5");
+    const lines = (await createEngine(host).nextSteps(null)).join("\n");
+    expect(lines).toContain('nerdctl is in the nerdctl-full bundle, not on your PATH: `export PATH="$HOME/.local/share/containerd-rootless-systemd/components/current/bin:$PATH"`');
+    expect(lines).not.toContain("Use `nerdctl`");
   });
 });
 

@@ -17,6 +17,7 @@ import { listAddons } from "../../src/core/lifecycle/addons.ts";
 import { settingFields } from "./settings.ts";
 import { installedState } from "./status.ts";
 import { planForChoices, planForUninstall, nextStepsFor, snapshotterDefault } from "./plans.ts";
+import { clientHint, clientOf } from "../../src/core/lifecycle/client-hint.ts";
 import { applyWithProgress } from "./apply.ts";
 import { applyComponents, componentsOffer } from "./components.ts";
 import { currentBin } from "../../src/core/components/store.ts";
@@ -67,6 +68,6 @@ export function createEngine(host: Host): Engine {
           },
         }),
       ),
-    nextSteps: async (plan) => nextStepsFor(await getFacts(), plan, await snapshotterDefault(host, paths)),
+    nextSteps: async (plan) => nextStepsFor(await getFacts(), plan, await snapshotterDefault(host, paths), clientHint(await clientOf(host, paths), paths, host.env.HOME)),
   };
 }

@@ -22,6 +22,6 @@ export async function planView(host: Host, title: string, steps: Step[], addons:
     items: previews.map(item),
     unchanged: previews.every((p) => !p.willChange || p.kind === "wait"),
     notes: [],
-    summary: changeParts({ steps, previews, addonsAdded: addons.added, addonsRemoved: addons.removed }),
+    summary: changeParts({ steps, previews, addonsAdded: addons.added, addonsRemoved: addons.removed, home: host.env.HOME }),
   };
 }

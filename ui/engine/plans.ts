@@ -81,12 +81,12 @@ export async function snapshotterDefault(host: Host, paths: Paths): Promise<Snap
   return name === "overlayfs" ? { name } : { name, from: paths.nerdctlConfig };
 }
 
-/** The seed's closing lines after an install, plus the add-ons' notes; the snapshotter line says what is set, not what would work. */
-export function nextStepsFor(facts: Facts, plan: PlanView | null, snapshotter: SnapshotterDefault = { name: "overlayfs" }): string[] {
+/** The seed's closing lines after an install (`client`: how to reach containerd, lifecycle/client-hint.ts), plus the add-ons' notes; the snapshotter line says what is set, not what would work. */
+export function nextStepsFor(facts: Facts, plan: PlanView | null, snapshotter: SnapshotterDefault = { name: "overlayfs" }, client: readonly string[] = []): string[] {
   const lines = [
     `To control ${CONTAINERD_UNIT}, run: \`systemctl --user (start|stop|restart) ${CONTAINERD_UNIT}\``,
     facts.linger ? `Linger is on: ${CONTAINERD_UNIT} starts with the system.` : `To run ${CONTAINERD_UNIT} on system startup, run: \`sudo loginctl enable-linger ${shq(facts.user)}\``,
-    "Use `nerdctl` to connect to the rootless containerd (no $CONTAINERD_ADDRESS needed), e.g. `nerdctl run -it --rm alpine`.",
+    ...client,
   ];
   lines.push(
     snapshotter.from

@@ -34,7 +34,8 @@ export async function unitSearchPath(host: Host, paths: Paths): Promise<string[]
   return [...new Set([...unit, ...(host.env.PATH ?? "").split(":").filter((d) => d.startsWith("/"))])];
 }
 
-async function find(host: Host, name: string, dirs: string[]): Promise<string | null> {
+/** The first executable `name` in `dirs`, in order; null when none has it. */
+export async function findIn(host: Host, name: string, dirs: readonly string[]): Promise<string | null> {
   for (const d of dirs) {
     const p = join(d, name);
     const st = await host.stat(p).catch(() => null);
@@ -75,8 +76,8 @@ export async function inventory(host: Host, paths: Paths): Promise<ProgramInfo[]
   const active = await activeVersion(host, paths);
   const cniDirs = [...(active ? [join(currentLink(paths), "libexec/cni")] : []), ...CNI_DIRS];
   const found: [string, string | null, boolean][] = [];
-  for (const name of PROGRAMS) found.push([name, await find(host, name, dirs), false]);
-  found.push(["CNI plugins (bridge)", await find(host, "bridge", cniDirs), true]);
+  for (const name of PROGRAMS) found.push([name, await findIn(host, name, dirs), false]);
+  found.push(["CNI plugins (bridge)", await findIn(host, "bridge", cniDirs), true]);
   const inBundle = (p: string) => p.startsWith(componentsDir(paths) + "/");
   // dpkg knows /usr/sbin/runc, not /sbin/runc through the merged-/usr symlink: ask for the real path
   const reals = new Map<string, string>();

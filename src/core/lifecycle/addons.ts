@@ -148,7 +148,7 @@ export async function runAddons(ctx: { host: Host; paths: Paths; reporter: Repor
     await removeEmptyDirs(host, plan.emptyDirs);
     for (const id of plan.ids) reporter.info(`${action === "install" ? "Installed" : "Removed"} ${resolveAddon(id).title}${result.changed ? "" : " (nothing to change)"}.`);
     for (const n of plan.notes) reporter.info(n);
-    if (result.changed) reporter.info(`Summary: ${summaryLine(changeParts({ steps: plan.steps, previews, ...(action === "install" ? { addonsAdded: plan.ids } : { addonsRemoved: plan.ids }) }))}.`);
+    if (result.changed) reporter.info(`Summary: ${summaryLine(changeParts({ steps: plan.steps, previews, home: host.env.HOME, ...(action === "install" ? { addonsAdded: plan.ids } : { addonsRemoved: plan.ids }) }))}.`);
     return { ...base, changed: result.changed, steps: result.steps };
   });
 }

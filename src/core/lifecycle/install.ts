@@ -29,6 +29,7 @@ import { printFindings, stepPrinter } from "./transcript.ts";
 import { interruptedOr } from "../plan/interrupt.ts";
 import { applyInstallPlan } from "./first-start.ts";
 import { ZSH_LINE } from "../completion/scripts.ts";
+import { clientHint, clientOf } from "./client-hint.ts";
 
 export interface InstallOptions {
   force?: boolean;
@@ -160,10 +161,9 @@ async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Pro
       reporter.info(`To control ${CONTAINERD_UNIT}, run: \`systemctl --user (start|stop|restart) ${CONTAINERD_UNIT}\``);
       if (!checks.facts.linger) reporter.info(`To run ${CONTAINERD_UNIT} on system startup, run: \`sudo loginctl enable-linger ${shq(checks.facts.user)}\``);
       reporter.plain("");
-      reporter.info("Use `nerdctl` to connect to the rootless containerd.");
-      reporter.info("You do NOT need to specify $CONTAINERD_ADDRESS explicitly.");
+      for (const line of clientHint(await clientOf(host, paths), paths, host.env.HOME)) reporter.info(line);
       reporter.info(`Shell completion for bash and fish is installed; for zsh, add to ~/.zshrc: ${ZSH_LINE}`);
-      reporter.info(`Summary: ${summaryLine(changeParts({ steps: plan.steps, previews }))}.`);
+      reporter.info(`Summary: ${summaryLine(changeParts({ steps: plan.steps, previews, home: host.env.HOME }))}.`);
     }
     return { ...base, ok: true, changed: result.changed, dryRun: false, steps: result.steps };
   } finally {

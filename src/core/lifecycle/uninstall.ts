@@ -173,7 +173,7 @@ export async function uninstall(ctx: RunContext, opts: UninstallOptions = {}): P
       const data = kept.filter((d) => d === paths.containerdData || d === paths.cniData);
       reporter.info(`To remove them too, run: \`${purgeCommand}\`${data.length ? ` (the data is owned by sub-UIDs; it runs \`${shellLine(await purgeArgv(host, data))}\`)` : ""}`);
     }
-    reporter.info(`Summary: ${summaryLine(changeParts({ steps, previews }))}.`);
+    reporter.info(`Summary: ${summaryLine(changeParts({ steps, previews, home: host.env.HOME }))}.`);
     return { ...base, ok: true, changed: result.changed, dryRun: false, steps: result.steps, kept };
   } finally {
     await lock?.release();
