@@ -6,7 +6,23 @@
 //
 // Build-time constants (src/core/release/build-info.ts reads them): CRS_BUILD_VERSION
 // overrides package.json's version, CRS_RELEASE_PUBKEY is the minisign public key that
-// self-update trusts.
+// self-update trusts (by default the committed containerd-rootless-systemd.pub).
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * The release's minisign public key, committed at the top of the repository: what every build
+ * trusts unless told otherwise (scripts/build.ts), and the only key a published release may
+ * build in (scripts/release.ts). Today a placeholder whose secret half was destroyed (README, Release).
+ */
+export const RELEASE_KEY_FILE = join(import.meta.dir, "..", "containerd-rootless-systemd.pub");
+
+/** The base64 key line of a minisign .pub file's text (or of the line itself). */
+export const keyLine = (pub: string) => pub.trim().split("\n").pop()!.trim();
+
+/** The committed release key's base64 line. */
+export const committedReleaseKey = () => keyLine(readFileSync(RELEASE_KEY_FILE, "utf8"));
 
 export type Target = "bun-linux-x64" | "bun-linux-arm64" | "bun-linux-x64-musl" | "bun-linux-arm64-musl";
 
@@ -26,7 +42,7 @@ export async function compile(opts: CompileOptions): Promise<{ outfile: string; 
   const started = performance.now();
   const define: Record<string, string> = {};
   if (opts.version) define.CRS_BUILD_VERSION = JSON.stringify(opts.version);
-  if (opts.publicKey) define.CRS_RELEASE_PUBKEY = JSON.stringify(opts.publicKey.trim());
+  if (opts.publicKey) define.CRS_RELEASE_PUBKEY = JSON.stringify(keyLine(opts.publicKey));
   const result = await Bun.build({
     entrypoints: ["src/cli.ts"],
     compile: {

@@ -2,8 +2,9 @@
 // linux-arm64 (.gz and .xz), install.sh with their checksums in it, SHA256SUMS over every
 // file and SHA256SUMS.minisig. Each target's runtime comes from its npm package pinned in
 // package-lock.json (scripts/release/runtimes.ts). The signing key comes from the
-// environment, and its public half is built into each binary for self-update:
-//   CRS_MINISIGN_SECRET_KEY=path CRS_MINISIGN_PUBLIC_KEY=path [CRS_MINISIGN_PASSWORD=...] npm run release
+// environment; its public half, built into each binary for self-update, is the committed
+// containerd-rootless-systemd.pub (another one, CRS_MINISIGN_PUBLIC_KEY, only with --fast: tests):
+//   CRS_MINISIGN_SECRET_KEY=path [CRS_MINISIGN_PASSWORD=...] npm run release
 // Options: --out DIR, --version V, --targets linux-x64,linux-arm64, --base-url URL,
 // --no-bytecode, --fast (lowest compression levels: for tests, never for a published release).
 // musl targets are left out: their runtime needs a musl libstdc++, which Debian does not
@@ -11,7 +12,7 @@
 import { parseArgs } from "node:util";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { compile, type Target } from "./compile.ts";
+import { RELEASE_KEY_FILE, committedReleaseKey, compile, keyLine, type Target } from "./compile.ts";
 import { runtimeFor } from "./release/runtimes.ts";
 import { compress, sign, sumsOf, writeInstaller } from "./release/artifacts.ts";
 import { BINARY_NAME } from "../src/core/os/paths.ts";
@@ -37,10 +38,16 @@ function fail(message: string): never {
 }
 
 const env = process.env;
-if (!env.CRS_MINISIGN_SECRET_KEY || !env.CRS_MINISIGN_PUBLIC_KEY) {
-  fail("set CRS_MINISIGN_SECRET_KEY and CRS_MINISIGN_PUBLIC_KEY to the paths of a minisign key pair (make one: minisign -G -p release.pub -s release.key); a release is never unsigned");
+if (!env.CRS_MINISIGN_SECRET_KEY) {
+  fail("set CRS_MINISIGN_SECRET_KEY to the path of the release's minisign secret key (the half of containerd-rootless-systemd.pub); a release is never unsigned");
 }
-const publicKey = readFileSync(env.CRS_MINISIGN_PUBLIC_KEY, "utf8").trim().split("\n").pop()!;
+const publicKeyFile = env.CRS_MINISIGN_PUBLIC_KEY ?? RELEASE_KEY_FILE;
+const publicKey = keyLine(readFileSync(publicKeyFile, "utf8"));
+// what users verify with (the README's commands) and what every binary trusts must be one key: a
+// published release builds in only the committed one; another key is for test releases (--fast)
+if (!opt.fast && publicKey !== committedReleaseKey()) {
+  fail(`${publicKeyFile} is not the release key committed as ${RELEASE_KEY_FILE}; a published release must build in that key (replace the file with the release key's public half first), or pass --fast for a test release`);
+}
 const version = opt.version!.replace(/^v/, "");
 const out = resolve(opt.out!);
 const work = `${out}.build`;
@@ -63,7 +70,7 @@ for (const [name, target] of targets) {
 const installer = writeInstaller(join(import.meta.dir, "release/install.sh"), join(out, "install.sh"), { version, baseUrl: opt["base-url"] ?? releaseBase(version), sums: sumsOf(downloads) });
 await Bun.write(join(out, "SHA256SUMS"), sumsOf([...downloads, installer]));
 try {
-  sign(out, { secretKey: env.CRS_MINISIGN_SECRET_KEY, publicKey: env.CRS_MINISIGN_PUBLIC_KEY, password: env.CRS_MINISIGN_PASSWORD }, `${BINARY_NAME} ${version}`);
+  sign(out, { secretKey: env.CRS_MINISIGN_SECRET_KEY, publicKey: publicKeyFile, password: env.CRS_MINISIGN_PASSWORD }, `${BINARY_NAME} ${version}`);
 } catch (e) {
   fail(String((e as Error).message));
 }

@@ -63,8 +63,8 @@ export function testRelease(): TestRelease {
   return (memo = release);
 }
 
-/** Serves `dir` on 127.0.0.1 (port 0); `override` replaces a file's bytes, and every request is counted. */
-export function serveDir(dir: string, override: Record<string, Uint8Array | string> = {}) {
+/** Serves `dir` on 127.0.0.1 (port 0); `override` replaces a file's bytes (null: 404, as if the release had no such file), and every request is counted. */
+export function serveDir(dir: string, override: Record<string, Uint8Array | string | null> = {}) {
   const requests: string[] = [];
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -72,7 +72,7 @@ export function serveDir(dir: string, override: Record<string, Uint8Array | stri
     fetch(req) {
       const name = decodeURIComponent(new URL(req.url).pathname.slice(1));
       requests.push(name);
-      if (name in override) return new Response(override[name]);
+      if (name in override) return override[name] === null ? new Response("not found", { status: 404 }) : new Response(override[name]);
       const file = join(dir, name);
       if (name.includes("/") || !existsSync(file)) return new Response("not found", { status: 404 });
       return new Response(Bun.file(file));

@@ -11,3 +11,8 @@ export function parseVersion(output: string): string | null {
 export function atLeast(a: string, b: string): boolean {
   return Bun.semver.order(a, b) >= 0;
 }
+
+/** -1, 0 or 1 as `a` is older than, the same as, or newer than `b` (semver: a pre-release is older than its release). */
+export function compareVersions(a: string, b: string): -1 | 0 | 1 {
+  return Bun.semver.order(a.replace(/^v/, ""), b.replace(/^v/, ""));
+}

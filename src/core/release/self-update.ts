@@ -1,5 +1,7 @@
-// self-update: replace this binary with a signed release, keep the previous one as
-// NAME.old, and put it back on --rollback. Order of trust: SHA256SUMS must carry a valid
+// self-update: replace this binary with a signed, newer release, keep the previous one as
+// NAME.old, and put it back on --rollback. It never goes backwards: an older release (the
+// "latest" of a mirror that lags, a stale --from directory) is not an update, unless --version
+// names it explicitly, and then the run says it is going back. Order of trust: SHA256SUMS must carry a valid
 // minisign signature by the key built into this binary (its trusted comment names the
 // version), then the download must match its line in SHA256SUMS, then the unpacked binary must
 // run and report that version — only then is anything replaced, each file by one rename(2).
@@ -11,6 +13,7 @@ import { RELEASE_PUBLIC_KEY, VERSION, artifactName, releaseArch } from "./build-
 import { parsePublicKey, verifySignature, SignatureError } from "./minisign.ts";
 import { openSource, parseSums } from "./source.ts";
 import { binaryTargets, serviceRestart } from "./targets.ts";
+import { compareVersions } from "../os/version.ts";
 
 export interface SelfUpdateOptions {
   version?: string;
@@ -30,7 +33,10 @@ export interface SelfUpdateResult {
   changed: boolean;
   current: string;
   available: string;
+  /** a newer release than this binary (an older one is never an update) */
   updateAvailable: boolean;
+  /** the release is older than this binary (installed only when --version named it) */
+  older?: boolean;
   source: string;
   replaced: string[];
   kept: string[];
@@ -62,16 +68,26 @@ export async function selfUpdate(ctx: RunContext, opts: SelfUpdateOptions): Prom
   if (!available) throw new UserError(`the signed comment of SHA256SUMS ("${comment}") names no version`, NOTHING);
   if (opts.version && available !== opts.version.replace(/^v/, "")) throw new UserError(`${source.where} holds version ${available}, not ${opts.version}`, NOTHING);
   const base = { command: "self-update" as const, ok: true as const, current: VERSION, available, source: source.where, replaced: [], kept: [] };
-  const updateAvailable = available !== VERSION;
-  if (opts.check || !updateAvailable) {
-    reporter.info(updateAvailable ? `Version ${available} is available (this is ${VERSION}). Run \`${BINARY_NAME} self-update\` to install it.` : `${BINARY_NAME} ${VERSION} is up to date.`);
-    return { ...base, changed: false, updateAvailable };
+  const direction = compareVersions(available, VERSION);
+  const updateAvailable = direction > 0;
+  // never backwards unless --version names that older release explicitly
+  const downgrade = direction < 0 && opts.version !== undefined;
+  if (opts.check || !(updateAvailable || downgrade)) {
+    reporter.info(
+      updateAvailable
+        ? `Version ${available} is available (this is ${VERSION}). Run \`${BINARY_NAME} self-update\` to install it.`
+        : direction < 0
+          ? `${BINARY_NAME} ${VERSION} is up to date: ${source.where} holds ${available}, which is older; nothing was changed. To go back to it on purpose: \`${BINARY_NAME} self-update --version ${available}${opts.from ? ` --from ${opts.from}` : ""}\`.`
+          : `${BINARY_NAME} ${VERSION} is up to date.`,
+    );
+    return { ...base, changed: false, updateAvailable, ...(direction < 0 ? { older: true } : {}) };
   }
+  if (downgrade) reporter.warn(`Going back from ${VERSION} to the older ${available}, because --version ${opts.version} names it.`);
 
   const name = artifactName(arch, "gz");
   const want = parseSums(new TextDecoder().decode(sumsBytes)).get(name);
   if (!want) throw new UserError(`the release's SHA256SUMS lists no ${name}`, NOTHING);
-  if (opts.confirm && !(await opts.confirm(`Replace ${BINARY_NAME} ${VERSION} with ${available}? [y/N] `))) throw new UserError("cancelled", NOTHING);
+  if (opts.confirm && !(await opts.confirm(`Replace ${BINARY_NAME} ${VERSION} with ${downgrade ? "the older " : ""}${available}? [y/N] `))) throw new UserError("cancelled", NOTHING);
   reporter.info(`Downloading ${name}`);
   const packed = await source.get(name);
   if (!packed) throw new UserError(`${source.where} has no ${name}`, NOTHING);
@@ -97,7 +113,7 @@ export async function selfUpdate(ctx: RunContext, opts: SelfUpdateOptions): Prom
     for (const target of targets) await host.remove(`${target}.new`);
   }
   const restart = await serviceRestart(ctx);
-  return { ...base, changed: true, updateAvailable, replaced: targets, kept: targets.map((t) => `${t}.old`), restart };
+  return { ...base, changed: true, updateAvailable, ...(downgrade ? { older: true } : {}), replaced: targets, kept: targets.map((t) => `${t}.old`), restart };
 }
 
 export interface RollbackResult {
