@@ -95,16 +95,29 @@ async function settled(units = ["containerd.service"]): Promise<void> {
   }
 }
 
+/** Where a run is killed: CRS_TEST_KILL_AFTER_STEP=N, or CRS_TEST_KILL_INSIDE=POINT:N (src/core/os/kill-points.ts) at the Nth arrival at POINT. */
+interface KillHook {
+  where: string;
+  env(n: number): Record<string, string>;
+}
+const AFTER_STEP: KillHook = { where: "after each step", env: (n) => ({ CRS_TEST_KILL_AFTER_STEP: String(n) }) };
+const INSIDE: Record<string, KillHook> = {
+  "copy-half": { where: "with a copy half written", env: (n) => ({ CRS_TEST_KILL_INSIDE: `copy-half:${n}` }) },
+  written: { where: "with a file written but not renamed", env: (n) => ({ CRS_TEST_KILL_INSIDE: `written:${n}` }) },
+  renamed: { where: "with a file renamed but not journaled", env: (n) => ({ CRS_TEST_KILL_INSIDE: `renamed:${n}` }) },
+  "step-done": { where: "with a step's work done (a unit started) but not recorded", env: (n) => ({ CRS_TEST_KILL_INSIDE: `step-done:${n}` }) },
+};
+
 /**
  * Kills `args` after its 1st, 2nd, ... step until a run gets to its end without being killed
  * (so every step boundary is tried, whatever the plan's length). After each kill `status`
  * must recover to exactly `before` or exactly `after`; `reset` puts the machine back to `before`.
  * Returns how many boundaries were tried.
  */
-async function killMatrix(name: string, args: string[], before: string[], after: string[], reset: () => void, units?: string[]): Promise<number> {
+async function killMatrix(name: string, args: string[], before: string[], after: string[], reset: () => void, units?: string[], hook: KillHook = AFTER_STEP): Promise<number> {
   const same = (a: string[], b: string[]) => a.join("\n") === b.join("\n");
-  for (let n = 1; n <= 40; n++) {
-    const run = cli(args, { CRS_TEST_KILL_AFTER_STEP: String(n) });
+  for (let n = 1; n <= 60; n++) {
+    const run = cli(args, hook.env(n));
     if (run.code === 0) {
       await settled(units);
       // fewer than n steps: the run finished; the matrix is complete
@@ -117,12 +130,12 @@ async function killMatrix(name: string, args: string[], before: string[], after:
     const now = machineState(units);
     const killed = run.code !== 1; // SIGKILL: runuser reports 128+9
     const told = status.stderr.includes("An earlier run was interrupted") || same(now, before); // a kill before the first change leaves no journal
-    held(`SIGKILL after each step of ${name}`, killed && status.code === 0 && told && (same(now, before) || same(now, after)));
+    held(`SIGKILL ${hook.where} of ${name}`, killed && status.code === 0 && told && (same(now, before) || same(now, after)));
     expect({ n, killed, told, status: status.code }).toEqual({ n, killed: true, told: true, status: 0 });
-    expect([before.join("\n"), after.join("\n")], `after step ${n} of ${name}:\n${status.stderr}`).toContain(now.join("\n"));
+    expect([before.join("\n"), after.join("\n")], `${hook.where} #${n} of ${name}:\n${status.stdout}\n${status.stderr}`).toContain(now.join("\n"));
     if (!same(now, before)) reset();
   }
-  throw new Error(`${name} did not finish within 40 steps`);
+  throw new Error(`${name} did not finish within 60 kills ${hook.where}`);
 }
 
 describe("faults", () => {
@@ -140,6 +153,14 @@ describe("faults", () => {
     expect(fresh.join("\n")).not.toContain("containerd.service 644");
     expect(await killMatrix("install", ["install", "--yes"], fresh, installedState, () => void mustRun("uninstall", "--yes"))).toBeGreaterThan(3);
   }, 600_000);
+
+  // inside the steps: at every arrival at each point (the journal's own writes included), until a run gets through
+  for (const point of Object.keys(INSIDE)) {
+    test(`SIGKILL ${INSIDE[point]!.where}, at every such moment of install: the next run converges, nothing half-written is left`, async () => {
+      expect(machineState()).toEqual(fresh);
+      expect(await killMatrix("install", ["install", "--yes"], fresh, installedState, () => void mustRun("uninstall", "--yes"), undefined, INSIDE[point]!)).toBeGreaterThan(0);
+    }, 900_000);
+  }
 
   test("SIGKILL after every step of uninstall: rolled back to the installed state (or finished)", async () => {
     mustRun("install", "--yes");
@@ -175,7 +196,7 @@ describe("faults", () => {
     expect(await killMatrix("configure", ["configure", "--mtu", "1400", "--yes"], before, after, () => void mustRun("configure", "--reset", "mtu", "--yes"))).toBeGreaterThan(1);
   }, 600_000);
 
-  test("SIGKILL after every step of an add-on install (stargz); a 0600 config.toml stays 0600", async () => {
+  test("SIGKILL after every step of an add-on install (stargz), and with each file written but not renamed; a 0600 config.toml stays 0600", async () => {
     const config = join(home(), ".config/containerd/config.toml");
     e2e.sb.writeFile(config, "# mine\nversion = 2\n", 0o600);
     mustRun("install", "--yes");
@@ -192,8 +213,11 @@ describe("faults", () => {
     await settled(units);
     expect(machineState(units)).toEqual(before);
     expect(await killMatrix("install stargz", ["install", "stargz", "--yes"], before, after, () => void mustRun("uninstall", "stargz", "--yes"), units)).toBeGreaterThan(1);
+    // inside the steps: the user's own config.toml (and its backup) killed written but not renamed, at every write
+    expect(await killMatrix("install stargz", ["install", "stargz", "--yes"], before, after, () => void mustRun("uninstall", "stargz", "--yes"), units, INSIDE.written)).toBeGreaterThan(1);
+    expect(readFileSync(config, "utf8")).toBe("# mine\nversion = 2\n"); // never lost, never half-written
     mustRun("uninstall", "stargz", "--yes");
-  }, 600_000);
+  }, 1_200_000);
 
   test("20 runs started at the same instant: one changes the machine at a time, the others wait or refuse naming it", async () => {
     mustRun("uninstall", "--yes");

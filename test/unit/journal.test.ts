@@ -140,3 +140,29 @@ test("a run that ends, done or rolled back, leaves no journal and no state direc
   await applyPlan(host, steps);
   expect(await host.exists("/home/alice/.local/share")).toBe(false);
 });
+
+test("what a run killed inside a step left beside its targets goes with the next run's lock: a write's bytes never renamed, a half copy, the journal's next version", async () => {
+  host = await makeTestHost({ files: { [CONFIG]: "old\n", [BIN]: "B" }, commands: { stat: () => ok("1000000 4096\n") } });
+  const paths = resolvePaths(host.env, host.uid);
+  await host.mkdirp(paths.stateDir, 0o700);
+  // the journal of a run killed while writing config.toml: its undo written, the new bytes beside the file, not renamed
+  const doc = { version: 1, pid: 1, command: "install stargz --yes", startedAt: "", steps: [{ description: "Write config.toml", step: steps[0] }], undo: { "0": [{ description: `restore ${CONFIG}`, record: { op: "restore", path: CONFIG, content: "old\n", mode: 0o644 } }] }, done: [] };
+  await host.writeFileAtomic(journalPath(paths), JSON.stringify(doc), 0o600);
+  const leftovers = [`/home/alice/.config/containerd/.config.toml.0123456789ab.tmp`, `${paths.stateDir}/.journal.json.0123456789ab.tmp`, `/home/alice/.local/bin/.containerd-rootless-systemd.0123456789ab.tmp`];
+  for (const f of leftovers) {
+    await host.mkdirp(f.slice(0, f.lastIndexOf("/")));
+    await host.writeFileAtomic(f, "half");
+  }
+  const mine = "/home/alice/.config/containerd/.config.toml.mine.tmp"; // not our pattern: never touched
+  await host.writeFileAtomic(mine, "x");
+  const info: string[] = [];
+  expect((await recoverInterrupted(host, paths, { warn: () => {}, info: (t) => info.push(t) }))?.how).toBe("rolled back");
+  for (const f of leftovers) expect(await host.exists(f)).toBe(false);
+  expect(await host.readText(CONFIG)).toBe("old\n");
+  expect(await host.exists(mine)).toBe(true);
+  expect(info).toContain(`Removed /home/alice/.config/containerd/.config.toml.0123456789ab.tmp, left unfinished by a run that was killed`);
+  // and with no journal at all (killed before its first write was renamed): still cleared
+  await host.writeFileAtomic(leftovers[1]!, "half");
+  expect(await recoverInterrupted(host, paths, { warn: () => {}, info: () => {} })).toBeNull();
+  expect(await host.exists(leftovers[1]!)).toBe(false);
+});

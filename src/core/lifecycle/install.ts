@@ -15,7 +15,7 @@ import { runChecks, type CheckResult } from "../checks/index.ts";
 import { acquireRunLock } from "../plan/recover.ts";
 import { lockMark } from "../os/lock.ts";
 import { planInstall, readInstallFacts, stageLauncherCopy, type InstallPlan } from "./install-plan.ts";
-import { discardStaged, removeAbandonedCopies } from "../plan/staging.ts";
+import { discardStaged } from "../plan/staging.ts";
 import { installedAsPlanned } from "./unchanged.ts";
 import { previewPlan, renderPreviews, type StepPreview } from "../plan/render.ts";
 import { changeParts, summaryLine } from "./summary.ts";
@@ -116,11 +116,9 @@ async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Pro
         },
         reporter,
       );
-  // staged copies of the binary a killed run left beside it go, now that this run holds the lock (beside the planning)
-  const abandoned = lock ? removeAbandonedCopies(host, paths.installedBinary) : Promise.resolve([]);
+  // (staged copies of the binary a killed run left beside it went with the lock: plan/recover.ts)
   try {
     const { plan, previews } = (lock?.othersSince === false ? await early : undefined) ?? (await planWithPreviews(ctx, { readyTimeoutMs: opts.readyTimeoutMs }));
-    for (const file of await abandoned) reporter.info(`Removed ${file}, a partial copy of the binary left by a run that was killed`);
     if (plan.replacesForeignUnit) reporter.warn(`${plan.unitFile} was not created by this tool; it is replaced (the diff shows how) and kept as ${plan.replacesForeignUnit}`);
     const base = { command: "install" as const, ok: true, changed: false, dryRun: false, unit: plan.unitFile, execStart: plan.execStart, steps: [] as InstallResult["steps"], findings };
     if (opts.dryRun) {

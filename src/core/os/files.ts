@@ -6,6 +6,7 @@ import { constants as FS, openSync, closeSync, ftruncateSync, readSync, writeSyn
 import { randomBytes } from "node:crypto";
 import { dirname, join, basename } from "node:path";
 import { tryLockExclusive, unlock } from "./flock.ts";
+import { HostKillPoints } from "./kill-points.ts";
 
 /** A lock held on an open file (flock): the kernel drops it when this process dies. */
 export interface HeldFileLock {
@@ -58,8 +59,10 @@ export function errCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException)?.code;
 }
 
-export class HostFiles {
-  constructor(readonly root: string) {}
+export class HostFiles extends HostKillPoints {
+  constructor(readonly root: string) {
+    super();
+  }
 
   /** Maps an absolute path to where it lives for this host (identity on a real host). */
   path(p: string): string {
@@ -187,7 +190,9 @@ export class HostFiles {
       }
       await h.sync();
       await h.close();
+      this.testPoint("written");
       await fs.rename(tmp, target);
+      this.testPoint("renamed");
     } catch (e) {
       await h.close().catch(() => {});
       await fs.rm(tmp, { force: true });
@@ -210,6 +215,7 @@ export class HostFiles {
   /** rename(2): moves a file within one filesystem (used to keep a backup for rollback). */
   async rename(from: string, to: string): Promise<void> {
     await fs.rename(this.path(from), this.path(to));
+    this.testPoint("renamed");
     await syncDir(dirname(this.path(to)));
     if (dirname(from) !== dirname(to)) await syncDir(dirname(this.path(from)));
   }

@@ -4,6 +4,7 @@
 import { passwdFilesFirst, passwdName } from "./passwd.ts";
 import { join } from "node:path";
 import { errCode } from "./files.ts";
+import { parseKillPoint } from "./kill-points.ts";
 import { HostStreams } from "./streams.ts";
 import { sleepUnlessAborted } from "./wait.ts";
 
@@ -65,6 +66,7 @@ export class Host extends HostStreams {
     this.stdinIsTTY = opts.stdinIsTTY ?? Boolean(process.stdin.isTTY);
     this.stdoutIsTTY = opts.stdoutIsTTY ?? Boolean(process.stdout.isTTY);
     this.stderrIsTTY = opts.stderrIsTTY ?? Boolean(process.stderr.isTTY);
+    this.killInside = parseKillPoint(this.env.CRS_TEST_KILL_INSIDE);
   }
 
   /** Whether a process with this PID exists (signal 0; EPERM means it exists but is not ours). */
@@ -92,11 +94,6 @@ export class Host extends HostStreams {
   /** The command line this run was started with, without the program ("install --yes"): named in the journal. */
   get commandLine(): string {
     return process.argv.slice(2).join(" ");
-  }
-
-  /** Ends this process at once with SIGKILL, as the kernel's OOM killer or `kill -9` would (the fault tests' CRS_TEST_KILL_AFTER_STEP); SIGSTOP freezes it (CRS_TEST_PAUSE_AFTER_STEP). */
-  killSelf(signal: "SIGKILL" | "SIGSTOP" = "SIGKILL"): void {
-    process.kill(process.pid, signal);
   }
 
   /** Our own process id (written into the lock file). */

@@ -152,6 +152,7 @@ export class HostStreams extends HostFiles {
       this.stagedHeld.set(staged, h);
       // taken at once; missed only when a run clearing abandoned copies took it first (and removes it)
       if (!tryLockExclusive(h.fd)) throw new Error("another run is removing it");
+      if (this.dueToDie("copy-half")) await this.dieHalfCopied(from, h);
       await fs.copyFile(this.path(from), tmp);
       await h.utimes(st.atime, st.mtime);
       await h.chmod(mode); // umask narrowed the create mode
@@ -163,6 +164,13 @@ export class HostStreams extends HostFiles {
       throw new HostError(`cannot copy ${from} to ${to}: ${(e as Error).message}`, to, errCode(e));
     }
     return staged;
+  }
+
+  /** The fault matrix's copy killed halfway: the first half of `from`'s bytes written to the staged file, then SIGKILL. */
+  private async dieHalfCopied(from: string, h: fs.FileHandle): Promise<void> {
+    const bytes = await fs.readFile(this.path(from));
+    await h.write(bytes.subarray(0, bytes.length >> 1));
+    this.killSelf();
   }
 
   /** Closes the staged copy's descriptor (its flock goes with it), when this process still holds it. */
@@ -202,7 +210,9 @@ export class HostStreams extends HostFiles {
     const data = this.stagedSyncs.get(staged) ?? syncFile(this.path(staged));
     this.stagedSyncs.delete(staged);
     try {
+      this.testPoint("written");
       await fs.rename(this.path(staged), this.path(to));
+      this.testPoint("renamed");
     } catch (e) {
       await data.catch(() => {});
       throw new HostError(`cannot copy to ${to}: ${(e as Error).message}`, to, errCode(e));

@@ -236,6 +236,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
       if (e instanceof ApplyError) throw e;
       await fail(index, step, (e as Error).message);
     }
+    host.testPoint("step-done"); // the fault matrix: its work done (a unit started), not yet recorded
     const outcome: StepOutcome = { kind: step.kind, description: label, result: description, changed, target: stepTarget(step), ms: Math.round(host.now() - started) };
     outcomes.push(outcome);
     // a step whose work still runs is recorded finished once it is: at the latest when a step recovery decides on (the last,

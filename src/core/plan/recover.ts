@@ -8,6 +8,7 @@ import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { acquireLock, type Lock, type LockOptions } from "../os/lock.ts";
 import { irreversible, journalPath, readJournal, type JournalDoc } from "./journal.ts";
+import type { Step } from "./steps.ts";
 import { rollback, type Undo } from "./undo.ts";
 import { applyPlan } from "./execute.ts";
 import { removeAbandonedCopies } from "./staging.ts";
@@ -33,14 +34,34 @@ function undosOf(doc: JournalDoc): Undo[] {
     .flatMap((i) => doc.undo[String(i)]!.map((u) => ({ description: u.description, record: u.record })));
 }
 
+/** The files a step puts in place (the temporary files of a killed write are beside them). */
+const targetsOf = (step: Step): string[] => [...("path" in step ? [step.path] : []), ...(step.kind === "write" && step.backupTo ? [step.backupTo] : [])];
+
+/**
+ * What a run killed in the middle of a step left beside its targets: a file's bytes written but
+ * never renamed into place (`.NAME.<random>.tmp`), a copy staged or half made (also before the
+ * journal's first write: install stages the binary's copy while its checks run), the journal's
+ * own next version. No live run holds them: their run is dead and this one holds the run lock
+ * (a copy another run is staging ahead of its lock is held by its flock and kept).
+ */
+async function removeLeftovers(host: Host, paths: Paths, doc: JournalDoc | null, log: RecoveryLog): Promise<void> {
+  const copies = new Set([paths.installedBinary, ...(doc?.steps ?? []).flatMap(({ step }) => (step.kind === "copy" ? [step.path] : []))]);
+  const writes = new Set([journalPath(paths), ...(doc?.steps ?? []).flatMap(({ step }) => (step.kind === "copy" ? [] : targetsOf(step)))]);
+  const removed = [
+    ...(await Promise.all([...copies].map((to) => removeAbandonedCopies(host, to)))),
+    ...(await Promise.all([...writes].map((to) => host.removeAbandonedStaged(to).catch(() => [])))),
+  ].flat();
+  for (const file of removed) log.info(`Removed ${file}, left unfinished by a run that was killed`);
+}
+
 /** Recovers from an unfinished journal, if there is one; null when there was nothing to recover. Call it holding the lock. */
 export async function recoverInterrupted(host: Host, paths: Paths, log: RecoveryLog): Promise<Recovery | null> {
   const path = journalPath(paths);
   const doc = await readJournal(host, path);
-  if (doc === null) return null;
-  if (doc === "corrupt") {
-    log.warn(`${path} (the journal of an earlier run) cannot be read; it is removed. Check the files under ${paths.configHome} yourself.`);
-    await host.remove(path);
+  if (doc === null || doc === "corrupt") {
+    if (doc === "corrupt") log.warn(`${path} (the journal of an earlier run) cannot be read; it is removed. Check the files under ${paths.configHome} yourself.`);
+    await removeLeftovers(host, paths, null, log);
+    if (doc === "corrupt") await host.remove(path);
     return null;
   }
   const total = doc.steps.length;
@@ -61,8 +82,7 @@ export async function recoverInterrupted(host: Host, paths: Paths, log: Recovery
     const reload = doc.steps.some((s, i) => i <= started && s.step.kind === "systemctl");
     actions = await rollback(host, undos, reload, (d) => log.warn(`Undoing: ${d}`));
   }
-  // the copy a killed copy step was writing beside its target (no live run holds it any more)
-  for (const { step } of doc.steps) if (step.kind === "copy") await removeAbandonedCopies(host, step.path);
+  await removeLeftovers(host, paths, doc, log);
   await host.remove(path);
   log.info(`Recovered from the interrupted \`${doc.command}\` (${forward ? "finished" : "rolled back"}); continuing.`);
   return { command: doc.command, pid: doc.pid, how: forward ? "finished" : "rolled back", actions };

@@ -2,6 +2,9 @@
 // CRS_TEST_KILL_AFTER_STEP=N kills the process after the Nth finished step (the fault matrix),
 // CRS_TEST_PAUSE_AFTER_STEP=N stops it with SIGSTOP there (a signal test sends its signal at
 // that exact boundary, then SIGCONT). Steps are counted per host (one per process), across plans.
+// Inside a step, CRS_TEST_KILL_INSIDE=POINT:N kills at the Nth arrival at POINT (os/files.ts:
+// a copy half written, a file written but not renamed, renamed but not journaled, a step's work
+// done but not recorded).
 import type { Host } from "../os/host.ts";
 
 const stepsFinished = new WeakMap<Host, number>();
