@@ -6,7 +6,7 @@ import { rollback, selfUpdate } from "../core/release/self-update.ts";
 export const examples = [
   "containerd-rootless-systemd self-update --check       # is there a newer release?",
   "containerd-rootless-systemd self-update --yes",
-  "containerd-rootless-systemd self-update --version 0.2.0 --yes",
+  "containerd-rootless-systemd self-update --version 0.2.0 --yes   # that release, even an older one (it says it is going back)",
   "containerd-rootless-systemd self-update --from ./release --yes   # a release directory or URL",
   "containerd-rootless-systemd self-update --rollback    # back to the version before the last update",
 ];
@@ -15,9 +15,9 @@ export default defineCommand({
   meta: { name: "self-update", description: "Replace this binary with a signed release (checksums and signature verified); --rollback undoes it" },
   args: {
     ...outputArgs,
-    version: { type: "string", description: "The release to install (default: the latest)", valueHint: "V" },
+    version: { type: "string", description: "The release to install (default: the latest, and only when it is newer; naming an older one goes back to it)", valueHint: "V" },
     from: { type: "string", description: "A release's base URL or a local release directory, instead of the project's releases", valueHint: "URL|DIR" },
-    check: { type: "boolean", description: "Only say whether a newer release is available" },
+    check: { type: "boolean", description: "Only say whether a newer release is available (an older one never is)" },
     yes: { type: "boolean", alias: ["y"], description: "Do not ask before replacing the binary" },
     rollback: { type: "boolean", description: "Restore the binary self-update replaced last (NAME.old)" },
   },
