@@ -166,3 +166,17 @@ test("what a run killed inside a step left beside its targets goes with the next
   expect(await recoverInterrupted(host, paths, { warn: () => {}, info: () => {} })).toBeNull();
   expect(await host.exists(leftovers[1]!)).toBe(false);
 });
+
+test("the planned config a killed run was checking (`containerd config dump`) is removed from beside config.toml; a live run's is kept", async () => {
+  host = await makeTestHost({ files: { [CONFIG]: "# mine\n" } });
+  const paths = resolvePaths(host.env, host.uid);
+  const dead = ["/home/alice/.config/containerd/.crs-validate-2147483646.toml", "/home/alice/.config/containerd/.crs-validate-2147483646.d/stargz.toml", "/home/alice/.config/containerd/..crs-validate-2147483646.toml.0123456789ab.tmp"];
+  const live = `/home/alice/.config/containerd/.crs-validate-${process.ppid}.toml`;
+  for (const f of [...dead, live]) {
+    await host.mkdirp(f.slice(0, f.lastIndexOf("/")));
+    await host.writeFileAtomic(f, "x");
+  }
+  expect(await recoverInterrupted(host, paths, { warn: () => {}, info: () => {} })).toBeNull();
+  expect((await host.readdir("/home/alice/.config/containerd"))!.sort()).toEqual([`.crs-validate-${process.ppid}.toml`, "config.toml"]);
+  expect(await host.readText(CONFIG)).toBe("# mine\n");
+});

@@ -6,7 +6,7 @@
 import { dirname, join } from "node:path";
 import { HostError, type Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
-import { BINARY_NAME, CONTAINERD_UNIT, backupPath } from "../os/paths.ts";
+import { BINARY_NAME, CONTAINERD_UNIT, backupPath, validationTag } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
 import { escapeRegExp } from "../os/text.ts";
 import type { Step } from "../plan/steps.ts";
@@ -109,7 +109,7 @@ async function currentDropIns(host: Host, paths: Paths): Promise<Map<string, str
 export async function validateWithContainerd(host: Host, paths: Paths, configText: string, dropIns: Map<string, string>, expect: string[]): Promise<void> {
   const containerd = await host.which("containerd");
   if (!containerd) return;
-  const tag = `.crs-validate-${host.pid}`;
+  const tag = validationTag(host.pid);
   const dir = join(paths.containerdConfigDir, `${tag}.d`);
   const file = join(paths.containerdConfigDir, `${tag}.toml`);
   const glob = importGlob(paths);

@@ -100,3 +100,8 @@ export function backupPath(paths: Paths, file: string): string {
   issued.add(path);
   return path;
 }
+
+/** The planned config a run checks with `containerd config dump`, beside the user's config.toml: `.crs-validate-PID.toml` and `.d` (containerd/proxy-plugins.ts). */
+export const validationTag = (pid: number) => `.crs-validate-${pid}`;
+/** Those files (and the temporary files of their writes) by name: the pid of the run that made them. */
+export const VALIDATION_LEFTOVER = /^\.{1,2}crs-validate-(\d+)[.]/;

@@ -4,8 +4,9 @@
 // cannot be undone (a removed tree) or had finished every step, rolled forward: its remaining
 // steps run and its leftovers (files moved aside) are cleared. Then the journal goes and the
 // command goes on with its own plan, computed from the machine as it now is.
+import { join } from "node:path";
 import type { Host } from "../os/host.ts";
-import type { Paths } from "../os/paths.ts";
+import { VALIDATION_LEFTOVER, type Paths } from "../os/paths.ts";
 import { acquireLock, type Lock, type LockOptions } from "../os/lock.ts";
 import { irreversible, journalPath, readJournal, type JournalDoc } from "./journal.ts";
 import type { Step } from "./steps.ts";
@@ -51,6 +52,13 @@ async function removeLeftovers(host: Host, paths: Paths, doc: JournalDoc | null,
     ...(await Promise.all([...copies].map((to) => removeAbandonedCopies(host, to)))),
     ...(await Promise.all([...writes].map((to) => host.removeAbandonedStaged(to).catch(() => [])))),
   ].flat();
+  // the planned config a killed run was checking with `containerd config dump`, beside the user's config.toml
+  for (const name of (await host.readdir(paths.containerdConfigDir).catch(() => null)) ?? []) {
+    const pid = VALIDATION_LEFTOVER.exec(name)?.[1];
+    if (!pid || Number(pid) === host.pid || host.pidAlive(Number(pid))) continue;
+    await host.remove(join(paths.containerdConfigDir, name), { recursive: true });
+    removed.push(join(paths.containerdConfigDir, name));
+  }
   for (const file of removed) log.info(`Removed ${file}, left unfinished by a run that was killed`);
 }
 
