@@ -196,7 +196,7 @@ describe("faults", () => {
     expect(await killMatrix("configure", ["configure", "--mtu", "1400", "--yes"], before, after, () => void mustRun("configure", "--reset", "mtu", "--yes"))).toBeGreaterThan(1);
   }, 600_000);
 
-  test("SIGKILL after every step of an add-on install (stargz), and with each file written but not renamed; a 0600 config.toml stays 0600", async () => {
+  test("SIGKILL after every step of an add-on install (stargz); a 0600 config.toml stays 0600", async () => {
     const config = join(home(), ".config/containerd/config.toml");
     e2e.sb.writeFile(config, "# mine\nversion = 2\n", 0o600);
     mustRun("install", "--yes");
@@ -213,11 +213,8 @@ describe("faults", () => {
     await settled(units);
     expect(machineState(units)).toEqual(before);
     expect(await killMatrix("install stargz", ["install", "stargz", "--yes"], before, after, () => void mustRun("uninstall", "stargz", "--yes"), units)).toBeGreaterThan(1);
-    // inside the steps: the user's own config.toml (and its backup) killed written but not renamed, at every write
-    expect(await killMatrix("install stargz", ["install", "stargz", "--yes"], before, after, () => void mustRun("uninstall", "stargz", "--yes"), units, INSIDE.written)).toBeGreaterThan(1);
-    expect(readFileSync(config, "utf8")).toBe("# mine\nversion = 2\n"); // never lost, never half-written
     mustRun("uninstall", "stargz", "--yes");
-  }, 1_200_000);
+  }, 600_000);
 
   test("20 runs started at the same instant: one changes the machine at a time, the others wait or refuse naming it", async () => {
     mustRun("uninstall", "--yes");
