@@ -1,6 +1,7 @@
 // The Debian packages a sandbox needs (the real systemd --user, RootlessKit, containerd and
 // their helpers), and installing the missing ones as root. Shared by `npm test` (which also
 // needs the test tools) and `npm start` as root (which runs the product in a sandbox).
+import { existsSync, readFileSync } from "node:fs";
 
 /** What rootless containerd needs on the machine, for the product in a sandbox. */
 export const RUNTIME_PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "uidmap", "runc", "fuse-overlayfs", "dbus-user-session", "procps", "util-linux", "iproute2"];
@@ -15,6 +16,12 @@ export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "py
  * libc6-arm64-cross (the arm64 binary on x64), bash-completion (the completion test) and xz-utils.
  */
 TEST_PACKAGES.push("minisign", "qemu-user-static", "libc6-arm64-cross", "bash-completion", "xz-utils", "curl");
+/**
+ * And the second stack (scripts/debian-stack.ts): on Debian 13 its own bypass4netns and passt
+ * (pasta); on Debian 12 what builds Debian 13's pasta from its source (its binary needs glibc 2.38).
+ */
+const trixie = existsSync("/etc/os-release") && /^VERSION_CODENAME=trixie$/m.test(readFileSync("/etc/os-release", "utf8"));
+TEST_PACKAGES.push(...(trixie ? ["bypass4netns", "passt"] : ["gcc", "make", "libc6-dev", "patch"]));
 
 /**
  * A fresh machine is often still running unattended-upgrades or cloud-init's apt when CI starts:
