@@ -1,13 +1,15 @@
 // The add-ons for real: the compiled binary as a throwaway user with a real `systemd --user`,
 // RootlessKit and containerd. The snapshotter add-ons run the real gRPC proxy snapshotter
-// (test/helpers/proxy-snapshotter.ts; containers through it: snapshotters.test.ts); Debian
-// packages neither buildkitd nor bypass4netnsd, so their stand-ins (test/fixtures/standins: the
-// real socket paths, just enough protocol for the readiness probe) are on the user's PATH. Both
+// (test/helpers/proxy-snapshotter.ts; containers through it: snapshotters.test.ts);
+// bypass4netns is the real bypass4netnsd 0.4.1 of Debian 13, whose REST API starts a bypass4netns
+// that takes a container's sockets to the host; BuildKit is a stand-in of v0.26.3
+// (test/fixtures/buildkitd-standin; test/helpers/addon-daemons.ts puts them on PATH). Both
 // snapshotters are installed together and removed in the other order (the user's CRLF
 // config.toml comes back byte for byte); the registration is read back from the real
 // containerd; BuildKit (a foreign buildkit.service is replaced only with a backup), bypass4netns,
 // the refusals, and `uninstall` removing the add-ons before containerd.
 import { test, expect, describe } from "bun:test";
+import { bypass4netnsSpec, hostAddress } from "../helpers/bypass4netns.ts";
 import { chmodSync, existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor, SANDBOX_PATH } from "../../scripts/sandbox.ts";
@@ -45,6 +47,15 @@ function cli(args: string[], path = withStandins) {
 }
 
 const show = e2e.show;
+
+/** bypass4netnsd's REST API on its socket, asked as the user with curl: [HTTP status, body]. */
+function bypassApi(method: string, path: string, body?: unknown): [number, string] {
+  const data = body === undefined ? [] : ["-H", "Content-Type: application/json", "-d", JSON.stringify(body)];
+  const r = e2e.sb.run(["curl", "-sS", "--unix-socket", sockets.bypass(), "-X", method, ...data, "-w", "\n%{http_code}", `http://bypass4netnsd${path}`]);
+  expect(r.stderr).toBe("");
+  const at = r.stdout.lastIndexOf("\n");
+  return [Number(r.stdout.slice(at + 1)), r.stdout.slice(0, at)];
+}
 
 /** Something accepts a connection on the unix socket (asked as the user). */
 function answers(socket: string): boolean {
@@ -261,6 +272,48 @@ describe("add-ons", () => {
     expect(userNs(show("bypass4netnsd.service", "MainPID"))).not.toBe(containerdNs());
   }, 60_000);
 
+  test("the real bypass4netnsd's REST API: a bypass it starts takes a container's connect() to the host, which the container's own network namespace cannot reach; DELETE stops it", async () => {
+    const [listed, none] = bypassApi("GET", "/v1/bypass");
+    expect([listed, JSON.parse(none)]).toEqual([200, []]);
+    const socket = `${e2e.sb.runtimeDir}/bypass4netns-crs-e2e.sock`;
+    const [created, body] = bypassApi("POST", "/v1/bypass", { id: "crs-e2e", socketPath: socket, ignoreSubnets: ["127.0.0.0/8"] });
+    expect(created).toBe(201);
+    const started = JSON.parse(body) as { id: string; pid: number };
+    expect(started.id).toBe("crs-e2e");
+    expect(cmdline(started.pid)).toContain(`--socket=${socket}`);
+    expect(readlinkSync(`/proc/${started.pid}/exe`)).toEndWith("/bypass4netns");
+    // a web server on this machine's own address, which a container with only a loopback (ctr's default network namespace) cannot reach
+    const address = hostAddress();
+    const www = join(e2e.sb.home, "www-bypass");
+    e2e.sb.writeFile(join(www, "index.html"), "hello through bypass4netns\n");
+    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    const httpd = Bun.spawn(["busybox", "httpd", "-f", "-p", `${address}:${port}`, "-h", www], { stdout: "ignore", stderr: "ignore" });
+    try {
+      await waitFor(`busybox httpd on ${address}:${port}`, async () => (await fetch(`http://${address}:${port}/index.html`).catch(() => null))?.ok === true, 10_000, 50);
+      const rootfs = join(e2e.sb.home, "rootfs-bypass");
+      e2e.sb.run(["mkdir", "-p", `${rootfs}/bin`]);
+      e2e.sb.run(["cp", "/bin/busybox", `${rootfs}/bin/busybox`]);
+      const base = JSON.parse(cli(["nsenter", "--", "ctr", "-n", "default", "oci", "spec"]).stdout);
+      const wget = ["/bin/busybox", "wget", "-q", "-O-", `http://${address}:${port}/index.html`];
+      const run = (id: string, listener?: string) => {
+        e2e.sb.writeFile(join(e2e.sb.home, `${id}.json`), JSON.stringify(bypass4netnsSpec(base, rootfs, wget, listener)));
+        return cli(["nsenter", "--", "ctr", "-n", "default", "run", "--rm", "--config", join(e2e.sb.home, `${id}.json`), id]);
+      };
+      const plain = run("crs-no-bypass");
+      expect(plain.code).not.toBe(0);
+      expect(plain.stderr).toContain("Network is unreachable");
+      const bypassed = run("crs-bypass", socket);
+      expect(bypassed.stderr).toBe("");
+      expect(bypassed.stdout).toBe("hello through bypass4netns\n");
+      expect(bypassed.code).toBe(0);
+    } finally {
+      httpd.kill();
+    }
+    expect(bypassApi("DELETE", "/v1/bypass/crs-e2e")[0]).toBe(200);
+    expect(existsSync(`/proc/${started.pid}`)).toBe(false);
+    expect(JSON.parse(bypassApi("GET", "/v1/bypass")[1])).toEqual([]);
+  }, 90_000);
+
   test("uninstall with no add-on named: every add-on (even a stopped one) goes before containerd; the user's config stays", () => {
     expect(cli(["install", "fuse-overlayfs", "--yes"]).code).toBe(0);
     // a stopped add-on (socket not answering) is still ours to remove
@@ -279,6 +332,6 @@ describe("add-ons", () => {
     expect(readFileSync(cfg(), "utf8")).toBe(USER_CONFIG);
     expect(existsSync(confD())).toBe(false);
     expect(readdirSync(unitDir()).filter((f) => f.endsWith(".service"))).toEqual([]);
-    expect(e2e.sb.pids().map((p) => { try { return cmdline(p); } catch { return ""; } }).filter((c) => /standin|buildkitd|grpc|bypass4netnsd|containerd /.test(c))).toEqual([]);
+    expect(e2e.sb.pids().map((p) => { try { return cmdline(p); } catch { return ""; } }).filter((c) => /buildkitd|grpc|bypass4netns|containerd /.test(c))).toEqual([]);
   }, 90_000);
 });

@@ -8,8 +8,6 @@ import { createSandbox, type RunAsOptions, type Sandbox, type SandboxRun } from 
 
 export const ROOT = join(import.meta.dir, "../..");
 export const BINARY = join(ROOT, "dist/containerd-rootless-systemd");
-/** Debian packages neither buildkitd nor bypass4netnsd: these stand-ins serve their real socket paths (test/helpers/snapshotter-e2e.ts puts them on PATH). */
-export const STANDINS = join(ROOT, "test/fixtures/standins");
 
 export interface SandboxOptions {
   /** default timeout of `run`/`cli` (the sandbox's own default when unset) */

@@ -6,12 +6,13 @@ import { copyFileSync, chownSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "bun:test";
 import { SANDBOX_PATH } from "../../scripts/sandbox.ts";
-import { STANDINS, type E2ESandbox } from "./e2e.ts";
+import type { E2ESandbox } from "./e2e.ts";
+import { installAddonDaemons } from "./addon-daemons.ts";
 import { buildProxySnapshotter, SNAPSHOTTER_DAEMONS } from "./proxy-snapshotter.ts";
 import { buildBusyboxImage } from "../e2e/oci-image.ts";
 
 export interface SnapshotterHome {
-  /** PATH: the snapshotter daemons, then the stand-ins (buildkitd, bypass4netnsd), then the usual */
+  /** PATH: the snapshotter daemons, then the other add-on daemons (test/helpers/addon-daemons.ts), then the usual */
   path: string;
   /** the busybox OCI tarball in the user's home, and its reference */
   image: string;
@@ -25,13 +26,12 @@ export async function installSnapshotters(e2e: E2ESandbox): Promise<SnapshotterH
   mkdirSync(dir, { recursive: true });
   for (const name of SNAPSHOTTER_DAEMONS) copyFileSync(binary, join(dir, name));
   expect(Bun.spawnSync(["chmod", "755", ...SNAPSHOTTER_DAEMONS.map((n) => join(dir, n))]).exitCode).toBe(0);
-  const standins = join(e2e.sb.home, "standins");
-  expect(Bun.spawnSync(["cp", "-a", STANDINS, standins]).exitCode).toBe(0);
-  expect(Bun.spawnSync(["chown", "-R", `${e2e.sb.user}:`, dir, standins]).exitCode).toBe(0);
+  const addons = await installAddonDaemons(e2e);
+  expect(Bun.spawnSync(["chown", "-R", `${e2e.sb.user}:`, dir]).exitCode).toBe(0);
   const image = join(e2e.sb.home, "busybox-oci.tar");
   const imageRef = buildBusyboxImage(image);
   chownSync(image, e2e.sb.uid, e2e.sb.gid);
-  return { path: `${dir}:${standins}:${SANDBOX_PATH}`, image, imageRef };
+  return { path: `${dir}:${addons}:${SANDBOX_PATH}`, image, imageRef };
 }
 
 /** The snapshotter units and containerd as systemd sees them (for a failure's message). */
