@@ -10,6 +10,7 @@ import { CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
 import { isActive, isEnabled, isOwned, startLimitHit, unitStates, type UnitState } from "../systemd/units.ts";
 import { serverVersion, serviceStateDir } from "../containerd/ready.ts";
 import { parseVersion } from "../os/version.ts";
+import { findProgram } from "../os/programs.ts";
 import { plugins, type PluginStatus } from "../../plugins/registry.ts";
 
 export interface UnitReport {
@@ -92,6 +93,17 @@ export function flattenInfo(info: unknown, prefix = ""): Record<string, string> 
 
 type SettingsSeen = { settings: StatusReport["rootlesskit"]["settings"]; source: StatusReport["rootlesskit"]["settingsSource"] };
 
+/**
+ * `NAME --version` of the program the units run: looked up as they look it up (the active
+ * bundle's bin first), not by the caller's PATH alone, which would report the distribution's
+ * programs while the service runs the bundle's.
+ */
+async function programVersion(host: Host, name: string): Promise<string | null> {
+  const path = await findProgram(host, name);
+  const r = path ? await host.run([path, "--version"], { timeoutMs: 5000 }) : null;
+  return r?.code === 0 ? parseVersion(r.stdout) : null;
+}
+
 async function processFlags(host: Host, mainPid: number): Promise<Record<string, string> | null> {
   if (mainPid <= 0) return null;
   const cmdline = await host.readText(`/proc/${mainPid}/cmdline`).catch(() => null);
@@ -100,8 +112,9 @@ async function processFlags(host: Host, mainPid: number): Promise<Record<string,
 
 async function rootlesskitSettings(host: Host, stateDir: string, flags: Record<string, string> | null): Promise<SettingsSeen> {
   const api = join(stateDir, "api.sock");
-  if ((await host.exists(api)) && (await host.which("rootlessctl"))) {
-    const r = await host.run(["rootlessctl", "--socket", api, "info", "--json"], { timeoutMs: 5000 });
+  const rootlessctl = (await host.exists(api)) ? await findProgram(host, "rootlessctl") : null;
+  if (rootlessctl) {
+    const r = await host.run([rootlessctl, "--socket", api, "info", "--json"], { timeoutMs: 5000 });
     if (r.code === 0) {
       try {
         return { settings: flattenInfo(JSON.parse(r.stdout)), source: "rootlessctl" };
@@ -149,8 +162,8 @@ export async function collectStatus(host: Host, paths: Paths): Promise<StatusRep
   const user = await host.userName().catch(() => "");
   const flags = isActive(containerd) ? await processFlags(host, containerd.mainPid) : null;
   const [client, rkVersion, server, rk, socketExists, linger, snapshotters] = await Promise.all([
-    host.run(["containerd", "--version"], { timeoutMs: 5000 }).then((r) => (r.code === 0 ? parseVersion(r.stdout) : null)),
-    host.run(["rootlesskit", "--version"], { timeoutMs: 5000 }).then((r) => (r.code === 0 ? parseVersion(r.stdout) : null)),
+    programVersion(host, "containerd"),
+    programVersion(host, "rootlesskit"),
     isActive(containerd) ? serverVersion(host, paths, stateDir) : Promise.resolve(null),
     isActive(containerd) ? rootlesskitSettings(host, stateDir, flags) : Promise.resolve<SettingsSeen>({ settings: null, source: null }),
     host.exists(paths.containerdSocket),
