@@ -5,9 +5,8 @@ import { outputArgs, applyArgs, runContext, consent } from "./_shared.ts";
 import { UsageError } from "../core/os/errors.ts";
 import { withRunLock } from "../core/plan/recover.ts";
 import { findSetting, rawSettingsFromFlags, SETTINGS, type SettingKey } from "../core/rootlesskit/settings.ts";
-import { planConfigure, showSettings } from "../core/rootlesskit/configure.ts";
+import { configureWarnings, planConfigure, showSettings } from "../core/rootlesskit/configure.ts";
 import { applyConfigure } from "../core/rootlesskit/configure-steps.ts";
-import { proxyWarnings } from "../core/rootlesskit/proxy.ts";
 
 export const examples = [
   "containerd-rootless-systemd configure --show",
@@ -77,7 +76,7 @@ export default defineCommand({
       return 0;
     }
     if (plan.diff) reporter.plain(plan.diff);
-    const warnings = proxyWarnings(plan.effective, plan.settings);
+    const warnings = await configureWarnings(host, paths, plan, { set, reset });
     for (const w of warnings) reporter.warn(w);
     if (args["dry-run"]) {
       reporter.info("Dry run: nothing changed. Applying would reload systemd and restart containerd.service.");

@@ -14,6 +14,7 @@ import { restartContainerdSteps } from "../core/containerd/proxy-plugins.ts";
 import { serviceStateDir } from "../core/containerd/ready.ts";
 import { isActive, unitStates } from "../core/systemd/units.ts";
 import { buildkitCaveat } from "./kit/buildkit-facts.ts";
+import { loopbackRegistries, loopbackRegistryFix, loopbackRegistryText } from "../core/containerd/registries.ts";
 import type { Step } from "../core/plan/steps.ts";
 
 const ENV = "CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS";
@@ -59,7 +60,9 @@ registerPlugin({
   },
   async uninstallPlan(ctx): Promise<PluginPlan> {
     const steps = await settingPlan(ctx, "false");
-    return { steps, warnings: [], notes: [`${ENV}="false" is now set in ${overridePath(ctx.paths)}.`], restartsContainerd: steps.some((s) => s.kind === "systemctl" && s.args[0] === "restart") };
+    // what turning it off takes away: this machine's loopback (registries, proxies on 127.0.0.1)
+    const warnings = steps.length ? [`${loopbackRegistryText(await loopbackRegistries(ctx.host, ctx.paths))}\n  ${loopbackRegistryFix(true)}`] : [];
+    return { steps, warnings, notes: [`${ENV}="false" is now set in ${overridePath(ctx.paths)}.`], restartsContainerd: steps.some((s) => s.kind === "systemctl" && s.args[0] === "restart") };
   },
   async status(ctx) {
     const stateDir = await serviceStateDir(ctx.host, ctx.paths);

@@ -26,6 +26,7 @@ import { probeProxy } from "./proxy.ts";
 import { probeCni } from "./cni.ts";
 import { probeDns } from "./dns.ts";
 import { probePasta } from "./pasta.ts";
+import { probeRegistry } from "./registry.ts";
 
 export type { CheckOptions } from "./context.ts";
 export type { EnvironmentFacts } from "./facts.ts";
@@ -33,7 +34,7 @@ export type { EnvironmentFacts } from "./facts.ts";
 /** The probe groups, in report order; every finding's id starts with its group's name. */
 export type ProbeGroup =
   | "session" | "binaries" | "subid" | "sysctl" | "userns" | "rootlesskit" | "cgroup" | "overlayfs" | "dataroot"
-  | "linger" | "conflicts" | "unprivileged" | "proxy" | "cni" | "dns" | "pasta";
+  | "linger" | "conflicts" | "unprivileged" | "proxy" | "registry" | "cni" | "dns" | "pasta";
 
 export interface RunChecksOptions extends CheckOptions {
   /** called once per probe group as soon as it finishes, with that group's findings, before runChecks resolves */
@@ -53,7 +54,7 @@ export const SECTIONS = [
   { title: "Checking RootlessKit functionality", prefixes: ["session", "binaries", "subid", "sysctl", "userns", "rootlesskit"] },
   { title: "Checking cgroup v2", prefixes: ["cgroup"] },
   { title: "Checking overlayfs", prefixes: ["overlayfs", "dataroot"] },
-  { title: null, prefixes: ["linger", "conflicts", "unprivileged", "proxy", "cni", "dns", "pasta"] },
+  { title: null, prefixes: ["linger", "conflicts", "unprivileged", "proxy", "registry", "cni", "dns", "pasta"] },
 ] as const;
 
 const PROBES: readonly (readonly [ProbeGroup, (ctx: CheckContext) => Promise<ProbeResult>])[] = [
@@ -71,6 +72,7 @@ const PROBES: readonly (readonly [ProbeGroup, (ctx: CheckContext) => Promise<Pro
   // what users run into after the basics (behaviour.md, last section): optional or warnings, never fatal
   ["unprivileged", probeUnprivileged],
   ["proxy", probeProxy],
+  ["registry", probeRegistry],
   ["cni", probeCni],
   ["dns", probeDns],
   ["pasta", probePasta],

@@ -12,6 +12,8 @@ import { probeRootlessKitFacts, type RootlessKitFacts } from "./facts.ts";
 import { resolveSettings, type ResolvedSettings } from "./resolve.ts";
 import { readDropIns, updateDropIn, isEmptyDropIn, overridePath, effectiveSettings, type EffectiveSetting, type DropInFile } from "./dropin.ts";
 import { managerEnvironment, serviceEnvironment } from "../systemd/service-environment.ts";
+import { proxyWarnings } from "./proxy.ts";
+import { loopbackRegistries, loopbackRegistryFix, loopbackRegistryText } from "../containerd/registries.ts";
 
 export interface ConfigureRequest {
   set: RawSettings;
@@ -27,6 +29,8 @@ export interface ConfigurePlan {
   diff: string;
   settings: ResolvedSettings;
   effective: EffectiveSetting[];
+  /** the installed RootlessKit has --detach-netns */
+  detachSupported: boolean;
 }
 
 function rawFromEffective(effective: EffectiveSetting[]): RawSettings {
@@ -77,5 +81,17 @@ export async function planConfigure(host: Host, paths: Paths, req: ConfigureRequ
   const service = await serviceEnvironment(host, paths, { dropIns: next, manager });
   const effective = effectiveSettings(service);
   const settings = resolveSettings(parseSettings(rawFromEffective(effective), "env"), found, paths, "flag");
-  return { path, before, after, changed: before !== after, diff: unifiedDiff(path, before, after), settings, effective: effectiveSettings(service, settings) };
+  return { path, before, after, changed: before !== after, diff: unifiedDiff(path, before, after), settings, effective: effectiveSettings(service, settings), detachSupported: found.detachNetns };
+}
+
+/**
+ * What to know before applying: each loopback proxy containerd will not reach, and, when the
+ * request turns detach-netns off, that registries and proxies on this machine's loopback go
+ * out of reach (naming the registries set up here).
+ */
+export async function configureWarnings(host: Host, paths: Paths, plan: ConfigurePlan, req: ConfigureRequest): Promise<string[]> {
+  const out = proxyWarnings(plan.effective, plan.settings);
+  const touchesDetach = req.set.detachNetns !== undefined || req.reset.includes("detachNetns");
+  if (touchesDetach && !plan.settings.detachNetns) out.push(`${loopbackRegistryText(await loopbackRegistries(host, paths))}\n  ${loopbackRegistryFix(plan.detachSupported)}`);
+  return out;
 }
