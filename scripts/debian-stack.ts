@@ -1,7 +1,7 @@
 // Real programs of a Debian release for the tests, on a machine of either release: Debian 13's
 // RootlessKit 2.0.2, containerd 1.7.24, bypass4netns 0.4.1 and pasta on a Debian 12 host (the
-// "second stack"), Debian 12's RootlessKit 1.1.0 and containerd 1.6.20 on a Debian 13 host, and
-// Debian's docker-registry on either. On the machine's own release the installed packages are
+// "second stack"), and Debian 12's RootlessKit 1.1.0 and containerd 1.6.20 on a Debian 13
+// host. On the machine's own release the installed packages are
 // used (`npm test` installs them); for the other release the packages are fetched with
 // `apt-get download` through a private apt directory whose source list names that release on
 // the machine's mirror (apt checks them against the release's signed index), unpacked with
@@ -15,6 +15,8 @@
 // machine's own. CNI plugins are the machine's (`containernetworking-plugins`, /usr/lib/cni).
 //
 //   bun scripts/debian-stack.ts [trixie|bookworm]   fetch (or find) a stack and print its programs and versions
+//
+// (`npm test` fetches both before the e2e tests.)
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { debianMirror } from "./other-debian.ts";
@@ -29,7 +31,7 @@ const PACKAGES: Record<string, string[]> = {
   rootlesskit: ["rootlesskit", "rootlessctl"],
   containerd: ["containerd", "containerd-shim-runc-v2", "ctr"],
   bypass4netns: ["bypass4netns", "bypass4netnsd"], // Debian 13 only
-  passt: ["pasta", "passt"],
+  passt: ["pasta", "passt", "pasta.avx2", "passt.avx2"], // passt execs its .avx2 build itself where the CPU has AVX2
 };
 /** What every stack takes from the machine itself: helpers whose version is not what a test is about. */
 const MACHINE_PROGRAMS = ["runc", "slirp4netns"];
@@ -138,8 +140,15 @@ function loadsHere(program: string): boolean {
   return Bun.spawnSync([program, "--version"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
 }
 
-/** The release's packages fetched and unpacked (cached by their versions); returns the unpacked root and versions. */
-export function fetchPackages(release: Release, packages: string[]): { root: string; versions: Record<string, string> } {
+/**
+ * The release's packages fetched and unpacked (cached by their versions); returns the unpacked
+ * root and versions. The versions are asked of the release's index only with `refresh` (or the
+ * first time): a stable release's versions seldom change, and `npm test` refreshes once per run.
+ */
+export function fetchPackages(release: Release, packages: string[], refresh = false): { root: string; versions: Record<string, string> } {
+  const last = join(CACHE, `${release}-${new Bun.CryptoHasher("sha256").update(packages.join(" ")).digest("hex").slice(0, 8)}.last`);
+  const kept = existsSync(last) ? readFileSync(last, "utf8").trim() : "";
+  if (!refresh && kept && existsSync(join(kept, "versions.json"))) return { root: join(kept, "root"), versions: JSON.parse(readFileSync(join(kept, "versions.json"), "utf8")) };
   const apt = aptFor(release);
   const found = versions(apt, packages);
   const key = new Bun.CryptoHasher("sha256").update(RECIPE + JSON.stringify(found)).digest("hex").slice(0, 16);
@@ -161,58 +170,38 @@ export function fetchPackages(release: Release, packages: string[]): { root: str
     }
     writeFileSync(join(tmp, "versions.json"), JSON.stringify(found, null, 2) + "\n");
   });
+  writeFileSync(`${last}.tmp-${process.pid}`, `${dir}\n`);
+  renameSync(`${last}.tmp-${process.pid}`, last);
   return { root: join(dir, "root"), versions: found };
 }
 
-/** Links `names` found in `dirs` into a fresh `bin` directory; returns the names linked. */
-function linkPrograms(bin: string, names: string[], dirs: string[]): string[] {
-  mkdirSync(bin, { recursive: true });
-  const linked: string[] = [];
+/** Links each of `names` found in `dirs` (the first that has it) into `bin`. */
+function linkPrograms(bin: string, names: string[], dirs: string[]): void {
   for (const name of names) {
     const src = dirs.map((d) => join(d, name)).find((p) => existsSync(p));
-    if (!src) continue;
-    symlinkSync(src, join(bin, name));
-    linked.push(name);
+    if (src && !existsSync(join(bin, name))) symlinkSync(src, join(bin, name));
   }
-  return linked;
 }
 
 /**
  * The programs of `release` as a directory: the machine's own packages when it runs that
  * release (they must be installed), else fetched and unpacked (see the top of this file).
  */
-export function debianStack(release: Release): DebianStack {
+export function debianStack(release: Release, refresh = false): DebianStack {
   const local = release === machineRelease();
   const names = Object.values(PACKAGES).flat();
-  if (local) {
-    const bin = join(CACHE, `${release}-installed-${RECIPE}`, "bin");
-    atomically(join(CACHE, `${release}-installed-${RECIPE}`), (tmp) => linkPrograms(join(tmp, "bin"), [...names, ...MACHINE_PROGRAMS], ["/usr/bin", "/usr/sbin"]));
-    return { release, local, bin, programs: readdirSync(bin).sort() };
-  }
-  const { root } = fetchPackages(release, Object.keys(PACKAGES));
-  const bin = join(root, "..", "bin");
-  if (!existsSync(bin)) {
-    const tmp = mkdtempSync(`${bin}.tmp-`);
-    linkPrograms(join(tmp, "bin"), names, [join(root, "usr/bin"), join(root, "usr/sbin")]);
-    linkPrograms(join(tmp, "bin"), MACHINE_PROGRAMS, ["/usr/bin", "/usr/sbin"]);
-    chmodSync(join(tmp, "bin"), 0o755);
-    try {
-      renameSync(join(tmp, "bin"), bin);
-    } catch (e) {
-      if (!existsSync(bin)) throw e;
-    }
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  const dirs = local ? ["/usr/bin", "/usr/sbin"] : ["usr/bin", "usr/sbin"].map((d) => join(fetchPackages(release, Object.keys(PACKAGES), refresh).root, d));
+  const tag = new Bun.CryptoHasher("sha256").update([...names, "|", ...MACHINE_PROGRAMS, "|", ...dirs].join(" ")).digest("hex").slice(0, 8);
+  const bin = join(CACHE, `${release}-${local ? "installed" : "fetched"}-bin-${tag}`);
+  atomically(bin, (tmp) => {
+    linkPrograms(tmp, names, dirs);
+    linkPrograms(tmp, MACHINE_PROGRAMS, ["/usr/bin", "/usr/sbin"]);
+  });
   return { release, local, bin, programs: readdirSync(bin).sort() };
 }
 
 /** Debian 13's stack (RootlessKit >= 2, containerd 1.7, bypass4netns, pasta): this machine's own on Debian 13. */
 export const secondStack = () => debianStack("trixie");
-
-/** Debian's docker-registry program (the machine's release; fetched, never installed: the package would start a system service). */
-export function registryProgram(): string {
-  return join(fetchPackages(machineRelease(), ["docker-registry"]).root, "usr/bin/docker-registry");
-}
 
 /** `program --version`'s first version number (e.g. "1.7.24" from containerd's "1.7.24~ds1"). */
 export function programVersion(path: string): string {
@@ -225,8 +214,7 @@ export function programVersion(path: string): string {
 if (import.meta.main) {
   const release = (process.argv[2] ?? "trixie") as Release;
   const started = performance.now();
-  const stack = debianStack(release);
+  const stack = debianStack(release, true);
   console.log(`${release}${stack.local ? " (this machine's packages)" : ""}: ${stack.bin} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  for (const p of stack.programs) console.log(`  ${p.padEnd(24)} ${/^(passt|pasta|bypass4netnsd?|containerd-shim.*)$/.test(p) ? "".padEnd(8) : programVersion(join(stack.bin, p)).padEnd(8)} -> ${run(["readlink", "-f", join(stack.bin, p)]).trim()}`);
-  console.log(`docker-registry ${registryProgram()}`);
+  for (const p of stack.programs) console.log(`  ${p.padEnd(24)} ${/^(pass?ta?(\.avx2)?|bypass4netnsd?|containerd-shim.*)$/.test(p) ? "".padEnd(8) : programVersion(join(stack.bin, p)).padEnd(8)} -> ${run(["readlink", "-f", join(stack.bin, p)]).trim()}`);
 }

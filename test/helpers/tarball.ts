@@ -49,7 +49,7 @@ export function makeTarGz(entries: Entry[]): Uint8Array {
     }
   }
   parts.push(new Uint8Array(1024));
-  return Bun.gzipSync(Buffer.concat(parts));
+  return Bun.gzipSync(Buffer.concat(parts), { level: 1 }); // fast: the bundles of real programs are ~200 MB
 }
 
 export const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -59,6 +59,8 @@ export const BUNDLE_PROGRAMS = ["containerd", "containerd-shim-runc-v2", "ctr", 
 
 export interface BundleOptions {
   version: string;
+  /** a directory of real programs that make up bin/ (scripts/debian-stack.ts) instead of this machine's BUNDLE_PROGRAMS */
+  programs?: string;
   /** replaces bin/containerd (e.g. a script that exits at once) */
   containerd?: string;
   /** small stand-ins instead of the real programs (unit tests) */
@@ -67,11 +69,15 @@ export interface BundleOptions {
   snapshotter?: string;
 }
 
-/** Entries in nerdctl-full's layout: bin/, libexec/cni/, share/doc/nerdctl-full/, with a bin -> libexec link as the release has. */
+/**
+ * Entries in nerdctl-full's layout: bin/, libexec/cni/, share/doc/nerdctl-full/, with bin/buildkit-cni-*
+ * links to libexec/cni as the release has (nerdctl's Dockerfile at v2.2.2 links every plugin so).
+ */
 export function bundleEntries(o: BundleOptions): Entry[] {
   const out: Entry[] = [{ path: "bin/", type: "dir" }];
-  for (const p of BUNDLE_PROGRAMS) {
-    const src = ["/usr/bin", "/usr/sbin"].map((d) => join(d, p)).find((f) => existsSync(f));
+  const programs = o.programs ? readdirSync(o.programs).sort() : BUNDLE_PROGRAMS;
+  for (const p of programs) {
+    const src = (o.programs ? [o.programs] : ["/usr/bin", "/usr/sbin"]).map((d) => join(d, p)).find((f) => existsSync(f));
     const content = p === "containerd" && o.containerd !== undefined ? o.containerd : o.tiny || !src ? `#!/bin/sh\necho ${p} ${o.version}\n` : readFileSync(src);
     out.push({ path: `bin/${p}`, mode: 0o755, content });
   }
@@ -80,9 +86,12 @@ export function bundleEntries(o: BundleOptions): Entry[] {
     for (const name of SNAPSHOTTER_DAEMONS) out.push({ path: `bin/${name}`, mode: 0o755, content: binary });
   }
   out.push({ path: "libexec/", type: "dir" }, { path: "libexec/cni/", type: "dir" });
-  const cni = existsSync("/usr/lib/cni") && !o.tiny ? readdirSync("/usr/lib/cni").slice(0, 3) : ["bridge"];
-  for (const p of cni) out.push({ path: `libexec/cni/${p}`, mode: 0o755, content: o.tiny ? "#!/bin/sh\n" : readFileSync(join("/usr/lib/cni", p)) });
-  out.push({ path: `bin/buildkit-cni-${cni[0]}`, type: "symlink", linkpath: `../libexec/cni/${cni[0]}` });
+  // a bundle of real programs carries the plugins BuildKit's bridge networking runs; the others one (or a stand-in)
+  const cni = o.tiny || !existsSync("/usr/lib/cni") ? ["bridge"] : o.programs ? ["bridge", "firewall", "host-local", "loopback"] : readdirSync("/usr/lib/cni").slice(0, 3);
+  for (const p of cni) {
+    out.push({ path: `libexec/cni/${p}`, mode: 0o755, content: o.tiny ? "#!/bin/sh\n" : readFileSync(join("/usr/lib/cni", p)) });
+    out.push({ path: `bin/buildkit-cni-${p}`, type: "symlink", linkpath: `../libexec/cni/${p}` });
+  }
   out.push({ path: "share/doc/nerdctl-full/README.md", content: `# nerdctl (full distribution)\n- nerdctl: v${o.version}\n` });
   return out;
 }
