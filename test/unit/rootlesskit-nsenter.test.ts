@@ -29,6 +29,15 @@ test("detach-netns ($STATE_DIR/netns exists): no -n; a custom state dir is honou
   expect(ns.env.ROOTLESSKIT_STATE_DIR).toBe("/run/user/1000/rk");
 });
 
+test("with a nerdctl-full bundle active, the command's PATH starts with its bin (as the units'), so `nsenter -- ctr` is the bundle's", async () => {
+  const bin = "/home/alice/.local/share/containerd-rootless-systemd/components/current/bin";
+  const { host, paths } = await setup({ [`${STATE}/child_pid`]: "4242\n", "/proc/4242/environ": ENVIRON, [`${bin}/ctr`]: "" });
+  host.preferDirs = [bin];
+  expect((await nsenterArgv(host, paths, ["ctr", "version"])).env.PATH).toBe(`${bin}:/usr/bin:/bin`);
+  host.preferDirs = ["/home/alice/.local/share/containerd-rootless-systemd/components/none/bin"]; // no bundle there: PATH as it was
+  expect((await nsenterArgv(host, paths, ["ctr", "version"])).env.PATH).toBeUndefined();
+});
+
 test("containerd is not running: no child_pid, or the process is gone", async () => {
   const { host, paths } = await setup({});
   await expect(nsenterArgv(host, paths, ["ctr"])).rejects.toThrow("containerd is not running");

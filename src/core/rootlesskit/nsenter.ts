@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
+import { STANDARD_DIRS } from "../os/programs.ts";
 
 export const PASSED_ON_VARS = ["ROOTLESSKIT_STATE_DIR", "ROOTLESSKIT_PARENT_EUID", "ROOTLESSKIT_PARENT_EGID"] as const;
 
@@ -46,6 +47,10 @@ export async function nsenterArgv(host: Host, paths: Paths, cmd: string[], state
   const env: Record<string, string> = {};
   for (const name of PASSED_ON_VARS) if (environ[name] !== undefined) env[name] = environ[name]!;
   env.ROOTLESSKIT_STATE_DIR ??= stateDir;
+  // the command finds the programs the service runs (`nsenter -- ctr` the bundle's ctr): the active bundle's bin first, as on the units' PATH
+  const preferred: string[] = [];
+  for (const dir of host.preferDirs) if (await host.exists(dir)) preferred.push(dir);
+  if (preferred.length) env.PATH = [...preferred, host.env.PATH ?? STANDARD_DIRS.join(":")].join(":");
   const nsenter = await host.which("nsenter");
   if (!nsenter) throw new UserError("nsenter is not installed (not found on PATH)", "Install util-linux (Debian/Ubuntu: `sudo apt-get install util-linux`).");
   const detachedNetns = await host.exists(join(stateDir, "netns"));
