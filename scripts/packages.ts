@@ -17,11 +17,12 @@ export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "py
  */
 TEST_PACKAGES.push("minisign", "qemu-user-static", "libc6-arm64-cross", "bash-completion", "xz-utils", "curl");
 /**
- * And the second stack (scripts/debian-stack.ts): on Debian 13 its own bypass4netns and passt
- * (pasta); on Debian 12 what builds Debian 13's pasta from its source (its binary needs glibc 2.38).
+ * And the second stack (scripts/debian-stack.ts): docker-registry (a registry on this machine's
+ * loopback to pull from), on Debian 13 its own bypass4netns and passt (pasta), on Debian 12 what
+ * builds Debian 13's pasta from its source (its binary needs glibc 2.38).
  */
 const trixie = existsSync("/etc/os-release") && /^VERSION_CODENAME=trixie$/m.test(readFileSync("/etc/os-release", "utf8"));
-TEST_PACKAGES.push(...(trixie ? ["bypass4netns", "passt"] : ["gcc", "make", "libc6-dev", "patch"]));
+TEST_PACKAGES.push("docker-registry", ...(trixie ? ["bypass4netns", "passt"] : ["gcc", "make", "libc6-dev", "patch"]));
 
 /**
  * A fresh machine is often still running unattended-upgrades or cloud-init's apt when CI starts:

@@ -9,7 +9,8 @@
 // containerd; BuildKit (a foreign buildkit.service is replaced only with a backup), bypass4netns,
 // the refusals, and `uninstall` removing the add-ons before containerd.
 import { test, expect, describe } from "bun:test";
-import { bypass4netnsSpec, hostAddress } from "../helpers/bypass4netns.ts";
+import { bypass4netnsSpec } from "../helpers/bypass4netns.ts";
+import { hostAddress, untilServing } from "../helpers/host-address.ts";
 import { chmodSync, existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor, SANDBOX_PATH } from "../../scripts/sandbox.ts";
@@ -289,7 +290,7 @@ describe("add-ons", () => {
     const port = 20_000 + Math.floor(Math.random() * 40_000);
     const httpd = Bun.spawn(["busybox", "httpd", "-f", "-p", `${address}:${port}`, "-h", www], { stdout: "ignore", stderr: "ignore" });
     try {
-      await waitFor(`busybox httpd on ${address}:${port}`, async () => (await fetch(`http://${address}:${port}/index.html`).catch(() => null))?.ok === true, 10_000, 50);
+      await untilServing(`http://${address}:${port}/index.html`);
       const rootfs = join(e2e.sb.home, "rootfs-bypass");
       e2e.sb.run(["mkdir", "-p", `${rootfs}/bin`]);
       e2e.sb.run(["cp", "/bin/busybox", `${rootfs}/bin/busybox`]);

@@ -3,7 +3,6 @@
 // and the listener path of the bypass4netns that bypass4netnsd started for it
 // (rootless-containers/bypass4netns v0.4.1, pkg/oci/oci.go: SyscallsToBeNotified and
 // TranslateSeccompProfile; nerdctl passes that profile to runc).
-import { expect } from "bun:test";
 
 /** pkg/oci/oci.go's SyscallsToBeNotified at v0.4.1. */
 export const SYSCALLS_TO_BE_NOTIFIED = ["bind", "close", "connect", "setsockopt", "fcntl", "_exit", "exit_group", "getpeername"];
@@ -33,12 +32,4 @@ export function bypass4netnsSpec(base: any, rootfs: string, args: string[], list
     spec.linux.seccomp = { ...seccomp, listenerPath: listener, syscalls: [{ names: SYSCALLS_TO_BE_NOTIFIED, action: "SCMP_ACT_NOTIFY" }, ...rules] };
   }
   return spec;
-}
-
-/** This machine's first global IPv4 address: a container with only a loopback cannot reach it. */
-export function hostAddress(): string {
-  const out = Bun.spawnSync(["ip", "-4", "-o", "addr", "show", "scope", "global"]).stdout.toString();
-  const address = /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(out)?.[1];
-  expect(address, `no global IPv4 address on this machine (ip -4 addr: ${out})`).toBeDefined();
-  return address!;
 }
