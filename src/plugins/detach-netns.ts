@@ -43,7 +43,7 @@ registerPlugin({
   summary: "containerd stays in the host network namespace: faster pull/push/build, `nerdctl run --net=host` (RootlessKit >= 2.0)",
   seedVerb: undefined,
   runs: "none",
-  requires: [{ binary: "rootlesskit", project: "rootless-containers/rootlesskit (>= 2.0)", url: "https://github.com/rootless-containers/rootlesskit/releases", debianPackage: "rootlesskit" }],
+  requires: [{ binary: "rootlesskit", project: "rootless-containers/rootlesskit (>= 2.0)", url: "https://github.com/rootless-containers/rootlesskit/releases", debianPackage: "rootlesskit", minVersion: "2.0.0" }],
   async availability(ctx) {
     const reason = gateReason(await probeRootlessKitHelp(ctx.host));
     return reason ? { available: false, reason } : { available: true };

@@ -42,6 +42,8 @@ export interface Requirement {
   url: string;
   /** the distribution package, where one exists */
   debianPackage?: string;
+  /** the oldest version that will do (e.g. RootlessKit 2.0 for --detach-netns) */
+  minVersion?: string;
 }
 
 /** A choice the UI offers (and the CLI accepts as --option=value). */

@@ -94,6 +94,10 @@ describe("add-ons", () => {
     const stargz = bare.find((p) => p.id === "stargz")!;
     expect(stargz.available).toBe(false);
     expect(stargz.reason).toContain("containerd/stargz-snapshotter");
+    // as if "fetch nerdctl-full" were picked (`plugins --components`): what that bundle brings is available through it
+    const bundled = JSON.parse(cli(["plugins", "--components", "--json"], SANDBOX_PATH).stdout).plugins as { id: string; available: boolean; via?: string }[];
+    expect(bundled.find((p) => p.id === "stargz")).toMatchObject({ available: true, via: expect.stringMatching(/^nerdctl-full v\d+\.\d+\.\d+$/) });
+    expect(cli(["plugins", "--components"], SANDBOX_PATH).stdout).toMatch(/^stargz +available .*\(comes with nerdctl-full v\d+\.\d+\.\d+\)$/m);
   });
 
   test("a missing daemon binary: clear error naming the upstream project, exit non-zero, nothing changed", () => {

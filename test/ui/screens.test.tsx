@@ -167,6 +167,22 @@ describe("choose", () => {
     expect(chosen!).toBe(true);
   });
 
+  test("with the bundle chosen, an add-on missing here comes with it and can be ticked; back to the distribution's, it cannot (and is not passed on)", async () => {
+    let chosen: string[] | null = null;
+    const h = renderWith(<ChooseScreen initial={[]} onBack={() => {}} onNext={(ids) => (chosen = ids)} />, scriptedEngine());
+    await h.waitFor("not available: needs RootlessKit >= 2.0");
+    await h.press("c");
+    const f = await h.waitFor("detach-netns (comes with nerdctl-full v2.2.2)");
+    expect(f).not.toContain("not available");
+    fits(f);
+    await h.press(KEY.down, KEY.space);
+    await h.waitFor("[x] detach-netns");
+    await h.press("c");
+    await h.waitFor("not available: needs RootlessKit >= 2.0");
+    await h.press(KEY.enter);
+    expect(chosen!).toEqual([]);
+  });
+
   test("the bundle's size unknown: no size is shown; a bundle already active is preselected", async () => {
     const components = { version: "2.3.5", selected: "bundle" as const, choices: [{ id: "distribution" as const, label: "use the distribution's" }, { id: "bundle" as const, label: "fetch nerdctl-full v2.3.5" }], fields: [] };
     let chosen: boolean | null = null;

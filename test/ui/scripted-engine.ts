@@ -97,7 +97,8 @@ export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?
       const lines = f.flatMap((x) => x.sudoFix ?? []);
       return lines.length ? ["sudo sh -eux <<'EOF'", ...lines, "EOF"].join("\n") : "";
     },
-    addons: async () => over.addons ?? ADDONS,
+    // with the bundle: what is missing here comes with it (as listAddons decides from the bundle's contents)
+    addons: async (opts) => (over.addons ?? ADDONS).map((a) => (opts?.components && !a.available ? { ...a, available: true, reason: undefined, via: "nerdctl-full v2.2.2" } : a)),
     components: async (opts) => {
       e.calls.push(`components${opts?.size ? " size" : ""}`);
       return over.components ?? COMPONENTS;

@@ -38,13 +38,14 @@ export function createEngine(host: Host): Engine {
     },
     sudoBlock: sudoScript,
     // `plugins --status`'s listing: availability and whether each is installed
-    addons: async () =>
-      (await listAddons(host, paths, true)).map((a) => ({
+    addons: async (opts) =>
+      (await listAddons(host, paths, true, opts)).map((a) => ({
         id: a.id,
         title: a.title,
         summary: a.summary,
         available: a.available,
         reason: a.reason,
+        via: a.via,
         installed: a.status?.installed ?? false,
         options: a.options,
       })),

@@ -1,5 +1,6 @@
 // Choose what to install: containerd (always, from the distribution or the nerdctl-full bundle:
-// `c` switches) and the add-ons, each with its availability.
+// `c` switches) and the add-ons, each with its availability — with the bundle chosen, the add-ons
+// it brings are available ("comes with nerdctl-full vX").
 import { useRef, useState } from "react";
 import { Text } from "ink";
 import { Screen } from "../components/screen.tsx";
@@ -15,10 +16,10 @@ import type { Addon, SettingField } from "../engine/types.ts";
 
 export function ChooseScreen({ initial, initialComponents, onNext, onBack }: { initial: string[] | null; initialComponents?: boolean; onNext: (addons: string[], all: Addon[], components: boolean, bundleFields: SettingField[]) => void; onBack: () => void }) {
   const theme = useTheme();
-  const addons = useAddons();
   const offer = useComponents();
   const [bundle, setBundle] = useState<boolean | undefined>(initialComponents);
   const useBundle = bundle ?? offer.value?.selected === "bundle";
+  const addons = useAddons(useBundle);
   const bundleChoice = offer.value?.choices.find((c) => c.id === "bundle");
   const { width, bodyHeight } = useLayout();
   const height = bodyHeight(0);
@@ -48,7 +49,8 @@ export function ChooseScreen({ initial, initialComponents, onNext, onBack }: { i
   if (addons.loading) rows.push(<Text key="l"><Spinner color={theme.accent} /> Looking for add-ons…</Text>);
   if (addons.error) rows.push(...textRows("err", `Could not list the add-ons: ${addons.error}`, width, { color: theme.error }));
   if (addons.value && list.length === 0) rows.push(...textRows("none", "No add-ons are registered in this build.", width, { dimColor: true }));
-  const items = list.map((a) => ({ id: a.id, label: a.title, summary: a.summary, disabledReason: a.available || a.installed ? undefined : (a.reason ?? "not available"), note: a.installed ? "installed" : undefined }));
+  const usable = (a: Addon) => a.available || a.installed;
+  const items = list.map((a) => ({ id: a.id, label: a.title, summary: a.summary, disabledReason: usable(a) ? undefined : (a.reason ?? "not available"), note: a.installed ? "installed" : a.via ? `comes with ${a.via}` : undefined }));
   const ms = multiSelectRows(items, selected, cursor, width, theme);
   rows.push(...ms.rows);
   const [offset, setOffset] = useState(0);
@@ -72,7 +74,7 @@ export function ChooseScreen({ initial, initialComponents, onNext, onBack }: { i
         setPicked(next);
       } else if (input === "c" && bundleChoice && !bundleChoice.disabledReason) {
         setBundle(!useBundle);
-      } else if (key.return && addons.value && !offer.loading) onNext(list.filter((a) => pickedRef.current.has(a.id)).map((a) => a.id), list, useBundle, offer.value?.fields ?? []);
+      } else if (key.return && addons.value && !offer.loading) onNext(list.filter((a) => pickedRef.current.has(a.id) && usable(a)).map((a) => a.id), list, useBundle, offer.value?.fields ?? []); // one ticked through the bundle, then the bundle switched off, is dropped
     },
     { escBack: onBack },
   );

@@ -15,6 +15,8 @@ import { changeParts, summaryLine } from "./summary.ts";
 import { withRunLock } from "../plan/recover.ts";
 import { interruptedOr } from "../plan/interrupt.ts";
 import { getPlugin, plugins, type Plugin, type PluginContext, type PluginStatus } from "../../plugins/registry.ts";
+import { bundleBrings } from "../components/contents.ts";
+import { DEFAULT_VERSION } from "../components/release.ts";
 
 export type AddonAction = "install" | "uninstall";
 
@@ -191,17 +193,25 @@ export interface AddonListing {
   runs: Plugin["runs"];
   available: boolean;
   reason?: string;
+  /** available only through the nerdctl-full bundle a run would fetch: "nerdctl-full v2.2.2" */
+  via?: string;
   requires: Plugin["requires"];
   options: { key: string; label: string; choices?: string[]; default?: string }[];
   status?: PluginStatus;
 }
 
-/** Every add-on with its availability here (and, with `withStatus`, its status). */
-export async function listAddons(host: Host, paths: Paths, withStatus = false): Promise<AddonListing[]> {
+/**
+ * Every add-on with its availability here (and, with `withStatus`, its status). With
+ * `components` (the nerdctl-full bundle `install --components` would fetch), an add-on missing
+ * here but whose programs that bundle carries (components/contents.ts) is available through it.
+ */
+export async function listAddons(host: Host, paths: Paths, withStatus = false, opts: { components?: boolean } = {}): Promise<AddonListing[]> {
   const ctx: PluginContext = { host, paths };
+  const bundle = opts.components ? DEFAULT_VERSION : undefined;
   return Promise.all(
     plugins().map(async (p) => {
-      const a = await p.availability(ctx).catch((e: Error) => ({ available: false, reason: e.message }));
+      let a: { available: boolean; reason?: string; via?: string } = await p.availability(ctx).catch((e: Error) => ({ available: false, reason: e.message }));
+      if (!a.available && bundle && bundleBrings(bundle, p.requires)) a = { available: true, via: `nerdctl-full v${bundle}` };
       const status = withStatus ? await p.status(ctx).catch((e: Error) => ({ installed: false, detail: e.message })) : undefined;
       return {
         id: p.id,
@@ -211,6 +221,7 @@ export async function listAddons(host: Host, paths: Paths, withStatus = false): 
         runs: p.runs,
         available: a.available,
         reason: a.reason,
+        ...(a.via ? { via: a.via } : {}),
         requires: p.requires,
         options: (p.options ?? []).map(({ key, label, choices, default: d }) => ({ key, label, choices, default: d })),
         ...(status ? { status } : {}),
