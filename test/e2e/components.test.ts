@@ -1,9 +1,12 @@
-// Components for real: bundles in nerdctl-full's layout built from the Debian programs,
-// served by a real HTTP server on 127.0.0.1, fetched by the compiled binary as the sandbox
-// user. install -> the service runs from the bundle (/proc/PID/exe) -> the stargz add-on runs
-// the bundle's snapshotter (the real gRPC proxy snapshotter, under the daemon's name) ->
-// upgrade to a second bundle -> an upgrade to a bundle whose containerd exits at once is
-// rolled back -> remove refuses while the service uses the bundle. Bad input (HTTP errors,
+// Components for real: bundles in nerdctl-full's layout built from real programs — 1.0.0 of
+// Debian 12's RootlessKit and containerd, 1.1.0 of Debian 13's (scripts/debian-stack.ts), both
+// with the real bypass4netns of Debian 13 and the real gRPC proxy snapshotter under the stargz
+// daemon's name — served by a real HTTP server on 127.0.0.1, fetched by the compiled binary as
+// the sandbox user. install -> the service runs from the bundle (/proc/PID/exe) -> the stargz
+// add-on runs the bundle's snapshotter -> upgrade to the other Debian's bundle changes the
+// versions the service runs (read from the bundles' programs) -> the add-ons the bundle brings
+// are available and work from it -> an upgrade to a bundle whose containerd exits at once is
+// rolled back -> apply switches back -> remove refuses while the service uses the bundle. Bad input (HTTP errors,
 // a truncated or stalled transfer, a wrong checksum, a `../` entry, an escaping symlink, a
 // setuid file) exits 1 and changes nothing under ~/.local and ~/.config.
 import { test, expect, describe, afterAll } from "bun:test";
@@ -16,6 +19,8 @@ import { snapshotTree } from "../helpers/tree-snapshot.ts";
 import { bundleEntries, makeTarGz, sha256, writeBundle, type Entry } from "../helpers/tarball.ts";
 import { DEFAULT_VERSION, PINNED, bundleArch } from "../../src/core/components/release.ts";
 import { buildProxySnapshotter } from "../helpers/proxy-snapshotter.ts";
+import { debianStack, programVersion, secondStack } from "../../scripts/debian-stack.ts";
+import { SANDBOX_PATH } from "../../scripts/sandbox.ts";
 
 let dir: string;
 let server: { url: string; stop(): void };
@@ -29,12 +34,17 @@ const EVIL: Record<string, [Entry, RegExp]> = {
 
 const e2e = useSandbox("crscomp-e2e", {
   cliTimeoutMs: 120_000,
-  setupTimeoutMs: 180_000,
+  setupTimeoutMs: 300_000,
   setup: async () => {
     dir = mkdtempSync(join(tmpdir(), "crs-bundles-e2e-"));
     chmodSync(dir, 0o755);
     const snapshotter = await buildProxySnapshotter();
-    for (const v of ["1.0.0", "1.1.0"]) bundles[v] = writeBundle(join(dir, v), { version: v, snapshotter });
+    // nerdctl-full always carries bypass4netns: both bundles get Debian 13's (Debian 12 has none)
+    const bypass = ["bypass4netnsd", "bypass4netns"].map((p): Entry => ({ path: `bin/${p}`, mode: 0o755, content: readFileSync(join(secondStack().bin, p)) }));
+    for (const [v, release] of [["1.0.0", "bookworm"], ["1.1.0", "trixie"]] as const) {
+      const stack = debianStack(release);
+      bundles[v] = writeBundle(join(dir, v), { version: v, snapshotter, programs: stack.bin, extra: stack.programs.includes("bypass4netnsd") ? [] : bypass });
+    }
     bundles["1.2.0"] = writeBundle(join(dir, "1.2.0"), { version: "1.2.0", snapshotter, containerd: "#!/bin/sh\necho 'containerd: this build exits at once' >&2\nexit 3\n" });
     for (const [v, [entry]] of Object.entries(EVIL)) bundles[v] = writeBundle(join(dir, v), { version: v, tiny: true, extra: [entry] });
     // a mirror's copy under a name of its own, with a SHA256SUMS that agrees (the mirror controls both)
@@ -59,6 +69,13 @@ const homeTree = (...dirs: string[]) => snapshotTree(...(dirs.length ? dirs : ["
 const serviceExes = () => e2e.sb.pids().map(exeOf).filter((x) => /\/(rootlesskit|containerd)$/.test(x));
 const serverVersion = () => cli("nsenter", "--", "ctr", "version");
 const stargzExes = () => e2e.sb.pids().map(exeOf).filter((x) => x.endsWith("/containerd-stargz-grpc"));
+/** The versions of a bundle's own RootlessKit and containerd (its unpacked programs asked), and what the service runs as status reports it. */
+const bundleVersions = (v: string) => ({ rootlesskit: programVersion(`${componentsDir()}/${v}/bin/rootlesskit`), containerd: programVersion(`${componentsDir()}/${v}/bin/containerd`) });
+function serviceVersions() {
+  const s = e2e.cliJson("status", "--json").doc;
+  return { rootlesskit: s.rootlesskit.version as string, containerd: parseVersion(s.containerd.server as string) };
+}
+const parseVersion = (v: string) => /^(\d+\.\d+\.\d+)/.exec(v)?.[1] ?? v;
 
 describe("components", () => {
   test("bad input (404, wrong checksum, stall, truncated, http without --insecure-http, `../`, escaping symlink, setuid) exits 1 with the reason and changes nothing", () => {
@@ -118,6 +135,7 @@ describe("components", () => {
     expect(exes).toContain(`${componentsDir()}/1.0.0/bin/containerd`);
     expect(exes).toContain(`${componentsDir()}/1.0.0/bin/rootlesskit`);
     expect(serverVersion().code).toBe(0);
+    expect(serviceVersions()).toEqual(bundleVersions("1.0.0"));
   });
 
   test("a container runs through the bundle's containerd, shim and runc (spec without cgroups, as in lifecycle.test.ts)", () => {
@@ -162,7 +180,8 @@ describe("components", () => {
     expect(serverVersion().code).toBe(0);
   });
 
-  test("components upgrade to a second bundle: the new version answers, the old one is removed", () => {
+  test("components upgrade to the other Debian's bundle: the service runs its RootlessKit and containerd (other versions than before), the old bundle is removed", () => {
+    const before = bundleVersions("1.0.0");
     const r = cli("components", "upgrade", "--from", url("1.1.0"), "--sha256", bundles["1.1.0"]!.sha256, "--insecure-http", "--yes");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Restarting containerd.service");
@@ -171,6 +190,23 @@ describe("components", () => {
     expect(serverVersion().code).toBe(0);
     expect(stargzExes()).toEqual([`${componentsDir()}/1.1.0/bin/containerd-stargz-grpc`]); // the add-on restarted from the new bundle
     expect(existsSync(`${componentsDir()}/1.0.0`)).toBe(false);
+    const after = bundleVersions("1.1.0");
+    expect(serviceVersions()).toEqual(after);
+    expect(after.containerd).not.toBe(before.containerd);
+    expect(after.rootlesskit).not.toBe(before.rootlesskit);
+  });
+
+  test("the add-ons the bundle brings are available from it whatever the caller's PATH, and work from it: bypass4netnsd's unit runs the bundle's, its API answers", () => {
+    const listed = JSON.parse(e2e.run(["plugins", "--json"], { env: { PATH: SANDBOX_PATH } }).stdout).plugins as { id: string; available: boolean }[];
+    expect(listed.find((p) => p.id === "bypass4netns")?.available).toBe(true);
+    expect(listed.find((p) => p.id === "stargz")?.available).toBe(true);
+    const r = e2e.run(["install", "bypass4netns", "--yes"], { env: { PATH: SANDBOX_PATH } });
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain("bypass4netnsd's API");
+    expect(readFileSync(`${e2e.sb.home}/.config/systemd/user/bypass4netnsd.service`, "utf8")).toContain(`ExecStart=${componentsDir()}/current/bin/bypass4netnsd`);
+    expect(e2e.sb.pids().map(exeOf)).toContain(`${componentsDir()}/1.1.0/bin/bypass4netnsd`);
+    const api = e2e.sb.run(["curl", "-sS", "--unix-socket", `${e2e.sb.runtimeDir}/bypass4netnsd.sock`, "http://bypass4netnsd/v1/bypass"]);
+    expect(api.stdout).toBe("[]");
   });
 
   test("an upgrade to a bundle whose containerd exits at once is rolled back: old version answering, exit 1 with the reason", () => {
@@ -193,6 +229,8 @@ describe("components", () => {
     expect(readlinkSync(`${componentsDir()}/current`)).toBe("1.0.0");
     expect(serviceExes()).toContain(`${componentsDir()}/1.0.0/bin/containerd`);
     expect(serverVersion().code).toBe(0);
+    expect(serviceVersions()).toEqual(bundleVersions("1.0.0")); // and back
+    expect(e2e.sb.pids().map(exeOf)).toContain(`${componentsDir()}/1.0.0/bin/bypass4netnsd`); // the add-on followed the switch
     const exported = cli("status", "--export");
     expect(exported.stdout).toContain(`sha256 = "${bundles["1.0.0"]!.sha256}"`);
     expect(cli("apply", "-f", file, "--yes", "--json").stdout).toContain('"changed": false');
@@ -201,7 +239,7 @@ describe("components", () => {
   test("components remove refuses while the service runs from the bundle, and works after uninstall", () => {
     const r = cli("components", "remove", "--yes");
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("in use by containerd.service");
+    expect(r.stderr).toMatch(/the bundle is in use by .*\bcontainerd\.service/);
     expect(existsSync(`${componentsDir()}/1.0.0/bin/containerd`)).toBe(true);
     expect(cli("uninstall", "--yes").code).toBe(0);
     const ok = cli("components", "remove", "--yes");
