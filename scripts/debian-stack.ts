@@ -17,7 +17,7 @@
 //   bun scripts/debian-stack.ts [trixie|bookworm]   fetch (or find) a stack and print its programs and versions
 //
 // (`npm test` fetches both before the e2e tests.)
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { debianMirror } from "./other-debian.ts";
 
@@ -82,7 +82,7 @@ function atomically(dir: string, fill: (tmp: string) => void): void {
 type Apt = (tool: "apt-get" | "apt-cache", args: string[], cwd?: string) => string;
 
 /** apt-get and apt-cache with a private state for `release`: its own source list (binary and source), lists and cache. */
-function aptFor(release: Release): Apt {
+function aptFor(release: Release, refresh = false): Apt {
   const dir = join(CACHE, `apt-${release}`);
   const options = (d: string) => [
     "-o", `Dir::Etc::sourcelist=${join(d, "sources.list")}`, "-o", "Dir::Etc::sourceparts=/nonexistent", "-o", `Dir::State::Lists=${join(d, "lists")}`,
@@ -94,6 +94,8 @@ function aptFor(release: Release): Apt {
     writeFileSync(join(tmp, "sources.list"), `deb ${mirror} ${release} main\ndeb-src ${mirror} ${release} main\n`);
     run(["apt-get", ...options(tmp), "update"]);
   });
+  // a day-old index is read again (a point release moves the versions; the old files leave the mirror)
+  if (refresh && Date.now() - statSync(join(dir, "lists")).mtimeMs > 86_400_000) run(["apt-get", ...options(dir), "update"]);
   return (tool, args, cwd) => run([tool, ...options(dir), ...args], { cwd });
 }
 
@@ -149,7 +151,7 @@ export function fetchPackages(release: Release, packages: string[], refresh = fa
   const last = join(CACHE, `${release}-${new Bun.CryptoHasher("sha256").update(packages.join(" ")).digest("hex").slice(0, 8)}.last`);
   const kept = existsSync(last) ? readFileSync(last, "utf8").trim() : "";
   if (!refresh && kept && existsSync(join(kept, "versions.json"))) return { root: join(kept, "root"), versions: JSON.parse(readFileSync(join(kept, "versions.json"), "utf8")) };
-  const apt = aptFor(release);
+  const apt = aptFor(release, refresh);
   const found = versions(apt, packages);
   const key = new Bun.CryptoHasher("sha256").update(RECIPE + JSON.stringify(found)).digest("hex").slice(0, 16);
   const dir = join(CACHE, `${release}-${key}`);

@@ -53,6 +53,13 @@ if (e2e) {
   const started = performance.now();
   const { testRelease } = await import("../test/helpers/release.ts");
   console.log(`[test] release ready in ${testRelease().dir} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  // the other Debian release's RootlessKit, containerd, bypass4netns and pasta, and the Go test programs, ready before the files that use them
+  console.log("\n[test] both Debian stacks and the Go test programs (scripts/debian-stack.ts, scripts/go-fixtures.ts; cached)");
+  const ready = performance.now();
+  const { debianStack } = await import("./debian-stack.ts");
+  for (const release of ["bookworm", "trixie"] as const) console.log(`[test] Debian ${release === "trixie" ? 13 : 12}: ${debianStack(release, true).bin}`);
+  const { buildGoFixture, BUILDKITD_STANDIN } = await import("./go-fixtures.ts");
+  console.log(`[test] buildkitd stand-in: ${await buildGoFixture(BUILDKITD_STANDIN)} (${((performance.now() - ready) / 1000).toFixed(1)} s)`);
   results.push(["end-to-end tests", ...(await bunTest("end-to-end tests (compiled binary, real systemd --user)", ["test/e2e"], 300_000))]);
 }
 if (otherDebian) {
