@@ -17,8 +17,8 @@ export default defineCommand({
     const list = await listAddons(host, paths, Boolean(args.status), { components: Boolean(args.components) });
     for (const a of list) {
       const state = a.status ? (a.status.installed ? " [installed]" : " [not installed]") : "";
-      reporter.plain(`${a.id.padEnd(15)} ${a.available ? "available  " : "unavailable"}${state}  ${a.summary}${a.via ? ` (comes with ${a.via})` : ""}`);
-      if (!a.available && a.reason) reporter.plain(`${"".padEnd(16)}${a.reason.replace(/\n/g, `\n${"".padEnd(16)}`)}`);
+      reporter.plain(`${a.id.padEnd(15)} ${a.available ? "available  " : "unavailable"}${state}  ${a.summary}${a.available && a.via ? ` (comes with ${a.via})` : ""}`);
+      if (!a.available && a.reason) reporter.plain(`${"".padEnd(16)}${a.reason.replace(/\n/g, `\n${"".padEnd(16)}`)}${a.via ? `\n${"".padEnd(16)}It comes with ${a.via}: \`containerd-rootless-systemd install --components\` fetches it.` : ""}`);
     }
     reporter.result({ plugins: list });
     return 0;

@@ -14,7 +14,7 @@ export const FINDINGS: Finding[] = [
 
 export const ADDONS: Addon[] = [
   { id: "fuse-overlayfs", title: "fuse-overlayfs snapshotter", summary: "overlay snapshots through FUSE", available: true, installed: false, options: [] },
-  { id: "detach-netns", title: "detach-netns", summary: "faster pulls", available: false, reason: "needs RootlessKit >= 2.0 (found 1.1.0)", installed: false, options: [] },
+  { id: "detach-netns", title: "detach-netns", summary: "faster pulls", available: false, reason: "needs RootlessKit >= 2.0 (found 1.1.0)", via: "nerdctl-full v2.2.2", installed: false, options: [] },
   { id: "buildkit", title: "BuildKit", summary: "nerdctl build", available: true, installed: false, options: [{ key: "worker", label: "worker", choices: ["oci", "containerd"], default: "oci" }] },
 ];
 
@@ -97,8 +97,7 @@ export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?
       const lines = f.flatMap((x) => x.sudoFix ?? []);
       return lines.length ? ["sudo sh -eux <<'EOF'", ...lines, "EOF"].join("\n") : "";
     },
-    // with the bundle: what is missing here comes with it (as listAddons decides from the bundle's contents)
-    addons: async (opts) => (over.addons ?? ADDONS).map((a) => (opts?.components && !a.available ? { ...a, available: true, reason: undefined, via: "nerdctl-full v2.2.2" } : a)),
+    addons: async () => over.addons ?? ADDONS,
     components: async (opts) => {
       e.calls.push(`components${opts?.size ? " size" : ""}`);
       return over.components ?? COMPONENTS;

@@ -38,8 +38,8 @@ export function createEngine(host: Host): Engine {
     },
     sudoBlock: sudoScript,
     // `plugins --status`'s listing: availability and whether each is installed
-    addons: async (opts) =>
-      (await listAddons(host, paths, true, opts)).map((a) => ({
+    addons: async () =>
+      (await listAddons(host, paths, true)).map((a) => ({
         id: a.id,
         title: a.title,
         summary: a.summary,

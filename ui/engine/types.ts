@@ -37,7 +37,7 @@ export interface Addon {
   available: boolean;
   /** why it is not available, with the fix */
   reason?: string;
-  /** available only through the nerdctl-full bundle the run would fetch: "nerdctl-full v2.2.2" */
+  /** missing here, but the nerdctl-full bundle brings it: "nerdctl-full v2.2.2" (usable when the bundle is chosen) */
   via?: string;
   installed: boolean;
   options: AddonOption[];
@@ -146,8 +146,7 @@ export interface Engine {
   environment(): Promise<EnvironmentFacts>;
   checks(onGroup: (group: CheckGroup) => void): Promise<Finding[]>;
   sudoBlock(findings: readonly Finding[]): string;
-  /** with `components`: as if the nerdctl-full bundle were fetched (the add-ons it brings are available through it) */
-  addons(opts?: { components?: boolean }): Promise<Addon[]>;
+  addons(): Promise<Addon[]>;
   /** containerd and RootlessKit: the distribution's, or the nerdctl-full bundle; with `size`, its download size asked from the server (a few seconds at most) */
   components(opts?: { size?: boolean }): Promise<ComponentsOffer>;
   settings(): Promise<SettingField[]>;

@@ -1,8 +1,7 @@
 import { useEngine } from "../contexts/app-context.tsx";
 import { useAsync } from "./use-async.ts";
 
-/** The add-ons and their availability; with `components`, as if the nerdctl-full bundle were fetched. */
-export const useAddons = (components = false) => {
+export const useAddons = () => {
   const engine = useEngine();
-  return useAsync(() => engine.addons({ components }), [engine, components]);
+  return useAsync(() => engine.addons(), [engine]);
 };

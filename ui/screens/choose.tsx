@@ -16,10 +16,10 @@ import type { Addon, SettingField } from "../engine/types.ts";
 
 export function ChooseScreen({ initial, initialComponents, onNext, onBack }: { initial: string[] | null; initialComponents?: boolean; onNext: (addons: string[], all: Addon[], components: boolean, bundleFields: SettingField[]) => void; onBack: () => void }) {
   const theme = useTheme();
+  const addons = useAddons();
   const offer = useComponents();
   const [bundle, setBundle] = useState<boolean | undefined>(initialComponents);
   const useBundle = bundle ?? offer.value?.selected === "bundle";
-  const addons = useAddons(useBundle);
   const bundleChoice = offer.value?.choices.find((c) => c.id === "bundle");
   const { width, bodyHeight } = useLayout();
   const height = bodyHeight(0);
@@ -49,8 +49,9 @@ export function ChooseScreen({ initial, initialComponents, onNext, onBack }: { i
   if (addons.loading) rows.push(<Text key="l"><Spinner color={theme.accent} /> Looking for add-ons…</Text>);
   if (addons.error) rows.push(...textRows("err", `Could not list the add-ons: ${addons.error}`, width, { color: theme.error }));
   if (addons.value && list.length === 0) rows.push(...textRows("none", "No add-ons are registered in this build.", width, { dimColor: true }));
-  const usable = (a: Addon) => a.available || a.installed;
-  const items = list.map((a) => ({ id: a.id, label: a.title, summary: a.summary, disabledReason: usable(a) ? undefined : (a.reason ?? "not available"), note: a.installed ? "installed" : a.via ? `comes with ${a.via}` : undefined }));
+  const bundled = (a: Addon) => useBundle && !a.available && !a.installed && Boolean(a.via);
+  const usable = (a: Addon) => a.available || a.installed || bundled(a);
+  const items = list.map((a) => ({ id: a.id, label: a.title, summary: a.summary, disabledReason: usable(a) ? undefined : (a.reason ?? "not available"), note: a.installed ? "installed" : bundled(a) ? `comes with ${a.via}` : undefined }));
   const ms = multiSelectRows(items, selected, cursor, width, theme);
   rows.push(...ms.rows);
   const [offset, setOffset] = useState(0);

@@ -193,7 +193,7 @@ export interface AddonListing {
   runs: Plugin["runs"];
   available: boolean;
   reason?: string;
-  /** available only through the nerdctl-full bundle a run would fetch: "nerdctl-full v2.2.2" */
+  /** missing here, but the nerdctl-full release `install --components` fetches brings it: "nerdctl-full v2.2.2" */
   via?: string;
   requires: Plugin["requires"];
   options: { key: string; label: string; choices?: string[]; default?: string }[];
@@ -201,17 +201,16 @@ export interface AddonListing {
 }
 
 /**
- * Every add-on with its availability here (and, with `withStatus`, its status). With
- * `components` (the nerdctl-full bundle `install --components` would fetch), an add-on missing
- * here but whose programs that bundle carries (components/contents.ts) is available through it.
+ * Every add-on with its availability here (and, with `withStatus`, its status). An add-on missing
+ * here whose programs the default nerdctl-full release brings (components/contents.ts) says so
+ * in `via`; with `components` (as if `install --components` fetched it) it counts as available.
  */
 export async function listAddons(host: Host, paths: Paths, withStatus = false, opts: { components?: boolean } = {}): Promise<AddonListing[]> {
   const ctx: PluginContext = { host, paths };
-  const bundle = opts.components ? DEFAULT_VERSION : undefined;
   return Promise.all(
     plugins().map(async (p) => {
       let a: { available: boolean; reason?: string; via?: string } = await p.availability(ctx).catch((e: Error) => ({ available: false, reason: e.message }));
-      if (!a.available && bundle && bundleBrings(bundle, p.requires)) a = { available: true, via: `nerdctl-full v${bundle}` };
+      if (!a.available && bundleBrings(DEFAULT_VERSION, p.requires)) a = opts.components ? { available: true, via: `nerdctl-full v${DEFAULT_VERSION}` } : { ...a, via: `nerdctl-full v${DEFAULT_VERSION}` };
       const status = withStatus ? await p.status(ctx).catch((e: Error) => ({ installed: false, detail: e.message })) : undefined;
       return {
         id: p.id,
