@@ -5,7 +5,9 @@
 // other packages (Debian 12 vs 13) builds its own. World-readable, so sandbox users can run
 // copies of them.
 //
-//   buildkitd   test/fixtures/buildkitd-standin: the BuildKit v0.26.3 stand-in (grpc-go)
+//   buildkitd           test/fixtures/buildkitd-standin: the BuildKit v0.26.3 stand-in (grpc-go)
+//   proxy-snapshotter   test/fixtures/proxy-snapshotter: containerd's overlay snapshotter as a
+//                       proxy plugin (scripts/proxy-snapshotter.ts)
 //
 //   bun scripts/go-fixtures.ts      build them now (npm test does this before the e2e tests)
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
