@@ -26,7 +26,7 @@ interface Row {
   configured?: Record<string, string>;
   /** null: check fails and the launcher refuses */
   expect: { net: string; mtu: number; detach: boolean } | null;
-  /** the network drivers `configure --net X` accepts here */
+  /** the network drivers `configure --net X` accepts here (pasta with `--port-driver implicit`) */
   nets: string[];
   /** the port drivers `configure --port-driver X` accepts with the default network driver */
   ports?: string[];
@@ -84,8 +84,9 @@ async function accepted(h: TestHost, key: "net" | "portDriver" | "ipv6", values:
   const paths = resolvePaths(h.env, h.uid);
   const out: string[] = [];
   for (const v of values) {
-    const set: RawSettings = { [key]: v };
-    if (await planConfigure(h, paths, { set, reset: key === "net" ? ["portDriver"] : [] }).then(() => true, () => false)) out.push(v);
+    // pasta with the port driver it takes (RootlessKit refuses it with the default builtin)
+    const set: RawSettings = key === "net" && v === "pasta" ? { net: v, portDriver: "implicit" } : { [key]: v };
+    if (await planConfigure(h, paths, { set, reset: key === "net" && v !== "pasta" ? ["portDriver"] : [] }).then(() => true, () => false)) out.push(v);
   }
   return out;
 }

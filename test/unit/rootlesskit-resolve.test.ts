@@ -101,8 +101,21 @@ describe("checked against the machine", () => {
   test("pasta on RootlessKit 1.1.0 is unsupported; on 3.0 without the program it is missing", async () => {
     expect(refusal({ net: "pasta" }, await factsFor({}))).toContain("the installed RootlessKit 1.1.0 does not support this network driver (it supports: slirp4netns, vpnkit, lxc-user-nic); pasta needs RootlessKit >= 2.0");
     expect(refusal({ net: "pasta" }, await factsFor({ version: "3.0.0", help: HELP_3 }))).toContain("the program `pasta` is not installed");
-    expect(resolve({ net: "pasta" }, await factsFor({ version: "3.0.0", help: HELP_3, pasta: true })).mtu).toBe(1500);
+    expect(resolve({ net: "pasta", portDriver: "implicit" }, await factsFor({ version: "3.0.0", help: HELP_3, pasta: true })).mtu).toBe(1500);
     expect(resolve({ net: "gvisor-tap-vsock" }, await factsFor({ version: "3.0.0", help: HELP_3 })).net).toBe("gvisor-tap-vsock");
+  });
+  test("pasta's port drivers both ways (RootlessKit's own rule, v2.0.0 to v3.0.1): pasta only with implicit or none; implicit only with pasta", async () => {
+    const f = await factsFor({ version: "3.0.0", help: HELP_3, pasta: true });
+    const byDefault = refusal({ net: "pasta" }, f);
+    expect(byDefault).toContain("CONTAINERD_ROOTLESS_ROOTLESSKIT_NET=pasta needs CONTAINERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=implicit (pasta forwards the ports itself) or none, but the port driver is builtin (the default)");
+    expect(byDefault).toContain('RootlessKit 3.0.0 refuses pasta with any other (network "pasta" requires port driver "none" or "implicit")');
+    expect(byDefault).toContain("set CONTAINERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER to implicit or none");
+    expect(refusal({ net: "pasta", portDriver: "builtin" }, f)).toContain("but the port driver is builtin:");
+    expect(resolve({ net: "pasta", portDriver: "implicit" }, f).portDriver).toBe("implicit");
+    expect(resolve({ net: "pasta", portDriver: "none" }, f).portDriver).toBe("none");
+    const flag = () => resolveSettings(parseSettings({ net: "pasta" }, "flag"), f, paths, "flag");
+    expect(flag).toThrow("--net=pasta needs --port-driver=implicit (pasta forwards the ports itself) or none, but the port driver is builtin (the default)");
+    expect(refusal({ portDriver: "implicit" }, f)).toContain("PORT_DRIVER=implicit needs the pasta network driver, but the network driver is slirp4netns");
   });
   test("vpnkit explicitly but not installed", async () => {
     expect(refusal({ net: "vpnkit" }, await factsFor({}))).toContain("the program `vpnkit` is not installed");

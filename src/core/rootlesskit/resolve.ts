@@ -21,6 +21,17 @@ export interface ResolvedSettings {
   notes: string[];
 }
 
+/**
+ * The port drivers RootlessKit starts the pasta network with: "none" and "implicit", and no
+ * other, in every release that has pasta (createParentOpt's `case "pasta"` in
+ * cmd/rootlesskit/main.go of rootless-containers/rootlesskit at v2.0.0, v2.0.2, v2.3.5, v3.0.0
+ * and v3.0.1: `network "pasta" requires port driver "none" or "implicit"`), plus "pesto", which
+ * nerdctl's script documents for pasta from RootlessKit 3.1 (containerd/nerdctl@8da50408,
+ * extras/rootless/containerd-rootless.sh) and which only a RootlessKit that lists it accepts.
+ * The reverse rule (implicit and pesto need pasta) is `needsNet` below.
+ */
+export const PASTA_PORT_DRIVERS = ["implicit", "none", "pesto"];
+
 const rkName = (facts: RootlessKitFacts) => `RootlessKit ${facts.version ?? "(unknown version)"}`;
 const supported = (drivers: string[]) => drivers.filter((d) => d !== "host" && d !== "none").join(", ");
 
@@ -72,6 +83,10 @@ export function resolveSettings(input: SettingsInput, facts: RootlessKitFacts, p
     say("portDriver", portDriver, `${name("portDriver")}=${portDriver} needs the ${needsNet[portDriver]} network driver, but the network driver is ${net}`);
   } else if (portDriver === "pesto" && !facts.pestoInstalled) {
     say("portDriver", portDriver, `${name("portDriver")}=pesto: the program \`pesto\` (passt 2026_05_07 or later) is not installed (not found on PATH)`);
+  } else if (net === "pasta" && !PASTA_PORT_DRIVERS.includes(portDriver)) {
+    const which = input.portDriver === undefined ? `${portDriver} (the default)` : portDriver;
+    const choices = PASTA_PORT_DRIVERS.filter((d) => facts.portDrivers.includes(d));
+    say("portDriver", portDriver, `${name("net")}=pasta needs ${name("portDriver")}=implicit (pasta forwards the ports itself) or none, but the port driver is ${which}: ${rkName(facts)} refuses pasta with any other (network "pasta" requires port driver "none" or "implicit"); set ${name("portDriver")} to ${choices.join(" or ")}`);
   }
 
   const ipv6 = input.ipv6 ?? false;
