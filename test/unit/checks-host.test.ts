@@ -39,6 +39,23 @@ describe("data root file system", () => {
     }
   });
 
+  test("ext4 is called ext4 (stat -f says ext2/ext3 for all three; the mount table tells): the longest mount point above the directory", async () => {
+    const mountinfo = [
+      "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,errors=remount-ro",
+      "25 22 0:21 / /home rw,relatime shared:5 - ext3 /dev/vdb rw",
+      "26 22 0:22 / /home/al rw,relatime shared:6 - tmpfs tmpfs rw",
+      "27 25 0:23 / /home/alice\\040x rw,relatime shared:7 - xfs /dev/vdc rw",
+    ].join("\n");
+    host = await machine({ files: { "/proc/self/mountinfo": mountinfo }, commands: { stat: statSays("ext2/ext3") } });
+    expect(byId(await check(host), "dataroot.filesystem")?.message).toBe("containerd's data root /home/alice/.local/share/containerd (its parent /home/alice) is on ext3");
+    await host.cleanup();
+    host = await machine({ files: { "/proc/self/mountinfo": mountinfo.split("\n")[0]! }, commands: { stat: statSays("ext2/ext3") } });
+    expect(byId(await check(host), "dataroot.filesystem")?.message).toEndWith("is on ext4");
+    await host.cleanup();
+    host = await machine({ commands: { stat: statSays("ext2/ext3") } });
+    expect(byId(await check(host), "dataroot.filesystem")?.message).toEndWith("is on ext2/ext3/ext4");
+  });
+
   test("a `root` in the user's config.toml is the data root; root = /var/lib/containerd is the default one", async () => {
     const seen: string[] = [];
     host = await machine({ files: { "/home/alice/.config/containerd/config.toml": 'version = 2\nroot = "/scratch/alice/containerd"\n' }, dirs: ["/scratch/alice"], commands: { stat: statSays("xfs", seen) } });

@@ -2,7 +2,8 @@
 // binds onto /var/lib/containerd): rootless overlayfs needs an upper directory that takes
 // user.* xattrs and files owned by sub-ids, which network and FUSE file systems refuse (and
 // NFS maps the ids away). The type comes from `stat -f -c %T` of the directory, or of its
-// nearest existing parent before the first install. A `root = "/elsewhere"` in the user's
+// nearest existing parent before the first install (for ext2/3/4, which stat cannot tell apart,
+// from the mount table). A `root = "/elsewhere"` in the user's
 // config.toml moves the data root there (the same path inside the namespace).
 import { dirname, join } from "node:path";
 import { parseTOML } from "confbox";
@@ -17,6 +18,21 @@ const DEPENDS: Record<string, string> = {
   tmpfs: "rootless overlayfs on tmpfs needs user xattrs, which tmpfs has from kernel 6.6 on",
   zfs: "overlayfs on ZFS works from OpenZFS 2.2 on",
 };
+
+/** The file system type the kernel mounted under `path` (/proc/self/mountinfo: the longest mount point above it), or null. */
+async function mountedType(ctx: CheckContext, path: string): Promise<string | null> {
+  const info = await readSafe(ctx, "/proc/self/mountinfo");
+  let best: { at: string; type: string } | null = null;
+  for (const line of (info.text ?? "").split("\n")) {
+    const [left, right] = line.split(" - ");
+    const at = left?.split(" ")[4]?.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    const type = right?.split(" ")[0];
+    if (!at || !type) continue;
+    const under = path === at || path.startsWith(at === "/" ? "/" : `${at}/`);
+    if (under && (!best || at.length >= best.at.length)) best = { at, type }; // a later mount on the same point hides the earlier
+  }
+  return best?.type ?? null;
+}
 
 async function nearestExisting(ctx: CheckContext, path: string): Promise<string> {
   let p = path;
@@ -42,7 +58,9 @@ export async function probeDataroot(ctx: CheckContext): Promise<ProbeResult> {
   if (!stat) return { findings: [] };
   const at = await nearestExisting(ctx, root);
   const r = await ctx.host.run([stat, "-f", "-c", "%T", at], { timeoutMs: 5000 });
-  const type = r.stdout.trim();
+  // stat names ext2, ext3 and ext4 alike ("ext2/ext3": they share one magic number); the mount table tells them apart
+  const statType = r.stdout.trim();
+  const type = statType === "ext2/ext3" ? ((await mountedType(ctx, at)) ?? "ext2/ext3/ext4") : statType;
   if (r.code !== 0 || !type) return { findings: [{ id: "dataroot.unknown", level: "info", message: `The file system of ${at} could not be determined: ${(r.stderr || r.stdout).trim() || `stat exited ${r.code}`}` }] };
   const where = at === root ? root : `${root} (its parent ${at})`;
   const findings: Finding[] = [];
