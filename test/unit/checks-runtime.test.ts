@@ -80,6 +80,7 @@ test("overlay mount failing: fuse-overlayfs recommended when usable, else native
   const fuse = () => ok("fuse-overlayfs: version 1.10\n");
   host = await machine({ commands: { rootlesskit: noOverlay, "fuse-overlayfs": fuse, "/usr/bin/fuse-overlayfs": fuse }, files: { "/dev/fuse": "" } });
   let r = await check(host);
+  expect(r.facts.tools.fuseOverlayfs).toMatchObject({ path: "/usr/bin/fuse-overlayfs", version: "1.10.0" });
   expect(byId(r, "overlayfs.mount.failed")?.detail).toBe("mount: permission denied");
   expect(r.facts.snapshotter).toBe("fuse-overlayfs");
   expect(byId(r, "overlayfs.snapshotter")?.fix).toContain("CONTAINERD_SNAPSHOTTER=fuse-overlayfs");
@@ -90,6 +91,14 @@ test("overlay mount failing: fuse-overlayfs recommended when usable, else native
   const f = byId(r, "overlayfs.snapshotter")!;
   expect(f.level).toBe("warning");
   expect(f.sudoFix).toEqual(["apt-get install -y fuse-overlayfs"]);
+});
+
+test("overlayfs works and fuse-overlayfs is installed: check --json's facts still say where it is (not null)", async () => {
+  const fuse = () => ok("fuse-overlayfs: version 1.13-dev\n");
+  host = await machine({ commands: { "fuse-overlayfs": fuse, "/usr/bin/fuse-overlayfs": fuse }, files: { "/dev/fuse": "" } });
+  const r = await check(host);
+  expect(r.facts.snapshotter).toBe("overlayfs");
+  expect(r.facts.tools.fuseOverlayfs).toMatchObject({ path: "/usr/bin/fuse-overlayfs", version: "1.13.0" });
 });
 
 test("the seed's kernel rule", () => {

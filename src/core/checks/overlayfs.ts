@@ -42,7 +42,8 @@ export async function readKernel(ctx: CheckContext): Promise<KernelFacts> {
 }
 
 export async function probeOverlayfs(ctx: CheckContext): Promise<ProbeResult> {
-  const [kernel, smoke, distro] = await Promise.all([readKernel(ctx), runSmoke(ctx), readDistro(ctx)]);
+  // fuse-overlayfs is looked up whatever overlayfs does (beside the smoke test): its facts say what is installed
+  const [kernel, smoke, distro, fuse] = await Promise.all([readKernel(ctx), runSmoke(ctx), readDistro(ctx), findToolVersion(ctx, "fuse-overlayfs")]);
   const rule = overlayKernelRule(kernel);
   const findings: Finding[] = [];
   const kdesc = `kernel ${kernel.release ?? "unknown"}${kernel.selinux ? ", SELinux enabled" : ""}`;
@@ -71,8 +72,7 @@ export async function probeOverlayfs(ctx: CheckContext): Promise<ProbeResult> {
 
   // Otherwise the real mount wins; the kernel rule decides only when the mount could not be tried.
   const overlayWorks = !fedoraHint && (smoke.overlayOk ?? rule);
-  const fuse = overlayWorks ? null : await findToolVersion(ctx, "fuse-overlayfs");
-  const fuseUsable = fuse !== null && (await ctx.host.canAccess("/dev/fuse", "w"));
+  const fuseUsable = !overlayWorks && fuse !== null && (await ctx.host.canAccess("/dev/fuse", "w"));
   const snapshotter: Snapshotter = overlayWorks ? "overlayfs" : fuseUsable ? "fuse-overlayfs" : "native";
   if (snapshotter === "overlayfs") findings.push({ id: "overlayfs.snapshotter", level: "info", message: "Recommended snapshotter: overlayfs" });
   else if (snapshotter === "fuse-overlayfs") {
