@@ -1,7 +1,16 @@
 // fuse-overlayfs snapshotter: for kernels where rootless overlayfs does not work.
 import { join } from "node:path";
 import { registerPlugin } from "./registry.ts";
-import { snapshotterPlugin } from "./kit/snapshotter.ts";
+import { NATIVE_FALLBACK, snapshotterPlugin } from "./kit/snapshotter.ts";
+import { kernelFacts, overlayExpected } from "../core/checks/overlayfs.ts";
+import type { PluginContext } from "./registry.ts";
+
+/** Without the add-on: containerd's own overlayfs where the kernel has rootless overlayfs (the seed's rule), else native. */
+async function withoutIt(ctx: PluginContext): Promise<string> {
+  const k = await kernelFacts((p) => ctx.host.readText(p).catch(() => null), (p) => ctx.host.exists(p).catch(() => false));
+  if (!overlayExpected(k)) return NATIVE_FALLBACK;
+  return `You may not need it: rootless overlayfs works on this kernel (${k.release}), and containerd's built-in overlayfs snapshotter, its default, needs no add-on (\`containerd-rootless-systemd check\` tries a real overlay mount and says which snapshotter to use).`;
+}
 
 registerPlugin(
   snapshotterPlugin({
@@ -16,5 +25,6 @@ registerPlugin(
     ],
     socket: (ctx) => join(ctx.paths.runtimeDir, "containerd-fuse-overlayfs.sock"),
     args: (ctx) => [join(ctx.paths.runtimeDir, "containerd-fuse-overlayfs.sock"), join(ctx.paths.dataHome, "containerd-fuse-overlayfs")],
+    withoutIt,
   }),
 );

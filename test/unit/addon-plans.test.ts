@@ -148,6 +148,22 @@ describe("snapshotters", () => {
     await expect(planAddons(host, paths, ["fuse-overlayfs"], "install")).rejects.toMatchObject({ fix: expect.stringContaining("sudo apt-get install fuse-overlayfs") });
   });
 
+  test("only the snapshotter daemon missing: the fix names it alone (not the installed fuse-overlayfs), and on a kernel with rootless overlayfs says the add-on may not be needed", async () => {
+    const refusal = async (kernel: string) => {
+      const paths = await setup({}, { "/proc/sys/kernel/osrelease": `${kernel}\n` });
+      delete host.commands["/usr/local/bin/containerd-fuse-overlayfs-grpc"];
+      const e = await planAddons(host, paths, ["fuse-overlayfs"], "install").then(() => null, (x: any) => x);
+      expect(e?.message).toContain("containerd-fuse-overlayfs-grpc is not installed");
+      expect(e.fix).toContain("containerd-fuse-overlayfs-grpc: No distribution package");
+      expect(e.fix).not.toContain("apt-get install fuse-overlayfs");
+      return e.fix as string;
+    };
+    const modern = await refusal("6.12.48+deb13-amd64");
+    expect(modern).toContain("You may not need it: rootless overlayfs works on this kernel (6.12.48+deb13-amd64)");
+    expect(modern).not.toContain("overlayfs does not work");
+    expect(await refusal("5.4.0-150-generic")).toContain("CONTAINERD_SNAPSHOTTER=native");
+  });
+
   test("containerd not running: refused", async () => {
     const paths = await setup({ systemctl: show({}) });
     await expect(planAddons(host, paths, ["fuse-overlayfs"], "install")).rejects.toThrow(/containerd.service is not running/);

@@ -23,22 +23,20 @@ export function overlayKernelRule(k: KernelFacts): boolean {
   return atLeast(k.version, "5.13.0") || (!k.selinux && atLeast(k.version, "5.11.0"));
 }
 
+/** The kernel facts the seed's rule needs, through any reader (check's memoised one, or a plain host's). */
+export async function kernelFacts(read: (path: string) => Promise<string | null>, exists: (path: string) => Promise<boolean>): Promise<KernelFacts> {
+  const [rel, ver, sig, enforce] = await Promise.all([read("/proc/sys/kernel/osrelease"), read("/proc/version"), exists("/proc/version_signature"), read("/sys/fs/selinux/enforce")]);
+  const release = rel?.trim() || null;
+  return { release, version: release ? parseVersion(release) : null, ubuntu: sig || /ubuntu/i.test(ver ?? ""), selinux: enforce !== null };
+}
+
 export async function readKernel(ctx: CheckContext): Promise<KernelFacts> {
-  return ctx.memo("kernel", async () => {
-    const [rel, ver, sig, enforce] = await Promise.all([
-      readSafe(ctx, "/proc/sys/kernel/osrelease"),
-      readSafe(ctx, "/proc/version"),
-      existsSafe(ctx, "/proc/version_signature"),
-      readSafe(ctx, "/sys/fs/selinux/enforce"),
-    ]);
-    const release = rel.text?.trim() || null;
-    return {
-      release,
-      version: release ? parseVersion(release) : null,
-      ubuntu: sig || /ubuntu/i.test(ver.text ?? ""),
-      selinux: enforce.text !== null,
-    };
-  });
+  return ctx.memo("kernel", () => kernelFacts((p) => readSafe(ctx, p).then((r) => r.text), (p) => existsSafe(ctx, p)));
+}
+
+/** The seed's rule and its Fedora hint together: whether rootless overlayfs is expected to work on this kernel. */
+export function overlayExpected(k: KernelFacts): boolean {
+  return overlayKernelRule(k) && !(k.selinux && k.version !== null && !atLeast(k.version, "5.13.0"));
 }
 
 export async function probeOverlayfs(ctx: CheckContext): Promise<ProbeResult> {

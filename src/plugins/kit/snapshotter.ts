@@ -5,7 +5,7 @@
 import { dirname, join } from "node:path";
 import { CONTAINERD_UNIT } from "../../core/os/paths.ts";
 import type { Step } from "../../core/plan/steps.ts";
-import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, readinessWait, requirementsAvailability, requireContainerdActive, missingFix } from "./daemon-unit.ts";
+import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, readinessWait, requirementsAvailability, requireContainerdActive } from "./daemon-unit.ts";
 import { snapshotsServiceProbe, snapshotterProbe } from "../../core/containerd/addon-ready.ts";
 import { registerProxyPlugin, restartContainerdSteps, unregisterProxyPlugin } from "../../core/containerd/proxy-plugins.ts";
 import { isActive, unitStates } from "../../core/systemd/units.ts";
@@ -24,6 +24,8 @@ export interface SnapshotterSpec {
   args: (ctx: PluginContext) => string[];
   /** files the daemon needs before it starts (created only when missing) */
   extraFiles?: (ctx: PluginContext) => { path: string; content: string }[];
+  /** what to say, after how to get the missing programs, about doing without the add-on (default: NATIVE_FALLBACK) */
+  withoutIt?: (ctx: PluginContext) => Promise<string>;
 }
 
 export const NATIVE_FALLBACK =
@@ -76,7 +78,8 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
       try {
         bins = await findRequired(ctx.host, spec.requires);
       } catch (e) {
-        if (e instanceof UserError) throw new UserError(e.message, `${spec.requires.map(missingFix).join("\n")}\n${NATIVE_FALLBACK}`);
+        // e.fix names only the programs that are missing
+        if (e instanceof UserError) throw new UserError(e.message, `${e.fix}\n${spec.withoutIt ? await spec.withoutIt(ctx) : NATIVE_FALLBACK}`);
         throw e;
       }
       await requireContainerdActive(ctx.host, spec.title);
