@@ -57,7 +57,11 @@ test("another installer's containerd.service is foreign; ours is fine", async ()
     "/home/alice/.config/systemd/user/containerd.service": "[Service]\nExecStart=/home/alice/bin/containerd-rootless.sh\n",
   };
   host = await machine({ files });
-  expect(byId(await check(host), "conflicts.rootless.foreign")?.fix).toContain("systemctl --user disable --now containerd.service");
+  // install replaces it (and it does: a backup kept, containerd restarted under the new unit): information, not "stop it first"
+  const f = byId(await check(host), "conflicts.rootless.foreign")!;
+  expect(f.level).toBe("info");
+  expect(f.message).toContain("under a containerd.service from another installer, not containerd-rootless-systemd: `install` replaces that unit (the old one is kept in its backups");
+  expect(`${f.message} ${f.fix ?? ""}`).not.toMatch(/stop it/i);
   await host.cleanup();
   host = await machine({ files: { ...files, "/home/alice/.config/systemd/user/containerd.service": "[Service]\nExecStart=/home/alice/.local/bin/containerd-rootless-systemd launch\n" } });
   expect(byId(await check(host), "conflicts.rootless")?.level).toBe("ok");

@@ -60,15 +60,24 @@ async function rootless(ctx: CheckContext): Promise<{ finding: Finding | null; r
   const underUnit = cgroup.split("\n").some((l) => l.endsWith(`/${CONTAINERD_UNIT}`));
   const ours = underUnit && (unit.text ?? "").includes(BINARY_NAME);
   if (ours) return { finding: ok("conflicts.rootless", `Rootless containerd is running under ${CONTAINERD_UNIT} (installed by ${BINARY_NAME})`), running: true };
-  const by = underUnit ? `${CONTAINERD_UNIT} from another installer` : "a process outside any containerd.service";
+  if (underUnit) {
+    // install takes that unit over: it writes its own containerd.service (the other one kept in its
+    // backups) and restarts containerd under it, so there is nothing to stop first
+    return {
+      finding: {
+        id: "conflicts.rootless.foreign",
+        level: "info",
+        message: `A rootless containerd is already running (RootlessKit child pid ${pid}, state dir ${stateDir}) under a ${CONTAINERD_UNIT} from another installer, not ${BINARY_NAME}: \`install\` replaces that unit (the old one is kept in its backups, the diff shows the change) and restarts containerd under the new one; your images and containers stay.`,
+      },
+      running: true,
+    };
+  }
   return {
     finding: {
       id: "conflicts.rootless.foreign",
       level: "warning",
-      message: `A rootless containerd is already running (RootlessKit child pid ${pid}, state dir ${stateDir}), started by ${by}, not by ${BINARY_NAME}.`,
-      fix: underUnit
-        ? `Stop it before installing: \`systemctl --user disable --now ${CONTAINERD_UNIT}\` (the installer then replaces the unit).`
-        : `Stop it before installing${ppid ? ` (its RootlessKit is pid ${ppid}: \`kill ${ppid}\`)` : ""}, or both will fight over ${ctx.paths.containerdSocket}.`,
+      message: `A rootless containerd is already running (RootlessKit child pid ${pid}, state dir ${stateDir}), started by a process outside any containerd.service, not by ${BINARY_NAME}.`,
+      fix: `Stop it before installing${ppid ? ` (its RootlessKit is pid ${ppid}: \`kill ${ppid}\`)` : ""}, or both will fight over ${ctx.paths.containerdSocket}.`,
     },
     running: true,
   };
