@@ -185,14 +185,14 @@ describe("pasta on Ubuntu >= 24.04", () => {
     files: {
       "/etc/os-release": ubuntu(version),
       "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "1\n",
-      [OVERRIDE]: "[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_NET=pasta\n",
+      [OVERRIDE]: "[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_NET=pasta\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=implicit\n",
       ...extra,
     },
     commands: {
       pasta: () => ok("pasta 0.0~git20240220.1e6f92b-1\n"),
       // RootlessKit 2.x lists pasta for --net (rootless-containers/rootlesskit v2.3.1, cmd/rootlesskit/main.go)
       rootlesskit: (argv: string[]) =>
-        argv[1] === "--version" ? ok("rootlesskit version 2.3.1\n") : argv[1] === "--help" ? ok("   --net value  network driver [host, pasta, slirp4netns, vpnkit, lxc-user-nic] (default: \"host\")\n   --detach-netns  detach network namespaces\n") : ok("crs-smoke-ok\ncrs-overlay-ok\n"),
+        argv[1] === "--version" ? ok("rootlesskit version 2.3.1\n") : argv[1] === "--help" ? ok("   --net value  network driver [host, pasta, slirp4netns, vpnkit, lxc-user-nic] (default: \"host\")\n   --port-driver value  port driver for non-host network. [none, implicit (for pasta), builtin, slirp4netns] (default: \"none\")\n   --detach-netns  detach network namespaces\n") : ok("crs-smoke-ok\ncrs-overlay-ok\n"),
     },
   });
 

@@ -3,6 +3,7 @@ import { test, expect, afterEach } from "bun:test";
 import { ok, failed, type TestHost } from "../helpers/test-host.ts";
 import { machine, check, byId } from "./checks-fixture.ts";
 import { overlayKernelRule } from "../../src/core/checks/overlayfs.ts";
+import { findingText } from "../../src/core/checks/report.ts";
 
 let host: TestHost | undefined;
 afterEach(async () => host?.cleanup());
@@ -166,9 +167,24 @@ test("cgroup v2 without memory/pids delegated: warning with the delegate.conf fi
   expect(r.facts.delegatedControllers).toEqual(["cpu", "io"]);
 });
 
-test("cgroup v2 missing only io/cpuset: info", async () => {
+test("cgroup v2 missing only io/cpuset: info, its root lines shown beside it and what to do after them last", async () => {
   host = await machine({ files: { "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers": "cpu memory pids\n" } });
-  expect(byId(await check(host), "cgroup.delegation.missing")?.level).toBe("info");
+  const f = byId(await check(host), "cgroup.delegation.missing")!;
+  expect(f.level).toBe("info");
+  const lines = findingText(f).split("\n");
+  const reload = lines.findIndex((l) => l.trim() === "systemctl daemon-reload");
+  const restart = lines.findIndex((l) => l.includes("restart your user manager"));
+  expect(reload).toBeGreaterThan(0);
+  expect(restart).toBe(lines.length - 1);
+  expect(lines.slice(0, reload).join("\n")).not.toMatch(/log out|reboot/);
+  expect(lines[restart]).toContain("sudo systemctl restart user@1000.service");
+});
+
+test("cgroup v2 missing memory: a warning whose follow-up comes with the pointer to the sudo block", async () => {
+  host = await machine({ files: { "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers": "cpu pids\n" } });
+  const text = findingText(byId(await check(host), "cgroup.delegation.missing")!);
+  expect(text).toContain("(needs root: see the sudo block below; after it: restart your user manager");
+  expect(text.split("\n")[0]).not.toMatch(/log out/);
 });
 
 test("cgroup v2 but no user@UID.service cgroup: warning", async () => {

@@ -13,6 +13,7 @@ export function findingRows(f: Finding, width: number, theme: Theme, indent = " 
   const key = `f.${f.id}`;
   const rows = textRows(key, `${indent}${SYMBOL[f.level]} ${f.message}`, width, { color: levelColor(f.level, theme) }, `${indent}  `);
   if (f.fix) rows.push(...textRows(`${key}.fix`, `${indent}  fix: ${f.fix}`, width, {}, `${indent}       `));
+  if (f.then) rows.push(...textRows(`${key}.then`, `${indent}  after the root commands: ${f.then}`, width, {}, `${indent}       `));
   if (f.detail) rows.push(...textRows(`${key}.detail`, `${indent}    ${f.detail.trimEnd()}`, width, { dimColor: true }, `${indent}    `));
   return rows;
 }

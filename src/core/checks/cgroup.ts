@@ -28,6 +28,14 @@ export const DELEGATE_FIX = [
   "systemctl daemon-reload",
 ];
 
+/**
+ * After the drop-in and the reload: the user manager reads which controllers it has when it
+ * starts, so it must start again — when its last session ends (without linger), at a restart of
+ * user@UID.service, or at a reboot.
+ */
+export const DELEGATE_THEN = (uid: number) =>
+  `restart your user manager, which takes the controllers when it starts: log out of every session and in again (with linger on it keeps running: \`sudo systemctl restart user@${uid}.service\`, which restarts your user services), or reboot; then \`containerd-rootless-systemd check\` lists them as delegated.`;
+
 export async function probeCgroup(ctx: CheckContext): Promise<ProbeResult> {
   const root = await readSafe(ctx, "/sys/fs/cgroup/cgroup.controllers");
   if (root.text === null) {
@@ -72,8 +80,8 @@ export async function probeCgroup(ctx: CheckContext): Promise<ProbeResult> {
       id: "cgroup.delegation.missing",
       level: essential ? "warning" : "info",
       message: `Controllers not delegated to user@${ctx.uid}.service: ${absent.join(" ")} (delegated: ${have.join(" ") || "none"}); limits on them will not work.`,
-      fix: "Then log out and in again (or reboot).",
       sudoFix: DELEGATE_FIX,
+      then: DELEGATE_THEN(ctx.uid),
     });
   }
   return { findings, facts: { cgroup: "v2", delegatedControllers: have } };

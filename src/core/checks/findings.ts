@@ -13,6 +13,8 @@ export interface Finding {
   fix?: string;
   /** shell lines that need root; gathered into one `sudo sh -eux` block */
   sudoFix?: string[];
+  /** what to do once the root lines have run (shown after them, never before) */
+  then?: string;
   /** extra text worth showing, such as a tool's own error output */
   detail?: string;
 }

@@ -1,7 +1,7 @@
 // Prints a CheckResult: the seed's three "Checking ..." lines with the findings of each
 // section, every fix beside its finding, all root-needing fixes gathered into one
 // `sudo sh -eux` block, then "Requirements are satisfied" or a summary. Or, with --json,
-// one document: { ok, findings: [{ id, level, message, fix, sudoFix, detail }], sudoScript, facts }.
+// one document: { ok, findings: [{ id, level, message, fix, sudoFix, then, detail }], sudoScript, facts }.
 import type { Finding } from "./findings.ts";
 import { renderSudoBlock } from "./findings.ts";
 import type { Reporter } from "../plan/reporter.ts";
@@ -22,9 +22,9 @@ export function needsAction(f: Finding): boolean {
 export function findingText(f: Finding): string {
   const lines = [f.message];
   if (f.fix) lines.push(`  ${f.fix}`);
-  if (f.sudoFix?.length && needsAction(f)) lines.push("  (needs root: see the sudo block below)");
+  if (f.sudoFix?.length && needsAction(f)) lines.push(`  (needs root: see the sudo block below${f.then ? `; after it: ${f.then}` : ""})`);
   // an optional fix (a hint's) never joins the sudo block: shown here, for whoever wants it
-  else if (f.sudoFix?.length) lines.push("  optional, as root:", ...f.sudoFix.flatMap((l) => l.split("\n")).map((l) => `    ${l}`));
+  else if (f.sudoFix?.length) lines.push("  optional, as root:", ...f.sudoFix.flatMap((l) => l.split("\n")).map((l) => `    ${l}`), ...(f.then ? [`  then: ${f.then}`] : []));
   if (f.detail) lines.push(...f.detail.split("\n").map((l) => `  | ${l}`));
   return lines.join("\n");
 }
@@ -51,6 +51,7 @@ export function checkJson(result: CheckResult) {
       message: f.message,
       fix: f.fix ?? null,
       ...(f.sudoFix ? { sudoFix: f.sudoFix } : {}),
+      ...(f.then ? { then: f.then } : {}),
       ...(f.detail ? { detail: f.detail } : {}),
     })),
     sudoScript: sudoScript(result.findings) || null,
