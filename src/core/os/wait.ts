@@ -17,7 +17,18 @@ export interface PollOptions {
 
 export type PollOutcome = { ok: true; ms: number } | { ok: false; ms: number; reason: string; cancelled?: true };
 
+/**
+ * CRS_WAIT_FACTOR=N makes every wait N times longer: for machines many times slower than the
+ * waits were made for (an emulator, a small board, a loaded CI machine), where containerd's
+ * start alone can take longer than the 30 s a readiness wait allows.
+ */
+export function waitFactor(host: Host): number {
+  const n = Number(host.env.CRS_WAIT_FACTOR ?? 1);
+  return Number.isFinite(n) && n >= 1 ? n : 1;
+}
+
 export async function pollUntil(host: Host, ready: () => Promise<boolean>, opts: PollOptions): Promise<PollOutcome> {
+  opts = { ...opts, timeoutMs: opts.timeoutMs * waitFactor(host) };
   const start = host.now();
   const every = opts.everyMs ?? 25;
   const failedEvery = opts.failedEveryMs ?? 200;
