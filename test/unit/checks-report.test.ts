@@ -33,6 +33,31 @@ test("a rootful containerd socket the user can reach is a warning; unreachable i
   expect(byId(await check(host), "conflicts.rootful")?.level).toBe("ok");
 });
 
+test("a root-only /etc/cni/net.d (a rootful containerd made it) is a warning with both fixes; readable, or a conf_dir of the user's own, is fine", async () => {
+  const rootOnly = (h: TestHost) => {
+    const real = h.canAccess.bind(h);
+    h.canAccess = async (p, m) => (p === "/etc/cni/net.d" ? false : real(p, m));
+  };
+  host = await machine({ dirs: ["/etc/cni/net.d"] });
+  rootOnly(host);
+  const r = await check(host);
+  const f = byId(r, "conflicts.cni-conf-dir")!;
+  expect(f.level).toBe("warning");
+  expect(f.message).toContain("rootless containerd's CRI plugin cannot watch it and does not load");
+  expect(f.sudoFix).toEqual(["chmod 755 /etc/cni/net.d"]);
+  expect(f.fix).toContain('conf_dir = "/home/alice/.config/cni/net.d"');
+  expect(f.then).toContain("systemctl --user restart containerd.service");
+  expect(sudoScript(r.findings)).toContain("chmod 755 /etc/cni/net.d");
+  expect(r.ok).toBe(true);
+  await host.cleanup();
+  host = await machine({ dirs: ["/etc/cni/net.d"] });
+  expect(byId(await check(host), "conflicts.cni-conf-dir")).toBeUndefined();
+  await host.cleanup();
+  host = await machine({ dirs: ["/etc/cni/net.d"], files: { "/home/alice/.config/containerd/config.toml": 'version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  conf_dir = "/home/alice/.config/cni/net.d"\n' } });
+  rootOnly(host);
+  expect(byId(await check(host), "conflicts.cni-conf-dir")).toBeUndefined();
+});
+
 test("a rootless containerd started outside our unit is a warning naming its RootlessKit", async () => {
   host = await machine({
     files: {

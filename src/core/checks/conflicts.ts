@@ -1,7 +1,9 @@
 // Things already on the machine that get in the way: a rootful containerd whose socket this
-// user can reach (clients may talk to the wrong daemon), and a rootless containerd that is
-// already running but was not started by this tool's containerd.service.
+// user can reach (clients may talk to the wrong daemon) or whose root-only /etc/cni/net.d keeps
+// rootless containerd's CRI plugin from loading, and a rootless containerd that is already
+// running but was not started by this tool's containerd.service.
 import { join } from "node:path";
+import { parseTOML } from "confbox";
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
 import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
@@ -83,8 +85,42 @@ async function rootless(ctx: CheckContext): Promise<{ finding: Finding | null; r
   };
 }
 
+export const CNI_CONF_DIR = "/etc/cni/net.d";
+const CRI_PLUGINS = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime"]; // containerd 1.x, 2.x
+
+/** Whether the user's config.toml gives the CRI plugin a CNI conf dir of its own, or turns CRI off. */
+async function criConfDirSet(ctx: CheckContext): Promise<boolean> {
+  try {
+    const doc = parseTOML((await readSafe(ctx, join(ctx.paths.containerdConfigDir, "config.toml"))).text ?? "") as { disabled_plugins?: unknown; plugins?: Record<string, { cni?: { conf_dir?: unknown } }> };
+    const disabled = Array.isArray(doc.disabled_plugins) ? doc.disabled_plugins : [];
+    return CRI_PLUGINS.some((p) => disabled.includes(p) || typeof doc.plugins?.[p]?.cni?.conf_dir === "string");
+  } catch {
+    return false; // a broken config.toml: containerd's own check says so
+  }
+}
+
+/**
+ * A rootful containerd's CRI plugin creates /etc/cni/net.d with mode 0700 (Debian enables one on
+ * install). Rootless containerd sees the host's /etc (copied up), its CRI plugin cannot watch that
+ * directory and does not load: "failed to load plugin io.containerd.grpc.v1.cri" ... "failed to
+ * watch cni conf dir /etc/cni/net.d: permission denied" (containerd 1.7.24, seen in a Debian 13 VM).
+ */
+async function cniConfDir(ctx: CheckContext): Promise<Finding | null> {
+  if (!(await existsSafe(ctx, CNI_CONF_DIR))) return null;
+  if ((await ctx.host.canAccess(CNI_CONF_DIR, "r")) && (await ctx.host.canAccess(CNI_CONF_DIR, "x"))) return null;
+  if (await criConfDirSet(ctx)) return null;
+  return {
+    id: "conflicts.cni-conf-dir",
+    level: "warning",
+    message: `${CNI_CONF_DIR} is readable only by root (a rootful containerd creates it so): rootless containerd's CRI plugin cannot watch it and does not load ("failed to watch cni conf dir ${CNI_CONF_DIR}: permission denied" in its log), so CRI clients such as crictl or a kubelet cannot use it. nerdctl keeps its own CNI configuration and is not affected.`,
+    fix: `Or, without root: give the rootless CRI plugin a directory of its own in ${join(ctx.paths.containerdConfigDir, "config.toml")} (containerd 1.x: \`[plugins."io.containerd.grpc.v1.cri".cni]\` with \`conf_dir = "${join(ctx.paths.configHome, "cni/net.d")}"\`; 2.x: the same under \`[plugins."io.containerd.cri.v1.runtime".cni]\`), then \`systemctl --user restart containerd.service\`.`,
+    sudoFix: [`chmod 755 ${CNI_CONF_DIR}`],
+    then: "`systemctl --user restart containerd.service`: its CRI plugin loads when containerd starts.",
+  };
+}
+
 export async function probeConflicts(ctx: CheckContext): Promise<ProbeResult> {
-  const [a, b] = await Promise.all([rootful(ctx), rootless(ctx)]);
-  const findings = [a, b.finding].filter((f): f is Finding => f !== null);
+  const [a, b, c] = await Promise.all([rootful(ctx), rootless(ctx), cniConfDir(ctx)]);
+  const findings = [a, b.finding, c].filter((f): f is Finding => f !== null);
   return { findings, facts: { rootlessContainerdRunning: b.running } };
 }
