@@ -23,14 +23,14 @@ afterEach(async () => {
   for (const h of hosts.splice(0)) await h.cleanup();
 });
 
-async function factsFor(opts: { version?: string; help?: string; slirpHelp?: string | null; vpnkit?: boolean; pasta?: boolean }): Promise<RootlessKitFacts> {
+async function factsFor(opts: { version?: string; help?: string; slirpHelp?: string | null; vpnkit?: boolean; pasta?: boolean; files?: Record<string, string> }): Promise<RootlessKitFacts> {
   const commands: Record<string, (argv: string[]) => ReturnType<typeof ok>> = {
     "/usr/bin/rootlesskit": (argv) => (argv[1] === "--version" ? ok(`rootlesskit version ${opts.version ?? "1.1.0"}\n`) : ok(opts.help ?? HELP_1_1)),
   };
   if (opts.slirpHelp !== null) commands["/usr/bin/slirp4netns"] = () => ok(opts.slirpHelp ?? "Usage: slirp4netns [OPTION]... PID|PATH [TAPNAME]\n--netns-type=TYPE \t specify network namespace type\n");
   if (opts.vpnkit) commands["/usr/bin/vpnkit"] = () => ok();
   if (opts.pasta) commands["/usr/bin/pasta"] = () => ok();
-  const host = await makeTestHost({ commands });
+  const host = await makeTestHost({ commands, files: opts.files });
   hosts.push(host);
   return probeRootlessKitFacts(host);
 }
@@ -116,6 +116,36 @@ describe("checked against the machine", () => {
     const flag = () => resolveSettings(parseSettings({ net: "pasta" }, "flag"), f, paths, "flag");
     expect(flag).toThrow("--net=pasta needs --port-driver=implicit (pasta forwards the ports itself) or none, but the port driver is builtin (the default)");
     expect(refusal({ portDriver: "implicit" }, f)).toContain("PORT_DRIVER=implicit needs the pasta network driver, but the network driver is slirp4netns");
+  });
+  test("pasta confined by AppArmor (Debian 13's profile): refused, naming what the profile denies, with the root lines that add the two rules; accepted once they are there", async () => {
+    // the end of Debian 13's /etc/apparmor.d/usr.bin.pasta (passt 0.0~git20250503), as installed in the VM
+    const debian = "abi <abi/4.0>,\ninclude <tunables/global>\nprofile pasta /usr/bin/pasta{,.avx2} flags=(attach_disconnected) {\n  include <abstractions/pasta>\n  /tmp/**\t\t\t\trw,\n  owner @{HOME}/**\t\t\tw,\n}\n";
+    const on = (profile: string) => factsFor({ version: "3.0.0", help: HELP_3, pasta: true, files: { "/sys/module/apparmor/parameters/enabled": "Y\n", "/etc/apparmor.d/usr.bin.pasta": profile } });
+    const f = await on(debian);
+    expect(f.pastaApparmor).toEqual({ profile: "/etc/apparmor.d/usr.bin.pasta", allowsCopiedUpRun: false, allowsRootlessKitSignal: false });
+    let err: SettingsError | undefined;
+    try {
+      resolve({ net: "pasta", portDriver: "implicit" }, f);
+    } catch (e) {
+      err = e as SettingsError;
+    }
+    expect(err?.message).toContain("AppArmor confines pasta (/etc/apparmor.d/usr.bin.pasta), and its profile denies it RootlessKit's signals");
+    expect(err?.message).toContain("and the detached network namespace under RootlessKit's copied-up /run");
+    expect(err?.fix).toContain("configure --reset net --reset port-driver");
+    expect(err?.sudoFix?.join("\n")).toContain("signal (receive) peer=rootlesskit,");
+    expect(err?.sudoFix?.at(-1)).toBe("apparmor_parser -r /etc/apparmor.d/usr.bin.pasta");
+    // without detach-netns only the signal is missing
+    const off = refusal({ net: "pasta", portDriver: "implicit", detachNetns: "false" }, f);
+    expect(off).toContain("RootlessKit's signals");
+    expect(off).not.toContain("detached network namespace");
+    // the profile with the two rules (what the printed root lines make of it): accepted, detach-netns on
+    const fixed = debian.replace(/\}\n$/, "  @{run}/.ro*/user/@{uid}/** rw,\n  signal (receive) peer=rootlesskit,\n}\n");
+    expect(resolve({ net: "pasta", portDriver: "implicit" }, await on(fixed)).detachNetns).toBe(true);
+    // AppArmor off: not confined
+    const plain = await factsFor({ version: "3.0.0", help: HELP_3, pasta: true, files: { "/sys/module/apparmor/parameters/enabled": "N\n", "/etc/apparmor.d/usr.bin.pasta": debian } });
+    expect(plain.pastaApparmor).toBeNull();
+    // slirp4netns is not pasta: the profile does not matter
+    expect(resolve({}, f).net).toBe("slirp4netns");
   });
   test("vpnkit explicitly but not installed", async () => {
     expect(refusal({ net: "vpnkit" }, await factsFor({}))).toContain("the program `vpnkit` is not installed");

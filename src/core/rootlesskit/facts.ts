@@ -6,6 +6,7 @@ import type { Host } from "../os/host.ts";
 import { parseVersion } from "../os/version.ts";
 import { findProgram } from "../os/programs.ts";
 import type { NetDriver } from "./settings.ts";
+import { probePastaApparmor, type PastaApparmor } from "./pasta-apparmor.ts";
 
 /** What `rootlesskit --help` says the program can do. */
 export interface RootlessKitHelp {
@@ -37,6 +38,8 @@ export interface RootlessKitFacts extends Omit<RootlessKitHelp, "sourceIpTranspa
   driverInstalled: Record<NetDriver, boolean>;
   /** the `pesto` program (passt >= 2026_05_07) that the pesto port driver runs */
   pestoInstalled?: boolean;
+  /** AppArmor's profile for pasta and what it allows of what RootlessKit needs (null: pasta is not confined) */
+  pastaApparmor?: PastaApparmor | null;
 }
 
 /** The program each network driver runs; gvisor-tap-vsock is built into RootlessKit. */
@@ -121,12 +124,13 @@ export async function probeRootlessKitFacts(host: Host, help?: ReturnType<typeof
     return /(^|\s)--netns-type\b/.test(r.stdout + r.stderr);
   };
   const drivers = Object.entries(DRIVER_PROGRAM) as [NetDriver, string | null][];
-  const [parsed, found, slirp4netnsUsable, pesto] = await Promise.all([
+  const [parsed, found, slirp4netnsUsable, pesto, pastaApparmor] = await Promise.all([
     help ?? probeRootlessKitHelp(host),
     Promise.all(drivers.map(([d, program]) => (program === null ? true : installed(d, program)))),
     slirpUsable(),
     findProgram(host, "pesto"),
+    probePastaApparmor(host),
   ]);
   const driverInstalled = Object.fromEntries(drivers.map(([d], i) => [d, found[i]!])) as Record<NetDriver, boolean>;
-  return { ...parsed, slirp4netnsUsable, driverInstalled, pestoInstalled: pesto !== null };
+  return { ...parsed, slirp4netnsUsable, driverInstalled, pestoInstalled: pesto !== null, pastaApparmor };
 }

@@ -5,6 +5,7 @@ import type { Paths } from "../os/paths.ts";
 import type { RootlessKitFacts } from "./facts.ts";
 import { DRIVER_PROGRAM } from "./facts.ts";
 import { chooseNetDriver, explicitDriverMtu } from "./network.ts";
+import { pastaApparmorError, pastaApparmorProblem } from "./pasta-apparmor.ts";
 import { SettingsError, settingName, type NameStyle, type SettingProblem, type SettingsInput, type NetDriver } from "./settings.ts";
 
 export interface ResolvedSettings {
@@ -113,7 +114,16 @@ export function resolveSettings(input: SettingsInput, facts: RootlessKitFacts, p
     say("slirp4netnsSandbox", "true", `${name("slirp4netnsSandbox")}=true conflicts with detach-netns; set ${name("slirp4netnsSandbox")} to auto or false, or ${name("detachNetns")} to false`);
   }
 
-  if (problems.length) throw new SettingsError(problems, fix);
+  let sudoFix: string[] | undefined;
+  const confined = net === "pasta" && !problems.length ? pastaApparmorProblem(facts.pastaApparmor, detachNetns) : null;
+  if (confined) {
+    const refusal = pastaApparmorError(confined);
+    say("net", net, `${name("net")}=pasta: ${confined}`);
+    fix = refusal.fix;
+    sudoFix = refusal.sudoFix;
+  }
+
+  if (problems.length) throw new SettingsError(problems, fix, sudoFix);
   return {
     stateDir: input.stateDir ?? paths.rootlesskitStateDir,
     net,

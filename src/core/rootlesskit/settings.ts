@@ -94,8 +94,9 @@ export class SettingsError extends UserError {
   constructor(
     readonly problems: SettingProblem[],
     fix?: string,
+    sudoFix?: string[],
   ) {
-    super(problems.map((p) => p.message).join("\n"), fix);
+    super(problems.map((p) => p.message).join("\n"), fix, 1, sudoFix);
     this.name = "SettingsError";
   }
 }
