@@ -46,7 +46,7 @@ describe("the UI plans what the headless commands plan", () => {
     const ui = await createEngine(host).plan(NONE);
     const headless = await planInstall(host, paths);
     expect(await renderPlan(host, ui.steps)).toBe(await renderPlan(host, headless.steps));
-    expect(ui.steps.map((s) => s.kind)).toEqual(["copy", "write", "systemctl", "link", "write", "write", "wait"]);
+    expect(ui.steps.map((s) => s.kind)).toEqual(["copy", "write", "systemctl", "link", "write", "write", "wait", "wait"]);
     expect(ui.items[1]).toMatchObject({ kind: "file", label: "Write ~/.config/systemd/user/containerd.service", effect: "create" });
     expect(ui.items[1]!.diff.some((l) => l.startsWith("+ExecStart="))).toBe(true);
     expect(ui.items).toContainEqual(expect.objectContaining({ kind: "command", label: "Start containerd.service", effect: "act" }));

@@ -23,7 +23,7 @@ describe("install plan", () => {
     const f = await fakeSystemd();
     host = f.h;
     const plan = await planInstall(host, f.paths, { readyTimeoutMs: 2000 });
-    expect(plan.steps.map((s) => (s.kind === "systemctl" ? `systemctl ${s.args[0]}` : s.kind))).toEqual(["copy", "write", "systemctl start", "link", "write", "write", "wait"]);
+    expect(plan.steps.map((s) => (s.kind === "systemctl" ? `systemctl ${s.args[0]}` : s.kind))).toEqual(["copy", "write", "systemctl start", "link", "write", "write", "wait", "wait"]);
     expect(plan.execStart).toEqual(["/home/alice/.local/bin/containerd-rootless-systemd", "launch"]);
     expect(plan.unitText).toContain("Requires=dbus.socket");
     // what the launcher will create, so a failed start can remove it again
@@ -69,7 +69,7 @@ describe("install plan", () => {
     await applyPlan(host, disabled.steps);
     f.unit.active = false; // stopped out of band
     const stopped = await planInstall(host, f.paths);
-    expect(stopped.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "start", "write", "write", "wait"]);
+    expect(stopped.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "start", "write", "write", "wait", "wait"]);
   });
 
   test("a unit that does not come up: the wait stops early and the rollback leaves nothing behind", async () => {
@@ -269,7 +269,7 @@ describe("a new binary", () => {
     await host.writeFileAtomic("/home/alice/Downloads/containerd-rootless-systemd", "BINARY-2", 0o755);
     const plan = await planInstall(host, f.paths);
     expect(plan.unitChanged).toBe(false);
-    expect(plan.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "restart", "write", "write", "wait"]);
+    expect(plan.steps.map((s) => (s.kind === "systemctl" ? s.args[0] : s.kind))).toEqual(["copy", "write", "restart", "write", "write", "wait", "wait"]);
     await applyPlan(host, plan.steps);
     expect(await host.readText("/home/alice/.local/bin/containerd-rootless-systemd")).toBe("BINARY-2");
     expect(f.verbs.at(-1)).toBe("restart containerd.service");

@@ -20,7 +20,16 @@ afterEach(async () => host?.cleanup());
  * containerd.service as systemd would run it. `onRestart` decides what the restarted service
  * does with the drop-in now on disk: "runs" (RootlessKit with its flags) or "fails".
  */
-async function machine(opts: { active: boolean; onRestart: (override: string | null) => "runs" | "fails"; duringRestart?: () => void }) {
+/** RootlessKit's network as network-health.ts reads it: its slirp4netns child (alive or a zombie) and `ip -j addr` in its child's namespace. */
+const IP_UP = JSON.stringify([{ ifname: "lo", flags: ["LOOPBACK", "UP", "LOWER_UP"], addr_info: [{ family: "inet", local: "127.0.0.1", prefixlen: 8 }] }, { ifname: "tap0", flags: ["BROADCAST", "UP", "LOWER_UP"], addr_info: [{ family: "inet", local: "10.0.2.100", prefixlen: 24 }] }]);
+async function network(h: TestHost, driver: "S" | "Z") {
+  await h.writeFileAtomic("/proc/4242/task/4242/children", "4243 4300 ");
+  await h.writeFileAtomic("/proc/4243/stat", "4243 (exe) S 4242 4243 0");
+  await h.writeFileAtomic("/proc/4300/stat", `4300 (slirp4netns) ${driver} 4242 4300 0`);
+  await h.writeFileAtomic("/run/user/1000/containerd-rootless/child_pid", "4243");
+}
+
+async function machine(opts: { active: boolean; onRestart: (override: string | null) => "runs" | "fails"; duringRestart?: () => void; driver?: "S" | "Z" }) {
   const s = { active: opts.active, failed: false, restarts: 0, verbs: [] as string[], flags: [] as string[] };
   const paths = resolvePaths({ HOME: "/home/alice", XDG_RUNTIME_DIR: "/run/user/1000" }, 1000);
   host = await makeTestHost({
@@ -44,6 +53,7 @@ async function machine(opts: { active: boolean; onRestart: (override: string | n
             const planned = await planConfigure(host!, paths, { set: {}, reset: [] }, FACTS);
             await host!.writeFileAtomic("/proc/4242/cmdline", ["rootlesskit", ...rootlesskitFlags(planned.settings), "launch"].join("\0"));
             await host!.writeFileAtomic(paths.containerdSocket, "");
+            await network(host!, opts.driver ?? "S");
           } else {
             s.failed = true;
             s.active = false;
@@ -53,6 +63,8 @@ async function machine(opts: { active: boolean; onRestart: (override: string | n
         return ok();
       },
       journalctl: () => ok("containerd: invalid MTU"),
+      nsenter: (argv) => (argv.slice(argv.indexOf("--") + 1).join(" ") === "ip -j addr show" ? ok(IP_UP) : ok()),
+      ip: () => ok(IP_UP),
     },
   });
   return { s, paths: paths as Paths };
@@ -61,14 +73,24 @@ async function machine(opts: { active: boolean; onRestart: (override: string | n
 test("running: the drop-in is written, systemd reloaded, containerd restarted and RootlessKit checked for the new flags", async () => {
   const { s, paths } = await machine({ active: true, onRestart: () => "runs" });
   const plan = await planConfigure(host!, paths, { set: { mtu: "1500" }, reset: [] }, FACTS);
-  expect(configureSteps(paths, plan, true).steps.map((x) => x.kind)).toEqual(["write", "systemctl", "systemctl", "wait"]);
+  expect(configureSteps(paths, plan, true).steps.map((x) => x.kind)).toEqual(["write", "systemctl", "systemctl", "wait", "wait"]);
   const events: string[] = [];
   const outcome = await applyConfigure(host!, paths, plan, { timeoutMs: 5000, onEvent: (e) => e.type === "done" && events.push(e.outcome.result) });
   expect(outcome).toEqual({ restarted: true, rolledBack: false });
   expect(await host!.readText(OVERRIDE)).toBe(plan.after!);
   expect(s.verbs).toEqual(["daemon-reload", "restart containerd.service"]);
-  expect(events.at(-1)).toMatch(/^RootlessKit with the new settings answered after/);
+  expect(events.at(-2)).toMatch(/^RootlessKit with the new settings answered after/);
+  expect(events.at(-1)).toMatch(/^containerd's network works after/);
   expect(((await host!.readText("/proc/4242/cmdline")) ?? "").split("\0")).toContain("--mtu=1500");
+});
+
+test("RootlessKit comes up with the new flags but its network driver died: a failure naming it, and the old drop-in is back", async () => {
+  const { s, paths } = await machine({ active: true, onRestart: () => "runs", driver: "Z" });
+  const plan = await planConfigure(host!, paths, { set: { mtu: "1500" }, reset: [] }, FACTS);
+  const err = (await applyConfigure(host!, paths, plan, { timeoutMs: 5000 }).catch((e) => e)) as Error;
+  expect(err.message).toContain("containerd did not come up with the new settings (the slirp4netns process RootlessKit started for its network has exited (a zombie, <defunct>), so containers have no network)");
+  expect(await host!.readText(OVERRIDE)).toBe(BEFORE);
+  expect(s.verbs).toEqual(["daemon-reload", "restart containerd.service", "daemon-reload", "restart containerd.service"]);
 });
 
 test("not running: written and reloaded only; the settings apply at the next start", async () => {

@@ -26,6 +26,7 @@ import type { RootlessKitFacts } from "../rootlesskit/facts.ts";
 import { composeSteps, planAddons } from "../lifecycle/addons.ts";
 import { currentSnapshotter, setSnapshotter } from "../containerd/nerdctl-config.ts";
 import { containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
+import { networkWorksStep } from "../rootlesskit/network-health.ts";
 import { userConfigFile } from "../containerd/proxy-plugins.ts";
 import { getPlugin, plugins, snapshotterIds } from "../../plugins/registry.ts";
 import { ADDON_SNAPSHOTTERS, DesiredStateError, settingFileKey, type DesiredAddon, type DesiredProblem, type ParsedDesiredState } from "./parse.ts";
@@ -215,7 +216,7 @@ export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, se
     const { path, before, after, to } = d.snapshotter;
     if (after !== before) lists.push([after === null ? { kind: "remove", path, why: "nerdctl's default snapshotter" } : { kind: "write", path, content: after, mode: 0o644, backupTo: before === null ? undefined : backupPath(paths, path), why: `nerdctl uses ${to} by default` }]);
   }
-  if (settingsChanged && running && d.settings) lists.push([settingsInEffectStep(paths, rootlesskitFlags(d.settings.settings))]);
+  if (settingsChanged && running && d.settings) lists.push([settingsInEffectStep(paths, rootlesskitFlags(d.settings.settings)), networkWorksStep(paths)]);
   const steps = composeSteps(lists);
   // a containerd restart restarts the add-ons that are PartOf it: wait until each answers again
   if (steps.some(isContainerdRestart)) steps.push(...[...d.addons.install.map((a) => a.id), ...d.addons.keep].map((id) => addonAnswersStep(paths, id)).filter((s): s is Step => s !== null));

@@ -18,6 +18,7 @@ import { UserError } from "../os/errors.ts";
 import { containerdUnit, isActive, isEnabled, isOwned, renderUnit, unitStates, type UnitState } from "../systemd/units.ts";
 import { containerdServicePath } from "../systemd/service-path.ts";
 import { containerdBackStep, containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
+import { networkWorksStep } from "../rootlesskit/network-health.ts";
 import { bindMounts } from "../containerd/mounts.ts";
 import { preferredBinDirs } from "../components/inventory.ts";
 import { linkable, stageCopy } from "../plan/staging.ts";
@@ -150,6 +151,6 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   // containerd starts, before the wait for its API, instead of after it
   const completion = completionSteps(paths, shellLine(where.command));
   steps.push(...(reloads ? [] : enable), ...completion);
-  if (starting) steps.push(containerdReadyStep(paths, stateDir, opts.readyTimeoutMs));
+  if (starting) steps.push(containerdReadyStep(paths, stateDir, opts.readyTimeoutMs), networkWorksStep(paths));
   return { steps, completionSteps: completion, loadsFresh, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, stateDir, replacesForeignUnit: backupTo, launcherDirs: await missingLauncherDirs(host, paths) };
 }

@@ -14,6 +14,7 @@ import { rootlesskitFlags } from "./resolve.ts";
 import { containerdBackStep } from "../containerd/ready.ts";
 import type { ConfigurePlan } from "./configure.ts";
 import { settingChangesNote } from "./changes.ts";
+import { networkWorksStep, NETWORK_WAIT } from "./network-health.ts";
 
 /** The leading arguments (as many as `flags` has) of the RootlessKit running as `pid`, and whether they are exactly `flags`. */
 export async function runningFlags(host: Host, pid: number, flags: string[]): Promise<{ running: string[]; same: boolean }> {
@@ -80,7 +81,7 @@ export function configureSteps(paths: Paths, plan: ConfigurePlan, running: boole
   const file = settingsFileSteps(plan);
   if (!file.length || !running) return { steps: file };
   const wait = settingsInEffectStep(paths, rootlesskitFlags(plan.settings), timeoutMs);
-  return { steps: [...file, restartContainerdStep(paths), wait], wait };
+  return { steps: [...file, restartContainerdStep(paths), wait, networkWorksStep(paths)], wait };
 }
 
 export interface ConfigureOutcome {
@@ -97,7 +98,7 @@ export async function applyConfigure(host: Host, paths: Paths, plan: ConfigurePl
   const [state] = await unitStates(host, [CONTAINERD_UNIT]);
   const running = isActive(state!);
   const { steps, wait } = configureSteps(paths, plan, running, opts.timeoutMs);
-  const aboutContainerd = (step: Step) => step === wait || isContainerdRestart(step);
+  const aboutContainerd = (step: Step) => step === wait || isContainerdRestart(step) || (step.kind === "wait" && step.what === NETWORK_WAIT);
   try {
     await applyPlan(host, steps, {
       signal: opts.signal,

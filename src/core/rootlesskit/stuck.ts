@@ -9,8 +9,8 @@
 // The sign: RootlessKit's child (started as /proc/self/exe, so named "exe") is a zombie.
 import type { Host } from "../os/host.ts";
 
-/** The fields of /proc/PID/stat after the command name: [state, ppid, ...]. */
-async function stat(host: Host, pid: number): Promise<{ comm: string; state: string } | null> {
+/** A process's command name and state (R, S, Z, ...), from /proc/PID/stat. */
+export async function procStat(host: Host, pid: number): Promise<{ comm: string; state: string } | null> {
   const text = await host.readText(`/proc/${pid}/stat`).catch(() => null);
   if (!text) return null;
   const open = text.indexOf("(");
@@ -20,7 +20,7 @@ async function stat(host: Host, pid: number): Promise<{ comm: string; state: str
 }
 
 /** The children of every thread of `pid` (a Go program forks from any of its threads). */
-async function children(host: Host, pid: number): Promise<number[]> {
+export async function children(host: Host, pid: number): Promise<number[]> {
   const out: number[] = [];
   for (const task of (await host.readdir(`/proc/${pid}/task`).catch(() => null)) ?? []) {
     const text = (await host.readText(`/proc/${pid}/task/${task}/children`).catch(() => null)) ?? "";
@@ -31,9 +31,9 @@ async function children(host: Host, pid: number): Promise<number[]> {
 
 /** Whether `pid` is a RootlessKit whose own child has died without being reaped: it will never exit by itself. */
 export async function rootlesskitOrphaned(host: Host, pid: number): Promise<boolean> {
-  if (!(pid > 0) || (await stat(host, pid))?.comm !== "rootlesskit") return false;
+  if (!(pid > 0) || (await procStat(host, pid))?.comm !== "rootlesskit") return false;
   for (const c of await children(host, pid)) {
-    const s = await stat(host, c);
+    const s = await procStat(host, c);
     if (s?.comm === "exe" && s.state === "Z") return true;
   }
   return false;
