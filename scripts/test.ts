@@ -1,19 +1,21 @@
 // The one test command (`npm test`): installs what the tests need when it is missing
 // (Debian packages, as root), builds the binary, then runs the unit, UI and end-to-end
-// tests here, and the same suite again in a root of the other Debian release
-// (scripts/other-debian.ts). The end-to-end tests drive the compiled binary as a throwaway user
+// tests here, the same suite again in a root of the other Debian release
+// (scripts/other-debian.ts), and the scenarios that need a systemd-booted host in a Debian 13 VM
+// (scripts/vm/run.ts, `npm run test:vm`). The end-to-end tests drive the compiled binary as a throwaway user
 // with a real `systemd --user` (scripts/sandbox.ts), so they need root; they are never skipped.
 //
 //   npm test                    everything: here, then the other Debian release
 //   npm test -- here            unit, UI and end-to-end tests on this machine
 //   npm test -- unit | e2e      only the unit and UI tests, or only the end-to-end tests, here
 //   npm test -- other-debian    the suite ("here") in the other Debian release's root
+//   npm test -- vm              the VM scenarios (test/vm/) in a Debian 13 VM under QEMU
 import { prepareMachine } from "./sandbox.ts";
 import { ensurePackages, TEST_PACKAGES } from "./packages.ts";
 import { runTee } from "./tee.ts";
 
 const bun = process.execPath;
-const SUITES = ["all", "here", "unit", "e2e", "other-debian"];
+const SUITES = ["all", "here", "unit", "e2e", "other-debian", "vm"];
 const only = process.argv[2] ?? "all";
 const isRoot = process.getuid!() === 0;
 if (!SUITES.includes(only)) {
@@ -30,18 +32,19 @@ async function bunTest(label: string, paths: string[], timeoutMs: number): Promi
   return [pass, fail, code];
 }
 
-const here = only !== "other-debian";
+const here = only !== "other-debian" && only !== "vm";
 const unit = here && only !== "e2e";
 const e2e = here && only !== "unit";
 const otherDebian = only === "all" || only === "other-debian";
-if ((e2e || otherDebian) && !isRoot) {
+const vm = only === "all" || only === "vm";
+if ((e2e || otherDebian || vm) && !isRoot) {
   console.error("[test] the end-to-end tests create a throwaway user with a real systemd --user and need root: run `sudo npm test` (or `npm test -- unit`).");
   process.exit(1);
 }
 
 type Result = [label: string, passed: number, failed: number, code: number];
 const results: Result[] = [];
-if (here) {
+if (here || vm) {
   ensurePackages(TEST_PACKAGES, "test");
   if (isRoot) prepareMachine();
   if (Bun.spawnSync([bun, "scripts/build.ts"], { stdio: ["inherit", "inherit", "inherit"] }).exitCode !== 0) process.exit(1);
@@ -65,6 +68,12 @@ if (e2e) {
 if (otherDebian) {
   const { otherRelease, testOtherDebian } = await import("./other-debian.ts");
   results.push([`the suite in a Debian ${otherRelease() === "trixie" ? "13" : "12"} root`, ...(await testOtherDebian("here"))]);
+}
+
+if (vm) {
+  const { testVm } = await import("./vm/run.ts");
+  const r = await testVm().catch((e: Error) => (console.error(`[vm] ${e.message}`), { passed: 0, failed: 1, code: 1 }));
+  results.push(["the scenarios in a Debian 13 VM", r.passed, r.failed, r.code]);
 }
 
 if (results.length > 1) for (const [label, p, f] of results) console.log(`[test] ${label}: ${p} passed, ${f} failed`);

@@ -1,0 +1,36 @@
+// Linger across a reboot: containerd comes back at boot with no login (systemd starts
+// user@1000.service for a lingering user), then a host without dbus-user-session (no user bus:
+// the user manager is reached on its private socket). Last: it reboots the guest.
+import { expect } from "bun:test";
+import { alice, crs, ctr, GUEST_UID, must, mustCrs, OCI_IMAGE_REF, reboot, root, scenario, waitUntil } from "../helpers/vm.ts";
+
+const SOCKET = `/run/user/${GUEST_UID}/containerd/containerd.sock`;
+
+scenario("reboot with linger: containerd.service is back without any login of alice, and answers", () => {
+  must(root("loginctl enable-linger alice"), "enable-linger");
+  const seconds = reboot();
+  console.log(`[vm] reboot to ssh: ${seconds.toFixed(0)} s`);
+  // root's ssh session only: alice has not logged in since the boot
+  expect(must(root("loginctl list-sessions --no-legend | awk '{print $3}' | sort -u"), "sessions").trim()).toBe("root");
+  waitUntil("containerd to answer on alice's socket", () => root(`ctr --address ${SOCKET} version`).code === 0, 300_000, 2000);
+  expect(must(root("systemctl --user -M alice@ is-active containerd.service"), "is-active").trim()).toBe("active");
+});
+
+scenario("after the reboot, alice logs in: status says running, and a container runs", () => {
+  expect(must(crs("status"), "status")).toContain("active");
+  expect(must(ctr(`run --rm ${OCI_IMAGE_REF} after-reboot busybox echo container-after-reboot`), "ctr run").trim()).toBe("container-after-reboot");
+});
+
+scenario("a host without dbus-user-session: no user bus, yet check says what it costs, and uninstall and install work", () => {
+  must(root("dpkg -r dbus-user-session >/dev/null && systemctl restart user@1000.service"), "removing dbus-user-session");
+  // a new login: ssh's connection master of the earlier session would keep the old environment
+  expect(must(alice("test -S $XDG_RUNTIME_DIR/bus && echo bus || echo no-bus"), "bus").trim()).toBe("no-bus");
+  const doc = JSON.parse(must(crs("check --json"), "check"));
+  expect(doc.ok).toBe(true);
+  const dbus = doc.findings.find((f: { id: string }) => f.id === "session.dbus.missing");
+  expect(dbus?.sudoFix?.join(" ")).toContain("dbus-user-session");
+  mustCrs("uninstall --yes");
+  const out = mustCrs("install --yes");
+  expect(out).toContain("[INFO] Installed containerd.service successfully.");
+  waitUntil("containerd to answer", () => ctr("version").code === 0, 120_000);
+});
