@@ -7,10 +7,10 @@ import { existsSync, readFileSync } from "node:fs";
 export const RUNTIME_PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "uidmap", "runc", "fuse-overlayfs", "dbus-user-session", "procps", "util-linux", "iproute2"];
 /**
  * What the tests need besides: a busybox for a test image, tmux for the UI, python3 for the daemon
- * stand-ins, Go with containerd's Go sources to build the real proxy snapshotter offline, and
- * nerdctl's CNI plugins and iptables for the check probes.
+ * stand-ins, Go with containerd's Go sources to build the real proxy snapshotter offline,
+ * nerdctl's CNI plugins and iptables for the check probes, and passt (pasta) for RootlessKit 2's pasta driver.
  */
-export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "python3", "golang-go", "golang-github-containerd-containerd-dev", "containernetworking-plugins", "iptables"];
+export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "python3", "golang-go", "golang-github-containerd-containerd-dev", "containernetworking-plugins", "iptables", "passt"];
 /**
  * And for the release tests: minisign (a throwaway signing key), qemu-user-static with
  * libc6-arm64-cross (the arm64 binary on x64), bash-completion (the completion test) and xz-utils.

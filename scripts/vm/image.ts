@@ -164,7 +164,7 @@ export function ensurePayloadDisk(binary: string): string {
       }
     }
     chmodSync(staging, 0o755);
-    sh(["mkfs.ext4", "-q", "-L", "crs-payload", "-d", staging, `${disk}.tmp`, "400M"]);
+    sh(["mkfs.ext4", "-q", "-L", "crs-payload", "-d", staging, `${disk}.tmp`, "400M"], { quiet: true });
     renameSync(`${disk}.tmp`, disk);
   } finally {
     rmSync(staging, { recursive: true, force: true });
