@@ -22,3 +22,8 @@ test("output, exit code, a missing program (127) and a timeout (124)", async () 
   expect(slow.code).toBe(124);
   expect(slow.stderr).toContain("timed out after 100 ms");
 });
+
+test("CRS_WAIT_FACTOR stretches a program's time limit too (a slow machine's `containerd --version`)", async () => {
+  const slow = await new Host({ env: { ...process.env, CRS_WAIT_FACTOR: "20" } }).run(["sleep", "0.3"], { timeoutMs: 100 });
+  expect(slow.code).toBe(0);
+});

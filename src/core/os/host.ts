@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { errCode } from "./files.ts";
 import { parseKillPoint } from "./kill-points.ts";
 import { HostStreams } from "./streams.ts";
-import { sleepUnlessAborted } from "./wait.ts";
+import { sleepUnlessAborted, waitFactor } from "./wait.ts";
 
 export { HostError, type FileStat } from "./files.ts";
 
@@ -217,7 +217,7 @@ export class Host extends HostStreams {
         stdin: opts.input !== undefined ? new Blob([opts.input]) : "ignore",
         stdout: "pipe",
         stderr: "pipe",
-        timeout: opts.timeoutMs,
+        timeout: opts.timeoutMs && opts.timeoutMs * waitFactor(this),
         killSignal: "SIGKILL",
       });
     } catch (e) {

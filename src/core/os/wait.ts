@@ -18,7 +18,7 @@ export interface PollOptions {
 export type PollOutcome = { ok: true; ms: number } | { ok: false; ms: number; reason: string; cancelled?: true };
 
 /**
- * CRS_WAIT_FACTOR=N makes every wait N times longer: for machines many times slower than the
+ * CRS_WAIT_FACTOR=N makes every wait (and every time limit of a program run) N times longer: for machines many times slower than the
  * waits were made for (an emulator, a small board, a loaded CI machine), where containerd's
  * start alone can take longer than the 30 s a readiness wait allows.
  */
