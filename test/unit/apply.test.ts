@@ -79,7 +79,7 @@ describe("deciding from the machine's state", () => {
     const d = await decideApply(host, paths, parse("settings: {mtu: 1400, port-driver: slirp4netns}\n"), FACTS);
     expect(d.containerd.action).toBe("none"); // not managed by this file
     const b = await phaseBSteps(host, paths, d, false, false);
-    expect(kinds(b.steps)).toEqual([`write ${OVERRIDE}`, "systemctl daemon-reload", "systemctl restart containerd.service", "wait the containerd API", "wait RootlessKit with the new settings", "wait containerd's network"]);
+    expect(kinds(b.steps)).toEqual([`write ${OVERRIDE}`, "systemctl daemon-reload", "systemctl restart containerd.service", "wait the containerd API", "wait RootlessKit with the new settings", "wait RootlessKit's network"]);
     expect((b.steps[0] as { content: string }).content).toBe(`[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1400"\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER="slirp4netns"\n`);
   });
 

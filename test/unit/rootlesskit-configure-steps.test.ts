@@ -80,7 +80,7 @@ test("running: the drop-in is written, systemd reloaded, containerd restarted an
   expect(await host!.readText(OVERRIDE)).toBe(plan.after!);
   expect(s.verbs).toEqual(["daemon-reload", "restart containerd.service"]);
   expect(events.at(-2)).toMatch(/^RootlessKit with the new settings answered after/);
-  expect(events.at(-1)).toMatch(/^containerd's network works after/);
+  expect(events.at(-1)).toMatch(/^RootlessKit's network works after/);
   expect(((await host!.readText("/proc/4242/cmdline")) ?? "").split("\0")).toContain("--mtu=1500");
 });
 

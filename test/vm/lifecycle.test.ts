@@ -7,7 +7,7 @@ import { ctr, must, mustCrs, OCI_IMAGE_REF, PAYLOAD, scenario } from "../helpers
 scenario("install --yes: containerd runs under the user's systemd, detach-netns on (RootlessKit 2), its network checked; status says so", () => {
   const out = mustCrs("install --yes");
   expect(out).toContain("[INFO] Installed containerd.service successfully.");
-  expect(out).toContain("containerd's network works");
+  expect(out).toContain("RootlessKit's network works");
   const status = JSON.parse(mustCrs("status --json"));
   expect(status.units.find((u: { name: string }) => u.name === "containerd.service")).toMatchObject({ ours: true, active: true, enabled: true });
   expect(status.containerd.answering).toBe(true);

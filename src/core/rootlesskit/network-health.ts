@@ -85,7 +85,7 @@ export async function containerdNetworkHealth(host: Host, paths: Paths): Promise
   return networkHealth(host, paths, s.mainPid);
 }
 
-export const NETWORK_WAIT = "containerd's network";
+export const NETWORK_WAIT = "RootlessKit's network";
 
 /** Waits (after containerd answered) until its network works; a problem that stays for 3 s fails it. */
 export function networkWorksStep(paths: Paths, timeoutMs = 20_000): WaitStep {
@@ -94,7 +94,7 @@ export function networkWorksStep(paths: Paths, timeoutMs = 20_000): WaitStep {
   return {
     kind: "wait",
     what: NETWORK_WAIT,
-    settled: "containerd's network works",
+    settled: "RootlessKit's network works",
     timeoutMs,
     everyMs: 200,
     why: "RootlessKit running is not enough: its network driver must be alive and its interface up, with carrier and an address",
