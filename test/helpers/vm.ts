@@ -46,6 +46,14 @@ export function must(r: GuestRun, what: string): string {
 /** `ctr` inside rootless containerd's namespace (through the product), as alice. */
 export const ctr = (args: string, timeoutMs?: number): GuestRun => crs(`nsenter -- ctr ${args}`, timeoutMs);
 
+/**
+ * `ctr run` of the test image as nerdctl runs containers on cgroup v2: with runc's systemd cgroup
+ * driver, a scope of the user's manager (ctr's default cgroupfs driver cannot create
+ * /sys/fs/cgroup/default as a user). `args` go before the image, `cmd` after the container id.
+ */
+export const ctrRun = (id: string, args: string, cmd: string, timeoutMs?: number): GuestRun =>
+  ctr(`run --runc-systemd-cgroup --cgroup user.slice:crs:${id} ${args} ${OCI_IMAGE_REF} ${id} ${cmd}`, timeoutMs);
+
 /** Polls `cond` in the guest's time until it holds; throws naming `what` when it does not in `timeoutMs`. */
 export function waitUntil(what: string, cond: () => boolean, timeoutMs = 120_000, everyMs = 1000): void {
   const deadline = Date.now() + timeoutMs;

@@ -6,15 +6,15 @@
 import { expect } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { alice, crs, HAVE_NERDCTL_SCRIPTS, must, mustCrs, PAYLOAD, scenario, shellQuote, waitUntil } from "../helpers/vm.ts";
+import { alice, crs, HAVE_NERDCTL_SCRIPTS, must, PAYLOAD, scenario, shellQuote, WAIT_FACTOR, waitUntil } from "../helpers/vm.ts";
 
 const UNIT = "~/.config/systemd/user/containerd.service";
 const NERDCTL_BIN = `${PAYLOAD}/nerdctl`;
 const answers = () => alice("ctr --address $XDG_RUNTIME_DIR/containerd/containerd.sock version").code === 0;
 let nerdctlUnit = "";
 
-scenario("uninstall: the unit, the add-ons and the binary copy go; containerd stops", () => {
-  mustCrs("uninstall --yes");
+scenario("uninstall (run from the download): the unit, the add-ons and the binary copy go; containerd stops", () => {
+  must(alice(`CRS_WAIT_FACTOR=${WAIT_FACTOR} ${PAYLOAD}/containerd-rootless-systemd uninstall --yes`), "uninstall");
   expect(alice(`test -e ${UNIT}`).code).not.toBe(0);
   expect(alice("test -e ~/.local/bin/containerd-rootless-systemd").code).not.toBe(0);
   expect(must(alice("systemctl --user is-active containerd.service bypass4netnsd.service || true"), "is-active").trim().split("\n")).toEqual(["inactive", "inactive"]);

@@ -19,11 +19,11 @@ function cniBridge(): { first: string; fetched: string } {
     mkdir -p /opt/cni && ln -sfn /usr/lib/cni /opt/cni/bin
     [ -L /etc/cni ] && rm /etc/cni; mkdir -p /etc/cni/net.d
     echo "{\\"cniVersion\\":\\"1.0.0\\",\\"name\\":\\"crs\\",\\"plugins\\":[{\\"type\\":\\"bridge\\",\\"bridge\\":\\"crs0\\",\\"isGateway\\":true,\\"ipMasq\\":true,\\"ipam\\":{\\"type\\":\\"host-local\\",\\"ranges\\":[[{\\"subnet\\":\\"10.4.0.0/24\\",\\"gateway\\":\\"10.4.0.1\\"}]],\\"routes\\":[{\\"dst\\":\\"0.0.0.0/0\\"}]}},{\\"type\\":\\"portmap\\",\\"capabilities\\":{\\"portMappings\\":true}},{\\"type\\":\\"firewall\\"},{\\"type\\":\\"tuning\\"}]}" > /etc/cni/net.d/10-crs.conflist'`), "the CNI configuration");
-  const run = (args: string) => crs(`nsenter -- env PATH=$PATH:/usr/sbin:/sbin ${netns} ctr run --cni ${args}`);
-  const first = must(run(`--rm ${OCI_IMAGE_REF} cni1 sh -c 'busybox ip -4 -o addr show eth0; busybox ping -c1 -W5 10.4.0.1 >/dev/null && echo gateway-ok'`), "a container on the bridge");
-  must(run(`-d ${OCI_IMAGE_REF} cni2 sh -c 'busybox mkdir -p /w && echo hello-cni > /w/index.html && exec busybox httpd -f -p 80 -h /w'`), "httpd on the bridge");
+  const run = (id: string, args: string) => crs(`nsenter -- env PATH=$PATH:/usr/sbin:/sbin ${netns} ctr run --cni --runc-systemd-cgroup --cgroup user.slice:crs:${id} ${args}`);
+  const first = must(run("cni1", `--rm ${OCI_IMAGE_REF} cni1 sh -c 'busybox ip -4 -o addr show eth0; busybox ping -c1 -W5 10.4.0.1 >/dev/null && echo gateway-ok'`), "a container on the bridge");
+  must(run("cni2", `-d ${OCI_IMAGE_REF} cni2 sh -c 'busybox mkdir -p /w && echo hello-cni > /w/index.html && exec busybox httpd -f -p 80 -h /w'`), "httpd on the bridge");
   const ip = /inet (10\.4\.0\.\d+)/.exec(must(ctr("task exec --exec-id ip cni2 busybox ip -4 -o addr show eth0"), "its address"))?.[1];
-  const fetched = must(run(`--rm ${OCI_IMAGE_REF} cni3 sh -c 'busybox wget -q -T 10 -O- http://${ip}/'`), "a fetch from a second container");
+  const fetched = must(run("cni3", `--rm ${OCI_IMAGE_REF} cni3 sh -c 'busybox wget -q -T 10 -O- http://${ip}/'`), "a fetch from a second container");
   ctr("task kill -s KILL cni2");
   alice("sleep 2");
   ctr("task rm -f cni2");
@@ -41,11 +41,14 @@ scenario("CNI bridge with detach-netns on: a container gets 10.4.0.x, reaches th
 
 scenario("CNI bridge with detach-netns off (configure --detach-netns false): the same, in RootlessKit's child namespace", () => {
   mustCrs("configure --detach-netns false --yes");
-  expect(must(alice("ls $XDG_RUNTIME_DIR/containerd-rootless/"), "state dir")).not.toContain("netns");
-  const r = cniBridge();
-  expect(r.first).toContain("gateway-ok");
-  expect(r.fetched).toBe("hello-cni");
-  mustCrs("configure --reset detach-netns --yes");
+  try {
+    expect(must(alice("ls $XDG_RUNTIME_DIR/containerd-rootless/"), "state dir")).not.toContain("netns");
+    const r = cniBridge();
+    expect(r.first).toContain("gateway-ok");
+    expect(r.fetched).toBe("hello-cni");
+  } finally {
+    mustCrs("configure --reset detach-netns --yes");
+  }
 });
 
 const override = () => alice("cat ~/.config/systemd/user/containerd.service.d/override.conf 2>/dev/null").stdout;

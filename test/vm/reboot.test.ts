@@ -2,7 +2,7 @@
 // user@1000.service for a lingering user), then a host without dbus-user-session (no user bus:
 // the user manager is reached on its private socket). Last: it reboots the guest.
 import { expect } from "bun:test";
-import { alice, crs, ctr, GUEST_UID, must, mustCrs, OCI_IMAGE_REF, reboot, root, scenario, waitUntil } from "../helpers/vm.ts";
+import { alice, crs, ctr, ctrRun, GUEST_UID, must, mustCrs, reboot, root, scenario, waitUntil } from "../helpers/vm.ts";
 
 const SOCKET = `/run/user/${GUEST_UID}/containerd/containerd.sock`;
 
@@ -18,7 +18,7 @@ scenario("reboot with linger: containerd.service is back without any login of al
 
 scenario("after the reboot, alice logs in: status says running, and a container runs", () => {
   expect(must(crs("status"), "status")).toContain("active");
-  expect(must(ctr(`run --rm ${OCI_IMAGE_REF} after-reboot busybox echo container-after-reboot`), "ctr run").trim()).toBe("container-after-reboot");
+  expect(must(ctrRun("after-reboot", "--rm", "busybox echo container-after-reboot"), "ctr run").trim()).toBe("container-after-reboot");
 });
 
 scenario("a host without dbus-user-session: no user bus, yet check says what it costs, and uninstall and install work", () => {
