@@ -149,7 +149,8 @@ export function ensurePayloadDisk(binary: string): string {
   const disk = join(VM_DIR, `payload-${sha256(key).slice(0, 12)}.img`);
   if (existsSync(disk)) return disk;
   mkdirSync(VM_DIR, { recursive: true });
-  for (const old of readdirSync(VM_DIR).filter((f) => f.startsWith("payload-"))) rmSync(join(VM_DIR, old), { force: true });
+  // older payloads go (a VM still using one keeps its open file); another run's half-made one (.tmp) stays
+  for (const old of readdirSync(VM_DIR).filter((f) => f.startsWith("payload-") && f.endsWith(".img"))) rmSync(join(VM_DIR, old), { force: true });
   const staging = mkdtempSync(join(VM_DIR, "payload-staging-"));
   try {
     copyFileSync(binary, join(staging, "containerd-rootless-systemd"));
@@ -164,8 +165,8 @@ export function ensurePayloadDisk(binary: string): string {
       }
     }
     chmodSync(staging, 0o755);
-    sh(["mkfs.ext4", "-q", "-L", "crs-payload", "-d", staging, `${disk}.tmp`, "400M"], { quiet: true });
-    renameSync(`${disk}.tmp`, disk);
+    sh(["mkfs.ext4", "-q", "-L", "crs-payload", "-d", staging, `${disk}.${process.pid}.tmp`, "400M"], { quiet: true });
+    renameSync(`${disk}.${process.pid}.tmp`, disk);
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
