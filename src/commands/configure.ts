@@ -93,7 +93,7 @@ export default defineCommand({
       applyConfigure(host, paths, plan, { signal: ctx.signal, onEvent: (e) => e.type === "rollback" && reporter.warn(`Undoing: ${e.description}`) }),
     );
     reporter.info(plan.after === null ? `Removed ${plan.path}` : `Wrote ${plan.path}`);
-    reporter.info(outcome.restarted ? "containerd.service restarted; RootlessKit runs with the new settings." : "containerd.service is not running; the settings apply when it starts.");
+    reporter.info(outcome.restarted ? "containerd.service restarted; RootlessKit runs with the new settings, and its network works." : "containerd.service is not running; the settings apply when it starts.");
     reporter.result({ changed: true, path: plan.path, restarted: outcome.restarted, diff: plan.diff, ...(warnings.length ? { warnings } : {}) });
     return 0;
   },

@@ -37,7 +37,7 @@ test("configure --net pasta: refused unless with a port driver RootlessKit start
   const on = e2e.run(["configure", "--net", "pasta", "--port-driver", "implicit", "--yes"], { timeoutMs: 90_000 });
   expect(on.stderr).toBe("");
   expect(on.code).toBe(0);
-  expect(on.stdout).toContain("RootlessKit's network works");
+  expect(on.stdout).toContain("containerd.service restarted; RootlessKit runs with the new settings, and its network works.");
   expect(e2e.rootlesskitArgs()).toEqual(expect.arrayContaining(["--net=pasta", "--port-driver=implicit"]));
   const reset = e2e.run(["configure", "--reset", "net", "--reset", "port-driver", "--yes"], { timeoutMs: 90_000 });
   expect(reset.code).toBe(0);

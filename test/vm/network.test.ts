@@ -83,8 +83,7 @@ scenario("pasta under Debian's AppArmor profile: refused, naming the denials, wi
   // the root lines of the refusal's sudo block, run as printed
   const block = refused.stderr.slice(refused.stderr.indexOf("sudo sh -eux <<'EOF'\n") + "sudo sh -eux <<'EOF'\n".length, refused.stderr.lastIndexOf("\nEOF"));
   must(asRoot(block.split("\n")), "the printed root lines");
-  const on = mustCrs("configure --net pasta --port-driver implicit --yes");
-  expect(on).toContain("RootlessKit's network works");
+  mustCrs("configure --net pasta --port-driver implicit --yes");
   const implicit = pastaNetwork();
   expect(implicit.confinement).toBe("pasta (enforce)");
   expect(implicit.tap0).toContain("LOWER_UP");
