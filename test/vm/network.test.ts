@@ -20,15 +20,18 @@ function cniBridge(): { first: string; fetched: string } {
     [ -L /etc/cni ] && rm /etc/cni; mkdir -p /etc/cni/net.d
     echo "{\\"cniVersion\\":\\"1.0.0\\",\\"name\\":\\"crs\\",\\"plugins\\":[{\\"type\\":\\"bridge\\",\\"bridge\\":\\"crs0\\",\\"isGateway\\":true,\\"ipMasq\\":true,\\"ipam\\":{\\"type\\":\\"host-local\\",\\"ranges\\":[[{\\"subnet\\":\\"10.4.0.0/24\\",\\"gateway\\":\\"10.4.0.1\\"}]],\\"routes\\":[{\\"dst\\":\\"0.0.0.0/0\\"}]}},{\\"type\\":\\"portmap\\",\\"capabilities\\":{\\"portMappings\\":true}},{\\"type\\":\\"firewall\\"},{\\"type\\":\\"tuning\\"}]}" > /etc/cni/net.d/10-crs.conflist'`), "the CNI configuration");
   const run = (id: string, args: string) => crs(`nsenter -- env PATH=$PATH:/usr/sbin:/sbin ${netns} ctr run --cni --runc-systemd-cgroup --cgroup user.slice:crs:${id} ${args}`);
-  const first = must(run("cni1", `--rm ${OCI_IMAGE_REF} cni1 sh -c 'busybox ip -4 -o addr show eth0; busybox ping -c1 -W5 10.4.0.1 >/dev/null && echo gateway-ok'`), "a container on the bridge");
-  must(run("cni2", `-d ${OCI_IMAGE_REF} cni2 sh -c 'busybox mkdir -p /w && echo hello-cni > /w/index.html && exec busybox httpd -f -p 80 -h /w'`), "httpd on the bridge");
-  // the server's address is one of the first few of the range (host-local hands them out in order); a name would need DNS
-  const fetched = must(run("cni3", `--rm ${OCI_IMAGE_REF} cni3 sh -c 'for i in 2 3 4 5 6 7 8; do busybox wget -q -T 5 -O- http://10.4.0.$i/ && exit 0; done; exit 1'`), "a fetch from a second container");
-  ctr("task kill -s KILL cni2");
-  waitUntil("the httpd task to stop", () => !/^cni2\s+\d+\s+RUNNING/m.test(ctr("task ls").stdout), 60_000);
-  ctr("task rm -f cni2");
-  ctr("container rm cni2");
-  return { first, fetched: fetched.trim() };
+  try {
+    const first = must(run("cni1", `--rm ${OCI_IMAGE_REF} cni1 sh -c 'busybox ip -4 -o addr show eth0; busybox ping -c1 -W5 10.4.0.1 >/dev/null && echo gateway-ok'`), "a container on the bridge");
+    must(run("cni2", `-d ${OCI_IMAGE_REF} cni2 sh -c 'busybox mkdir -p /w && echo hello-cni > /w/index.html && exec busybox httpd -f -p 80 -h /w'`), "httpd on the bridge");
+    // the server's address is one of the first few of the range (host-local hands them out in order); a name would need DNS
+    const fetched = must(run("cni3", `--rm ${OCI_IMAGE_REF} cni3 sh -c 'for i in 2 3 4 5 6 7 8; do busybox wget -q -T 5 -O- http://10.4.0.$i/ && exit 0; done; exit 1'`), "a fetch from a second container");
+    return { first, fetched: fetched.trim() };
+  } finally {
+    // whatever happened, no container of this scenario stays (the next one reuses the names)
+    for (const id of ["cni1", "cni2", "cni3"]) ctr(`task kill -s KILL ${id}`);
+    waitUntil("the scenario's tasks to stop", () => !/^cni\d\s+\d+\s+RUNNING/m.test(ctr("task ls").stdout), 60_000);
+    for (const id of ["cni1", "cni2", "cni3"]) ctr(`task rm -f ${id}`), ctr(`container rm ${id}`), ctr(`snapshot rm ${id}`);
+  }
 }
 
 scenario("CNI bridge with detach-netns on: a container gets 10.4.0.x, reaches the gateway, and a second one fetches from its httpd", () => {
