@@ -5,12 +5,14 @@
 // other packages (Debian 12 vs 13) builds its own. World-readable, so sandbox users can run
 // copies of them.
 //
-//   buildkitd           test/fixtures/buildkitd-standin: the BuildKit v0.26.3 stand-in (grpc-go)
-//   proxy-snapshotter   test/fixtures/proxy-snapshotter: containerd's overlay snapshotter as a
-//                       proxy plugin (scripts/proxy-snapshotter.ts)
+//   buildkitd                       test/fixtures/buildkitd-standin: the BuildKit v0.26.3 stand-in (grpc-go)
+//   containerd-stargz-grpc          test/fixtures/stargz-snapshotter: Debian's stargz library
+//                                   (fs + snapshot packages; lazy pulling over FUSE)
+//   containerd-fuse-overlayfs-grpc  test/fixtures/fuse-overlayfs-snapshotter: containerd's overlay
+//                                   snapshotter with fuse3.fuse-overlayfs mounts for Debian's fuse-overlayfs
 //
 //   bun scripts/go-fixtures.ts      build them now (npm test does this before the e2e tests)
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 export interface GoFixture {
@@ -38,6 +40,23 @@ export const BUILDKITD_STANDIN: GoFixture = {
   packages: ["golang-google-grpc-dev", "golang-google-protobuf-dev"],
   needs: "google.golang.org/grpc",
 };
+
+export const STARGZ_DAEMON: GoFixture = {
+  program: "containerd-stargz-grpc",
+  source: join(FIXTURES, "stargz-snapshotter/main.go"),
+  packages: ["golang-github-containerd-stargz-snapshotter-dev", "golang-github-containerd-containerd-dev"],
+  needs: "github.com/containerd/stargz-snapshotter/snapshot",
+};
+
+export const FUSE_OVERLAYFS_DAEMON: GoFixture = {
+  program: "containerd-fuse-overlayfs-grpc",
+  source: join(FIXTURES, "fuse-overlayfs-snapshotter/main.go"),
+  packages: ["golang-github-containerd-containerd-dev"],
+  needs: "github.com/containerd/containerd/contrib/snapshotservice",
+};
+
+/** Both snapshotter daemons, each installed under its own name. */
+export const SNAPSHOTTER_DAEMONS = [STARGZ_DAEMON, FUSE_OVERLAYFS_DAEMON] as const;
 
 function output(argv: string[]): string {
   const r = Bun.spawnSync(argv);
@@ -82,8 +101,29 @@ export async function buildGoFixture(f: GoFixture): Promise<string> {
   }
 }
 
+/** Builds both snapshotter daemons; returns each one's path by program name. */
+export async function buildSnapshotterDaemons(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of SNAPSHOTTER_DAEMONS) out[f.program] = await buildGoFixture(f);
+  return out;
+}
+
+/** Builds both daemons and copies them into `dir` (made and owned by uid:gid, e.g. a sandbox user's ~/snapshotters); returns `dir`. */
+export async function installSnapshotterDaemons(dir: string, uid: number, gid: number): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  chownSync(dir, uid, gid);
+  for (const [program, binary] of Object.entries(await buildSnapshotterDaemons())) {
+    const dest = join(dir, program);
+    copyFileSync(binary, dest);
+    chmodSync(dest, 0o755);
+    chownSync(dest, uid, gid);
+  }
+  return dir;
+}
+
 if (import.meta.main) {
   const started = performance.now();
   console.log(`buildkitd (stand-in): ${await buildGoFixture(BUILDKITD_STANDIN)}`);
+  for (const [program, path] of Object.entries(await buildSnapshotterDaemons())) console.log(`${program}: ${path}`);
   console.log(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

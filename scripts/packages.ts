@@ -7,10 +7,14 @@ import { existsSync, readFileSync } from "node:fs";
 export const RUNTIME_PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "uidmap", "runc", "fuse-overlayfs", "dbus-user-session", "procps", "util-linux", "iproute2"];
 /**
  * What the tests need besides: a busybox for a test image, tmux for the UI, python3 for the daemon
- * stand-ins, Go with containerd's Go sources to build the real proxy snapshotter offline,
- * nerdctl's CNI plugins and iptables for the check probes, and passt (pasta) for RootlessKit 2's pasta driver.
+ * stand-ins, nerdctl's CNI plugins and iptables for the check probes, passt (pasta) for
+ * RootlessKit 2's pasta driver, and for the snapshotter add-ons (scripts/go-fixtures.ts): Go with
+ * containerd's and the stargz snapshotter's Go sources to build both daemons offline, fuse3
+ * (mount.fuse3, which containerd runs for fuse-overlayfs mounts), and stargz-snapshotter
+ * (ctr-remote: eStargz conversion and lazy pulls; the registry they pull from is docker-registry, below).
  */
-export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "python3", "golang-go", "golang-github-containerd-containerd-dev", "containernetworking-plugins", "iptables", "passt"];
+export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "python3", "containernetworking-plugins", "iptables", "passt"];
+TEST_PACKAGES.push("golang-go", "golang-github-containerd-containerd-dev", "golang-github-containerd-stargz-snapshotter-dev", "fuse3", "stargz-snapshotter");
 /**
  * And for the release tests: minisign (a throwaway signing key), qemu-user-static with
  * libc6-arm64-cross (the arm64 binary on x64), bash-completion (the completion test) and xz-utils.
@@ -18,11 +22,11 @@ export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "py
 TEST_PACKAGES.push("minisign", "qemu-user-static", "libc6-arm64-cross", "bash-completion", "xz-utils", "curl");
 /**
  * And the second stack (scripts/debian-stack.ts): docker-registry (a registry on this machine's
- * loopback to pull from), on Debian 13 its own bypass4netns and passt (pasta), on Debian 12 what
+ * loopback to pull from), on Debian 13 its own bypass4netns, on Debian 12 what
  * builds Debian 13's pasta from its source (its binary needs glibc 2.38).
  */
 const trixie = existsSync("/etc/os-release") && /^VERSION_CODENAME=trixie$/m.test(readFileSync("/etc/os-release", "utf8"));
-TEST_PACKAGES.push("docker-registry", ...(trixie ? ["bypass4netns", "passt"] : ["gcc", "make", "libc6-dev", "patch"]));
+TEST_PACKAGES.push("docker-registry", ...(trixie ? ["bypass4netns"] : ["gcc", "make", "libc6-dev", "patch"]));
 
 /**
  * A fresh machine is often still running unattended-upgrades or cloud-init's apt when CI starts:
