@@ -1,6 +1,9 @@
 // Builds a tiny OCI image layout tarball from /bin/busybox (busybox-static): one layer with
-// bin/busybox and bin/sh, a config, a manifest, index.json and oci-layout. No network needed.
-import { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, writeFileSync, readFileSync, rmSync, chmodSync } from "node:fs";
+// bin/busybox and bin/sh (and, when asked, data/padding.bin: random bytes the container never
+// reads, to make a layer that is mostly not needed to start it), a config, a manifest,
+// index.json and oci-layout. No network needed.
+import { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, writeFileSync, readFileSync, rmSync, chmodSync, openSync, writeSync, closeSync } from "node:fs";
+import { randomFillSync } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -13,8 +16,19 @@ function tar(cwd: string, out: string, entries: string[]): void {
   if (p.exitCode !== 0) throw new Error(`tar failed: ${p.stderr.toString()}`);
 }
 
-/** Writes the image tarball to `out` and returns its reference name. */
-export function buildBusyboxImage(out: string, ref = "docker.io/library/busybox:crs-e2e", busybox = "/bin/busybox"): string {
+/** Writes `bytes` random (incompressible) bytes to `path`, 1 MiB at a time. */
+function writeRandom(path: string, bytes: number): void {
+  const fd = openSync(path, "w");
+  const chunk = Buffer.alloc(1 << 20);
+  try {
+    for (let left = bytes; left > 0; left -= chunk.length) writeSync(fd, randomFillSync(chunk), 0, Math.min(left, chunk.length));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes the image tarball to `out` and returns its reference name; `paddingBytes` adds data/padding.bin of that many random bytes. */
+export function buildBusyboxImage(out: string, ref = "docker.io/library/busybox:crs-e2e", busybox = "/bin/busybox", paddingBytes = 0): string {
   const work = mkdtempSync(join(tmpdir(), "crs-oci-"));
   try {
     const rootfs = join(work, "rootfs");
@@ -22,8 +36,12 @@ export function buildBusyboxImage(out: string, ref = "docker.io/library/busybox:
     copyFileSync(busybox, join(rootfs, "bin/busybox"));
     chmodSync(join(rootfs, "bin/busybox"), 0o755);
     symlinkSync("busybox", join(rootfs, "bin/sh"));
+    if (paddingBytes > 0) {
+      mkdirSync(join(rootfs, "data"));
+      writeRandom(join(rootfs, "data/padding.bin"), paddingBytes);
+    }
     const layerTar = join(work, "layer.tar");
-    tar(rootfs, layerTar, ["bin"]);
+    tar(rootfs, layerTar, paddingBytes > 0 ? ["bin", "data"] : ["bin"]);
     const layer = readFileSync(layerTar);
     const layerDigest = sha256(layer);
 
