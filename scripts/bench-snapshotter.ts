@@ -1,21 +1,17 @@
 // `npm run bench` section (imported by scripts/bench.ts): how long after `install stargz --yes`
-// starts does containerd first serve a snapshot call for it? The real proxy snapshotter
-// (scripts/proxy-snapshotter.ts) is installed as containerd-stargz-grpc; while the install
+// starts does containerd first serve a snapshot call for it? containerd-stargz-grpc built from
+// Debian's stargz library (scripts/go-fixtures.ts) is on the user's PATH; while the install
 // runs, `nsenter -- ctr -n default snapshots --snapshotter stargz ls` is tried back to back
 // until it succeeds. Median of 5 installs, each from uninstalled; the install's own wall time too.
-import { chownSync, copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { SANDBOX_PATH, type Sandbox } from "./sandbox.ts";
 import { asUser, median, type Row } from "./bench.ts";
-import { buildProxySnapshotter } from "./proxy-snapshotter.ts";
+import { installSnapshotterDaemons } from "./go-fixtures.ts";
 
 const RUNS = 5;
 
 export async function bench(sb: Sandbox, bin: string): Promise<Row[]> {
-  const dir = join(sb.home, "snapshotters");
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(await buildProxySnapshotter(), join(dir, "containerd-stargz-grpc"));
-  for (const p of [dir, join(dir, "containerd-stargz-grpc")]) chownSync(p, sb.uid, sb.gid);
+  const dir = await installSnapshotterDaemons(join(sb.home, "snapshotters"), sb.uid, sb.gid);
   const env = { PATH: `${dir}:${SANDBOX_PATH}` };
   const run = (args: string[]) => Bun.spawnSync(asUser(sb, [bin, ...args], env), { cwd: sb.home, stdout: "pipe", stderr: "pipe" });
   const must = (args: string[]) => {

@@ -61,8 +61,10 @@ if (e2e) {
   const ready = performance.now();
   const { debianStack } = await import("./debian-stack.ts");
   for (const release of ["bookworm", "trixie"] as const) console.log(`[test] Debian ${release === "trixie" ? 13 : 12}: ${debianStack(release, true).bin}`);
-  const { buildGoFixture, BUILDKITD_STANDIN } = await import("./go-fixtures.ts");
-  console.log(`[test] buildkitd stand-in: ${await buildGoFixture(BUILDKITD_STANDIN)} (${((performance.now() - ready) / 1000).toFixed(1)} s)`);
+  const { buildGoFixture, BUILDKITD_STANDIN, buildSnapshotterDaemons } = await import("./go-fixtures.ts");
+  console.log(`[test] buildkitd stand-in: ${await buildGoFixture(BUILDKITD_STANDIN)}`);
+  // the snapshotter daemons from Debian's Go packages (a first build takes minutes on two busy cores)
+  console.log(`[test] snapshotter daemons: ${Object.values(await buildSnapshotterDaemons()).join(", ")} (${((performance.now() - ready) / 1000).toFixed(1)} s)`);
   results.push(["end-to-end tests", ...(await bunTest("end-to-end tests (compiled binary, real systemd --user)", ["test/e2e"], 300_000))]);
 }
 if (otherDebian) {

@@ -1,6 +1,6 @@
 // The add-ons for real: the compiled binary as a throwaway user with a real `systemd --user`,
-// RootlessKit and containerd. The snapshotter add-ons run the real gRPC proxy snapshotter
-// (test/helpers/proxy-snapshotter.ts; containers through it: snapshotters.test.ts);
+// RootlessKit and containerd. The snapshotter add-ons run their real daemons
+// (scripts/go-fixtures.ts; containers through them: snapshotters.test.ts);
 // bypass4netns is the real bypass4netnsd 0.4.1 of Debian 13, whose REST API starts a bypass4netns
 // that takes a container's sockets to the host; BuildKit is a stand-in of v0.26.3
 // (test/fixtures/buildkitd-standin; test/helpers/addon-daemons.ts puts them on PATH). Both
@@ -167,7 +167,7 @@ describe("add-ons", () => {
     const config = readFileSync(cfg(), "utf8");
     expect(config).toBe(USER_CONFIG.replace("version = 2\r\n", `version = 2\r\nimports = ["${confD()}/*.toml"] # add-on drop-ins, managed by containerd-rootless-systemd\r\n`));
     expect(readdirSync(confD()).sort()).toEqual(["fuse-overlayfs.toml", "stargz.toml"]);
-    // what the real containerd reports after the restart: both proxy snapshotters are registered
+    // what the real containerd reports after the restart: both snapshotters are registered as proxy plugins
     const plugins = ctrPlugins();
     expect(plugins).toMatch(proxyPluginRow("fuse-overlayfs"));
     expect(plugins).toMatch(proxyPluginRow("stargz"));

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { ROOT, useSandbox } from "../helpers/e2e.ts";
 import { installSnapshotters } from "../helpers/snapshotter-e2e.ts";
 
-// the snapshotter add-ons run the real proxy snapshotter; Debian packages no BuildKit: its stand-in
+// the snapshotter add-ons run their real daemons; Debian packages no BuildKit: its stand-in
 const WITH_STANDINS = { PATH: "" };
 const e2e = useSandbox("crsap-e2e-apply", {
   setup: async () => {

@@ -1,7 +1,7 @@
 // Components for real: bundles in nerdctl-full's layout built from real programs — 1.0.0 of
 // Debian 12's RootlessKit and containerd, 1.1.0 of Debian 13's (scripts/debian-stack.ts), both
-// with the real bypass4netns of Debian 13 and the real gRPC proxy snapshotter under the stargz
-// daemon's name — served by a real HTTP server on 127.0.0.1, fetched by the compiled binary as
+// with the real bypass4netns of Debian 13 and both snapshotter daemons the tests build
+// (scripts/go-fixtures.ts) — served by a real HTTP server on 127.0.0.1, fetched by the compiled binary as
 // the sandbox user. install -> the service runs from the bundle (/proc/PID/exe) -> the stargz
 // add-on runs the bundle's snapshotter -> upgrade to the other Debian's bundle changes the
 // versions the service runs (read from the bundles' programs) -> the add-ons the bundle brings
@@ -18,7 +18,7 @@ import { spawnBundleServer } from "../helpers/bundle-server.ts";
 import { snapshotTree } from "../helpers/tree-snapshot.ts";
 import { bundleEntries, makeTarGz, sha256, writeBundle, type Entry } from "../helpers/tarball.ts";
 import { DEFAULT_VERSION, PINNED, bundleArch } from "../../src/core/components/release.ts";
-import { buildProxySnapshotter } from "../helpers/proxy-snapshotter.ts";
+import { buildSnapshotterDaemons } from "../../scripts/go-fixtures.ts";
 import { debianStack, programVersion, secondStack } from "../../scripts/debian-stack.ts";
 import { SANDBOX_PATH } from "../../scripts/sandbox.ts";
 
@@ -38,14 +38,14 @@ const e2e = useSandbox("crscomp-e2e", {
   setup: async () => {
     dir = mkdtempSync(join(tmpdir(), "crs-bundles-e2e-"));
     chmodSync(dir, 0o755);
-    const snapshotter = await buildProxySnapshotter();
+    const snapshotters = await buildSnapshotterDaemons();
     // nerdctl-full always carries bypass4netns: both bundles get Debian 13's (Debian 12 has none)
     const bypass = ["bypass4netnsd", "bypass4netns"].map((p): Entry => ({ path: `bin/${p}`, mode: 0o755, content: readFileSync(join(secondStack().bin, p)) }));
     for (const [v, release] of [["1.0.0", "bookworm"], ["1.1.0", "trixie"]] as const) {
       const stack = debianStack(release);
-      bundles[v] = writeBundle(join(dir, v), { version: v, snapshotter, programs: stack.bin, extra: stack.programs.includes("bypass4netnsd") ? [] : bypass });
+      bundles[v] = writeBundle(join(dir, v), { version: v, snapshotters, programs: stack.bin, extra: stack.programs.includes("bypass4netnsd") ? [] : bypass });
     }
-    bundles["1.2.0"] = writeBundle(join(dir, "1.2.0"), { version: "1.2.0", snapshotter, containerd: "#!/bin/sh\necho 'containerd: this build exits at once' >&2\nexit 3\n" });
+    bundles["1.2.0"] = writeBundle(join(dir, "1.2.0"), { version: "1.2.0", snapshotters, containerd: "#!/bin/sh\necho 'containerd: this build exits at once' >&2\nexit 3\n" });
     for (const [v, [entry]] of Object.entries(EVIL)) bundles[v] = writeBundle(join(dir, v), { version: v, tiny: true, extra: [entry] });
     // a mirror's copy under a name of its own, with a SHA256SUMS that agrees (the mirror controls both)
     const gz = makeTarGz(bundleEntries({ version: DEFAULT_VERSION, tiny: true }));

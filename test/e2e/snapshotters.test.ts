@@ -1,15 +1,16 @@
-// The snapshotter add-ons against a REAL snapshotter: containerd's overlay snapshotter served over
-// the proxy-plugin gRPC protocol (test/fixtures/proxy-snapshotter, built offline from Debian's
-// containerd sources), installed under the stargz daemon's name with its flags and under the
-// fuse-overlayfs daemon's name with its arguments (its mounts are kernel overlay, not FUSE).
+// The snapshotter add-ons against their real programs (scripts/go-fixtures.ts): stargz is
+// containerd-stargz-grpc built from Debian's stargz-snapshotter library (its lazy pulling:
+// stargz-lazy.test.ts); fuse-overlayfs is the project's snapshotter whose mounts Debian's
+// fuse-overlayfs serves, checking that a FUSE overlay mounts before it listens, as upstream does.
 // "Installed" must mean containerd can use it: the snapshot listing through containerd right
 // after `install` succeeds (10 installs in a row for stargz), images are unpacked into it and
-// containers run from it, and removing both in either order gives the user's config.toml back
-// byte for byte, with containers running again through the default snapshotter.
+// containers run from it (a FUSE root for fuse-overlayfs), uninstalling leaves no FUSE mount or
+// fuse-overlayfs process behind, and removing both in either order gives the user's config.toml
+// back byte for byte, with containers running again through the default snapshotter.
 import { test, expect, describe } from "bun:test";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { useSandbox } from "../helpers/e2e.ts";
-import { ctr, installSnapshotters, runFromImage, type SnapshotterHome } from "../helpers/snapshotter-e2e.ts";
+import { ctr, installSnapshotters, mountType, runFromImage, type SnapshotterHome } from "../helpers/snapshotter-e2e.ts";
 
 // comments, a blank line and CRLF line endings: all of it must survive install + uninstall
 const USER_CONFIG = "# my containerd settings\r\nversion = 2\r\n\r\n[plugins]\r\n  # keep this comment\r\n";
@@ -29,9 +30,13 @@ const cfg = () => `${e2e.sb.home}/.config/containerd/config.toml`;
 const confD = () => `${e2e.sb.home}/.config/containerd/conf.d`;
 const cli = (args: string[]) => e2e.run(args, { env: { PATH: home.path }, timeoutMs: 120_000 });
 const listSnapshots = (name: string) => ctr(e2e, home.path, ["snapshots", "--snapshotter", name, "ls"], 30_000);
-const dataRoot = (daemon: string) => `${e2e.sb.home}/.local/share/${daemon}/snapshots/`;
+const dataHome = () => `${e2e.sb.home}/.local/share`;
+/** The user's fuse-overlayfs processes (a FUSE overlay's server), with their command lines. */
+const fuseOverlayfsProcesses = () => e2e.sb.pids().map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").join(" "); } catch { return ""; } }).filter((c) => c.startsWith("fuse-overlayfs "));
+/** The FUSE overlay mounts any of the user's processes sees (inside RootlessKit's mount namespace or not). */
+const fuseOverlayMounts = () => [...new Set(e2e.sb.pids().flatMap((p) => { try { return readFileSync(`/proc/${p}/mountinfo`, "utf8").split("\n"); } catch { return []; } }).filter((l) => l.includes(" - fuse.fuse-overlayfs ")).map((l) => l.split(" ")[4]))];
 
-describe("snapshotter add-ons with a real proxy snapshotter", () => {
+describe("snapshotter add-ons with their real daemons", () => {
   test("install stargz, then IMMEDIATELY list its snapshots through containerd: succeeds 10 times in a row", () => {
     for (let i = 0; i < 10; i++) {
       const r = cli(["install", "stargz", "--yes"]);
@@ -45,10 +50,11 @@ describe("snapshotter add-ons with a real proxy snapshotter", () => {
     }
   }, 900_000);
 
-  test("stargz: the image is unpacked into it and a container runs with its / from the snapshotter's root", () => {
+  test("stargz: a non-eStargz image falls back to overlay snapshots in the snapshotter's root, as upstream does", () => {
     const root = runFromImage(e2e, home, "stargz", "crs-stargz");
-    expect(root).toContain(`lowerdir=${dataRoot("containerd-stargz-grpc")}`);
-    expect(root).toContain(`upperdir=${dataRoot("containerd-stargz-grpc")}`);
+    expect(mountType(root)).toEqual({ type: "overlay", source: "overlay" });
+    expect(root).toContain(`lowerdir=${dataHome()}/containerd-stargz-grpc/snapshotter/snapshots/`);
+    expect(root).toContain(`upperdir=${dataHome()}/containerd-stargz-grpc/snapshotter/snapshots/`);
     expect(listSnapshots("stargz").stdout).toMatch(/Committed/);
     const status = cli(["status"]);
     expect(status.stdout).toMatch(/^  stargz +installed, active/m);
@@ -62,15 +68,48 @@ describe("snapshotter add-ons with a real proxy snapshotter", () => {
     expect(e2e.sb.systemctl("start", "stargz-snapshotter.service").code).toBe(0);
   }, 60_000);
 
-  test("fuse-overlayfs: install, immediately listed through containerd, a container runs from its root", () => {
+  test("fuse-overlayfs: install, immediately listed through containerd, a container's / is a FUSE overlay served by fuse-overlayfs", () => {
     const r = cli(["install", "fuse-overlayfs", "--yes"]);
     expect(r.code).toBe(0);
-    expect(listSnapshots("fuse-overlayfs").code).toBe(0);
+    expect(listSnapshots("fuse-overlayfs").code).toBe(0); // no wait, no retry
+    // the daemon's start-up check mounted a FUSE overlay and unmounted it again: nothing is left of it
+    expect(fuseOverlayfsProcesses()).toEqual([]);
+    expect(fuseOverlayMounts()).toEqual([]);
     const root = runFromImage(e2e, home, "fuse-overlayfs", "crs-fuse");
-    expect(root).toContain(`lowerdir=${dataRoot("containerd-fuse-overlayfs")}`);
+    expect(mountType(root)).toEqual({ type: "fuse.fuse-overlayfs", source: "fuse-overlayfs" });
     // both installed: both usable through containerd after the one restart
     expect(listSnapshots("stargz").code).toBe(0);
   }, 120_000);
+
+  test("fuse-overlayfs: a running container's root is served from the snapshotter's directories; uninstall leaves no FUSE mount or fuse-overlayfs process", () => {
+    const started = ctr(e2e, home.path, ["run", "-d", "--snapshotter", "fuse-overlayfs", "--cgroup", "", "--cpu-shares", "0", home.imageRef, "crs-fuse-running", "/bin/busybox", "sleep", "600"]);
+    expect(started.stderr).toBe("");
+    expect(started.code).toBe(0);
+    const servers = fuseOverlayfsProcesses();
+    expect(servers.length).toBe(1);
+    expect(servers[0]).toContain(`lowerdir=${dataHome()}/containerd-fuse-overlayfs/snapshots/`);
+    expect(servers[0]).toContain(`upperdir=${dataHome()}/containerd-fuse-overlayfs/snapshots/`);
+    // containerd's namespace sees it where the shim mounted it, the container's own processes as their /
+    expect(fuseOverlayMounts().sort()).toEqual(["/", "/run/containerd/io.containerd.runtime.v2.task/default/crs-fuse-running/rootfs"]);
+    expect(cli(["uninstall", "fuse-overlayfs", "--yes"]).code).toBe(0);
+    expect(fuseOverlayfsProcesses()).toEqual([]);
+    expect(fuseOverlayMounts()).toEqual([]);
+    expect(e2e.show("containerd-fuse-overlayfs.service", "LoadState")).toBe("not-found");
+  }, 180_000);
+
+  test("a fuse-overlayfs that cannot mount: the snapshotter never listens, install fails and is undone", () => {
+    const broken = `${e2e.sb.home}/broken-fuse`;
+    e2e.sb.writeFile(`${broken}/fuse-overlayfs`, "#!/bin/sh\necho 'fuse: device not found, try modprobe fuse first' >&2\nexit 1\n", 0o755);
+    const before = readFileSync(cfg(), "utf8");
+    const r = e2e.run(["install", "fuse-overlayfs", "--yes"], { env: { PATH: `${broken}:${home.path}` }, timeoutMs: 120_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("containerd-fuse-overlayfs.service");
+    expect(r.stderr).toContain("last answer: no connection (refused, reset, or no socket)");
+    expect(r.stderr).toContain("Undone:");
+    expect(existsSync(`${e2e.sb.runtimeDir}/containerd-fuse-overlayfs.sock`)).toBe(false);
+    expect(readFileSync(cfg(), "utf8")).toBe(before);
+    expect(e2e.show("containerd-fuse-overlayfs.service", "LoadState")).toBe("not-found");
+  }, 180_000);
 
   test("a snapshotter that cannot serve: install fails with its status and last answer, and everything is undone", () => {
     const broken = `${e2e.sb.home}/broken`;

@@ -17,7 +17,7 @@ afterAll(() => term?.kill());
 let withStandins = "";
 const e2e = useSandbox("crsui-e2e", {
   setup: async () => {
-    withStandins = (await installSnapshotters(e2e)).path; // the real proxy snapshotter as fuse-overlayfs
+    withStandins = (await installSnapshotters(e2e)).path; // the real snapshotter daemons (fuse-overlayfs among them)
   },
   setupTimeoutMs: 180_000,
 });

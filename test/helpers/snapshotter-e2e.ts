@@ -1,14 +1,15 @@
-// Putting the real proxy snapshotter (test/helpers/proxy-snapshotter.ts) in a sandbox user's
-// home under the names of both snapshotter daemons, and the checks the snapshotter e2e tests
-// share: listing a snapshotter's snapshots through containerd, importing the busybox image into
-// it, and running a container from it.
-import { copyFileSync, chownSync, mkdirSync } from "node:fs";
+// Putting the snapshotter daemons (scripts/go-fixtures.ts: containerd-stargz-grpc from Debian's
+// stargz library, containerd-fuse-overlayfs-grpc serving Debian's fuse-overlayfs) in a sandbox
+// user's home under their own names, and the checks the snapshotter e2e tests share: listing a
+// snapshotter's snapshots through containerd, importing the busybox image into it, and running a
+// container from it.
+import { chownSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "bun:test";
 import { SANDBOX_PATH } from "../../scripts/sandbox.ts";
 import type { E2ESandbox } from "./e2e.ts";
 import { installAddonDaemons } from "./addon-daemons.ts";
-import { buildProxySnapshotter, SNAPSHOTTER_DAEMONS } from "./proxy-snapshotter.ts";
+import { installSnapshotterDaemons } from "../../scripts/go-fixtures.ts";
 import { buildBusyboxImage } from "../e2e/oci-image.ts";
 
 export interface SnapshotterHome {
@@ -19,15 +20,10 @@ export interface SnapshotterHome {
   imageRef: string;
 }
 
-/** Copies the built snapshotter into ~/snapshotters under both daemon names; builds the test image. */
+/** Copies both snapshotter daemons into ~/snapshotters; builds the test image. */
 export async function installSnapshotters(e2e: E2ESandbox): Promise<SnapshotterHome> {
-  const binary = await buildProxySnapshotter();
-  const dir = join(e2e.sb.home, "snapshotters");
-  mkdirSync(dir, { recursive: true });
-  for (const name of SNAPSHOTTER_DAEMONS) copyFileSync(binary, join(dir, name));
-  expect(Bun.spawnSync(["chmod", "755", ...SNAPSHOTTER_DAEMONS.map((n) => join(dir, n))]).exitCode).toBe(0);
+  const dir = await installSnapshotterDaemons(join(e2e.sb.home, "snapshotters"), e2e.sb.uid, e2e.sb.gid);
   const addons = await installAddonDaemons(e2e);
-  expect(Bun.spawnSync(["chown", "-R", `${e2e.sb.user}:`, dir]).exitCode).toBe(0);
   const image = join(e2e.sb.home, "busybox-oci.tar");
   const imageRef = buildBusyboxImage(image);
   chownSync(image, e2e.sb.uid, e2e.sb.gid);
@@ -45,6 +41,9 @@ export function ctr(e2e: E2ESandbox, path: string, args: string[], timeoutMs = 9
   return e2e.run(["nsenter", "--", "ctr", "-n", "default", ...args], { env: { PATH: path }, timeoutMs });
 }
 
+/** The mount table line of `/` inside a container (its root file system), from `/proc/self/mountinfo`. */
+export const ROOT_MOUNT_SCRIPT = `/bin/busybox awk '$5 == "/"' /proc/self/mountinfo`;
+
 /**
  * Imports the image into `snapshotter` (undefined: containerd's default, overlayfs), runs a
  * container from it that prints a greeting and the mount table line of its `/`, and returns that line.
@@ -55,12 +54,24 @@ export function runFromImage(e2e: E2ESandbox, home: SnapshotterHome, snapshotter
   // seen once in a full run: the snapshotter's socket refused right after it had answered; say what its units were doing
   expect(imported.stderr, imported.stderr && unitsNow(e2e)).toBe("");
   expect(imported.code).toBe(0);
+  return runContainer(e2e, home.path, home.imageRef, snapshotter, id);
+}
+
+/** Runs a container from an image already in containerd (`ctr run --rm`); returns the mount table line of its `/`. */
+export function runContainer(e2e: E2ESandbox, path: string, imageRef: string, snapshotter: string | undefined, id: string): string {
+  const sn = snapshotter ? ["--snapshotter", snapshotter] : [];
   // this cgroup v1 host: runc cannot create the cpuset cgroup, and the default --cpu-shares needs one
-  const r = ctr(e2e, home.path, ["run", "--rm", ...sn, "--cgroup", "", "--cpu-shares", "0", home.imageRef, id, "/bin/busybox", "sh", "-c", `echo hello from ${id}; /bin/busybox awk '$5 == "/"' /proc/self/mountinfo`]);
+  const r = ctr(e2e, path, ["run", "--rm", ...sn, "--cgroup", "", "--cpu-shares", "0", imageRef, id, "/bin/busybox", "sh", "-c", `echo hello from ${id}; ${ROOT_MOUNT_SCRIPT}`]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   expect(r.stdout).toContain(`hello from ${id}\n`);
-  const root = r.stdout.split("\n").find((l) => / \/ .* - overlay /.test(l));
+  const root = r.stdout.split("\n").find((l) => l.split(" ")[4] === "/");
   expect(root).toBeDefined();
   return root!;
+}
+
+/** A mountinfo line's file system type and source (the fields after " - "). */
+export function mountType(line: string): { type: string; source: string } {
+  const [type = "", source = ""] = line.split(" - ")[1]?.split(" ") ?? [];
+  return { type, source };
 }

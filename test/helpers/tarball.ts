@@ -4,7 +4,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync, existsSync, readdirSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SNAPSHOTTER_DAEMONS } from "./proxy-snapshotter.ts";
 
 export interface Entry {
   path: string;
@@ -65,8 +64,8 @@ export interface BundleOptions {
   containerd?: string;
   /** small stand-ins instead of the real programs (unit tests) */
   tiny?: boolean;
-  /** a built proxy snapshotter (test/helpers/proxy-snapshotter.ts), carried as bin/<daemon> under each snapshotter daemon's name, as the release carries them */
-  snapshotter?: string;
+  /** built snapshotter daemons (scripts/go-fixtures.ts) by program name, carried as bin/<program> as the release carries them */
+  snapshotters?: Record<string, string>;
 }
 
 /**
@@ -81,10 +80,7 @@ export function bundleEntries(o: BundleOptions): Entry[] {
     const content = p === "containerd" && o.containerd !== undefined ? o.containerd : o.tiny || !src ? `#!/bin/sh\necho ${p} ${o.version}\n` : readFileSync(src);
     out.push({ path: `bin/${p}`, mode: 0o755, content });
   }
-  if (o.snapshotter) {
-    const binary = readFileSync(o.snapshotter);
-    for (const name of SNAPSHOTTER_DAEMONS) out.push({ path: `bin/${name}`, mode: 0o755, content: binary });
-  }
+  for (const [name, binary] of Object.entries(o.snapshotters ?? {})) out.push({ path: `bin/${name}`, mode: 0o755, content: readFileSync(binary) });
   out.push({ path: "libexec/", type: "dir" }, { path: "libexec/cni/", type: "dir" });
   // a bundle of real programs carries the plugins BuildKit's bridge networking runs; the others one (or a stand-in)
   const cni = o.tiny || !existsSync("/usr/lib/cni") ? ["bridge"] : o.programs ? ["bridge", "firewall", "host-local", "loopback"] : readdirSync("/usr/lib/cni").slice(0, 3);
