@@ -99,7 +99,15 @@ export class TestHost extends Host {
     return this.stopHandlers.size > 0;
   }
 
+  private readonly closers: (() => void | Promise<void>)[] = [];
+
+  /** Runs `close` at cleanup (a server a test started on a socket under the root). */
+  atCleanup(close: () => void | Promise<void>): void {
+    this.closers.push(close);
+  }
+
   async cleanup(): Promise<void> {
+    for (const close of this.closers.splice(0)) await close();
     // a run a test "killed" mid-plan may still hold a copy it was staging: let go of it as a dead process would
     await this.releaseAllStaged();
     await rm(this.root, { recursive: true, force: true });
