@@ -3,6 +3,7 @@
 // recorded). For unit tests of plans, status and the UI engine; the real systemd is in test/e2e.
 import { makeTestHost, ok, failed, type Handler } from "./test-host.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
+import { fakeContainerdApi } from "./grpc-server.ts";
 
 export const UNIT = "/home/alice/.config/systemd/user/containerd.service";
 export const SOCKET = "/run/user/1000/containerd/containerd.sock";
@@ -12,7 +13,7 @@ export const CONTROL_GROUP = "/user.slice/user-1000.slice/user@1000.service/app.
 export interface FakeUnit {
   active: boolean;
   enabled: boolean;
-  /** `start` leaves it activating (auto-restart) and the API socket never appears */
+  /** `start` leaves it activating (auto-restart) and the API never answers */
   failOnStart?: boolean;
   /**
    * default.target took it in (a daemon-reload since it was enabled): systemd keeps it loaded once its
@@ -45,6 +46,7 @@ function showContainerd(name: string, unit: FakeUnit, installed: boolean, linked
 export async function fakeSystemd(opts: { unit?: FakeUnit; files?: Record<string, string>; commands?: Record<string, Handler> } = {}) {
   const unit: FakeUnit = opts.unit ?? { active: false, enabled: false };
   const verbs: string[] = [];
+  let api: ReturnType<typeof fakeContainerdApi>;
   const h = await makeTestHost({
     files: { "/home/alice/Downloads/containerd-rootless-systemd": "BINARY", "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", ...opts.files },
     dirs: ["/run/user/1000"],
@@ -60,15 +62,21 @@ export async function fakeSystemd(opts: { unit?: FakeUnit; files?: Record<string
         verbs.push([verb, ...rest].join(" "));
         if (verb === "start" || verb === "restart") {
           unit.active = true;
-          if (!unit.failOnStart) await h.writeFileAtomic(SOCKET, "");
+          if (!unit.failOnStart) await api.start();
         }
-        if (verb === "stop") unit.active = false;
+        if (verb === "stop") {
+          unit.active = false;
+          await api.stop();
+        }
         if (verb === "daemon-reload") unit.held = (unit.enabled || Boolean(await h.stat(WANTS_LINK))) && (await h.exists(UNIT));
         if (verb === "enable") unit.enabled = true;
         if (verb === "disable") {
           unit.enabled = false;
           await h.remove(WANTS_LINK);
-          if (rest.includes("--now")) unit.active = false;
+          if (rest.includes("--now")) {
+            unit.active = false;
+            await api.stop();
+          }
         }
         if (verb === "status") return failed("", 3, "● containerd.service - containerd (Rootless)\n   Active: activating (auto-restart)");
         return ok();
@@ -82,5 +90,8 @@ export async function fakeSystemd(opts: { unit?: FakeUnit; files?: Record<string
       ...opts.commands,
     },
   });
-  return { h, unit, verbs, paths: resolvePaths(h.env, h.uid) };
+  // containerd's API answers on its socket while the unit runs (as it did before the test, when it is active)
+  api = fakeContainerdApi(h, SOCKET);
+  if (unit.active && !unit.failOnStart) await api.start();
+  return { h, unit, verbs, api, paths: resolvePaths(h.env, h.uid) };
 }

@@ -4,6 +4,7 @@ import { runCommand } from "citty";
 import { failed, ok, type TestHost } from "../helpers/test-host.ts";
 import { machine, check, byId, problems } from "./checks-fixture.ts";
 import { sudoScript } from "../../src/core/checks/report.ts";
+import { containerdApiHandler, serveGrpc } from "../helpers/grpc-server.ts";
 import checkCommand from "../../src/commands/check.ts";
 
 let host: TestHost | undefined;
@@ -114,16 +115,29 @@ test("a stale socket with a dead child is only a note", async () => {
   expect(byId(await check(host), "conflicts.rootless.stale-socket")?.level).toBe("info");
 });
 
-test("a socket that answers without RootlessKit state (another tool's containerd) is foreign, not a leftover", async () => {
+test("a containerd answering without RootlessKit state (another tool's containerd) is foreign, not a leftover", async () => {
   host = await machine({ dirs: ["/run/user/1000/containerd"] });
-  const listener = Bun.listen({ unix: host.path("/run/user/1000/containerd/containerd.sock"), socket: { data() {} } });
+  const api = serveGrpc(host, "/run/user/1000/containerd/containerd.sock", containerdApiHandler({ version: "1.7.24~ds1" }));
   try {
     const r = await check(host);
     expect(byId(r, "conflicts.rootless.stale-socket")).toBeUndefined();
     const f = byId(r, "conflicts.rootless.foreign")!;
     expect(f.level).toBe("warning");
-    expect(f.message).toContain("/run/user/1000/containerd/containerd.sock");
+    expect(f.message).toContain("A containerd (1.7.24~ds1) already answers on /run/user/1000/containerd/containerd.sock");
     expect(r.facts.rootlessContainerdRunning).toBe(true);
+  } finally {
+    api.stop();
+  }
+});
+
+test("a listener on containerd's socket that does not answer containerd's API is not a containerd running", async () => {
+  host = await machine({ dirs: ["/run/user/1000/containerd"] });
+  const listener = Bun.listen({ unix: host.path("/run/user/1000/containerd/containerd.sock"), socket: { data: (s) => s.end() } });
+  try {
+    const r = await check(host);
+    expect(byId(r, "conflicts.rootless.foreign")).toBeUndefined();
+    expect(byId(r, "conflicts.rootless.stale-socket")?.message).toContain("/run/user/1000/containerd/containerd.sock exists but no containerd answers on it (no connection (refused, reset, or no socket))");
+    expect(r.facts.rootlessContainerdRunning).toBe(false);
   } finally {
     listener.stop(true);
   }

@@ -13,6 +13,7 @@ import type { StopSignal } from "../../src/core/os/host.ts";
 import uninstallCommand from "../../src/commands/uninstall.ts";
 import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
+import { fakeContainerdApi } from "../helpers/grpc-server.ts";
 
 const UNIT = "/home/alice/.config/systemd/user/containerd.service";
 const COPY = "/home/alice/.local/bin/containerd-rootless-systemd";
@@ -47,17 +48,18 @@ function systemctl(on: (verb: string) => void | Promise<void>) {
     if (verb === "enable" && rest.includes("--now")) s.active = true;
     if (verb === "disable") s.enabled = false;
     if (verb === "disable" && rest.includes("--now")) s.active = false;
-    // a running containerd answers on its socket (the readiness wait looks for it)
-    if (s.active) await host.writeFileAtomic(SOCKET, "");
-    else await host.remove(SOCKET);
+    // a running containerd answers on its socket (the readiness wait asks it)
+    await (s.active ? api.start() : api.stop());
     return ok();
   };
   return { s, handler };
 }
 
+let api: ReturnType<typeof fakeContainerdApi>;
 async function healthyMachine(on: (verb: string) => void | Promise<void>) {
   const sd = systemctl(on);
   host = await machine({ files: { "/home/alice/Downloads/containerd-rootless-systemd": "BINARY" }, commands: { systemctl: sd.handler } });
+  api = fakeContainerdApi(host, SOCKET);
   return sd;
 }
 

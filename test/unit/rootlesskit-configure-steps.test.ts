@@ -10,6 +10,7 @@ import { rootlesskitFlags } from "../../src/core/rootlesskit/resolve.ts";
 import { resolvePaths, type Paths } from "../../src/core/os/paths.ts";
 import { InterruptedError } from "../../src/core/plan/interrupt.ts";
 import { DEBIAN_12_ROOTLESSKIT as FACTS } from "../helpers/rootlesskit-facts.ts";
+import { fakeContainerdApi } from "../helpers/grpc-server.ts";
 
 const OVERRIDE = "/home/alice/.config/systemd/user/containerd.service.d/override.conf";
 const BEFORE = `# mine\n[Service]\nEnvironment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1400"\n`;
@@ -18,7 +19,8 @@ afterEach(async () => host?.cleanup());
 
 /**
  * containerd.service as systemd would run it. `onRestart` decides what the restarted service
- * does with the drop-in now on disk: "runs" (RootlessKit with its flags) or "fails".
+ * does with the drop-in now on disk: "runs" (RootlessKit with its flags, containerd answering), "no API"
+ * (the flags and a socket file, nothing answering on it) or "fails".
  */
 /** RootlessKit's network as network-health.ts reads it: its slirp4netns child (alive or a zombie) and `ip -j addr` in its child's namespace. */
 const IP_UP = JSON.stringify([{ ifname: "lo", flags: ["LOOPBACK", "UP", "LOWER_UP"], addr_info: [{ family: "inet", local: "127.0.0.1", prefixlen: 8 }] }, { ifname: "tap0", flags: ["BROADCAST", "UP", "LOWER_UP"], addr_info: [{ family: "inet", local: "10.0.2.100", prefixlen: 24 }] }]);
@@ -29,7 +31,7 @@ async function network(h: TestHost, driver: "S" | "Z") {
   await h.writeFileAtomic("/run/user/1000/containerd-rootless/child_pid", "4243");
 }
 
-async function machine(opts: { active: boolean; onRestart: (override: string | null) => "runs" | "fails"; duringRestart?: () => void; driver?: "S" | "Z" }) {
+async function machine(opts: { active: boolean; onRestart: (override: string | null) => "runs" | "fails" | "no API"; duringRestart?: () => void; driver?: "S" | "Z" }) {
   const s = { active: opts.active, failed: false, restarts: 0, verbs: [] as string[], flags: [] as string[] };
   const paths = resolvePaths({ HOME: "/home/alice", XDG_RUNTIME_DIR: "/run/user/1000" }, 1000);
   host = await makeTestHost({
@@ -47,16 +49,20 @@ async function machine(opts: { active: boolean; onRestart: (override: string | n
         if (verb === "restart") {
           opts.duringRestart?.();
           const text = await host!.readText(OVERRIDE);
-          if (opts.onRestart(text) === "runs") {
+          const outcome = opts.onRestart(text);
+          if (outcome !== "fails") {
             s.failed = false;
             s.active = true;
             const planned = await planConfigure(host!, paths, { set: {}, reset: [] }, FACTS);
             await host!.writeFileAtomic("/proc/4242/cmdline", ["rootlesskit", ...rootlesskitFlags(planned.settings), "launch"].join("\0"));
-            await host!.writeFileAtomic(paths.containerdSocket, "");
+            // "no API": RootlessKit runs with the flags, containerd's socket file is there, nothing answers on it
+            if (outcome === "runs") await api.start();
+            else await api.stop().then(() => host!.writeFileAtomic(paths.containerdSocket, ""));
             await network(host!, opts.driver ?? "S");
           } else {
             s.failed = true;
             s.active = false;
+            await api.stop();
             s.restarts++;
           }
         }
@@ -67,7 +73,9 @@ async function machine(opts: { active: boolean; onRestart: (override: string | n
       ip: () => ok(IP_UP),
     },
   });
-  return { s, paths: paths as Paths };
+  const api = fakeContainerdApi(host, paths.containerdSocket);
+  if (opts.active) await api.start();
+  return { s, paths: paths as Paths, api };
 }
 
 test("running: the drop-in is written, systemd reloaded, containerd restarted and RootlessKit checked for the new flags", async () => {
@@ -134,6 +142,15 @@ test("Ctrl+C during the restart: rolled back and InterruptedError (exit 130) nam
   expect(err).toBeInstanceOf(InterruptedError);
   expect((err as InterruptedError).exitCode).toBe(130);
   expect((err as InterruptedError).rolledBack).toEqual([`restore ${OVERRIDE}`, "systemctl --user daemon-reload", "systemctl --user restart containerd.service (until the containerd API answers)"]);
+  expect(await host!.readText(OVERRIDE)).toBe(BEFORE);
+  expect(s.verbs).toEqual(["daemon-reload", "restart containerd.service", "daemon-reload", "restart containerd.service"]);
+});
+
+test("RootlessKit with the new flags but containerd not answering (a socket file, no API) is not in effect: the wait says so and the old drop-in comes back", async () => {
+  const { s, paths } = await machine({ active: true, onRestart: (text) => (text?.includes("1500") ? "no API" : "runs") });
+  const plan = await planConfigure(host!, paths, { set: { mtu: "1500" }, reset: [] }, FACTS);
+  const err = (await applyConfigure(host!, paths, plan, { timeoutMs: 300 }).catch((e) => e)) as Error;
+  expect(err.message).toContain(`containerd did not come up with the new settings (containerd does not answer on ${paths.containerdSocket}: no connection (refused, reset, or no socket); timed out after 0 s)`);
   expect(await host!.readText(OVERRIDE)).toBe(BEFORE);
   expect(s.verbs).toEqual(["daemon-reload", "restart containerd.service", "daemon-reload", "restart containerd.service"]);
 });

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { symlink } from "node:fs/promises";
 import { makeTestHost, ok, type TestHost } from "../helpers/test-host.ts";
+import { containerdApiHandler, fakeContainerdApi } from "../helpers/grpc-server.ts";
 import { resolvePaths, type Paths } from "../../src/core/os/paths.ts";
 import { planAddons } from "../../src/core/lifecycle/addons.ts";
 import "../../src/plugins/index.ts";
@@ -42,19 +43,11 @@ async function setup(files: Record<string, string> = {}) {
       "/usr/local/bin/containerd-fuse-overlayfs-grpc": () => ok(),
       "fuse-overlayfs": () => ok("fuse-overlayfs: version 1.10"),
       "/usr/local/bin/containerd-stargz-grpc": () => ok(),
-      ctr: () => ok(),
-      // `ctr snapshots --snapshotter NAME ls` through the namespace answers once NAME's socket exists
-      nsenter: async (argv) => {
-        const name = argv[argv.indexOf("--snapshotter") + 1];
-        const socket = name === "stargz" ? "/run/user/1000/containerd-stargz-grpc/containerd-stargz-grpc.sock" : "/run/user/1000/containerd-fuse-overlayfs.sock";
-        return (await host.exists(socket)) ? ok("KEY PARENT KIND\n") : { code: 1, stdout: "", stderr: `dial unix ${socket}: connect: connection refused` };
-      },
     },
   });
-  // containerd runs: its socket and RootlessKit's child (the snapshotter probe enters its namespace)
-  await host.writeFileAtomic("/run/user/1000/containerd/containerd.sock", "");
-  await host.writeFileAtomic("/run/user/1000/containerd-rootless/child_pid", "4242\n");
-  await host.mkdirp("/proc/4242");
+  // containerd runs; a call through it reaches a snapshotter once that daemon's socket exists
+  const daemonSocket = (name: string) => (name === "stargz" ? "/run/user/1000/containerd-stargz-grpc/containerd-stargz-grpc.sock" : "/run/user/1000/containerd-fuse-overlayfs.sock");
+  await fakeContainerdApi(host, "/run/user/1000/containerd/containerd.sock", containerdApiHandler({ snapshotterUp: (name) => host.exists(daemonSocket(name)) })).start();
   paths = resolvePaths(host.env, host.uid);
   await host.writeFileAtomic(`${HOME}/.config/systemd/user/containerd.service`, (await planInstall(host, paths)).unitText);
 }

@@ -9,6 +9,7 @@ import { ok } from "./findings.ts";
 import { BINARY_NAME, CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
 import { existsSafe, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
 import { serviceStateDir } from "../containerd/ready.ts";
+import { containerdVersion } from "../containerd/api.ts";
 import { managerEnvironmentOf } from "./session.ts";
 
 export const ROOTFUL_SOCKET = "/run/containerd/containerd.sock";
@@ -39,19 +40,21 @@ async function rootless(ctx: CheckContext): Promise<{ finding: Finding | null; r
   const alive = pid !== null && pid > 0 && (await existsSafe(ctx, `/proc/${pid}`));
   if (!alive) {
     if (!socket) return { finding: null, running: false };
-    if (await ctx.host.unixSocketAccepts(ctx.paths.containerdSocket).catch(() => false)) {
+    const api = await containerdVersion(ctx.host, ctx.paths.containerdSocket).catch((e: Error) => ({ ok: false as const, detail: e.message }));
+    if (api.ok) {
       return {
         finding: {
           id: "conflicts.rootless.foreign",
           level: "warning",
-          message: `A containerd already answers on ${ctx.paths.containerdSocket}, but no RootlessKit child is alive in ${stateDir}: it was not started by ${BINARY_NAME}.`,
+          message: `A containerd (${api.server.version}) already answers on ${ctx.paths.containerdSocket}, but no RootlessKit child is alive in ${stateDir}: it was not started by ${BINARY_NAME}.`,
           fix: `Stop it before installing, or both will fight over ${ctx.paths.containerdSocket}.`,
         },
         running: true,
       };
     }
+    // containerd unlinks whatever is at its socket path when it starts (sys/socket_unix.go, CreateUnixSocket)
     return {
-      finding: { id: "conflicts.rootless.stale-socket", level: "info", message: `${ctx.paths.containerdSocket} exists but no RootlessKit child is alive in ${stateDir}: a leftover from an earlier run.` },
+      finding: { id: "conflicts.rootless.stale-socket", level: "info", message: `${ctx.paths.containerdSocket} exists but no containerd answers on it (${api.detail}) and no RootlessKit child is alive in ${stateDir}: containerd replaces it when it starts.` },
       running: false,
     };
   }

@@ -10,7 +10,7 @@ import type { Paths } from "../os/paths.ts";
 import { CONTAINERD_UNIT } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
 import { pollUntil } from "../os/wait.ts";
-import { containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
+import { containerdReadyStep } from "../containerd/ready.ts";
 import type { AddonProbe } from "../containerd/addon-ready.ts";
 import { isActive, isOwned, startFailure, systemctl, unitStates } from "../systemd/units.ts";
 import { activate, componentsDir } from "./store.ts";
@@ -52,7 +52,7 @@ async function restartAndWait(host: Host, paths: Paths, running: string[], probe
     const r = await systemctl(host, ["restart", unit]);
     if (r.code !== 0) return `systemctl --user restart ${unit} failed: ${(r.stderr || r.stdout).trim()}`;
     if (unit === CONTAINERD_UNIT) {
-      const step = containerdReadyStep(paths, await serviceStateDir(host, paths), timeoutMs);
+      const step = containerdReadyStep(paths, timeoutMs);
       const w = await pollUntil(host, () => step.ready(host), { timeoutMs, everyMs: 50, failed: () => step.failed!(host) });
       if (!w.ok) return `containerd did not answer: ${w.reason}`;
     }

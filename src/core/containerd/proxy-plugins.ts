@@ -14,7 +14,7 @@ import { addImport, checkProxyConflict, isCreatedConfig, dropInPath, hasOwnImpor
 import { configRules, declaredVersion, installedContainerd, requireDropInVersion, requireReadableVersion } from "./rules.ts";
 import { currentSnapshotter, setSnapshotter, snapshotterExport, unsetSnapshotter } from "./nerdctl-config.ts";
 import { parseTomlChecked } from "./toml-text.ts";
-import { containerdBackStep, containerdReadyStep, serviceStateDir } from "./ready.ts";
+import { containerdBackStep, containerdReadyStep } from "./ready.ts";
 
 export interface ProxyPlugin {
   name: string;
@@ -141,7 +141,7 @@ export async function restartContainerdSteps(host: Host, paths: Paths): Promise<
   return [
     // on rollback, restarted again once the old configuration is back (late: after the files)
     { kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, undoWait: containerdBackStep(paths), why: "containerd reads its configuration only when it starts" },
-    containerdReadyStep(paths, await serviceStateDir(host, paths)),
+    containerdReadyStep(paths),
   ];
 }
 

@@ -25,7 +25,7 @@ import { dropInSettings, overridePath, unitSpecifiers } from "../rootlesskit/dro
 import type { RootlessKitFacts } from "../rootlesskit/facts.ts";
 import { composeSteps, planAddons } from "../lifecycle/addons.ts";
 import { currentSnapshotter, setSnapshotter } from "../containerd/nerdctl-config.ts";
-import { containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
+import { containerdReadyStep } from "../containerd/ready.ts";
 import { networkWorksStep } from "../rootlesskit/network-health.ts";
 import { userConfigFile } from "../containerd/proxy-plugins.ts";
 import { getPlugin, plugins, snapshotterIds } from "../../plugins/registry.ts";
@@ -210,7 +210,7 @@ export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, se
   const [s] = await unitStates(host, [CONTAINERD_UNIT]);
   const running = Boolean(s && isActive(s));
   if (settingsChanged && running && !restartedInA) {
-    lists.push([restartContainerdStep(paths), containerdReadyStep(paths, await serviceStateDir(host, paths))]);
+    lists.push([restartContainerdStep(paths), containerdReadyStep(paths)]);
   }
   if (d.snapshotter) {
     const { path, before, after, to } = d.snapshotter;

@@ -7,8 +7,7 @@
 // ExecStart is `<that copy> launch`. Run from source (`bun src/cli.ts install`), there is
 // nothing to copy: ExecStart is `<bun> <absolute path of src/cli.ts> launch` (development only).
 import { dirname } from "node:path";
-import type { Host, RunResult } from "../os/host.ts";
-import { managerEnvironment } from "../systemd/service-environment.ts";
+import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { CONTAINERD_UNIT, backupPath, unitPath, wantsLinkPath } from "../os/paths.ts";
 import type { Step } from "../plan/steps.ts";
@@ -17,7 +16,7 @@ import { completionSteps } from "../completion/scripts.ts";
 import { UserError } from "../os/errors.ts";
 import { containerdUnit, isActive, isEnabled, isOwned, renderUnit, unitStates, type UnitState } from "../systemd/units.ts";
 import { containerdServicePath } from "../systemd/service-path.ts";
-import { containerdBackStep, containerdReadyStep, serviceStateDir } from "../containerd/ready.ts";
+import { containerdBackStep, containerdReadyStep } from "../containerd/ready.ts";
 import { networkWorksStep } from "../rootlesskit/network-health.ts";
 import { bindMounts } from "../containerd/mounts.ts";
 import { preferredBinDirs } from "../components/inventory.ts";
@@ -73,7 +72,6 @@ export interface InstallPlan {
   servicePath: string;
   state: UnitState;
   unitChanged: boolean;
-  stateDir: string;
   /** the existing unit was not written by this tool; where its backup goes */
   replacesForeignUnit?: string;
   /** directories the launcher will create on its first run (and their missing parents): a failed start removes them while empty */
@@ -92,20 +90,14 @@ async function missingLauncherDirs(host: Host, paths: Paths): Promise<string[]> 
 /** What planInstall asks systemd, asked early (install starts it with its checks, off the critical path). */
 export interface InstallFacts {
   states: UnitState[];
-  stateDir: string;
 }
 
-/** `showEnvironment`: the manager's environment, when the caller already asked for it (install's checks read the same run). */
-export async function readInstallFacts(host: Host, paths: Paths, showEnvironment?: Promise<RunResult>): Promise<InstallFacts> {
-  const [states, stateDir] = await Promise.all([
-    unitStates(host, [CONTAINERD_UNIT, "dbus.socket"]),
-    (showEnvironment ? managerEnvironment(host, showEnvironment) : Promise.resolve(undefined)).then((manager) => serviceStateDir(host, paths, { manager })),
-  ]);
-  return { states, stateDir };
+export async function readInstallFacts(host: Host): Promise<InstallFacts> {
+  return { states: await unitStates(host, [CONTAINERD_UNIT, "dbus.socket"]) };
 }
 
 export async function planInstall(host: Host, paths: Paths, opts: { readyTimeoutMs?: number; /** bin dirs to put first on the unit's PATH (a component bundle) */ preferredDirs?: string[]; facts?: InstallFacts } = {}): Promise<InstallPlan> {
-  const facts = opts.facts ?? (await readInstallFacts(host, paths));
+  const facts = opts.facts ?? (await readInstallFacts(host));
   const [state, dbus] = facts.states;
   const where = await launcherLocation(host, paths);
   const execStart = [...where.command, "launch"];
@@ -118,7 +110,6 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   const current = await host.readText(unitFile);
   const unitChanged = current !== unitText;
   const binaryChanged = where.copyFrom ? !(await host.sameSizeAndMtime(where.copyFrom, where.copyTo!)) : false;
-  const stateDir = facts.stateDir;
 
   const steps: Step[] = [];
   if (where.copyFrom) steps.push({ kind: "copy", from: where.copyFrom, path: where.copyTo!, mode: BINARY_MODE, what: "the binary", why: "the unit runs this copy, so deleting the download does not break the service" });
@@ -151,6 +142,6 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   // containerd starts, before the wait for its API, instead of after it
   const completion = completionSteps(paths, shellLine(where.command));
   steps.push(...(reloads ? [] : enable), ...completion);
-  if (starting) steps.push(containerdReadyStep(paths, stateDir, opts.readyTimeoutMs), networkWorksStep(paths));
-  return { steps, completionSteps: completion, loadsFresh, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, stateDir, replacesForeignUnit: backupTo, launcherDirs: await missingLauncherDirs(host, paths) };
+  if (starting) steps.push(containerdReadyStep(paths, opts.readyTimeoutMs), networkWorksStep(paths));
+  return { steps, completionSteps: completion, loadsFresh, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, replacesForeignUnit: backupTo, launcherDirs: await missingLauncherDirs(host, paths) };
 }

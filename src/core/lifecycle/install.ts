@@ -69,9 +69,9 @@ export async function install(ctx: RunContext, opts: InstallOptions = {}): Promi
   }
   // the plan (and systemd's answers it needs) is made while the checks run; made again if another run held the lock since: `mark`
   const mark = await lockMark(ctx.host, ctx.paths);
-  // one show-environment for both: the checks' session probe and the plan's state dir
+  // show-environment, started at once for the checks' session probe
   const showEnvironment = runShowEnvironment(ctx.host);
-  const early = readInstallFacts(ctx.host, ctx.paths, showEnvironment)
+  const early = readInstallFacts(ctx.host)
     .then((facts) => planWithPreviews(ctx, { readyTimeoutMs: opts.readyTimeoutMs, facts }))
     .catch(() => undefined); // a plan that fails (a symlink where the unit goes) is made again under the lock, which says why
   // the binary's copy (115 MB, written to disk) runs beside the checks instead of after them

@@ -164,7 +164,7 @@ export async function collectStatus(host: Host, paths: Paths): Promise<StatusRep
   const [client, rkVersion, server, rk, socketExists, linger, snapshotters] = await Promise.all([
     programVersion(host, "containerd"),
     programVersion(host, "rootlesskit"),
-    isActive(containerd) ? serverVersion(host, paths, stateDir) : Promise.resolve(null),
+    isActive(containerd) ? serverVersion(host, paths) : Promise.resolve(null),
     isActive(containerd) ? rootlesskitSettings(host, stateDir, flags) : Promise.resolve<SettingsSeen>({ settings: null, source: null }),
     host.exists(paths.containerdSocket),
     user ? host.exists(`/var/lib/systemd/linger/${user}`) : Promise.resolve(false),

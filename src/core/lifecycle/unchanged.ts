@@ -1,8 +1,9 @@
-// A second `install` with nothing to change, told from files alone, without starting a
-// process: the binary's copy (size and mtime), the unit file (the exact text install would
-// write), the enablement link, RootlessKit's child alive (its pid file and /proc) and
-// containerd's socket. Only a positive answer counts; anything else takes the full path
-// (checks, plan, apply), which decides the same question with systemd's own answers.
+// A second `install` with nothing to change, told without starting a process: the binary's copy
+// (size and mtime), the unit file (the exact text install would write), the enablement link,
+// RootlessKit's child alive (its pid file and /proc), and containerd answering its Version call
+// on its socket (a pid file can name a reused pid and a socket file can be stale: neither is
+// "running"). Only a positive answer counts; anything else takes the full path (checks, plan,
+// apply), which decides the same question with systemd's own answers.
 import { join } from "node:path";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
@@ -11,6 +12,7 @@ import { containerdUnit, renderUnit } from "../systemd/units.ts";
 import { containerdServicePath } from "../systemd/service-path.ts";
 import { serviceEnvironment } from "../systemd/service-environment.ts";
 import { launcherLocation } from "./install-plan.ts";
+import { containerdVersion } from "../containerd/api.ts";
 
 /** Where systemd looks for user units that the user did not write (dbus.socket comes from the distribution). */
 const SYSTEM_USER_UNIT_DIRS = ["/etc/systemd/user", "/usr/local/lib/systemd/user", "/usr/lib/systemd/user", "/lib/systemd/user"];
@@ -37,5 +39,5 @@ export async function installedAsPlanned(host: Host, paths: Paths): Promise<Unch
   const stateDir = set && set.startsWith("/") ? set : paths.rootlesskitStateDir;
   const pid = Number((await host.readText(join(stateDir, "child_pid")).catch(() => null))?.trim());
   if (!Number.isInteger(pid) || pid <= 0 || !(await host.exists(`/proc/${pid}`))) return null;
-  return (await host.exists(paths.containerdSocket)) ? { unitFile, execStart } : null;
+  return (await containerdVersion(host, paths.containerdSocket, 1000)).ok ? { unitFile, execStart } : null;
 }

@@ -1,7 +1,7 @@
 // `configure`'s change as plan steps, run by the plan engine (plan/execute.ts) like install,
 // the add-ons and `apply`: write (or remove) override.conf, daemon-reload and, when containerd
 // runs, restart it and wait until the running RootlessKit has exactly the planned flags and
-// containerd's socket is back. The engine journals each step: a failure or Ctrl+C restores
+// containerd answers again (its Version call, not its socket file). The engine journals each step: a failure or Ctrl+C restores
 // the old drop-in, reloads systemd and restarts containerd with the old settings.
 import type { Host } from "../os/host.ts";
 import { CONTAINERD_UNIT, type Paths } from "../os/paths.ts";
@@ -12,6 +12,7 @@ import { InterruptedError } from "../plan/interrupt.ts";
 import { isActive, startFailure, unitDiagnostics, unitStates } from "../systemd/units.ts";
 import { rootlesskitFlags } from "./resolve.ts";
 import { containerdBackStep } from "../containerd/ready.ts";
+import { containerdVersion } from "../containerd/api.ts";
 import type { ConfigurePlan } from "./configure.ts";
 import { settingChangesNote } from "./changes.ts";
 import { networkWorksStep, NETWORK_WAIT } from "./network-health.ts";
@@ -45,8 +46,8 @@ export const isContainerdRestart = (s: Step) => s.kind === "systemctl" && s.args
 export type SettingsWait = WaitStep & { lastSeen: () => string };
 
 /**
- * Polls until containerd runs under a RootlessKit started with exactly `flags` and its socket
- * exists; gives up early when systemd has already restarted a failing containerd.
+ * Polls until containerd runs under a RootlessKit started with exactly `flags` and answers its
+ * Version call; gives up early when systemd has already restarted a failing containerd.
  */
 export function settingsInEffectStep(paths: Paths, flags: string[], timeoutMs = 30_000): SettingsWait {
   let last = "containerd did not come up";
@@ -62,10 +63,13 @@ export function settingsInEffectStep(paths: Paths, flags: string[], timeoutMs = 
         return false;
       }
       const { running, same } = await runningFlags(host, s.mainPid, flags);
-      if (!same) last = `RootlessKit runs with ${running.join(" ")}`;
-      else if (await host.exists(paths.containerdSocket)) return true;
-      else last = `${paths.containerdSocket} did not appear`;
-      return false;
+      if (!same) {
+        last = `RootlessKit runs with ${running.join(" ")}`;
+        return false;
+      }
+      const api = await containerdVersion(host, paths.containerdSocket);
+      if (!api.ok) last = `containerd does not answer on ${paths.containerdSocket}: ${api.detail}`;
+      return api.ok;
     },
     failed: async (host) => {
       const [s] = await unitStates(host, [CONTAINERD_UNIT]);

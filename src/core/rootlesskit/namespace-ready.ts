@@ -7,8 +7,9 @@ import type { Paths } from "../os/paths.ts";
 import { nsenterArgv, type NsenterCommand } from "./nsenter.ts";
 import { UsageError, UserError } from "../os/errors.ts";
 import { pollUntil } from "../os/wait.ts";
+import { containerdVersion } from "../containerd/api.ts";
 
-/** The nsenter command once the namespace exists and containerd's socket accepts connections. */
+/** The nsenter command once the namespace exists and containerd answers its Version call. */
 export async function nsenterWhenReady(host: Host, paths: Paths, cmd: string[], stateDir: string, timeoutMs: number): Promise<NsenterCommand> {
   let last: unknown;
   let ns: NsenterCommand | null = null;
@@ -19,7 +20,7 @@ export async function nsenterWhenReady(host: Host, paths: Paths, cmd: string[], 
         last = e;
         return null;
       });
-      return ns !== null && (await host.unixSocketAccepts(paths.containerdSocket));
+      return ns !== null && (await containerdVersion(host, paths.containerdSocket)).ok;
     },
     { timeoutMs, everyMs: 50 },
   );
