@@ -1,6 +1,7 @@
 // `configure`: RootlessKit settings as flags instead of a hand-written override.conf.
 // Thin: parse the flags, let the engine validate and plan, show, apply, report.
 import { defineCommand } from "citty";
+import "../plugins/index.ts"; // every add-on registers itself (a restart waits until the running ones answer again): the composition happens here, at the edge
 import { outputArgs, applyArgs, runContext, consent } from "./_shared.ts";
 import { UsageError } from "../core/os/errors.ts";
 import { withRunLock } from "../core/plan/recover.ts";

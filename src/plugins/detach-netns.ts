@@ -10,7 +10,7 @@ import { probeRootlessKitHelp } from "../core/rootlesskit/facts.ts";
 import { overridePath, updateDropIn, isEmptyDropIn } from "../core/rootlesskit/dropin.ts";
 import { settingChangesNote } from "../core/rootlesskit/changes.ts";
 import { serviceEnvironment } from "../core/systemd/service-environment.ts";
-import { restartContainerdSteps } from "../core/containerd/proxy-plugins.ts";
+import { restartContainerdSteps } from "../core/containerd/restart.ts";
 import { serviceStateDir } from "../core/containerd/ready.ts";
 import { isActive, unitStates } from "../core/systemd/units.ts";
 import { buildkitCaveat } from "./kit/buildkit-facts.ts";

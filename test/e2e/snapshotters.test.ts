@@ -2,8 +2,11 @@
 // containerd-stargz-grpc built from Debian's stargz-snapshotter library (its lazy pulling:
 // stargz-lazy.test.ts); fuse-overlayfs is the project's snapshotter whose mounts Debian's
 // fuse-overlayfs serves, checking that a FUSE overlay mounts before it listens, as upstream does.
-// "Installed" must mean containerd can use it: the snapshot listing through containerd right
-// after `install` succeeds (10 installs in a row for stargz), images are unpacked into it and
+// "Installed" must mean containerd can use it: a snapshot request the daemon answers, through
+// containerd, right after `install` succeeds (10 installs in a row for stargz; after a restart
+// containerd's first dial to the daemon is refused — the daemons leave their socket file when
+// they stop — and it retries only after gRPC's backoff), and so after `configure` restarted
+// containerd and both daemons with it; the probe leaves nothing in the daemon; images are unpacked into it and
 // containers run from it (a FUSE root for fuse-overlayfs), uninstalling leaves no FUSE mount or
 // fuse-overlayfs process behind, and removing both in either order gives the user's config.toml
 // back byte for byte, with containers running again through the default snapshotter.
@@ -69,11 +72,21 @@ describe("snapshotter add-ons with their real daemons", () => {
     expect(status.stdout).toMatch(/^  stargz +installed, active/m);
   }, 120_000);
 
-  test("status uses the same probe: a stopped snapshotter is not reported installed", () => {
+  test("the probe leaves nothing in the snapshotter: no snapshot directory after status asked it three times", () => {
+    const dir = `${dataHome()}/containerd-stargz-grpc/snapshotter/snapshots`;
+    const entries = () => new Set(existsSync(dir) ? readdirSync(dir) : []);
+    const before = entries();
+    for (let i = 0; i < 3; i++) expect(cli(["status"]).stdout).toMatch(/^  stargz +installed, active/m);
+    // a garbage collection by containerd meanwhile may take old ones away; nothing new may appear
+    expect([...entries()].filter((e) => !before.has(e))).toEqual([]);
+  }, 60_000);
+
+  test("status uses the same probe: a stopped snapshotter is not reported installed, in containerd's own words", () => {
     expect(e2e.sb.systemctl("stop", "stargz-snapshotter.service").code).toBe(0);
-    const json = JSON.parse(cli(["status", "--json"]).stdout);
-    const stargz = JSON.stringify(json);
-    expect(stargz).toContain("ctr snapshots --snapshotter stargz ls: exit 1");
+    const stargz = (JSON.parse(cli(["status", "--json"]).stdout).addons as { id: string; installed: boolean; detail: string }[]).find((a) => a.id === "stargz")!;
+    expect(stargz.installed).toBe(false);
+    expect(stargz.detail).toContain("a snapshot call through containerd to stargz: UNAVAILABLE: connection error");
+    expect(stargz.detail).toContain("containerd-stargz-grpc.sock");
     expect(e2e.sb.systemctl("start", "stargz-snapshotter.service").code).toBe(0);
   }, 60_000);
 
@@ -91,6 +104,18 @@ describe("snapshotter add-ons with their real daemons", () => {
     // both installed: both usable through containerd after the one restart
     expect(prepareThrough("stargz", "crs-both").code).toBe(0);
   }, 120_000);
+
+  test("configure restarts containerd and with it both snapshotters: right after it returns, each answers through containerd", () => {
+    for (const mtu of ["1400", "1500"]) {
+      expect(cli(["configure", "--mtu", mtu, "--yes"]).code).toBe(0);
+      for (const name of ["stargz", "fuse-overlayfs"]) {
+        const r = prepareThrough(name, `crs-mtu-${mtu}`); // no wait, no retry
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+      }
+    }
+    expect(cli(["configure", "--reset", "mtu", "--yes"]).code).toBe(0);
+  }, 240_000);
 
   test("fuse-overlayfs: a running container's root is served from the snapshotter's directories; uninstall leaves no FUSE mount or fuse-overlayfs process", () => {
     const started = ctr(e2e, home.path, ["run", "-d", "--snapshotter", "fuse-overlayfs", "--cgroup", "", "--cpu-shares", "0", home.imageRef, "crs-fuse-running", "/bin/busybox", "sleep", "600"]);

@@ -57,7 +57,9 @@ export async function fakeSystemd(opts: { unit?: FakeUnit; files?: Record<string
         if (verb === "show") {
           const names = rest.slice(rest.indexOf("--") + 1);
           const [installed, linked] = [await h.exists(UNIT), Boolean(await h.stat(WANTS_LINK))];
-          return ok(names.map((n) => (n === "containerd.service" ? showContainerd(n, unit, installed, linked) : `Id=${n}\nLoadState=loaded\nActiveState=active\nSubState=listening\nMainPID=0\n`)).join("\n"));
+          // dbus.socket listens; no add-on unit is installed here
+          const other = (n: string) => (n === "dbus.socket" ? `Id=${n}\nLoadState=loaded\nActiveState=active\nSubState=listening\nMainPID=0\n` : `Id=${n}\nLoadState=not-found\nActiveState=inactive\nSubState=dead\nMainPID=0\n`);
+          return ok(names.map((n) => (n === "containerd.service" ? showContainerd(n, unit, installed, linked) : other(n))).join("\n"));
         }
         verbs.push([verb, ...rest].join(" "));
         if (verb === "start" || verb === "restart") {

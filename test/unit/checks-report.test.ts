@@ -132,7 +132,7 @@ test("a containerd answering without RootlessKit state (another tool's container
 
 test("a listener on containerd's socket that does not answer containerd's API is not a containerd running", async () => {
   host = await machine({ dirs: ["/run/user/1000/containerd"] });
-  const listener = Bun.listen({ unix: host.path("/run/user/1000/containerd/containerd.sock"), socket: { data: (s) => s.end() } });
+  const listener = Bun.listen({ unix: host.path("/run/user/1000/containerd/containerd.sock"), socket: { data: (s) => void s.end() } });
   try {
     const r = await check(host);
     expect(byId(r, "conflicts.rootless.foreign")).toBeUndefined();

@@ -42,7 +42,7 @@ async function machine(opts: { active: boolean; onRestart: (override: string | n
         if (verb === "show-environment") return ok("HOME=/home/alice\n");
         if (verb === "show") {
           const names = rest.slice(rest.indexOf("--") + 1);
-          return ok(names.map((n) => [`Id=${n}`, "LoadState=loaded", `ActiveState=${s.failed ? "failed" : s.active ? "active" : "inactive"}`, `SubState=${s.failed ? "failed" : s.active ? "running" : "dead"}`, `MainPID=${s.active ? 4242 : 0}`, `NRestarts=${s.restarts}`, ""].join("\n")).join("\n"));
+          return ok(names.map((n) => n !== "containerd.service" ? `Id=${n}\nLoadState=not-found\nActiveState=inactive\nSubState=dead\n` : [`Id=${n}`, "LoadState=loaded", `ActiveState=${s.failed ? "failed" : s.active ? "active" : "inactive"}`, `SubState=${s.failed ? "failed" : s.active ? "running" : "dead"}`, `MainPID=${s.active ? 4242 : 0}`, `NRestarts=${s.restarts}`, ""].join("\n")).join("\n"));
         }
         if (verb === "status") return ok("× containerd.service - containerd (Rootless)\n     Active: failed (Result: exit-code)");
         if (verb !== "reset-failed") s.verbs.push([verb, ...rest].join(" ")); // before each restart (units.ts)

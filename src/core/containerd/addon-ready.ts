@@ -7,7 +7,9 @@
 // - an HTTP daemon (bypass4netnsd): its REST API answers a GET.
 import type { Paths } from "../os/paths.ts";
 import type { Host } from "../os/host.ts";
-import { grpcProbe, httpProbe, type ProbeResult } from "../os/socket-protocols.ts";
+import { grpcProbe, httpProbe, judgeGrpc, type ProbeResult } from "../os/socket-protocols.ts";
+import { grpcCall, GRPC } from "../os/grpc.ts";
+import { encodeMessage } from "../os/protobuf-wire.ts";
 import { snapshotterThroughContainerd } from "./api.ts";
 
 export type { ProbeResult } from "../os/socket-protocols.ts";
@@ -18,8 +20,9 @@ export interface AddonProbe {
   check(host: Host): Promise<ProbeResult>;
 }
 
-export function snapshotterProbe(paths: Paths, name: string): AddonProbe {
-  return { what: `the ${name} snapshotter through containerd`, check: (host) => snapshotterThroughContainerd(host, paths.containerdSocket, name) };
+/** `daemonSocket`: the snapshotter daemon's own socket (its Cleanup is asked for after the call). */
+export function snapshotterProbe(paths: Paths, name: string, daemonSocket: string): AddonProbe {
+  return { what: `the ${name} snapshotter through containerd`, check: (host) => snapshotterThroughContainerd(host, paths.containerdSocket, name, daemonSocket) };
 }
 
 /** BuildKit's control API: ListWorkers (what `buildctl debug workers` calls). */
@@ -28,8 +31,17 @@ export function buildkitProbe(socket: string): AddonProbe {
 }
 
 /** A proxy snapshotter's own gRPC socket, before containerd is restarted to use it. */
+/**
+ * A proxy snapshotter's own gRPC socket, before containerd is restarted to use it: Stat of a
+ * snapshot that does not exist, answered NotFound by a snapshots service that serves (containerd's
+ * contrib/snapshotservice, which the real daemons use, maps its store's error with ToGRPC). Not
+ * List: on a new, empty store it fails ("bucket does not exist", as UNKNOWN) although the daemon serves.
+ */
 export function snapshotsServiceProbe(socket: string): AddonProbe {
-  return { what: `the snapshots gRPC service (${socket})`, check: (host) => grpcProbe(host, socket, "/containerd.services.snapshots.v1.Snapshots/List") };
+  const method = "/containerd.services.snapshots.v1.Snapshots/Stat";
+  // api/services/snapshots/v1/snapshots.proto: StatSnapshotRequest{snapshotter = 1, key = 2}
+  const message = encodeMessage({ 2: "containerd-rootless-systemd-probe-no-such-snapshot" });
+  return { what: `the snapshots gRPC service (${socket})`, check: async (host) => judgeGrpc(method, await grpcCall(host, socket, method, { message }), (a) => a.status === GRPC.NOT_FOUND) };
 }
 
 /** bypass4netnsd's REST API: `GET /v1/bypass` (rootless-containers/bypass4netns pkg/api/daemon/router). */

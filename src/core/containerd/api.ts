@@ -16,6 +16,7 @@ export interface ServerVersion {
 const VERSION = "/containerd.services.version.v1.Version/Version";
 /** api/services/snapshots/v1/snapshots.proto: PrepareSnapshotRequest{snapshotter = 1, key = 2, parent = 3, labels = 4} */
 const PREPARE = "/containerd.services.snapshots.v1.Snapshots/Prepare";
+const CLEANUP = "/containerd.services.snapshots.v1.Snapshots/Cleanup";
 
 /** The server's version, or why no containerd answered (the server's words: "no connection (…)", "UNIMPLEMENTED: …"). */
 export async function containerdVersion(host: Host, socket: string, timeoutMs = 2000): Promise<{ ok: true; server: ServerVersion } | { ok: false; detail: string }> {
@@ -34,14 +35,16 @@ export async function containerdVersion(host: Host, socket: string, timeoutMs = 
  * daemon is down or containerd's connection to it is still waiting to retry.
  *
  * So: Prepare a new snapshot under a lease that does not exist. containerd records the key, has
- * the daemon create the snapshot, then fails to attach it to the lease and removes it from the
- * daemon again before it answers NotFound "lease does not exist" (metadata/snapshot.go,
- * createSnapshot, and metadata/leases.go, addSnapshotLease; the same in containerd 1.6, 1.7 and
- * 2.x). That answer means the daemon served a real request; an unreachable daemon is
- * Unavailable with containerd's connection error, an unregistered one InvalidArgument.
- * Nothing is left behind, in containerd or in the daemon.
+ * the daemon create the snapshot, then fails to attach it to the lease, removes it from the
+ * daemon again and answers NotFound "lease does not exist" (metadata/snapshot.go, createSnapshot,
+ * and metadata/leases.go, addSnapshotLease; the same in containerd 1.6, 1.7 and 2.x). That answer
+ * means the daemon served a real request; an unreachable daemon is Unavailable with containerd's
+ * connection error, an unregistered one InvalidArgument. A daemon that removes asynchronously
+ * (stargz does) keeps the removed snapshot's directory until its Cleanup, which containerd runs
+ * only in a garbage collection: the probe asks the daemon for it on `daemonSocket` at once, so
+ * nothing is left behind (a daemon without Cleanup removes at once; UNIMPLEMENTED is fine then).
  */
-export async function snapshotterThroughContainerd(host: Host, socket: string, name: string, timeoutMs = 5000): Promise<ProbeResult> {
+export async function snapshotterThroughContainerd(host: Host, socket: string, name: string, daemonSocket: string, timeoutMs = 5000): Promise<ProbeResult> {
   const nonce = `${host.pid}-${Math.floor(Math.random() * 2 ** 32).toString(16)}`;
   const r = await grpcCall(host, socket, PREPARE, {
     timeoutMs,
@@ -49,5 +52,8 @@ export async function snapshotterThroughContainerd(host: Host, socket: string, n
     metadata: { "containerd-namespace": "default", "containerd-lease": `containerd-rootless-systemd-no-such-lease-${nonce}` },
   });
   const probe = judgeGrpc(`a snapshot call through containerd to ${name}`, r, (a) => a.status === GRPC.NOT_FOUND && /lease does not exist/.test(a.message));
-  return probe.ok ? { ok: true, detail: `a snapshot call through containerd reached the ${name} snapshotter` } : probe;
+  if (!probe.ok) return probe;
+  // api/services/snapshots/v1/snapshots.proto: CleanupRequest{snapshotter = 1}
+  await grpcCall(host, daemonSocket, CLEANUP, { timeoutMs, message: encodeMessage({ 1: name }) });
+  return { ok: true, detail: `a snapshot call through containerd reached the ${name} snapshotter` };
 }

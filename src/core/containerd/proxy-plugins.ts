@@ -6,7 +6,7 @@
 import { dirname, join } from "node:path";
 import { HostError, type Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
-import { BINARY_NAME, CONTAINERD_UNIT, backupPath, validationTag } from "../os/paths.ts";
+import { BINARY_NAME, backupPath, validationTag } from "../os/paths.ts";
 import { UserError } from "../os/errors.ts";
 import { escapeRegExp } from "../os/text.ts";
 import type { Step } from "../plan/steps.ts";
@@ -14,7 +14,6 @@ import { addImport, checkProxyConflict, isCreatedConfig, dropInPath, hasOwnImpor
 import { configRules, declaredVersion, installedContainerd, requireDropInVersion, requireReadableVersion } from "./rules.ts";
 import { currentSnapshotter, setSnapshotter, snapshotterExport, unsetSnapshotter } from "./nerdctl-config.ts";
 import { parseTomlChecked } from "./toml-text.ts";
-import { containerdBackStep, containerdReadyStep } from "./ready.ts";
 
 export interface ProxyPlugin {
   name: string;
@@ -134,15 +133,6 @@ export async function validateWithContainerd(host: Host, paths: Paths, configTex
     await host.remove(file).catch(() => {});
     for (const d of created) await host.removeEmptyDir(d);
   }
-}
-
-/** Steps that restart containerd (the caller says so first) and wait until it answers again. */
-export async function restartContainerdSteps(host: Host, paths: Paths): Promise<Step[]> {
-  return [
-    // on rollback, restarted again once the old configuration is back (late: after the files)
-    { kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, undoWait: containerdBackStep(paths), why: "containerd reads its configuration only when it starts" },
-    containerdReadyStep(paths),
-  ];
 }
 
 /** Register `plugin` with containerd and, with `makeDefault`, make it nerdctl's default snapshotter. */

@@ -19,7 +19,9 @@ import { isActive, unitStates } from "../systemd/units.ts";
 import { planInstall } from "../lifecycle/install-plan.ts";
 import { SettingsError, SETTINGS, type RawSettings } from "../rootlesskit/settings.ts";
 import { planConfigure, type ConfigurePlan } from "../rootlesskit/configure.ts";
-import { isContainerdRestart, restartContainerdStep, settingsFileSteps, settingsInEffectStep } from "../rootlesskit/configure-steps.ts";
+import { restartForSettings, settingsFileSteps, settingsInEffectStep } from "../rootlesskit/configure-steps.ts";
+import { isContainerdRestart } from "../containerd/restart.ts";
+import { restartedAddonWaits } from "../containerd/addon-waits.ts";
 import { rootlesskitFlags } from "../rootlesskit/resolve.ts";
 import { dropInSettings, overridePath, unitSpecifiers } from "../rootlesskit/dropin.ts";
 import type { RootlessKitFacts } from "../rootlesskit/facts.ts";
@@ -171,18 +173,6 @@ export function phaseASteps(settings: ConfigurePlan | undefined, install: { step
   return [...(reloads ? first.filter((s) => s.kind !== "systemctl") : first), ...install.steps];
 }
 
-/** Polls the add-on's own status until it is installed and answering (null for add-ons outside containerd). */
-function addonAnswersStep(paths: Paths, id: string): Step | null {
-  const plugin = getPlugin(id);
-  if (!plugin || plugin.runs !== "namespace") return null;
-  return {
-    kind: "wait",
-    what: `${plugin.unit ?? plugin.id} answering again after the restart`,
-    timeoutMs: 30_000,
-    ready: async (host) => (await plugin.status({ host, paths }).catch(() => ({ installed: false }))).installed,
-  };
-}
-
 /** Phase B's steps: settings of a running containerd, add-ons, snapshotter, one restart, the check. */
 export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, settingsDone: boolean, restartedInA: boolean): Promise<{ steps: Step[]; warnings: string[]; notes: string[] }> {
   const lists: Step[][] = [];
@@ -210,17 +200,17 @@ export async function phaseBSteps(host: Host, paths: Paths, d: ApplyDecision, se
   const [s] = await unitStates(host, [CONTAINERD_UNIT]);
   const running = Boolean(s && isActive(s));
   if (settingsChanged && running && !restartedInA) {
-    lists.push([restartContainerdStep(paths), containerdReadyStep(paths)]);
+    lists.push([restartForSettings(paths), containerdReadyStep(paths)]);
   }
   if (d.snapshotter) {
     const { path, before, after, to } = d.snapshotter;
     if (after !== before) lists.push([after === null ? { kind: "remove", path, why: "nerdctl's default snapshotter" } : { kind: "write", path, content: after, mode: 0o644, backupTo: before === null ? undefined : backupPath(paths, path), why: `nerdctl uses ${to} by default` }]);
   }
   if (settingsChanged && running && d.settings) lists.push([settingsInEffectStep(paths, rootlesskitFlags(d.settings.settings)), networkWorksStep(paths)]);
-  const steps = composeSteps(lists);
-  // a containerd restart restarts the add-ons that are PartOf it: wait until each answers again
-  if (steps.some(isContainerdRestart)) steps.push(...[...d.addons.install.map((a) => a.id), ...d.addons.keep].map((id) => addonAnswersStep(paths, id)).filter((s): s is Step => s !== null));
-  return { steps, warnings, notes };
+  // a containerd restart restarts the running add-ons that are PartOf it: each must answer again (the
+  // ones this run installs have their own waits; composeSteps puts all of them after the last restart)
+  if (lists.flat().some(isContainerdRestart)) lists.push(await restartedAddonWaits(host, paths));
+  return { steps: composeSteps(lists), warnings, notes };
 }
 
 export interface ApplyReport {

@@ -17,6 +17,7 @@ import { interruptedOr } from "../plan/interrupt.ts";
 import { getPlugin, plugins, type Plugin, type PluginContext, type PluginStatus } from "../../plugins/registry.ts";
 import { bundleBrings } from "../components/contents.ts";
 import { DEFAULT_VERSION } from "../components/release.ts";
+import { isContainerdRestart as isRestart } from "../containerd/restart.ts";
 
 export type AddonAction = "install" | "uninstall";
 
@@ -69,19 +70,20 @@ export function isAddonName(name: string): boolean {
   return Boolean(getPlugin(name) ?? plugins().find((x) => x.seedVerb === name));
 }
 
-const isRestart = (s: Step) => s.kind === "systemctl" && s.args[0] === "restart" && s.args.includes(CONTAINERD_UNIT);
 const isContainerdWait = (s: Step) => s.kind === "wait" && s.what === "the containerd API";
 
 /**
  * Concatenates plans; of the containerd restarts (each followed by its readiness wait) only the
  * last stays. Every add-on wait that must hold after containerd's restart (an add-on restarted
  * with it) goes after the last containerd readiness wait, once each, so each add-on is proven
- * usable after the restart that actually happens, not one that was dropped.
+ * usable after the restart that actually happens, not one that was dropped; a wait for a unit the
+ * plan disables (an add-on it removes) goes.
  */
 export function composeSteps(stepLists: Step[][]): Step[] {
   const all = stepLists.flat();
+  const removed = new Set(all.flatMap((s) => (s.kind === "systemctl" && s.args[0] === "disable" ? s.args.slice(1).filter((a) => !a.startsWith("-")) : [])));
   const lastRestart = all.findLastIndex(isRestart);
-  const kept = all.filter((s, i) => i === lastRestart || !(isRestart(s) || (isContainerdWait(s) && i < lastRestart)));
+  const kept = all.filter((s, i) => !(s.kind === "wait" && s.unit && removed.has(s.unit)) && (i === lastRestart || !(isRestart(s) || (isContainerdWait(s) && i < lastRestart))));
   const after = (s: Step) => s.kind === "wait" && s.afterContainerdRestart === true;
   if (lastRestart < 0) return kept;
   const moved = kept.filter(after).filter((s, i, list) => list.findIndex((o) => o.kind === "wait" && o.what === (s as { what: string }).what) === i);

@@ -10,13 +10,15 @@ import { dirname } from "node:path";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 import { CONTAINERD_UNIT, backupPath, unitPath, wantsLinkPath } from "../os/paths.ts";
-import type { Step } from "../plan/steps.ts";
+import type { Step, WaitStep } from "../plan/steps.ts";
 import { shellLine } from "../os/shell.ts";
 import { completionSteps } from "../completion/scripts.ts";
 import { UserError } from "../os/errors.ts";
 import { containerdUnit, isActive, isEnabled, isOwned, renderUnit, unitStates, type UnitState } from "../systemd/units.ts";
 import { containerdServicePath } from "../systemd/service-path.ts";
-import { containerdBackStep, containerdReadyStep } from "../containerd/ready.ts";
+import { containerdReadyStep } from "../containerd/ready.ts";
+import { restartContainerdStep } from "../containerd/restart.ts";
+import { restartedAddonWaits } from "../containerd/addon-waits.ts";
 import { networkWorksStep } from "../rootlesskit/network-health.ts";
 import { bindMounts } from "../containerd/mounts.ts";
 import { preferredBinDirs } from "../components/inventory.ts";
@@ -127,6 +129,7 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
   // enabled before a reload, which then reads the new link too
   if (reloads) steps.push(...enable, { kind: "systemctl", args: ["daemon-reload"], why: "so systemd reads the new unit file" });
   let starting = false;
+  let restartedAddons: WaitStep[] = [];
   if (!isActive(state!)) {
     if (state!.activeState === "failed") steps.push({ kind: "systemctl", args: ["reset-failed", CONTAINERD_UNIT], why: "clear the earlier failure and its start limit" });
     // only queued (--no-block: systemd forks the launcher on its own): whether it comes up is the wait's to see, failure included
@@ -134,14 +137,16 @@ export async function planInstall(host: Host, paths: Paths, opts: { readyTimeout
     starting = true;
   } else if (unitChanged || binaryChanged) {
     // undone late: after the old unit file is back and systemd reloaded, run the old one again
-    steps.push({ kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, undoWait: containerdBackStep(paths), why: "run the changed unit" });
+    steps.push(restartContainerdStep(paths, "run the changed unit"));
     starting = true;
+    // the running add-ons restart with it (PartOf=): done when they answer again too
+    restartedAddons = await restartedAddonWaits(host, paths);
   }
   // what needs no reload and no running containerd (the enabling link without one, the shell
   // completion: a convenience that never decides whether the service needs a change) is done while
   // containerd starts, before the wait for its API, instead of after it
   const completion = completionSteps(paths, shellLine(where.command));
   steps.push(...(reloads ? [] : enable), ...completion);
-  if (starting) steps.push(containerdReadyStep(paths, opts.readyTimeoutMs), networkWorksStep(paths));
+  if (starting) steps.push(containerdReadyStep(paths, opts.readyTimeoutMs), networkWorksStep(paths), ...restartedAddons);
   return { steps, completionSteps: completion, loadsFresh, unitFile, unitText, execStart, servicePath: path, state: state!, unitChanged, replacesForeignUnit: backupTo, launcherDirs: await missingLauncherDirs(host, paths) };
 }

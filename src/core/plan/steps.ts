@@ -22,6 +22,8 @@ export interface WaitStep {
   explain?: (host: Host) => Promise<string | undefined>;
   /** must hold after the plan's last containerd restart (an add-on that restarts with containerd); composed plans move it there */
   afterContainerdRestart?: boolean;
+  /** the unit whose answer is awaited (an add-on's): a composed plan that removes the unit drops the wait */
+  unit?: string;
   why?: string;
   note?: string;
 }

@@ -11,7 +11,8 @@ import { applyPlan, ApplyError, type ApplyEvent } from "../plan/execute.ts";
 import { InterruptedError } from "../plan/interrupt.ts";
 import { isActive, startFailure, unitDiagnostics, unitStates } from "../systemd/units.ts";
 import { rootlesskitFlags } from "./resolve.ts";
-import { containerdBackStep } from "../containerd/ready.ts";
+import { isContainerdRestart, restartContainerdStep } from "../containerd/restart.ts";
+import { restartedAddonWaits } from "../containerd/addon-waits.ts";
 import { containerdVersion } from "../containerd/api.ts";
 import type { ConfigurePlan } from "./configure.ts";
 import { settingChangesNote } from "./changes.ts";
@@ -35,12 +36,8 @@ export function settingsFileSteps(plan: ConfigurePlan): Step[] {
   return [file, { kind: "systemctl", args: ["daemon-reload"], why: "the service reads its drop-ins on reload" }];
 }
 
-/** Restarting containerd, undone by restarting it again once the old drop-in is back (a late undo). */
-export function restartContainerdStep(paths: Paths): Step {
-  return { kind: "systemctl", args: ["restart", CONTAINERD_UNIT], undo: ["restart", CONTAINERD_UNIT], undoLate: true, undoWait: containerdBackStep(paths), why: "RootlessKit reads its settings when containerd starts" };
-}
-
-export const isContainerdRestart = (s: Step) => s.kind === "systemctl" && s.args[0] === "restart" && s.args.includes(CONTAINERD_UNIT);
+/** Restarting containerd for its settings: undone by restarting it again once the old drop-in is back (a late undo). */
+export const restartForSettings = (paths: Paths) => restartContainerdStep(paths, "RootlessKit reads its settings when containerd starts");
 
 /** The settings-in-effect wait, and what it saw last (for the message when it times out). */
 export type SettingsWait = WaitStep & { lastSeen: () => string };
@@ -80,12 +77,15 @@ export function settingsInEffectStep(paths: Paths, flags: string[], timeoutMs = 
   };
 }
 
-/** The whole of `configure`: the file, and with containerd running, the restart and the check. */
-export function configureSteps(paths: Paths, plan: ConfigurePlan, running: boolean, timeoutMs?: number): { steps: Step[]; wait?: SettingsWait } {
+/**
+ * The whole of `configure`: the file, and with containerd running, the restart, the check, and
+ * `addonWaits` (restartedAddonWaits: the add-ons the restart restarts, each answering again).
+ */
+export function configureSteps(paths: Paths, plan: ConfigurePlan, running: boolean, timeoutMs?: number, addonWaits: Step[] = []): { steps: Step[]; wait?: SettingsWait } {
   const file = settingsFileSteps(plan);
   if (!file.length || !running) return { steps: file };
   const wait = settingsInEffectStep(paths, rootlesskitFlags(plan.settings), timeoutMs);
-  return { steps: [...file, restartContainerdStep(paths), wait, networkWorksStep(paths)], wait };
+  return { steps: [...file, restartForSettings(paths), wait, networkWorksStep(paths), ...addonWaits], wait };
 }
 
 export interface ConfigureOutcome {
@@ -101,7 +101,8 @@ export interface ConfigureOutcome {
 export async function applyConfigure(host: Host, paths: Paths, plan: ConfigurePlan, opts: { timeoutMs?: number; signal?: AbortSignal; onEvent?: (e: ApplyEvent) => void } = {}): Promise<ConfigureOutcome> {
   const [state] = await unitStates(host, [CONTAINERD_UNIT]);
   const running = isActive(state!);
-  const { steps, wait } = configureSteps(paths, plan, running, opts.timeoutMs);
+  const addonWaits = running && plan.changed ? await restartedAddonWaits(host, paths) : [];
+  const { steps, wait } = configureSteps(paths, plan, running, opts.timeoutMs, addonWaits);
   const aboutContainerd = (step: Step) => step === wait || isContainerdRestart(step) || (step.kind === "wait" && step.what === NETWORK_WAIT);
   try {
     await applyPlan(host, steps, {

@@ -7,11 +7,11 @@ import type { Host } from "../../core/os/host.ts";
 import type { Paths } from "../../core/os/paths.ts";
 import { backupPath, CONTAINERD_UNIT, unitPath } from "../../core/os/paths.ts";
 import { UserError } from "../../core/os/errors.ts";
-import type { Step, WaitStep } from "../../core/plan/steps.ts";
-import { isActive, isEnabled, isOwned, renderUnit, serviceUnit, unitStates, startFailure, type UnitModel } from "../../core/systemd/units.ts";
+import type { Step } from "../../core/plan/steps.ts";
+import { isActive, isEnabled, isOwned, renderUnit, serviceUnit, unitStates, type UnitModel } from "../../core/systemd/units.ts";
 import { servicePath } from "../../core/systemd/service-path.ts";
-import { diagnoseStart } from "../../core/systemd/diagnose.ts";
 import type { AddonProbe } from "../../core/containerd/addon-ready.ts";
+import { readinessWait, type ReadinessOptions } from "../../core/containerd/addon-waits.ts";
 import { findProgram } from "../../core/os/programs.ts";
 import type { Availability, PluginStatus, Requirement } from "../registry.ts";
 import { currentBin } from "../../core/components/store.ts";
@@ -95,38 +95,6 @@ export function daemonUnit(paths: Paths, host: Host, d: DaemonUnit): UnitModel {
     execStart: d.inNamespace ? [paths.installedBinary, "nsenter", `--wait=${NAMESPACE_WAIT_S}`, "--", ...d.argv] : d.argv,
     ...(d.inNamespace ? { partOf: [CONTAINERD_UNIT], after: [CONTAINERD_UNIT] } : {}),
   });
-}
-
-export interface ReadinessOptions {
-  timeoutMs?: number;
-  /** the daemon restarts with containerd (PartOf=): the wait must hold after the plan's containerd restart */
-  afterContainerdRestart?: boolean;
-}
-
-/**
- * Waits until the add-on answers a real request (the probe), showing progress; stops early when
- * the unit fails. On a timeout the failure carries the probe's last answer and the unit's status.
- */
-export function readinessWait(unit: string, probe: AddonProbe, opts: ReadinessOptions = {}): WaitStep {
-  let last = "not asked yet";
-  return {
-    kind: "wait",
-    what: `${unit} (${probe.what})`,
-    timeoutMs: opts.timeoutMs ?? 60_000,
-    everyMs: 100,
-    why: "a running unit or an open socket is not enough: the add-on must answer a real request",
-    ...(opts.afterContainerdRestart ? { afterContainerdRestart: true } : {}),
-    ready: async (host) => {
-      const r = await probe.check(host);
-      last = r.detail;
-      return r.ok;
-    },
-    failed: async (host) => {
-      const [s] = await unitStates(host, [unit]).catch(() => []);
-      return s ? startFailure(s) : undefined;
-    },
-    explain: async (host) => `last answer: ${last}\n${await diagnoseStart(host, unit)}`,
-  };
 }
 
 /**

@@ -5,9 +5,11 @@
 import { dirname, join } from "node:path";
 import { CONTAINERD_UNIT } from "../../core/os/paths.ts";
 import type { Step } from "../../core/plan/steps.ts";
-import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, readinessWait, requirementsAvailability, requireContainerdActive } from "./daemon-unit.ts";
+import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, requirementsAvailability, requireContainerdActive } from "./daemon-unit.ts";
+import { readinessWait } from "../../core/containerd/addon-waits.ts";
 import { snapshotsServiceProbe, snapshotterProbe } from "../../core/containerd/addon-ready.ts";
-import { registerProxyPlugin, restartContainerdSteps, unregisterProxyPlugin } from "../../core/containerd/proxy-plugins.ts";
+import { registerProxyPlugin, unregisterProxyPlugin } from "../../core/containerd/proxy-plugins.ts";
+import { restartContainerdSteps } from "../../core/containerd/restart.ts";
 import { isActive, unitStates } from "../../core/systemd/units.ts";
 import { UserError } from "../../core/os/errors.ts";
 import { snapshotterIds, type Plugin, type PluginContext, type PluginPlan, type Requirement } from "../registry.ts";
@@ -92,7 +94,7 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
       // then, after the restart (which restarts it too: PartOf=), a real call through containerd
       const daemon = await daemonInstallSteps(ctx.paths, ctx.host, { name: spec.unit, description: spec.description, argv: [program, ...spec.args(ctx)], inNamespace: true, pathDirs: Object.values(bins).map((b) => dirname(b)) }, snapshotsServiceProbe(socket));
       return {
-        steps: [...files, ...daemon.steps, ...reg.steps, ...(await restartContainerdSteps(ctx.host, ctx.paths)), readinessWait(spec.unit, snapshotterProbe(ctx.paths, spec.id), { afterContainerdRestart: true })],
+        steps: [...files, ...daemon.steps, ...reg.steps, ...(await restartContainerdSteps(ctx.host, ctx.paths)), readinessWait(spec.unit, snapshotterProbe(ctx.paths, spec.id, spec.socket(ctx)), { afterContainerdRestart: true })],
         warnings: [...daemon.warnings, ...reg.warnings],
         notes: reg.notes,
         restartsContainerd: true,
@@ -112,10 +114,10 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
       return { steps: [...daemon, ...extra, ...reg.steps, ...restart], warnings: reg.warnings, notes: [], restartsContainerd: restart.length > 0, emptyDirs };
     },
     status(ctx) {
-      return daemonStatus(ctx.host, ctx.paths, spec.unit, snapshotterProbe(ctx.paths, spec.id));
+      return daemonStatus(ctx.host, ctx.paths, spec.unit, snapshotterProbe(ctx.paths, spec.id, spec.socket(ctx)));
     },
     async probes(ctx) {
-      return [{ unit: spec.unit, probe: snapshotterProbe(ctx.paths, spec.id) }];
+      return [{ unit: spec.unit, probe: snapshotterProbe(ctx.paths, spec.id, spec.socket(ctx)) }];
     },
   };
 }
