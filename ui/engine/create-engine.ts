@@ -20,13 +20,13 @@ import { planForChoices, planForUninstall, nextStepsFor, snapshotterDefault } fr
 import { clientHint, clientOf } from "../../src/core/lifecycle/client-hint.ts";
 import { applyWithProgress } from "./apply.ts";
 import { applyComponents, componentsOffer } from "./components.ts";
-import { currentBin } from "../../src/core/components/store.ts";
+import { toolBinDirs } from "../../src/core/components/store.ts";
 import type { Engine } from "./types.ts";
 
 export function createEngine(host: Host): Engine {
   const paths = resolvePaths(host.env, host.uid);
-  // the active nerdctl-full bundle's programs come first, as on the units' PATH (as every command's run context)
-  host.preferDirs = [currentBin(paths)];
+  // the active nerdctl-full bundle's programs and ~/.local/bin come first, as on the units' PATH (as every command's run context)
+  host.preferDirs = toolBinDirs(paths);
   let facts: Promise<Facts> | null = null;
   const getFacts = () => (facts ??= environmentFacts(host, paths).then((r) => r.facts));
   return {

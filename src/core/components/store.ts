@@ -3,7 +3,7 @@
 //   ~/.local/share/containerd-rootless-systemd/components/current      symlink -> <version>
 // The units' PATH names current/bin, so switching versions is one atomic rename of the
 // symlink (and a restart); nothing in the unit files changes.
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 
@@ -12,6 +12,13 @@ export const versionDir = (paths: Paths, version: string) => join(componentsDir(
 export const currentLink = (paths: Paths) => join(componentsDir(paths), "current");
 /** The directory the units put first on PATH while a bundle is active. */
 export const currentBin = (paths: Paths) => join(currentLink(paths), "bin");
+/**
+ * Where this tool puts programs, looked in first (before the caller's PATH) for every program it
+ * looks up, in the order the units' PATH has them: the active bundle's bin, then ~/.local/bin (its
+ * own copy's directory, where its hints tell users to put add-on programs). A fresh account, `su -`
+ * or a script whose PATH lacks them finds what the service will run.
+ */
+export const toolBinDirs = (paths: Paths) => [currentBin(paths), dirname(paths.installedBinary)];
 export const metaFile = (dir: string) => join(dir, ".containerd-rootless-systemd.json");
 
 export interface BundleMeta {

@@ -4,7 +4,7 @@ import type { Host } from "../os/host.ts";
 import { resolvePaths, type Paths } from "../os/paths.ts";
 import { Reporter } from "./reporter.ts";
 import { abortOnStopSignals } from "./interrupt.ts";
-import { currentBin } from "../components/store.ts";
+import { toolBinDirs } from "../components/store.ts";
 
 export interface RunContext {
   host: Host;
@@ -22,8 +22,8 @@ export interface RunContext {
 export function createRunContext(host: Host, output: { json?: boolean; verbose?: boolean }): RunContext {
   const reporter = new Reporter(host, { json: output.json, verbose: output.verbose });
   const paths = resolvePaths(host.env, host.uid);
-  // the active nerdctl-full bundle's programs come first, as on the units' PATH
-  host.preferDirs = [currentBin(paths)];
+  // the active nerdctl-full bundle's programs and ~/.local/bin come first, as on the units' PATH
+  host.preferDirs = toolBinDirs(paths);
   let signal: AbortSignal | undefined;
   return {
     host,

@@ -27,7 +27,7 @@ export async function findRequired(host: Host, reqs: readonly Requirement[]): Pr
   }
   if (missing.length) {
     throw new UserError(
-      `${missing.map((m) => m.binary).join(" and ")} ${missing.length > 1 ? "are" : "is"} not installed (not found on PATH)`,
+      `${missing.map((m) => m.binary).join(" and ")} ${missing.length > 1 ? "are" : "is"} not installed (not found in ~/.local/bin, on PATH or in the standard directories)`,
       missing.map(missingFix).join("\n"),
     );
   }
@@ -36,7 +36,7 @@ export async function findRequired(host: Host, reqs: readonly Requirement[]): Pr
 
 export function missingFix(r: Requirement): string {
   const pkg = r.debianPackage ? `Debian/Ubuntu: \`sudo apt-get install ${r.debianPackage}\`; otherwise ` : "No distribution package: ";
-  return `${r.binary}: ${pkg}download it from ${r.project} (${r.url}) into a directory on your PATH, e.g. ~/.local/bin.`;
+  return `${r.binary}: ${pkg}download it from ${r.project} (${r.url}) into ~/.local/bin (found there whatever your PATH) or another directory on your PATH.`;
 }
 
 /** Whether the add-on can be installed here: every required program found, else the reason. */
