@@ -2,9 +2,10 @@
 // namespace (then the unit is NS-buildkit.service with its own socket and root).
 import { join } from "node:path";
 import { registerPlugin, type PluginContext, type PluginPlan, type Requirement } from "./registry.ts";
-import { UsageError } from "../core/os/errors.ts";
+import { UsageError, UserError } from "../core/os/errors.ts";
 import { daemonInstallSteps, daemonStatus, daemonUninstallSteps, findRequired, requirementsAvailability, requireContainerdActive } from "./kit/daemon-unit.ts";
-import { buildkitCaveat, buildkitFacts, detachNetnsInEffect, ownedBuildkitUnits } from "./kit/buildkit-facts.ts";
+import { buildkitCaveat, detachNetnsInEffect, ownedBuildkitUnits } from "./kit/buildkit-facts.ts";
+import { buildkitCniMissing, buildkitFacts, findBuildkitCni, type BuildkitCni } from "../core/checks/buildkit.ts";
 import { backupPath } from "../core/os/paths.ts";
 import type { Step } from "../core/plan/steps.ts";
 import { buildkitProbe } from "../core/containerd/addon-ready.ts";
@@ -18,13 +19,19 @@ export interface BuildkitLayout {
   args: string[];
 }
 
-/** The unit name, socket and buildkitd flags for a worker choice (behaviour.md, BuildKit). */
-export function buildkitLayout(ctx: PluginContext, worker: string, namespace: string | undefined, bridge: boolean): BuildkitLayout {
+/**
+ * The unit name, socket and buildkitd flags for a worker choice (behaviour.md, BuildKit). `cni`:
+ * bridge networking (BuildKit >= 0.13) and where it finds its CNI plugins (core/checks/buildkit.ts):
+ * a directory goes to --oci-cni-binary-dir / --containerd-cni-binary-dir; buildkit-cni-* beside
+ * buildkitd need no flag (buildkitd looks them up on its PATH, which starts with its own directory).
+ */
+export function buildkitLayout(ctx: PluginContext, worker: string, namespace: string | undefined, cni: BuildkitCni | null): BuildkitLayout {
+  const net = (w: "oci" | "containerd") => (cni ? [`--${w}-worker-net=bridge`, ...(cni.prefixed ? [] : [`--${w}-cni-binary-dir=${cni.dir}`])] : []);
   if (worker === "oci") {
     const socket = join(ctx.paths.runtimeDir, "buildkit/buildkitd.sock");
-    return { unit: "buildkit.service", socket, args: ["--oci-worker=true", "--oci-worker-rootless=true", "--containerd-worker=false", ...(bridge ? ["--oci-worker-net=bridge"] : []), `--addr=unix://${socket}`] };
+    return { unit: "buildkit.service", socket, args: ["--oci-worker=true", "--oci-worker-rootless=true", "--containerd-worker=false", ...net("oci"), `--addr=unix://${socket}`] };
   }
-  const base = ["--oci-worker=false", "--containerd-worker=true", "--containerd-worker-rootless=true", ...(bridge ? ["--containerd-worker-net=bridge"] : [])];
+  const base = ["--oci-worker=false", "--containerd-worker=true", "--containerd-worker-rootless=true", ...net("containerd")];
   if (!namespace) {
     const socket = join(ctx.paths.runtimeDir, "buildkit/buildkitd.sock");
     return { unit: "buildkit.service", socket, args: [...base, `--addr=unix://${socket}`] };
@@ -54,7 +61,15 @@ registerPlugin({
     { key: "worker", label: "Worker", choices: ["oci", "containerd"], default: "oci" },
     { key: "namespace", label: "containerd namespace (containerd worker)", validate: (v) => (v === "" || NS_RE.test(v) ? undefined : `invalid namespace "${v}"`) },
   ],
-  availability: (ctx) => requirementsAvailability(ctx.host, requires),
+  // available = its unit will start: buildkitd found and, with bridge networking, its CNI plugins too
+  async availability(ctx) {
+    const found = await requirementsAvailability(ctx.host, requires);
+    if (!found.available) return found;
+    const facts = await buildkitFacts(ctx.host);
+    if (!facts.path || !facts.bridge || (await findBuildkitCni(ctx.host, ctx.paths, facts.path))) return found;
+    const missing = buildkitCniMissing(ctx.paths, facts.path);
+    return { available: false, reason: `${missing.message}. ${missing.fix}` };
+  },
   async checks() {
     return [];
   },
@@ -67,7 +82,12 @@ registerPlugin({
     const bins = await findRequired(ctx.host, requires);
     await requireContainerdActive(ctx.host, "BuildKit");
     const facts = await buildkitFacts(ctx.host);
-    const layout = buildkitLayout(ctx, worker, namespace, facts.bridge);
+    const cni = facts.bridge ? await findBuildkitCni(ctx.host, ctx.paths, bins.buildkitd!) : null;
+    if (facts.bridge && !cni) {
+      const missing = buildkitCniMissing(ctx.paths, bins.buildkitd!);
+      throw new UserError(missing.message, `${missing.fix} Nothing was changed.`);
+    }
+    const layout = buildkitLayout(ctx, worker, namespace, cni);
     const warnings: string[] = [];
     const steps: Step[] = [];
     const caveat = await buildkitCaveat(ctx);

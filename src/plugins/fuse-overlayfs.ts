@@ -26,5 +26,10 @@ registerPlugin(
     socket: (ctx) => join(ctx.paths.runtimeDir, "containerd-fuse-overlayfs.sock"),
     args: (ctx) => [join(ctx.paths.runtimeDir, "containerd-fuse-overlayfs.sock"), join(ctx.paths.dataHome, "containerd-fuse-overlayfs")],
     withoutIt,
+    // upstream's daemon mounts a test FUSE overlay before it listens (fuseoverlayfs.Supported, cmd/containerd-fuse-overlayfs-grpc): without /dev/fuse it exits
+    startsWhen: async (ctx) =>
+      (await ctx.host.canAccess("/dev/fuse", "w"))
+        ? undefined
+        : { reason: "the fuse-overlayfs snapshotter needs /dev/fuse, which is missing or not writable for you (its daemon mounts a FUSE overlay before it starts)", fix: "As root: `modprobe fuse && chmod 666 /dev/fuse` (in a container, pass /dev/fuse into it)." },
   }),
 );

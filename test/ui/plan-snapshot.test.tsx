@@ -25,6 +25,7 @@ const CHOICES = { addons: ["fuse-overlayfs"], addonOptions: {}, settings: { mtu:
 async function fullInstallPlan(): Promise<PlanView> {
   ({ h: host } = await fakeSystemd({
     unit: { active: false, enabled: false },
+    files: { "/dev/fuse": "" },
     commands: {
       rootlesskit: (argv) => (argv[1] === "--version" ? ok("rootlesskit version 1.1.0\n") : ok(RK_HELP)),
       slirp4netns: () => ok("Usage: slirp4netns [OPTION]... PID|PATH TAPNAME\n  --netns-type=TYPE\n"),

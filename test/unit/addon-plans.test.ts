@@ -5,7 +5,8 @@ import { parseTOML } from "confbox";
 import { makeTestHost, ok, failed, type TestHost } from "../helpers/test-host.ts";
 import { rootlesskitHandler, rootlesskitHelp } from "../helpers/rootlesskit-help.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
-import { planAddons, composeSteps, resolveAddon, optionsFromFlags } from "../../src/core/lifecycle/addons.ts";
+import { planAddons, composeSteps, resolveAddon, optionsFromFlags, listAddons } from "../../src/core/lifecycle/addons.ts";
+import { runChecks } from "../../src/core/checks/index.ts";
 import { removeEmptyDirs } from "../../src/core/plan/execute.ts";
 import { plugins } from "../../src/plugins/index.ts";
 import type { Step } from "../../src/core/plan/steps.ts";
@@ -25,9 +26,10 @@ const show = (active: Record<string, string>) => (argv: string[]) => {
   return ok(names.map((n) => `Id=${n}\nLoadState=loaded\nActiveState=${active[n] ?? "inactive"}\nSubState=running\n`).join("\n"));
 };
 
-async function setup(extra: Record<string, any> = {}, files: Record<string, string> = {}) {
+async function setup(extra: Record<string, any> = {}, files: Record<string, string | { content: string; mode?: number }> = {}) {
   host = await makeTestHost({
-    files: { "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", ...files },
+    // /dev/fuse, which the fuse-overlayfs snapshotter's daemon needs to start
+    files: { "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", "/dev/fuse": "", ...files },
     commands: {
       systemctl: show({ "containerd.service": "active" }),
       "/usr/local/bin/containerd-fuse-overlayfs-grpc": () => ok(),
@@ -186,13 +188,46 @@ describe("snapshotters", () => {
 describe("buildkit", () => {
   const bk = (version: string, help: string) => (argv: string[]) => (argv[1] === "--version" ? ok(`buildkitd github.com/moby/buildkit ${version} abc`) : ok(help));
 
-  test("OCI worker with BuildKit >= 0.13: bridge networking", async () => {
-    const paths = await setup({ "/usr/local/bin/buildkitd": bk("v0.13.1", "--oci-worker-net value  worker network type (auto, cni, host, bridge)") });
+  const BRIDGE_HELP = "--oci-worker-net value  worker network type (auto, cni, host, bridge)";
+  /** the four plugins BuildKit's bridge network runs, as executables in `dir` (named `prefix`bridge, ...) */
+  const cniFiles = (dir: string, prefix = "") => Object.fromEntries(["bridge", "loopback", "host-local", "firewall"].map((p) => [`${dir}/${prefix}${p}`, { content: "ELF", mode: 0o755 }]));
+  const unitOf = (plan: { steps: Step[] }) => (plan.steps.find((s) => s.kind === "write") as Extract<Step, { kind: "write" }>).content;
+
+  test("OCI worker with BuildKit >= 0.13: bridge networking, with Debian's CNI plugins in /usr/lib/cni as its binary dir", async () => {
+    const paths = await setup({ "/usr/local/bin/buildkitd": bk("v0.13.1", BRIDGE_HELP) }, cniFiles("/usr/lib/cni"));
     const plan = await planAddons(host, paths, ["buildkit"], "install");
     const unit = plan.steps.find((s) => s.kind === "write") as Extract<Step, { kind: "write" }>;
     expect(unit.path).toEndWith("/buildkit.service");
-    expect(unit.content).toContain("nsenter --wait=60 -- /usr/local/bin/buildkitd --oci-worker=true --oci-worker-rootless=true --containerd-worker=false --oci-worker-net=bridge --addr=unix:///run/user/1000/buildkit/buildkitd.sock");
+    expect(unit.content).toContain("nsenter --wait=60 -- /usr/local/bin/buildkitd --oci-worker=true --oci-worker-rootless=true --containerd-worker=false --oci-worker-net=bridge --oci-cni-binary-dir=/usr/lib/cni --addr=unix:///run/user/1000/buildkit/buildkitd.sock");
     expect(unit.content).toContain("PartOf=containerd.service");
+  });
+
+  test("CNI plugins where they are: buildkit-cni-* beside buildkitd (no flag: its PATH), else the active bundle's libexec/cni before /usr/lib/cni and /opt/cni/bin", async () => {
+    const beside = await setup({ "/usr/local/bin/buildkitd": bk("v0.26.3", BRIDGE_HELP) }, { ...cniFiles("/usr/local/bin", "buildkit-cni-"), ...cniFiles("/usr/lib/cni") });
+    const unit = unitOf(await planAddons(host, beside, ["buildkit"], "install", { buildkit: { worker: "containerd" } }));
+    expect(unit).toContain("--containerd-worker-net=bridge --addr=");
+    expect(unit).not.toContain("cni-binary-dir");
+    expect(unit).toMatch(/^Environment=PATH=.*\/usr\/local\/bin/m);
+    await host.cleanup();
+    const bundle = "/home/alice/.local/share/containerd-rootless-systemd/components";
+    const paths = await setup({ "/usr/local/bin/buildkitd": bk("v0.26.3", BRIDGE_HELP) }, { ...cniFiles(`${bundle}/2.2.2/libexec/cni`), ...cniFiles("/usr/lib/cni"), ...cniFiles("/opt/cni/bin") });
+    await host.symlink("2.2.2", `${bundle}/current`);
+    expect(unitOf(await planAddons(host, paths, ["buildkit"], "install", { buildkit: { worker: "containerd" } }))).toContain(`--containerd-worker-net=bridge --containerd-cni-binary-dir=${bundle}/current/libexec/cni --addr=`);
+  });
+
+  test("no CNI plugins anywhere: not available (its unit would not start), install refused naming containernetworking-plugins, check warns", async () => {
+    // a set without firewall is no set: BuildKit's bridge network runs all four
+    const { [`/usr/lib/cni/firewall`]: _, ...partial } = cniFiles("/usr/lib/cni");
+    const paths = await setup({ "/usr/local/bin/buildkitd": bk("v0.26.3", BRIDGE_HELP) }, partial);
+    const listed = (await listAddons(host, paths)).find((a) => a.id === "buildkit")!;
+    expect(listed.available).toBe(false);
+    expect(listed.reason).toContain("BuildKit's bridge networking (buildkitd /usr/local/bin/buildkitd) needs the CNI plugins bridge, loopback, host-local, firewall");
+    expect(listed.reason).toContain("sudo apt-get install containernetworking-plugins");
+    await expect(planAddons(host, paths, ["buildkit"], "install")).rejects.toThrow(/failed to find CNI bridge/);
+    const finding = (await runChecks(host, paths, { smokeTest: false })).findings.find((f) => f.id === "cni.buildkit.missing")!;
+    expect(finding.level).toBe("warning");
+    expect(finding.message).toContain("the BuildKit add-on cannot be installed");
+    expect(finding.fix).toContain("containernetworking-plugins");
   });
 
   test("containerd worker with a namespace: NS-buildkit.service, own socket and root, no bridge before 0.13", async () => {

@@ -118,7 +118,8 @@ describe("add-on files that are the user's", () => {
   const HOME = "/home/alice";
   const setup = async (files: Record<string, string>) => {
     host = await makeTestHost({
-      files: { "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", ...files },
+      // Debian's CNI plugins, which BuildKit's bridge networking needs
+      files: { "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", ...Object.fromEntries(["bridge", "loopback", "host-local", "firewall"].map((p) => [`/usr/lib/cni/${p}`, { content: "ELF", mode: 0o755 }])), ...files },
       commands: {
         systemctl: (argv) => (argv[2] === "show" ? ok(argv.slice(argv.indexOf("--") + 1).map((n) => `Id=${n}\nLoadState=loaded\nActiveState=active\nSubState=running\n`).join("\n")) : ok()),
         "/usr/local/bin/buildkitd": (argv) => ok(argv[1] === "--version" ? "buildkitd github.com/moby/buildkit v0.13.1 x" : "--oci-worker-net value (auto, cni, host, bridge)"),

@@ -23,7 +23,7 @@ afterEach(() => host?.cleanup());
 async function setup(running: string[]) {
   host = await makeTestHost({
     execPath: `${HOME}/.local/bin/containerd-rootless-systemd`,
-    files: { "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", [`${HOME}/.config/systemd/user/${STARGZ}`]: `${OWNED_MARKER}\n[Service]\nExecStart=/x\n`, "/usr/lib/systemd/user/dbus.socket": "[Socket]\n" },
+    files: { "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", [`${HOME}/.config/systemd/user/${STARGZ}`]: `${OWNED_MARKER}\n[Service]\nExecStart=/x\n`, "/usr/lib/systemd/user/dbus.socket": "[Socket]\n", "/dev/fuse": "" },
     dirs: ["/run/user/1000"],
     commands: {
       systemctl: (argv) => {

@@ -32,7 +32,7 @@ afterEach(() => host?.cleanup());
 async function setup(files: Record<string, string> = {}) {
   host = await makeTestHost({
     execPath: `${HOME}/.local/bin/containerd-rootless-systemd`,
-    files: { "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", ...files },
+    files: { "/etc/passwd": "alice:x:1000:1000::/home/alice:/bin/sh\n", "/dev/fuse": "", ...files },
     dirs: ["/run/user/1000"],
     commands: {
       systemctl: (argv) => {

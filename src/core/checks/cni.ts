@@ -4,13 +4,15 @@
 // ~/.config/nerdctl/nerdctl.toml, else the first that exists of ~/opt/cni/bin,
 // ~/.local/libexec/cni, ~/.local/lib/cni, /opt/cni/bin, /usr/local/libexec/cni,
 // /usr/local/lib/cni, /usr/libexec/cni, /usr/lib/cni (containerd/nerdctl
-// pkg/defaults/defaults_linux.go, CNIPath). Only nerdctl (and BuildKit's bridge) need them:
-// warnings when nerdctl is installed, optional information otherwise.
+// pkg/defaults/defaults_linux.go, CNIPath). Only nerdctl and BuildKit's bridge need them:
+// warnings when nerdctl is installed, optional information otherwise. BuildKit looks for its own
+// (buildkit.ts): when buildkitd with bridge networking is installed and finds none, a warning.
 import { join } from "node:path";
 import type { Finding, Level } from "./findings.ts";
 import { ok } from "./findings.ts";
 import { existsSafe, findTool, readSafe, type CheckContext, type ProbeResult } from "./context.ts";
-import { installFix, readDistro } from "./distro.ts";
+import { installFix, readDistro, type Distro } from "./distro.ts";
+import { buildkitCniMissing, buildkitFacts, findBuildkitCni } from "./buildkit.ts";
 
 export const CNI_PLUGINS = ["bridge", "host-local", "portmap", "firewall", "tuning", "loopback"];
 
@@ -29,8 +31,19 @@ async function cniDir(ctx: CheckContext): Promise<{ dir: string; from: string }>
   return { dir: "/opt/cni/bin", from: "nerdctl's default; none of its directories exists" };
 }
 
+/** BuildKit's bridge networking (an installed buildkitd >= 0.13): its CNI plugins found, or a warning naming the package. */
+async function buildkitCni(ctx: CheckContext, distro: Distro): Promise<Finding | null> {
+  const facts = await buildkitFacts(ctx.host).catch(() => null);
+  if (!facts?.path || !facts.bridge) return null;
+  const cni = await findBuildkitCni(ctx.host, ctx.paths, facts.path);
+  if (cni) return ok("cni.buildkit", `CNI plugins for BuildKit's bridge networking: ${cni.prefixed ? `buildkit-cni-* in ${cni.dir}` : cni.dir}`);
+  const missing = buildkitCniMissing(ctx.paths, facts.path);
+  return { id: "cni.buildkit.missing", level: "warning", message: `${missing.message}: the BuildKit add-on cannot be installed.`, fix: missing.fix, sudoFix: installFix(distro, "containernetworking-plugins").sudoFix };
+}
+
 export async function probeCni(ctx: CheckContext): Promise<ProbeResult> {
   const [nerdctl, distro, where, iptables] = await Promise.all([findTool(ctx, "nerdctl"), readDistro(ctx), cniDir(ctx), findTool(ctx, "iptables")]);
+  const buildkit = buildkitCni(ctx, distro).catch(() => null);
   const level: Level = nerdctl ? "warning" : "info";
   const subject = nerdctl ? "nerdctl's bridge network" : "nerdctl's bridge network (for when you install nerdctl)";
   const findings: Finding[] = [];
@@ -55,5 +68,7 @@ export async function probeCni(ctx: CheckContext): Promise<ProbeResult> {
       ...installFix(distro, "iptables"),
     });
   }
+  const bk = await buildkit;
+  if (bk) findings.push(bk);
   return { findings };
 }

@@ -1,27 +1,14 @@
-// BuildKit facts the add-ons need: buildkitd's version, whether it knows `--*-worker-net=bridge`
-// (BuildKit >= 0.13), the units this tool installed for it, and the seed's detach-netns caveat.
+// BuildKit facts the add-ons need: the units this tool installed for it and the seed's
+// detach-netns caveat (buildkitd's version and bridge networking: core/checks/buildkit.ts).
 import { join } from "node:path";
 import type { Host } from "../../core/os/host.ts";
 import type { Paths } from "../../core/os/paths.ts";
-import { atLeast, parseVersion } from "../../core/os/version.ts";
+import { atLeast } from "../../core/os/version.ts";
+import { buildkitFacts } from "../../core/checks/buildkit.ts";
 import { isOwned } from "../../core/systemd/units.ts";
 import { serviceStateDir } from "../../core/containerd/ready.ts";
 import { serviceEnvironment } from "../../core/systemd/service-environment.ts";
 import { BINARY_NAME } from "../../core/os/paths.ts";
-
-export interface BuildkitFacts {
-  path: string | null;
-  version: string | null;
-  /** `buildkitd --help` mentions bridge networking (BuildKit >= 0.13) */
-  bridge: boolean;
-}
-
-export async function buildkitFacts(host: Host): Promise<BuildkitFacts> {
-  const path = await host.which("buildkitd");
-  if (!path) return { path, version: null, bridge: false };
-  const [v, help] = await Promise.all([host.run([path, "--version"], { timeoutMs: 10_000 }), host.run([path, "--help"], { timeoutMs: 10_000 })]);
-  return { path, version: v.code === 0 ? parseVersion(v.stdout) : null, bridge: /bridge/.test(help.stdout + help.stderr) };
-}
 
 /** buildkit.service and NS-buildkit.service files this tool wrote. */
 export async function ownedBuildkitUnits(host: Host, paths: Paths): Promise<string[]> {

@@ -28,6 +28,8 @@ export interface SnapshotterSpec {
   extraFiles?: (ctx: PluginContext) => { path: string; content: string }[];
   /** what to say, after how to get the missing programs, about doing without the add-on (default: NATIVE_FALLBACK) */
   withoutIt?: (ctx: PluginContext) => Promise<string>;
+  /** what else its daemon needs to start (available means its unit will start): the reason and fix when missing */
+  startsWhen?: (ctx: PluginContext) => Promise<{ reason: string; fix: string } | undefined>;
 }
 
 export const NATIVE_FALLBACK =
@@ -71,7 +73,11 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
     runs: "namespace",
     snapshotter: true,
     requires: spec.requires,
-    availability: (ctx) => requirementsAvailability(ctx.host, spec.requires),
+    async availability(ctx) {
+      const found = await requirementsAvailability(ctx.host, spec.requires);
+      const missing = found.available ? await spec.startsWhen?.(ctx) : undefined;
+      return missing ? { available: false, reason: `${missing.reason}. ${missing.fix}` } : found;
+    },
     async checks() {
       return [];
     },
@@ -84,6 +90,8 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
         if (e instanceof UserError) throw new UserError(e.message, `${e.fix}\n${spec.withoutIt ? await spec.withoutIt(ctx) : NATIVE_FALLBACK}`);
         throw e;
       }
+      const missing = await spec.startsWhen?.(ctx);
+      if (missing) throw new UserError(missing.reason, `${missing.fix} Nothing was changed.`);
       await requireContainerdActive(ctx.host, spec.title);
       const socket = spec.socket(ctx);
       const program = bins[spec.requires[0]!.binary]!;
