@@ -4,7 +4,8 @@
 import { defineCommand } from "citty";
 import { runContext } from "./_shared.ts";
 import { UserError } from "../core/os/errors.ts";
-import { execve } from "../launcher/exec.ts";
+import { execve, redirectOutput } from "../launcher/exec.ts";
+import { discardedOutputLog } from "../core/systemd/unit-log.ts";
 import { planParent } from "../launcher/parent.ts";
 import { isChild, planChild, prepareNamespace } from "../launcher/child.ts";
 import { validateLaunch } from "../launcher/validate.ts";
@@ -18,6 +19,9 @@ export default defineCommand({
   },
   async run({ rawArgs, args, data }) {
     const { host, paths } = runContext(data, {});
+    // containerd.service without a journal: RootlessKit's and containerd's output go to its log
+    const log = args.validate ? null : await discardedOutputLog(host, paths);
+    if (log) redirectOutput(log);
     const dash = rawArgs.indexOf("--");
     const extra = dash === -1 ? [] : rawArgs.slice(dash + 1);
     if (args.validate) {

@@ -4,7 +4,8 @@ import { UsageError, UserError } from "../core/os/errors.ts";
 import { nsenterArgv } from "../core/rootlesskit/nsenter.ts";
 import { serviceStateDir } from "../core/containerd/ready.ts";
 import { nsenterWhenReady, waitOption } from "../core/rootlesskit/namespace-ready.ts";
-import { execve } from "../launcher/exec.ts";
+import { execve, redirectOutput } from "../launcher/exec.ts";
+import { discardedOutputLog } from "../core/systemd/unit-log.ts";
 
 export const usage = "[--wait=SECONDS] -- COMMAND [ARG...]";
 
@@ -22,6 +23,9 @@ export default defineCommand({
   },
   async run({ args, rawArgs, data }) {
     const { host, paths } = runContext(data, {});
+    // an add-on unit without a journal: its output (the daemon's, and ours while it waits) goes to its log
+    const log = await discardedOutputLog(host, paths);
+    if (log) redirectOutput(log);
     const dash = rawArgs.indexOf("--");
     const cmd = dash === -1 ? rawArgs : rawArgs.slice(dash + 1);
     if (cmd.length === 0) throw new UsageError("no command given", "Example: containerd-rootless-systemd nsenter -- ctr version");

@@ -1,12 +1,16 @@
 // execve(2) through bun:ffi and libc: the launcher replaces its own process (same PID,
 // Bun gone) with rootlesskit and then with containerd, so no Bun process stays in the
-// service. glibc and musl name libc differently; both are tried.
+// service. glibc and musl name libc differently; both are tried. Before it, the output of what
+// a unit runs can be pointed at a file (open(2), dup2(2)) for where systemd would discard it.
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 
 const LIBC_NAMES = ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1", "libc.so"];
 
 const SYMBOLS = {
   execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  open: { args: [FFIType.ptr, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
+  dup2: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  close: { args: [FFIType.i32], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
 } as const;
@@ -62,4 +66,26 @@ export function execve(argv: string[], env: Record<string, string | undefined>):
   const text = errno ? String(libc.symbols.strerror(errno)) : "unknown error";
   keep.length = 0;
   return `execve ${argv[0]}: ${text} (errno ${errno})`;
+}
+
+/** Linux's O_WRONLY | O_CREAT | O_TRUNC | O_APPEND (the same on x86_64 and aarch64). */
+const LOG_FLAGS = 0o1 | 0o100 | 0o1000 | 0o2000;
+
+/**
+ * Points this process's standard output and error at `path` (emptied first, mode 0600), for
+ * everything it runs and execs after. Null when done, else the reason.
+ */
+export function redirectOutput(path: string): string | null {
+  let libc;
+  try {
+    libc = openLibc();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const file = Buffer.from(`${path}\0`, "utf8");
+  const fd = libc.symbols.open(ptr(file), LOG_FLAGS, 0o600);
+  if (fd < 0) return `open ${path} failed`;
+  const ok = libc.symbols.dup2(fd, 1) >= 0 && libc.symbols.dup2(fd, 2) >= 0;
+  libc.symbols.close(fd);
+  return ok ? null : `dup2 onto standard output failed`;
 }

@@ -65,7 +65,7 @@ export function createEngine(host: Host): Engine {
         applyWithProgress(host, plan, onProgress, signal, {
           beforeRollback: async () => {
             const d = await unitDiagnostics(host, CONTAINERD_UNIT).catch(() => null);
-            return d ? [d.status, d.journal].filter(Boolean).join("\n") : undefined;
+            return d ? [d.status, d.journal, d.log].filter(Boolean).join("\n") : undefined;
           },
         }),
       ),

@@ -111,7 +111,7 @@ export async function applyConfigure(host: Host, paths: Paths, plan: ConfigurePl
       beforeRollback: async (f) => {
         if (f.cancelled || !aboutContainerd(f.step)) return undefined;
         const diag = await unitDiagnostics(host, CONTAINERD_UNIT);
-        return `${diag.status}${diag.journal ? `\n${diag.journal}` : ""}`;
+        return `${diag.status}${diag.journal ? `\n${diag.journal}` : diag.log ? `\n${diag.log}` : ""}`;
       },
     });
   } catch (e) {

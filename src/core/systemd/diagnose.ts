@@ -9,6 +9,8 @@
 import type { Host } from "../os/host.ts";
 import { shellLine } from "../os/shell.ts";
 import { systemctl, unitDiagnostics } from "./units.ts";
+import { unitLogPath } from "./unit-log.ts";
+import { resolvePaths } from "../os/paths.ts";
 
 export interface LaunchCommand {
   argv: string[];
@@ -31,11 +33,12 @@ export async function recordedResult(host: Host, unit: string): Promise<Record<s
 }
 
 export async function diagnoseStart(host: Host, unit: string, launch?: LaunchCommand): Promise<string> {
-  const [{ status, journal }, recorded] = await Promise.all([unitDiagnostics(host, unit), recordedResult(host, unit)]);
+  const [{ status, journal, log }, recorded] = await Promise.all([unitDiagnostics(host, unit), recordedResult(host, unit)]);
   const parts = [`systemctl --user status ${unit}:`, indent(status || "(no output)")];
   const facts = ["Result", "ExecMainStatus", "NRestarts"].filter((k) => recorded[k] !== undefined).map((k) => `${k}=${recorded[k]}`);
   if (facts.length) parts.push(`systemd recorded: ${facts.join(" ")}`);
   if (journal) parts.push(`journalctl --user -u ${unit} -n 20 --no-pager:`, indent(journal));
+  else if (log) parts.push(`journalctl --user -u ${unit}: no entries (journald is not running); the unit's last output (${unitLogPath(resolvePaths(host.env, host.uid), unit)}):`, indent(log));
   else parts.push(`journalctl --user -u ${unit}: no entries (is journald running?)`);
   if (!launch) return parts.join("\n");
   const argv = [...launch.argv, "--validate"];

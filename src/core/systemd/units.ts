@@ -3,7 +3,8 @@
 // that did not start (`systemctl --user status` and the journal tail, which may be empty).
 import { busLoadStates, busQueueJobs, busUnitStates } from "./bus-queries.ts";
 import type { Host, RunResult } from "../os/host.ts";
-import { BINARY_NAME } from "../os/paths.ts";
+import { BINARY_NAME, resolvePaths } from "../os/paths.ts";
+import { lastUnitOutput } from "./unit-log.ts";
 import { UserError } from "../os/errors.ts";
 import { environmentAssignment, execLine } from "./syntax.ts";
 import { runStopping } from "./stop-watch.ts";
@@ -251,12 +252,17 @@ export function startLimitHit(s: UnitState): { reason: string; fix: string } | u
 /** systemctl's words when the user manager is gone (stopped, or the session ended) during a run. */
 export const managerGone = (text: string): boolean => /Failed to connect to (the )?bus|Transport endpoint is not connected/i.test(text);
 
-/** `systemctl --user status` and the journal tail, for a failure message. The journal may be empty (no journald). */
-export async function unitDiagnostics(host: Host, unit: string): Promise<{ status: string; journal: string }> {
-  const [status, journal] = await Promise.all([
+/**
+ * `systemctl --user status` and the journal tail, for a failure message. Without journald the
+ * journal is empty: then `log` is the unit's last output from its own log file (unit-log.ts).
+ */
+export async function unitDiagnostics(host: Host, unit: string): Promise<{ status: string; journal: string; log: string }> {
+  const [status, journal, log] = await Promise.all([
     systemctl(host, ["status", "--no-pager", "--full", "--lines=20", unit], 15_000),
     host.run(["journalctl", "--user", "-u", unit, "-n", "20", "--no-pager", "--quiet"], { timeoutMs: 15_000 }),
+    lastUnitOutput(host, resolvePaths(host.env, host.uid), unit),
   ]);
   const journalText = journal.code === 0 ? journal.stdout.trim() : "";
-  return { status: (status.stdout + status.stderr).trim(), journal: /^-- No entries --$/.test(journalText) ? "" : journalText };
+  const noJournal = /^(-- No entries --)?$/.test(journalText);
+  return { status: (status.stdout + status.stderr).trim(), journal: noJournal ? "" : journalText, log: noJournal ? log : "" };
 }
