@@ -11,7 +11,7 @@ import { diagnoseStart } from "../../src/core/systemd/diagnose.ts";
 let host: TestHost;
 afterEach(() => host?.cleanup());
 const ENV = { HOME: "/home/alice", XDG_RUNTIME_DIR: "/run/user/1000", PATH: "/usr/bin:/bin" };
-const LOG = "/home/alice/.local/share/containerd-rootless-systemd/logs/buildkit.service.log";
+const LOG = "/run/user/1000/containerd-rootless-systemd/buildkit.service.log";
 
 async function unitProcess(env: Record<string, string>, stderr: string) {
   host = await makeTestHost({
@@ -30,7 +30,7 @@ async function unitProcess(env: Record<string, string>, stderr: string) {
 test("systemd with no journal connected and stderr on /dev/null: the unit's log, its directory private", async () => {
   const paths = await unitProcess({ INVOCATION_ID: "0123abcd" }, "/dev/null");
   expect(await discardedOutputLog(host, paths)).toBe(LOG);
-  expect(((await host.stat("/home/alice/.local/share/containerd-rootless-systemd/logs"))!.mode & 0o777).toString(8)).toBe("700");
+  expect(((await host.stat("/run/user/1000/containerd-rootless-systemd"))!.mode & 0o777).toString(8)).toBe("700");
 });
 
 test("a journal connected, a terminal, or not run by systemd: left as it is", async () => {

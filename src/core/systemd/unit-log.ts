@@ -3,13 +3,16 @@
 // test machines here) it gives the service /dev/null instead and sets no JOURNAL_STREAM, and
 // what a daemon says when it exits at once is lost. The units' own first process (this binary's
 // `launch` for containerd, `nsenter --wait` for the add-ons in its namespace) sees that and
-// points the output at ~/.local/share/containerd-rootless-systemd/logs/UNIT.log, emptied at
-// each start, before it becomes the daemon; a failure then shows that file's last lines.
+// points the output at $XDG_RUNTIME_DIR/containerd-rootless-systemd/UNIT.log, emptied at each
+// start, before it becomes the daemon; a failure then shows that file's last lines. The runtime
+// directory, not the home: like a journal it is no part of the setup (a failed install leaves
+// nothing in ~/.config or ~/.local), and it goes at logout or reboot.
 import { join } from "node:path";
 import type { Host } from "../os/host.ts";
 import type { Paths } from "../os/paths.ts";
 
-export const unitLogPath = (paths: Paths, unit: string) => join(paths.stateDir, "logs", `${unit}.log`);
+const logDir = (paths: Paths) => join(paths.runtimeDir, "containerd-rootless-systemd");
+export const unitLogPath = (paths: Paths, unit: string) => join(logDir(paths), `${unit}.log`);
 
 /** The unit this process runs in, from its cgroup (…/app.slice/NAME.service). */
 async function ownUnit(host: Host): Promise<string | null> {
@@ -28,7 +31,7 @@ export async function discardedOutputLog(host: Host, paths: Paths): Promise<stri
   const unit = await ownUnit(host);
   if (!unit) return null;
   const path = unitLogPath(paths, unit);
-  await host.mkdirp(join(paths.stateDir, "logs"), 0o700);
+  await host.mkdirp(logDir(paths), 0o700);
   return path;
 }
 
