@@ -3,25 +3,35 @@
 // buildkitd, like BuildKit v0.26.3, exits at once without them), buildkit-cni-* beside buildkitd
 // need no flag, a program in ~/.local/bin is found whatever the caller's PATH, and a daemon that
 // exits at once is explained with what it printed although this machine has no journald.
-// buildkitd here is the stand-in (test/fixtures/standins): no registry ships BuildKit.
+// buildkitd here is the v0.26.3 stand-in (test/fixtures/buildkitd-standin): no registry ships BuildKit.
 import { test, expect, describe } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, chownSync, writeFileSync, chmodSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, chownSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { SANDBOX_PATH } from "../../scripts/sandbox.ts";
-import { STANDINS, useSandbox } from "../helpers/e2e.ts";
+import { BUILDKITD_STANDIN, buildGoFixture } from "../../scripts/go-fixtures.ts";
+import { useSandbox } from "../helpers/e2e.ts";
+import { BUILDKIT_CNI_PLUGINS as PLUGINS } from "../helpers/addon-daemons.ts";
 
-const e2e = useSandbox("crsprog-e2e", { cliTimeoutMs: 120_000, setup: (e) => void e.mustRun(["install", "--yes"]) });
+let standin = "";
+const e2e = useSandbox("crsprog-e2e", {
+  cliTimeoutMs: 120_000,
+  setupTimeoutMs: 240_000,
+  setup: async (e) => {
+    standin = await buildGoFixture(BUILDKITD_STANDIN);
+    e.mustRun(["install", "--yes"]);
+  },
+});
 const unitFile = (unit = "buildkit.service") => `${e2e.sb.home}/.config/systemd/user/${unit}`;
-const PLUGINS = ["bridge", "loopback", "host-local", "firewall"];
 /** Where this machine has BuildKit's four CNI plugins (Debian's containernetworking-plugins: /usr/lib/cni). */
 const cniDir = () => ["/usr/lib/cni", "/opt/cni/bin"].find((d) => PLUGINS.every((p) => existsSync(join(d, p))));
 
-/** A directory of the user's with the stand-in under the daemons' names, and more files given. */
-function userDir(name: string, extra: Record<string, string> = {}): string {
+/** A directory of the user's with the buildkitd stand-in, and the links given. */
+function userDir(name: string, links: Record<string, string> = {}): string {
   const dir = join(e2e.sb.home, name);
   mkdirSync(dir, { recursive: true });
-  for (const f of ["standin.py", "buildkitd", "bypass4netnsd"]) if (!existsSync(join(dir, f))) Bun.spawnSync(["cp", "-a", join(STANDINS, f), dir]);
-  for (const [f, target] of Object.entries(extra)) if (!existsSync(join(dir, f))) symlinkSync(target, join(dir, f));
+  copyFileSync(standin, join(dir, "buildkitd"));
+  chmodSync(join(dir, "buildkitd"), 0o755);
+  for (const [f, target] of Object.entries(links)) if (!existsSync(join(dir, f))) symlinkSync(target, join(dir, f));
   expect(Bun.spawnSync(["chown", "-hR", `${e2e.sb.user}:`, dir]).exitCode).toBe(0);
   return dir;
 }
@@ -31,13 +41,13 @@ describe("BuildKit's CNI plugins", () => {
   test("bridge networking with the machine's CNI plugins: their directory is passed, and buildkitd starts and answers", () => {
     const dir = cniDir();
     expect(dir).toBeDefined(); // the test packages include containernetworking-plugins
-    const standins = userDir("standins");
-    const r = run(`${standins}:${SANDBOX_PATH}`, "install", "buildkit", "--yes");
+    const only = userDir("buildkit-alone"); // buildkitd without buildkit-cni-* beside it, as a distribution would put it
+    const r = run(`${only}:${SANDBOX_PATH}`, "install", "buildkit", "--yes");
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(readFileSync(unitFile(), "utf8")).toContain(`--oci-worker-net=bridge --oci-cni-binary-dir=${dir} `);
     expect(e2e.show("buildkit.service", "ActiveState")).toBe("active");
-    expect(run(`${standins}:${SANDBOX_PATH}`, "uninstall", "buildkit", "--yes").code).toBe(0);
+    expect(run(`${only}:${SANDBOX_PATH}`, "uninstall", "buildkit", "--yes").code).toBe(0);
   });
 
   test("upstream's buildkit-cni-* beside buildkitd: no directory flag, buildkitd finds them on its PATH", () => {
@@ -63,7 +73,7 @@ describe("add-on programs where this tool puts them", () => {
     expect(readFileSync(unitFile(), "utf8")).toContain(`nsenter --wait=60 -- ${bin}/buildkitd --oci-worker=true`);
     expect(e2e.show("buildkit.service", "ActiveState")).toBe("active");
     expect(run(SANDBOX_PATH, "uninstall", "buildkit", "--yes").code).toBe(0);
-    for (const f of ["standin.py", "buildkitd", "bypass4netnsd"]) rmSync(join(bin, f));
+    rmSync(join(bin, "buildkitd"));
   });
 });
 
