@@ -59,6 +59,8 @@ export interface Availability {
   available: boolean;
   /** why not, with the fix */
   reason?: string;
+  /** not available for a reason other than missing programs (e.g. no /dev/fuse): a bundle that brings them does not help */
+  beyondPrograms?: boolean;
 }
 
 export interface PluginStatus {

@@ -1,9 +1,10 @@
 // "Running" means containerd's API answered, on the compiled binary with the real systemd user
 // manager, RootlessKit and containerd. First the gRPC client itself against real servers: the
-// user's containerd (grpc-go, which indexes and Huffman-codes what it sends) and the proxy
-// snapshotter fixture (a real grpc-go snapshots service) — a method they serve is OK, an unknown
-// one UNIMPLEMENTED in the server's own words, and the snapshot call through containerd that
-// proves a snapshotter reachable leaves nothing behind. Then the paths that say "running":
+// user's containerd (grpc-go, which indexes and Huffman-codes what it sends), the stargz
+// snapshotter built from Debian's library, and the BuildKit stand-in (grpc-go; a gRPC server on
+// BuildKit's socket that is not BuildKit passed the old probe) — a method they serve is OK, an
+// unknown one UNIMPLEMENTED in the server's own words, and the snapshot call through containerd
+// that proves a snapshotter reachable leaves no record behind. Then the paths that say "running":
 // status and install without `ctr` on PATH, and install's no-change path, which a stale socket
 // file, a listener that is not containerd, or a RootlessKit pid that lives on must not fool.
 import { test, expect, describe, afterAll } from "bun:test";
@@ -14,7 +15,7 @@ import { useSandbox } from "../helpers/e2e.ts";
 import { Host } from "../../src/core/os/host.ts";
 import { grpcCall } from "../../src/core/os/grpc.ts";
 import { decodeStrings, encodeMessage } from "../../src/core/os/protobuf-wire.ts";
-import { buildProxySnapshotter } from "../helpers/proxy-snapshotter.ts";
+import { BUILDKITD_STANDIN, STARGZ_DAEMON, buildGoFixture } from "../../scripts/go-fixtures.ts";
 import { waitFor } from "../../scripts/sandbox.ts";
 
 // installed with the PATH every run here uses (one without ctr), so the unit stays the same
@@ -74,22 +75,31 @@ describe("the gRPC client against real servers", () => {
     expect(unknown.answered && [unknown.status, unknown.message]).toEqual([3, expect.stringContaining("no-such-snapshotter")]);
   });
 
-  describe("the proxy snapshotter fixture (grpc-go serving containerd's snapshots API)", () => {
+  describe("the stargz snapshotter and the BuildKit stand-in, grpc-go servers run here by root", () => {
     const dir = mkdtempSync(join(tmpdir(), "crs-grpc-"));
-    const sock = join(dir, "sn.sock");
-    let daemon: ReturnType<typeof Bun.spawn> | undefined;
+    const daemons: ReturnType<typeof Bun.spawn>[] = [];
     afterAll(() => {
-      daemon?.kill();
+      for (const d of daemons) d.kill();
       rmSync(dir, { recursive: true, force: true });
     });
+    const serve = async (argv: string[], sock: string) => {
+      daemons.push(Bun.spawn(argv, { stdout: "ignore", stderr: "ignore", env: { ...process.env, XDG_RUNTIME_DIR: dir } }));
+      await waitFor(`${argv[0]} on ${sock}`, async () => (await grpcCall(host, sock, "/x.Y/Z")).answered, 60_000, 100);
+    };
 
-    test("Stat of a snapshot that does not exist is NotFound; an unknown method UNIMPLEMENTED", async () => {
-      daemon = Bun.spawn([await buildProxySnapshotter(), sock, join(dir, "root")], { stdout: "ignore", stderr: "ignore" });
-      await waitFor("the fixture's socket", async () => (await grpcCall(host, sock, "/x.Y/Z")).answered, 15_000);
+    test("stargz: Stat of a snapshot that does not exist is NotFound; an unknown method UNIMPLEMENTED", async () => {
+      const sock = join(dir, "stargz.sock");
+      await serve([await buildGoFixture(STARGZ_DAEMON), "-address", sock, "-root", join(dir, "stargz")], sock);
       expect(await grpcCall(host, sock, "/containerd.services.snapshots.v1.Snapshots/Stat", { message: encodeMessage({ 2: "no-such-snapshot" }) })).toMatchObject({ answered: true, status: 5 });
       expect(await grpcCall(host, sock, "/containerd.services.snapshots.v1.Snapshots/Nope")).toMatchObject({ answered: true, status: 12, message: "unknown method Nope for service containerd.services.snapshots.v1.Snapshots" });
-      expect(await grpcCall(host, sock, "/moby.buildkit.v1.Control/ListWorkers")).toMatchObject({ answered: true, status: 12, message: "unknown service moby.buildkit.v1.Control" });
-    }, 120_000);
+    }, 300_000);
+
+    test("BuildKit's ListWorkers is OK; another service on its socket is UNIMPLEMENTED, in its words", async () => {
+      const sock = join(dir, "buildkitd.sock");
+      await serve([await buildGoFixture(BUILDKITD_STANDIN), `--addr=unix://${sock}`, `--root=${join(dir, "buildkit")}`, "--oci-worker=true", "--containerd-worker=false"], sock);
+      expect(await grpcCall(host, sock, "/moby.buildkit.v1.Control/ListWorkers")).toMatchObject({ answered: true, status: 0 });
+      expect(await grpcCall(host, sock, "/no.such.Service/Method")).toMatchObject({ answered: true, status: 12, message: "unknown service no.such.Service" });
+    }, 300_000);
   });
 });
 

@@ -74,6 +74,6 @@ describe("the add-ons a containerd restart restarts", () => {
     await host.writeFileAtomic(`${HOME}/.config/systemd/user/containerd.service`, "# an older unit\n");
     const plan = await planInstall(host, paths);
     expect(plan.steps.some((s) => s.kind === "systemctl" && s.args[0] === "restart")).toBe(true);
-    expect(waitsFor(plan.steps)).toEqual(["the containerd API", STARGZ]);
+    expect(waitsFor(plan.steps)).toEqual(["the containerd API", "RootlessKit's network", STARGZ]);
   });
 });

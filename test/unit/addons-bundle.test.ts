@@ -27,7 +27,7 @@ test("nerdctl-full 2.2.2 brings RootlessKit 2.3.6, BuildKit 0.28.1, bypass4netns
 });
 
 test("on a Debian 12 machine without the add-on daemons: each unavailable add-on says it comes with the default nerdctl-full, and counts as available as if it were fetched", async () => {
-  host = await machine({ commands: { "containerd-fuse-overlayfs-grpc": () => ok(), "fuse-overlayfs": () => ok() } });
+  host = await machine({ files: { "/dev/fuse": "" }, commands: { "containerd-fuse-overlayfs-grpc": () => ok(), "fuse-overlayfs": () => ok() } });
   const paths = resolvePaths(host.env, host.uid);
   const plain = Object.fromEntries((await listAddons(host, paths)).map((a) => [a.id, a]));
   expect(plain["bypass4netns"]).toMatchObject({ available: false });
@@ -37,4 +37,15 @@ test("on a Debian 12 machine without the add-on daemons: each unavailable add-on
   for (const id of ["bypass4netns", "detach-netns", "stargz", "buildkit"]) expect(withBundle[id]).toMatchObject({ available: true, via: `nerdctl-full v${DEFAULT_VERSION}` });
   expect(withBundle["fuse-overlayfs"]).toMatchObject({ available: true });
   expect(withBundle["fuse-overlayfs"]!.via).toBeUndefined(); // available here already
+});
+
+test("fuse-overlayfs without /dev/fuse: unavailable (its daemon cannot start), and no bundle makes it available", async () => {
+  host = await machine({ commands: { "containerd-fuse-overlayfs-grpc": () => ok(), "fuse-overlayfs": () => ok() } });
+  const paths = resolvePaths(host.env, host.uid);
+  for (const components of [false, true]) {
+    const fuse = (await listAddons(host, paths, false, { components })).find((a) => a.id === "fuse-overlayfs")!;
+    expect(fuse).toMatchObject({ available: false });
+    expect(fuse.reason).toContain("needs /dev/fuse");
+    expect(fuse.via).toBeUndefined();
+  }
 });

@@ -211,8 +211,8 @@ export async function listAddons(host: Host, paths: Paths, withStatus = false, o
   const ctx: PluginContext = { host, paths };
   return Promise.all(
     plugins().map(async (p) => {
-      let a: { available: boolean; reason?: string; via?: string } = await p.availability(ctx).catch((e: Error) => ({ available: false, reason: e.message }));
-      if (!a.available && bundleBrings(DEFAULT_VERSION, p.requires)) a = opts.components ? { available: true, via: `nerdctl-full v${DEFAULT_VERSION}` } : { ...a, via: `nerdctl-full v${DEFAULT_VERSION}` };
+      let a: { available: boolean; reason?: string; via?: string; beyondPrograms?: boolean } = await p.availability(ctx).catch((e: Error) => ({ available: false, reason: e.message }));
+      if (!a.available && !a.beyondPrograms && bundleBrings(DEFAULT_VERSION, p.requires)) a = opts.components ? { available: true, via: `nerdctl-full v${DEFAULT_VERSION}` } : { ...a, via: `nerdctl-full v${DEFAULT_VERSION}` };
       const status = withStatus ? await p.status(ctx).catch((e: Error) => ({ installed: false, detail: e.message })) : undefined;
       return {
         id: p.id,

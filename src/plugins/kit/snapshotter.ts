@@ -76,7 +76,7 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
     async availability(ctx) {
       const found = await requirementsAvailability(ctx.host, spec.requires);
       const missing = found.available ? await spec.startsWhen?.(ctx) : undefined;
-      return missing ? { available: false, reason: `${missing.reason}. ${missing.fix}` } : found;
+      return missing ? { available: false, reason: `${missing.reason}. ${missing.fix}`, beyondPrograms: true } : found;
     },
     async checks() {
       return [];
