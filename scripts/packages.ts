@@ -9,12 +9,13 @@ export const RUNTIME_PACKAGES = ["containerd", "rootlesskit", "slirp4netns", "ui
  * What the tests need besides: a busybox for a test image, tmux for the UI, python3 for the daemon
  * stand-ins, nerdctl's CNI plugins and iptables for the check probes, passt (pasta) for
  * RootlessKit 2's pasta driver, and for the snapshotter add-ons (scripts/go-fixtures.ts): Go with
- * containerd's and the stargz snapshotter's Go sources to build both daemons offline, fuse3
+ * containerd's and the stargz snapshotter's Go sources to build both daemons offline (cgo
+ * builds: gcc and libc6-dev, which a minbase Debian lacks and golang-go only recommends), fuse3
  * (mount.fuse3, which containerd runs for fuse-overlayfs mounts), and stargz-snapshotter
  * (ctr-remote: eStargz conversion and lazy pulls; the registry they pull from is docker-registry, below).
  */
 export const TEST_PACKAGES = [...RUNTIME_PACKAGES, "busybox-static", "tmux", "python3", "containernetworking-plugins", "iptables", "passt"];
-TEST_PACKAGES.push("golang-go", "golang-github-containerd-containerd-dev", "golang-github-containerd-stargz-snapshotter-dev", "fuse3", "stargz-snapshotter");
+TEST_PACKAGES.push("golang-go", "gcc", "libc6-dev", "golang-github-containerd-containerd-dev", "golang-github-containerd-stargz-snapshotter-dev", "fuse3", "stargz-snapshotter");
 /**
  * And for the release tests: minisign (a throwaway signing key), qemu-user-static with
  * libc6-arm64-cross (the arm64 binary on x64), bash-completion (the completion test) and xz-utils.
