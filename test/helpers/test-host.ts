@@ -114,6 +114,18 @@ export class TestHost extends Host {
   }
 }
 
+/**
+ * A real listener on the unix socket at `path` (under the host's root) that accepts and closes
+ * each connection: "something listens there", e.g. the user manager's $XDG_RUNTIME_DIR/systemd/private
+ * (the bus reader then gets no answer and systemctl is asked, as the scripted one is). Returns its stop.
+ */
+export async function listenUnix(host: Host, path: string): Promise<() => void> {
+  await mkdir(dirname(host.path(path)), { recursive: true });
+  await rm(host.path(path), { force: true }); // a stale file there goes, as a real listener's bind needs
+  const server = Bun.listen({ unix: host.path(path), socket: { open: (s) => void s.end(), data() {} } });
+  return () => server.stop(true);
+}
+
 export async function makeTestHost(opts: TestHostOptions = {}): Promise<TestHost> {
   const root = await mkdtemp(join(tmpdir(), "crs-test-"));
   for (const d of opts.dirs ?? []) await mkdir(join(root, d), { recursive: true });

@@ -1,30 +1,58 @@
 // The readiness wait after a start: containerd's Version call answered, never a socket file or a
 // listener that is not containerd; it gives up as soon as the user manager is gone (install then
 // says the manager stopped), instead of polling a socket that cannot come until its deadline.
+// "Gone" is what it is: the manager's socket ($XDG_RUNTIME_DIR/systemd/private) no longer
+// accepts, or systemctl says it could not connect in any release's words (systemd 252:
+// "Failed to connect to bus: …"; 257: "Failed to connect to user scope bus via local transport: …").
 import { afterEach, expect, test } from "bun:test";
-import { failed, makeTestHost, type TestHost } from "../helpers/test-host.ts";
+import { failed, listenUnix, makeTestHost, type TestHost } from "../helpers/test-host.ts";
 import { containerdReadyStep } from "../../src/core/containerd/ready.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
-import { managerGone } from "../../src/core/systemd/units.ts";
+import { managerGone, saysManagerUnreachable } from "../../src/core/systemd/manager.ts";
 import { containerdApiHandler, serveGrpc } from "../helpers/grpc-server.ts";
 
-const SOCKET = "/run/user/1000/containerd/containerd.sock";
-
 let host: TestHost;
-afterEach(() => host?.cleanup());
-
-test("the user manager gone during the wait is its failure, worded so that install recognises it", async () => {
-  host = await makeTestHost({ commands: { systemctl: () => failed("Failed to connect to bus: Connection refused") } });
-  const step = containerdReadyStep(resolvePaths(host.env, host.uid));
-  const reason = await step.failed!(host);
-  expect(reason).toContain("Failed to connect to bus: Connection refused");
-  expect(managerGone(reason!)).toBe(true);
+let stopListening = () => {};
+afterEach(async () => {
+  stopListening();
+  await host?.cleanup();
 });
 
-test("another systemctl failure does not end the wait early", async () => {
+const MANAGER_SOCKET = "/run/user/1000/systemd/private";
+const SOCKET = "/run/user/1000/containerd/containerd.sock";
+const WORDS_252 = "Failed to connect to bus: Connection refused";
+const WORDS_257 = "Failed to connect to user scope bus via local transport: Connection refused";
+const waitStep = () => containerdReadyStep(resolvePaths(host.env, host.uid));
+
+for (const [release, words] of [["252", WORDS_252], ["257", WORDS_257]] as const) {
+  test(`systemd ${release}'s words for a gone manager end the wait at once, worded so that install recognises it`, async () => {
+    host = await makeTestHost({ commands: { systemctl: () => failed(words) } });
+    const reason = await waitStep().failed!(host);
+    expect(reason).toContain(words);
+    expect(saysManagerUnreachable(reason!)).toBe(true);
+    expect(await managerGone(host, reason!)).toBe(true);
+  });
+}
+
+test("a manager whose socket is gone is gone, whatever systemctl's words (a release not seen yet)", async () => {
+  host = await makeTestHost({ commands: { systemctl: () => failed("Bus connection went away in some new wording", 1) } });
+  const reason = await waitStep().failed!(host);
+  expect(reason).toContain("some new wording");
+  expect(await managerGone(host, "")).toBe(true);
+});
+
+test("another systemctl failure while the manager listens does not end the wait early", async () => {
   host = await makeTestHost({ commands: { systemctl: () => failed("Some other trouble", 4) } });
-  const step = containerdReadyStep(resolvePaths(host.env, host.uid));
-  expect(await step.failed!(host)).toBeUndefined();
+  stopListening = await listenUnix(host, MANAGER_SOCKET);
+  expect(await managerGone(host, "Some other trouble")).toBe(false);
+  expect(await waitStep().failed!(host)).toBeUndefined();
+});
+
+test("the words alone decide where the socket cannot be located (no XDG_RUNTIME_DIR)", async () => {
+  host = await makeTestHost({ env: { HOME: "/home/alice", USER: "alice", PATH: "/usr/bin:/bin" } });
+  expect(await managerGone(host, WORDS_257)).toBe(true);
+  expect(await managerGone(host, WORDS_252)).toBe(true);
+  expect(await managerGone(host, "Unit containerd.service not found.")).toBe(false);
 });
 
 test("ready only when containerd answers its Version call: not for a socket file, a silent listener or another gRPC service", async () => {

@@ -6,7 +6,8 @@ import { CONTAINERD_UNIT } from "../os/paths.ts";
 import type { WaitStep } from "../plan/steps.ts";
 import { containerdVersion, type ServerVersion } from "./api.ts";
 import { serviceEnvironment, type ServiceEnvironmentOptions } from "../systemd/service-environment.ts";
-import { managerGone, startFailure, unitStates } from "../systemd/units.ts";
+import { startFailure, unitStates } from "../systemd/units.ts";
+import { managerGone } from "../systemd/manager.ts";
 
 /** The RootlessKit state dir the service uses: its environment's setting (serviceEnvironment), else the default. */
 export async function serviceStateDir(host: Host, paths: Paths, opts: ServiceEnvironmentOptions = {}): Promise<string> {
@@ -52,7 +53,7 @@ export function containerdReadyStep(paths: Paths, timeoutMs = 30_000): WaitStep 
     failed: async (host) => {
       // the user manager gone (logged out, stopped) is a failure too, said as such (install names it)
       const states = await unitStates(host, [CONTAINERD_UNIT]).catch((e: Error) => e);
-      if (states instanceof Error) return managerGone(states.message) ? states.message : undefined;
+      if (states instanceof Error) return (await managerGone(host, states.message)) ? states.message : undefined;
       return states[0] ? startFailure(states[0]) : undefined;
     },
     explain: async () => `last answer on ${paths.containerdSocket}: ${last}`,

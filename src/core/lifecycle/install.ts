@@ -5,7 +5,7 @@
 // seed's closing lines. A failure shows why (systemctl status, journal, the launcher's stderr),
 // rolls back what this run changed and exits 1. Nothing to change: says so, changed=false.
 import { refuseBrokenDropIns } from "../systemd/dropin-syntax.ts";
-import { managerGone } from "../systemd/units.ts";
+import { managerGone, managerSocket } from "../systemd/manager.ts";
 import type { RunContext } from "../plan/run-context.ts";
 import { UserError } from "../os/errors.ts";
 import { gatherSudoLines, isFatal, type Finding } from "../checks/findings.ts";
@@ -137,15 +137,17 @@ async function checkAndInstall(ctx: RunContext, opts: InstallOptions, early: Pro
         signal: ctx.signal,
         beforeRollback: async (f) => {
           if (f.cancelled || (f.step.kind !== "wait" && !(f.step.kind === "systemctl" && /start/.test(f.step.args[0]!)))) return undefined;
+          // without its manager the service's environment cannot be read: the launcher's checks would only miss XDG_RUNTIME_DIR
+          if (await managerGone(host, `${f.reason ?? ""}\n${f.output ?? ""}`)) return diagnoseStart(host, CONTAINERD_UNIT);
           return diagnoseStart(host, CONTAINERD_UNIT, { argv: plan.execStart, env: environmentValues(await serviceEnvironment(host, paths)) });
         },
       });
     } catch (e) {
       if (!(e instanceof ApplyError) || e.failure.cancelled) throw interruptedOr(e);
       // a job canceled by a manager going down says only "canceled": systemctl status, asked for the diagnosis, then cannot connect
-      const gone = managerGone(`${e.message}\n${e.failure.output ?? ""}\n${e.diagnostics ?? ""}`);
+      const gone = await managerGone(host, `${e.message}\n${e.failure.output ?? ""}\n${e.diagnostics ?? ""}`);
       throw new UserError(
-        [...(gone ? ["the systemd user manager stopped during the run (systemctl --user: Failed to connect to bus)"] : []), `${failedStep(e, plan.steps.length)}: ${e.failure.step.kind === "wait" ? e.failure.reason : e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."].join("\n"),
+        [...(gone ? [`the systemd user manager stopped during the run (systemctl --user cannot reach it${managerSocket(host) ? `: nothing answers on ${managerSocket(host)}` : ""})`] : []), `${failedStep(e, plan.steps.length)}: ${e.failure.step.kind === "wait" ? e.failure.reason : e.message}`, ...(e.failure.output ? [e.failure.output] : []), ...(e.diagnostics ? ["", e.diagnostics] : []), "", e.rolledBack.length ? `Undone: ${e.rolledBack.join("; ")}.` : "Nothing had been changed."].join("\n"),
         gone
           ? `Once your user manager runs again (log in again; as root: \`systemctl start user@${host.uid}.service\`), run install again: it finishes or rolls back what is left.`
           : "Fix the cause shown above and run install again.",
