@@ -82,7 +82,7 @@ describe("a stop signal during install", () => {
       expect(err.message).toStartWith("interrupted; undone: systemctl --user stop containerd.service; remove " + UNIT);
       expect(lockedAtSignal).toBe(true);
       // the start ran to its end, the wait never did; then the rollback
-      expect(sd.s.verbs).toEqual(["start --no-block containerd.service", "stop containerd.service", "reset-failed containerd.service", "daemon-reload"]);
+      expect(sd.s.verbs).toEqual(["reset-failed containerd.service", "start --no-block containerd.service", "stop containerd.service", "reset-failed containerd.service", "daemon-reload"]);
       expect(sd.s).toMatchObject({ active: false, enabled: false });
       expect(await host.exists(UNIT)).toBe(false);
       expect(await host.exists(COPY)).toBe(false);
@@ -98,7 +98,7 @@ describe("a stop signal during install", () => {
     });
     const err = (await install(runContext({ host }, {}), { skipSmokeTest: true }).catch((e) => e)) as InterruptedError;
     expect(err.exitCode).toBe(130);
-    expect(sd.s.verbs).toEqual(["start --no-block containerd.service", "stop containerd.service", "reset-failed containerd.service", "daemon-reload"]);
+    expect(sd.s.verbs).toEqual(["reset-failed containerd.service", "start --no-block containerd.service", "stop containerd.service", "reset-failed containerd.service", "daemon-reload"]);
     expect(await host.exists(UNIT)).toBe(false);
     expect(lockIsFree(host)).toBe(true);
     expect(warnings(host).filter((l) => /Interrupted|Still/.test(l))).toEqual([`[WARNING] ${INTERRUPTED_WARNING}`, `[WARNING] ${STILL_UNDOING_WARNING}`]);
@@ -133,7 +133,7 @@ describe("a stop signal during uninstall (the command)", () => {
     expect(err).toBeInstanceOf(InterruptedError);
     expect(err.exitCode).toBe(130);
     // disabled by removing its link, then the stop (queued) is the last step: undone by putting the link back and starting it
-    expect(sd.s.verbs).toEqual(["stop --no-block containerd.service", "start containerd.service"]);
+    expect(sd.s.verbs).toEqual(["stop --no-block containerd.service", "reset-failed containerd.service", "start containerd.service"]);
     expect(await host.readlink(link)).toBe(UNIT);
     expect(sd.s).toMatchObject({ active: true, enabled: true });
     // the undo waited for the API and it answered: nothing in the rollback failed

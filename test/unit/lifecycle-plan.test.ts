@@ -33,7 +33,7 @@ describe("install plan", () => {
     const r = await applyPlan(host, plan.steps);
     expect(r.changed).toBe(true);
     // enabled by the link `systemctl enable` would make, without running it
-    expect(f.verbs).toEqual(["start --no-block containerd.service"]);
+    expect(f.verbs).toEqual(["reset-failed containerd.service", "start --no-block containerd.service"]); // without the manager's socket: systemctl, the start limit cleared first
     expect(await host.readlink(WANTS_LINK)).toBe(UNIT);
     expect(r.steps.find((o) => o.kind === "link")).toMatchObject({ description: "Enable containerd.service", result: `Created ${WANTS_LINK} → ${UNIT}` });
     expect(await host.readText("/home/alice/.local/bin/containerd-rootless-systemd")).toBe("BINARY");
@@ -48,7 +48,7 @@ describe("install plan", () => {
     const again = await planInstall(host, f.paths);
     expect(again.steps.map((s) => s.kind)).toEqual(["copy", "write", "write", "write"]);
     expect((await applyPlan(host, again.steps)).changed).toBe(false);
-    expect(f.verbs.length).toBe(1);
+    expect(f.verbs.length).toBe(2);
   });
 
   test("a changed unit is replaced and containerd restarted; a stopped one is started without a reload", async () => {
@@ -85,7 +85,7 @@ describe("install plan", () => {
     expect(await host.exists("/home/alice/.local")).toBe(false);
     expect(await host.exists("/home/alice/.config")).toBe(false);
     // the start loaded the unit: once its file is gone, one reload makes systemd forget it
-    expect(f.verbs).toEqual(["start --no-block containerd.service", "stop containerd.service", "reset-failed containerd.service", "daemon-reload"]);
+    expect(f.verbs).toEqual(["reset-failed containerd.service", "start --no-block containerd.service", "stop containerd.service", "reset-failed containerd.service", "daemon-reload"]);
     expect(await host.stat(WANTS_LINK)).toBeNull(); // the link undone with the rest
   });
 

@@ -35,7 +35,7 @@ describe("apply with a signal", () => {
     expect(diagnosedFor).toBe(CANCELLED_REASON); // the same path as a failure: diagnostics, then rollback
     // steps 3 and 4 never started
     expect(events.filter((e) => e.startsWith("start"))).toEqual(["start 0", "start 1"]);
-    expect(systemctlLog(host)).toEqual(["start x.service", "stop x.service", "reset-failed x.service"]);
+    expect(systemctlLog(host)).toEqual(["reset-failed x.service", "start x.service", "stop x.service", "reset-failed x.service"]);
     expect(await host.exists("/home/alice/never.conf")).toBe(false);
     // steps 1 and 2 undone, services first, then files
     expect(await host.readText("/home/alice/old.conf")).toBe("old\n");
@@ -84,7 +84,7 @@ describe("apply with a signal", () => {
     expect(performance.now() - started).toBeLessThan(5000); // not the 60 s timeout
     expect(polls).toBe(2);
     expect(err.failure).toMatchObject({ cancelled: true, index: 1, reason: CANCELLED_REASON });
-    expect(systemctlLog(host)).toEqual(["start x.service", "stop x.service", "reset-failed x.service"]);
+    expect(systemctlLog(host)).toEqual(["reset-failed x.service", "start x.service", "stop x.service", "reset-failed x.service"]);
   });
 
   test("aborted before the start: nothing runs; never aborted: the plan runs as without a signal", async () => {
@@ -148,7 +148,7 @@ describe("a signal at the end, and the order of undos that bring a unit back", (
     const err = (await applyPlan(host, steps, { signal: cancel.signal, onEvent }).catch((e) => e)) as ApplyError;
     expect(err.failure).toMatchObject({ cancelled: true, index: 3 });
     expect(err.rolledBack).toEqual([`restore ${unit}`, "systemctl --user daemon-reload", "systemctl --user enable --now x.service (until x answers)"]);
-    expect(systemctlLog(host)).toEqual(["disable --no-reload --now x.service", "daemon-reload", "daemon-reload", "enable --now x.service"]);
+    expect(systemctlLog(host)).toEqual(["disable --no-reload --now x.service", "daemon-reload", "daemon-reload", "reset-failed x.service", "enable --now x.service"]);
     expect(up).toBe(true);
     expect(polls).toBeGreaterThanOrEqual(2);
     expect(await host.readText(unit)).toBe("[Service]\n");

@@ -72,7 +72,7 @@ describe("apply", () => {
     expect(await host.exists("/home/alice/new")).toBe(false);
     expect(await host.readText("/home/alice/old.conf")).toBe("old\n");
     expect(await host.exists("/home/alice/never.conf")).toBe(false);
-    expect(systemctlLog(host)).toEqual(["daemon-reload", "start x.service", "stop x.service", "reset-failed x.service", "daemon-reload"]); // a unit stopped mid-start is failed: the undo clears it
+    expect(systemctlLog(host)).toEqual(["daemon-reload", "reset-failed x.service", "start x.service", "stop x.service", "reset-failed x.service", "daemon-reload"]); // a unit stopped mid-start is failed: the undo clears it
   });
 
   test("late undos run after files are restored and systemd reloaded (restart of the previous unit)", async () => {

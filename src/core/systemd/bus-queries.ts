@@ -94,9 +94,16 @@ export async function busLoadStates(host: Host, names: readonly string[]): Promi
   return answers.map((a) => (a.ok ? str(a.body[0]) : ""));
 }
 
-/** `systemctl --user start|stop --no-block UNITS`: each job queued (Manager.StartUnit/StopUnit, mode replace); false when it could not be done this way. */
+const manager = (member: string, args: string[]) => ({ path: "/org/freedesktop/systemd1", iface: "org.freedesktop.systemd1.Manager", member, args });
+
+/**
+ * `systemctl --user start|stop --no-block UNITS`: each job queued (Manager.StartUnit/StopUnit, mode
+ * replace); false when it could not be done this way. A start first clears each unit's start limit
+ * (Manager.ResetFailedUnit, as `systemctl reset-failed`; units.ts says why); a unit systemd has not
+ * loaded yet has none and answers with an error, which is no failure of the start.
+ */
 export async function busQueueJobs(host: Host, verb: "start" | "stop", names: readonly string[]): Promise<boolean> {
-  const member = verb === "start" ? "StartUnit" : "StopUnit";
-  const answers = await busCalls(host, names.map((n) => ({ path: "/org/freedesktop/systemd1", iface: "org.freedesktop.systemd1.Manager", member, args: [n, "replace"] })));
-  return answers !== null && answers.every((a) => a.ok);
+  const resets = verb === "start" ? names.map((n) => manager("ResetFailedUnit", [n])) : [];
+  const answers = await busCalls(host, [...resets, ...names.map((n) => manager(verb === "start" ? "StartUnit" : "StopUnit", [n, "replace"]))]);
+  return answers !== null && answers.slice(resets.length).every((a) => a.ok);
 }

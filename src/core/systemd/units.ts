@@ -118,20 +118,25 @@ export function containerdUnit(o: ContainerdUnitOptions): UnitModel {
 
 // ---- systemctl --user ---------------------------------------------------------
 
+/** The verbs that start units (enable and reenable only with --now). */
+const STARTS = ["start", "restart", "try-restart", "reload-or-restart", "try-reload-or-restart"];
+const startsUnits = (args: string[]) => STARTS.includes(args[0] ?? "") || ((args[0] === "enable" || args[0] === "reenable") && args.includes("--now"));
+
 /**
- * `systemctl --user ARGS`. A restart this tool asks for is deliberate, so it first clears the
- * unit's start rate limit (`reset-failed`): StartLimitBurst=3 in 60 s is meant to stop a crash
- * loop, not a user who changes three settings in a minute. A call that stops units is watched
+ * `systemctl --user ARGS`. A start or restart this tool asks for (a run's, an undo's, a switch
+ * back) is deliberate, so it first clears the unit's start rate limit (`reset-failed`, which
+ * resets it: unit_reset_failed in systemd's src/core/unit.c): StartLimitBurst=3 in 60 s is meant
+ * to stop a crash loop, not a user who changes three settings in a minute, nor a rollback's start
+ * after the run's own restarts. systemd 252 forgot the count at every daemon-reload; systemd 257
+ * keeps it, and refused such a start (Result=start-limit-hit). A call that stops units is watched
  * for RootlessKit's hang on a stop during its start (stop-watch.ts).
  */
 export async function systemctl(host: Host, args: string[], timeoutMs = 60_000): Promise<RunResult> {
-  // a start or stop only queued is asked on the manager's socket (no process); systemctl when that cannot be done
-  const queued = (args[0] === "start" || args[0] === "stop") && args.includes("--no-block") ? args.slice(1).filter((a) => !a.startsWith("-")) : [];
+  const units = args.slice(1).filter((a) => !a.startsWith("-"));
+  // a start or stop only queued is asked on the manager's socket (no process; the reset goes with it); systemctl when that cannot be done
+  const queued = (args[0] === "start" || args[0] === "stop") && args.includes("--no-block") ? units : [];
   if (queued.length && (await busQueueJobs(host, args[0] as "start" | "stop", queued).catch(() => false))) return { code: 0, stdout: "", stderr: "" };
-  if (args[0] === "restart") {
-    const units = args.slice(1).filter((a) => !a.startsWith("-"));
-    if (units.length) await host.run(["systemctl", "--user", "reset-failed", ...units], { timeoutMs });
-  }
+  if (startsUnits(args) && units.length) await host.run(["systemctl", "--user", "reset-failed", ...units], { timeoutMs });
   return runStopping(host, args, timeoutMs);
 }
 
@@ -226,31 +231,6 @@ export function startFailure(s: UnitState): string | undefined {
   if (s.activeState === "inactive") return `${s.name} stopped (${s.subState})`;
   return undefined;
 }
-
-/**
- * systemd gave up restarting the unit: it crashed StartLimitBurst times within
- * StartLimitInterval (3 in 60 s for containerd) and stays "failed" until the limit is cleared.
- * systemd 252 keeps the first failure's Result (exit-code) when the limit refuses an automatic
- * restart (service_enter_dead sets Result only while it is "success"), and a manual start it
- * refuses then leaves it so too (seen in test/e2e/faults.test.ts); so a restarting unit that
- * ended "failed" with StartLimitBurst-1 restarts behind it counts as well as start-limit-hit. Returns the explanation and the fix,
- * or undefined when the unit is not in that state.
- */
-export function startLimitHit(s: UnitState): { reason: string; fix: string } | undefined {
-  if (s.activeState !== "failed") return undefined;
-  const burst = s.startLimitBurst ?? 0;
-  const gaveUp = Boolean(s.restart) && s.restart !== "no" && burst > 0 && s.nRestarts >= burst - 1;
-  if (s.result !== "start-limit-hit" && !gaveUp) return undefined;
-  const restarts = s.nRestarts > 0 ? ` after ${s.nRestarts} restart${s.nRestarts === 1 ? "" : "s"}` : "";
-  const limit = burst > 0 ? `StartLimitBurst=${burst}` : "StartLimitBurst";
-  return {
-    reason: `${s.name} kept exiting right after it started, so systemd stopped restarting it${restarts}: its start limit (${limit} within StartLimitInterval) was hit (Result=${s.result || "?"})`,
-    fix: `find the cause with \`journalctl --user -u ${s.name}\` or \`containerd-rootless-systemd check\`, then clear the limit and start it: \`systemctl --user reset-failed ${s.name} && systemctl --user start ${s.name}\` (or re-run \`containerd-rootless-systemd install\`)`,
-  };
-}
-
-/** systemctl's words when the user manager is gone (stopped, or the session ended) during a run. */
-export const managerGone = (text: string): boolean => /Failed to connect to (the )?bus|Transport endpoint is not connected/i.test(text);
 
 /**
  * `systemctl --user status` and the journal tail, for a failure message. Without journald the
