@@ -3,6 +3,7 @@
 // `systemctl --user show` text below is what systemd 252 prints for such a unit (the same
 // properties the e2e in test/e2e/faults.test.ts reads from the real user manager). After an
 // automatic restart the limit refused, systemd 252 shows Result=exit-code with NRestarts=2.
+// Starts and restarts on request that hit the limit leave NRestarts=0: not a crash loop.
 import { afterEach, expect, test } from "bun:test";
 import { ok, type TestHost } from "../helpers/test-host.ts";
 import { fakeSystemd } from "../helpers/fake-systemd.ts";
@@ -11,7 +12,8 @@ import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
 import { collectStatus } from "../../src/core/lifecycle/status.ts";
 import { printStatus } from "../../src/core/lifecycle/status-output.ts";
 import { Reporter } from "../../src/core/plan/reporter.ts";
-import { parseShow, startLimitHit } from "../../src/core/systemd/units.ts";
+import { parseShow } from "../../src/core/systemd/units.ts";
+import { startLimitHit } from "../../src/core/systemd/start-limit.ts";
 
 let host: TestHost;
 afterEach(() => host?.cleanup());
@@ -37,15 +39,26 @@ test("a failed unit with Result=start-limit-hit is explained with the fix; other
   const [s] = parseShow(SHOW_LIMIT_HIT, ["containerd.service"]);
   expect(s).toMatchObject({ activeState: "failed", result: "start-limit-hit", nRestarts: 3 });
   const hit = startLimitHit(s!)!;
-  expect(hit.reason).toContain("systemd stopped restarting it after 3 restarts: its start limit (StartLimitBurst=3 within StartLimitInterval) was hit (Result=start-limit-hit)");
+  expect(hit.reason).toContain("systemd stopped restarting it after 3 restarts: its start limit (StartLimitBurst=3 within StartLimitInterval) was hit (Result=start-limit-hit, NRestarts=3)");
   expect(hit.fix).toContain("systemctl --user reset-failed containerd.service && systemctl --user start containerd.service");
   expect(hit.fix).toContain("containerd-rootless-systemd install");
   // an automatic restart refused by the limit: systemd 252 keeps the first Result (exit-code)
-  expect(startLimitHit({ ...s!, result: "exit-code", nRestarts: 2 })?.reason).toContain("after 2 restarts: its start limit (StartLimitBurst=3 within StartLimitInterval) was hit (Result=exit-code)");
+  expect(startLimitHit({ ...s!, result: "exit-code", nRestarts: 2 })?.reason).toContain("after 2 restarts: its start limit (StartLimitBurst=3 within StartLimitInterval) was hit (Result=exit-code, NRestarts=2)");
   // a unit stopped by hand after one crash, or one without Restart=, is not "gave up"
   expect(startLimitHit({ ...s!, result: "exit-code", nRestarts: 1 })).toBeUndefined();
   expect(startLimitHit({ ...s!, result: "exit-code", restart: "no" })).toBeUndefined();
   expect(startLimitHit({ ...s!, activeState: "activating", subState: "auto-restart" })).toBeUndefined();
+});
+
+test("start-limit-hit with NRestarts=0 (started and restarted on request too often, nothing crashed) is said so, not called a crash loop", () => {
+  // what systemd 252 and 257 record after four `systemctl --user restart` within a minute: the fourth start refused, no automatic restart
+  const [s] = parseShow(SHOW_LIMIT_HIT.replace("NRestarts=3", "NRestarts=0"), ["containerd.service"]);
+  const hit = startLimitHit(s!)!;
+  expect(hit.reason).toContain("containerd.service was started or restarted on request (`systemctl --user start|restart`, by hand or by a tool) more often than its start limit allows, so systemd refused the last start; it did not crash");
+  expect(hit.reason).toContain("(Result=start-limit-hit, NRestarts=0)");
+  expect(hit.reason).not.toContain("kept exiting");
+  expect(hit.fix).not.toContain("find the cause");
+  expect(hit.fix).toContain("start it again once StartLimitInterval has passed, or clear the limit and start it now: `systemctl --user reset-failed containerd.service && systemctl --user start containerd.service`");
 });
 
 test("status (human and JSON) says systemd gave up, why, and how to clear it", async () => {
