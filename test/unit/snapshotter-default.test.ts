@@ -14,7 +14,7 @@ import { parseDesiredState } from "../../src/core/desired-state/parse.ts";
 import { currentSnapshotter } from "../../src/core/containerd/nerdctl-config.ts";
 import { previewPlan } from "../../src/core/plan/render.ts";
 import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
-import { desiredState } from "../../ui/engine/plans.ts";
+import { choicesDesiredState } from "../../src/core/desired-state/choices.ts";
 import type { Step } from "../../src/core/plan/steps.ts";
 import type { RootlessKitFacts } from "../../src/core/rootlesskit/facts.ts";
 
@@ -96,7 +96,7 @@ describe("nerdctl's default with both snapshotter add-ons", () => {
     await setup();
     await applyFiles((await planAddons(host, paths, ["fuse-overlayfs", "stargz"], "install")).steps);
     await sockets();
-    const d = await decideApply(host, paths, desiredState({ settings: { mtu: "1400" }, addons: ["fuse-overlayfs", "stargz"], addonOptions: {} } as never), FACTS);
+    const d = await decideApply(host, paths, await choicesDesiredState(host, paths, { settings: { mtu: "1400" }, addons: ["fuse-overlayfs", "stargz"], addonOptions: {} }), FACTS);
     expect(d.addons.install).toEqual([]);
     const b = await phaseBSteps(host, paths, d, false, false);
     expect(b.steps.some((s) => s.kind === "write" && s.path === NERDCTL)).toBe(false);

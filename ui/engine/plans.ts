@@ -1,6 +1,7 @@
-// The plan for what the user chose: the choices become a desired state and the `apply -f`
-// engine decides and plans it (settings through the configure engine, containerd through
-// install's planner, add-ons through the add-on engine); uninstall is `uninstall`'s plan.
+// The plan for what the user chose: the choices become a desired state, checked as an `apply -f`
+// file is (src/core/desired-state/choices.ts), and the `apply -f` engine decides and plans it
+// (settings through the configure engine, containerd through install's planner, add-ons through
+// the add-on engine); uninstall is `uninstall`'s plan.
 // The review screen and the headless commands therefore show the same steps.
 import type { Host } from "../../src/core/os/host.ts";
 import type { Paths } from "../../src/core/os/paths.ts";
@@ -8,9 +9,9 @@ import { BINARY_NAME, CONTAINERD_UNIT } from "../../src/core/os/paths.ts";
 import { planInstall } from "../../src/core/lifecycle/install-plan.ts";
 import { planUninstall } from "../../src/core/lifecycle/uninstall.ts";
 import { decideApply, phaseASteps, phaseBSteps } from "../../src/core/desired-state/plan.ts";
-import { DesiredStateError, type ParsedDesiredState } from "../../src/core/desired-state/parse.ts";
+import { DesiredStateError } from "../../src/core/desired-state/parse.ts";
+import { choicesDesiredState } from "../../src/core/desired-state/choices.ts";
 import { UserError } from "../../src/core/os/errors.ts";
-import type { RawSettings } from "../../src/core/rootlesskit/settings.ts";
 import type { EnvironmentFacts as Facts } from "../../src/core/checks/facts.ts";
 import type { Choices, PlanView } from "./types.ts";
 import { planView } from "./plan-view.ts";
@@ -18,20 +19,6 @@ import { shellQuote as shq } from "../../src/core/os/shell.ts";
 import { configuredSnapshotters } from "../../src/core/lifecycle/status.ts";
 import { proxyWarnings } from "../../src/core/rootlesskit/proxy.ts";
 import { componentsPlan } from "./components.ts";
-
-/** The user's choices as a desired state, the form `apply -f` converges to. */
-export function desiredState(choices: Choices): ParsedDesiredState {
-  return {
-    state: {
-      containerd: { installed: true },
-      settings: choices.settings as RawSettings,
-      addons: choices.addons.map((id) => ({ id, options: choices.addonOptions[id] ?? {} })),
-    },
-    format: "toml",
-    file: "your choices",
-    position: () => undefined,
-  };
-}
 
 /**
  * The plan for the choices, decided by the `apply -f` engine (decideApply): containerd not
@@ -45,7 +32,8 @@ export async function planForChoices(host: Host, paths: Paths, choices: Choices)
   if (fetch) return fetch;
   let d;
   try {
-    d = await decideApply(host, paths, desiredState(choices));
+    // checked and decided as the same keys in an `apply -f` file would be
+    d = await decideApply(host, paths, await choicesDesiredState(host, paths, choices));
   } catch (e) {
     if (e instanceof DesiredStateError) throw new UserError(e.problems.map((p) => `${p.key}: ${p.message}`).join("\n"));
     throw e;

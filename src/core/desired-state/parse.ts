@@ -104,9 +104,7 @@ const isTable = (v: unknown): v is Record<string, unknown> => typeof v === "obje
 export const settingFileKey = (key: SettingKey) => SETTINGS.find((s) => s.key === key)!.flag.slice(2);
 
 export function parseDesiredState(text: string, file: string, format = detectFormat(file, text)): ParsedDesiredState {
-  const problems: DesiredProblem[] = [];
   const at = locator(text, format);
-  const bad = (key: string, path: readonly PathKey[], message: string) => problems.push({ key, position: at(path), message });
 
   if (text.trim() === "") throw new DesiredStateError(file, [{ key: "(file)", message: `the file is empty; name at least one of: ${TOP_KEYS.join(", ")}` }]);
   if (format === "json") {
@@ -121,6 +119,16 @@ export function parseDesiredState(text: string, file: string, format = detectFor
     const reason = ((e as { reason?: string }).reason ?? (e as Error).message).replace(/^Invalid TOML document:\s*/, "").split("\n")[0];
     throw new DesiredStateError(file, [{ key: "(syntax)", position: syntaxPosition(e, format), message: `not valid ${format.toUpperCase()}: ${reason}` }]);
   }
+  return checkDesiredDocument(doc, file, format, at);
+}
+
+/**
+ * The checks of a parsed document (a file's, or the installer's choices as one: choices.ts), every
+ * problem at once with its key and, where `at` finds it, its line and column.
+ */
+export function checkDesiredDocument(doc: unknown, file: string, format: DesiredFormat, at: ParsedDesiredState["position"]): ParsedDesiredState {
+  const problems: DesiredProblem[] = [];
+  const bad = (key: string, path: readonly PathKey[], message: string) => problems.push({ key, position: at(path), message });
   if (!isTable(doc)) throw new DesiredStateError(file, [{ key: "(file)", message: `expected a table of keys (${TOP_KEYS.join(", ")}), found ${typeName(doc)}` }]);
 
   const state: DesiredState = {};
