@@ -143,3 +143,20 @@ test("config.toml with `version = 3` and containerd 1.6: check fails, naming bot
   host = await machine({ files: { "/home/alice/.config/containerd/config.toml": "version = 3\n" }, commands: { containerd: () => ok("containerd github.com/containerd/containerd/v2 v2.1.4 abc\n") } });
   expect(byId(await check(host), "binaries.containerd.config-version")).toBeUndefined();
 });
+
+test("no `ip` (iproute2): fatal, naming what RootlessKit runs it for and the package; the smoke test with --net=host passes all the same", async () => {
+  // a minbase Debian 13 without iproute2: RootlessKit 2.0.2 failed every start ("nsenter: failed to execute ip") while check said all was well
+  for (const [help, net] of [["1.1.0", "slirp4netns"], ["2.3.6", "slirp4netns"], ["3.0.0", "slirp4netns"]] as const) {
+    host = await machine({ commands: { ip: null, rootlesskit: rootlesskitHandler(rootlesskitHelp(help), SMOKE_STDOUT) } });
+    const r = await check(host);
+    const f = byId(r, "binaries.ip.missing")!;
+    expect(f.level).toBe("error");
+    expect(f.message).toBe(`ip (package iproute2) was not found on PATH or in the sbin directories: RootlessKit runs it to set up the ${net} network in its namespace (\`ip link\`, \`ip addr\`, \`ip route\`, \`ip tuntap\`), so containerd.service would fail at every start.`);
+    expect(f.sudoFix).toEqual(["apt-get install -y iproute2"]);
+    expect(byId(r, "rootlesskit.smoke")?.level).toBe("ok");
+    expect(r.findings.some((x) => x.level === "error" && x.id !== "binaries.ip.missing")).toBe(false);
+    await host.cleanup();
+  }
+  host = await machine();
+  expect(byId(await check(host), "binaries.ip")?.message).toStartWith("ip (/usr/bin/ip): RootlessKit runs it");
+});

@@ -52,6 +52,7 @@ export function baseCommands(): Record<string, Handler> {
     newuidmap: () => ok(),
     newgidmap: () => ok(),
     nsenter: () => ok(),
+    ip: () => ok(), // iproute2: RootlessKit runs it for every network driver but host
     mount: () => ok(),
     systemctl: (argv) => (argv.includes("ControlGroup") ? ok("/user.slice/user-1000.slice/user@1000.service\n") : ok("HOME=/home/alice\nXDG_RUNTIME_DIR=/run/user/1000\n")),
   };

@@ -4,7 +4,7 @@
 // drop-ins), so a machine check passes is a machine the launcher starts on.
 import type { Finding } from "./findings.ts";
 import { ok } from "./findings.ts";
-import type { CheckContext, Tool } from "./context.ts";
+import { findTool, type CheckContext, type Tool } from "./context.ts";
 import { installFix, type Distro } from "./distro.ts";
 import type { FactsPart, NetworkDriver } from "./facts.ts";
 import { probeRootlessKitFacts, type RootlessKitFacts } from "../rootlesskit/facts.ts";
@@ -14,6 +14,7 @@ import { parseSettings, SettingsError, type RawSettings } from "../rootlesskit/s
 import { effectiveSettings } from "../rootlesskit/dropin.ts";
 import { serviceEnvironmentOf } from "./session.ts";
 import { BINARY_NAME } from "../os/paths.ts";
+import { programsRootlessKitRuns } from "../rootlesskit/network.ts";
 
 /** The capability model, probed once per check run. */
 export function rootlesskitFacts(ctx: CheckContext): Promise<RootlessKitFacts> {
@@ -74,5 +75,17 @@ export async function probeNetworkDriver(ctx: CheckContext, slirp: Tool | null, 
   else if (settings.net === "gvisor-tap-vsock") {
     findings.push({ id: "binaries.network", level: "info", message: `${text}. gvisor-tap-vsock has no IPv6; containers see the gateway and DNS at 10.0.2.1. slirp4netns >= 0.4.0 is preferred when installed.` });
   } else findings.push({ id: "binaries.network", level: "info", message: `${text}${configured ? "" : " (slirp4netns >= 0.4.0 is preferred)"}` });
+  findings.push(...(await helperFindings(ctx, settings.net, distro)));
   return { findings, facts: part };
+}
+
+/** What RootlessKit itself runs for the driver (`ip`): missing, containerd.service fails at every start while a smoke test with --net=host passes. */
+async function helperFindings(ctx: CheckContext, net: string, distro: Distro): Promise<Finding[]> {
+  const out: Finding[] = [];
+  for (const { program, pkg, why } of programsRootlessKitRuns(net)) {
+    const path = await findTool(ctx, program);
+    if (path) out.push(ok(`binaries.${program}`, `${program} (${path}): ${why}`));
+    else out.push({ id: `binaries.${program}.missing`, level: "error", message: `${program} (package ${pkg}) was not found on PATH or in the sbin directories: ${why}, so containerd.service would fail at every start.`, ...installFix(distro, pkg) });
+  }
+  return out;
 }

@@ -28,3 +28,18 @@ export function chooseNetDriver(facts: RootlessKitFacts): NetworkChoice {
     fix: "Install slirp4netns (Debian/Ubuntu: `sudo apt-get install slirp4netns`), or RootlessKit 3 (https://github.com/rootless-containers/rootlesskit/releases).",
   };
 }
+
+/**
+ * The programs RootlessKit itself runs for a network driver, which must be on the service's PATH:
+ * `ip` (iproute2) for every driver but host. Its child brings up lo and the driver's device with
+ * `ip link set … up`, `ip addr add`, `ip route add` (activateLoopback and activateDev in
+ * pkg/child/child.go of RootlessKit v1.1.0, v2.0.2 and v3.0.0, also in detach-netns mode), and its
+ * parent creates the tap with `nsenter … ip tuntap add` for slirp4netns, pasta (v2.0.2) and
+ * gvisor-tap-vsock (v3.0.0) (PrepareTap in pkg/network/parentutils/parentutils.go); vpnkit and
+ * lxc-user-nic run `ip link` in the child too. Without it every start fails ("nsenter: failed to
+ * execute ip", "setting up tap tap0"), while a run with the default --net=host (the smoke test) works.
+ */
+export function programsRootlessKitRuns(net: string): { program: string; pkg: string; why: string }[] {
+  if (net === "host") return [];
+  return [{ program: "ip", pkg: "iproute2", why: `RootlessKit runs it to set up the ${net} network in its namespace (\`ip link\`, \`ip addr\`, \`ip route\`${net === "slirp4netns" || net === "pasta" || net === "gvisor-tap-vsock" ? ", `ip tuntap`" : ""})` }];
+}
