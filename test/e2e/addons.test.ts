@@ -17,6 +17,7 @@ import { waitFor, SANDBOX_PATH } from "../../scripts/sandbox.ts";
 import { useSandbox } from "../helpers/e2e.ts";
 import { snapshotTree } from "../helpers/tree-snapshot.ts";
 import { installSnapshotters } from "../helpers/snapshotter-e2e.ts";
+import { detachNetnsInEffect, machine } from "../helpers/machine.ts";
 
 // comments, a blank line and CRLF line endings: all of it must survive install + uninstall
 const USER_CONFIG = "# my containerd settings\r\nversion = 2\r\n\r\n[plugins]\r\n  # keep this comment\r\n";
@@ -86,8 +87,10 @@ describe("add-ons", () => {
     const list = JSON.parse(r.stdout).plugins as { id: string; available: boolean; reason?: string }[];
     const byId = Object.fromEntries(list.map((p) => [p.id, p]));
     expect(Object.keys(byId).sort()).toEqual(["buildkit", "bypass4netns", "detach-netns", "fuse-overlayfs", "stargz"]);
-    expect(byId["detach-netns"]!.available).toBe(false);
-    expect(byId["detach-netns"]!.reason).toContain("needs RootlessKit >= 2.0; found 1.1.0");
+    // detach-netns exists where RootlessKit's --help lists --detach-netns (>= 2.0)
+    const rk = machine().rootlesskit;
+    expect(byId["detach-netns"]!.available).toBe(rk.help.detachNetns);
+    if (!rk.help.detachNetns) expect(byId["detach-netns"]!.reason).toContain(`needs RootlessKit >= 2.0; found ${rk.version}`);
     for (const id of ["buildkit", "bypass4netns", "fuse-overlayfs", "stargz"]) expect(byId[id]!.available).toBe(true);
     // without the daemons on PATH: unavailable, naming where to get them
     const bare = JSON.parse(cli(["plugins", "--json"], SANDBOX_PATH).stdout).plugins as { id: string; available: boolean; reason?: string }[];
@@ -111,16 +114,36 @@ describe("add-ons", () => {
     expect(show("stargz-snapshotter.service", "LoadState")).toBe("not-found");
   });
 
-  test("detach-netns is refused on RootlessKit 1.1.0, naming 1.1.0 and 2.0; nothing changed", () => {
+  test("detach-netns: refused naming the version and 2.0 on a RootlessKit without it (nothing changed); where it has it, installed and removed as the setting, reaching the running RootlessKit", () => {
     const before = snapshot();
-    const pid = show("containerd.service", "MainPID");
-    const r = cli(["install", "detach-netns", "--yes"]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("found 1.1.0");
-    expect(r.stderr).toContain("RootlessKit >= 2.0");
-    expect(snapshot()).toEqual(before);
-    expect(show("containerd.service", "MainPID")).toBe(pid);
-  });
+    const rk = machine().rootlesskit;
+    const stateDir = `${e2e.sb.runtimeDir}/containerd-rootless`;
+    const override = `${unitDir()}/containerd.service.d/override.conf`;
+    if (!rk.help.detachNetns) {
+      const pid = show("containerd.service", "MainPID");
+      const r = cli(["install", "detach-netns", "--yes"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`found ${rk.version}`);
+      expect(r.stderr).toContain("RootlessKit >= 2.0");
+      expect(snapshot()).toEqual(before);
+      expect(show("containerd.service", "MainPID")).toBe(pid);
+      return;
+    }
+    expect(detachNetnsInEffect(stateDir)).toBe(true); // auto
+    const overrideBefore = existsSync(override) ? readFileSync(override, "utf8") : null;
+    const off = cli(["uninstall", "detach-netns", "--yes"]);
+    expect(off.code).toBe(0);
+    expect(readFileSync(override, "utf8")).toContain('Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS="false"');
+    expect(e2e.rootlesskitArgs()).not.toContain("--detach-netns");
+    expect(detachNetnsInEffect(stateDir)).toBe(false);
+    const on = cli(["install", "detach-netns", "--yes"]);
+    expect(on.code).toBe(0);
+    expect(readFileSync(override, "utf8")).toContain('Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_DETACH_NETNS="true"');
+    expect(e2e.rootlesskitArgs()).toContain("--detach-netns");
+    expect(detachNetnsInEffect(stateDir)).toBe(true);
+    expect(cli(["configure", "--reset", "detach-netns", "--yes"]).code).toBe(0);
+    expect(existsSync(override) ? readFileSync(override, "utf8") : null).toBe(overrideBefore);
+  }, 180_000);
 
   test("config.toml unreadable, or its directory read-only: refused with the fix, no stack trace, nothing changed", () => {
     const dir = `${e2e.sb.home}/.config/containerd`;

@@ -7,6 +7,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symli
 import { join } from "node:path";
 import { ROOT, useSandbox } from "../helpers/e2e.ts";
 import { installSnapshotters } from "../helpers/snapshotter-e2e.ts";
+import { machine } from "../helpers/machine.ts";
 
 // the snapshotter add-ons run their real daemons; Debian packages no BuildKit: its stand-in
 const WITH_STANDINS = { PATH: "" };
@@ -87,8 +88,10 @@ test("a file with an error is refused with its key and line; nothing changes", (
   const pid = mainPid();
   const cases: [text: string, name: string, expected: string][] = [
     ["[containerd]\ninstalled = true\n\n[settings]\nmtu = 9000\nnet = \"wifi\"\n", "bad.toml", "bad.toml:6:1: settings.net: expected one of:"],
-    // valid syntax and values, impossible here: RootlessKit 1.1.0 has no --detach-netns
-    ["containerd:\n  installed: true\nsettings:\n  mtu: 1400\n  detach-netns: true\n", "bad.yaml", "bad.yaml:5:3: settings.detach-netns: --detach-netns=true needs RootlessKit >= 2.0"],
+    // valid syntax and values, impossible here: detach-netns where RootlessKit's --help has no --detach-netns (< 2.0); where it has, with the slirp4netns sandbox, which conflicts with it
+    machine().rootlesskit.help.detachNetns
+      ? ["containerd:\n  installed: true\nsettings:\n  mtu: 1400\n  detach-netns: true\n  slirp4netns-sandbox: true\n", "bad.yaml", "bad.yaml:6:3: settings.slirp4netns-sandbox: --slirp4netns-sandbox=true conflicts with detach-netns"]
+      : ["containerd:\n  installed: true\nsettings:\n  mtu: 1400\n  detach-netns: true\n", "bad.yaml", "bad.yaml:5:3: settings.detach-netns: --detach-netns=true needs RootlessKit >= 2.0"],
     // an add-on whose daemon Debian does not package
     ['{"containerd": {"installed": true},\n "addons": ["stargz"]}', "bad.json", "bad.json:2:13: addons: stargz: cannot be installed here"],
   ];

@@ -1,11 +1,13 @@
 // `check` of the COMPILED binary on this real machine: refused as root; as a throwaway user
-// with a real `systemd --user`, it finds RootlessKit 1.1.0, the smoke test and the overlay
+// with a real `systemd --user`, it finds the installed RootlessKit, containerd and slirp4netns
+// at the versions they print themselves (test/helpers/machine.ts), the smoke test and the overlay
 // mount pass, and cgroup v1 (this host is hybrid) is a warning. A real fault (the user's
 // /etc/subuid line removed) shows up as a finding with RootlessKit's own error.
 import { test, expect } from "bun:test";
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { waitFor } from "../../scripts/sandbox.ts";
 import { BINARY, useSandbox } from "../helpers/e2e.ts";
+import { machine } from "../helpers/machine.ts";
 
 interface Doc {
   ok: boolean;
@@ -27,11 +29,14 @@ test("as root: refused with the reason, exit 1", () => {
 
 test("check --json as an unprivileged user tells what is true on this machine", () => {
   const { code, doc } = checkJson();
-  expect(find(doc, "binaries.rootlesskit")?.message).toContain("RootlessKit 1.1.0 (/usr/bin/rootlesskit)");
-  expect(doc.facts.tools.rootlesskit.version).toBe("1.1.0");
-  expect(doc.facts.tools.containerd.version).toBe("1.6.20");
-  expect(doc.facts.tools.slirp4netns.version).toBe("1.2.0");
+  const m = machine();
+  expect(find(doc, "binaries.rootlesskit")?.message).toContain(`RootlessKit ${m.rootlesskit.version} (/usr/bin/rootlesskit)`);
+  expect(doc.facts.tools.rootlesskit.version).toBe(m.rootlesskit.version);
+  expect(doc.facts.tools.containerd.version).toBe(m.containerd);
+  expect(doc.facts.tools.slirp4netns.version).toBe(m.slirp4netns);
+  expect(doc.facts.detachNetnsSupported).toBe(m.detachNetnsByDefault);
   expect(doc.facts.networkDriver).toBe("slirp4netns");
+  expect(find(doc, "binaries.ip")?.message).toMatch(/^ip \(\/\S+\/ip\): RootlessKit runs it to set up the slirp4netns network/);
   expect(find(doc, "session.systemd")?.level).toBe("ok");
   expect(find(doc, "rootlesskit.smoke")?.level).toBe("ok");
   expect(doc.facts.rootlesskitWorks).toBe(true);
@@ -144,8 +149,15 @@ test("the probes beyond the basics, as they apply here: ports < 1024 and ping ar
   const proxy = find(doc, "proxy.https_proxy.unseen")!;
   expect(proxy.level).toBe("warning");
   expect(proxy.message).toContain("HTTPS_PROXY=http://127.0.0.1:3128 is set in your environment, but containerd.service will not see it");
-  expect(proxy.message).toContain("points at this machine's loopback");
-  expect(proxy.fix).toContain("--detach-netns true");
+  if (machine().detachNetnsByDefault) {
+    // detach-netns on (auto, RootlessKit >= 2.0): containerd runs in the host's network, where the host's loopback is reachable
+    expect(proxy.message).not.toContain("points at this machine's loopback");
+    expect(proxy.fix).toBe("`containerd-rootless-systemd configure --https-proxy http://127.0.0.1:3128` (it writes HTTPS_PROXY into containerd.service's drop-in and restarts containerd).");
+  } else {
+    // without it, containerd's loopback is RootlessKit's namespace's own
+    expect(proxy.message).toContain("points at this machine's loopback");
+    expect(proxy.fix).toContain("--detach-netns true");
+  }
   expect(find(doc, "cni.plugins")?.message).toContain("/usr/lib/cni");
   expect(find(doc, "cni.iptables")?.level).toBe("ok");
   expect(find(doc, "dataroot.filesystem")?.level).toBe("ok");

@@ -5,12 +5,13 @@
 // install again finds the image -> uninstall --purge removes it. Then the faults: a unit that
 // cannot start, a lock held by another run, two installs at once.
 import { test, expect, describe } from "bun:test";
-import { existsSync, readFileSync, renameSync, chownSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync, renameSync, chownSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor } from "../../scripts/sandbox.ts";
 import { exeOf, sandboxUser, useSandbox } from "../helpers/e2e.ts";
 import { buildBusyboxImage } from "./oci-image.ts";
 import { snapshotTree } from "../helpers/tree-snapshot.ts";
+import { detachNetnsInEffect, machine } from "../helpers/machine.ts";
 
 const USER = sandboxUser("crslc-e2e");
 let image: string;
@@ -102,6 +103,18 @@ describe("lifecycle", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Server:\s*\n\s*Version:\s+1\.\d+/);
     expect(cli("nsenter", "--", "sh", "-c", "exit 7").code).toBe(7);
+  });
+
+  test("nsenter's network namespace is the host's with detach-netns (RootlessKit >= 2.0, auto), RootlessKit's own without", () => {
+    const hostNet = readlinkSync("/proc/self/ns/net"); // this test runs in the host's network namespace
+    const inside = cli("nsenter", "--", "readlink", "/proc/self/ns/net");
+    expect(inside.code).toBe(0);
+    const containerdNet = readlinkSync(`/proc/${e2e.sb.pids().find((p) => exeOf(p) === "/usr/bin/containerd")}/ns/net`);
+    expect(inside.stdout.trim()).toBe(containerdNet); // where containerd itself runs
+    const detached = detachNetnsInEffect(`${e2e.sb.runtimeDir}/containerd-rootless`);
+    expect(detached).toBe(machine().detachNetnsByDefault);
+    if (detached) expect(containerdNet).toBe(hostNet);
+    else expect(containerdNet).not.toBe(hostNet);
   });
 
   test("the service survives the user deleting their download", async () => {
@@ -205,7 +218,7 @@ describe("lifecycle", () => {
     expect(s.snapshotters.builtin).toContain("overlayfs");
     const human = cli("status").stdout;
     expect(human).toMatch(/^containerd\.service +active \(running\), enabled, pid \d+, since /m);
-    expect(human).toContain("network slirp4netns MTU 65520, port driver builtin, detach-netns off");
+    expect(human).toContain(`network slirp4netns MTU 65520, port driver builtin, detach-netns ${machine().detachNetnsByDefault ? "on" : "off"}`);
     expect(human).toMatch(/^linger +off: .*sudo loginctl enable-linger /m);
   });
 
@@ -320,7 +333,7 @@ describe("faults", () => {
 
   test("two installs at once never interleave: one installs, the other finds nothing to change", async () => {
     const [a, b] = await Promise.all([e2e.sb.runAsync([e2e.bin, "install", "--yes", "--json"]), e2e.sb.runAsync([e2e.bin, "install", "--yes", "--json"])]);
-    expect([a.code, b.code]).toEqual([0, 0]);
+    expect([a.code, b.code], `${a.stdout}\n${a.stderr}\n---\n${b.stdout}\n${b.stderr}`).toEqual([0, 0]);
     const changed = [JSON.parse(a.stdout).changed, JSON.parse(b.stdout).changed].sort();
     expect(changed).toEqual([false, true]);
     expect(e2e.sb.systemctl("is-active", "containerd.service").stdout.trim()).toBe("active");

@@ -13,6 +13,7 @@ import { exeOf, sandboxUser, useSandbox } from "../helpers/e2e.ts";
 import { spawnSlowServer, type SlowServer } from "../helpers/slow-server.ts";
 import { writeBundle } from "../helpers/tarball.ts";
 import { Terminal } from "../ui/tmux.ts";
+import { machine } from "../helpers/machine.ts";
 
 const USER = sandboxUser("crsuic-e2e");
 let term: Terminal | null = null;
@@ -63,7 +64,7 @@ const BAR = /^ +(█*░*) (\d+\.\d) MB \/ (\d+\.\d) MB \((\d+)%\) · \d+\.\d MB
 describe("interactive installer: containerd from the nerdctl-full bundle", () => {
   test("choose the bundle, give a mirror and its checksum, watch the download's bar, then containerd runs from the bundle", async () => {
     const t = start();
-    await t.waitFor("RootlessKit   1.1.0", 20_000);
+    await t.waitFor(`RootlessKit   ${machine().rootlesskit.version}`, 20_000);
     t.keys("Enter");
     await t.waitFor("Requirements are satisfied.", 30_000);
     t.keys("Enter");

@@ -8,6 +8,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { sandboxUser, useSandbox } from "../helpers/e2e.ts";
 import { installSnapshotters } from "../helpers/snapshotter-e2e.ts";
 import { Terminal } from "../ui/tmux.ts";
+import { machine } from "../helpers/machine.ts";
+
+/** The welcome screen's RootlessKit row, with the version the installed program prints. */
+const RK_ROW = `RootlessKit   ${machine().rootlesskit.version}`;
+/** detach-netns on the choose screen: offered where RootlessKit's --help lists --detach-netns (not ticked on a fresh machine), else "[-]" (not available) */
+const DETACH_ROW = machine().rootlesskit.help.detachNetns ? /\[ \] detach-netns/ : /\[-\] detach-netns/;
 
 const USER = sandboxUser("crsui-e2e");
 let term: Terminal | null = null;
@@ -78,7 +84,7 @@ async function expectFuseOverlayfsRegistered(t: Terminal) {
 describe("interactive installer in a real terminal", () => {
   test("a failing check (no XDG_RUNTIME_DIR, as under su): its fix is shown and the installer does not go on", async () => {
     const t = start({}, undefined, ["XDG_RUNTIME_DIR"]);
-    await t.waitFor("RootlessKit   1.1.0", 20_000);
+    await t.waitFor(RK_ROW, 20_000);
     t.keys("Enter");
     let s = await t.waitFor("r check again", 30_000);
     expect(s).toContain("✗ Checking RootlessKit functionality");
@@ -103,11 +109,11 @@ describe("interactive installer in a real terminal", () => {
 
   test("a quit during apply finishes the current step, rolls back, exits 130: nothing is left", async () => {
     const t = start();
-    await t.waitFor("RootlessKit   1.1.0");
+    await t.waitFor(RK_ROW);
     t.keys("Enter");
     await t.waitFor("Requirements are satisfied.", 30_000);
     t.keys("Enter");
-    await t.waitFor("[-] detach-netns"); // the add-ons are listed
+    await t.waitFor(DETACH_ROW); // the add-ons are listed
     t.keys("Enter");
     await t.waitFor("65520 (default)");
     t.keys("Enter");
@@ -137,7 +143,7 @@ describe("interactive installer in a real terminal", () => {
     expect(headless.length).toBeGreaterThan(4);
     // a screen tall and wide enough for the whole review: every label on one row, no scrolling
     const t = start({ PATH: withStandins }, { cols: 160, rows: 120 });
-    await t.waitFor("RootlessKit   1.1.0", 20_000);
+    await t.waitFor(RK_ROW, 20_000);
     t.keys("Enter");
     await t.waitFor("Requirements are satisfied.", 30_000);
     t.keys("Enter");
@@ -173,8 +179,8 @@ describe("interactive installer in a real terminal", () => {
   test("full install: welcome -> checks -> choose -> settings -> review -> apply -> done", async () => {
     const t = start();
     // welcome: the environment summary
-    let s = await t.waitFor("RootlessKit   1.1.0");
-    for (const x of [`User          ${USER}`, "Distribution  Debian GNU/Linux 12 (bookworm)", "Kernel", "cgroup        v1 (hybrid", "containerd    1.6.20", "Enter run the checks · ↑↓ PgUp PgDn scroll · q quit"]) expect(s).toContain(x);
+    let s = await t.waitFor(RK_ROW);
+    for (const x of [`User          ${USER}`, `Distribution  ${machine().os}`, "Kernel", "cgroup        v1 (hybrid", `containerd    ${machine().containerd}`, "Enter run the checks · ↑↓ PgUp PgDn scroll · q quit"]) expect(s).toContain(x);
     whole(s);
     // checks: live, then the verdict; the hybrid cgroup warning with its fix
     t.keys("Enter");
@@ -184,10 +190,9 @@ describe("interactive installer in a real terminal", () => {
     whole(s);
     // choose: add-ons with availability (Debian packages none of their daemons)
     t.keys("Enter");
-    s = await t.waitFor("[-] detach-netns");
+    s = await t.waitFor(DETACH_ROW);
     expect(s).toContain("[x] containerd");
-    expect(s).toMatch(/\[-\] detach-netns/);
-    expect(s).toContain("not available");
+    expect(s).toContain("not available"); // BuildKit and bypass4netns: Debian packages neither daemon
     whole(s);
     // settings: validated as typed
     t.keys("Enter");
@@ -254,6 +259,10 @@ describe("interactive installer in a real terminal", () => {
     expect(s).toContain('-Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1500"');
     expect(s).toContain('+Environment=CONTAINERD_ROOTLESS_ROOTLESSKIT_MTU="1400"');
     expect(s).toContain("Restart containerd.service");
+    // exactly the MTU change: detach-netns, "installed" where it is in effect by default (RootlessKit >= 2.0), is not planned
+    expect(s).toMatch(/^Change settings: /m);
+    expect(s).not.toContain("detach-netns");
+    expect(s).not.toContain("DETACH_NETNS");
     t.keys("Enter");
     await t.waitFor("Done: ", 60_000);
     t.keys("Enter");
@@ -281,7 +290,8 @@ describe("interactive installer in a real terminal", () => {
     await t.waitFor(/MTU\s+1400/);
     t.keys("Enter");
     s = await t.waitFor("Enter apply", 30_000);
-    expect(s).toContain("add fuse-overlayfs");
+    expect(s).toMatch(/^Change add-ons: add fuse-overlayfs: /m); // and nothing else: not detach-netns, in effect by default where RootlessKit >= 2.0
+    expect(s).not.toContain("DETACH_NETNS");
     t.keys("Enter");
     await expectFuseOverlayfsRegistered(t);
   }, 120_000);
@@ -314,7 +324,7 @@ describe("interactive installer in a real terminal", () => {
 
   test("fresh install with an add-on: containerd first, then the add-on's own plan, reviewed, applied", async () => {
     const t = start({ PATH: withStandins });
-    await t.waitFor("RootlessKit   1.1.0", 20_000);
+    await t.waitFor(RK_ROW, 20_000);
     t.keys("Enter");
     await t.waitFor("Requirements are satisfied.", 30_000);
     t.keys("Enter");
