@@ -24,8 +24,15 @@ function unitPids(): number[] {
   return readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number);
 }
 
+/** The user's Host as seen from this (root) process, its working directory the user's home: nsenter's --wd must be one the user can enter (the checkout may be in /root, 0700). */
+class UserHost extends Host {
+  override cwd(): string {
+    return e2e.sb.home;
+  }
+}
+
 async function ctrVersion(): Promise<{ code: number; stdout: string; stderr: string }> {
-  const host = new Host({ env: e2e.sb.baseEnv(), uid: e2e.sb.uid, gid: e2e.sb.gid });
+  const host = new UserHost({ env: e2e.sb.baseEnv(), uid: e2e.sb.uid, gid: e2e.sb.gid });
   const ns = await nsenterArgv(host, resolvePaths(host.env, e2e.sb.uid), ["ctr", "version"]);
   return e2e.sb.run(ns.argv, { env: ns.env, timeoutMs: 20_000 });
 }
@@ -78,7 +85,9 @@ test("launch under systemd: only rootlesskit, slirp4netns and containerd run, an
   await waitFor("ctr version through nsenter", async () => {
     answer = await ctrVersion().catch((e) => ({ code: -1, stdout: "", stderr: String(e) }));
     return answer.code === 0;
-  }, 30_000, 100);
+  }, 30_000, 100).catch((e: Error) => {
+    throw new Error(`${e.message}; the last answer (${answer.code}): ${answer.stdout}${answer.stderr}\n${e2e.sb.systemctl("status", "--no-pager", `${UNIT}.service`).stdout}`);
+  });
   expect(answer.stdout).toMatch(/Server:\s+Version:\s+\S+/);
 
   const pids = unitPids();
