@@ -1,5 +1,5 @@
-// Components for real: bundles in nerdctl-full's layout built from real programs — 1.0.0 of
-// Debian 12's RootlessKit and containerd, 1.1.0 of Debian 13's (scripts/debian-stack.ts), both
+// Components for real: bundles in nerdctl-full's layout built from real programs — 8.0.0 of
+// Debian 12's RootlessKit and containerd, 8.1.0 of Debian 13's (scripts/debian-stack.ts), both
 // with the real bypass4netns of Debian 13 and both snapshotter daemons the tests build
 // (scripts/go-fixtures.ts) — served by a real HTTP server on 127.0.0.1, fetched by the compiled binary as
 // the sandbox user. install -> the service runs from the bundle (/proc/PID/exe) -> the stargz
@@ -41,11 +41,11 @@ const e2e = useSandbox("crscomp-e2e", {
     const snapshotters = await buildSnapshotterDaemons();
     // nerdctl-full always carries bypass4netns: both bundles get Debian 13's (Debian 12 has none)
     const bypass = ["bypass4netnsd", "bypass4netns"].map((p): Entry => ({ path: `bin/${p}`, mode: 0o755, content: readFileSync(join(secondStack().bin, p)) }));
-    for (const [v, release] of [["1.0.0", "bookworm"], ["1.1.0", "trixie"]] as const) {
+    for (const [v, release] of [["8.0.0", "bookworm"], ["8.1.0", "trixie"]] as const) {
       const stack = debianStack(release);
       bundles[v] = writeBundle(join(dir, v), { version: v, snapshotters, programs: stack.bin, extra: stack.programs.includes("bypass4netnsd") ? [] : bypass });
     }
-    bundles["1.2.0"] = writeBundle(join(dir, "1.2.0"), { version: "1.2.0", snapshotters, containerd: "#!/bin/sh\necho 'containerd: this build exits at once' >&2\nexit 3\n" });
+    bundles["8.2.0"] = writeBundle(join(dir, "8.2.0"), { version: "8.2.0", snapshotters, containerd: "#!/bin/sh\necho 'containerd: this build exits at once' >&2\nexit 3\n" });
     for (const [v, [entry]] of Object.entries(EVIL)) bundles[v] = writeBundle(join(dir, v), { version: v, tiny: true, extra: [entry] });
     // a mirror's copy under a name of its own, with a SHA256SUMS that agrees (the mirror controls both)
     const gz = makeTarGz(bundleEntries({ version: DEFAULT_VERSION, tiny: true }));
@@ -80,13 +80,13 @@ const parseVersion = (v: string) => /^(\d+\.\d+\.\d+)/.exec(v)?.[1] ?? v;
 describe("components", () => {
   test("bad input (404, wrong checksum, stall, truncated, http without --insecure-http, `../`, escaping symlink, setuid) exits 1 with the reason and changes nothing", () => {
     const before = homeTree();
-    const sha = bundles["1.0.0"]!.sha256;
+    const sha = bundles["8.0.0"]!.sha256;
     const cases: [string[], RegExp][] = [
-      [["--from", url("1.0.0", "404"), "--sha256", sha, "--insecure-http"], /answered HTTP 404/],
-      [["--from", url("1.0.0"), "--sha256", "a".repeat(64), "--insecure-http"], /checksum mismatch/],
-      [["--from", url("1.0.0", "stall"), "--sha256", sha, "--insecure-http", "--stall-timeout", "1", "--retries", "1"], /stalled/],
-      [["--from", url("1.0.0", "truncate"), "--sha256", sha, "--insecure-http", "--retries", "1"], /download of .* failed after 2 attempts: the transfer from .* (broke off after \d+ bytes|was truncated)/],
-      [["--from", url("1.0.0"), "--sha256", sha], /refusing plain HTTP/],
+      [["--from", url("8.0.0", "404"), "--sha256", sha, "--insecure-http"], /answered HTTP 404/],
+      [["--from", url("8.0.0"), "--sha256", "a".repeat(64), "--insecure-http"], /checksum mismatch/],
+      [["--from", url("8.0.0", "stall"), "--sha256", sha, "--insecure-http", "--stall-timeout", "1", "--retries", "1"], /stalled/],
+      [["--from", url("8.0.0", "truncate"), "--sha256", sha, "--insecure-http", "--retries", "1"], /download of .* failed after 2 attempts: the transfer from .* (broke off after \d+ bytes|was truncated)/],
+      [["--from", url("8.0.0"), "--sha256", sha], /refusing plain HTTP/],
       // verified (the SHA-256 is right), then refused entry by entry
       ...Object.entries(EVIL).map(([v, [, message]]): [string[], RegExp] => [["--from", url(v), "--sha256", bundles[v]!.sha256, "--insecure-http"], message]),
     ];
@@ -110,21 +110,21 @@ describe("components", () => {
     expect(over.doc.bundle).toMatchObject({ version: DEFAULT_VERSION, trust: "--sha256", sha256: bundles.mirror!.sha256 });
     expect(cli("components", "remove", "--yes").code).toBe(0);
     // a version with no pin: the release's own SHA256SUMS, named as the weaker trust it is
-    const unpinned = cli("components", "install", "--from", url("1.1.0"), "--insecure-http", "--yes");
+    const unpinned = cli("components", "install", "--from", url("8.1.0"), "--insecure-http", "--yes");
     expect(unpinned.code).toBe(0);
-    expect(unpinned.stdout).toContain(`SHA-256 ${bundles["1.1.0"]!.sha256} verified (SHA256SUMS: the release's own SHA256SUMS (proves only that the two files agree))`);
+    expect(unpinned.stdout).toContain(`SHA-256 ${bundles["8.1.0"]!.sha256} verified (SHA256SUMS: the release's own SHA256SUMS (proves only that the two files agree))`);
     expect(cli("components", "remove", "--yes").code).toBe(0);
   });
 
   test("components install --from URL --sha256: verified, unpacked and active", () => {
-    const r = cli("components", "install", "--from", url("1.0.0"), "--sha256", bundles["1.0.0"]!.sha256, "--insecure-http", "--yes");
+    const r = cli("components", "install", "--from", url("8.0.0"), "--sha256", bundles["8.0.0"]!.sha256, "--insecure-http", "--yes");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`SHA-256 ${bundles["1.0.0"]!.sha256} verified (--sha256: the SHA-256 you gave)`);
-    expect(readlinkSync(`${componentsDir()}/current`)).toBe("1.0.0");
+    expect(r.stdout).toContain(`SHA-256 ${bundles["8.0.0"]!.sha256} verified (--sha256: the SHA-256 you gave)`);
+    expect(readlinkSync(`${componentsDir()}/current`)).toBe("8.0.0");
     const s = e2e.cliJson("components", "status", "--json");
-    expect(s.doc.active).toBe("1.0.0");
+    expect(s.doc.active).toBe("8.0.0");
     const containerd = s.doc.programs.find((p: { name: string }) => p.name === "containerd");
-    expect(containerd).toMatchObject({ origin: "bundle", path: `${componentsDir()}/1.0.0/bin/containerd` });
+    expect(containerd).toMatchObject({ origin: "bundle", path: `${componentsDir()}/8.0.0/bin/containerd` });
   });
 
   test("install runs the service from the bundle: its processes' executables are the bundle's", () => {
@@ -132,10 +132,10 @@ describe("components", () => {
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(readFileUnit()).toContain(`${componentsDir()}/current/bin:`);
     const exes = serviceExes();
-    expect(exes).toContain(`${componentsDir()}/1.0.0/bin/containerd`);
-    expect(exes).toContain(`${componentsDir()}/1.0.0/bin/rootlesskit`);
+    expect(exes).toContain(`${componentsDir()}/8.0.0/bin/containerd`);
+    expect(exes).toContain(`${componentsDir()}/8.0.0/bin/rootlesskit`);
     expect(serverVersion().code).toBe(0);
-    expect(serviceVersions()).toEqual(bundleVersions("1.0.0"));
+    expect(serviceVersions()).toEqual(bundleVersions("8.0.0"));
   });
 
   test("a container runs through the bundle's containerd, shim and runc (spec without cgroups, as in lifecycle.test.ts)", () => {
@@ -161,19 +161,19 @@ describe("components", () => {
     expect(listed.stderr).toBe("");
     expect(listed.code).toBe(0);
     expect(cli("nsenter", "--", "ctr", "-n", "default", "snapshots", "--snapshotter", "stargz", "rm", "crs-bundle-first").code).toBe(0);
-    expect(stargzExes()).toEqual([`${componentsDir()}/1.0.0/bin/containerd-stargz-grpc`]);
+    expect(stargzExes()).toEqual([`${componentsDir()}/8.0.0/bin/containerd-stargz-grpc`]);
     const s = e2e.cliJson("components", "status", "--json");
     const stargz = s.doc.programs.find((p: { name: string }) => p.name === "containerd-stargz-grpc");
-    expect(stargz).toMatchObject({ origin: "bundle", path: `${componentsDir()}/1.0.0/bin/containerd-stargz-grpc` });
+    expect(stargz).toMatchObject({ origin: "bundle", path: `${componentsDir()}/8.0.0/bin/containerd-stargz-grpc` });
   });
 
   test("bad bundles offered as an upgrade leave the running one alone: same files, same processes", () => {
     // containerd's own data under ~/.local/share/containerd changes while it runs: compare the rest
     const tree = () => homeTree(".config", ".local/share/containerd-rootless-systemd");
     const before = { tree: tree(), pid: e2e.show("containerd.service", "MainPID"), stargz: e2e.show("stargz-snapshotter.service", "MainPID") };
-    const cases: [string, RegExp][] = [["1.1.0", /failed after 2 attempts: the transfer from .* (broke off|was truncated)/], ...Object.entries(EVIL).map(([v, [, m]]): [string, RegExp] => [v, m])];
+    const cases: [string, RegExp][] = [["8.1.0", /failed after 2 attempts: the transfer from .* (broke off|was truncated)/], ...Object.entries(EVIL).map(([v, [, m]]): [string, RegExp] => [v, m])];
     for (const [v, message] of cases) {
-      const r = cli("components", "upgrade", "--from", url(v, v === "1.1.0" ? "truncate" : "files"), "--sha256", bundles[v]!.sha256, "--insecure-http", "--retries", "1", "--yes");
+      const r = cli("components", "upgrade", "--from", url(v, v === "8.1.0" ? "truncate" : "files"), "--sha256", bundles[v]!.sha256, "--insecure-http", "--retries", "1", "--yes");
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(message);
       expect(tree()).toEqual(before.tree);
@@ -183,16 +183,16 @@ describe("components", () => {
   });
 
   test("components upgrade to the other Debian's bundle: the service runs its RootlessKit and containerd (other versions than before), the old bundle is removed", () => {
-    const before = bundleVersions("1.0.0");
-    const r = cli("components", "upgrade", "--from", url("1.1.0"), "--sha256", bundles["1.1.0"]!.sha256, "--insecure-http", "--yes");
+    const before = bundleVersions("8.0.0");
+    const r = cli("components", "upgrade", "--from", url("8.1.0"), "--sha256", bundles["8.1.0"]!.sha256, "--insecure-http", "--yes");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Restarting containerd.service");
-    expect(readlinkSync(`${componentsDir()}/current`)).toBe("1.1.0");
-    expect(serviceExes()).toContain(`${componentsDir()}/1.1.0/bin/containerd`);
+    expect(readlinkSync(`${componentsDir()}/current`)).toBe("8.1.0");
+    expect(serviceExes()).toContain(`${componentsDir()}/8.1.0/bin/containerd`);
     expect(serverVersion().code).toBe(0);
-    expect(stargzExes()).toEqual([`${componentsDir()}/1.1.0/bin/containerd-stargz-grpc`]); // the add-on restarted from the new bundle
-    expect(existsSync(`${componentsDir()}/1.0.0`)).toBe(false);
-    const after = bundleVersions("1.1.0");
+    expect(stargzExes()).toEqual([`${componentsDir()}/8.1.0/bin/containerd-stargz-grpc`]); // the add-on restarted from the new bundle
+    expect(existsSync(`${componentsDir()}/8.0.0`)).toBe(false);
+    const after = bundleVersions("8.1.0");
     expect(serviceVersions()).toEqual(after);
     expect(after.containerd).not.toBe(before.containerd);
     expect(after.rootlesskit).not.toBe(before.rootlesskit);
@@ -206,35 +206,35 @@ describe("components", () => {
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toContain("bypass4netnsd's API");
     expect(readFileSync(`${e2e.sb.home}/.config/systemd/user/bypass4netnsd.service`, "utf8")).toContain(`ExecStart=${componentsDir()}/current/bin/bypass4netnsd`);
-    expect(e2e.sb.pids().map(exeOf)).toContain(`${componentsDir()}/1.1.0/bin/bypass4netnsd`);
+    expect(e2e.sb.pids().map(exeOf)).toContain(`${componentsDir()}/8.1.0/bin/bypass4netnsd`);
     const api = e2e.sb.run(["curl", "-sS", "--unix-socket", `${e2e.sb.runtimeDir}/bypass4netnsd.sock`, "http://bypass4netnsd/v1/bypass"]);
     expect(api.stdout).toBe("[]");
   });
 
   test("an upgrade to a bundle whose containerd exits at once is rolled back: old version answering, exit 1 with the reason", () => {
-    const r = cli("components", "upgrade", "--from", url("1.2.0"), "--sha256", bundles["1.2.0"]!.sha256, "--insecure-http", "--yes");
+    const r = cli("components", "upgrade", "--from", url("8.2.0"), "--sha256", bundles["8.2.0"]!.sha256, "--insecure-http", "--yes");
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/upgrade to 1\.2\.0 failed: containerd did not answer: .*; rolled back to 1\.1\.0, which answers again/);
-    expect(readlinkSync(`${componentsDir()}/current`)).toBe("1.1.0");
-    expect(existsSync(`${componentsDir()}/1.2.0`)).toBe(false);
-    expect(serviceExes()).toContain(`${componentsDir()}/1.1.0/bin/containerd`);
+    expect(readlinkSync(`${componentsDir()}/current`)).toBe("8.1.0");
+    expect(existsSync(`${componentsDir()}/8.2.0`)).toBe(false);
+    expect(serviceExes()).toContain(`${componentsDir()}/8.1.0/bin/containerd`);
     expect(serverVersion().code).toBe(0);
-    expect(stargzExes()).toEqual([`${componentsDir()}/1.1.0/bin/containerd-stargz-grpc`]);
+    expect(stargzExes()).toEqual([`${componentsDir()}/8.1.0/bin/containerd-stargz-grpc`]);
   });
 
   test("apply -f with [components] switches the running service to that bundle; status --export writes it back", () => {
     const file = `${e2e.sb.home}/setup.toml`;
-    writeFileSync(file, `[components]\nversion = "1.0.0"\nfrom = "${url("1.0.0")}"\nsha256 = "${bundles["1.0.0"]!.sha256}"\ninsecure-http = true\n`);
+    writeFileSync(file, `[components]\nversion = "8.0.0"\nfrom = "${url("8.0.0")}"\nsha256 = "${bundles["8.0.0"]!.sha256}"\ninsecure-http = true\n`);
     chownSync(file, e2e.sb.uid, e2e.sb.gid);
     const r = cli("apply", "-f", file, "--yes");
     expect(r.code).toBe(0);
-    expect(readlinkSync(`${componentsDir()}/current`)).toBe("1.0.0");
-    expect(serviceExes()).toContain(`${componentsDir()}/1.0.0/bin/containerd`);
+    expect(readlinkSync(`${componentsDir()}/current`)).toBe("8.0.0");
+    expect(serviceExes()).toContain(`${componentsDir()}/8.0.0/bin/containerd`);
     expect(serverVersion().code).toBe(0);
-    expect(serviceVersions()).toEqual(bundleVersions("1.0.0")); // and back
-    expect(e2e.sb.pids().map(exeOf)).toContain(`${componentsDir()}/1.0.0/bin/bypass4netnsd`); // the add-on followed the switch
+    expect(serviceVersions()).toEqual(bundleVersions("8.0.0")); // and back
+    expect(e2e.sb.pids().map(exeOf)).toContain(`${componentsDir()}/8.0.0/bin/bypass4netnsd`); // the add-on followed the switch
     const exported = cli("status", "--export");
-    expect(exported.stdout).toContain(`sha256 = "${bundles["1.0.0"]!.sha256}"`);
+    expect(exported.stdout).toContain(`sha256 = "${bundles["8.0.0"]!.sha256}"`);
     expect(cli("apply", "-f", file, "--yes", "--json").stdout).toContain('"changed": false');
   });
 
@@ -242,7 +242,7 @@ describe("components", () => {
     const r = cli("components", "remove", "--yes");
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/the bundle is in use by .*\bcontainerd\.service/);
-    expect(existsSync(`${componentsDir()}/1.0.0/bin/containerd`)).toBe(true);
+    expect(existsSync(`${componentsDir()}/8.0.0/bin/containerd`)).toBe(true);
     expect(cli("uninstall", "--yes").code).toBe(0);
     const ok = cli("components", "remove", "--yes");
     expect(ok.code).toBe(0);

@@ -2,12 +2,13 @@
 // pasta (2.x, Debian 13), `configure --net pasta` alone is refused before anything changes (RootlessKit
 // takes pasta only with the implicit or none port driver), and with `--port-driver implicit` the
 // compiled binary restarts containerd on pasta, whose process and interface the network check saw.
-// With a RootlessKit without pasta (1.1.0, Debian 12) the driver itself is refused. The sandbox has
+// With a RootlessKit without pasta (1.x, Debian 12) the driver itself is refused, naming its version. The sandbox has
 // no AppArmor (pasta unconfined); the confined pasta is test/vm/network.test.ts's.
 import { test, expect } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { useSandbox } from "../helpers/e2e.ts";
+import { machine } from "../helpers/machine.ts";
 
 const e2e = useSandbox("crsrk-e2e-pasta", { setup: (e) => void e.mustRun(["install", "--yes"], { timeoutMs: 60_000 }), setupTimeoutMs: 90_000 });
 const override = () => join(e2e.sb.home, ".config/systemd/user/containerd.service.d/override.conf");
@@ -29,7 +30,7 @@ test("configure --net pasta: refused unless with a port driver RootlessKit start
   expect(alone.stderr).toContain(
     listed
       ? "--net=pasta needs --port-driver=implicit (pasta forwards the ports itself) or none, but the port driver is builtin (the default)"
-      : "--net=pasta: the installed RootlessKit 1.1.0 does not support this network driver",
+      : `--net=pasta: the installed RootlessKit ${machine().rootlesskit.version} does not support this network driver`,
   );
   expect(read(override())).toBe(before);
   expect(e2e.show("containerd.service", "MainPID")).toBe(pid);
