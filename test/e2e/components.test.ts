@@ -214,7 +214,7 @@ describe("components", () => {
   test("an upgrade to a bundle whose containerd exits at once is rolled back: old version answering, exit 1 with the reason", () => {
     const r = cli("components", "upgrade", "--from", url("8.2.0"), "--sha256", bundles["8.2.0"]!.sha256, "--insecure-http", "--yes");
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/upgrade to 1\.2\.0 failed: containerd did not answer: .*; rolled back to 1\.1\.0, which answers again/);
+    expect(r.stderr).toMatch(/upgrade to 8\.2\.0 failed: containerd did not answer: .*; rolled back to 8\.1\.0, which answers again/);
     expect(readlinkSync(`${componentsDir()}/current`)).toBe("8.1.0");
     expect(existsSync(`${componentsDir()}/8.2.0`)).toBe(false);
     expect(serviceExes()).toContain(`${componentsDir()}/8.1.0/bin/containerd`);
