@@ -176,6 +176,24 @@ describe("choose: the bundle's size", () => {
   });
 });
 
+test("choose: Enter pressed while the add-ons are still being looked at goes on once they are listed (typed ahead, not lost)", async () => {
+  const engine = scriptedEngine();
+  let list: (v: Awaited<ReturnType<typeof engine.addons>>) => void = () => {};
+  const all = await engine.addons();
+  engine.addons = () => new Promise((r) => (list = r));
+  const chosen: boolean[] = [];
+  const h = renderWith(<ChooseScreen initial={[]} onBack={() => {}} onNext={(_ids, _all, components) => chosen.push(components)} />, engine);
+  await h.waitFor("Looking for add-ons");
+  await h.press("c");
+  await h.waitFor("(•) fetch nerdctl-full");
+  await h.press(KEY.enter);
+  expect(chosen).toEqual([]); // not yet: nothing to go on with
+  list(all);
+  await h.waitFor("BuildKit");
+  for (let i = 0; i < 50 && chosen.length === 0; i++) await Bun.sleep(10);
+  expect(chosen).toEqual([true]); // once, with the bundle chosen before the Enter
+});
+
 describe("settings: the bundle's version, source and checksum", () => {
   let host: TestHost;
   afterEach(() => host?.cleanup());

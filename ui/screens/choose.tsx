@@ -1,7 +1,7 @@
 // Choose what to install: containerd (always, from the distribution or the nerdctl-full bundle:
 // `c` switches) and the add-ons, each with its availability — with the bundle chosen, the add-ons
 // it brings are available ("comes with nerdctl-full vX").
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Text } from "ink";
 import { Screen } from "../components/screen.tsx";
 import { Spinner } from "../components/spinner.tsx";
@@ -59,6 +59,13 @@ export function ChooseScreen({ initial, initialComponents, onNext, onBack }: { i
   if (shown !== offset) setOffset(shown);
   // several keys may arrive in one chunk: cursor and ticks from refs, not this render's state
   const cursorRef = useRef(cursor);
+  const enterRef = useRef(false);
+  const ready = Boolean(addons.value) && !offer.loading;
+  // one ticked through the bundle, then the bundle switched off, is dropped
+  const next = () => {
+    enterRef.current = false;
+    onNext(list.filter((a) => pickedRef.current.has(a.id) && usable(a)).map((a) => a.id), list, useBundle, offer.value?.fields ?? []);
+  };
   const pickedRef = useRef(selected);
   pickedRef.current = selected;
   useKeys(
@@ -75,10 +82,17 @@ export function ChooseScreen({ initial, initialComponents, onNext, onBack }: { i
         setPicked(next);
       } else if (input === "c" && bundleChoice && !bundleChoice.disabledReason) {
         setBundle(!useBundle);
-      } else if (key.return && addons.value && !offer.loading) onNext(list.filter((a) => pickedRef.current.has(a.id) && usable(a)).map((a) => a.id), list, useBundle, offer.value?.fields ?? []); // one ticked through the bundle, then the bundle switched off, is dropped
+      } else if (key.return) {
+        // Enter while the add-ons are still being looked at goes on once they are (typed ahead, not lost)
+        enterRef.current = true;
+        if (ready) next();
+      }
     },
     { escBack: onBack },
   );
+  useEffect(() => {
+    if (ready && enterRef.current) next();
+  });
   return (
     <Screen
       title="Choose what to install"
