@@ -47,6 +47,10 @@ export const commands: Record<string, CommandEntry> = {
     description: "Converge to a desired-state file (TOML, YAML or JSON): add-ons, RootlessKit settings, snapshotter; idempotent",
     load: () => import("./apply.ts"),
   },
+  verify: {
+    description: "Prove that containers work: one starts, has network, DNS and published ports, limits, ping, add-ons; leaves nothing behind",
+    load: () => import("./verify.ts"),
+  },
   plugins: {
     description: "List the add-ons (BuildKit, snapshotters, bypass4netns, detach-netns) and whether each can be installed here",
     load: () => import("./plugins.ts"),
@@ -73,6 +77,11 @@ export const commands: Record<string, CommandEntry> = {
     description: "Run rootless containerd in the foreground (the service's ExecStart)",
     hidden: true,
     load: () => import("./launch.ts"),
+  },
+  "verify-agent": {
+    description: "Look at a container from the inside (what verify runs in its throwaway container)",
+    hidden: true,
+    load: () => import("./verify-agent.ts"),
   },
 };
 

@@ -18,6 +18,8 @@ export interface AddonProbe {
   /** for humans: "snapshotter stargz through containerd" */
   what: string;
   check(host: Host): Promise<ProbeResult>;
+  /** what `verify` asks instead, when the daemon's real job takes more than the readiness answer (BuildKit: a build) */
+  verify?(host: Host): Promise<ProbeResult>;
 }
 
 /** `daemonSocket`: the snapshotter daemon's own socket (its Cleanup is asked for after the call). */

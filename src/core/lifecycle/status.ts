@@ -111,7 +111,7 @@ async function processFlags(host: Host, mainPid: number): Promise<Record<string,
   return cmdline && /rootlesskit/.test(cmdline.split("\0")[0]!) ? flagsFromCmdline(cmdline) : null;
 }
 
-async function rootlesskitSettings(host: Host, stateDir: string, flags: Record<string, string> | null): Promise<SettingsSeen> {
+export async function rootlesskitSettings(host: Host, stateDir: string, flags: Record<string, string> | null): Promise<SettingsSeen> {
   const api = join(stateDir, "api.sock");
   const rootlessctl = (await host.exists(api)) ? await findProgram(host, "rootlessctl") : null;
   if (rootlessctl) {

@@ -2,28 +2,13 @@
 // ids and the terminal. Everything else receives a Host, so every decision can be tested on
 // a temporary directory (see test/helpers/test-host.ts) with scripted processes.
 import { passwdFilesFirst, passwdName } from "./passwd.ts";
-import { join } from "node:path";
 import { errCode } from "./files.ts";
 import { parseKillPoint } from "./kill-points.ts";
-import { HostStreams } from "./streams.ts";
-import { sleepUnlessAborted, waitFactor } from "./wait.ts";
+import { HostProcesses } from "./processes.ts";
+import { sleepUnlessAborted } from "./wait.ts";
 
 export { HostError, type FileStat } from "./files.ts";
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface RunOptions {
-  /** Extra variables merged over the host environment (or the whole environment with `cleanEnv`). */
-  env?: Record<string, string | undefined>;
-  cleanEnv?: boolean;
-  input?: string;
-  cwd?: string;
-  timeoutMs?: number;
-}
+export type { RunResult, RunOptions, RunningProcess } from "./processes.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -46,7 +31,7 @@ export interface HostOptions {
   stderrIsTTY?: boolean;
 }
 
-export class Host extends HostStreams {
+export class Host extends HostProcesses {
   readonly env: Env;
   readonly uid: number;
   readonly gid: number;
@@ -178,75 +163,6 @@ export class Host extends HostStreams {
       },
     }).catch(() => finish(null));
     return result;
-  }
-
-  // ---- processes ------------------------------------------------------------
-
-  /** Finds an executable in preferDirs, then on PATH (the host's PATH, not ours). */
-  async which(name: string): Promise<string | null> {
-    if (name.includes("/")) return (await this.canAccess(name, "x")) ? name : null;
-    for (const dir of [...this.preferDirs, ...(this.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(":")]) {
-      if (!dir) continue;
-      const candidate = join(dir, name);
-      const st = await this.stat(candidate).catch(() => null);
-      if (st && !st.isDirectory && (await this.canAccess(candidate, "x"))) return candidate;
-    }
-    return null;
-  }
-
-  private spawnEnv(opts: RunOptions): Record<string, string> {
-    const base = opts.cleanEnv ? {} : this.env;
-    const merged: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...base, ...opts.env })) if (v !== undefined) merged[k] = v;
-    return merged;
-  }
-
-  /**
-   * Runs a program to completion and collects its output. A missing program is exit 127.
-   * The child gets a session of its own: Ctrl+C on the terminal goes to our process group,
-   * and must reach only us (we finish the current step and roll back), never kill a
-   * `systemctl` halfway through its job.
-   */
-  async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-    let proc;
-    try {
-      proc = Bun.spawn(argv, {
-        detached: true,
-        env: this.spawnEnv(opts),
-        cwd: opts.cwd,
-        stdin: opts.input !== undefined ? new Blob([opts.input]) : "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
-        timeout: opts.timeoutMs && opts.timeoutMs * waitFactor(this),
-        killSignal: "SIGKILL",
-      });
-    } catch (e) {
-      return { code: 127, stdout: "", stderr: `${argv[0]}: ${(e as Error).message}` };
-    }
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    if (proc.signalCode && opts.timeoutMs) {
-      return { code: 124, stdout, stderr: stderr + `\n${argv[0]}: timed out after ${opts.timeoutMs} ms` };
-    }
-    return { code, stdout, stderr };
-  }
-
-  /** Runs a program attached to our terminal; returns its exit code. */
-  async runInherit(argv: string[], opts: RunOptions = {}): Promise<number> {
-    try {
-      const proc = Bun.spawn(argv, {
-        env: this.spawnEnv(opts),
-        cwd: opts.cwd,
-        stdio: ["inherit", "inherit", "inherit"],
-      });
-      return await proc.exited;
-    } catch (e) {
-      this.writeErr(`${argv[0]}: ${(e as Error).message}\n`);
-      return 127;
-    }
   }
 
   // ---- terminal and time ----------------------------------------------------

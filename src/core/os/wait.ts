@@ -22,7 +22,7 @@ export type PollOutcome = { ok: true; ms: number } | { ok: false; ms: number; re
  * waits were made for (an emulator, a small board, a loaded CI machine), where containerd's
  * start alone can take longer than the 30 s a readiness wait allows.
  */
-export function waitFactor(host: Host): number {
+export function waitFactor(host: Pick<Host, "env">): number {
   const n = Number(host.env.CRS_WAIT_FACTOR ?? 1);
   return Number.isFinite(n) && n >= 1 ? n : 1;
 }

@@ -1,0 +1,55 @@
+// 2. The container's network works: an interface with an address and a default route, and a
+// TCP connection from the container to a listener verify opens on the host's own address
+// (RootlessKit runs with --disable-host-loopback, so the host's 127.0.0.1 is not reachable and
+// would prove nothing; its other address is reached the way every container reaches the world,
+// through the network driver: slirp4netns, pasta, vpnkit...). When it fails, whether the driver
+// still runs says why.
+import { fail, notApplicable, pass } from "../outcome.ts";
+import { driverProcess } from "../facts.ts";
+import type { Session } from "../session.ts";
+import type { Probe } from "./probe.ts";
+import { whyNoReport } from "./probe.ts";
+
+const RESTART = "`systemctl --user restart containerd.service` starts RootlessKit and its network driver again (running containers stop)";
+
+/** What is known about the network driver when traffic does not flow: it died, or it runs (then the words of the failure). */
+export async function driverDiagnosis(s: Session): Promise<{ why: string; fix: string }> {
+  const driver = await driverProcess(s.host, s.facts);
+  const pasta = (await s.findings("pasta")).find((f) => f.level !== "ok");
+  if (driver && driver.pid === null) {
+    return {
+      why: `the network driver ${driver.program} is not running (RootlessKit, pid ${s.facts.rootlesskitPid}, has no ${driver.program} child): containers have no network`,
+      fix: [pasta ? `${pasta.message} ${pasta.fix ?? ""}` : "", `${RESTART}; if it stops again, \`systemctl --user status containerd.service\` shows why.`].filter(Boolean).join(" "),
+    };
+  }
+  const running = driver ? `${driver.program} (pid ${driver.pid}) is running` : `the network driver is ${s.facts.netDriver ?? "unknown"}`;
+  return { why: running, fix: `${RESTART}; \`containerd-rootless-systemd check\` looks at the network driver.` };
+}
+
+export const networkProbe: Probe = {
+  id: "network",
+  title: "Its network works",
+  async run(s) {
+    if (s.facts.netDriver === "host") return notApplicable("RootlessKit runs with --net=host: containers share the host's network");
+    const main = await s.main;
+    const [interfaces, route, tcp] = await Promise.all([main?.part("interfaces"), main?.part("route"), main?.part("tcp")]);
+    const r = { interfaces, route, tcp };
+    if (!main || !interfaces) return fail(`no container to look from: ${(await whyNoReport(s, main)).split("\n")[0]}`);
+    const via = `${s.facts.netDriver ?? "the network driver"}${s.facts.detached ? ", detached network namespace" : ""}`;
+    const iface = r.interfaces?.[0];
+    const evidence = [`interfaces: ${r.interfaces?.map((i) => `${i.name} ${i.cidr}`).join(", ") || "none but lo"}`, `default route: ${r.route ? `via ${r.route.gateway} dev ${r.route.iface}` : "none"}`];
+    if (!iface || !r.route) {
+      const d = await driverDiagnosis(s);
+      return fail(`the container has ${iface ? "no default route" : "no network interface besides lo"} (${via}); ${d.why}`, evidence, d.fix);
+    }
+    const listener = await s.listener;
+    if (!listener || !r.tcp) return pass(`${iface.name} ${iface.cidr}, default route via ${r.route.gateway} (${via}); no TCP test: the host has no address other than loopback`, evidence);
+    const reached = await Promise.race([listener.reached, Promise.resolve("pending")]);
+    evidence.push(`TCP to ${listener.address}:${listener.port}: ${r.tcp.ok ? `answered in ${r.tcp.ms.toFixed(0)} ms` : r.tcp.text}${typeof reached === "string" && reached !== "pending" ? ` (the host saw it come from ${reached})` : ""}`);
+    if (!r.tcp.ok || r.tcp.text !== `crs-verify ${listener.token}`) {
+      const d = await driverDiagnosis(s);
+      return fail(`the container cannot reach the host (TCP to ${listener.address}:${listener.port}, ${via}: ${r.tcp.ok ? `unexpected answer ${JSON.stringify(r.tcp.text)}` : r.tcp.text}); ${d.why}`, evidence, d.fix);
+    }
+    return pass(`${iface.name} ${iface.cidr}, default route via ${r.route.gateway}; TCP to the host ${listener.address}:${listener.port} through ${via} in ${r.tcp.ms.toFixed(0)} ms`, evidence);
+  },
+};
