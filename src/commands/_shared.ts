@@ -38,3 +38,26 @@ export function consent(ctx: RunContext, args: { yes?: boolean; "dry-run"?: bool
     return /^y(es)?$/i.test((await ctx.host.ask("Apply this plan? [y/N] ")).trim());
   };
 }
+
+/** `--no-verify` for the commands that end with verify's probes (citty reads a `--no-` flag as its positive's false: it is taken from the raw arguments). */
+export const verifyArgs = {
+  "no-verify": { type: "boolean", description: "Do not end with verify's probes (a container starts, has network, DNS, published ports...; see `verify`)" },
+} as const satisfies ArgsDef;
+
+export const skipVerify = (rawArgs: string[]): boolean => rawArgs.slice(0, rawArgs.includes("--") ? rawArgs.indexOf("--") : undefined).includes("--no-verify");
+
+/**
+ * Ends a command that changed the stack with verify (unless --no-verify, or nothing changed):
+ * prints its lines, adds its report to the command's JSON result, and returns the exit code
+ * (1 when a probe that should pass failed).
+ */
+export async function endWithVerify<R extends { changed?: boolean; ok?: boolean }>(ctx: RunContext, rawArgs: string[], command: string, result: R, run = Boolean(result.changed)): Promise<number> {
+  if (!run || skipVerify(rawArgs)) {
+    ctx.reporter.result(result);
+    return 0;
+  }
+  const { verifyAfterChange } = await import("../core/verify/after-change.ts");
+  const v = await verifyAfterChange(ctx, command);
+  ctx.reporter.result({ ...result, ok: (result.ok ?? true) && v.code === 0, verify: v.report ?? { error: v.error } });
+  return v.code;
+}

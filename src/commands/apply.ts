@@ -1,7 +1,7 @@
 // `apply -f FILE`: converge to a desired-state file (TOML, YAML or JSON; `-` reads stdin).
 // Thin: read and validate the file, let the engine decide and apply, report.
 import { defineCommand } from "citty";
-import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
+import { applyArgs, outputArgs, consent, runContext, verifyArgs, endWithVerify } from "./_shared.ts";
 import { UsageError } from "../core/os/errors.ts";
 import { readDesiredState } from "../core/desired-state/parse.ts";
 import { runApply } from "../core/desired-state/apply.ts";
@@ -20,9 +20,10 @@ export default defineCommand({
   args: {
     file: { type: "string", alias: ["f"], description: "The desired-state file: .toml, .yaml/.yml or .json (`-` reads stdin); see examples/" },
     ...applyArgs,
+    ...verifyArgs,
     ...outputArgs,
   },
-  async run({ args, data }) {
+  async run({ args, rawArgs, data }) {
     const ctx = runContext(data, args);
     const file = args.file;
     if (!file) throw new UsageError("-f/--file is required", "Name the desired-state file, e.g. `apply -f examples/minimal.toml --dry-run`.");
@@ -37,7 +38,7 @@ export default defineCommand({
       }
     }
     const report = await runApply(ctx, parsed, { dryRun: args["dry-run"] });
-    ctx.reporter.result(report);
-    return 0;
+    // a file that leaves containerd installed is proven by containers once it changed something
+    return endWithVerify(ctx, rawArgs, "apply", report, report.changed && !args["dry-run"] && parsed.state.containerd?.installed !== false);
   },
 });

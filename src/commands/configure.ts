@@ -2,7 +2,7 @@
 // Thin: parse the flags, let the engine validate and plan, show, apply, report.
 import { defineCommand } from "citty";
 import "../plugins/index.ts"; // every add-on registers itself (a restart waits until the running ones answer again): the composition happens here, at the edge
-import { outputArgs, applyArgs, runContext, consent } from "./_shared.ts";
+import { outputArgs, applyArgs, runContext, consent, verifyArgs, endWithVerify } from "./_shared.ts";
 import { UsageError } from "../core/os/errors.ts";
 import { withRunLock } from "../core/plan/recover.ts";
 import { findSetting, rawSettingsFromFlags, SETTINGS, type SettingKey } from "../core/rootlesskit/settings.ts";
@@ -31,6 +31,7 @@ export default defineCommand({
     reset: { type: "string", description: "Return a setting to its default (e.g. --reset mtu); repeatable or comma-separated" },
     show: { type: "boolean", description: "Print each effective value and where it comes from (default, drop-in, environment, environment file)" },
     ...applyArgs,
+    ...verifyArgs,
     ...outputArgs,
   },
   async run({ args, rawArgs, data }) {
@@ -95,7 +96,7 @@ export default defineCommand({
     );
     reporter.info(plan.after === null ? `Removed ${plan.path}` : `Wrote ${plan.path}`);
     reporter.info(outcome.restarted ? "containerd.service restarted; RootlessKit runs with the new settings, and its network works." : "containerd.service is not running; the settings apply when it starts.");
-    reporter.result({ changed: true, path: plan.path, restarted: outcome.restarted, diff: plan.diff, ...(warnings.length ? { warnings } : {}) });
-    return 0;
+    // the new settings are proven by containers (the running containerd only: nothing to look through otherwise)
+    return endWithVerify(ctx, rawArgs, "configure", { changed: true, path: plan.path, restarted: outcome.restarted, diff: plan.diff, ...(warnings.length ? { warnings } : {}) }, outcome.restarted);
   },
 });

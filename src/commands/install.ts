@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { applyArgs, outputArgs, consent, runContext } from "./_shared.ts";
+import { applyArgs, outputArgs, consent, runContext, verifyArgs, endWithVerify } from "./_shared.ts";
 import { install } from "../core/lifecycle/install.ts";
 import { optionsFromFlags, runAddons } from "../core/lifecycle/addons.ts";
 import { plugins } from "../plugins/registry.ts";
@@ -23,6 +23,7 @@ export default defineCommand({
     addons: { type: "positional", required: false, description: "Add-ons to install instead of containerd itself (see `plugins`), e.g. buildkit stargz" },
     ...outputArgs,
     ...applyArgs,
+    ...verifyArgs,
     force: { type: "boolean", description: "Continue even when the RootlessKit functionality test fails" },
     "skip-smoke-test": { type: "boolean", description: "Do not run RootlessKit during the checks" },
     worker: { type: "string", description: "With buildkit: its worker, oci (default) or containerd", valueHint: "oci|containerd" },
@@ -33,13 +34,13 @@ export default defineCommand({
     "components-sha256": { type: "string", description: "With --components: the tarball's expected SHA-256" },
     "insecure-http": { type: "boolean", description: "With --components-from: allow a plain http:// mirror" },
   },
-  async run({ args, data }) {
+  async run({ args, rawArgs, data }) {
     const ctx = runContext(data, args);
     const confirm = consent(ctx, args);
     const options = optionsFromFlags(args._.map(String), { worker: args.worker, namespace: args.namespace });
     if (args._.length > 0) {
-      ctx.reporter.result(await runAddons(ctx, args._.map(String), "install", { dryRun: args["dry-run"], confirm, options }));
-      return 0;
+      const added = await runAddons(ctx, args._.map(String), "install", { dryRun: args["dry-run"], confirm, options });
+      return endWithVerify(ctx, rawArgs, "install", added, added.changed && !args["dry-run"]);
     }
     const bundle = { version: args["components-version"], from: args["components-from"], sha256: args["components-sha256"], insecureHttp: args["insecure-http"] };
     if (args.components || Object.values(bundle).some((v) => v !== undefined)) {
@@ -52,7 +53,6 @@ export default defineCommand({
       skipSmokeTest: args["skip-smoke-test"],
       confirm,
     });
-    ctx.reporter.result(result);
-    return 0;
+    return endWithVerify(ctx, rawArgs, "install", result, result.changed && !result.dryRun);
   },
 });

@@ -426,6 +426,39 @@ describe("done", () => {
     await h.press(KEY.enter);
     expect(exit!).toBe(0);
   });
+
+  test("a plan that leaves containerd running is verified: a line per probe, the summary; a fix under what is off", async () => {
+    let exit: number | null = null;
+    const engine = scriptedEngine();
+    const h = renderWith(<DoneScreen outcome={{ ok: true, changed: true }} plan={{ ...PLAN, verify: true }} onExit={(c) => (exit = c)} />, engine);
+    const f = await h.waitFor("Containers work: 2 probes");
+    expect(f).toContain("Verifying that containers work");
+    expect(f).toContain("✓ A container starts: a container started from a throwaway image");
+    expect(f).toContain("- Limits are enforced: not enforced: cgroup v1 (hybrid layout)");
+    expect(f).toContain("Boot with cgroup v2");
+    expect(engine.calls).toContain("verify");
+    await h.press(KEY.enter);
+    expect(exit!).toBe(0);
+  });
+
+  test("a probe that should pass and fails: shown with its fix, and the installer exits 1", async () => {
+    let exit: number | null = null;
+    const failing = { ok: false, lines: [{ id: "network", title: "Its network works", status: "FAIL" as const, message: "the network driver slirp4netns is not running", fix: "systemctl --user restart containerd.service" }], summary: "Containers do NOT fully work: 1 probe in 3.00 s, 1 failed; nothing left behind." };
+    const h = renderWith(<DoneScreen outcome={{ ok: true, changed: true }} plan={{ ...PLAN, verify: true }} onExit={(c) => (exit = c)} />, scriptedEngine({ verify: failing }));
+    const f = await h.waitFor("Containers do NOT fully work");
+    expect(f).toContain("✗ Its network works: the network driver slirp4netns is not running");
+    expect(f).toContain("systemctl --user restart containerd.service");
+    await h.press(KEY.enter);
+    expect(exit!).toBe(1);
+  });
+
+  test("an uninstall (or a plan that changed nothing) is not verified", async () => {
+    const engine = scriptedEngine();
+    const h = renderWith(<DoneScreen outcome={{ ok: true, changed: true }} plan={{ ...PLAN, title: "Uninstall" }} onExit={() => {}} />, engine);
+    const f = await h.waitFor("nerdctl run -it --rm alpine");
+    expect(f).not.toContain("Verifying");
+    expect(engine.calls).not.toContain("verify");
+  });
 });
 
 describe("status", () => {

@@ -2,7 +2,7 @@
 // and an apply whose steps advance when the test says so (to test cancelling mid-apply).
 // The real adapter is tested against the engine on a TestHost (engine.test.ts).
 import type { Finding } from "../../src/core/checks/findings.ts";
-import type { Addon, ApplyOutcome, ComponentsOffer, ApplyProgress, CheckGroup, Engine, InstalledState, PlanView, SettingField } from "../../ui/engine/types.ts";
+import type { Addon, ApplyOutcome, ComponentsOffer, ApplyProgress, CheckGroup, Engine, InstalledState, PlanView, SettingField, VerifyView } from "../../ui/engine/types.ts";
 
 export const FACTS = { user: "alice (uid 1000)", distro: "Debian GNU/Linux 12 (bookworm)", kernel: "6.1.0-13-amd64", cgroup: "v2", rootlesskit: "1.1.0", containerd: "1.6.20" };
 
@@ -40,6 +40,15 @@ export const PLAN: PlanView = {
   notes: [],
 };
 
+export const VERIFY: VerifyView = {
+  ok: true,
+  lines: [
+    { id: "container", title: "A container starts", status: "pass", message: "a container started from a throwaway image on the overlayfs snapshotter" },
+    { id: "limits", title: "Limits are enforced", status: "off", message: "not enforced: cgroup v1 (hybrid layout)", fix: "Boot with cgroup v2" },
+  ],
+  summary: "Containers work: 2 probes in 0.80 s, 1 passed, 1 off by a setting; nothing left behind.",
+};
+
 export interface Scripted extends Engine {
   calls: string[];
   /** resolves the checks (they stay "running" until then): the groups still running are done, the findings going to the first of them */
@@ -63,7 +72,7 @@ export const COMPONENTS: ComponentsOffer = {
   fields: [],
 };
 
-export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?: Addon[]; components?: ComponentsOffer; fields?: SettingField[]; plan?: PlanView; manualApply?: boolean; checkGroups?: string[] } = {}): Scripted {
+export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?: Addon[]; components?: ComponentsOffer; fields?: SettingField[]; plan?: PlanView; manualApply?: boolean; checkGroups?: string[]; verify?: VerifyView } = {}): Scripted {
   const titles = over.checkGroups ?? ["Checking RootlessKit functionality"];
   let finish: (f: Finding[]) => void = () => {};
   let finishOne: (i: number, f: Finding[]) => void = () => {};
@@ -131,6 +140,13 @@ export function scriptedEngine(over: { status?: Partial<InstalledState>; addons?
       return { ok: true, changed: true };
     },
     nextSteps: async () => ["Use `nerdctl` to connect, e.g. `nerdctl run -it --rm alpine`.", "sudo loginctl enable-linger alice"],
+    verify: async (onLine, signal) => {
+      e.calls.push("verify");
+      e.lastSignal = signal;
+      const view = over.verify ?? VERIFY;
+      for (const l of view.lines) onLine(l);
+      return view;
+    },
   };
   return e;
 }

@@ -21,6 +21,7 @@ import { clientHint, clientOf } from "../../src/core/lifecycle/client-hint.ts";
 import { applyWithProgress } from "./apply.ts";
 import { applyComponents, componentsOffer } from "./components.ts";
 import { toolBinDirs } from "../../src/core/components/store.ts";
+import { verifyWithLines } from "./verify.ts";
 import type { Engine } from "./types.ts";
 
 export function createEngine(host: Host): Engine {
@@ -70,5 +71,6 @@ export function createEngine(host: Host): Engine {
         }),
       ),
     nextSteps: async (plan) => nextStepsFor(await getFacts(), plan, await snapshotterDefault(host, paths), clientHint(await clientOf(host, paths), paths, host.env.HOME)),
+    verify: (onLine, signal) => verifyWithLines(host, paths, onLine, signal),
   };
 }

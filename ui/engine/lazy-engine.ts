@@ -26,5 +26,6 @@ export function lazyEngine(host: Host): Engine {
     uninstallPlan: later("uninstallPlan") as Engine["uninstallPlan"],
     apply: later("apply") as Engine["apply"],
     nextSteps: later("nextSteps") as Engine["nextSteps"],
+    verify: later("verify") as Engine["verify"],
   };
 }

@@ -49,11 +49,12 @@ export async function planForChoices(host: Host, paths: Paths, choices: Choices)
     const deferred = [...adding, ...removing];
     const base = await planView(host, deferred.length ? "Install containerd (add-ons next)" : "Install containerd", steps);
     const view = { ...base, notes: [...proxy, ...base.notes], launcherDirs: install.launcherDirs };
-    return deferred.length ? { ...view, deferred } : view;
+    // with add-ons still to come, the plan that adds them is the one verified
+    return deferred.length ? { ...view, deferred } : { ...view, verify: true };
   }
   const b = await phaseBSteps(host, paths, d, false, false);
   const title = d.containerd.action === "update" ? `Update containerd${addonText}` : addonText ? `Change add-ons: ${addonText.slice(2)}` : "Change settings";
-  return { ...(await planView(host, title, b.steps, { added: adding, removed: removing })), notes: [...proxy, ...b.warnings.map((w) => `Warning: ${w}`), ...b.notes] };
+  return { ...(await planView(host, title, b.steps, { added: adding, removed: removing })), notes: [...proxy, ...b.warnings.map((w) => `Warning: ${w}`), ...b.notes], verify: true };
 }
 
 /** nerdctl's default snapshotter as configured now (configuredSnapshotters), and where it is set; no `from` = nothing sets it (overlayfs). */

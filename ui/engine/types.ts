@@ -111,6 +111,25 @@ export interface PlanView {
   components?: ComponentsSource & { version: string };
   /** a plan that starts containerd for the first time: the directories its launcher will create (removed while empty after a failure) */
   launcherDirs?: string[];
+  /** applying it leaves containerd running with what was chosen: verify's probes follow it */
+  verify?: boolean;
+}
+
+/** One of verify's probes as the done screen shows it (src/core/verify). */
+export interface VerifyLine {
+  id: string;
+  title: string;
+  /** pass; FAIL (should have worked); off (a setting says it cannot, `fix` changes it); n/a */
+  status: "pass" | "FAIL" | "off" | "n/a";
+  message: string;
+  fix?: string;
+}
+
+export interface VerifyView {
+  ok: boolean;
+  lines: VerifyLine[];
+  /** one line for the whole run, or why verify could not run */
+  summary: string;
 }
 
 export type StepState = "pending" | "running" | "done" | "failed" | "undone" | "skipped";
@@ -157,4 +176,6 @@ export interface Engine {
   apply(plan: PlanView, onProgress: (p: ApplyProgress) => void, signal: AbortSignal): Promise<ApplyOutcome>;
   /** the closing lines after a successful apply of `plan` */
   nextSteps(plan: PlanView | null): Promise<string[]>;
+  /** verify's probes after an apply that changed the stack: each line as its probe concludes; `signal` (a quit) stops them, what they created is removed */
+  verify(onLine: (line: VerifyLine) => void, signal: AbortSignal): Promise<VerifyView>;
 }

@@ -1,4 +1,6 @@
-// Done: what changed, and the next steps (the seed's hints: nerdctl, linger, snapshotter).
+// Done: what changed, the next steps (the seed's hints: nerdctl, linger, snapshotter), then
+// verify's probes when the plan left containerd running with what was chosen (a line each as
+// it concludes; a probe that should pass and fails makes the installer exit 1).
 import { Text } from "ink";
 import { Screen } from "../components/screen.tsx";
 import { Spinner } from "../components/spinner.tsx";
@@ -11,6 +13,8 @@ import { useScroll } from "../hooks/use-scroll.ts";
 import { SCROLL_KEYS } from "../components/help-line.tsx";
 import type { ApplyOutcome, PlanView } from "../engine/types.ts";
 import { summaryLine } from "../../src/core/lifecycle/summary.ts";
+import { useVerify } from "../hooks/use-verify.ts";
+import { verifyRows } from "../components/verify-rows.tsx";
 
 /** `earlier`: summary parts of plans applied before this one in the same run (containerd, before its deferred add-ons). */
 export function DoneScreen({ outcome, plan, earlier = [], onExit }: { outcome: ApplyOutcome; plan: PlanView; earlier?: string[]; onExit: (code: number) => void }) {
@@ -23,10 +27,14 @@ export function DoneScreen({ outcome, plan, earlier = [], onExit }: { outcome: A
   rows.push(blankRow("b0"));
   if (next.loading) rows.push(<Text key="l"><Spinner color={theme.accent} /> …</Text>);
   for (const [i, l] of (next.value ?? []).entries()) rows.push(...textRows(`n.${i}`, l, width, {}, "    "));
+  const verify = useVerify(Boolean(plan.verify && outcome.changed));
+  if (verify) rows.push(...verifyRows(verify, width, theme));
+  const code = verify?.view && !verify.view.ok ? 1 : 0;
   const scroll = useScroll(rows.length, height);
   useKeys((input, key) => {
     if (scroll.onKey(input, key)) return;
-    if (key.return) onExit(0);
-  });
+    // while verify runs, Enter waits for it (q stops it, removing what it created)
+    if (key.return && (!verify || verify.view)) onExit(code);
+  }, code ? { quit: () => onExit(code) } : {});
   return <Screen title="Done" rows={rows} height={height} offset={scroll.offset} keys={[["Enter", "exit"], SCROLL_KEYS, ["q", "quit"]]} />;
 }

@@ -35,6 +35,8 @@ export interface DnsAnswer {
 export interface AgentResult {
   rootfs?: { ok: boolean; fsType: string | null; detail: string };
   interfaces?: { name: string; cidr: string }[];
+  /** every interface but lo with its state (/sys/class/net/IF/operstate): one that is down has no addresses above */
+  links?: { name: string; state: string }[];
   route?: { iface: string; gateway: string } | null;
   tcp?: { ok: boolean; text: string; ms: number };
   dns?: { servers: string[]; answers: DnsAnswer[] };

@@ -49,6 +49,12 @@ async function checkDns(host: Host, name: string): Promise<AgentResult["dns"]> {
   return { servers, answers: await Promise.all(servers.map((s) => askResolver(host, s, name, 2000))) };
 }
 
+/** The interfaces but lo and their operstate (up, down, unknown: a tap whose other end is gone is down). */
+async function links(host: Host): Promise<{ name: string; state: string }[]> {
+  const names = ((await host.readdir("/sys/class/net")) ?? []).filter((n) => n !== "lo").sort();
+  return Promise.all(names.map(async (name) => ({ name, state: (await readTrimmed(host, `/sys/class/net/${name}/operstate`)) ?? "unknown" })));
+}
+
 async function readTrimmed(host: Host, path: string): Promise<string | null> {
   return (await host.readText(path).catch(() => null))?.trim() ?? null;
 }
@@ -75,8 +81,8 @@ export async function runAgent(host: Host, spec: AgentSpec, emit: (e: AgentEvent
     spec.rootfs && checkRootfs(host).then((rootfs) => part({ rootfs })),
     spec.interfaces &&
       host.readText("/proc/net/route").then(
-        (t) => part({ interfaces: host.interfaces().filter((i) => !i.internal && i.family === "IPv4").map((i) => ({ name: i.name, cidr: i.cidr ?? i.address })), route: defaultRoute(t) }),
-        () => part({ interfaces: [], route: null }),
+        async (t) => part({ interfaces: host.interfaces().filter((i) => !i.internal && i.family === "IPv4").map((i) => ({ name: i.name, cidr: i.cidr ?? i.address })), route: defaultRoute(t), links: await links(host) }),
+        () => part({ interfaces: [], route: null, links: [] }),
       ),
     spec.tcp && host.exchangeTcp(spec.tcp.address, spec.tcp.port, spec.tcp.token, 3000).then((tcp) => part({ tcp })),
     spec.dns && checkDns(host, spec.dns.name).then((dns) => part({ dns })),

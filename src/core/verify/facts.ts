@@ -87,7 +87,10 @@ export async function driverProcess(host: Host, facts: StackFacts): Promise<{ pr
   const children = (await Promise.all(tasks.map((t) => host.readText(`/proc/${facts.rootlesskitPid}/task/${t}/children`).catch(() => "")))).join(" ").split(/\s+/).filter(Boolean);
   for (const pid of children) {
     const comm = (await host.readText(`/proc/${pid}/comm`).catch(() => null))?.trim();
-    if (comm === program || (program === "pasta" && comm === "passt")) return { program, pid: Number(pid) };
+    if (comm !== program && !(program === "pasta" && comm === "passt")) continue;
+    // a driver that died stays RootlessKit's unreaped child: a zombie (state Z) is not running
+    const state = /^State:\s*(\S)/m.exec((await host.readText(`/proc/${pid}/status`).catch(() => null)) ?? "")?.[1];
+    return { program, pid: state === "Z" || state === "X" ? null : Number(pid) };
   }
   return { program, pid: null };
 }

@@ -35,11 +35,13 @@ export function summaryText(r: VerifyReport): string {
 
 /** Prints the report and returns the exit code: 1 when a probe that should pass failed. */
 export function reportVerify(reporter: Reporter, r: VerifyReport): number {
-  const code = r.ok ? 0 : 1;
-  if (reporter.json) {
-    reporter.result(r);
-    return code;
-  }
+  if (reporter.json) reporter.result(r);
+  else printVerify(reporter, r);
+  return r.ok ? 0 : 1;
+}
+
+/** The human lines of a report (also at the end of install, configure and apply). */
+export function printVerify(reporter: Reporter, r: VerifyReport): void {
   for (const o of r.probes) {
     const text = probeText(o, reporter.verbose);
     if (isProblem(o)) reporter.error(text);
@@ -55,5 +57,4 @@ export function reportVerify(reporter: Reporter, r: VerifyReport): number {
   for (const line of r.cleanup.kept) reporter.info(`Kept ${line}`);
   for (const line of r.cleanup.problems) reporter.warn(`Not removed: ${line}`);
   (r.ok ? reporter.info.bind(reporter) : reporter.error.bind(reporter))(summaryText(r));
-  return code;
 }

@@ -32,15 +32,17 @@ export const networkProbe: Probe = {
   async run(s) {
     if (s.facts.netDriver === "host") return notApplicable("RootlessKit runs with --net=host: containers share the host's network");
     const main = await s.main;
-    const [interfaces, route, tcp] = await Promise.all([main?.part("interfaces"), main?.part("route"), main?.part("tcp")]);
+    const [interfaces, route, tcp, links] = await Promise.all([main?.part("interfaces"), main?.part("route"), main?.part("tcp"), main?.part("links")]);
     const r = { interfaces, route, tcp };
     if (!main || !interfaces) return fail(`no container to look from: ${(await whyNoReport(s, main)).split("\n")[0]}`);
     const via = `${s.facts.netDriver ?? "the network driver"}${s.facts.detached ? ", detached network namespace" : ""}`;
     const iface = r.interfaces?.[0];
-    const evidence = [`interfaces: ${r.interfaces?.map((i) => `${i.name} ${i.cidr}`).join(", ") || "none but lo"}`, `default route: ${r.route ? `via ${r.route.gateway} dev ${r.route.iface}` : "none"}`];
+    const down = (links ?? []).filter((l) => l.state === "down");
+    const evidence = [`interfaces up with an address: ${r.interfaces?.map((i) => `${i.name} ${i.cidr}`).join(", ") || "none but lo"}`, `links: ${(links ?? []).map((l) => `${l.name} ${l.state}`).join(", ") || "none but lo"}`, `default route: ${r.route ? `via ${r.route.gateway} dev ${r.route.iface}` : "none"}`];
     if (!iface || !r.route) {
       const d = await driverDiagnosis(s);
-      return fail(`the container has ${iface ? "no default route" : "no network interface besides lo"} (${via}); ${d.why}`, evidence, d.fix);
+      const what = iface ? "no default route" : down.length ? `no interface up: ${down.map((l) => l.name).join(", ")} ${down.length > 1 ? "are" : "is"} down (nothing at the other end)` : "no network interface besides lo";
+      return fail(`the container has ${what} (${via}); ${d.why}`, evidence, d.fix);
     }
     const listener = await s.listener;
     if (!listener || !r.tcp) return pass(`${iface.name} ${iface.cidr}, default route via ${r.route.gateway} (${via}); no TCP test: the host has no address other than loopback`, evidence);
