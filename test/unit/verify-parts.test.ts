@@ -9,6 +9,7 @@ import { dnsQuery, dnsId, parseDnsReply } from "../../src/core/verify/dns-wire.t
 import { ociArchive, tar } from "../../src/core/verify/image.ts";
 import { defaultRoute, rootFsType } from "../../src/core/verify/agent.ts";
 import { parseRegistry } from "../../src/core/verify/probes/registry.ts";
+import { inSubnet } from "../../src/core/verify/probes/network.ts";
 import { removalScript } from "../../src/core/verify/leftovers.ts";
 import { checksum, echoRequest, isEchoReply } from "../../src/core/os/icmp.ts";
 import { statusWord, summaryText } from "../../src/core/verify/report.ts";
@@ -103,4 +104,11 @@ test("a report: only failures that should not happen count against it; the summa
   expect(probes.filter(isProblem)).toHaveLength(1);
   const report: VerifyReport = { command: "verify", ok: false, probes, phases: { facts: 1, image: 2, container: 3, probes: 4, cleanup: 5 }, cleanup: { removed: ["x"], kept: [], problems: [] }, ms: 1500 };
   expect(summaryText(report)).toBe("Containers do NOT fully work: 4 probes in 1.50 s, 1 passed, 1 failed, 1 off by a setting, 1 not applicable; nothing left behind.");
+});
+
+test("an address inside a container's network (a --cidr that overlaps the host's)", () => {
+  expect(inSubnet("192.0.2.2", "192.0.2.100/24")).toBe(true);
+  expect(inSubnet("192.0.2.2", "10.0.2.100/24")).toBe(false);
+  expect(inSubnet("10.0.3.1", "10.0.2.100/23")).toBe(true);
+  expect(inSubnet("fd00::2", "10.0.2.100/24")).toBe(false);
 });

@@ -66,7 +66,13 @@ export function removalScript(facts: StackFacts, paths: Paths, record: Pick<Veri
   const ctr = [facts.ctr, "--address", paths.containerdSocket].map(shellQuote).join(" ");
   const inNs = `${ctr} -n ${shellQuote(record.namespace)}`;
   return [
-    ...(containersLeft ? [`for c in $(${inNs} containers ls -q 2>/dev/null); do ${inNs} tasks delete -f "$c" >/dev/null 2>&1; ${inNs} containers delete "$c" >/dev/null 2>&1; done`] : []),
+    // SIGKILL to the task's process, then delete it once it has stopped (`tasks delete -f` kills with runc's --all, which
+    // needs the container's cgroup: these run without one), then the container with its snapshot
+    ...(containersLeft
+      ? [
+          `for c in $(${inNs} containers ls -q 2>/dev/null); do ${inNs} tasks kill -s SIGKILL "$c" >/dev/null 2>&1; n=0; while ${inNs} tasks ls -q 2>/dev/null | grep -qx "$c" && [ $n -lt 200 ]; do ${inNs} tasks delete "$c" >/dev/null 2>&1 || sleep 0.05; n=$((n+1)); done; ${inNs} containers delete "$c" >/dev/null 2>&1; done`,
+        ]
+      : []),
     `${inNs} images rm --sync ${shellQuote(record.image)} >/dev/null 2>&1`,
     `${ctr} namespaces rm ${shellQuote(record.namespace)} >/dev/null`,
   ].join("; ");

@@ -10,6 +10,16 @@ import type { Session } from "../session.ts";
 import type { Probe } from "./probe.ts";
 import { whyNoReport } from "./probe.ts";
 
+/** Whether IPv4 `ip` is inside `cidr` (a.b.c.d/n). */
+export function inSubnet(ip: string, cidr: string): boolean {
+  const [net, bits] = cidr.split("/");
+  const n = Number(bits);
+  const num = (a: string) => a.split(".").reduce((v, o) => v * 256 + Number(o), 0);
+  if (!net || !/^\d+\.\d+\.\d+\.\d+$/.test(ip) || !/^\d+\.\d+\.\d+\.\d+$/.test(net) || !(n >= 0 && n <= 32)) return false;
+  const size = 2 ** (32 - n);
+  return Math.floor(num(ip) / size) === Math.floor(num(net) / size);
+}
+
 const RESTART = "`systemctl --user restart containerd.service` starts RootlessKit and its network driver again (running containers stop)";
 
 /** What is known about the network driver when traffic does not flow: it died, or it runs (then the words of the failure). */
@@ -49,6 +59,13 @@ export const networkProbe: Probe = {
     const reached = await Promise.race([listener.reached, Promise.resolve("pending")]);
     evidence.push(`TCP to ${listener.address}:${listener.port}: ${r.tcp.ok ? `answered in ${r.tcp.ms.toFixed(0)} ms` : r.tcp.text}${typeof reached === "string" && reached !== "pending" ? ` (the host saw it come from ${reached})` : ""}`);
     if (!r.tcp.ok || r.tcp.text !== `crs-verify ${listener.token}`) {
+      if (inSubnet(listener.address, iface.cidr)) {
+        return fail(
+          `the container cannot reach the host: its network ${iface.cidr} contains the host's address ${listener.address}, which inside it is RootlessKit's gateway, not the host (nor is anything else of that subnet reachable)`,
+          evidence,
+          "Give RootlessKit a network that does not overlap the host's (--cidr in CONTAINERD_ROOTLESS_ROOTLESSKIT_FLAGS): `containerd-rootless-systemd configure --reset flags --yes`, or `--flags=--cidr=10.0.2.0/24`.",
+        );
+      }
       const d = await driverDiagnosis(s);
       return fail(`the container cannot reach the host (TCP to ${listener.address}:${listener.port}, ${via}: ${r.tcp.ok ? `unexpected answer ${JSON.stringify(r.tcp.text)}` : r.tcp.text}); ${d.why}`, evidence, d.fix);
     }

@@ -6,6 +6,7 @@
 import { fail, notApplicable, offBySetting, pass } from "../outcome.ts";
 import type { Probe } from "./probe.ts";
 import { whyNoReport } from "./probe.ts";
+import { inSubnet } from "./network.ts";
 
 export const pingProbe: Probe = {
   id: "ping",
@@ -16,6 +17,8 @@ export const pingProbe: Probe = {
     const main = await s.main;
     const r = await main?.part("ping");
     if (!main || !r) return fail(`no container to ping from: ${(await whyNoReport(s, main)).split("\n")[0]}`);
+    const inside = (await main.part("interfaces"))?.find((i) => inSubnet(target, i.cidr));
+    if (inside) return notApplicable(`the host's address ${target} is inside the container's network ${inside.cidr} (RootlessKit's gateway there): pinging it does not reach the host`);
     const prediction = (await s.findings("unprivileged")).find((f) => f.id === "unprivileged.ping");
     const evidence = [`ICMP echo to ${target} (${r.socket ?? "no"} socket in the container): ${r.ok ? `reply in ${r.ms.toFixed(0)} ms` : r.detail}`];
     if (r.ok) return pass(`the host ${target} answered the container's ping in ${r.ms.toFixed(0)} ms`, evidence);
