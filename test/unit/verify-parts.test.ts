@@ -81,7 +81,8 @@ test("the removal: leftover containers (when ctr could not remove them), the ima
   const paths = resolvePaths({ HOME: "/home/alice", XDG_RUNTIME_DIR: "/run/user/1000" }, 1000);
   const all = removalScript(facts, paths, { namespace: "crs-verify-42", image: "crs-verify.invalid/rootfs:42" });
   expect(all).toContain("containers ls -q");
-  expect(all).toContain("tasks delete -f");
+  expect(all).toContain("tasks kill -s SIGKILL");
+  expect(all).toContain("tasks delete \"$c\"");
   expect(all).toMatch(/-n crs-verify-42 images rm --sync crs-verify\.invalid\/rootfs:42/);
   expect(all).toMatch(/namespaces rm crs-verify-42 >\/dev\/null$/);
   expect(removalScript(facts, paths, { namespace: "crs-verify-42", image: "x" }, false)).not.toContain("containers ls");

@@ -11,12 +11,12 @@ import type { Finding } from "./findings.ts";
 import { readSafe, type CheckContext, type ProbeResult } from "./context.ts";
 import { settingSpec } from "../rootlesskit/settings.ts";
 import { serviceNetDriver, serviceVars } from "./service-view.ts";
+import { nameservers } from "../verify/dns-wire.ts";
+
+export { nameservers };
 
 const UPSTREAM = "/run/systemd/resolve/resolv.conf";
 
-export function nameservers(text: string | null): string[] {
-  return (text ?? "").split("\n").map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((s): s is string => Boolean(s));
-}
 
 const isLocal = (ns: string) => /^127\./.test(ns) || ns === "::1";
 

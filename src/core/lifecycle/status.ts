@@ -10,6 +10,7 @@ import { CONTAINERD_UNIT, unitPath } from "../os/paths.ts";
 import { isActive, isEnabled, isOwned, unitStates, type UnitState } from "../systemd/units.ts";
 import { startLimitHit } from "../systemd/start-limit.ts";
 import { serverVersion, serviceStateDir } from "../containerd/ready.ts";
+import { rootlesskitInfo } from "../rootlesskit/api.ts";
 import { parseVersion } from "../os/version.ts";
 import { findProgram } from "../os/programs.ts";
 import { plugins, type PluginStatus } from "../../plugins/registry.ts";
@@ -111,19 +112,10 @@ async function processFlags(host: Host, mainPid: number): Promise<Record<string,
   return cmdline && /rootlesskit/.test(cmdline.split("\0")[0]!) ? flagsFromCmdline(cmdline) : null;
 }
 
+/** RootlessKit's API (`GET /v1/info`, what `rootlessctl info --json` prints: source "rootlessctl"), else the running rootlesskit's flags. */
 export async function rootlesskitSettings(host: Host, stateDir: string, flags: Record<string, string> | null): Promise<SettingsSeen> {
-  const api = join(stateDir, "api.sock");
-  const rootlessctl = (await host.exists(api)) ? await findProgram(host, "rootlessctl") : null;
-  if (rootlessctl) {
-    const r = await host.run([rootlessctl, "--socket", api, "info", "--json"], { timeoutMs: 5000 });
-    if (r.code === 0) {
-      try {
-        return { settings: flattenInfo(JSON.parse(r.stdout)), source: "rootlessctl" };
-      } catch {
-        /* fall through */
-      }
-    }
-  }
+  const info = await rootlesskitInfo(host, stateDir);
+  if (info) return { settings: flattenInfo(info), source: "rootlessctl" };
   return flags ? { settings: flags, source: "process" } : { settings: null, source: null };
 }
 

@@ -4,8 +4,7 @@
 // and reports each as one JSON line; with `listen` it also answers connections that reach it
 // through RootlessKit's port driver, telling each client the address it came from.
 import type { Host } from "../os/host.ts";
-import { nameservers } from "../checks/dns.ts";
-import { askResolver } from "./dns-wire.ts";
+import { askResolver, nameservers } from "./dns-wire.ts";
 import type { AgentEvent, AgentResult, AgentSpec } from "./agent-spec.ts";
 
 const PROBE_FILE = "/.crs-verify-probe";

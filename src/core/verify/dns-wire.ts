@@ -61,6 +61,11 @@ export function parseDnsReply(msg: Uint8Array): DnsReply | null {
   return { rcode, addresses: addresses.sort() };
 }
 
+/** The `nameserver` lines of a resolv.conf (resolv.conf(5)). */
+export function nameservers(text: string | null): string[] {
+  return (text ?? "").split("\n").map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((s): s is string => Boolean(s));
+}
+
 /** Asks `server` (port 53, UDP) for `name`'s A records. */
 export async function askResolver(host: Host, server: string, name: string, timeoutMs: number): Promise<DnsAnswer> {
   const id = Math.floor(Math.random() * 0xffff);

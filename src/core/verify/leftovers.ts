@@ -10,6 +10,7 @@ import type { Paths } from "../os/paths.ts";
 import { BINARY_NAME } from "../os/paths.ts";
 import { shellQuote } from "../os/shell.ts";
 import type { StackFacts } from "./facts.ts";
+import { listPorts, removePort, specText } from "../rootlesskit/api.ts";
 
 export interface VerifyRecord {
   pid: number;
@@ -78,21 +79,6 @@ export function removalScript(facts: StackFacts, paths: Paths, record: Pick<Veri
   ].join("; ");
 }
 
-/** The ids RootlessKit gave to ports published as `specs` (`rootlessctl list-ports --json`: one object a line). */
-async function publishedIds(host: Host, facts: StackFacts, specs: string[]): Promise<string[]> {
-  const r = await host.run(["rootlessctl", "--socket", join(facts.stateDir, "api.sock"), "list-ports", "--json"], { timeoutMs: 5000 });
-  const ids: string[] = [];
-  for (const line of r.stdout.split("\n").filter(Boolean)) {
-    try {
-      const p = JSON.parse(line) as { id: number; spec: { proto: string; parentIP: string; parentPort: number; childPort: number } };
-      if (specs.includes(`${p.spec.parentIP}:${p.spec.parentPort}:${p.spec.childPort}/${p.spec.proto}`)) ids.push(String(p.id));
-    } catch {
-      // not a port line
-    }
-  }
-  return ids;
-}
-
 /**
  * Removes what a run created: its ports (when the same RootlessKit still runs), then containers,
  * image and namespace. `containersLeft` false: every container was removed by its own `ctr run --rm`.
@@ -101,10 +87,11 @@ export async function removeResources(host: Host, paths: Paths, facts: StackFact
   const removed: string[] = [];
   const problems: string[] = [];
   if (record.ports.length && record.rootlesskitChild === facts.childPid) {
-    const ids = await publishedIds(host, facts, record.ports);
-    const r = ids.length ? await host.run(["rootlessctl", "--socket", join(facts.stateDir, "api.sock"), "remove-ports", ...ids], { timeoutMs: 5000 }) : { code: 0, stdout: "", stderr: "" };
-    if (r.code === 0) removed.push(...(ids.length ? [`RootlessKit port ${ids.join(", ")}`] : []));
-    else problems.push(`rootlessctl remove-ports ${ids.join(" ")}: ${(r.stderr || r.stdout).trim()}`);
+    for (const p of (await listPorts(host, facts.stateDir)).filter((p) => record.ports.includes(specText(p.spec)))) {
+      const error = await removePort(host, facts.stateDir, p.id);
+      if (error) problems.push(`RootlessKit port ${p.id} (${specText(p.spec)}): ${error}`);
+      else removed.push(`RootlessKit port ${p.id} (${specText(p.spec)})`);
+    }
   }
   const r = await host.run([...facts.nsenter, "sh", "-c", removalScript(facts, paths, record, containersLeft)], { env: facts.nsenterEnv, timeoutMs: 30_000 });
   if (r.code === 0) removed.push(`containerd namespace ${record.namespace} (image ${record.image}${record.containers.length ? `, containers ${record.containers.join(", ")}` : ""})`);
