@@ -17,6 +17,8 @@ export interface Sample {
   ms: number;
   rssMB: number;
   code: number;
+  /** what the program printed (a --json report) */
+  stdout?: string;
 }
 
 export interface Row {
@@ -76,7 +78,7 @@ export function sample(argv: string[], cwd?: string): Sample {
   const p = Bun.spawnSync(["/usr/bin/time", "-f", "crs-bench-maxrss-kb=%M", ...argv], { stdout: "pipe", stderr: "pipe", cwd });
   const ms = performance.now() - t0;
   const kb = Number(/crs-bench-maxrss-kb=(\d+)\s*$/.exec(p.stderr.toString())?.[1] ?? 0);
-  return { ms, rssMB: (kb * 1024) / 1e6, code: p.exitCode ?? -1 };
+  return { ms, rssMB: (kb * 1024) / 1e6, code: p.exitCode ?? -1, stdout: p.stdout.toString() };
 }
 
 export function measure(name: string, argv: string[], opts: { runs?: number; cwd?: string; budget?: string } = {}): Row {

@@ -240,6 +240,9 @@ describe("interactive installer in a real terminal", () => {
     }
     expect(text).toContain(`sudo loginctl enable-linger ${USER}`);
     expect(text).toContain("Snapshotter: the default overlayfs works rootless here");
+    // verify's probes on the new containerd, their outcome right under "Done"
+    s = await t.waitFor("Containers work: 8 probes", 60_000);
+    expect(s.indexOf("Containers work: 8 probes")).toBeLessThan(s.indexOf("To control containerd.service"));
     t.keys("Enter");
     expect(await t.exited()).toBe(0);
     // the running containerd, with the chosen MTU

@@ -11,6 +11,7 @@ import { grpcProbe, httpProbe, judgeGrpc, type ProbeResult } from "../os/socket-
 import { grpcCall, GRPC } from "../os/grpc.ts";
 import { encodeMessage } from "../os/protobuf-wire.ts";
 import { snapshotterThroughContainerd } from "./api.ts";
+import { buildkitBuilds } from "../verify/buildkit.ts";
 
 export type { ProbeResult } from "../os/socket-protocols.ts";
 
@@ -27,9 +28,9 @@ export function snapshotterProbe(paths: Paths, name: string, daemonSocket: strin
   return { what: `the ${name} snapshotter through containerd`, check: (host) => snapshotterThroughContainerd(host, paths.containerdSocket, name, daemonSocket) };
 }
 
-/** BuildKit's control API: ListWorkers (what `buildctl debug workers` calls). */
+/** BuildKit's control API: ListWorkers (what `buildctl debug workers` calls); verify also builds (verify/buildkit.ts). */
 export function buildkitProbe(socket: string): AddonProbe {
-  return { what: `buildkitd's gRPC API (${socket})`, check: (host) => grpcProbe(host, socket, "/moby.buildkit.v1.Control/ListWorkers") };
+  return { what: `buildkitd's gRPC API (${socket})`, check: (host) => grpcProbe(host, socket, "/moby.buildkit.v1.Control/ListWorkers"), verify: (host) => buildkitBuilds(host, socket) };
 }
 
 /** A proxy snapshotter's own gRPC socket, before containerd is restarted to use it. */

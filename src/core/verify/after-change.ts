@@ -29,7 +29,7 @@ export async function verifyAfterChange(ctx: RunContext, command: string): Promi
     if (e.fix) reporter.plain(e.fix);
     return { report: null, error: e.message, code: 1 };
   }
-  if (!reporter.json) printVerify(reporter, report);
+  if (!reporter.json) printVerify(reporter, report, true);
   const problem = report.probes.find(isProblem);
   if (problem) reporter.error(`${command} finished, but containers do NOT work as they should: ${problem.title}: ${problem.message}`);
   return { report, code: problem ? 1 : 0 };

@@ -1,6 +1,9 @@
-// Prints a verify report: one line per probe in a fixed order (pass, fail, n/a, with the fix
-// under a failure), root fixes of the failures that should not happen gathered into one
+// Prints a verify report: one line per probe in a fixed order (pass, FAIL, off, n/a, with the fix
+// under what failed), root fixes of the failures that should not happen gathered into one
 // `sudo sh -eux` block, what was removed again, and a summary; or, with --json, the report.
+// Only a failure that should not happen is an [ERROR] (stderr); "off" is information with its
+// fix, as check's optional findings are. At the end of install/configure/apply (`brief`) a probe
+// that did not fail that way is one line: its details are `verify`'s.
 import type { Reporter } from "../plan/reporter.ts";
 import { sudoBlock } from "../checks/findings.ts";
 import { isProblem, type ProbeOutcome, type VerifyReport } from "./outcome.ts";
@@ -12,8 +15,9 @@ export function statusWord(o: ProbeOutcome): string {
   return o.status === "pass" ? "pass" : o.status === "n/a" ? "n/a" : o.expected ? "FAIL" : "off";
 }
 
-export function probeText(o: ProbeOutcome, verbose = false): string {
+export function probeText(o: ProbeOutcome, verbose = false, brief = false): string {
   const lines = [`${statusWord(o).padEnd(4)}  ${o.title}: ${o.message}`];
+  if (brief && !isProblem(o)) return lines[0]!;
   if (verbose || isProblem(o)) lines.push(...o.evidence.map((e) => `        | ${e}`));
   if (o.status === "fail" && o.fix) lines.push(`        ${o.fix}`);
   if (o.status === "fail" && o.sudoFix?.length) lines.push(isProblem(o) ? "        (needs root: see the sudo block below)" : "        optional, as root:", ...(isProblem(o) ? [] : o.sudoFix.flatMap((l) => l.split("\n")).map((l) => `          ${l}`)));
@@ -40,12 +44,11 @@ export function reportVerify(reporter: Reporter, r: VerifyReport): number {
   return r.ok ? 0 : 1;
 }
 
-/** The human lines of a report (also at the end of install, configure and apply). */
-export function printVerify(reporter: Reporter, r: VerifyReport): void {
+/** The human lines of a report (also, `brief`, at the end of install, configure and apply). */
+export function printVerify(reporter: Reporter, r: VerifyReport, brief = false): void {
   for (const o of r.probes) {
-    const text = probeText(o, reporter.verbose);
+    const text = probeText(o, reporter.verbose, brief);
     if (isProblem(o)) reporter.error(text);
-    else if (o.status === "fail") reporter.warn(text);
     else reporter.info(text);
   }
   const root = [...new Set(r.probes.filter(isProblem).flatMap((o) => o.sudoFix ?? []))];

@@ -25,7 +25,7 @@ async function daemonVerdict(s: Session, p: Plugin): Promise<Verdict> {
   const results = await Promise.all(probes.map(async (u) => ({ u, r: await (u.probe.verify ?? u.probe.check)(s.host) })));
   const evidence = results.map(({ u, r }) => `${u.unit}: ${u.probe.what}: ${r.detail}`);
   const bad = results.filter(({ r }) => !r.ok);
-  if (bad.length) return fail(`${bad.map(({ u, r }) => `${u.unit} does not answer (${r.detail})`).join("; ")}`, evidence, `\`systemctl --user status ${bad[0]!.u.unit}\` shows why; \`containerd-rootless-systemd install ${p.id} --yes\` puts it back.`);
+  if (bad.length) return fail(bad.map(({ u, r }) => `${u.unit}: ${r.detail}`).join("; "), evidence, `\`systemctl --user status ${bad[0]!.u.unit}\` shows its state; \`containerd-rootless-systemd install ${p.id} --yes\` puts it back.`);
   return pass(results.map(({ u, r }) => `${u.unit}: ${r.detail}`).join("; "), evidence);
 }
 

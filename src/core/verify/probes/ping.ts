@@ -23,7 +23,7 @@ export const pingProbe: Probe = {
     const evidence = [`ICMP echo to ${target} (${r.socket ?? "no"} socket in the container): ${r.ok ? `reply in ${r.ms.toFixed(0)} ms` : r.detail}`];
     if (r.ok) return pass(`the host ${target} answered the container's ping in ${r.ms.toFixed(0)} ms`, evidence);
     const why = `no reply to the container's ping of ${target} (${r.detail})`;
-    if (prediction && prediction.level !== "ok") return offBySetting(`${prediction.message} (${why})`, evidence, prediction.fix, prediction.sudoFix);
+    if (prediction && prediction.level !== "ok") return offBySetting(`${prediction.message} Seen: ${why}.`, evidence, prediction.fix, prediction.sudoFix);
     return fail(why, evidence, "`containerd-rootless-systemd check` looks at net.ipv4.ping_group_range and the network driver.");
   },
 };

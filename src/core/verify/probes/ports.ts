@@ -56,8 +56,7 @@ async function freePort(s: Session, address: string): Promise<number> {
   return l.port;
 }
 
-const preserved = (driver: string) =>
-  driver === "builtin" ? "RootlessKit's builtin driver replaces it with 127.0.0.1 before 3.0 (docs/port.md); 3.0 keeps it for TCP with --source-ip-transparent" : `the ${driver} driver`;
+const preserved = (driver: string) => (driver === "builtin" ? "RootlessKit's builtin driver before 3.0; 3.0 keeps it for TCP" : `the ${driver} driver`);
 
 export const portsProbe: Probe = {
   id: "ports",
@@ -106,7 +105,8 @@ export const lowPortsProbe: Probe = {
       const r = error ? { ok: false, detail: error } : await reach(s, "127.0.0.1", low, 3000);
       if (r.ok) return pass(`127.0.0.1:${low} reaches the container (${r.detail})`);
       const why = error ? `RootlessKit did not publish ${error}` : `127.0.0.1:${low} did not reach the container: ${r.detail}`;
-      if (prediction && prediction.level !== "ok") return offBySetting(`${prediction.message} (${why})`, [why], prediction.fix, prediction.sudoFix);
+      // RootlessKit's error starts with what happened ("cannot expose privileged port 845, you can add ...")
+      if (prediction && prediction.level !== "ok") return offBySetting(`${prediction.message} Seen: ${why.split(",")[0]}.`, [why], prediction.fix, prediction.sudoFix);
       return fail(why, [why], "`containerd-rootless-systemd check` looks at net.ipv4.ip_unprivileged_port_start and rootlesskit's capabilities.");
     });
   },
