@@ -251,18 +251,24 @@ describe("install and configure no longer report success for a stack whose conta
   }, 300_000);
 });
 
+/** Starts `verify` and waits until its main container runs (its record names its pid, its namespace shows the task). */
+async function verifyRunning() {
+  const run = e2e.sb.runAsync([e2e.bin, "verify"], { timeoutMs: 120_000 });
+  const records = join(e2e.sb.runtimeDir, "containerd-rootless-systemd-verify");
+  let pid = 0;
+  await waitFor("verify's main container to run", () => {
+    const rec = existsSync(records) ? readdirSync(records).find((f) => f.endsWith(".json")) : undefined;
+    if (!rec) return false;
+    pid = Number(rec.slice(0, -5));
+    return inNs("ctr", "-n", `crs-verify-${pid}`, "tasks", "ls").stdout.includes("RUNNING");
+  }, 60_000, 50);
+  return { run, pid };
+}
+
 describe("nothing is left behind", () => {
   test("interrupted (SIGINT while its containers run): exit 130, everything it created removed", async () => {
     const before = leftovers();
-    const run = e2e.sb.runAsync([e2e.bin, "verify"], { timeoutMs: 120_000 });
-    const records = join(e2e.sb.runtimeDir, "containerd-rootless-systemd-verify");
-    let pid = 0;
-    await waitFor("verify's main container to run", () => {
-      const rec = existsSync(records) ? readdirSync(records).find((f) => f.endsWith(".json")) : undefined;
-      if (!rec) return false;
-      pid = Number(rec.slice(0, -5));
-      return inNs("ctr", "-n", `crs-verify-${pid}`, "tasks", "ls").stdout.includes("RUNNING");
-    }, 60_000, 50);
+    const { run, pid } = await verifyRunning();
     process.kill(pid, "SIGINT");
     const r = await run;
     expect(r.code).toBe(130);
@@ -272,15 +278,7 @@ describe("nothing is left behind", () => {
 
   test("killed (SIGKILL): its containers, image, namespace and record stay until the next verify removes them", async () => {
     const before = leftovers();
-    const run = e2e.sb.runAsync([e2e.bin, "verify"], { timeoutMs: 120_000 });
-    const records = join(e2e.sb.runtimeDir, "containerd-rootless-systemd-verify");
-    let pid = 0;
-    await waitFor("verify's main container to run", () => {
-      const rec = existsSync(records) ? readdirSync(records).find((f) => f.endsWith(".json")) : undefined;
-      if (!rec) return false;
-      pid = Number(rec.slice(0, -5));
-      return inNs("ctr", "-n", `crs-verify-${pid}`, "tasks", "ls").stdout.includes("RUNNING");
-    }, 60_000, 50);
+    const { run, pid } = await verifyRunning();
     process.kill(pid, "SIGKILL");
     await run;
     expect(leftovers().namespaces).toContain(`crs-verify-${pid}`);
@@ -290,6 +288,22 @@ describe("nothing is left behind", () => {
     expect(next.stderr).toContain(`left by verify (pid ${pid})`);
     expect(leftovers()).toEqual(before);
   }, 180_000);
+});
+
+describe("--keep", () => {
+  test("keeps the throwaway image and the stopped container to look at; the next verify removes them", () => {
+    const before = leftovers();
+    const kept = verify("--keep");
+    expect(kept.code).toBe(0);
+    expect(kept.report.cleanup.kept[0]).toMatch(/^containerd namespace crs-verify-\d+ \(image crs-verify\.invalid\/rootfs:\d+, containers crs-verify-\d+-main\): /);
+    const ns = kept.report.cleanup.kept[0]!.split(" ")[2]!;
+    expect(leftovers().namespaces).toContain(ns);
+    expect(inNs("ctr", "-n", ns, "containers", "ls", "-q").stdout.trim()).toBe(`${ns}-main`);
+    expect(inNs("ctr", "-n", ns, "tasks", "ls", "-q").stdout.trim()).toBe(""); // stopped
+    const next = verify();
+    expect(next.report.cleanup.removed.join("\n")).toContain(`containerd namespace ${ns} `);
+    expect(leftovers()).toEqual(before);
+  }, 120_000);
 });
 
 describe("each installed add-on does its job", () => {
