@@ -12,6 +12,8 @@ import { parseRegistry } from "../../src/core/verify/probes/registry.ts";
 import { inSubnet } from "../../src/core/verify/probes/network.ts";
 import { removalScript } from "../../src/core/verify/leftovers.ts";
 import { checksum, echoRequest, isEchoReply } from "../../src/core/os/icmp.ts";
+import { grpcRequest } from "../../src/core/os/grpc.ts";
+import { concat, field, num, repeatedField, varint } from "../../src/core/os/protobuf-wire.ts";
 import { statusWord, summaryText } from "../../src/core/verify/report.ts";
 import { isProblem, type ProbeOutcome, type VerifyReport } from "../../src/core/verify/outcome.ts";
 import type { StackFacts } from "../../src/core/verify/facts.ts";
@@ -112,4 +114,11 @@ test("an address inside a container's network (a --cidr that overlaps the host's
   expect(inSubnet("192.0.2.2", "10.0.2.100/24")).toBe(false);
   expect(inSubnet("10.0.3.1", "10.0.2.100/23")).toBe(true);
   expect(inSubnet("fd00::2", "10.0.2.100/24")).toBe(false);
+});
+
+test("a gRPC request carries its message length-prefixed; verify's protobuf fields (negative int64 as ten bytes)", () => {
+  const req = grpcRequest("/containerd.services.images.v1.Images/Delete", { message: new Uint8Array([0x0a, 1, 0x78]), metadata: { "containerd-namespace": "crs-verify-1" } });
+  expect([...req.subarray(req.length - 8)]).toEqual([0, 0, 0, 0, 3, 0x0a, 1, 0x78]); // uncompressed, length 3, the message
+  expect(varint(-1)).toEqual([255, 255, 255, 255, 255, 255, 255, 255, 255, 1]);
+  expect(repeatedField(concat([field(1, "a"), num(2, 5), field(1, "bc")]), 1).map((b) => new TextDecoder().decode(b))).toEqual(["a", "bc"]);
 });

@@ -4,7 +4,8 @@
 // its socket file exists (a stale file, or another listener on it, answers nothing).
 import type { Host } from "../os/host.ts";
 import { describeGrpc, grpcCall, GRPC } from "../os/grpc.ts";
-import { decodeStrings, encodeMessage } from "../os/protobuf-wire.ts";
+import { concat, decodeStrings, encodeMessage, field, num } from "../os/protobuf-wire.ts";
+import type { Paths } from "../os/paths.ts";
 import { judgeGrpc, type ProbeResult } from "../os/socket-protocols.ts";
 
 export interface ServerVersion {
@@ -56,4 +57,19 @@ export async function snapshotterThroughContainerd(host: Host, socket: string, n
   // api/services/snapshots/v1/snapshots.proto: CleanupRequest{snapshotter = 1}
   await grpcCall(host, daemonSocket, CLEANUP, { timeoutMs, message: encodeMessage({ 1: name }) });
   return { ok: true, detail: `a snapshot call through containerd reached the ${name} snapshotter` };
+}
+
+// Two calls verify's end makes (no ctr process): removing an image with its garbage collection
+// done before the answer (Images/Delete with sync, what `ctr images rm --sync` sends) and removing
+// an empty namespace (Namespaces/Delete). Fields from containerd's api/services/images/v1/images.proto
+// (DeleteImageRequest: name 1, sync 2) and api/services/namespaces/v1/namespace.proto
+// (DeleteNamespaceRequest: name 1); a call's namespace is its `containerd-namespace` metadata.
+export async function deleteImage(host: Host, paths: Paths, namespace: string, name: string): Promise<ProbeResult> {
+  const method = "/containerd.services.images.v1.Images/Delete";
+  return judgeGrpc(method, await grpcCall(host, paths.containerdSocket, method, { message: concat([field(1, name), num(2, 1)]), timeoutMs: 30_000, metadata: { "containerd-namespace": namespace } }));
+}
+
+export async function deleteNamespace(host: Host, paths: Paths, namespace: string): Promise<ProbeResult> {
+  const method = "/containerd.services.namespaces.v1.Namespaces/Delete";
+  return judgeGrpc(method, await grpcCall(host, paths.containerdSocket, method, { message: field(1, namespace), timeoutMs: 10_000 }));
 }

@@ -1,15 +1,61 @@
 // The protobuf wire format (protobuf.dev/programming-guides/encoding), only as far as our gRPC
-// calls need it: messages of string fields and string maps out, string fields back. Other
-// wire types in an answer are skipped as the format says.
+// calls need it: messages of string fields and string maps out, string fields back (containerd's
+// calls); varints (negative int64 as ten bytes), length-delimited fields and map entries out,
+// and the length-delimited fields of a message back (BuildKit's, for verify). Other wire types in
+// an answer are skipped as the format says.
 
 const utf8 = new TextEncoder();
 
-function varint(n: number): number[] {
+/** A protobuf varint; negative int64 values as their 64-bit two's complement (ten bytes). */
+export function varint(value: number | bigint): number[] {
+  let v = BigInt.asUintN(64, BigInt(value));
   const out: number[] = [];
-  for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n % 128) | 0x80);
-  out.push(n);
+  do {
+    const byte = Number(v & 0x7fn);
+    v >>= 7n;
+    out.push(v ? byte | 0x80 : byte);
+  } while (v);
   return out;
 }
+
+export const concat = (parts: (Uint8Array | number[])[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) (out.set(p, at), (at += p.length));
+  return out;
+};
+/** A length-delimited field (string, bytes, message). */
+export const field = (n: number, bytes: Uint8Array | string) => {
+  const b = typeof bytes === "string" ? utf8.encode(bytes) : bytes;
+  return concat([varint((n << 3) | 2), varint(b.length), b]);
+};
+/** A varint field (int32, int64, bool). */
+export const num = (n: number, value: number | bigint) => new Uint8Array([...varint(n << 3), ...varint(value)]);
+/** A map<string,string> entry. */
+export const entry = (n: number, key: string, value: Uint8Array | string) => field(n, concat([field(1, key), field(2, value)]));
+
+/** The length-delimited field 1 values of a message (ListWorkersResponse.record, WorkerRecord.ID...). */
+export function repeatedField(msg: Uint8Array, wanted: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < msg.length; ) {
+    let key = 0;
+    let shift = 0;
+    for (let b = 0x80; b & 0x80; shift += 7) key |= ((b = msg[at++]!) & 0x7f) << shift;
+    const wire = key & 7;
+    if (wire === 0) while (msg[at++]! & 0x80);
+    else if (wire === 2) {
+      let len = 0;
+      shift = 0;
+      for (let b = 0x80; b & 0x80; shift += 7) len |= ((b = msg[at++]!) & 0x7f) << shift;
+      if (key >> 3 === wanted) out.push(msg.subarray(at, at + len));
+      at += len;
+    } else if (wire === 5) at += 4;
+    else if (wire === 1) at += 8;
+    else break;
+  }
+  return out;
+}
+
 
 /** A length-delimited field (wire type 2) holding `bytes`. */
 function lengthDelimited(field: number, bytes: ArrayLike<number>): number[] {

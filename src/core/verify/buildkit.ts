@@ -12,58 +12,7 @@ import { randomBytes } from "node:crypto";
 import type { Host } from "../os/host.ts";
 import type { ProbeResult } from "../os/socket-protocols.ts";
 import { describeGrpc, grpcCall, GRPC } from "../os/grpc.ts";
-
-const enc = new TextEncoder();
-
-/** A protobuf varint; negative int64 values as their 64-bit two's complement (ten bytes). */
-function varint(value: number | bigint): number[] {
-  let v = BigInt.asUintN(64, BigInt(value));
-  const out: number[] = [];
-  do {
-    const byte = Number(v & 0x7fn);
-    v >>= 7n;
-    out.push(v ? byte | 0x80 : byte);
-  } while (v);
-  return out;
-}
-
-const concat = (parts: (Uint8Array | number[])[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) (out.set(p, at), (at += p.length));
-  return out;
-};
-/** A length-delimited field (string, bytes, message). */
-const field = (n: number, bytes: Uint8Array | string) => {
-  const b = typeof bytes === "string" ? enc.encode(bytes) : bytes;
-  return concat([varint((n << 3) | 2), varint(b.length), b]);
-};
-/** A varint field (int32, int64, bool). */
-const num = (n: number, value: number | bigint) => new Uint8Array([...varint(n << 3), ...varint(value)]);
-/** A map<string,string> entry. */
-const entry = (n: number, key: string, value: Uint8Array | string) => field(n, concat([field(1, key), field(2, value)]));
-
-/** The length-delimited field 1 values of a message (ListWorkersResponse.record, WorkerRecord.ID...). */
-export function repeatedField(msg: Uint8Array, wanted: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let at = 0; at < msg.length; ) {
-    let key = 0;
-    let shift = 0;
-    for (let b = 0x80; b & 0x80; shift += 7) key |= ((b = msg[at++]!) & 0x7f) << shift;
-    const wire = key & 7;
-    if (wire === 0) while (msg[at++]! & 0x80);
-    else if (wire === 2) {
-      let len = 0;
-      shift = 0;
-      for (let b = 0x80; b & 0x80; shift += 7) len |= ((b = msg[at++]!) & 0x7f) << shift;
-      if (key >> 3 === wanted) out.push(msg.subarray(at, at + len));
-      at += len;
-    } else if (wire === 5) at += 4;
-    else if (wire === 1) at += 8;
-    else break;
-  }
-  return out;
-}
+import { concat, entry, field, num, repeatedField } from "../os/protobuf-wire.ts";
 
 const OCI_ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64" };
 

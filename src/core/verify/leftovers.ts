@@ -11,6 +11,7 @@ import { BINARY_NAME } from "../os/paths.ts";
 import { shellQuote } from "../os/shell.ts";
 import type { StackFacts } from "./facts.ts";
 import { listPorts, removePort, specText } from "../rootlesskit/api.ts";
+import { deleteImage, deleteNamespace } from "../containerd/api.ts";
 
 export interface VerifyRecord {
   pid: number;
@@ -92,6 +93,11 @@ export async function removeResources(host: Host, paths: Paths, facts: StackFact
       if (error) problems.push(`RootlessKit port ${p.id} (${specText(p.spec)}): ${error}`);
       else removed.push(`RootlessKit port ${p.id} (${specText(p.spec)})`);
     }
+  }
+  // the usual end (every container removed by its own `ctr run --rm`): two calls on containerd's socket, no process
+  if (!containersLeft && (await deleteImage(host, paths, record.namespace, record.image)).ok && (await deleteNamespace(host, paths, record.namespace)).ok) {
+    removed.push(`containerd namespace ${record.namespace} (image ${record.image}${record.containers.length ? `, containers ${record.containers.join(", ")}` : ""})`);
+    return { removed, problems };
   }
   const r = await host.run([...facts.nsenter, "sh", "-c", removalScript(facts, paths, record, containersLeft)], { env: facts.nsenterEnv, timeoutMs: 30_000 });
   if (r.code === 0) removed.push(`containerd namespace ${record.namespace} (image ${record.image}${record.containers.length ? `, containers ${record.containers.join(", ")}` : ""})`);
