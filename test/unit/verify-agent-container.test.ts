@@ -36,7 +36,7 @@ test("an agent that ends before reporting every part: the parts it reported keep
   expect(end.code).toBe(143);
   expect(await settled(c.part("rootfs"))).toMatchObject({ ok: true, fsType: "overlay" });
   expect(await settled(c.part("interfaces"))).toEqual([{ name: "tap0", cidr: "10.0.2.100/24" }]);
-  for (const [key, p] of Object.entries(asked)) expect([key, await settled(p)]).toEqual([key, null]);
+  for (const [key, p] of Object.entries(asked) as [string, Promise<unknown>][]) expect([key, await settled(p)]).toEqual([key, null]);
   expect(await settled(c.part("dns"))).toBeNull(); // asked after its end
   expect(await settled(c.part("cgroup"))).toBeNull();
   expect(await settled(c.listening)).toBeNull();
