@@ -23,8 +23,12 @@ function cniBridge(): { first: string; fetched: string } {
   try {
     const first = must(run("cni1", `--rm ${OCI_IMAGE_REF} cni1 sh -c 'busybox ip -4 -o addr show eth0; busybox ping -c1 -W5 10.4.0.1 >/dev/null && echo gateway-ok'`), "a container on the bridge");
     must(run("cni2", `-d ${OCI_IMAGE_REF} cni2 sh -c 'busybox mkdir -p /w && echo hello-cni > /w/index.html && exec busybox httpd -f -p 80 -h /w'`), "httpd on the bridge");
-    // the server's address is one of the first few of the range (host-local hands them out in order); a name would need DNS
-    const fetched = must(run("cni3", `--rm ${OCI_IMAGE_REF} cni3 sh -c 'for i in 2 3 4 5 6 7 8; do busybox wget -q -T 5 -O- http://10.4.0.$i/ && exit 0; done; exit 1'`), "a fetch from a second container");
+    // the server's address is one of the first few of the range (host-local hands them out in order); a name would need DNS.
+    // No `wget -T`: Debian's busybox-static is built without FEATURE_WGET_TIMEOUT, and busybox's wget
+    // still declares "T:+" but hands getopt32 a NULL int pointer for it (networking/wget.c, 1.35.0 to
+    // master), so any -T writes through NULL: "Segmentation fault" before a socket is opened. busybox's
+    // own `timeout` applet bounds each attempt instead.
+    const fetched = must(run("cni3", `--rm ${OCI_IMAGE_REF} cni3 sh -c 'for i in 2 3 4 5 6 7 8; do busybox timeout 10 busybox wget -q -O- http://10.4.0.$i/ && exit 0; done; exit 1'`), "a fetch from a second container");
     return { first, fetched: fetched.trim() };
   } finally {
     // whatever happened, no container of this scenario stays (the next one reuses the names)
