@@ -3,39 +3,55 @@
 // takes, confined by Debian's AppArmor profile (refused with the fix, then working once root
 // applied it); and the real bypass4netnsd from Debian's bypass4netns package.
 import { expect } from "bun:test";
-import { alice, asRoot, crs, ctr, must, mustCrs, OCI_IMAGE_REF, root, scenario, waitUntil } from "../helpers/vm.ts";
+import { alice, asRoot, CRS, crs, ctr, must, mustCrs, OCI_IMAGE_REF, root, scenario, WAIT_FACTOR, waitUntil } from "../helpers/vm.ts";
 
 /**
  * A container on a CNI bridge as nerdctl makes one (bridge, host-local, portmap, firewall, tuning;
  * Debian's plugins in /usr/lib/cni), set up in the namespace containers use (the detached one with
  * detach-netns), with `ctr run --cni`, which reads /etc/cni/net.d and /opt/cni/bin: both made
  * inside containerd's mount namespace only (a tmpfs on /opt there; the host's are untouched).
- * Returns what the containers printed.
+ * Returns what the containers printed, and what host-local still had reserved once they were gone.
  */
-function cniBridge(): { first: string; fetched: string } {
+function cniBridge(): { first: string; fetched: string; reservedAfter: string } {
   const netns = `$( [ -e "$XDG_RUNTIME_DIR/containerd-rootless/netns" ] && echo nsenter --net=$XDG_RUNTIME_DIR/containerd-rootless/netns )`;
   must(crs(`nsenter -- sh -c '
     mountpoint -q /opt || mount -t tmpfs tmpfs /opt
     mkdir -p /opt/cni && ln -sfn /usr/lib/cni /opt/cni/bin
     [ -L /etc/cni ] && rm /etc/cni; mkdir -p /etc/cni/net.d
     echo "{\\"cniVersion\\":\\"1.0.0\\",\\"name\\":\\"crs\\",\\"plugins\\":[{\\"type\\":\\"bridge\\",\\"bridge\\":\\"crs0\\",\\"isGateway\\":true,\\"ipMasq\\":true,\\"ipam\\":{\\"type\\":\\"host-local\\",\\"ranges\\":[[{\\"subnet\\":\\"10.4.0.0/24\\",\\"gateway\\":\\"10.4.0.1\\"}]],\\"routes\\":[{\\"dst\\":\\"0.0.0.0/0\\"}]}},{\\"type\\":\\"portmap\\",\\"capabilities\\":{\\"portMappings\\":true}},{\\"type\\":\\"firewall\\"},{\\"type\\":\\"tuning\\"}]}" > /etc/cni/net.d/10-crs.conflist'`), "the CNI configuration");
-  const run = (id: string, args: string) => crs(`nsenter -- env PATH=$PATH:/usr/sbin:/sbin ${netns} ctr run --cni --runc-systemd-cgroup --cgroup user.slice:crs:${id} ${args}`);
+  const ctrRunCni = (id: string, args: string) => `nsenter -- env PATH=$PATH:/usr/sbin:/sbin ${netns} ctr run --cni --runc-systemd-cgroup --cgroup user.slice:crs:${id} ${args}`;
+  const run = (id: string, args: string) => crs(ctrRunCni(id, args));
+  const tasks = () => ctr("task ls").stdout;
+  const exited = (pid: string) => alice(`kill -0 ${pid}`).code !== 0;
+  let server = "";
+  let printed: { first: string; fetched: string };
   try {
     const first = must(run("cni1", `--rm ${OCI_IMAGE_REF} cni1 sh -c 'busybox ip -4 -o addr show eth0; busybox ping -c1 -W5 10.4.0.1 >/dev/null && echo gateway-ok'`), "a container on the bridge");
-    must(run("cni2", `-d ${OCI_IMAGE_REF} cni2 sh -c 'busybox mkdir -p /w && echo hello-cni > /w/index.html && exec busybox httpd -f -p 80 -h /w'`), "httpd on the bridge");
+    // The server's ctr stays in the background instead of `-d`: a detached ctr returns after the
+    // CNI ADD and nothing ever runs the DEL (containerd v1.7.24 cmd/ctr/commands/run/run.go calls
+    // network.Remove only when ctr waits for its task), so host-local's reservation of cni2's
+    // address stays in /var/lib/cni (the user's ~/.local/share/cni, kept across containerd's
+    // restarts) and the next scenario's cni2 is refused "duplicate allocation". Waiting, ctr runs
+    // the DEL itself once the task is killed, then removes the container (--rm).
+    server = must(alice(`CRS_WAIT_FACTOR=${WAIT_FACTOR} setsid ${CRS} ${ctrRunCni("cni2", `--rm ${OCI_IMAGE_REF} cni2 sh -c 'busybox mkdir -p /w && echo hello-cni > /w/index.html && exec busybox httpd -f -p 80 -h /w'`)} </dev/null >$XDG_RUNTIME_DIR/cni2.log 2>&1 & echo $!`), "httpd on the bridge").trim();
+    const serving = () => /^cni2\s+\d+\s+RUNNING/m.test(tasks());
+    waitUntil("httpd's task to run or its ctr to exit", () => serving() || exited(server), 300_000);
+    if (!serving()) throw new Error(`httpd on the bridge did not start:\n${alice("cat $XDG_RUNTIME_DIR/cni2.log").stdout}`);
     // the server's address is one of the first few of the range (host-local hands them out in order); a name would need DNS.
     // No `wget -T`: Debian's busybox-static is built without FEATURE_WGET_TIMEOUT, and busybox's wget
     // still declares "T:+" but hands getopt32 a NULL int pointer for it (networking/wget.c, 1.35.0 to
     // master), so any -T writes through NULL: "Segmentation fault" before a socket is opened. busybox's
     // own `timeout` applet bounds each attempt instead.
     const fetched = must(run("cni3", `--rm ${OCI_IMAGE_REF} cni3 sh -c 'for i in 2 3 4 5 6 7 8; do busybox timeout 10 busybox wget -q -O- http://10.4.0.$i/ && exit 0; done; exit 1'`), "a fetch from a second container");
-    return { first, fetched: fetched.trim() };
+    printed = { first, fetched: fetched.trim() };
   } finally {
-    // whatever happened, no container of this scenario stays (the next one reuses the names)
+    // whatever happened, no container of this scenario stays and no address stays reserved (the next one reuses the names)
     for (const id of ["cni1", "cni2", "cni3"]) ctr(`task kill -s KILL ${id}`);
-    waitUntil("the scenario's tasks to stop", () => !/^cni\d\s+\d+\s+RUNNING/m.test(ctr("task ls").stdout), 60_000);
+    waitUntil("the scenario's tasks to stop", () => !/^cni\d\s+\d+\s+RUNNING/m.test(tasks()), 60_000);
+    if (server) waitUntil("the server's ctr to release its address and remove cni2", () => exited(server), 120_000);
     for (const id of ["cni1", "cni2", "cni3"]) ctr(`task rm -f ${id}`), ctr(`container rm ${id}`), ctr(`snapshot rm ${id}`);
   }
+  return { ...printed, reservedAfter: must(crs("nsenter -- sh -c 'ls /var/lib/cni/networks/crs'"), "host-local's reservations") };
 }
 
 scenario("CNI bridge with detach-netns on: a container gets 10.4.0.x, reaches the gateway, and a second one fetches from its httpd", () => {
@@ -44,6 +60,8 @@ scenario("CNI bridge with detach-netns on: a container gets 10.4.0.x, reaches th
   expect(r.first).toMatch(/inet 10\.4\.0\.\d+\/24/);
   expect(r.first).toContain("gateway-ok");
   expect(r.fetched).toBe("hello-cni");
+  // every address went back: the scenario after this one runs containers of the same names on the same range
+  expect(r.reservedAfter).not.toMatch(/^10\.4\.0\./m);
 });
 
 scenario("CNI bridge with detach-netns off (configure --detach-netns false): the same, in RootlessKit's child namespace", () => {
