@@ -6,7 +6,9 @@
 // Needs root (debootstrap, mkfs) and QEMU (installed when missing: qemu-system-x86); no KVM.
 //
 //   npm run test:vm                       build the binary, then every scenario
-//   bun scripts/vm/run.ts [FILE...]       only these scenario files (the binary as built)
+//   bun scripts/vm/run.ts [FILE...]       only these scenario files (the binary as built), in a fresh guest:
+//                                         the files after lifecycle.test.ts need its install first, e.g.
+//                                         bun scripts/vm/run.ts test/vm/lifecycle.test.ts test/vm/network.test.ts
 //   CRS_VM_KEEP=1 bun scripts/vm/run.ts   leave the VM running (the state for test/helpers/vm.ts is printed)
 import { join } from "node:path";
 import { existsSync } from "node:fs";
