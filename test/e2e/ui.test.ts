@@ -62,6 +62,22 @@ async function scrollTo(t: Terminal, re: RegExp): Promise<boolean> {
   return false;
 }
 
+/** The row the cursor is on ("› …"). */
+const cursorRow = (screen: string) => /^› .*$/m.exec(screen)?.[0] ?? "";
+/**
+ * Moves the cursor down, one key at a time, each until the cursor row has moved (another
+ * re-render, e.g. the bundle's size arriving, must not count as the move: the cursor would
+ * overshoot on a busy machine), until its row matches `re`.
+ */
+async function cursorTo(t: Terminal, re: RegExp, most = 10): Promise<void> {
+  for (let i = 0; i < most && !re.test(cursorRow(t.screen())); i++) {
+    const before = cursorRow(t.screen());
+    t.keys("Down");
+    await t.waitFor((x) => cursorRow(x) !== before, 5000);
+  }
+  expect(cursorRow(t.screen())).toMatch(re);
+}
+
 const active = () => e2e.sb.systemctl("is-active", "containerd.service").stdout.trim();
 /** the installer's process (the binary started by `start`) */
 /** The newest installer process of the user (an earlier test's may still be exiting). */
@@ -148,12 +164,7 @@ describe("interactive installer in a real terminal", () => {
     await t.waitFor("Requirements are satisfied.", 30_000);
     t.keys("Enter");
     await t.waitFor("fuse-overlayfs snapshotter");
-    // one key at a time, each until the screen shows it (a busy machine must not make the cursor overshoot)
-    for (let i = 0; i < 10 && !/› \[ \] fuse-overlayfs/.test(t.screen()); i++) {
-      const before = t.screen();
-      t.keys("Down");
-      await t.waitFor((x) => x !== before, 3000).catch(() => "");
-    }
+    await cursorTo(t, /› \[ \] fuse-overlayfs/);
     t.keys("Space");
     await t.waitFor("[x] fuse-overlayfs snapshotter");
     t.keys("Enter");
@@ -344,11 +355,7 @@ describe("interactive installer in a real terminal", () => {
     await t.waitFor("Requirements are satisfied.", 30_000);
     t.keys("Enter");
     await t.waitFor("fuse-overlayfs snapshotter");
-    for (let i = 0; i < 6 && !/› \[ \] fuse-overlayfs/.test(t.screen()); i++) {
-      const before = t.screen();
-      t.keys("Down");
-      await t.waitFor((x) => x !== before);
-    }
+    await cursorTo(t, /› \[ \] fuse-overlayfs/);
     t.keys("Space");
     await t.waitFor("[x] fuse-overlayfs snapshotter");
     t.keys("Enter");
