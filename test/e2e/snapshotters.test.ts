@@ -83,11 +83,14 @@ describe("snapshotter add-ons with their real daemons", () => {
 
   test("status uses the same probe: a stopped snapshotter is not reported installed, in containerd's own words", () => {
     expect(e2e.sb.systemctl("stop", "stargz-snapshotter.service").code).toBe(0);
-    const stargz = (JSON.parse(cli(["status", "--json"]).stdout).addons as { id: string; installed: boolean; detail: string }[]).find((a) => a.id === "stargz")!;
-    expect(stargz.installed).toBe(false);
-    expect(stargz.detail).toContain("a snapshot call through containerd to stargz: UNAVAILABLE: connection error");
-    expect(stargz.detail).toContain("containerd-stargz-grpc.sock");
-    expect(e2e.sb.systemctl("start", "stargz-snapshotter.service").code).toBe(0);
+    try {
+      const stargz = (JSON.parse(cli(["status", "--json"]).stdout).addons as { id: string; installed: boolean; detail: string }[]).find((a) => a.id === "stargz")!;
+      expect(stargz.installed).toBe(false);
+      // containerd's words: its connection to the daemon just closed, or (once it redials) the dial refused on the daemon's socket
+      expect(stargz.detail).toMatch(/a snapshot call through containerd to stargz: UNAVAILABLE: connection (closed|error: .*containerd-stargz-grpc\.sock)/);
+    } finally {
+      expect(e2e.sb.systemctl("start", "stargz-snapshotter.service").code).toBe(0);
+    }
   }, 60_000);
 
   test("fuse-overlayfs: install, at once a snapshot request the daemon answers, a container's / is a FUSE overlay served by fuse-overlayfs", () => {
