@@ -2,12 +2,15 @@
 // probes as `verify`, after the run's own lines, so that a stack whose containers have no
 // network is not reported as a success. A probe that should pass and fails makes the command
 // exit 1 with its message (what the run changed stays: it is not what is broken). Skipped with
-// --no-verify, for a dry run, and when containerd is not running afterwards.
+// --no-verify, for a dry run, and when containerd is not running afterwards. Without a client to
+// run containers with (no ctr) verify cannot run: the run said so as a warning and still succeeds,
+// since nothing says the stack is broken; a missing socket after the run is an error.
 import type { RunContext } from "../plan/run-context.ts";
 import { UserError } from "../os/errors.ts";
 import { isProblem, type VerifyReport } from "./outcome.ts";
 import { printVerify } from "./report.ts";
 import { runVerify } from "./run.ts";
+import { VerifyUnavailable } from "./facts.ts";
 
 export interface AfterChange {
   /** the report (null: verify could not run; `error` says why) */
@@ -25,9 +28,14 @@ export async function verifyAfterChange(ctx: RunContext, command: string): Promi
     report = await runVerify(ctx.host, ctx.paths, { signal: ctx.signal });
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    reporter.error(`${command} finished, but verify could not run: ${e.message}`);
-    if (e.fix) reporter.plain(e.fix);
-    return { report: null, error: e.message, code: 1 };
+    const unavailable = e instanceof VerifyUnavailable;
+    const text = `${command} finished, but verify could not run: ${e.message}${unavailable ? "; containers were not proven to work" : ""}`;
+    if (unavailable) reporter.warn(`${text}\n  ${e.fix ?? ""}`.trimEnd());
+    else {
+      reporter.error(text);
+      if (e.fix) reporter.plain(e.fix);
+    }
+    return { report: null, error: e.message, code: unavailable ? 0 : 1 };
   }
   if (!reporter.json) printVerify(reporter, report, true);
   const problem = report.probes.find(isProblem);

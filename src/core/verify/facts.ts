@@ -48,10 +48,13 @@ async function parentOf(host: Host, pid: number): Promise<number | null> {
   return ppid > 0 ? ppid : null;
 }
 
+/** verify cannot run here for want of a client, which says nothing of the stack itself (unlike a missing socket). */
+export class VerifyUnavailable extends UserError {}
+
 export async function stackFacts(host: Host, paths: Paths): Promise<StackFacts> {
   const stateDir = await serviceStateDir(host, paths);
   const [ns, ctr] = await Promise.all([nsenterArgv(host, paths, ["true"], stateDir), host.which("ctr")]);
-  if (!ctr) throw new UserError("ctr (containerd's client) is not on PATH: verify runs its containers with it", "Install containerd's client (Debian/Ubuntu: it comes with the `containerd` package), or run `containerd-rootless-systemd components install`.");
+  if (!ctr) throw new VerifyUnavailable("ctr (containerd's client) is not on PATH: verify runs its containers with it", "Install containerd's client (Debian/Ubuntu: it comes with the `containerd` package), or run `containerd-rootless-systemd components install`.");
   if (!(await host.exists(paths.containerdSocket))) throw new UserError(`containerd's socket ${paths.containerdSocket} does not exist`, "Start it with `systemctl --user start containerd.service`, or run `containerd-rootless-systemd install --yes`.");
   const [rk, rootlesskitPid, snapshotters, resolv] = await Promise.all([
     rootlesskitSettings(host, stateDir, null),
