@@ -148,11 +148,11 @@ export class Sandbox {
     return dest;
   }
 
-  /** Writes a file as owned by the user. */
+  /** Writes a file as owned by the user, and the directories it had to make (a root-owned ~/.config would refuse the user's own runs). */
   writeFile(path: string, content: string, mode = 0o644): void {
-    mkdirSync(join(path, ".."), { recursive: true });
+    const made = mkdirSync(join(path, ".."), { recursive: true }); // the first directory made, if any
     writeFileSync(path, content, { mode });
-    chownSync(path, this.uid, this.gid);
+    sh(["chown", "-R", `${this.uid}:${this.gid}`, made ?? path]);
   }
 
   /** PIDs of every process of this uid. */
