@@ -1,5 +1,6 @@
 // The next run after one that was killed: under the lock (so never a run that is still
-// going), an unfinished journal says what was interrupted. It is rolled back with the undo
+// going), an unfinished journal says what was interrupted. What the killed step left beside its
+// targets (a write's temporary file) goes first; then the run is rolled back with the undo
 // records the dead run wrote before each change — or, when it had already done something that
 // cannot be undone (a removed tree) or had finished every step, rolled forward: its remaining
 // steps run and its leftovers (files moved aside) are cleared. Then the journal goes and the
@@ -77,6 +78,9 @@ export async function recoverInterrupted(host: Host, paths: Paths, log: Recovery
   const started = Math.max(-1, ...Object.keys(doc.undo).map(Number), ...doc.done);
   const at = doc.steps[started]?.description ?? "its first step";
   log.warn(`An earlier run was interrupted: \`${doc.command}\` (pid ${doc.pid}, started ${doc.startedAt}) stopped after ${done.size} of ${total} steps, at: ${at}.`);
+  // first what the killed step left half-done beside its target: a directory the run made holds
+  // the temporary file of a write killed before its rename, and the undo removes only empty ones
+  await removeLeftovers(host, paths, doc, log);
   const forward = done.size === total || doc.done.some((i) => irreversible(doc.steps[i]!.step));
   const undos = undosOf(doc);
   let actions: string[];
@@ -90,7 +94,6 @@ export async function recoverInterrupted(host: Host, paths: Paths, log: Recovery
     const reload = doc.steps.some((s, i) => i <= started && s.step.kind === "systemctl");
     actions = await rollback(host, undos, reload, (d) => log.warn(`Undoing: ${d}`));
   }
-  await removeLeftovers(host, paths, doc, log);
   await host.remove(path);
   log.info(`Recovered from the interrupted \`${doc.command}\` (${forward ? "finished" : "rolled back"}); continuing.`);
   return { command: doc.command, pid: doc.pid, how: forward ? "finished" : "rolled back", actions };
