@@ -66,6 +66,20 @@ describe("user config files", () => {
     expect(await host.exists(CONFIG)).toBe(false);
   });
 
+  test("the user's own empty ~/.config/containerd-stargz-grpc stays after install + uninstall; one the install made goes", async () => {
+    // the bug: uninstall removed that directory whenever it was empty, as if install had made it
+    const mine = `${HOME}/.config/containerd-stargz-grpc`;
+    let paths = await setup();
+    await mkdir(host.path(mine), { recursive: true });
+    await installThenUninstall(paths);
+    expect(await host.exists(mine)).toBe(true);
+    expect(await host.exists(`${mine}/config.toml`)).toBe(false);
+    await host.cleanup();
+    paths = await setup();
+    await installThenUninstall(paths);
+    expect(await host.exists(mine)).toBe(false);
+  });
+
   test("symbolic links (dotfiles managers): the targets are edited, the links stay links, the bytes come back", async () => {
     const userCfg = "# dotfiles\nversion = 2\n";
     const userNerdctl = 'namespace = "default"\n';

@@ -36,6 +36,9 @@ export const NATIVE_FALLBACK =
   "If no FUSE snapshotter can be installed and overlayfs does not work here, use containerd's built-in `native` snapshotter (slower, no extra daemon): " +
   '`export CONTAINERD_SNAPSHOTTER=native`, or `snapshotter = "native"` in ~/.config/nerdctl/nerdctl.toml.';
 
+/** What an extra file says when its directory was made for it: uninstall removes that directory too, and only then. */
+const madeDirLine = (path: string) => `# ${dirname(path)} was made for this file; it goes with it while empty.\n`;
+
 async function containerdActive(ctx: PluginContext): Promise<boolean> {
   const [s] = await unitStates(ctx.host, [CONTAINERD_UNIT]).catch(() => []);
   return Boolean(s && isActive(s));
@@ -97,7 +100,11 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
       const program = bins[spec.requires[0]!.binary]!;
       const reg = await registerProxyPlugin(ctx.host, ctx.paths, { name: spec.id, address: socket, makeDefault: becomesDefault(ctx, spec.id) });
       const files: Step[] = [];
-      for (const f of spec.extraFiles?.(ctx) ?? []) if (!(await ctx.host.exists(f.path))) files.push({ kind: "write", path: f.path, content: f.content, why: "the daemon needs it to exist" });
+      for (const f of spec.extraFiles?.(ctx) ?? []) {
+        if (await ctx.host.exists(f.path)) continue;
+        const made = !(await ctx.host.exists(dirname(f.path)));
+        files.push({ kind: "write", path: f.path, content: made ? f.content + madeDirLine(f.path) : f.content, why: "the daemon needs it to exist" });
+      }
       // first its own gRPC socket (a daemon that cannot start fails before containerd is restarted),
       // then, after the restart (which restarts it too: PartOf=), a real call through containerd
       const daemon = await daemonInstallSteps(ctx.paths, ctx.host, { name: spec.unit, description: spec.description, argv: [program, ...spec.args(ctx)], inNamespace: true, pathDirs: Object.values(bins).map((b) => dirname(b)) }, snapshotsServiceProbe(socket));
@@ -114,8 +121,10 @@ export function snapshotterPlugin(spec: SnapshotterSpec): Plugin {
       const extra: Step[] = [];
       const emptyDirs = [...(reg.emptyDirs ?? [])];
       for (const f of spec.extraFiles?.(ctx) ?? []) {
-        if ((await ctx.host.readText(f.path)) === f.content) extra.push({ kind: "remove", path: f.path });
-        emptyDirs.push(dirname(f.path));
+        const text = await ctx.host.readText(f.path);
+        if (text === f.content || text === f.content + madeDirLine(f.path)) extra.push({ kind: "remove", path: f.path });
+        // only a directory the install made goes (while empty): one the user had stays
+        if (text === f.content + madeDirLine(f.path)) emptyDirs.push(dirname(f.path));
       }
       const changes = daemon.length + extra.length + reg.steps.length > 0;
       const restart = changes && (await containerdActive(ctx)) ? await restartContainerdSteps(ctx.host, ctx.paths) : [];
