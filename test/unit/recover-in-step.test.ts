@@ -11,6 +11,7 @@ import { afterEach, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { makeTestHost, type TestHost } from "../helpers/test-host.ts";
 import { KILLED_APPLY } from "../helpers/killed-apply.ts";
+import { traceArrivals } from "../helpers/kill-trace.ts";
 import { snapshotTree } from "../helpers/tree-snapshot.ts";
 import { recoverInterrupted } from "../../src/core/plan/recover.ts";
 import { resolvePaths } from "../../src/core/os/paths.ts";
@@ -41,6 +42,12 @@ async function machine(): Promise<TestHost> {
 const config = (host: TestHost) => snapshotTree(host.path(`${HOME}/.config`)).map((l) => l.slice(host.root.length));
 /** the temporary files of writes anywhere on the machine */
 const temporaries = (host: TestHost) => (readdirSync(host.root, { recursive: true }) as string[]).filter((p) => p.endsWith(".tmp"));
+/** The plan applied whole with CRS_TEST_KILL_INSIDE=trace: its arrivals at the kill points. */
+function tracedRun(host: TestHost) {
+  const run = Bun.spawnSync([process.execPath, KILLED_APPLY, host.root, "trace", JSON.stringify(steps)], { stderr: "pipe" });
+  expect(run.exitCode, run.stderr.toString()).toBe(0);
+  return traceArrivals(run.stderr.toString(), `${HOME}/.local/share/containerd-rootless-systemd/journal.json`);
+}
 /** Applies the plan in a process that SIGKILLs itself at the `n`th arrival at `point`; true when it was killed. */
 function killedRun(host: TestHost, point: string, n: number): boolean {
   const run = Bun.spawnSync([process.execPath, KILLED_APPLY, host.root, `${point}:${n}`, JSON.stringify(steps)], { stderr: "pipe" });
@@ -53,7 +60,7 @@ for (const point of ["written", "renamed"]) {
   test(`killed at every arrival at "${point}": the next run leaves ~/.config as before or as complete, no directory of the run's, no temporary file`, async () => {
     const fresh = await machine();
     const before = config(fresh);
-    expect(killedRun(fresh, "none", 0)).toBe(false);
+    const trace = tracedRun(fresh);
     const complete = config(fresh);
     expect(complete).not.toEqual(before);
     let n = 1;
@@ -67,5 +74,43 @@ for (const point of ["written", "renamed"]) {
     }
     // the journal's writes and each file's: every one of them was a moment to die at
     expect(n).toBeGreaterThan(point === "written" ? 5 : 6);
+    // and the trace counts them as the kills do: the fault matrix kills at the trace's numbers
+    expect(trace.filter((a) => a.point === point).length).toBe(n - 1);
   }, 60_000);
 }
+
+test("the trace gives each arrival its kind: the journal's first and last writes, a new file in a new directory, a backup, a replaced file, a unit's step", async () => {
+  const kinds = tracedRun(await machine()).map((a) => `${a.n} ${a.kind}`);
+  expect(kinds).toEqual([
+    `1 written: the journal's first write, in a step "write"`,
+    `1 renamed: the journal's first write, in a step "write"`,
+    `2 written: a new file in a new directory, in a step "write"`,
+    `2 renamed: a new file in a new directory, in a step "write"`,
+    `1 step-done: a step "write"`,
+    `3 written: the journal's write, in a step`,
+    `3 renamed: the journal's write, in a step "write with a backup"`,
+    `4 written: a backup, in a step "write with a backup"`,
+    `4 renamed: a backup, in a step "write with a backup"`,
+    `5 written: replacing a file, in a step "write with a backup"`,
+    `5 renamed: replacing a file, in a step "write with a backup"`,
+    `2 step-done: a step "write with a backup"`,
+    `6 written: the journal's write, in a step`,
+    `6 renamed: the journal's write, in a step "link"`,
+    `3 step-done: a step "link"`,
+    `7 written: the journal's last write, in the run's end`,
+    `7 renamed: the journal's last write, in the run's end`,
+  ]);
+});
+
+test("a file written before the journal's first write is the checks', not the first step's: a step's own file of that sort stays a kind to kill at", () => {
+  const J = "/s/journal.json";
+  const trace = [`written 1 /c/x.d/a.toml (a new file in a new directory)`, `written 2 ${J} (a new file)`, `written 3 /c/s/config.toml (a new file in a new directory)`, `step-done 1 write`]
+    .map((l) => `crs-kill-point ${l}`)
+    .join("\n");
+  expect(traceArrivals(`noise\n${trace}\n`, J).map((a) => a.kind)).toEqual([
+    `written: a new file in a new directory, in the checks before the first change`,
+    `written: the journal's first write, in a step "write"`,
+    `written: a new file in a new directory, in a step "write"`,
+    `step-done: a step "write"`,
+  ]);
+});

@@ -178,8 +178,9 @@ export class HostFiles extends HostKillPoints {
   private async replaceDurably(path: string, existing: FileStat | null, mode: number, fill: (h: fs.FileHandle) => Promise<void>): Promise<void> {
     const target = this.path(path);
     const dir = dirname(target);
-    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    const made = await fs.mkdir(dir, { recursive: true, mode: 0o755 }); // the first directory it had to make, if any
     const tmp = tempName(target);
+    const what = `${path} (${existing ? "replacing a file" : "a new file"}${made ? " in a new directory" : ""})`; // for the kill points' trace
     const h = await fs.open(tmp, FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL | FS.O_NOFOLLOW, 0o600);
     try {
       await fill(h);
@@ -190,9 +191,9 @@ export class HostFiles extends HostKillPoints {
       }
       await h.sync();
       await h.close();
-      this.testPoint("written");
+      this.testPoint("written", what);
       await fs.rename(tmp, target);
-      this.testPoint("renamed");
+      this.testPoint("renamed", what);
     } catch (e) {
       await h.close().catch(() => {});
       await fs.rm(tmp, { force: true });
@@ -215,7 +216,7 @@ export class HostFiles extends HostKillPoints {
   /** rename(2): moves a file within one filesystem (used to keep a backup for rollback). */
   async rename(from: string, to: string): Promise<void> {
     await fs.rename(this.path(from), this.path(to));
-    this.testPoint("renamed");
+    this.testPoint("renamed", `${to} (moved aside from ${from})`);
     await syncDir(dirname(this.path(to)));
     if (dirname(from) !== dirname(to)) await syncDir(dirname(this.path(from)));
   }

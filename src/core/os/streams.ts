@@ -152,7 +152,7 @@ export class HostStreams extends HostFiles {
       this.stagedHeld.set(staged, h);
       // taken at once; missed only when a run clearing abandoned copies took it first (and removes it)
       if (!tryLockExclusive(h.fd)) throw new Error("another run is removing it");
-      if (this.dueToDie("copy-half")) await this.dieHalfCopied(from, h);
+      if (this.dueToDie("copy-half", `${to} (a copy)`)) await this.dieHalfCopied(from, h);
       await fs.copyFile(this.path(from), tmp);
       await h.utimes(st.atime, st.mtime);
       await h.chmod(mode); // umask narrowed the create mode
@@ -210,9 +210,9 @@ export class HostStreams extends HostFiles {
     const data = this.stagedSyncs.get(staged) ?? syncFile(this.path(staged));
     this.stagedSyncs.delete(staged);
     try {
-      this.testPoint("written");
+      this.testPoint("written", `${to} (a copy)`);
       await fs.rename(this.path(staged), this.path(to));
-      this.testPoint("renamed");
+      this.testPoint("renamed", `${to} (a copy)`);
     } catch (e) {
       await data.catch(() => {});
       throw new HostError(`cannot copy to ${to}: ${(e as Error).message}`, to, errCode(e));

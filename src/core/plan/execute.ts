@@ -17,7 +17,7 @@ import { preflightSpace } from "./preflight.ts";
 import { systemctl, unitsForgotten } from "../systemd/units.ts";
 import { Journal, defaultJournalPath, irreversible } from "./journal.ts";
 import { bringsUp, rollback, type Undo } from "./undo.ts";
-import { stepFinished } from "./test-hooks.ts";
+import { stepFinished, stepKind } from "./test-hooks.ts";
 import { placeCopy } from "./staging.ts";
 import { applyLink, applyWrite, dirUndo, missingDirs, modeOf } from "./file-steps.ts";
 
@@ -236,7 +236,7 @@ export async function applyPlan(host: Host, steps: readonly Step[], opts: ApplyO
       if (e instanceof ApplyError) throw e;
       await fail(index, step, (e as Error).message);
     }
-    host.testPoint("step-done"); // the fault matrix: its work done (a unit started), not yet recorded
+    host.testPoint("step-done", stepKind(step)); // the fault matrix: its work done (a unit started), not yet recorded
     const outcome: StepOutcome = { kind: step.kind, description: label, result: description, changed, target: stepTarget(step), ms: Math.round(host.now() - started) };
     outcomes.push(outcome);
     // a step whose work still runs is recorded finished once it is: at the latest when a step recovery decides on (the last,
