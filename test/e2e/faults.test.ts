@@ -1,39 +1,33 @@
 // The fault matrix, on the compiled binary as a throwaway user with a real `systemd --user`,
 // RootlessKit and containerd. CRS_TEST_KILL_AFTER_STEP=N makes the binary SIGKILL itself right
-// after its Nth step; for every step boundary of install, uninstall, configure, apply -f and an
-// add-on install the next run (`status`) must find the journal, say what was interrupted and leave the
-// machine exactly as before the killed run or exactly as the complete run leaves it: every file
-// under ~/.config, ~/.local and the state directory (bytes and mode; containerd's own data
-// under ~/.local/share/{containerd,cni} is its store, not ours, and is left out) and the units'
-// is-active/is-enabled. Then: 20 runs at once, a full disk, a read-only ~/.config, a foreign
-// unit, a garbage config.toml, containerd crash-looping into systemd's start limit, a corrupted
-// override.conf, the user manager stopping mid-run, XDG_RUNTIME_DIR=/tmp, and a 0600
-// config.toml after an add-on.
+// after its Nth step, CRS_TEST_KILL_INSIDE=POINT:N at the Nth arrival at a moment inside a step (a
+// copy half written, a file written but not renamed, renamed but not journaled, a step's work done
+// but not recorded). For every step boundary, and one such moment of each kind (the first of its
+// kind, test/helpers/kill-trace.ts), of install, uninstall,
+// configure, apply -f and an add-on install the next run (`status`) must find the journal, say what
+// was interrupted and leave the machine exactly as before the killed run or exactly as the complete
+// run leaves it: every file under ~/.config, ~/.local and the state directory (bytes and mode;
+// containerd's own data under ~/.local/share/{containerd,cni} is its store, not ours, and is left
+// out) and the units' is-active/is-enabled (test/helpers/fault-matrix.ts). Then: 20 runs at once, a
+// full disk, a read-only ~/.config, a foreign unit, a garbage config.toml, containerd crash-looping
+// into systemd's start limit, a corrupted override.conf, the user manager stopping mid-run,
+// XDG_RUNTIME_DIR=/tmp, and a 0600 config.toml after an add-on.
 // Each `held(...)` call counts a scenario instance that held, for the README's table.
 import { test, expect, describe, afterAll } from "bun:test";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, chownSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, chownSync } from "node:fs";
 import { join } from "node:path";
-import { createHash } from "node:crypto";
 import { waitFor } from "../../scripts/sandbox.ts";
 import { useSandbox } from "../helpers/e2e.ts";
 import { installSnapshotters } from "../helpers/snapshotter-e2e.ts";
+import { faultMatrix, held, heldCounts, INSIDE, STATE, type Killable } from "../helpers/fault-matrix.ts";
 
 let standins: string;
 const e2e = useSandbox("crsflt", {
   setup: async () => void (standins = (await installSnapshotters(e2e)).path),
   setupTimeoutMs: 240_000,
 });
-
-const counts: Record<string, [number, number]> = {};
-/** Counts one instance of a scenario; `ok` false fails the test after counting. */
-function held(scenario: string, ok: boolean): void {
-  const c = (counts[scenario] ??= [0, 0]);
-  c[1]++;
-  if (ok) c[0]++;
-}
 afterAll(() => {
-  // the figures for the README's "Crash safety" table
-  for (const [s, [ok, all]] of Object.entries(counts)) console.log(`fault-matrix: ${s}: ${ok}/${all} held`);
+  for (const line of heldCounts()) console.log(line);
 });
 
 function cli(args: string[], env: Record<string, string> = {}) {
@@ -44,177 +38,99 @@ const mustRun = (...args: string[]) => {
   if (r.code !== 0) throw new Error(`${args.join(" ")} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
   return r;
 };
-
 const home = () => e2e.sb.home;
-// the stores of containerd and of the snapshotter daemons (their data, not our setup), and the
-// timestamped copies of config.toml the add-ons keep by design
-const SKIP = new Set([".local/share/containerd", ".local/share/cni", ".local/share/containerd-stargz-grpc", ".local/share/containerd-fuse-overlayfs", ".local/share/containerd-rootless-systemd/backups"]);
-const STATE = ".local/share/containerd-rootless-systemd";
-
-/** Every file, directory and link under ~/.config and ~/.local (bytes and mode), and the units' states. */
-function machineState(units = ["containerd.service"]): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    if (SKIP.has(rel)) return;
-    const abs = join(home(), rel);
-    if (!existsSync(abs) && !lstatSync(abs, { throwIfNoEntry: false })) return;
-    const st = lstatSync(abs);
-    const mode = (st.mode & 0o7777).toString(8);
-    if (st.isDirectory()) {
-      // our state directory counts by what is in it (an empty one is no state)
-      if (rel === STATE && readdirSync(abs).every((e) => SKIP.has(join(rel, e)))) return;
-      out.push(`${rel}/ ${mode}`);
-      for (const e of readdirSync(abs).sort()) walk(join(rel, e));
-    } else if (st.isSymbolicLink()) out.push(`${rel} -> link`);
-    else out.push(`${rel} ${mode} ${createHash("sha256").update(readFileSync(abs)).digest("hex").slice(0, 16)}`);
-  };
-  walk(".config");
-  walk(".local");
-  for (const u of units) {
-    const state = (verb: string) => e2e.sb.systemctl(verb, u).stdout.trim();
-    // a unit whose file is gone is absent, whether its last stop ended "inactive" or "failed" (containerd's exit status on SIGTERM)
-    if (e2e.show(u, "LoadState") === "not-found") out.push(`${u} absent`);
-    else out.push(`${u} ${state("is-active")} ${state("is-enabled")}`);
-  }
-  return out;
-}
-
-/**
- * Waits for containerd to settle (a rollback's start, a finished restart) before states are compared.
- * Nothing here kills a unit: a rollback that stops containerd while RootlessKit is still starting
- * would leave it in stop-sigterm for good (TimeoutSec=0), and the tool itself must get it out of
- * there (src/core/systemd/stop-watch.ts), so a unit still moving after 180 s fails the test.
- */
-async function settled(units = ["containerd.service"]): Promise<void> {
-  const moving = () => units.filter((u) => /activating|deactivating|reloading/.test(e2e.sb.systemctl("is-active", u).stdout));
-  try {
-    await waitFor("the units to settle", () => moving().length === 0, 180_000, 100);
-  } catch (e) {
-    const status = moving().map((u) => e2e.sb.systemctl("status", "--no-pager", "--lines=15", u).stdout).join("\n");
-    throw new Error(`${(e as Error).message}\n${status}`);
-  }
-}
-
-/** Where a run is killed: CRS_TEST_KILL_AFTER_STEP=N, or CRS_TEST_KILL_INSIDE=POINT:N (src/core/os/kill-points.ts) at the Nth arrival at POINT. */
-interface KillHook {
-  where: string;
-  env(n: number): Record<string, string>;
-}
-const AFTER_STEP: KillHook = { where: "after each step", env: (n) => ({ CRS_TEST_KILL_AFTER_STEP: String(n) }) };
-const INSIDE: Record<string, KillHook> = {
-  "copy-half": { where: "with a copy half written", env: (n) => ({ CRS_TEST_KILL_INSIDE: `copy-half:${n}` }) },
-  written: { where: "with a file written but not renamed", env: (n) => ({ CRS_TEST_KILL_INSIDE: `written:${n}` }) },
-  renamed: { where: "with a file renamed but not journaled", env: (n) => ({ CRS_TEST_KILL_INSIDE: `renamed:${n}` }) },
-  "step-done": { where: "with a step's work done (a unit started) but not recorded", env: (n) => ({ CRS_TEST_KILL_INSIDE: `step-done:${n}` }) },
-};
-
-/**
- * Kills `args` after its 1st, 2nd, ... step until a run gets to its end without being killed
- * (so every step boundary is tried, whatever the plan's length). After each kill `status`
- * must recover to exactly `before` or exactly `after`; `reset` puts the machine back to `before`.
- * Returns how many boundaries were tried.
- */
-async function killMatrix(name: string, args: string[], before: string[], after: string[], reset: () => void, units?: string[], hook: KillHook = AFTER_STEP): Promise<number> {
-  const same = (a: string[], b: string[]) => a.join("\n") === b.join("\n");
-  for (let n = 1; n <= 60; n++) {
-    const run = cli(args, hook.env(n));
-    if (run.code === 0) {
-      await settled(units);
-      // fewer than n steps: the run finished; the matrix is complete
-      expect(machineState(units)).toEqual(after);
-      if (!same(machineState(units), before)) reset();
-      return n - 1;
-    }
-    const status = cli(["status"]);
-    await settled(units);
-    const now = machineState(units);
-    const killed = run.code !== 1; // SIGKILL: runuser reports 128+9
-    const told = status.stderr.includes("An earlier run was interrupted") || same(now, before); // a kill before the first change leaves no journal
-    held(`SIGKILL ${hook.where} of ${name}`, killed && status.code === 0 && told && (same(now, before) || same(now, after)));
-    expect({ n, killed, told, status: status.code }).toEqual({ n, killed: true, told: true, status: 0 });
-    expect([before.join("\n"), after.join("\n")], `${hook.where} #${n} of ${name}:\n${status.stdout}\n${status.stderr}`).toContain(now.join("\n"));
-    if (!same(now, before)) reset();
-  }
-  throw new Error(`${name} did not finish within 60 kills ${hook.where}`);
-}
+const { machineState, settled, killMatrix, killInside } = faultMatrix(e2e, cli);
 
 describe("faults", () => {
-  let fresh: string[];
-  let installedState: string[];
+  // each command's states are taken by its step-boundary test; its in-step tests follow it
+  const install: Killable = { name: "install", args: ["install", "--yes"], before: [], after: [], reset: () => void mustRun("uninstall", "--yes") };
+  const uninstall: Killable = { name: "uninstall", args: ["uninstall", "--yes"], before: [], after: [], reset: () => void mustRun("install", "--yes") };
+  const resetMtu = () => void mustRun("configure", "--reset", "mtu", "--yes");
+  const apply: Killable = { name: "apply -f", args: [], before: [], after: [], reset: resetMtu };
+  const configure: Killable = { name: "configure", args: ["configure", "--mtu", "1400", "--yes"], before: [], after: [], reset: resetMtu };
+  const stargzUnits = ["containerd.service", "stargz-snapshotter.service"];
+  const stargz: Killable = { name: "install stargz", args: ["install", "stargz", "--yes"], units: stargzUnits, before: [], after: [], reset: () => void mustRun("uninstall", "stargz", "--yes") };
+
+  /**
+   * Inside `k`'s steps, at each point: one kill at each kind of moment (the journal's own writes
+   * included) no earlier matrix killed at; install's come first and take most kinds, the others
+   * add theirs (a replaced file, a backup, a unit restarted or stopped, a file moved aside). Only
+   * install copies a file (the binary), so only its matrix has "copy-half".
+   */
+  function inStep(k: Killable, points = ["written", "renamed", "step-done"]) {
+    for (const point of points) {
+      test(`SIGKILL ${INSIDE[point]!.where}, at each kind of such moment of ${k.name}: the next run converges, nothing half-written is left`, async () => {
+        const { moments, killed } = await killInside(k, point);
+        expect(moments, `${k.name} reaches ${point}`).toBeGreaterThan(0);
+        if (k === install) expect(killed.length).toBeGreaterThan(0);
+      }, 1_200_000);
+    }
+  }
 
   test("SIGKILL after every step of install: the next run rolls it back (or finishes it)", async () => {
     mustRun("install", "--yes");
     await settled();
-    installedState = machineState();
-    expect(installedState.at(-1)).toBe("containerd.service active enabled");
+    install.after = uninstall.before = machineState();
+    expect(install.after.at(-1)).toBe("containerd.service active enabled");
     mustRun("uninstall", "--yes");
-    fresh = machineState(); // what uninstall leaves: the emptied directories stay
-    expect(fresh.at(-1)).toBe("containerd.service absent");
-    expect(fresh.join("\n")).not.toContain("containerd.service 644");
-    expect(await killMatrix("install", ["install", "--yes"], fresh, installedState, () => void mustRun("uninstall", "--yes"))).toBeGreaterThan(3);
+    install.before = uninstall.after = machineState(); // what uninstall leaves: the emptied directories stay
+    expect(install.before.at(-1)).toBe("containerd.service absent");
+    expect(install.before.join("\n")).not.toContain("containerd.service 644");
+    expect(await killMatrix(install)).toBeGreaterThan(3);
   }, 600_000);
-
-  // inside the steps: at every arrival at each point (the journal's own writes included), until a run gets through
-  for (const point of Object.keys(INSIDE)) {
-    test(`SIGKILL ${INSIDE[point]!.where}, at every such moment of install: the next run converges, nothing half-written is left`, async () => {
-      expect(machineState()).toEqual(fresh);
-      expect(await killMatrix("install", ["install", "--yes"], fresh, installedState, () => void mustRun("uninstall", "--yes"), undefined, INSIDE[point]!)).toBeGreaterThan(0);
-    }, 900_000);
-  }
+  inStep(install, Object.keys(INSIDE));
 
   test("SIGKILL after every step of uninstall: rolled back to the installed state (or finished)", async () => {
     mustRun("install", "--yes");
     await settled();
-    expect(machineState()).toEqual(installedState);
-    expect(await killMatrix("uninstall", ["uninstall", "--yes"], installedState, fresh, () => void mustRun("install", "--yes"))).toBeGreaterThan(1);
+    expect(await killMatrix(uninstall)).toBeGreaterThan(1);
   }, 600_000);
+  inStep(uninstall);
 
   test("SIGKILL after every step of apply -f (a new MTU for a running containerd)", async () => {
     const file = join(home(), "setup.toml");
     e2e.sb.writeFile(file, "addons = []\n\n[containerd]\ninstalled = true\n\n[settings]\nmtu = 1400\n");
-    if (machineState().join("\n") !== installedState.join("\n")) mustRun("install", "--yes");
+    apply.args = ["apply", "-f", file, "--yes"];
+    mustRun(...apply.args);
     await settled();
-    mustRun("apply", "-f", file, "--yes");
+    apply.after = machineState();
+    resetMtu();
     await settled();
-    const after = machineState();
-    mustRun("configure", "--reset", "mtu", "--yes");
-    await settled();
-    const before = machineState(); // containerd at the default MTU (configure keeps the emptied drop-in directory)
-    expect(after).not.toEqual(before);
-    expect(await killMatrix("apply -f", ["apply", "-f", file, "--yes"], before, after, () => void mustRun("configure", "--reset", "mtu", "--yes"))).toBeGreaterThan(1);
+    apply.before = machineState(); // containerd at the default MTU (configure keeps the emptied drop-in directory)
+    expect(apply.after).not.toEqual(apply.before);
+    expect(await killMatrix(apply)).toBeGreaterThan(1);
   }, 600_000);
+  inStep(apply);
 
   test("SIGKILL after every step of configure (a new MTU, containerd restarted)", async () => {
-    const before = machineState(); // the default MTU, as the apply test left it
-    mustRun("configure", "--mtu", "1400", "--yes");
+    configure.before = machineState(); // the default MTU, as the apply tests left it
+    mustRun(...configure.args);
     await settled();
-    const after = machineState();
-    expect(after).not.toEqual(before);
-    mustRun("configure", "--reset", "mtu", "--yes");
+    configure.after = machineState();
+    expect(configure.after).not.toEqual(configure.before);
+    resetMtu();
     await settled();
-    expect(machineState()).toEqual(before);
-    expect(await killMatrix("configure", ["configure", "--mtu", "1400", "--yes"], before, after, () => void mustRun("configure", "--reset", "mtu", "--yes"))).toBeGreaterThan(1);
+    expect(await killMatrix(configure)).toBeGreaterThan(1);
   }, 600_000);
+  inStep(configure);
 
   test("SIGKILL after every step of an add-on install (stargz); a 0600 config.toml stays 0600", async () => {
     const config = join(home(), ".config/containerd/config.toml");
     e2e.sb.writeFile(config, "# mine\nversion = 2\n", 0o600);
     mustRun("install", "--yes");
-    await settled();
-    const units = ["containerd.service", "stargz-snapshotter.service"];
-    const before = machineState(units);
-    mustRun("install", "stargz", "--yes");
-    await settled(units);
-    const after = machineState(units);
+    await settled(stargzUnits);
+    stargz.before = machineState(stargzUnits);
+    mustRun(...stargz.args);
+    await settled(stargzUnits);
+    stargz.after = machineState(stargzUnits);
     const mode = statSync(config).mode & 0o777;
     held("a 0600 config.toml after `install stargz`", mode === 0o600);
     expect(mode).toBe(0o600);
-    mustRun("uninstall", "stargz", "--yes");
-    await settled(units);
-    expect(machineState(units)).toEqual(before);
-    expect(await killMatrix("install stargz", ["install", "stargz", "--yes"], before, after, () => void mustRun("uninstall", "stargz", "--yes"), units)).toBeGreaterThan(1);
-    mustRun("uninstall", "stargz", "--yes");
+    stargz.reset();
+    await settled(stargzUnits);
+    expect(await killMatrix(stargz)).toBeGreaterThan(1);
   }, 600_000);
+  inStep(stargz);
 
   test("20 runs started at the same instant: one changes the machine at a time, the others wait or refuse naming it", async () => {
     mustRun("uninstall", "--yes");
@@ -229,7 +145,7 @@ describe("faults", () => {
     expect(codes.filter((c) => c !== 0 && c !== 1)).toEqual([]);
     for (const r of refused) expect(r.stderr).toContain("another containerd-rootless-systemd run is in progress (pid ");
     expect(changed).toBe(1);
-    expect(machineState()).toEqual(installedState);
+    expect(machineState()).toEqual(install.after);
   }, 600_000);
 
   test("no room for the binary copy (~/.local/bin on a 4 MB tmpfs): exit 1 naming the step, nothing changed", () => {
