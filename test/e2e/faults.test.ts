@@ -132,6 +132,22 @@ describe("faults", () => {
   }, 600_000);
   inStep(stargz);
 
+  test("the user's own empty ~/.config/containerd-stargz-grpc survives install stargz and uninstall stargz", async () => {
+    const dir = join(home(), ".config/containerd-stargz-grpc");
+    expect(existsSync(dir)).toBe(false); // as the matrices left it: their install made it, their rollbacks and resets removed it
+    mkdirSync(dir);
+    chownSync(dir, e2e.sb.uid, e2e.sb.gid);
+    const before = machineState(stargzUnits);
+    mustRun(...stargz.args);
+    await settled(stargzUnits);
+    stargz.reset();
+    await settled(stargzUnits);
+    const now = machineState(stargzUnits);
+    held("a user's own empty ~/.config/containerd-stargz-grpc after install + uninstall stargz", now.join("\n") === before.join("\n"));
+    expect(now).toEqual(before);
+    rmSync(dir, { recursive: true });
+  }, 300_000);
+
   test("20 runs started at the same instant: one changes the machine at a time, the others wait or refuse naming it", async () => {
     mustRun("uninstall", "--yes");
     rmSync(join(home(), ".config/containerd/config.toml"), { force: true });
