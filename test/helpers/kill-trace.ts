@@ -29,6 +29,9 @@ export function traceArrivals(stderr: string, journal: string): Arrival[] {
       const [, point, n, ...what] = l.split(" ");
       return { point: point!, n: Number(n), what: what.join(" ") };
     });
+  // after the journal's last write the plan is over (install goes on to verify that containers run): no step is left to kill inside
+  const end = lines.findLastIndex((a) => a.what.split(" (")[0] === journal);
+  lines.splice(end + 1);
   const out: Arrival[] = [];
   const journalSeen = new Set<string>();
   let pending: typeof lines = [];

@@ -104,7 +104,7 @@ test("the trace gives each arrival its kind: the journal's first and last writes
 
 test("a file written before the journal's first write is the checks', not the first step's: a step's own file of that sort stays a kind to kill at", () => {
   const J = "/s/journal.json";
-  const trace = [`written 1 /c/x.d/a.toml (a new file in a new directory)`, `written 2 ${J} (a new file)`, `written 3 /c/s/config.toml (a new file in a new directory)`, `step-done 1 write`]
+  const trace = [`written 1 /c/x.d/a.toml (a new file in a new directory)`, `written 2 ${J} (a new file)`, `written 3 /c/s/config.toml (a new file in a new directory)`, `step-done 1 write`, `written 4 ${J} (replacing a file)`]
     .map((l) => `crs-kill-point ${l}`)
     .join("\n");
   expect(traceArrivals(`noise\n${trace}\n`, J).map((a) => a.kind)).toEqual([
@@ -112,5 +112,14 @@ test("a file written before the journal's first write is the checks', not the fi
     `written: the journal's first write, in a step "write"`,
     `written: a new file in a new directory, in a step "write"`,
     `step-done: a step "write"`,
+    `written: the journal's last write, in the run's end`,
   ]);
+});
+
+test("arrivals after the journal's last write (install verifying containers after its plan) are not inside a step: left out", () => {
+  const J = "/s/journal.json";
+  const trace = [`written 1 ${J} (a new file)`, `step-done 1 write`, `written 2 ${J} (replacing a file)`, `written 3 /tmp/verify (a new file)`, `step-done 2 run`]
+    .map((l) => `crs-kill-point ${l}`)
+    .join("\n");
+  expect(traceArrivals(trace, J).map((a) => `${a.point} ${a.n}`)).toEqual(["written 1", "step-done 1", "written 2"]);
 });
