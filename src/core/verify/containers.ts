@@ -46,7 +46,15 @@ export interface RunOptions {
   keep?: boolean;
 }
 
-const bind = (src: string, dst: string) => `type=bind,src=${src},dst=${dst},options=rbind:ro`;
+/**
+ * A read-only bind mount. runc makes it read-only by remounting it, and in a user namespace the
+ * kernel refuses a remount that would clear a flag the source's mount has locked (EPERM): a
+ * resolv.conf in $XDG_RUNTIME_DIR, a tmpfs logind mounts nosuid,nodev, failed so on a
+ * systemd-booted Debian 13 ("error mounting …/resolv.conf … flags: 0x5021: operation not
+ * permitted"). So every bind asks for nosuid and nodev too (adding flags is always allowed;
+ * nothing verify mounts needs setuid or device files).
+ */
+const bind = (src: string, dst: string) => `type=bind,src=${src},dst=${dst},options=rbind:ro:nosuid:nodev`;
 
 /** The agent's command line inside the container, and the mounts it needs: this binary (or bun and the sources, when run from them). */
 export function agentCommand(host: Host, spec: AgentSpec): { argv: string[]; mounts: string[] } {
