@@ -94,7 +94,10 @@ test("the stop is only queued, then waited for: uninstall ends once systemd says
     stopping--;
     return { ...r, stdout: r.stdout.replace("ActiveState=inactive", "ActiveState=deactivating") };
   };
-  const result = await applyPlan(host, (await planUninstall(host, f.paths, {})).steps);
+  const plan = (await planUninstall(host, f.paths, {})).steps;
+  // the wait's give-up check (a show of its own once the wait has lasted 200 ms) is set aside: on a loaded machine it came in between
+  (plan.find((s) => s.kind === "wait") as { failed?: unknown }).failed = undefined;
+  const result = await applyPlan(host, plan);
   // no cgroup files here: each look asks systemctl; the last show asks whether systemd still holds the unit (it does not)
   expect(log).toEqual(["show", "stop", "show: deactivating", "show: deactivating", "show: deactivating", "show", "show"]);
   expect(result.steps.at(-2)!.result).toMatch(/^Stopped containerd\.service after \d+\.\d\d s$/);
@@ -114,6 +117,9 @@ test("while the stop runs, each look reads containerd's cgroup, not systemd: emp
   const plan = (await planUninstall(host, f.paths, {})).steps;
   const wait = plan.find((s) => s.kind === "wait")!;
   const ready = (wait as { ready: (h: TestHost) => Promise<boolean> }).ready;
+  // its give-up check asks systemd once the wait has lasted 200 ms (os/wait.ts): on a loaded
+  // machine the five looks take longer and it did; this test is about the looks, so it is set aside
+  (wait as { failed?: unknown }).failed = undefined;
   (wait as { ready: unknown }).ready = async (h: TestHost) => {
     if (++looks === 3) await host.writeFileAtomic(`${cgroup}/cgroup.events`, "populated 0\nfrozen 0\n"); // the last process exits
     if (looks === 5) await host.remove(cgroup, { recursive: true }); // systemd put the unit down
