@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dnsQuery, dnsId, parseDnsReply } from "../../src/core/verify/dns-wire.ts";
 import { ociArchive, tar } from "../../src/core/verify/image.ts";
-import { defaultRoute, rootFsType } from "../../src/core/verify/agent.ts";
+import { defaultRoute, ownCgroup, rootFsType } from "../../src/core/verify/agent.ts";
 import { parseRegistry } from "../../src/core/verify/probes/registry.ts";
 import { inSubnet } from "../../src/core/verify/probes/network.ts";
 import { removalScript } from "../../src/core/verify/leftovers.ts";
@@ -121,4 +121,11 @@ test("a gRPC request carries its message length-prefixed; verify's protobuf fiel
   expect([...req.subarray(req.length - 8)]).toEqual([0, 0, 0, 0, 3, 0x0a, 1, 0x78]); // uncompressed, length 3, the message
   expect(varint(-1)).toEqual([255, 255, 255, 255, 255, 255, 255, 255, 255, 1]);
   expect(repeatedField(concat([field(1, "a"), num(2, 5), field(1, "bc")]), 1).map((b) => new TextDecoder().decode(b))).toEqual(["a", "bc"]);
+});
+
+test("the agent finds its own cgroup v2 from /proc/self/cgroup (ctr gives no cgroup namespace: /sys/fs/cgroup is the whole tree)", () => {
+  expect(ownCgroup("0::/user.slice/user-1000.slice/user@1000.service/user.slice/crs-verify-1234-limits.scope\n")).toBe("/user.slice/user-1000.slice/user@1000.service/user.slice/crs-verify-1234-limits.scope");
+  expect(ownCgroup("12:memory:/x\n0::/\n")).toBe("/");
+  expect(ownCgroup("12:memory:/x\n")).toBeNull(); // cgroup v1 only
+  expect(ownCgroup(null)).toBeNull();
 });

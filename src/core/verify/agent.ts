@@ -58,6 +58,26 @@ async function readTrimmed(host: Host, path: string): Promise<string | null> {
   return (await host.readText(path).catch(() => null))?.trim() ?? null;
 }
 
+/** The cgroup v2 path of this process ("0::PATH" in /proc/self/cgroup), or null. */
+export function ownCgroup(procSelfCgroup: string | null): string | null {
+  return /^0::(\/.*)$/m.exec(procSelfCgroup ?? "")?.[1] ?? null;
+}
+
+/**
+ * This container's memory.max and cpu.max. ctr gives the container no cgroup namespace, so its
+ * /sys/fs/cgroup shows the hierarchy from the top and its own cgroup is the path
+ * /proc/self/cgroup names (at the top, where a cgroup namespace would put it, there is no
+ * memory.max: seen on a systemd-booted Debian 13, where every limit read "(none)").
+ */
+async function ownLimits(host: Host): Promise<{ memoryMax: string | null; cpuMax: string | null }> {
+  const own = ownCgroup(await host.readText("/proc/self/cgroup").catch(() => null));
+  for (const dir of [...(own && own !== "/" ? [`/sys/fs/cgroup${own}`] : []), "/sys/fs/cgroup"]) {
+    const [memoryMax, cpuMax] = await Promise.all([readTrimmed(host, `${dir}/memory.max`), readTrimmed(host, `${dir}/cpu.max`)]);
+    if (memoryMax !== null || cpuMax !== null) return { memoryMax, cpuMax };
+  }
+  return { memoryMax: null, cpuMax: null };
+}
+
 /** Runs what `spec` asks and reports through `emit`; resolves once the checks are reported and listening (if asked) has ended. */
 export async function runAgent(host: Host, spec: AgentSpec, emit: (e: AgentEvent) => void, stop: Promise<void>): Promise<void> {
   const deadline = new Promise<void>((resolve) => setTimeout(resolve, spec.deadlineMs).unref());
@@ -86,7 +106,7 @@ export async function runAgent(host: Host, spec: AgentSpec, emit: (e: AgentEvent
     spec.tcp && host.exchangeTcp(spec.tcp.address, spec.tcp.port, spec.tcp.token, 3000).then((tcp) => part({ tcp })),
     spec.dns && checkDns(host, spec.dns.name).then((dns) => part({ dns })),
     spec.ping && host.ping(spec.ping.address, spec.ping.timeoutMs).then((ping) => part({ ping })),
-    spec.cgroup && Promise.all([readTrimmed(host, "/sys/fs/cgroup/memory.max"), readTrimmed(host, "/sys/fs/cgroup/cpu.max")]).then(([memoryMax, cpuMax]) => part({ cgroup: { memoryMax, cpuMax } })),
+    spec.cgroup && ownLimits(host).then((cgroup) => part({ cgroup })),
   ]);
   emit({ event: "done" });
   await listening;

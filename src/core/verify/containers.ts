@@ -1,7 +1,7 @@
 // verify's containers: `ctr run --rm` inside containerd's namespaces (as nerdctl's own client
 // runs there), from the throwaway image, with the host's /usr, /lib*, /bin... and this binary
 // bind-mounted read-only, running the agent. The network is RootlessKit's: its namespace
-// (`--net-host` from inside it), or with detach-netns the detached one ($STATE/netns) and the
+// (the one containerd runs in), or with detach-netns the detached one ($STATE/netns) and the
 // resolv.conf RootlessKit wrote for it. Without limits a container runs with cgroups off
 // (`--cgroup "" --cpu-shares 0`: runc cannot create cgroups rootless on cgroup v1, nerdctl uses
 // cgroup manager "none" there); with limits through systemd's user manager, as nerdctl does
@@ -67,7 +67,13 @@ export function agentCommand(host: Host, spec: AgentSpec): { argv: string[]; mou
 /** `ctr run` arguments for one agent container. */
 export function runArgs(host: Host, facts: StackFacts, setup: RunSetup, id: string, spec: AgentSpec, opts: RunOptions = {}): string[] {
   const agent = agentCommand(host, spec);
-  const net = facts.detached ? ["--with-ns", `network:${join(facts.stateDir, "netns")}`, ...(facts.resolvConf ? ["--mount", bind(facts.resolvConf, "/etc/resolv.conf")] : [])] : ["--net-host"];
+  // not ctr's --net-host: it bind-mounts /etc/hosts too, which under RootlessKit's copy-up of /etc
+  // is a link into the host's root file system, whose locked mount flags made runc's read-only
+  // remount fail (EPERM) on a systemd-booted Debian 13; the network namespace containerd runs in
+  // (its parent's, RootlessKit's child) and that namespace's resolv.conf are all a container needs
+  const net = facts.detached
+    ? ["--with-ns", `network:${join(facts.stateDir, "netns")}`, ...(facts.resolvConf ? ["--mount", bind(facts.resolvConf, "/etc/resolv.conf")] : [])]
+    : ["--with-ns", `network:/proc/${facts.childPid}/ns/net`, "--mount", bind("/etc/resolv.conf", "/etc/resolv.conf")];
   const cgroup = opts.limits
     ? ["--runc-systemd-cgroup", "--cgroup", `user.slice:crs-verify:${id}`, "--memory-limit", String(opts.limits.memoryBytes), "--cpus", String(opts.limits.cpus)]
     : ["--cgroup", "", "--cpu-shares", "0"];

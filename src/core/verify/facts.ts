@@ -28,7 +28,7 @@ export interface StackFacts {
   portDriver: string | null;
   /** RootlessKit runs with --detach-netns: its network namespace is $STATE/netns, containerd is in the host's */
   detached: boolean;
-  /** the file a container's /etc/resolv.conf comes from, as verify mounts it (null: ctr's --net-host gives the namespace's own) */
+  /** the file a container's /etc/resolv.conf comes from, as verify mounts it (null: the namespace's own /etc/resolv.conf) */
   resolvConf: string | null;
   defaultSnapshotter: string;
   /** the host's first non-loopback IPv4 address (what a container reaches the host by), if any */

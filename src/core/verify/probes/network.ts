@@ -4,7 +4,7 @@
 // would prove nothing; its other address is reached the way every container reaches the world,
 // through the network driver: slirp4netns, pasta, vpnkit...). When it fails, whether the driver
 // still runs says why.
-import { fail, notApplicable, pass } from "../outcome.ts";
+import { fail, notApplicable, offBySetting, pass, type Verdict } from "../outcome.ts";
 import { driverProcess } from "../facts.ts";
 import type { Session } from "../session.ts";
 import type { Probe } from "./probe.ts";
@@ -36,6 +36,24 @@ export async function driverDiagnosis(s: Session): Promise<{ why: string; fix: s
   return { why: running, fix: `${RESTART}; \`containerd-rootless-systemd check\` looks at the network driver.` };
 }
 
+/**
+ * The container's network contains the host's address, so inside it that address is RootlessKit's
+ * own (the host's services are out of reach; the world still is, through the gateway). With a
+ * --cidr the user gave, that setting broke it: a failure, and taking it back is the fix. With
+ * RootlessKit's default network (10.0.2.0/24 for slirp4netns) it is this machine's situation,
+ * common in VirtualBox and QEMU NAT guests whose address is 10.0.2.15 (seen in the VM suite):
+ * predicted by the settings, said with the --cidr that avoids it, and no reason to exit 1.
+ */
+async function overlap(s: Session, cidr: string, address: string, evidence: string[]): Promise<Verdict> {
+  const args = s.facts.rootlesskitPid ? ((await s.host.readText(`/proc/${s.facts.rootlesskitPid}/cmdline`).catch(() => null)) ?? "").split("\0") : [];
+  const given = args.find((a) => a.startsWith("--cidr"));
+  const why = `the container cannot reach the host: its network ${cidr} contains the host's address ${address}, which inside it is RootlessKit's own, not the host (nor is anything else of that subnet reachable)`;
+  const other = ["10.0.3.0/24", "10.0.4.0/24", "192.168.77.0/24"].find((c) => !inSubnet(address, c))!;
+  const set = `\`containerd-rootless-systemd configure --flags=--cidr=${other} --yes\``;
+  if (given) return fail(why, [...evidence, `RootlessKit runs with ${given}`], `Give RootlessKit a network that does not overlap the host's: take the --cidr back (\`containerd-rootless-systemd configure --reset flags --yes\`), or ${set}.`);
+  return offBySetting(`${why}; it is RootlessKit's default network, which this machine's own address is in`, evidence, `Give RootlessKit a network that does not overlap this machine's: ${set} (containers keep reaching the world either way).`);
+}
+
 export const networkProbe: Probe = {
   id: "network",
   title: "Its network works",
@@ -59,13 +77,7 @@ export const networkProbe: Probe = {
     const reached = await Promise.race([listener.reached, Promise.resolve("pending")]);
     evidence.push(`TCP to ${listener.address}:${listener.port}: ${r.tcp.ok ? `answered in ${r.tcp.ms.toFixed(0)} ms` : r.tcp.text}${typeof reached === "string" && reached !== "pending" ? ` (the host saw it come from ${reached})` : ""}`);
     if (!r.tcp.ok || r.tcp.text !== `crs-verify ${listener.token}`) {
-      if (inSubnet(listener.address, iface.cidr)) {
-        return fail(
-          `the container cannot reach the host: its network ${iface.cidr} contains the host's address ${listener.address}, which inside it is RootlessKit's gateway, not the host (nor is anything else of that subnet reachable)`,
-          evidence,
-          "Give RootlessKit a network that does not overlap the host's (--cidr in CONTAINERD_ROOTLESS_ROOTLESSKIT_FLAGS): `containerd-rootless-systemd configure --reset flags --yes`, or `--flags=--cidr=10.0.2.0/24`.",
-        );
-      }
+      if (inSubnet(listener.address, iface.cidr)) return overlap(s, iface.cidr, listener.address, evidence);
       const d = await driverDiagnosis(s);
       return fail(`the container cannot reach the host (TCP to ${listener.address}:${listener.port}, ${via}: ${r.tcp.ok ? `unexpected answer ${JSON.stringify(r.tcp.text)}` : r.tcp.text}); ${d.why}`, evidence, d.fix);
     }
