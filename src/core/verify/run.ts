@@ -99,7 +99,10 @@ async function finish(s: Session, opts: VerifyOptions, swept: { removed: string[
   }
   // `ctr run --rm` removes its container however the task ended, unless ctr itself was killed (137: its deadline)
   const left = opts.signal?.aborted || (await Promise.all(s.containers.map((c) => c.exited))).some((r) => r.code === 137);
-  const r = await removeResources(s.host, s.paths, s.facts, { ...s.record, ports: [] }, left);
+  let r = await removeResources(s.host, s.paths, s.facts, { ...s.record, ports: [] }, left);
+  // a container whose creation was in flight when its ctr was stopped (an interrupt) appears in containerd only
+  // after the listing; the namespace then is not empty yet: once more, now that it is listed
+  if (r.problems.length && left) r = await removeResources(s.host, s.paths, s.facts, { ...s.record, ports: [] }, true);
   cleanup.removed.push(...r.removed);
   cleanup.problems.push(...r.problems);
   if (r.problems.length === 0) await removeRecord(s.host, s.paths, s.host.pid);
