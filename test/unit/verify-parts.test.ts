@@ -123,7 +123,7 @@ test("a gRPC request carries its message length-prefixed; verify's protobuf fiel
   expect(repeatedField(concat([field(1, "a"), num(2, 5), field(1, "bc")]), 1).map((b) => new TextDecoder().decode(b))).toEqual(["a", "bc"]);
 });
 
-test("the agent finds its own cgroup v2 from /proc/self/cgroup (ctr gives no cgroup namespace: /sys/fs/cgroup is the whole tree)", () => {
+test("the agent finds its own cgroup v2 from /proc/self/cgroup (verify binds the host's /sys/fs/cgroup in: the whole tree)", () => {
   expect(ownCgroup("0::/user.slice/user-1000.slice/user@1000.service/user.slice/crs-verify-1234-limits.scope\n")).toBe("/user.slice/user-1000.slice/user@1000.service/user.slice/crs-verify-1234-limits.scope");
   expect(ownCgroup("12:memory:/x\n0::/\n")).toBe("/");
   expect(ownCgroup("12:memory:/x\n")).toBeNull(); // cgroup v1 only

@@ -64,10 +64,10 @@ export function ownCgroup(procSelfCgroup: string | null): string | null {
 }
 
 /**
- * This container's memory.max and cpu.max. ctr gives the container no cgroup namespace, so its
- * /sys/fs/cgroup shows the hierarchy from the top and its own cgroup is the path
- * /proc/self/cgroup names (at the top, where a cgroup namespace would put it, there is no
- * memory.max: seen on a systemd-booted Debian 13, where every limit read "(none)").
+ * This container's memory.max and cpu.max. ctr gives the container no cgroup namespace and no
+ * cgroup file system: verify binds the host's /sys/fs/cgroup in (containers.ts), which shows the
+ * hierarchy from the top, so its own cgroup is the path /proc/self/cgroup names (checked on a
+ * systemd-booted Debian 13, where a plain /sys/fs/cgroup/memory.max read "(none)").
  */
 async function ownLimits(host: Host): Promise<{ memoryMax: string | null; cpuMax: string | null }> {
   const own = ownCgroup(await host.readText("/proc/self/cgroup").catch(() => null));

@@ -74,8 +74,11 @@ export function runArgs(host: Host, facts: StackFacts, setup: RunSetup, id: stri
   const net = facts.detached
     ? ["--with-ns", `network:${join(facts.stateDir, "netns")}`, ...(facts.resolvConf ? ["--mount", bind(facts.resolvConf, "/etc/resolv.conf")] : [])]
     : ["--with-ns", `network:/proc/${facts.childPid}/ns/net`, "--mount", bind("/etc/resolv.conf", "/etc/resolv.conf")];
+  // the limits container reads its own cgroup's files: ctr gives it no cgroup file system, so the
+  // host's cgroup2 mount is bound in (read-only, keeping the flags cgroup2 is mounted with, which
+  // a user namespace cannot clear); seen on a systemd-booted Debian 13, where it read "(none)"
   const cgroup = opts.limits
-    ? ["--runc-systemd-cgroup", "--cgroup", `user.slice:crs-verify:${id}`, "--memory-limit", String(opts.limits.memoryBytes), "--cpus", String(opts.limits.cpus)]
+    ? ["--runc-systemd-cgroup", "--cgroup", `user.slice:crs-verify:${id}`, "--memory-limit", String(opts.limits.memoryBytes), "--cpus", String(opts.limits.cpus), "--mount", "type=bind,src=/sys/fs/cgroup,dst=/sys/fs/cgroup,options=rbind:ro:nosuid:nodev:noexec"]
     : ["--cgroup", "", "--cpu-shares", "0"];
   return [
     "run",
