@@ -290,7 +290,7 @@ describe("nothing is left behind", () => {
     const r = await run;
     expect(r.code).toBe(130);
     expect(r.stderr).toContain("[WARNING] Interrupted");
-    expect(leftovers()).toEqual(before);
+    expect(leftovers(), `${r.stdout}\n${r.stderr}`).toEqual(before);
   }, 180_000);
 
   test("killed (SIGKILL): its containers, image, namespace and record stay until the next verify removes them", async () => {
