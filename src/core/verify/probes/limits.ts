@@ -3,6 +3,7 @@
 // the user's user.slice, as nerdctl does rootless on cgroup v2) must find them in its own cgroup
 // (memory.max, cpu.max). On cgroup v1, or without delegation, limits are not enforced: check's
 // cgroup findings say why, with the fix (`check`'s cgroup probe is asked for the facts).
+import { join } from "node:path";
 import { fail, offBySetting, pass } from "../outcome.ts";
 import { AGENT_DEADLINE_MS } from "../session.ts";
 import type { Probe } from "./probe.ts";
@@ -23,6 +24,16 @@ export const limitsProbe: Probe = {
     if (cg.version !== "v2" || missing.length) {
       const what = cg.version !== "v2" ? `cgroup ${cg.version === "unknown" ? "v2 is not detected" : `${cg.version === "hybrid" ? "v1 (hybrid layout)" : "v1"}`}` : `${missing.join(" and ")} not delegated to your user manager`;
       return offBySetting(`not enforced: ${what}, so \`nerdctl run --memory/--cpus\` run without limits`, problem ? [problem.message] : [], problem?.fix, problem?.sudoFix);
+    }
+    // runc's systemd driver asks the user's dbus for the scope ($XDG_RUNTIME_DIR/bus); without a dbus user session
+    // (dbus-user-session not installed) it cannot: predicted, said with the fix (seen in the VM: "Permission denied")
+    const bus = join(s.paths.runtimeDir, "bus");
+    if (!(await s.host.exists(bus))) {
+      return offBySetting(
+        `not enforced: no dbus user session (${bus} does not exist), and runc's systemd cgroup driver, which applies limits rootless on cgroup v2 (as nerdctl does), needs it`,
+        [],
+        "Install dbus-user-session (Debian/Ubuntu; needs root), then `systemctl --user enable --now dbus` and log in again.",
+      );
     }
     if (!(await s.imported).ok) return fail(`no container started: ${(await s.imported).detail}`);
     const c = await s.startContainer("limits", { cgroup: true, deadlineMs: AGENT_DEADLINE_MS }, { limits: { memoryBytes: MEMORY, cpus: CPUS } });
