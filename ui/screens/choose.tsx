@@ -62,7 +62,7 @@ export function ChooseScreen({ initial, initialComponents, onNext, onBack }: { i
   const enterRef = useRef(false);
   const ready = Boolean(addons.value) && !offer.loading;
   // one ticked through the bundle, then the bundle switched off, is dropped
-  const next = () => {
+  const goOn = () => {
     enterRef.current = false;
     onNext(list.filter((a) => pickedRef.current.has(a.id) && usable(a)).map((a) => a.id), list, useBundle, offer.value?.fields ?? []);
   };
@@ -85,13 +85,13 @@ export function ChooseScreen({ initial, initialComponents, onNext, onBack }: { i
       } else if (key.return) {
         // Enter while the add-ons are still being looked at goes on once they are (typed ahead, not lost)
         enterRef.current = true;
-        if (ready) next();
+        if (ready) goOn();
       }
     },
     { escBack: onBack },
   );
   useEffect(() => {
-    if (ready && enterRef.current) next();
+    if (ready && enterRef.current) goOn();
   });
   return (
     <Screen
