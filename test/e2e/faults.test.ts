@@ -258,7 +258,7 @@ describe("faults", () => {
     await settled();
     ok &&= again.code === 0 && machineState().join("\n") === complete.join("\n");
     held("containerd crash-looping into the start limit", ok);
-    expect(again.code).toBe(0);
+    expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
     expect(machineState()).toEqual(complete);
     mustRun("uninstall", "--yes");
   }, 420_000);
