@@ -23,7 +23,7 @@ const e2e = useSandbox("crsrun-e2e", { cliTimeoutMs: 90_000, setup: (e) => void 
 const host = new Host();
 const socket = () => `${e2e.sb.runtimeDir}/containerd/containerd.sock`;
 const stateDir = () => `${e2e.sb.runtimeDir}/containerd-rootless`;
-/** containerd's version as the installed containerd says it ("containerd github.com/containerd/containerd 1.6.20~ds1 …") */
+/** containerd's version as the installed containerd prints it (the third word of `containerd --version`, the distribution's suffix included) */
 const installedVersion = () => Bun.spawnSync(["containerd", "--version"]).stdout.toString().split(/\s+/)[2]!;
 
 /** A PATH without ctr: every program of /usr/bin but ctr, linked into ~/noctr, and the sbin dirs (not /bin: merged /usr). */
