@@ -13,6 +13,7 @@ import type { WaitStep } from "../plan/steps.ts";
 import { unitStates, isActive } from "../systemd/units.ts";
 import { DRIVER_PROGRAM } from "./facts.ts";
 import { nsenterArgv } from "./nsenter.ts";
+import { processArgv } from "../os/proc.ts";
 import { children, procStat } from "./stuck.ts";
 import type { NetDriver } from "./settings.ts";
 
@@ -60,7 +61,7 @@ const describe = (i: IpAddr) => `${i.ifname} ${(i.flags ?? []).join(",")}${(i.ad
 
 /** The network of the RootlessKit running as `rootlesskitPid` (its command line says the driver, state dir and detach-netns). */
 export async function networkHealth(host: Host, paths: Paths, rootlesskitPid: number): Promise<NetworkHealth> {
-  const argv = ((await host.readText(`/proc/${rootlesskitPid}/cmdline`).catch(() => null)) ?? "").split("\0");
+  const argv = await processArgv(host, rootlesskitPid);
   const net = flag(argv, "net") as NetDriver | "host" | undefined;
   const stateDir = flag(argv, "state-dir") ?? paths.rootlesskitStateDir;
   if (!net || net === "host") return { ok: true };

@@ -6,6 +6,7 @@
 // still runs says why.
 import { fail, notApplicable, offBySetting, pass, type Verdict } from "../outcome.ts";
 import { driverProcess } from "../facts.ts";
+import { processArgv } from "../../os/proc.ts";
 import type { Session } from "../session.ts";
 import type { Probe } from "./probe.ts";
 import { whyNoReport } from "./probe.ts";
@@ -45,7 +46,7 @@ export async function driverDiagnosis(s: Session): Promise<{ why: string; fix: s
  * predicted by the settings, said with the --cidr that avoids it, and no reason to exit 1.
  */
 async function overlap(s: Session, cidr: string, address: string, evidence: string[]): Promise<Verdict> {
-  const args = s.facts.rootlesskitPid ? ((await s.host.readText(`/proc/${s.facts.rootlesskitPid}/cmdline`).catch(() => null)) ?? "").split("\0") : [];
+  const args = s.facts.rootlesskitPid ? await processArgv(s.host, s.facts.rootlesskitPid) : [];
   const given = args.find((a) => a.startsWith("--cidr"));
   const why = `the container cannot reach the host: its network ${cidr} contains the host's address ${address}, which inside it is RootlessKit's own, not the host (nor is anything else of that subnet reachable)`;
   const other = ["10.0.3.0/24", "10.0.4.0/24", "192.168.77.0/24"].find((c) => !inSubnet(address, c))!;
