@@ -1,5 +1,6 @@
-// Components for real: bundles in nerdctl-full's layout built from real programs — 8.0.0 of
-// Debian 12's RootlessKit and containerd, 8.1.0 of Debian 13's (scripts/debian-stack.ts), both
+// Components for real: bundles in nerdctl-full's layout built from real programs — the bundle
+// labelled 8.0.0 holds Debian 12's RootlessKit and containerd; the one labelled 8.1.0 holds
+// Debian 13's (scripts/debian-stack.ts), both
 // with the real bypass4netns of Debian 13 and both snapshotter daemons the tests build
 // (scripts/go-fixtures.ts) — served by a real HTTP server on 127.0.0.1, fetched by the compiled binary as
 // the sandbox user. install -> the service runs from the bundle (/proc/PID/exe) -> the stargz
